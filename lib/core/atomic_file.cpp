@@ -1,0 +1,94 @@
+#include "core/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "core/errno_error.h"
+
+namespace rr {
+namespace {
+
+std::string random_suffix() {
+    std::random_device rd;
+    static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    std::string s(10, 'x');
+    for (char& c : s) c = kChars[rd() % (sizeof(kChars) - 1)];
+    return s;
+}
+
+}  // namespace
+
+TempFile::TempFile(std::filesystem::path final_path) : final_(std::move(final_path)) {
+    // Leading dot keeps watchers and users from picking up half-written files.
+    temp_ = final_.parent_path() /
+            ("." + final_.filename().string() + std::string(kTempMarker) + random_suffix());
+}
+
+TempFile::~TempFile() {
+    if (!done_ && !temp_.empty()) {
+        std::error_code ec;
+        std::filesystem::remove(temp_, ec);
+    }
+}
+
+TempFile::TempFile(TempFile&& other) noexcept
+    : final_(std::move(other.final_)), temp_(std::move(other.temp_)), done_(other.done_) {
+    other.done_ = true;
+}
+
+Status TempFile::commit() {
+    RR_TRY(fsync_path(temp_));
+    if (::rename(temp_.c_str(), final_.c_str()) != 0) return errno_error(errno, final_.string());
+    done_ = true;
+    return fsync_dir(final_.parent_path().empty() ? "." : final_.parent_path());
+}
+
+Status fsync_path(const std::filesystem::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno_error(errno, path.string());
+    int rc = ::fsync(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return errno_error(err, path.string() + ": fsync");
+    return {};
+}
+
+Status fsync_dir(const std::filesystem::path& dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno_error(errno, dir.string());
+    ::fsync(fd);  // some filesystems refuse directory fsync; the rename is still ordered
+    ::close(fd);
+    return {};
+}
+
+Status write_file_atomic(const std::filesystem::path& path, std::string_view content) {
+    TempFile tmp(path);
+    int fd = ::open(tmp.path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return errno_error(errno, tmp.path().string());
+    size_t off = 0;
+    while (off < content.size()) {
+        ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int err = errno;
+            ::close(fd);
+            return errno_error(err, path.string());
+        }
+        off += static_cast<size_t>(n);
+    }
+    if (::fsync(fd) != 0) {
+        int err = errno;
+        ::close(fd);
+        return errno_error(err, path.string() + ": fsync");
+    }
+    if (::close(fd) != 0) return errno_error(errno, path.string());
+    return tmp.commit();
+}
+
+bool is_temp_name(const std::filesystem::path& path) {
+    return path.filename().string().find(kTempMarker) != std::string::npos;
+}
+
+}  // namespace rr

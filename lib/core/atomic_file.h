@@ -1,0 +1,41 @@
+#pragma once
+// Every file that leaves the daemon is written under a temporary name in its target
+// directory, fsynced, then renamed over the final name, and the directory is fsynced.
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace rr {
+
+// Marker in temporary names so start-up can find and remove orphans.
+inline constexpr std::string_view kTempMarker = ".rr-tmp-";
+
+// A temporary sibling of `final_path`, removed on destruction unless committed.
+class TempFile {
+public:
+    explicit TempFile(std::filesystem::path final_path);
+    ~TempFile();
+    TempFile(TempFile&& other) noexcept;
+    TempFile& operator=(TempFile&&) = delete;
+    TempFile(const TempFile&) = delete;
+
+    [[nodiscard]] const std::filesystem::path& path() const { return temp_; }
+    [[nodiscard]] const std::filesystem::path& final_path() const { return final_; }
+    // fsync the file, rename it into place, fsync the directory.
+    [[nodiscard]] Status commit();
+
+private:
+    std::filesystem::path final_;
+    std::filesystem::path temp_;
+    bool done_ = false;
+};
+
+[[nodiscard]] Status fsync_path(const std::filesystem::path& path);
+[[nodiscard]] Status fsync_dir(const std::filesystem::path& dir);
+[[nodiscard]] Status write_file_atomic(const std::filesystem::path& path, std::string_view content);
+[[nodiscard]] bool is_temp_name(const std::filesystem::path& path);
+
+}  // namespace rr

@@ -1,0 +1,78 @@
+#pragma once
+// The daemon's configuration: parsed from YAML, validated, with every problem reported with
+// its line and column. Unknown keys are errors so typos never silently fall back to defaults.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "core/stage_spec.h"
+
+namespace rr {
+
+struct VideoSettings {
+    std::string codec = "h264";    // h264 | hevc | av1
+    int crf = -1;                  // -1: the codec's default (h264 23, hevc 28, av1 35)
+    std::string preset = "medium"; // x264/x265 names; mapped to SVT-AV1 numbers for av1
+    std::string hwaccel = "auto";  // auto | none | qsv | vaapi | nvenc
+    std::string pix_fmt;           // empty: yuv420p (8-bit input) or yuv420p10le (deep input, hevc/av1)
+};
+
+struct AudioSettings {
+    std::string codec = "copy";    // copy | aac | opus
+    std::string bitrate = "160k";
+};
+
+struct Profile {
+    std::string name;
+    std::vector<StageSpec> stages;
+    VideoSettings video;
+    AudioSettings audio;
+    std::string container = "mp4";  // mp4 | mkv
+};
+
+struct Limits {
+    int64_t max_pixels = 8192LL * 4320LL;  // per frame; larger inputs are refused
+    double decode_error_ratio = 0.01;      // fraction of frames allowed to fail decoding
+};
+
+struct Paths {
+    std::filesystem::path state_dir = "/var/lib/renderrush";
+    std::filesystem::path runtime_dir = "/run/renderrush";
+    std::filesystem::path models_dir = "/usr/share/renderrush/models";
+};
+
+struct Config {
+    std::filesystem::path source;  // file it was read from; empty for built-in defaults
+    Paths paths;
+    int workers = 0;               // 0: one per core
+    double chunk_seconds = 10.0;
+    Limits limits;
+    std::string log_level = "info";
+    std::map<std::string, Profile> profiles;
+};
+
+struct ConfigIssue {
+    SourceMark mark;
+    std::string path;     // e.g. profiles.web.video.crf
+    std::string message;
+};
+
+// One "file:line:col: path: message" line per issue.
+[[nodiscard]] std::string format_config_issues(const std::filesystem::path& file,
+                                               const std::vector<ConfigIssue>& issues);
+
+// On failure the error (Errc::config) holds every issue found, one per line.
+[[nodiscard]] Result<Config> parse_config_text(const std::string& text,
+                                               const std::filesystem::path& name);
+[[nodiscard]] Result<Config> load_config_file(const std::filesystem::path& file);
+
+// Which config file applies when none was named: $RENDERRUSH_CONFIG, ./config/renderrush.yaml,
+// /etc/renderrush/renderrush.yaml, or none (built-in defaults).
+[[nodiscard]] std::optional<std::filesystem::path> default_config_path();
+
+}  // namespace rr

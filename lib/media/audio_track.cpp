@@ -1,0 +1,269 @@
+#include "media/audio_track.h"
+
+extern "C" {
+#include <libavfilter/buffersink.h>
+#include <libavfilter/buffersrc.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/opt.h>
+}
+
+#include <memory>
+
+#include "media/av_error.h"
+#include "media/decoder.h"
+#include "media/demuxer.h"
+#include "media/intermediate.h"
+#include "media/media_writer.h"
+
+namespace rr::media {
+namespace {
+
+int64_t parse_bitrate(const std::string& text) {
+    if (text.empty()) return 160000;
+    double value = std::stod(text);
+    char unit = text.back();
+    if (unit == 'k' || unit == 'K') value *= 1000;
+    else if (unit == 'm' || unit == 'M') value *= 1000000;
+    return static_cast<int64_t>(value);
+}
+
+// One audio stream on its way from the input to the intermediate file.
+class StreamCoder {
+public:
+    static Result<std::unique_ptr<StreamCoder>> open(const AVStream* in, const AudioStreamPlan& plan,
+                                                     int64_t bitrate, MediaWriter& writer) {
+        auto coder = std::unique_ptr<StreamCoder>(new StreamCoder());
+        coder->plan_ = plan;
+        coder->in_tb_ = in->time_base;
+        if (plan.copy) {
+            RR_ASSIGN(coder->out_, writer.add_stream(in->codecpar, in->time_base));
+            return coder;
+        }
+        RR_ASSIGN(Decoder dec, Decoder::open(in, 1));
+        coder->decoder_ = std::make_unique<Decoder>(std::move(dec));
+        const AVCodec* codec = avcodec_find_encoder_by_name(plan.encoder.c_str());
+        if (!codec) return make_error(Errc::unsupported, "audio encoder " + plan.encoder + " missing");
+        coder->enc_.reset(avcodec_alloc_context3(codec));
+        AVCodecContext* enc = coder->enc_.get();
+        const AVCodecContext* dctx = coder->decoder_->context();
+        enc->sample_rate = plan.encoder == "libopus" ? 48000 : dctx->sample_rate;
+        int ret = av_channel_layout_copy(&enc->ch_layout, &dctx->ch_layout);
+        if (ret < 0) return av::error(ret, "channel layout", Errc::internal);
+        if (enc->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC) {
+            av_channel_layout_default(&enc->ch_layout, enc->ch_layout.nb_channels);
+        }
+        enc->sample_fmt = codec->sample_fmts ? codec->sample_fmts[0] : AV_SAMPLE_FMT_FLTP;
+        enc->bit_rate = bitrate;
+        enc->time_base = AVRational{1, enc->sample_rate};
+        enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+        ret = avcodec_open2(enc, codec, nullptr);
+        if (ret < 0) return av::error(ret, "cannot open audio encoder " + plan.encoder);
+        RR_TRY(coder->build_graph());
+        RR_ASSIGN(coder->out_, writer.add_stream(av::parameters_of(enc).get(), enc->time_base));
+        return coder;
+    }
+
+    [[nodiscard]] int output_index() const { return out_->index; }
+    [[nodiscard]] AVRational output_tb() const { return plan_.copy ? in_tb_ : enc_->time_base; }
+
+    // Feeds one input packet (nullptr = end); encoded packets go to `sink`.
+    template <class Sink>
+    Status push(const AVPacket* pkt, Sink&& sink) {
+        if (plan_.copy) {
+            if (!pkt) return {};
+            av::PacketPtr copy = av::make_packet();
+            av_packet_ref(copy.get(), pkt);
+            return sink(copy.get(), in_tb_);
+        }
+        (void)decoder_->send(pkt);  // a damaged packet only loses its own samples
+        av::FramePtr frame = av::make_frame();
+        while (decoder_->receive(frame.get()) == 0) {
+            frame->pts = frame->best_effort_timestamp;
+            int ret = av_buffersrc_add_frame_flags(src_, frame.get(), AV_BUFFERSRC_FLAG_KEEP_REF);
+            av_frame_unref(frame.get());
+            if (ret < 0) return av::error(ret, "audio filter input");
+            RR_TRY(drain_graph(sink));
+        }
+        if (!pkt) {
+            int ret = av_buffersrc_add_frame(src_, nullptr);
+            if (ret < 0) return av::error(ret, "audio filter flush");
+            RR_TRY(drain_graph(sink));
+            RR_TRY(encode(nullptr, sink));
+        }
+        return {};
+    }
+
+private:
+    StreamCoder() = default;
+
+    Status build_graph() {
+        graph_.reset(avfilter_graph_alloc());
+        if (!graph_) return make_error(Errc::internal, "out of memory");
+        graph_->nb_threads = 1;
+        const AVCodecContext* d = decoder_->context();
+        char layout[256] = {};
+        AVChannelLayout ch = {};
+        av_channel_layout_copy(&ch, &d->ch_layout);
+        if (ch.order == AV_CHANNEL_ORDER_UNSPEC) av_channel_layout_default(&ch, ch.nb_channels);
+        av_channel_layout_describe(&ch, layout, sizeof layout);
+        av_channel_layout_uninit(&ch);
+        char args[512];
+        snprintf(args, sizeof args, "time_base=%d/%d:sample_rate=%d:sample_fmt=%s:channel_layout=%s",
+                 in_tb_.num, in_tb_.den, d->sample_rate, av_get_sample_fmt_name(d->sample_fmt), layout);
+        int ret = avfilter_graph_create_filter(&src_, avfilter_get_by_name("abuffer"), "in", args, nullptr,
+                                               graph_.get());
+        if (ret < 0) return av::error(ret, "audio filter source");
+        ret = avfilter_graph_create_filter(&sink_, avfilter_get_by_name("abuffersink"), "out", nullptr,
+                                           nullptr, graph_.get());
+        if (ret < 0) return av::error(ret, "audio filter sink");
+        char enc_layout[256] = {};
+        av_channel_layout_describe(&enc_->ch_layout, enc_layout, sizeof enc_layout);
+        std::string chain = plan_.filter.empty() ? "" : plan_.filter + ",";
+        chain += std::string("aresample=") + std::to_string(enc_->sample_rate) +
+                 ",aformat=sample_fmts=" + av_get_sample_fmt_name(enc_->sample_fmt) +
+                 ":channel_layouts=" + enc_layout;
+        AVFilterInOut* outputs = avfilter_inout_alloc();
+        AVFilterInOut* inputs = avfilter_inout_alloc();
+        outputs->name = av_strdup("in");
+        outputs->filter_ctx = src_;
+        inputs->name = av_strdup("out");
+        inputs->filter_ctx = sink_;
+        ret = avfilter_graph_parse_ptr(graph_.get(), chain.c_str(), &inputs, &outputs, nullptr);
+        avfilter_inout_free(&inputs);
+        avfilter_inout_free(&outputs);
+        if (ret < 0) return av::error(ret, "audio filter '" + chain + "'", Errc::invalid_argument);
+        ret = avfilter_graph_config(graph_.get(), nullptr);
+        if (ret < 0) return av::error(ret, "audio filter graph");
+        if (enc_->frame_size > 0 && !(enc_->codec->capabilities & AV_CODEC_CAP_VARIABLE_FRAME_SIZE)) {
+            av_buffersink_set_frame_size(sink_, static_cast<unsigned>(enc_->frame_size));
+        }
+        return {};
+    }
+
+    template <class Sink>
+    Status drain_graph(Sink& sink) {
+        av::FramePtr f = av::make_frame();
+        while (true) {
+            int ret = av_buffersink_get_frame(sink_, f.get());
+            if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return {};
+            if (ret < 0) return av::error(ret, "audio filter");
+            f->pts = av_rescale_q(f->pts, av_buffersink_get_time_base(sink_), enc_->time_base);
+            RR_TRY(encode(f.get(), sink));
+            av_frame_unref(f.get());
+        }
+    }
+
+    template <class Sink>
+    Status encode(const AVFrame* frame, Sink& sink) {
+        int ret = avcodec_send_frame(enc_.get(), frame);
+        if (ret < 0 && ret != AVERROR_EOF) return av::error(ret, "audio encode");
+        av::PacketPtr pkt = av::make_packet();
+        while ((ret = avcodec_receive_packet(enc_.get(), pkt.get())) == 0) {
+            RR_TRY(sink(pkt.get(), enc_->time_base));
+        }
+        if (ret != AVERROR(EAGAIN) && ret != AVERROR_EOF) return av::error(ret, "audio encode");
+        return {};
+    }
+
+    AudioStreamPlan plan_;
+    AVRational in_tb_{1, 1};
+    AVStream* out_ = nullptr;
+    std::unique_ptr<Decoder> decoder_;
+    av::CodecContextPtr enc_;
+    av::FilterGraphPtr graph_;
+    AVFilterContext* src_ = nullptr;
+    AVFilterContext* sink_ = nullptr;
+};
+
+}  // namespace
+
+std::string muxer_name(const std::string& container) { return container == "mkv" ? "matroska" : container; }
+
+nlohmann::json AudioPlan::to_json() const {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& s : streams) {
+        nlohmann::json j = {{"input_stream", s.input_index}, {"mode", s.copy ? "copy" : "encode"}, {"reason", s.reason}};
+        if (!s.copy) {
+            j["encoder"] = s.encoder;
+            j["bitrate"] = bitrate;
+        }
+        if (!s.filter.empty()) j["filter"] = s.filter;
+        arr.push_back(std::move(j));
+    }
+    return arr;
+}
+
+Result<AudioPlan> plan_audio(const AVFormatContext* input, const AudioSettings& settings,
+                             const std::string& container, const std::string& filter) {
+    AudioPlan plan;
+    try {
+        plan.bitrate = parse_bitrate(settings.bitrate);
+    } catch (const std::exception&) {
+        return make_error(Errc::config, "audio.bitrate: cannot read '" + settings.bitrate + "' (e.g. 160k)");
+    }
+    const AVOutputFormat* ofmt = av_guess_format(muxer_name(container).c_str(), nullptr, nullptr);
+    for (unsigned i = 0; i < input->nb_streams; ++i) {
+        const AVStream* st = input->streams[i];
+        if (st->codecpar->codec_type != AVMEDIA_TYPE_AUDIO) continue;
+        if (st->codecpar->ch_layout.nb_channels <= 0 || st->codecpar->sample_rate <= 0) continue;
+        AudioStreamPlan s;
+        s.input_index = static_cast<int>(i);
+        s.filter = filter;
+        const bool fits = ofmt && avformat_query_codec(ofmt, st->codecpar->codec_id, FF_COMPLIANCE_NORMAL) == 1;
+        const char* codec = avcodec_get_name(st->codecpar->codec_id);
+        if (settings.codec == "copy" && filter.empty() && fits) {
+            s.reason = std::string("copy: ") + codec + " fits " + container;
+        } else {
+            s.copy = false;
+            s.encoder = settings.codec == "opus" ? "libopus" : "aac";
+            s.reason = !filter.empty()       ? "audio stages need re-encoding"
+                       : settings.codec != "copy" ? "profile asks for " + settings.codec
+                                                  : std::string(codec) + " cannot be stored in " + container;
+        }
+        plan.streams.push_back(std::move(s));
+    }
+    return plan;
+}
+
+Status write_audio(const MappedFile& input, const AudioPlan& plan, const std::filesystem::path& out,
+                   std::stop_token stop) {
+    RR_ASSIGN(Demuxer demuxer, Demuxer::open(input, true));
+    RR_ASSIGN(MediaWriter writer, MediaWriter::create(out, kIntermediateMuxer));
+    writer.format()->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
+    std::vector<std::unique_ptr<StreamCoder>> coders(demuxer.format()->nb_streams);
+    for (unsigned i = 0; i < demuxer.format()->nb_streams; ++i) demuxer.stream(static_cast<int>(i))->discard = AVDISCARD_ALL;
+    for (const auto& s : plan.streams) {
+        AVStream* st = demuxer.stream(s.input_index);
+        st->discard = AVDISCARD_DEFAULT;
+        RR_ASSIGN(coders[static_cast<size_t>(s.input_index)], StreamCoder::open(st, s, plan.bitrate, writer));
+    }
+    RR_TRY(writer.write_header());
+    // The NUT muxer may adjust time bases in write_header; rescale into whatever it chose.
+    auto sink_for = [&](const StreamCoder& c) {
+        return [&writer, &c](AVPacket* pkt, AVRational tb) -> Status {
+            AVStream* os = writer.format()->streams[c.output_index()];
+            pkt->stream_index = c.output_index();
+            av_packet_rescale_ts(pkt, tb, os->time_base);
+            const int64_t off = intermediate_offset(os->time_base);
+            if (pkt->pts != AV_NOPTS_VALUE) pkt->pts += off;
+            if (pkt->dts != AV_NOPTS_VALUE) pkt->dts += off;
+            return writer.write(pkt);
+        };
+    };
+    av::PacketPtr pkt = av::make_packet();
+    while (true) {
+        if (stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
+        int ret = demuxer.read(pkt.get());
+        if (ret == AVERROR_EOF) break;
+        if (ret < 0) break;  // unreadable tail: keep what was read; video decides the job's fate
+        auto& coder = coders[static_cast<size_t>(pkt->stream_index)];
+        if (coder) RR_TRY(coder->push(pkt.get(), sink_for(*coder)));
+        av_packet_unref(pkt.get());
+    }
+    for (auto& coder : coders) {
+        if (coder) RR_TRY(coder->push(nullptr, sink_for(*coder)));
+    }
+    return writer.finish();
+}
+
+}  // namespace rr::media

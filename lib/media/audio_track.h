@@ -1,0 +1,47 @@
+#pragma once
+// The audio of a job, processed once for the whole file (not per chunk): every audio stream
+// is either copied or decoded, filtered and encoded into an intermediate file that the
+// assembler muxes with the joined video.
+
+#include <nlohmann/json.hpp>
+#include <atomic>
+#include <filesystem>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/result.h"
+#include "media/av_handles.h"
+#include "media/mapped_file.h"
+
+namespace rr::media {
+
+struct AudioStreamPlan {
+    int input_index = -1;
+    bool copy = true;
+    std::string encoder;        // when not copying: aac | libopus
+    std::string reason;         // why it is copied or encoded (sidecar)
+    std::string filter;         // libavfilter chain applied before encoding ("" = none)
+};
+
+struct AudioPlan {
+    std::vector<AudioStreamPlan> streams;
+    int64_t bitrate = 160000;
+    [[nodiscard]] bool empty() const { return streams.empty(); }
+    [[nodiscard]] nlohmann::json to_json() const;
+};
+
+// Decides per stream: copy when the codec fits the container and no filter applies; else
+// encode with the profile's codec (AAC when "copy" is impossible).
+[[nodiscard]] Result<AudioPlan> plan_audio(const AVFormatContext* input, const AudioSettings& settings,
+                                           const std::string& container, const std::string& filter);
+
+// Writes the planned audio streams into `out` (NUT), timestamps in the input's timeline.
+[[nodiscard]] Status write_audio(const MappedFile& input, const AudioPlan& plan,
+                                 const std::filesystem::path& out, std::stop_token stop);
+
+// Muxer name for a profile's container value (mp4 → "mp4", mkv → "matroska").
+[[nodiscard]] std::string muxer_name(const std::string& container);
+
+}  // namespace rr::media

@@ -1,0 +1,55 @@
+#pragma once
+// Video encoders (software and hardware) behind one interface, and the choice between them.
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/logging.h"
+#include "core/result.h"
+#include "media/av_handles.h"
+#include "media/frame_format.h"
+
+namespace rr::media {
+
+struct EncoderChoice {
+    std::string name;             // FFmpeg encoder name, e.g. libx264, h264_qsv
+    std::string hwaccel = "none"; // none | qsv | vaapi | nvenc
+    AVPixelFormat input_format = AV_PIX_FMT_YUV420P;  // what frames must be converted to
+    VideoSettings settings;
+    nlohmann::json attempts = nlohmann::json::array();  // [{encoder, hwaccel, ok, error}]
+
+    [[nodiscard]] nlohmann::json to_json() const;
+};
+
+class VideoEncoder {
+public:
+    // `threads` is the encoder's share of the machine (cores / workers).
+    [[nodiscard]] static Result<VideoEncoder> open(const EncoderChoice& choice, const FrameFormat& format,
+                                                   int threads);
+    VideoEncoder(VideoEncoder&&) noexcept = default;
+    VideoEncoder& operator=(VideoEncoder&&) noexcept = default;
+
+    // nullptr flushes.
+    [[nodiscard]] Status send(const AVFrame* frame);
+    // 0 with a packet, AVERROR(EAGAIN), AVERROR_EOF.
+    [[nodiscard]] int receive(AVPacket* pkt) { return avcodec_receive_packet(ctx_.get(), pkt); }
+    [[nodiscard]] AVCodecContext* context() const { return ctx_.get(); }
+
+private:
+    VideoEncoder() = default;
+    av::BufferRefPtr device_;  // hardware device (VAAPI), if any
+    av::CodecContextPtr ctx_;
+};
+
+// Picks the encoder for `settings` on this machine by opening candidates in order:
+// hwaccel auto tries QSV (oneVPL), VAAPI, NVENC, then software. Each attempt is logged and
+// recorded; a failed hardware path falls back to software instead of failing the job.
+[[nodiscard]] Result<EncoderChoice> choose_encoder(const VideoSettings& settings, const FrameFormat& format,
+                                                   const LoggerPtr& logger);
+
+// The default output pixel format for a codec and source depth, unless the profile names one.
+[[nodiscard]] AVPixelFormat output_pix_fmt(const VideoSettings& settings, int source_bit_depth);
+
+}  // namespace rr::media

@@ -1,0 +1,89 @@
+#include "media/frame_converter.h"
+
+extern "C" {
+#include <libavutil/pixdesc.h>
+}
+
+#include "media/av_error.h"
+
+namespace rr::media {
+namespace {
+
+int sws_matrix(AVColorSpace space) {
+    switch (space) {
+        case AVCOL_SPC_BT709: return SWS_CS_ITU709;
+        case AVCOL_SPC_FCC: return SWS_CS_FCC;
+        case AVCOL_SPC_SMPTE240M: return SWS_CS_SMPTE240M;
+        case AVCOL_SPC_BT2020_NCL:
+        case AVCOL_SPC_BT2020_CL: return SWS_CS_BT2020;
+        case AVCOL_SPC_BT470BG:
+        case AVCOL_SPC_SMPTE170M: return SWS_CS_ITU601;
+        default: return SWS_CS_DEFAULT;
+    }
+}
+
+bool is_rgb(AVPixelFormat f) {
+    const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(f);
+    return d && (d->flags & AV_PIX_FMT_FLAG_RGB);
+}
+
+}  // namespace
+
+Result<FrameConverter> FrameConverter::create(const FrameFormat& from_in, const FrameFormat& to,
+                                              bool crop, int flags) {
+    FrameConverter c;
+    FrameFormat from = from_in;
+    if (crop) {
+        c.crop_right_ = from.width - to.width;
+        c.crop_bottom_ = from.height - to.height;
+        if (c.crop_right_ < 0 || c.crop_right_ > 1 || c.crop_bottom_ < 0 || c.crop_bottom_ > 1) {
+            return make_error(Errc::internal, "crop larger than one pixel requested");
+        }
+        from.width = to.width;
+        from.height = to.height;
+    }
+    c.from_ = from;
+    c.to_ = to;
+    const bool same = from.width == to.width && from.height == to.height && from.pix_fmt == to.pix_fmt &&
+                      (from.range == to.range || from.range == AVCOL_RANGE_UNSPECIFIED);
+    if (same) return c;
+    if (!flags) flags = SWS_BICUBIC;
+    // Full chroma accuracy: the default fast path shifts chroma by half a pixel on down-conversion.
+    flags |= SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP;
+    c.sws_.reset(sws_getContext(from.width, from.height, from.pix_fmt, to.width, to.height, to.pix_fmt,
+                                flags, nullptr, nullptr, nullptr));
+    if (!c.sws_) {
+        return make_error(Errc::unsupported, "cannot convert " + from.describe() + " to " + to.describe());
+    }
+    const int src_full = from.range == AVCOL_RANGE_JPEG || is_rgb(from.pix_fmt) ? 1 : 0;
+    const int dst_full = to.range == AVCOL_RANGE_JPEG || is_rgb(to.pix_fmt) ? 1 : 0;
+    const int* src_coeffs = sws_getCoefficients(sws_matrix(from.matrix));
+    const int* dst_coeffs = sws_getCoefficients(sws_matrix(to.matrix != AVCOL_SPC_UNSPECIFIED ? to.matrix : from.matrix));
+    sws_setColorspaceDetails(c.sws_.get(), src_coeffs, src_full, dst_coeffs, dst_full, 0, 1 << 16, 1 << 16);
+    return c;
+}
+
+Result<av::FramePtr> FrameConverter::convert(av::FramePtr in) {
+    if (crop_right_ || crop_bottom_) {
+        // Right/bottom cropping only shrinks the visible size; no pixel moves.
+        in->width -= crop_right_;
+        in->height -= crop_bottom_;
+    }
+    if (!sws_) {
+        to_.tag(in.get());
+        return in;
+    }
+    av::FramePtr out = av::make_frame();
+    out->width = to_.width;
+    out->height = to_.height;
+    out->format = to_.pix_fmt;
+    int ret = av_frame_get_buffer(out.get(), 0);
+    if (ret < 0) return av::error(ret, "frame allocation", Errc::internal);
+    ret = sws_scale(sws_.get(), in->data, in->linesize, 0, from_.height, out->data, out->linesize);
+    if (ret < 0) return av::error(ret, "pixel conversion", Errc::internal);
+    av_frame_copy_props(out.get(), in.get());
+    to_.tag(out.get());
+    return out;
+}
+
+}  // namespace rr::media

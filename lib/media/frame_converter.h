@@ -1,0 +1,28 @@
+#pragma once
+// Converts frames between sizes and pixel formats with libswscale, honouring the source's
+// colour matrix and range and tagging the result. Identity conversions pass frames through.
+
+#include "core/result.h"
+#include "media/av_handles.h"
+#include "media/frame_format.h"
+
+namespace rr::media {
+
+class FrameConverter {
+public:
+    // Frames arriving in `from` become `to`. When `crop` is set and `to` is at most one pixel
+    // smaller in each direction, the right/bottom edge is cropped rather than rescaled
+    // (used to make odd sizes even for 4:2:0 encoders).
+    [[nodiscard]] static Result<FrameConverter> create(const FrameFormat& from, const FrameFormat& to,
+                                                       bool crop = false, int flags = 0);
+    [[nodiscard]] Result<av::FramePtr> convert(av::FramePtr in);
+    [[nodiscard]] bool identity() const { return !sws_; }
+
+private:
+    FrameConverter() = default;
+    FrameFormat from_, to_;
+    int crop_right_ = 0, crop_bottom_ = 0;
+    av::SwsPtr sws_;
+};
+
+}  // namespace rr::media

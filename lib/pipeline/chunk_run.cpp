@@ -1,0 +1,163 @@
+// run_chunk and analyse_job: the per-chunk frame loops.
+
+#include "core/clock.h"
+#include "media/av_error.h"
+#include "media/chunk_source.h"
+#include "media/frame_converter.h"
+#include "media/intermediate.h"
+#include "media/media_writer.h"
+#include "pipeline/job.h"
+#include "pipeline/stage_chain.h"
+
+namespace rr::pipeline {
+namespace {
+
+// Decoded frames of one chunk in the stages' working format.
+class WorkingFrames {
+public:
+    static Result<WorkingFrames> open(const PreparedJob& job, int64_t first, int64_t end) {
+        RR_ASSIGN(auto source, media::ChunkSource::open(job.file, job.video_stream, job.index, first, end,
+                                                        job.threads_per_worker));
+        RR_ASSIGN(auto conv, media::FrameConverter::create(job.decoded, job.working, job.cropped_to_even));
+        return WorkingFrames(std::move(source), std::move(conv), job.decoded);
+    }
+
+    Result<av::FramePtr> next() {
+        RR_ASSIGN(av::FramePtr frame, source_.next());
+        if (!frame) return frame;
+        if (frame->width != decoded_.width || frame->height != decoded_.height || frame->format != decoded_.pix_fmt) {
+            return make_error(Errc::unsupported, "the picture size or format changes mid-stream (" +
+                                                     std::to_string(frame->width) + "x" + std::to_string(frame->height) +
+                                                     "); such inputs are not supported");
+        }
+        // Decoder-assigned picture types must not steer the encoder's frame decisions.
+        frame->pict_type = AV_PICTURE_TYPE_NONE;
+        return conv_.convert(std::move(frame));
+    }
+    [[nodiscard]] int64_t decode_errors() const { return source_.decode_errors(); }
+
+private:
+    WorkingFrames(media::ChunkSource s, media::FrameConverter c, media::FrameFormat d)
+        : source_(std::move(s)), conv_(std::move(c)), decoded_(d) {}
+    media::ChunkSource source_;
+    media::FrameConverter conv_;
+    media::FrameFormat decoded_;
+};
+
+stages::ChunkContext chunk_context(const PreparedJob& job, const media::ChunkSpan& span) {
+    return {span.index, span.first_frame, span.start_pts, job.threads_per_worker};
+}
+
+}  // namespace
+
+Status analyse_job(PreparedJob& job, const ParallelFor& run_parallel) {
+    for (size_t k = 0; k < job.stages.size(); ++k) {
+        const auto probe = job.stages[k]->analyzer(chunk_context(job, job.chunks.front()));
+        if (!probe) continue;
+        const auto t0 = SteadyClock::now();
+        std::vector<nlohmann::json> results(job.chunks.size());
+        const PreparedJob& cjob = job;
+        RR_TRY(run_parallel(job.chunks.size(), [&](size_t c, std::stop_token stop) -> Status {
+            const auto& span = cjob.chunks[c];
+            const auto ctx = chunk_context(cjob, span);
+            auto analyzer = cjob.stages[k]->analyzer(ctx);
+            RR_ASSIGN(auto frames, WorkingFrames::open(cjob, span.first_frame, span.end_frame));
+            RR_ASSIGN(auto chain, StageChain::open(cjob.stages, k, ctx));
+            int64_t frame_no = span.first_frame;
+            std::vector<av::FramePtr> ready;
+            auto observe_ready = [&]() -> Status {
+                for (auto& f : ready) RR_TRY(analyzer->observe(*f, frame_no++));
+                ready.clear();
+                return {};
+            };
+            while (true) {
+                if (stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
+                RR_ASSIGN(av::FramePtr f, frames.next());
+                if (!f) break;
+                RR_TRY(chain.push(std::move(f), ready));
+                RR_TRY(observe_ready());
+            }
+            RR_TRY(chain.flush(ready));
+            RR_TRY(observe_ready());
+            results[c] = analyzer->finish();
+            return {};
+        }));
+        RR_TRY(job.stages[k]->finish_analysis(results));
+        job.timings["analysis_" + job.stages[k]->name()] = seconds_since(t0);
+    }
+    return {};
+}
+
+Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk, const std::filesystem::path& out,
+                               Progress* progress, std::stop_token stop) {
+    const auto t0 = SteadyClock::now();
+    const media::ChunkSpan& span = job.chunks.at(static_cast<size_t>(chunk));
+    const int64_t first = std::max<int64_t>(0, span.first_frame - job.preroll());
+    RR_ASSIGN(auto frames, WorkingFrames::open(job, first, span.end_frame));
+    RR_ASSIGN(auto chain, StageChain::open(job.stages, job.stages.size(), chunk_context(job, span)));
+
+    media::FrameFormat enc_format = job.encoded;
+    enc_format.pix_fmt = job.encoder.input_format;
+    RR_ASSIGN(auto to_encoder, media::FrameConverter::create(job.encoded, enc_format));
+    RR_ASSIGN(auto encoder, media::VideoEncoder::open(job.encoder, enc_format, job.threads_per_worker));
+    RR_ASSIGN(auto writer, media::MediaWriter::create(out, media::kIntermediateMuxer));
+    writer.format()->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
+    RR_ASSIGN(AVStream * ost, writer.add_stream(av::parameters_of(encoder.context()).get(), encoder.context()->time_base));
+    RR_TRY(writer.write_header());
+
+    ChunkOutcome outcome;
+    outcome.index = chunk;
+    av::PacketPtr pkt = av::make_packet();
+    auto drain = [&]() -> Status {
+        int ret = 0;
+        while ((ret = encoder.receive(pkt.get())) == 0) {
+            pkt->stream_index = ost->index;
+            av_packet_rescale_ts(pkt.get(), encoder.context()->time_base, ost->time_base);
+            const int64_t off = media::intermediate_offset(ost->time_base);
+            pkt->pts += off;
+            if (pkt->dts != AV_NOPTS_VALUE) pkt->dts += off;
+            RR_TRY(writer.write(pkt.get()));
+        }
+        if (ret != AVERROR(EAGAIN) && ret != AVERROR_EOF) return av::error(ret, "encode");
+        return {};
+    };
+    std::vector<av::FramePtr> ready;
+    auto encode_ready = [&]() -> Status {
+        for (auto& f : ready) {
+            if (f->pts < span.start_pts) continue;  // preroll: seen by stages, not part of this chunk
+            RR_ASSIGN(av::FramePtr converted, to_encoder.convert(std::move(f)));
+            RR_TRY(encoder.send(converted.get()));
+            RR_TRY(drain());
+            ++outcome.frames;
+            if (progress) progress->add_frames(1);
+        }
+        ready.clear();
+        return {};
+    };
+    while (true) {
+        if (stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
+        RR_ASSIGN(av::FramePtr f, frames.next());
+        if (!f) break;
+        RR_TRY(chain.push(std::move(f), ready));
+        RR_TRY(encode_ready());
+    }
+    RR_TRY(chain.flush(ready));
+    RR_TRY(encode_ready());
+    RR_TRY(encoder.send(nullptr));
+    RR_TRY(drain());
+    RR_TRY(writer.finish());
+
+    outcome.decode_errors = frames.decode_errors();
+    outcome.stage_results = chain.results();
+    outcome.seconds = seconds_since(t0);
+    std::error_code ec;
+    outcome.bytes = static_cast<int64_t>(std::filesystem::file_size(out, ec));
+    if (job.index.exact && outcome.frames != span.frames()) {
+        return make_error(Errc::media, "chunk " + std::to_string(chunk) + " produced " + std::to_string(outcome.frames) +
+                                           " frames instead of " + std::to_string(span.frames()));
+    }
+    if (progress) progress->chunk_done();
+    return outcome;
+}
+
+}  // namespace rr::pipeline

@@ -1,0 +1,90 @@
+#pragma once
+// One job from input file to published output, split into the steps both the one-shot
+// command and the daemon drive: prepare (probe, validate, index, plan, configure stages and
+// encoder), analyse (whole-video statistics for stages that need them), run chunks, run
+// audio, assemble. A PreparedJob is read-only while chunks run on several threads.
+
+#include <nlohmann/json.hpp>
+#include <filesystem>
+#include <memory>
+#include <stop_token>
+#include <vector>
+
+#include "core/logging.h"
+#include "core/result.h"
+#include "media/assembler.h"
+#include "media/audio_track.h"
+#include "media/chunk_plan.h"
+#include "media/encoder.h"
+#include "media/frame_index.h"
+#include "media/mapped_file.h"
+#include "media/probe.h"
+#include "pipeline/job_settings.h"
+#include "pipeline/progress.h"
+#include "stages/stage.h"
+
+namespace rr::pipeline {
+
+struct ChunkOutcome {
+    int index = 0;
+    int64_t frames = 0;
+    int64_t decode_errors = 0;
+    double seconds = 0;
+    int64_t bytes = 0;
+    std::vector<nlohmann::json> stage_results;  // one per stage
+};
+
+struct PreparedJob {
+    std::filesystem::path input;
+    JobSettings settings;
+    int workers = 1;
+    int threads_per_worker = 1;
+    media::MappedFile file;
+    media::MediaInfo info;
+    int video_stream = -1;
+    media::FrameIndex index;
+    std::vector<media::ChunkSpan> chunks;
+    media::FrameFormat decoded;   // as the decoder delivers it
+    media::FrameFormat working;   // what the first stage receives
+    media::FrameFormat encoded;   // what the last stage emits
+    bool cropped_to_even = false;
+    std::vector<std::unique_ptr<stages::Stage>> stages;
+    media::EncoderChoice encoder;
+    media::AudioPlan audio;
+    nlohmann::json timings = nlohmann::json::object();
+    LoggerPtr logger;
+
+    [[nodiscard]] int preroll() const;
+    [[nodiscard]] int64_t total_frames() const { return static_cast<int64_t>(index.frames()); }
+};
+
+// Opens, checksums, probes and validates the input, indexes it and plans everything.
+// Errors are one line naming the reason (the caller adds the file name).
+[[nodiscard]] Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& input,
+                                                               const JobSettings& settings,
+                                                               const LoggerPtr& logger);
+
+// Checks a profile's stages and settings without an input (config validation).
+[[nodiscard]] Status validate_profile(const Profile& profile, const std::filesystem::path& models_dir);
+
+// Runs the whole-video analysis of every stage that has one, chunk-parallel via `run_parallel`.
+using ParallelFor = std::function<Status(size_t count, const std::function<Status(size_t, std::stop_token)>&)>;
+[[nodiscard]] Status analyse_job(PreparedJob& job, const ParallelFor& run_parallel);
+
+// Decodes, processes and encodes one chunk into `out` (a NUT file, written atomically).
+[[nodiscard]] Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk, const std::filesystem::path& out,
+                                             Progress* progress, std::stop_token stop);
+
+// Writes the job's audio intermediate; false when the input has no usable audio.
+[[nodiscard]] Result<bool> run_audio(const PreparedJob& job, const std::filesystem::path& out, std::stop_token stop);
+
+// Joins chunk files and audio into the output (written atomically).
+[[nodiscard]] Result<media::AssemblyReport> assemble_job(const PreparedJob& job,
+                                                         const std::vector<std::filesystem::path>& chunk_files,
+                                                         const std::optional<std::filesystem::path>& audio_file,
+                                                         const std::filesystem::path& output);
+
+// Decode errors allowed before the job fails.
+[[nodiscard]] int64_t decode_error_budget(const PreparedJob& job);
+
+}  // namespace rr::pipeline

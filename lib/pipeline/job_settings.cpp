@@ -1,0 +1,22 @@
+#include "pipeline/job_settings.h"
+
+#include <sched.h>
+
+#include <thread>
+
+namespace rr::pipeline {
+
+int available_cores() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0) return n;
+    }
+    unsigned n = std::thread::hardware_concurrency();
+    return n > 0 ? static_cast<int>(n) : 1;
+}
+
+int resolve_workers(int requested) { return requested > 0 ? requested : available_cores(); }
+
+}  // namespace rr::pipeline

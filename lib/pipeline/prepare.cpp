@@ -1,0 +1,155 @@
+// prepare_job: everything decided before the first frame is decoded.
+
+#include <opencv2/core.hpp>
+
+extern "C" {
+#include <libavutil/pixdesc.h>
+}
+
+#include "core/clock.h"
+#include "media/checksum.h"
+#include "media/demuxer.h"
+#include "pipeline/job.h"
+#include "stages/factory.h"
+
+namespace rr::pipeline {
+namespace {
+
+media::FrameFormat decoded_format(const AVStream* st) {
+    const AVCodecParameters* par = st->codecpar;
+    media::FrameFormat f;
+    f.width = par->width;
+    f.height = par->height;
+    f.pix_fmt = static_cast<AVPixelFormat>(par->format);
+    f.time_base = st->time_base;
+    f.frame_rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+    f.sample_aspect = par->sample_aspect_ratio.num > 0 ? par->sample_aspect_ratio : AVRational{1, 1};
+    f.primaries = par->color_primaries;
+    f.transfer = par->color_trc;
+    f.matrix = par->color_space;
+    f.range = par->color_range;
+    return f;
+}
+
+// The stages' input: the encoder's pixel format, even-sized where chroma is subsampled.
+media::FrameFormat working_format(const media::FrameFormat& in, const VideoSettings& video, bool& cropped) {
+    media::FrameFormat w = in;
+    w.pix_fmt = media::output_pix_fmt(video, in.bit_depth());
+    const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(w.pix_fmt);
+    const int mask_w = d ? (1 << d->log2_chroma_w) - 1 : 0;
+    const int mask_h = d ? (1 << d->log2_chroma_h) - 1 : 0;
+    w.width = in.width & ~mask_w;
+    w.height = in.height & ~mask_h;
+    cropped = w.width != in.width || w.height != in.height;
+    const AVPixFmtDescriptor* src = av_pix_fmt_desc_get(in.pix_fmt);
+    const bool src_rgb = src && (src->flags & AV_PIX_FMT_FLAG_RGB);
+    if (src_rgb) {
+        w.matrix = AVCOL_SPC_BT709;  // RGB sources get a defined matrix rather than a guess
+        w.range = AVCOL_RANGE_MPEG;
+    } else if (w.pix_fmt != in.pix_fmt) {
+        w.range = AVCOL_RANGE_MPEG;  // the converter produces limited range
+    }
+    return w;
+}
+
+std::string pixel_count_text(int64_t n) {
+    return std::to_string(n / 1000000) + "." + std::to_string((n / 100000) % 10) + " Mpx";
+}
+
+}  // namespace
+
+int PreparedJob::preroll() const {
+    int p = 0;
+    for (const auto& s : stages) p = std::max(p, s->preroll_frames());
+    return p;
+}
+
+int64_t decode_error_budget(const PreparedJob& job) {
+    return static_cast<int64_t>(job.settings.limits.decode_error_ratio * static_cast<double>(job.total_frames()));
+}
+
+Status validate_profile(const Profile& profile, const std::filesystem::path& models_dir) {
+    stages::StageEnv env{models_dir, null_logger()};
+    auto made = stages::make_stages(profile.stages, env);
+    if (!made) return made.error().context("profile '" + profile.name + "'");
+    return {};
+}
+
+Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& input, const JobSettings& settings,
+                                                 const LoggerPtr& logger) {
+    auto job = std::make_unique<PreparedJob>();
+    job->input = input;
+    job->settings = settings;
+    job->logger = logger;
+    job->workers = resolve_workers(settings.workers);
+    job->threads_per_worker = std::max(1, available_cores() / job->workers);
+    const auto t0 = SteadyClock::now();
+
+    RR_ASSIGN(job->file, media::MappedFile::open(input));
+    if (job->file.size() == 0) return make_error(Errc::media, "file is empty (0 bytes)");
+    job->info.checksum = media::xxh3_128_hex(job->file);
+    job->timings["checksum"] = seconds_since(t0);
+
+    const auto t1 = SteadyClock::now();
+    RR_ASSIGN(media::Demuxer demuxer, media::Demuxer::open(job->file, true));
+    const std::string checksum = job->info.checksum;
+    job->info = media::describe(demuxer);
+    job->info.path = input.string();
+    job->info.size = static_cast<int64_t>(job->file.size());
+    job->info.checksum = checksum;
+
+    job->video_stream = demuxer.best_video_stream();
+    if (job->video_stream < 0) {
+        return make_error(Errc::media, demuxer.best_audio_stream() >= 0 ? "audio-only file: no video stream to process"
+                                                                        : "no video stream");
+    }
+    const AVStream* vst = demuxer.stream(job->video_stream);
+    if (media::is_still_image(demuxer, job->video_stream)) {
+        return make_error(Errc::media, std::string("a still image (") + avcodec_get_name(vst->codecpar->codec_id) +
+                                           "), not a video");
+    }
+    job->decoded = decoded_format(vst);
+    if (job->decoded.width <= 0 || job->decoded.height <= 0 || job->decoded.pix_fmt == AV_PIX_FMT_NONE) {
+        return make_error(Errc::media, "video stream has no readable picture size or pixel format");
+    }
+    const int64_t pixels = int64_t{job->decoded.width} * job->decoded.height;
+    if (pixels > settings.limits.max_pixels) {
+        return make_error(Errc::limit, "dimensions " + std::to_string(job->decoded.width) + "x" +
+                                           std::to_string(job->decoded.height) + " (" + pixel_count_text(pixels) +
+                                           ") exceed limits.max_pixels (" + pixel_count_text(settings.limits.max_pixels) + ")");
+    }
+    if (!avcodec_find_decoder(vst->codecpar->codec_id)) {
+        return make_error(Errc::unsupported, std::string("no decoder for video codec '") +
+                                                 avcodec_get_name(vst->codecpar->codec_id) + "'");
+    }
+    RR_ASSIGN(job->audio, media::plan_audio(demuxer.format(), settings.profile.audio, settings.profile.container, ""));
+    job->timings["probe"] = seconds_since(t1);
+
+    const auto t2 = SteadyClock::now();
+    RR_ASSIGN(job->index, media::build_frame_index(demuxer, job->video_stream, job->file.size()));
+    if (!job->index.exact) {
+        logger->warn("{}: timestamps are incomplete; processing as a single chunk", input.string());
+    }
+    job->chunks = media::plan_chunks(job->index, {settings.chunk_seconds, {}});
+    job->timings["index"] = seconds_since(t2);
+
+    // Stages and formats.
+    job->working = working_format(job->decoded, settings.profile.video, job->cropped_to_even);
+    stages::StageEnv env{settings.models_dir, logger};
+    RR_ASSIGN(job->stages, stages::make_stages(settings.profile.stages, env));
+    media::FrameFormat fmt = job->working;
+    for (auto& stage : job->stages) {
+        auto next = stage->configure(fmt);
+        if (!next) return next.error();
+        fmt = *next;
+    }
+    job->encoded = fmt;
+    media::FrameFormat target = fmt;
+    target.pix_fmt = job->working.pix_fmt;
+    RR_ASSIGN(job->encoder, media::choose_encoder(settings.profile.video, target, logger));
+    // OpenCV's own thread pool is a process-wide setting; chunks supply the parallelism.
+    cv::setNumThreads(job->threads_per_worker);
+    return job;
+}
+
+}  // namespace rr::pipeline

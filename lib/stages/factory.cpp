@@ -1,0 +1,54 @@
+#include "stages/factory.h"
+
+#include <functional>
+#include <map>
+
+#include "stages/filters.h"
+#include "stages/scale.h"
+
+namespace rr::stages {
+namespace {
+
+using Maker = std::function<Result<std::unique_ptr<Stage>>(const StageSpec&, const StageEnv&)>;
+
+const std::map<std::string, Maker>& makers() {
+    // Immutable after first use: a registry of constructors, not mutable state.
+    static const std::map<std::string, Maker> kMakers = {
+        {"grayscale", [](const StageSpec& s, const StageEnv&) { return make_grayscale(s); }},
+        {"blur", [](const StageSpec& s, const StageEnv&) { return make_blur(s); }},
+        {"brightness", [](const StageSpec& s, const StageEnv&) { return make_brightness(s); }},
+        {"contrast", [](const StageSpec& s, const StageEnv&) { return make_contrast(s); }},
+        {"scale", [](const StageSpec& s, const StageEnv&) { return make_scale(s); }},
+    };
+    return kMakers;
+}
+
+}  // namespace
+
+std::vector<std::string> stage_names() {
+    std::vector<std::string> names;
+    for (const auto& [name, maker] : makers()) names.push_back(name);
+    return names;
+}
+
+Result<std::unique_ptr<Stage>> make_stage(const StageSpec& spec, const StageEnv& env) {
+    auto it = makers().find(spec.name);
+    if (it == makers().end()) {
+        std::string list;
+        for (const auto& n : stage_names()) list += (list.empty() ? "" : ", ") + n;
+        std::string where = spec.mark ? " (line " + std::to_string(spec.mark->line) + ")" : "";
+        return make_error(Errc::invalid_argument, "unknown stage '" + spec.name + "'" + where + " (known: " + list + ")");
+    }
+    return it->second(spec, env);
+}
+
+Result<std::vector<std::unique_ptr<Stage>>> make_stages(const std::vector<StageSpec>& specs, const StageEnv& env) {
+    std::vector<std::unique_ptr<Stage>> out;
+    for (const auto& spec : specs) {
+        RR_ASSIGN(auto stage, make_stage(spec, env));
+        out.push_back(std::move(stage));
+    }
+    return out;
+}
+
+}  // namespace rr::stages

@@ -1,0 +1,25 @@
+#pragma once
+// Builds stages from their specs, validating every parameter.
+
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "core/logging.h"
+#include "core/stage_spec.h"
+#include "stages/stage.h"
+
+namespace rr::stages {
+
+struct StageEnv {
+    std::filesystem::path models_dir;
+    LoggerPtr logger;
+};
+
+[[nodiscard]] Result<std::unique_ptr<Stage>> make_stage(const StageSpec& spec, const StageEnv& env);
+[[nodiscard]] Result<std::vector<std::unique_ptr<Stage>>> make_stages(const std::vector<StageSpec>& specs,
+                                                                      const StageEnv& env);
+// Every stage name the factory knows, for help texts and error messages.
+[[nodiscard]] std::vector<std::string> stage_names();
+
+}  // namespace rr::stages

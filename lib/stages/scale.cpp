@@ -1,0 +1,84 @@
+#include "stages/scale.h"
+
+extern "C" {
+#include <libavutil/pixdesc.h>
+}
+
+#include <cmath>
+
+#include "media/frame_converter.h"
+#include "stages/params.h"
+
+namespace rr::stages {
+namespace {
+
+class Scale final : public Stage {
+public:
+    Scale(int width, int height, nlohmann::json params) : width_(width), height_(height), params_(std::move(params)) {}
+
+    std::string name() const override { return "scale"; }
+    nlohmann::json params() const override { return params_; }
+
+    Result<FrameFormat> configure(const FrameFormat& input) override {
+        in_ = input;
+        out_ = input;
+        const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(input.pix_fmt);
+        const int step_w = d ? 1 << d->log2_chroma_w : 1;
+        const int step_h = d ? 1 << d->log2_chroma_h : 1;
+        // Display aspect (with the sample aspect) is what "keep aspect" means to a viewer.
+        const double sar = input.sample_aspect.num > 0 ? av_q2d(input.sample_aspect) : 1.0;
+        const double dar = input.width * sar / input.height;
+        double w = width_, h = height_;
+        if (width_ < 0) w = h * dar / sar;
+        if (height_ < 0) h = w * sar / dar;
+        auto round_to = [](double v, int step) {
+            return std::max(step, static_cast<int>(std::lround(v / step)) * step);
+        };
+        out_.width = round_to(w, step_w);
+        out_.height = round_to(h, step_h);
+        return out_;
+    }
+
+    Result<std::unique_ptr<StageInstance>> open(const ChunkContext&) const override {
+        RR_ASSIGN(auto conv, media::FrameConverter::create(in_, out_, false, SWS_LANCZOS));
+        return std::unique_ptr<StageInstance>(std::make_unique<Instance>(std::move(conv)));
+    }
+
+    nlohmann::json summarize(const std::vector<nlohmann::json>&) const override {
+        return {{"input", {in_.width, in_.height}}, {"output", {out_.width, out_.height}}, {"filter", "lanczos"}};
+    }
+
+private:
+    class Instance final : public StageInstance {
+    public:
+        explicit Instance(media::FrameConverter conv) : conv_(std::move(conv)) {}
+        Status process(av::FramePtr in, std::vector<av::FramePtr>& out) override {
+            RR_ASSIGN(auto frame, conv_.convert(std::move(in)));
+            out.push_back(std::move(frame));
+            return {};
+        }
+
+    private:
+        media::FrameConverter conv_;
+    };
+
+    int width_, height_;
+    nlohmann::json params_;
+    FrameFormat in_, out_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Stage>> make_scale(const StageSpec& spec) {
+    Params p(spec);
+    const int width = p.integer("width", -1, -1, 16384);
+    const int height = p.integer("height", -1, -1, 16384);
+    RR_TRY(p.finish());
+    if (width == 0 || height == 0 || (width < 0 && height < 0)) {
+        return make_error(Errc::invalid_argument,
+                          "stage 'scale': give 'width' and/or 'height' (positive; -1 keeps the aspect ratio)");
+    }
+    return std::unique_ptr<Stage>(std::make_unique<Scale>(width, height, p.effective()));
+}
+
+}  // namespace rr::stages

@@ -1,0 +1,66 @@
+#pragma once
+// A video stage transforms frames. One Stage object exists per job (configured once, then
+// shared read-only by all chunk threads); each chunk gets its own StageInstance.
+
+#include <nlohmann/json.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "media/av_handles.h"
+#include "media/frame_format.h"
+
+namespace rr::stages {
+
+using media::FrameFormat;
+
+struct ChunkContext {
+    int chunk_index = 0;
+    int64_t first_frame = 0;  // global index of the chunk's first frame
+    int64_t start_pts = 0;    // frames before this are preroll: processed, never emitted
+    int threads = 1;          // this worker's share of cores
+};
+
+class StageInstance {
+public:
+    virtual ~StageInstance() = default;
+    // Consumes `in` and appends zero or more finished frames to `out`, in timestamp order.
+    [[nodiscard]] virtual Status process(av::FramePtr in, std::vector<av::FramePtr>& out) = 0;
+    // End of the chunk: hands over anything still buffered.
+    [[nodiscard]] virtual Status flush(std::vector<av::FramePtr>&) { return {}; }
+    // What this chunk contributed to the stage's sidecar result (merged by Stage::summarize).
+    [[nodiscard]] virtual nlohmann::json chunk_result() const { return nullptr; }
+};
+
+// A per-chunk observer for stages that need whole-video statistics before processing
+// (colour levels, camera paths, scene cuts). It sees the frames this stage would receive.
+class StageAnalyzer {
+public:
+    virtual ~StageAnalyzer() = default;
+    [[nodiscard]] virtual Status observe(const AVFrame& frame, int64_t frame_index) = 0;
+    [[nodiscard]] virtual nlohmann::json finish() = 0;  // serialisable chunk statistics
+};
+
+class Stage {
+public:
+    virtual ~Stage() = default;
+    [[nodiscard]] virtual std::string name() const = 0;
+    // The parameters in effect, defaults filled in (recorded in the sidecar).
+    [[nodiscard]] virtual nlohmann::json params() const = 0;
+    // Called once, in chain order, with the format this stage receives; returns what it emits.
+    [[nodiscard]] virtual Result<FrameFormat> configure(const FrameFormat& input) = 0;
+    // Frames before a chunk's start the stage needs to see (temporal filters).
+    [[nodiscard]] virtual int preroll_frames() const { return 0; }
+
+    // Whole-video analysis: null when the stage needs none.
+    [[nodiscard]] virtual std::unique_ptr<StageAnalyzer> analyzer(const ChunkContext&) const { return nullptr; }
+    // Receives every chunk's analysis, in chunk order, before any chunk is processed.
+    [[nodiscard]] virtual Status finish_analysis(const std::vector<nlohmann::json>&) { return {}; }
+
+    [[nodiscard]] virtual Result<std::unique_ptr<StageInstance>> open(const ChunkContext& chunk) const = 0;
+    // Merges the chunks' results (in chunk order) into the sidecar's `result` object.
+    [[nodiscard]] virtual nlohmann::json summarize(const std::vector<nlohmann::json>& chunk_results) const;
+};
+
+}  // namespace rr::stages
