@@ -2,6 +2,7 @@
 // Errors are values inside lib/: every fallible function returns Result<T>.
 // The three edges (control reply, job row, process exit code) translate them.
 
+#include <ostream>
 #include <string>
 #include <utility>
 #include <variant>
@@ -21,6 +22,25 @@ enum class Errc {
     conflict,
     internal,
 };
+
+[[nodiscard]] constexpr const char* to_string(Errc e) {
+    switch (e) {
+        case Errc::invalid_argument: return "invalid_argument";
+        case Errc::config: return "config";
+        case Errc::io: return "io";
+        case Errc::no_space: return "no_space";
+        case Errc::media: return "media";
+        case Errc::unsupported: return "unsupported";
+        case Errc::limit: return "limit";
+        case Errc::cancelled: return "cancelled";
+        case Errc::not_found: return "not_found";
+        case Errc::conflict: return "conflict";
+        case Errc::internal: return "internal";
+    }
+    return "unknown";
+}
+
+inline std::ostream& operator<<(std::ostream& os, Errc e) { return os << to_string(e); }
 
 struct Error {
     Errc code = Errc::internal;

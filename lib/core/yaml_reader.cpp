@@ -66,8 +66,12 @@ std::string MapReader::child_path(const std::string& key) const {
 
 YAML::Node MapReader::child(const std::string& key) {
     known_.insert(key);
-    if (!valid_) return YAML::Node();
-    return node_[key];
+    if (!valid_) return YAML::Node(YAML::NodeType::Undefined);
+    const YAML::Node& map = node_;  // const lookup: never inserts the key
+    YAML::Node n = map[key];
+    // `key:` with nothing after it means "use the default", like an absent key.
+    if (!n.IsDefined() || n.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
+    return n;
 }
 
 void MapReader::get(const std::string& key, std::string& out) {

@@ -1,0 +1,80 @@
+#define BOOST_TEST_MODULE core_config
+#include <boost/test/unit_test.hpp>
+
+#include "core/config.h"
+#include "support/process.h"
+
+using rr::parse_config_text;
+
+BOOST_AUTO_TEST_CASE(the_shipped_default_config_is_valid) {
+    auto cfg = rr::load_config_file(rr::test::source_dir() / "config/renderrush.yaml");
+    BOOST_REQUIRE_MESSAGE(cfg.ok(), (cfg.ok() ? "" : cfg.error().message));
+    BOOST_TEST(cfg->profiles.count("default") == 1u);
+    BOOST_TEST(cfg->profiles.count("web-1080p") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(profiles_read_stages_and_settings) {
+    auto cfg = parse_config_text(R"(
+workers: 3
+chunk_seconds: 4.5
+limits: {max_pixels: 1000000, decode_error_ratio: 0.2}
+profiles:
+  web:
+    stages:
+      - grayscale: {}
+      - brightness: {amount: 0.1}
+      - blur
+    video: {codec: hevc, crf: 26, preset: fast, hwaccel: none}
+    audio: {codec: opus, bitrate: 96k}
+    container: mkv
+)",
+                                 "test.yaml");
+    BOOST_REQUIRE_MESSAGE(cfg.ok(), (cfg.ok() ? "" : cfg.error().message));
+    BOOST_TEST(cfg->workers == 3);
+    BOOST_TEST(cfg->chunk_seconds == 4.5);
+    BOOST_TEST(cfg->limits.max_pixels == 1000000);
+    const auto& p = cfg->profiles.at("web");
+    BOOST_REQUIRE_EQUAL(p.stages.size(), 3u);
+    BOOST_TEST(p.stages[1].name == "brightness");
+    BOOST_TEST(p.stages[1].params["amount"].get<double>() == 0.1);
+    BOOST_TEST(p.stages[1].mark->line == 9);
+    BOOST_TEST(p.stages[2].name == "blur");
+    BOOST_TEST(p.video.codec == "hevc");
+    BOOST_TEST(p.video.crf == 26);
+    BOOST_TEST(p.audio.codec == "opus");
+    BOOST_TEST(p.container == "mkv");
+}
+
+BOOST_AUTO_TEST_CASE(every_problem_is_reported_with_line_and_column) {
+    auto cfg = parse_config_text(R"(workers: many
+chunk_seconds: -3
+profiles:
+  web:
+    video: {codec: vp8, crff: 20}
+    colour: red
+)",
+                                 "bad.yaml");
+    BOOST_REQUIRE(!cfg.ok());
+    const std::string& m = cfg.error().message;
+    BOOST_TEST_MESSAGE(m);
+    BOOST_TEST(m.find("bad.yaml:1:10: workers: expected an integer") != std::string::npos);
+    BOOST_TEST(m.find("bad.yaml:2:16: chunk_seconds") != std::string::npos);
+    BOOST_TEST(m.find("profiles.web.video.codec: invalid value 'vp8'") != std::string::npos);
+    BOOST_TEST(m.find("profiles.web.video.crff: unknown key") != std::string::npos);
+    BOOST_TEST(m.find("bad.yaml:6:5: profiles.web.colour: unknown key") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(yaml_syntax_errors_have_a_position) {
+    auto cfg = parse_config_text("profiles: {web: [\n", "broken.yaml");
+    BOOST_REQUIRE(!cfg.ok());
+    BOOST_TEST(cfg.error().code == rr::Errc::config);
+    BOOST_TEST(cfg.error().message.find("broken.yaml:") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(empty_file_gives_defaults) {
+    auto cfg = parse_config_text("", "empty.yaml");
+    BOOST_REQUIRE(cfg.ok());
+    BOOST_TEST(cfg->workers == 0);
+    BOOST_TEST(cfg->chunk_seconds == 10.0);
+    BOOST_TEST(cfg->profiles.empty());
+}

@@ -1,0 +1,119 @@
+#define BOOST_TEST_MODULE media_input
+#include <boost/test/unit_test.hpp>
+
+#include <xxhash.h>
+
+#include "media/checksum.h"
+#include "media/chunk_source.h"
+#include "media/demuxer.h"
+#include "media/frame_index.h"
+#include "media/mmap_avio.h"
+#include "support/media.h"
+#include "support/sandbox.h"
+
+using namespace rr::media;
+namespace t = rr::test;
+
+namespace {
+
+// B-frames, open GOPs, a keyframe every 25 frames: the hardest case for exact chunks.
+std::filesystem::path bframes_clip() {
+    return t::fixture("unit_bframes_opengop.mp4",
+                      "-f lavfi -i testsrc2=size=320x240:rate=25:duration=8 -c:v libx264 -preset veryfast "
+                      "-g 25 -bf 3 -x264-params open-gop=1:scenecut=0");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(checksum_matches_xxh3_128_of_the_bytes) {
+    t::Sandbox box;
+    std::string data(3 * 1024 * 1024 + 17, '\0');
+    for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 2654435761u) >> 13);
+    t::write_file(box / "blob", data);
+    auto file = MappedFile::open(box / "blob");
+    BOOST_REQUIRE(file.ok());
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits(data.data(), data.size()));
+    char hex[33];
+    for (int i = 0; i < 16; ++i) std::snprintf(hex + 2 * i, 3, "%02x", c.digest[i]);
+    BOOST_TEST(xxh3_128_hex(*file) == std::string(hex));
+    BOOST_TEST(xxh3_128_file(box / "blob").value() == std::string(hex));
+}
+
+BOOST_AUTO_TEST_CASE(avio_reads_and_seeks_within_the_mapping) {
+    t::Sandbox box;
+    std::string data;
+    for (int i = 0; i < 100000; ++i) data += static_cast<char>('a' + i % 26);
+    t::write_file(box / "letters", data);
+    auto file = MappedFile::open(box / "letters");
+    BOOST_REQUIRE(file.ok());
+    auto io = MmapAvio::create(*file);
+    BOOST_REQUIRE(io.ok());
+    AVIOContext* ctx = (*io)->context();
+    BOOST_TEST(avio_size(ctx) == 100000);
+    unsigned char buf[4];
+    BOOST_TEST(avio_seek(ctx, 27, SEEK_SET) == 27);
+    BOOST_TEST(avio_read(ctx, buf, 3) == 3);
+    BOOST_TEST(std::string(reinterpret_cast<char*>(buf), 3) == "bcd");
+    BOOST_TEST(avio_seek(ctx, 99998, SEEK_SET) == 99998);
+    BOOST_TEST(avio_read(ctx, buf, 4) == 2);
+    BOOST_TEST(avio_feof(ctx) != 0);  // reading past the end reports EOF, not an error
+}
+
+BOOST_AUTO_TEST_CASE(empty_and_garbage_files_are_refused_with_reasons) {
+    t::Sandbox box;
+    t::write_file(box / "empty.mp4", "");
+    auto empty = MappedFile::open(box / "empty.mp4");
+    BOOST_REQUIRE(empty.ok());
+    auto d = Demuxer::open(*empty, true);
+    BOOST_REQUIRE(!d.ok());
+    BOOST_TEST(d.error().message.find("empty") != std::string::npos);
+
+    std::string junk(50000, '\0');
+    for (size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<char>((i * 7919u) ^ (i >> 3));
+    t::write_file(box / "junk.mp4", junk);
+    auto garbage = MappedFile::open(box / "junk.mp4");
+    BOOST_REQUIRE(garbage.ok());
+    auto g = Demuxer::open(*garbage, true);
+    BOOST_REQUIRE(!g.ok());
+    BOOST_TEST(g.error().message.find("not a recognised media file") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(index_lists_every_frame_and_keyframe) {
+    auto file = MappedFile::open(bframes_clip());
+    BOOST_REQUIRE(file.ok());
+    auto demuxer = Demuxer::open(*file, true);
+    BOOST_REQUIRE(demuxer.ok());
+    int vs = demuxer->best_video_stream();
+    auto index = build_frame_index(*demuxer, vs, file->size());
+    BOOST_REQUIRE(index.ok());
+    BOOST_TEST(index->exact);
+    BOOST_TEST(index->frames() == 200u);
+    BOOST_TEST(index->keys.size() >= 8u);
+    for (size_t i = 1; i < index->pts.size(); ++i) BOOST_TEST(index->pts[i] > index->pts[i - 1]);
+}
+
+BOOST_AUTO_TEST_CASE(chunk_source_delivers_exactly_the_chunk_from_any_start) {
+    auto file = MappedFile::open(bframes_clip());
+    BOOST_REQUIRE(file.ok());
+    auto demuxer = Demuxer::open(*file, true);
+    BOOST_REQUIRE(demuxer.ok());
+    int vs = demuxer->best_video_stream();
+    auto index = build_frame_index(*demuxer, vs, file->size());
+    BOOST_REQUIRE(index.ok());
+    // On a keyframe, just after one, and just before one (leading B-frames of an open GOP).
+    for (auto [first, end] : {std::pair<int64_t, int64_t>{50, 75}, {51, 90}, {74, 76}, {0, 30}, {190, 200}}) {
+        auto src = ChunkSource::open(*file, vs, *index, first, end, 1);
+        BOOST_REQUIRE(src.ok());
+        std::vector<int64_t> got;
+        while (true) {
+            auto f = src->next();
+            BOOST_REQUIRE(f.ok());
+            if (!*f) break;
+            got.push_back((*f)->pts);
+        }
+        std::vector<int64_t> want(index->pts.begin() + first, index->pts.begin() + end);
+        BOOST_TEST(got == want, boost::test_tools::per_element());
+        BOOST_TEST(src->decode_errors() == 0);
+    }
+}
