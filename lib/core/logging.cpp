@@ -27,8 +27,10 @@ LoggerPtr null_logger() {
 
 namespace {
 
-// Per-thread nesting depth of QuietFfmpegLogs; threads never share it.
+// Per-thread nesting depth of QuietFfmpegLogs, and the active error capture, if any;
+// threads never share them.
 thread_local int quiet_depth = 0;
+thread_local std::string* error_capture = nullptr;
 
 void ffmpeg_log_callback(void* avcl, int level, const char* fmt, va_list vl) {
     if (level > av_log_get_level()) return;
@@ -45,7 +47,19 @@ void ffmpeg_log_callback(void* avcl, int level, const char* fmt, va_list vl) {
         // Damaged-input complaints from decoders are counted per job and reported there;
         // logging every broken macroblock would bury the one line that matters.
         const AVClass* cls = *static_cast<AVClass**>(avcl);
-        if (cls && cls->category == AV_CLASS_CATEGORY_DECODER) mapped = spdlog::level::debug;
+        const AVClassCategory category = cls && cls->get_category ? cls->get_category(avcl)
+                                         : cls                    ? cls->category
+                                                                  : AV_CLASS_CATEGORY_NA;
+        if (category == AV_CLASS_CATEGORY_DECODER) mapped = spdlog::level::debug;
+    }
+    if (error_capture && level <= AV_LOG_ERROR) {
+        // The caller turns the reason into its own one-line error; no separate log line.
+        char text[1024];
+        vsnprintf(text, sizeof text, fmt, vl);
+        size_t n = std::strlen(text);
+        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r')) text[--n] = '\0';
+        if (n > 0) *error_capture = text;
+        return;
     }
     if (!logger->should_log(mapped)) return;
     char line[1024];
@@ -58,6 +72,9 @@ void ffmpeg_log_callback(void* avcl, int level, const char* fmt, va_list vl) {
 }
 
 }  // namespace
+
+CaptureFfmpegError::CaptureFfmpegError() : previous_(error_capture) { error_capture = &last_; }
+CaptureFfmpegError::~CaptureFfmpegError() { error_capture = previous_; }
 
 QuietFfmpegLogs::QuietFfmpegLogs() { ++quiet_depth; }
 QuietFfmpegLogs::~QuietFfmpegLogs() { --quiet_depth; }

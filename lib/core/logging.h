@@ -28,4 +28,19 @@ public:
     QuietFfmpegLogs& operator=(const QuietFfmpegLogs&) = delete;
 };
 
+// While alive, FFmpeg error messages from this thread are kept (the last one) instead of
+// logged, so the caller can name the reason in its own error.
+class CaptureFfmpegError {
+public:
+    CaptureFfmpegError();
+    ~CaptureFfmpegError();
+    CaptureFfmpegError(const CaptureFfmpegError&) = delete;
+    CaptureFfmpegError& operator=(const CaptureFfmpegError&) = delete;
+    [[nodiscard]] const std::string& last() const { return last_; }
+
+private:
+    std::string last_;
+    std::string* previous_;
+};
+
 }  // namespace rr

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/logging.h"
 #include "media/av_error.h"
 
 namespace rr::media {
@@ -16,10 +17,14 @@ Result<Demuxer> Demuxer::open(const MappedFile& file, bool find_streams) {
     if (!ctx) return make_error(Errc::internal, "out of memory");
     ctx->pb = d.io_->context();
     ctx->flags |= AVFMT_FLAG_CUSTOM_IO;
+    // FFmpeg says why a file cannot be opened only in its log; keep that for our error.
+    QuietFfmpegLogs quiet;
+    CaptureFfmpegError reason;
     // The file name lets demuxers that guess by extension (image2, raw streams) see it.
     int ret = avformat_open_input(&ctx, file.path().c_str(), nullptr, nullptr);
     if (ret < 0) {
         // avformat_open_input frees ctx on failure.
+        if (!reason.last().empty()) return make_error(Errc::media, "not a readable media file: " + reason.last());
         if (ret == AVERROR_INVALIDDATA) {
             return make_error(Errc::media, "not a recognised media file (no demuxer accepts its data)");
         }
@@ -28,7 +33,10 @@ Result<Demuxer> Demuxer::open(const MappedFile& file, bool find_streams) {
     d.fmt_.reset(ctx);
     if (find_streams) {
         ret = avformat_find_stream_info(ctx, nullptr);
-        if (ret < 0) return av::error(ret, "cannot read stream information");
+        if (ret < 0) {
+            return make_error(Errc::media, "cannot read stream information: " +
+                                               (reason.last().empty() ? av::error_string(ret) : reason.last()));
+        }
     }
     return d;
 }

@@ -42,6 +42,14 @@ Result<FrameConverter> FrameConverter::create(const FrameFormat& from_in, const 
         from.width = to.width;
         from.height = to.height;
     }
+    // The yuvj* formats are yuv* with full range; naming them so keeps swscale from
+    // warning about a "deprecated pixel format" on every job from a camera.
+    switch (from.pix_fmt) {
+        case AV_PIX_FMT_YUVJ420P: from.pix_fmt = AV_PIX_FMT_YUV420P; from.range = AVCOL_RANGE_JPEG; break;
+        case AV_PIX_FMT_YUVJ422P: from.pix_fmt = AV_PIX_FMT_YUV422P; from.range = AVCOL_RANGE_JPEG; break;
+        case AV_PIX_FMT_YUVJ444P: from.pix_fmt = AV_PIX_FMT_YUV444P; from.range = AVCOL_RANGE_JPEG; break;
+        default: break;
+    }
     c.from_ = from;
     c.to_ = to;
     const bool same = from.width == to.width && from.height == to.height && from.pix_fmt == to.pix_fmt &&

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/logging.h"
 #include "media/av_error.h"
 
 namespace rr::media {
@@ -39,12 +40,18 @@ Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t 
     index.declared_frames = st->nb_frames;
     demuxer.keep_only({video_stream});
 
+    // Containers like AVI carry only decode times; without frame reordering they are the
+    // presentation times too.
+    const AVCodecDescriptor* desc = avcodec_descriptor_get(st->codecpar->codec_id);
+    const bool dts_is_pts = (desc && (desc->props & AV_CODEC_PROP_INTRA_ONLY)) || st->codecpar->video_delay == 0;
+
     struct Seen {
         int64_t pts, duration;
     };
     std::vector<Seen> seen;
     if (st->nb_frames > 0) seen.reserve(static_cast<size_t>(st->nb_frames));
     av::PacketPtr pkt = av::make_packet();
+    CaptureFfmpegError reason;  // a cut-off file is reported once, below, in our words
     bool missing_pts = false;
     bool beyond_eof = false;
     int64_t packets = 0;
@@ -52,7 +59,8 @@ Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t 
         int ret = demuxer.read(pkt.get());
         if (ret == AVERROR_EOF) break;
         if (ret < 0) {
-            return av::error(ret, "unreadable after " + std::to_string(packets) + " video packets");
+            return make_error(Errc::media, "unreadable after " + std::to_string(packets) + " video packets: " +
+                                               (reason.last().empty() ? av::error_string(ret) : reason.last()));
         }
         if (pkt->stream_index != video_stream) {
             av_packet_unref(pkt.get());
@@ -66,6 +74,7 @@ Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t 
             static_cast<size_t>(pkt->pos) + static_cast<size_t>(pkt->size) >= file_size) {
             beyond_eof = true;  // a short read at the very end: the file was cut off
         }
+        if (pkt->pts == AV_NOPTS_VALUE && dts_is_pts) pkt->pts = pkt->dts;
         if (pkt->pts == AV_NOPTS_VALUE) {
             missing_pts = true;
         } else {

@@ -1,5 +1,7 @@
 #include "pipeline/local_run.h"
 
+#include <fmt/format.h>
+
 #include <mutex>
 #include <optional>
 
@@ -100,8 +102,8 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
     for (const auto& o : outcomes) errors += o.decode_errors;
     if (errors > decode_error_budget(*job)) {
         return make_error(Errc::media, std::to_string(errors) + " frames could not be decoded (budget " +
-                                           std::to_string(decode_error_budget(*job)) + ", limits.decode_error_ratio " +
-                                           std::to_string(settings.limits.decode_error_ratio) + ")");
+                                           std::to_string(decode_error_budget(*job)) + " from limits.decode_error_ratio " +
+                                           fmt::format("{:g}", settings.limits.decode_error_ratio) + ")");
     }
     if (errors > 0) logger->warn("{}: {} damaged frames concealed", spec.input.string(), errors);
 
