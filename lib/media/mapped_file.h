@@ -50,7 +50,9 @@ public:
     void moved_to(size_t pos);
 
 private:
-    static constexpr size_t kWindow = 16u << 20;  // keep up to 16 MiB behind the reader
+    // Pages further than this behind the reader are released (checked every kWindow bytes),
+    // so each reader keeps at most 2 * kWindow of the input resident.
+    static constexpr size_t kWindow = 2u << 20;
     const MappedFile* file_;
     size_t released_upto_ = 0;
 };

@@ -56,6 +56,18 @@ std::string pixel_count_text(int64_t n) {
     return std::to_string(n / 1000000) + "." + std::to_string((n / 100000) % 10) + " Mpx";
 }
 
+// chunk_seconds is an upper target: an input too short to give every worker a chunk gets
+// shorter chunks (never below kMinChunkSeconds, where per-chunk start-up would dominate).
+constexpr double kMinChunkSeconds = 2.0;
+
+double effective_chunk_seconds(const PreparedJob& job) {
+    const double wanted = job.settings.chunk_seconds;
+    if (job.index.frames() == 0 || job.workers <= 1) return wanted;
+    const double duration = job.index.seconds(job.index.pts.back());
+    if (duration / wanted >= job.workers) return wanted;
+    return std::max(kMinChunkSeconds, std::min(wanted, duration / job.workers));
+}
+
 }  // namespace
 
 int PreparedJob::preroll() const {
@@ -82,7 +94,6 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
     job->settings = settings;
     job->logger = logger;
     job->workers = resolve_workers(settings.workers);
-    job->threads_per_worker = std::max(1, available_cores() / job->workers);
     const auto t0 = SteadyClock::now();
 
     RR_ASSIGN(job->file, media::MappedFile::open(input));
@@ -130,7 +141,11 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
     if (!job->index.exact) {
         logger->warn("{}: timestamps are incomplete; processing as a single chunk", input.string());
     }
-    job->chunks = media::plan_chunks(job->index, {settings.chunk_seconds, {}});
+    job->chunks = media::plan_chunks(job->index, {effective_chunk_seconds(*job), {}});
+    // `workers` is the job's core budget: that many chunks run at once, and when there are
+    // fewer chunks than workers the spare share goes to each chunk's codec threads.
+    const int parallel = std::max(1, std::min<int>(job->workers, static_cast<int>(job->chunks.size())));
+    job->threads_per_worker = std::max(1, job->workers / parallel);
     job->timings["index"] = seconds_since(t2);
 
     // Stages and formats.
