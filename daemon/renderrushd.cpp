@@ -1,7 +1,6 @@
 // renderrushd: the daemon, and `renderrushd process` for one file in the foreground.
 
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 
 #include "app/exit_codes.h"
@@ -20,8 +19,10 @@ int main(int argc, char** argv) {
     process->add_option("INPUT", proc.input, "Video file to process")->required();
     process->add_option("-o,--output", proc.output, "Output file (.mp4 or .mkv)")->required();
     process->add_option("--config", config, "Configuration file (default: config/renderrush.yaml)");
-    auto* profile_opt = process->add_option("--profile", proc.profile, "Profile from the configuration");
-    auto* stages_opt = process->add_option("--stages", proc.stages, "Stages, e.g. grayscale,blur:radius=4");
+    auto* profile_opt =
+        process->add_option("--profile", proc.profile, "Profile from the configuration");
+    auto* stages_opt =
+        process->add_option("--stages", proc.stages, "Stages, e.g. grayscale,blur:radius=4");
     profile_opt->excludes(stages_opt);
     process->add_option("--workers", proc.workers, "Worker threads (default: one per core)")
         ->check(CLI::Range(1, 1024));

@@ -16,7 +16,8 @@ namespace {
 // The container follows the output's extension when it names one we write.
 std::string container_for(const std::filesystem::path& output, const std::string& fallback) {
     std::string ext = output.extension().string();
-    for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : ext)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (ext == ".mp4" || ext == ".m4v" || ext == ".mov") return "mp4";
     if (ext == ".mkv") return "mkv";
     return fallback;
@@ -36,10 +37,13 @@ Result<Profile> select_profile(const ProcessArgs& args, const Config& cfg) {
         auto it = cfg.profiles.find(*args.profile);
         if (it == cfg.profiles.end()) {
             std::string known;
-            for (const auto& [name, p] : cfg.profiles) known += (known.empty() ? "" : ", ") + name;
-            return make_error(Errc::invalid_argument, "unknown profile '" + *args.profile + "' in " +
-                                                          (cfg.source.empty() ? std::string("built-in defaults") : cfg.source.string()) +
-                                                          " (known: " + (known.empty() ? "none" : known) + ")");
+            for (const auto& [name, p] : cfg.profiles)
+                known += (known.empty() ? "" : ", ") + name;
+            return make_error(
+                Errc::invalid_argument,
+                "unknown profile '" + *args.profile + "' in " +
+                    (cfg.source.empty() ? std::string("built-in defaults") : cfg.source.string()) +
+                    " (known: " + (known.empty() ? "none" : known) + ")");
         }
         return it->second;
     }
@@ -60,7 +64,8 @@ int run_process_command(const ProcessArgs& args, std::stop_token stop) {
         std::fprintf(stderr, "renderrushd: %s\n", cfg.error().message.c_str());
         return kExitUsage;
     }
-    auto logger = make_logger("renderrushd", args.log_level.empty() ? cfg->log_level : args.log_level, false);
+    auto logger =
+        make_logger("renderrushd", args.log_level.empty() ? cfg->log_level : args.log_level, false);
     install_ffmpeg_log_bridge(logger);
 
     auto profile = select_profile(args, *cfg);
@@ -91,11 +96,13 @@ int run_process_command(const ProcessArgs& args, std::stop_token stop) {
     }();
     if (!result) {
         // One line naming the file and the reason; nothing was left at the output path.
-        std::fprintf(stderr, "renderrushd: %s: %s\n", args.input.c_str(), result.error().message.c_str());
+        std::fprintf(stderr, "renderrushd: %s: %s\n", args.input.c_str(),
+                     result.error().message.c_str());
         return exit_code_for(result.error());
     }
     if (args.json) std::cout << result->sidecar.dump(2) << std::endl;
-    logger->info("{} -> {} (sidecar {})", args.input.string(), args.output.string(), result->sidecar_path.string());
+    logger->info("{} -> {} (sidecar {})", args.input.string(), args.output.string(),
+                 result->sidecar_path.string());
     return kExitOk;
 }
 

@@ -13,8 +13,10 @@ std::string format_duration(double seconds) {
     if (seconds < 0 || !std::isfinite(seconds)) return "--:--";
     auto s = static_cast<long>(std::lround(seconds));
     char buf[32];
-    if (s >= 3600) std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
-    else std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+    if (s >= 3600)
+        std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
     return buf;
 }
 
@@ -29,11 +31,13 @@ std::string render_progress_line(const pipeline::ProgressSnapshot& s, int width)
     return "[" + bar + "]" + tail;
 }
 
-ProgressBar::ProgressBar(const pipeline::Progress& progress, FILE* out) : progress_(progress), out_(out) {
+ProgressBar::ProgressBar(const pipeline::Progress& progress, FILE* out)
+    : progress_(progress), out_(out) {
     if (!isatty(fileno(out_))) return;
     thread_ = std::jthread([this](std::stop_token stop) {
         while (!stop.stop_requested()) {
-            std::fprintf(out_, "\r%s\x1b[K", render_progress_line(progress_.snapshot(), 30).c_str());
+            std::fprintf(out_, "\r%s\x1b[K",
+                         render_progress_line(progress_.snapshot(), 30).c_str());
             std::fflush(out_);
             for (int i = 0; i < 5 && !stop.stop_requested(); ++i) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(50));

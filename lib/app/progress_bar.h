@@ -12,14 +12,14 @@ namespace rr::app {
 [[nodiscard]] std::string render_progress_line(const pipeline::ProgressSnapshot& s, int width);
 
 class ProgressBar {
-public:
+  public:
     // Draws only when `out` is a terminal.
     ProgressBar(const pipeline::Progress& progress, FILE* out);
     ~ProgressBar();  // stops and clears the line
     ProgressBar(const ProgressBar&) = delete;
     ProgressBar& operator=(const ProgressBar&) = delete;
 
-private:
+  private:
     const pipeline::Progress& progress_;
     FILE* out_;
     std::jthread thread_;

@@ -10,7 +10,7 @@ StopOnSignals::StopOnSignals() {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR2);  // internal: wakes the waiter at shutdown
+    sigaddset(&set, SIGUSR2);                   // internal: wakes the waiter at shutdown
     pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by every thread started later
     waiter_ = std::jthread([this, set](std::stop_token stop) {
         while (!stop.stop_requested()) {

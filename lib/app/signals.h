@@ -8,14 +8,14 @@
 namespace rr::app {
 
 class StopOnSignals {
-public:
+  public:
     StopOnSignals();
     ~StopOnSignals();
     StopOnSignals(const StopOnSignals&) = delete;
     StopOnSignals& operator=(const StopOnSignals&) = delete;
     [[nodiscard]] std::stop_token token() const { return source_.get_token(); }
 
-private:
+  private:
     std::stop_source source_;
     std::jthread waiter_;
 };

@@ -15,7 +15,7 @@ inline constexpr std::string_view kTempMarker = ".rr-tmp-";
 
 // A temporary sibling of `final_path`, removed on destruction unless committed.
 class TempFile {
-public:
+  public:
     explicit TempFile(std::filesystem::path final_path);
     ~TempFile();
     TempFile(TempFile&& other) noexcept;
@@ -27,7 +27,7 @@ public:
     // fsync the file, rename it into place, fsync the directory.
     [[nodiscard]] Status commit();
 
-private:
+  private:
     std::filesystem::path final_;
     std::filesystem::path temp_;
     bool done_ = false;

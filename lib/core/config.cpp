@@ -29,7 +29,8 @@ void read_stages(const YAML::Node& node, const std::string& path, ConfigIssues& 
             const YAML::Node params = kv->second;
             if (params && !params.IsNull()) {
                 if (!params.IsMap()) {
-                    issues.add(params, item_path + "." + spec.name, "stage parameters must be a mapping");
+                    issues.add(params, item_path + "." + spec.name,
+                               "stage parameters must be a mapping");
                     continue;
                 }
                 spec.params = yaml_to_json(params);
@@ -119,7 +120,8 @@ Result<Config> parse_config_text(const std::string& text, const std::filesystem:
             for (const auto& kv : profiles) {
                 auto pname = kv.first.as<std::string>();
                 if (pname == "by-folder") {
-                    issues.add(kv.first, "profiles." + pname, "'by-folder' is reserved for watches");
+                    issues.add(kv.first, "profiles." + pname,
+                               "'by-folder' is reserved for watches");
                     continue;
                 }
                 read_profile(pname, kv.second, issues, cfg.profiles[pname]);
@@ -140,7 +142,8 @@ Result<Config> load_config_file(const std::filesystem::path& file) {
 }
 
 std::optional<std::filesystem::path> default_config_path() {
-    if (const char* env = std::getenv("RENDERRUSH_CONFIG"); env && *env) return std::filesystem::path(env);
+    if (const char* env = std::getenv("RENDERRUSH_CONFIG"); env && *env)
+        return std::filesystem::path(env);
     for (const char* candidate : {"config/renderrush.yaml", "/etc/renderrush/renderrush.yaml"}) {
         std::error_code ec;
         if (std::filesystem::exists(candidate, ec)) return std::filesystem::path(candidate);

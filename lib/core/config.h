@@ -15,15 +15,15 @@
 namespace rr {
 
 struct VideoSettings {
-    std::string codec = "h264";    // h264 | hevc | av1
-    int crf = -1;                  // -1: the codec's default (h264 23, hevc 28, av1 35)
-    std::string preset = "medium"; // x264/x265 names; mapped to SVT-AV1 numbers for av1
-    std::string hwaccel = "auto";  // auto | none | qsv | vaapi | nvenc
-    std::string pix_fmt;           // empty: yuv420p (8-bit input) or yuv420p10le (deep input, hevc/av1)
+    std::string codec = "h264";     // h264 | hevc | av1
+    int crf = -1;                   // -1: the codec's default (h264 23, hevc 28, av1 35)
+    std::string preset = "medium";  // x264/x265 names; mapped to SVT-AV1 numbers for av1
+    std::string hwaccel = "auto";   // auto | none | qsv | vaapi | nvenc
+    std::string pix_fmt;  // empty: yuv420p (8-bit input) or yuv420p10le (deep input, hevc/av1)
 };
 
 struct AudioSettings {
-    std::string codec = "copy";    // copy | aac | opus
+    std::string codec = "copy";  // copy | aac | opus
     std::string bitrate = "160k";
 };
 
@@ -49,7 +49,7 @@ struct Paths {
 struct Config {
     std::filesystem::path source;  // file it was read from; empty for built-in defaults
     Paths paths;
-    int workers = 0;               // 0: one per core
+    int workers = 0;  // 0: one per core
     double chunk_seconds = 10.0;
     Limits limits;
     std::string log_level = "info";
@@ -58,7 +58,7 @@ struct Config {
 
 struct ConfigIssue {
     SourceMark mark;
-    std::string path;     // e.g. profiles.web.video.crf
+    std::string path;  // e.g. profiles.web.video.crf
     std::string message;
 };
 

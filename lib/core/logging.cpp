@@ -22,7 +22,8 @@ LoggerPtr make_logger(const std::string& name, const std::string& level, bool pl
 }
 
 LoggerPtr null_logger() {
-    return std::make_shared<spdlog::logger>("null", std::make_shared<spdlog::sinks::null_sink_mt>());
+    return std::make_shared<spdlog::logger>("null",
+                                            std::make_shared<spdlog::sinks::null_sink_mt>());
 }
 
 namespace {
@@ -57,7 +58,8 @@ void ffmpeg_log_callback(void* avcl, int level, const char* fmt, va_list vl) {
         char text[1024];
         vsnprintf(text, sizeof text, fmt, vl);
         size_t n = std::strlen(text);
-        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r')) text[--n] = '\0';
+        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+            text[--n] = '\0';
         if (n > 0) *error_capture = text;
         return;
     }
@@ -66,18 +68,27 @@ void ffmpeg_log_callback(void* avcl, int level, const char* fmt, va_list vl) {
     int print_prefix = 1;  // per call: FFmpeg's own state for this is not thread safe
     av_log_format_line2(avcl, level, fmt, vl, line, sizeof line, &print_prefix);
     size_t n = std::strlen(line);
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
     if (n == 0) return;
     logger->log(mapped, "ffmpeg: {}", line);
 }
 
 }  // namespace
 
-CaptureFfmpegError::CaptureFfmpegError() : previous_(error_capture) { error_capture = &last_; }
-CaptureFfmpegError::~CaptureFfmpegError() { error_capture = previous_; }
+CaptureFfmpegError::CaptureFfmpegError() : previous_(error_capture) {
+    error_capture = &last_;
+}
+CaptureFfmpegError::~CaptureFfmpegError() {
+    error_capture = previous_;
+}
 
-QuietFfmpegLogs::QuietFfmpegLogs() { ++quiet_depth; }
-QuietFfmpegLogs::~QuietFfmpegLogs() { --quiet_depth; }
+QuietFfmpegLogs::QuietFfmpegLogs() {
+    ++quiet_depth;
+}
+QuietFfmpegLogs::~QuietFfmpegLogs() {
+    --quiet_depth;
+}
 
 void install_ffmpeg_log_bridge(const LoggerPtr& logger) {
     spdlog::set_default_logger(logger);

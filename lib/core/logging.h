@@ -21,7 +21,7 @@ void install_ffmpeg_log_bridge(const LoggerPtr& logger);
 // While alive, FFmpeg messages from this thread are logged at debug level. Used around
 // expected failures (probing for hardware encoders) whose outcome is reported by the caller.
 class QuietFfmpegLogs {
-public:
+  public:
     QuietFfmpegLogs();
     ~QuietFfmpegLogs();
     QuietFfmpegLogs(const QuietFfmpegLogs&) = delete;
@@ -31,14 +31,14 @@ public:
 // While alive, FFmpeg error messages from this thread are kept (the last one) instead of
 // logged, so the caller can name the reason in its own error.
 class CaptureFfmpegError {
-public:
+  public:
     CaptureFfmpegError();
     ~CaptureFfmpegError();
     CaptureFfmpegError(const CaptureFfmpegError&) = delete;
     CaptureFfmpegError& operator=(const CaptureFfmpegError&) = delete;
     [[nodiscard]] const std::string& last() const { return last_; }
 
-private:
+  private:
     std::string last_;
     std::string* previous_;
 };

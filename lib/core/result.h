@@ -25,36 +25,53 @@ enum class Errc {
 
 [[nodiscard]] constexpr const char* to_string(Errc e) {
     switch (e) {
-        case Errc::invalid_argument: return "invalid_argument";
-        case Errc::config: return "config";
-        case Errc::io: return "io";
-        case Errc::no_space: return "no_space";
-        case Errc::media: return "media";
-        case Errc::unsupported: return "unsupported";
-        case Errc::limit: return "limit";
-        case Errc::cancelled: return "cancelled";
-        case Errc::not_found: return "not_found";
-        case Errc::conflict: return "conflict";
-        case Errc::internal: return "internal";
+        case Errc::invalid_argument:
+            return "invalid_argument";
+        case Errc::config:
+            return "config";
+        case Errc::io:
+            return "io";
+        case Errc::no_space:
+            return "no_space";
+        case Errc::media:
+            return "media";
+        case Errc::unsupported:
+            return "unsupported";
+        case Errc::limit:
+            return "limit";
+        case Errc::cancelled:
+            return "cancelled";
+        case Errc::not_found:
+            return "not_found";
+        case Errc::conflict:
+            return "conflict";
+        case Errc::internal:
+            return "internal";
     }
     return "unknown";
 }
 
-inline std::ostream& operator<<(std::ostream& os, Errc e) { return os << to_string(e); }
+inline std::ostream& operator<<(std::ostream& os, Errc e) {
+    return os << to_string(e);
+}
 
 struct Error {
     Errc code = Errc::internal;
     std::string message;
 
     // Prefixes context so the edge can print one line that names the file and the reason.
-    [[nodiscard]] Error context(const std::string& what) const& { return {code, what + ": " + message}; }
+    [[nodiscard]] Error context(const std::string& what) const& {
+        return {code, what + ": " + message};
+    }
 };
 
-inline Error make_error(Errc code, std::string message) { return Error{code, std::move(message)}; }
+inline Error make_error(Errc code, std::string message) {
+    return Error{code, std::move(message)};
+}
 
 template <class T>
 class [[nodiscard]] Result {
-public:
+  public:
     Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
     Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}
 
@@ -73,13 +90,13 @@ public:
     const Error& error() const& { return std::get<1>(v_); }
     Error&& error() && { return std::get<1>(std::move(v_)); }
 
-private:
+  private:
     std::variant<T, Error> v_;
 };
 
 template <>
 class [[nodiscard]] Result<void> {
-public:
+  public:
     Result() = default;
     Result(Error error) : error_(std::move(error)), ok_(false) {}
 
@@ -88,7 +105,7 @@ public:
     const Error& error() const& { return error_; }
     Error&& error() && { return std::move(error_); }
 
-private:
+  private:
     Error error_;
     bool ok_ = true;
 };
@@ -98,16 +115,16 @@ using Status = Result<void>;
 }  // namespace rr
 
 // Propagates an error from an expression yielding a Result; keeps call sites flat.
-#define RR_TRY(expr)                                              \
-    do {                                                          \
-        if (auto rr_try_result_ = (expr); !rr_try_result_.ok())   \
-            return std::move(rr_try_result_).error();             \
+#define RR_TRY(expr)                                            \
+    do {                                                        \
+        if (auto rr_try_result_ = (expr); !rr_try_result_.ok()) \
+            return std::move(rr_try_result_).error();           \
     } while (0)
 
 #define RR_CONCAT_INNER(a, b) a##b
 #define RR_CONCAT(a, b) RR_CONCAT_INNER(a, b)
-#define RR_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
-    auto tmp = (expr);                           \
+#define RR_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)  \
+    auto tmp = (expr);                            \
     if (!tmp.ok()) return std::move(tmp).error(); \
     lhs = std::move(tmp).value()
 // `RR_ASSIGN(auto x, f());` declares x from the value or returns the error.

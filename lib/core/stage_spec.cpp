@@ -18,8 +18,10 @@ std::vector<std::string_view> split(std::string_view text, char sep) {
 }
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -47,7 +49,8 @@ nlohmann::json parse_param_value(std::string_view text) {
         nlohmann::json as_number = parse_scalar(text);
         if (as_number.is_number()) return as_number;
         nlohmann::json list = nlohmann::json::array();
-        for (auto part : split(text, '+')) list.push_back(parse_scalar(trim(part)));
+        for (auto part : split(text, '+'))
+            list.push_back(parse_scalar(trim(part)));
         return list;
     }
     return parse_scalar(text);
@@ -72,9 +75,9 @@ Result<std::vector<StageSpec>> parse_stage_list(std::string_view text) {
             auto kv = trim(fields[i]);
             auto eq = kv.find('=');
             if (eq == std::string_view::npos || eq == 0) {
-                return make_error(Errc::invalid_argument,
-                                  "--stages: stage '" + spec.name + "': expected key=value, got '" +
-                                      std::string(kv) + "'");
+                return make_error(Errc::invalid_argument, "--stages: stage '" + spec.name +
+                                                              "': expected key=value, got '" +
+                                                              std::string(kv) + "'");
             }
             std::string key(trim(kv.substr(0, eq)));
             if (spec.params.contains(key)) {

@@ -14,13 +14,13 @@
 namespace rr {
 
 class ConfigIssues {
-public:
+  public:
     void add(const YAML::Node& at, const std::string& path, std::string message);
     void add(SourceMark mark, const std::string& path, std::string message);
     [[nodiscard]] bool empty() const { return issues_.empty(); }
     [[nodiscard]] const std::vector<ConfigIssue>& all() const { return issues_; }
 
-private:
+  private:
     std::vector<ConfigIssue> issues_;
 };
 
@@ -30,7 +30,7 @@ private:
 [[nodiscard]] nlohmann::json yaml_to_json(const YAML::Node& node);
 
 class MapReader {
-public:
+  public:
     // Reports an issue if `node` is present but not a map; then every getter is a no-op.
     MapReader(const YAML::Node& node, std::string path, ConfigIssues& issues);
     ~MapReader();
@@ -46,13 +46,14 @@ public:
     void get(const std::string& key, int& out, int min, int max);
     void get(const std::string& key, int64_t& out, int64_t min, int64_t max);
     void get(const std::string& key, double& out, double min, double max);
-    void get_enum(const std::string& key, std::string& out, std::initializer_list<const char*> allowed);
+    void get_enum(const std::string& key, std::string& out,
+                  std::initializer_list<const char*> allowed);
     void get_path(const std::string& key, std::filesystem::path& out);
 
     // Reports keys present in the map that no getter or child() asked for.
     void finish();
 
-private:
+  private:
     YAML::Node node_;
     std::string path_;
     ConfigIssues& issues_;

@@ -9,9 +9,9 @@ extern "C" {
 #include <cstring>
 #include <limits>
 
+#include "media/audio_track.h"
 #include "media/av_error.h"
 #include "media/demuxer.h"
-#include "media/audio_track.h"
 #include "media/intermediate.h"
 #include "media/media_writer.h"
 
@@ -31,16 +31,16 @@ Result<av::InputFormatPtr> open_intermediate(const std::filesystem::path& path) 
 
 // Yields packets in decode order with a timestamp for interleaving.
 class PacketSource {
-public:
+  public:
     virtual ~PacketSource() = default;
     // Fills `pkt` (stream_index already mapped to the output) or returns false at the end.
     [[nodiscard]] virtual Result<bool> next(AVPacket* pkt) = 0;
 };
 
 class VideoChunks final : public PacketSource {
-public:
-    static Result<std::unique_ptr<VideoChunks>> open(const std::vector<std::filesystem::path>& files,
-                                                     double last_duration) {
+  public:
+    static Result<std::unique_ptr<VideoChunks>> open(
+        const std::vector<std::filesystem::path>& files, double last_duration) {
         auto v = std::unique_ptr<VideoChunks>(new VideoChunks());
         v->files_ = files;
         RR_TRY(v->scan(last_duration));
@@ -69,7 +69,8 @@ public:
                 current_.reset();
                 continue;
             }
-            if (ret < 0) return av::error(ret, "reading chunk " + std::to_string(file_ - 1), Errc::io);
+            if (ret < 0)
+                return av::error(ret, "reading chunk " + std::to_string(file_ - 1), Errc::io);
             const AVRational tb = current_->streams[0]->time_base;
             pkt->pts -= intermediate_offset(tb);
             if (pkt->dts != AV_NOPTS_VALUE) pkt->dts -= intermediate_offset(tb);
@@ -77,8 +78,10 @@ public:
             const size_t k = emitted_++;
             auto pos = std::lower_bound(sorted_.begin(), sorted_.end(), pkt->pts) - sorted_.begin();
             const size_t p = static_cast<size_t>(pos);
-            pkt->dts = k >= static_cast<size_t>(reorder_) ? sorted_[k - static_cast<size_t>(reorder_)]
-                                                          : sorted_[0] - static_cast<int64_t>(static_cast<size_t>(reorder_) - k) * first_step_;
+            pkt->dts = k >= static_cast<size_t>(reorder_)
+                           ? sorted_[k - static_cast<size_t>(reorder_)]
+                           : sorted_[0] - static_cast<int64_t>(static_cast<size_t>(reorder_) - k) *
+                                              first_step_;
             pkt->duration = p + 1 < sorted_.size() ? sorted_[p + 1] - sorted_[p] : last_duration_;
             pkt->pts -= shift_;
             pkt->dts -= shift_;
@@ -89,7 +92,7 @@ public:
         }
     }
 
-private:
+  private:
     VideoChunks() = default;
 
     // Pass 1: every chunk's timestamps, to regenerate consistent DTS for the whole stream.
@@ -98,27 +101,34 @@ private:
         av::PacketPtr pkt = av::make_packet();
         for (size_t i = 0; i < files_.size(); ++i) {
             RR_ASSIGN(av::InputFormatPtr fmt, open_intermediate(files_[i]));
-            if (fmt->nb_streams != 1 || fmt->streams[0]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO) {
-                return make_error(Errc::internal, "chunk " + std::to_string(i) + " is not a single video stream");
+            if (fmt->nb_streams != 1 ||
+                fmt->streams[0]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO) {
+                return make_error(Errc::internal,
+                                  "chunk " + std::to_string(i) + " is not a single video stream");
             }
             const AVRational tb = fmt->streams[0]->time_base;
             if (i == 0) tb_ = tb;
             std::vector<int64_t> local;
             int ret = 0;
             while ((ret = av_read_frame(fmt.get(), pkt.get())) == 0) {
-                if (pkt->pts == AV_NOPTS_VALUE) return make_error(Errc::internal, "chunk packet without pts");
+                if (pkt->pts == AV_NOPTS_VALUE)
+                    return make_error(Errc::internal, "chunk packet without pts");
                 local.push_back(av_rescale_q(pkt->pts - intermediate_offset(tb), tb, tb_));
                 av_packet_unref(pkt.get());
             }
-            if (ret != AVERROR_EOF) return av::error(ret, "reading chunk " + std::to_string(i), Errc::io);
-            if (local.empty()) return make_error(Errc::internal, "chunk " + std::to_string(i) + " is empty");
+            if (ret != AVERROR_EOF)
+                return av::error(ret, "reading chunk " + std::to_string(i), Errc::io);
+            if (local.empty())
+                return make_error(Errc::internal, "chunk " + std::to_string(i) + " is empty");
             std::vector<int64_t> order = local;
             std::sort(order.begin(), order.end());
             if (std::adjacent_find(order.begin(), order.end()) != order.end()) {
-                return make_error(Errc::internal, "chunk " + std::to_string(i) + " repeats a timestamp");
+                return make_error(Errc::internal,
+                                  "chunk " + std::to_string(i) + " repeats a timestamp");
             }
             if (!sorted_.empty() && order.front() <= sorted_.back()) {
-                return make_error(Errc::internal, "chunk " + std::to_string(i) + " overlaps the previous one");
+                return make_error(Errc::internal,
+                                  "chunk " + std::to_string(i) + " overlaps the previous one");
             }
             for (size_t k = 0; k < local.size(); ++k) {
                 auto rank = std::lower_bound(order.begin(), order.end(), local[k]) - order.begin();
@@ -128,7 +138,8 @@ private:
             if (i == 0) first_ = std::move(fmt);
         }
         last_duration_ = std::max<int64_t>(1, std::llround(last_duration / av_q2d(tb_)));
-        first_step_ = sorted_.size() > 1 ? sorted_[1] - sorted_[0] : std::max<int64_t>(last_duration_, 1);
+        first_step_ =
+            sorted_.size() > 1 ? sorted_[1] - sorted_[0] : std::max<int64_t>(last_duration_, 1);
         return {};
     }
 
@@ -149,9 +160,10 @@ private:
 
 // Packets of an already-demuxed file, with stream indices remapped and time shifted.
 class Remux final : public PacketSource {
-public:
+  public:
     // `shift_us` is subtracted from every timestamp (source start time, intermediate offset).
-    Remux(AVFormatContext* fmt, std::vector<int> map, std::vector<AVRational> out_tb, int64_t shift_us)
+    Remux(AVFormatContext* fmt, std::vector<int> map, std::vector<AVRational> out_tb,
+          int64_t shift_us)
         : fmt_(fmt), map_(std::move(map)), out_tb_(std::move(out_tb)), shift_us_(shift_us) {}
 
     Result<bool> next(AVPacket* pkt) override {
@@ -159,7 +171,9 @@ public:
             int ret = av_read_frame(fmt_, pkt);
             if (ret == AVERROR_EOF) return false;
             if (ret < 0) return false;  // a damaged tail of side streams ends them, not the job
-            int out = pkt->stream_index < static_cast<int>(map_.size()) ? map_[static_cast<size_t>(pkt->stream_index)] : -1;
+            int out = pkt->stream_index < static_cast<int>(map_.size())
+                          ? map_[static_cast<size_t>(pkt->stream_index)]
+                          : -1;
             if (out < 0) {
                 av_packet_unref(pkt);
                 continue;
@@ -175,7 +189,7 @@ public:
         }
     }
 
-private:
+  private:
     AVFormatContext* fmt_;
     std::vector<int> map_;
     std::vector<AVRational> out_tb_;
@@ -187,9 +201,10 @@ double packet_seconds(const AVPacket* pkt, AVRational tb) {
     return t == AV_NOPTS_VALUE ? -1e18 : static_cast<double>(t) * av_q2d(tb);
 }
 
-Status add_chapter(AVFormatContext* out, int64_t id, double start, double end, const std::string& title,
-                   const AVDictionary* metadata) {
-    auto** grown = static_cast<AVChapter**>(av_realloc_array(out->chapters, out->nb_chapters + 1, sizeof(AVChapter*)));
+Status add_chapter(AVFormatContext* out, int64_t id, double start, double end,
+                   const std::string& title, const AVDictionary* metadata) {
+    auto** grown = static_cast<AVChapter**>(
+        av_realloc_array(out->chapters, out->nb_chapters + 1, sizeof(AVChapter*)));
     if (!grown) return make_error(Errc::internal, "out of memory");
     out->chapters = grown;
     auto* ch = static_cast<AVChapter*>(av_mallocz(sizeof(AVChapter)));
@@ -237,7 +252,7 @@ Result<AssemblyReport> assemble(const AssemblyInputs& in, const std::filesystem:
     av_dict_copy(&out->metadata, src->metadata, 0);
     av_dict_set(&out->metadata, "encoder", nullptr, 0);
 
-    RR_ASSIGN(AVStream* vst, writer.add_stream(video->parameters(), video->time_base()));
+    RR_ASSIGN(AVStream * vst, writer.add_stream(video->parameters(), video->time_base()));
     if (in.container == "mp4" && vst->codecpar->codec_id == AV_CODEC_ID_HEVC) {
         vst->codecpar->codec_tag = MKTAG('h', 'v', 'c', '1');  // what Apple players require
     }
@@ -260,12 +275,14 @@ Result<AssemblyReport> assemble(const AssemblyInputs& in, const std::filesystem:
         std::vector<const AVStream*> source_audio;
         for (unsigned i = 0; i < src->nb_streams; ++i) {
             if (src->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO &&
-                src->streams[i]->codecpar->ch_layout.nb_channels > 0 && src->streams[i]->codecpar->sample_rate > 0) {
+                src->streams[i]->codecpar->ch_layout.nb_channels > 0 &&
+                src->streams[i]->codecpar->sample_rate > 0) {
                 source_audio.push_back(src->streams[i]);
             }
         }
         for (unsigned i = 0; i < audio->nb_streams; ++i) {
-            RR_ASSIGN(AVStream* ast, writer.add_stream(audio->streams[i]->codecpar, audio->streams[i]->time_base));
+            RR_ASSIGN(AVStream * ast,
+                      writer.add_stream(audio->streams[i]->codecpar, audio->streams[i]->time_base));
             if (i < source_audio.size()) copy_stream_metadata(source_audio[i], ast);
             audio_map.push_back(ast->index);
         }
@@ -279,11 +296,14 @@ Result<AssemblyReport> assemble(const AssemblyInputs& in, const std::filesystem:
         if (st->codecpar->codec_type != AVMEDIA_TYPE_SUBTITLE) continue;
         const char* codec = avcodec_get_name(st->codecpar->codec_id);
         if (avformat_query_codec(out->oformat, st->codecpar->codec_id, FF_COMPLIANCE_NORMAL) != 1) {
-            report.subtitles.push_back({{"input_stream", i}, {"codec", codec}, {"kept", false},
-                                        {"reason", std::string(codec) + " cannot be stored in " + in.container}});
+            report.subtitles.push_back(
+                {{"input_stream", i},
+                 {"codec", codec},
+                 {"kept", false},
+                 {"reason", std::string(codec) + " cannot be stored in " + in.container}});
             continue;
         }
-        RR_ASSIGN(AVStream* sst, writer.add_stream(st->codecpar, st->time_base));
+        RR_ASSIGN(AVStream * sst, writer.add_stream(st->codecpar, st->time_base));
         copy_stream_metadata(st, sst);
         sub_map[i] = sst->index;
         any_subs = true;
@@ -292,7 +312,8 @@ Result<AssemblyReport> assemble(const AssemblyInputs& in, const std::filesystem:
 
     if (in.chapters) {
         int64_t id = 1;
-        for (const auto& c : *in.chapters) RR_TRY(add_chapter(out, id++, c.start, c.end, c.title, nullptr));
+        for (const auto& c : *in.chapters)
+            RR_TRY(add_chapter(out, id++, c.start, c.end, c.title, nullptr));
     } else {
         for (unsigned i = 0; i < src->nb_chapters; ++i) {
             const AVChapter* c = src->chapters[i];
@@ -314,9 +335,11 @@ Result<AssemblyReport> assemble(const AssemblyInputs& in, const std::filesystem:
     std::vector<std::unique_ptr<PacketSource>> sources;
     sources.push_back(std::move(video));
     std::vector<AVRational> out_tbs(out->nb_streams);
-    for (unsigned i = 0; i < out->nb_streams; ++i) out_tbs[i] = out->streams[i]->time_base;
+    for (unsigned i = 0; i < out->nb_streams; ++i)
+        out_tbs[i] = out->streams[i]->time_base;
     if (audio) {
-        sources.push_back(std::make_unique<Remux>(audio.get(), audio_map, out_tbs, origin + kIntermediateOffsetUs));
+        sources.push_back(std::make_unique<Remux>(audio.get(), audio_map, out_tbs,
+                                                  origin + kIntermediateOffsetUs));
     }
     if (any_subs) {
         for (unsigned i = 0; i < src->nb_streams; ++i) {
@@ -337,15 +360,18 @@ Result<AssemblyReport> assemble(const AssemblyInputs& in, const std::filesystem:
         double best_t = std::numeric_limits<double>::infinity();
         for (size_t i = 0; i < heads.size(); ++i) {
             if (!heads[i]) continue;
-            double t = packet_seconds(heads[i].get(), out->streams[heads[i]->stream_index]->time_base);
+            double t =
+                packet_seconds(heads[i].get(), out->streams[heads[i]->stream_index]->time_base);
             if (t < best_t) {
                 best_t = t;
                 best = i;
             }
         }
         if (best == heads.size()) break;
-        if (best == 0) ++report.video_packets;
-        else if (audio && best == 1) ++report.audio_packets;
+        if (best == 0)
+            ++report.video_packets;
+        else if (audio && best == 1)
+            ++report.audio_packets;
         RR_TRY(writer.write(heads[best].get()));
         av::PacketPtr p = av::make_packet();
         RR_ASSIGN(bool has, sources[best]->next(p.get()));

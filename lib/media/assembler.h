@@ -9,8 +9,8 @@
 // dts = sorted_pts[k - R], where R is the largest reorder depth seen in any chunk. That keeps
 // DTS strictly increasing and never above PTS.
 
-#include <nlohmann/json.hpp>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,14 +27,14 @@ struct Chapter {
 };
 
 struct AssemblyInputs {
-    std::vector<std::filesystem::path> chunk_files;  // in order; one video stream each
-    std::optional<std::filesystem::path> audio_file; // audio streams, input timeline
-    const MappedFile* source = nullptr;              // subtitles, metadata, chapters
+    std::vector<std::filesystem::path> chunk_files;   // in order; one video stream each
+    std::optional<std::filesystem::path> audio_file;  // audio streams, input timeline
+    const MappedFile* source = nullptr;               // subtitles, metadata, chapters
     int source_video_stream = -1;
-    double last_frame_duration = 0;                  // seconds
-    std::string container = "mp4";                   // mp4 | mkv
-    std::optional<std::vector<Chapter>> chapters;    // replaces the source's chapters
-    bool keep_hdr_metadata = false;                  // copy mastering/light-level side data
+    double last_frame_duration = 0;                // seconds
+    std::string container = "mp4";                 // mp4 | mkv
+    std::optional<std::vector<Chapter>> chapters;  // replaces the source's chapters
+    bool keep_hdr_metadata = false;                // copy mastering/light-level side data
 };
 
 struct AssemblyReport {
@@ -45,6 +45,7 @@ struct AssemblyReport {
     int chapters = 0;
 };
 
-[[nodiscard]] Result<AssemblyReport> assemble(const AssemblyInputs& inputs, const std::filesystem::path& output);
+[[nodiscard]] Result<AssemblyReport> assemble(const AssemblyInputs& inputs,
+                                              const std::filesystem::path& output);
 
 }  // namespace rr::media

@@ -22,16 +22,19 @@ int64_t parse_bitrate(const std::string& text) {
     if (text.empty()) return 160000;
     double value = std::stod(text);
     char unit = text.back();
-    if (unit == 'k' || unit == 'K') value *= 1000;
-    else if (unit == 'm' || unit == 'M') value *= 1000000;
+    if (unit == 'k' || unit == 'K')
+        value *= 1000;
+    else if (unit == 'm' || unit == 'M')
+        value *= 1000000;
     return static_cast<int64_t>(value);
 }
 
 // One audio stream on its way from the input to the intermediate file.
 class StreamCoder {
-public:
-    static Result<std::unique_ptr<StreamCoder>> open(const AVStream* in, const AudioStreamPlan& plan,
-                                                     int64_t bitrate, MediaWriter& writer) {
+  public:
+    static Result<std::unique_ptr<StreamCoder>> open(const AVStream* in,
+                                                     const AudioStreamPlan& plan, int64_t bitrate,
+                                                     MediaWriter& writer) {
         auto coder = std::unique_ptr<StreamCoder>(new StreamCoder());
         coder->plan_ = plan;
         coder->in_tb_ = in->time_base;
@@ -42,7 +45,8 @@ public:
         RR_ASSIGN(Decoder dec, Decoder::open(in, 1));
         coder->decoder_ = std::make_unique<Decoder>(std::move(dec));
         const AVCodec* codec = avcodec_find_encoder_by_name(plan.encoder.c_str());
-        if (!codec) return make_error(Errc::unsupported, "audio encoder " + plan.encoder + " missing");
+        if (!codec)
+            return make_error(Errc::unsupported, "audio encoder " + plan.encoder + " missing");
         coder->enc_.reset(avcodec_alloc_context3(codec));
         AVCodecContext* enc = coder->enc_.get();
         const AVCodecContext* dctx = coder->decoder_->context();
@@ -93,7 +97,7 @@ public:
         return {};
     }
 
-private:
+  private:
     StreamCoder() = default;
 
     Status build_graph() {
@@ -108,13 +112,14 @@ private:
         av_channel_layout_describe(&ch, layout, sizeof layout);
         av_channel_layout_uninit(&ch);
         char args[512];
-        snprintf(args, sizeof args, "time_base=%d/%d:sample_rate=%d:sample_fmt=%s:channel_layout=%s",
-                 in_tb_.num, in_tb_.den, d->sample_rate, av_get_sample_fmt_name(d->sample_fmt), layout);
-        int ret = avfilter_graph_create_filter(&src_, avfilter_get_by_name("abuffer"), "in", args, nullptr,
-                                               graph_.get());
+        snprintf(args, sizeof args,
+                 "time_base=%d/%d:sample_rate=%d:sample_fmt=%s:channel_layout=%s", in_tb_.num,
+                 in_tb_.den, d->sample_rate, av_get_sample_fmt_name(d->sample_fmt), layout);
+        int ret = avfilter_graph_create_filter(&src_, avfilter_get_by_name("abuffer"), "in", args,
+                                               nullptr, graph_.get());
         if (ret < 0) return av::error(ret, "audio filter source");
-        ret = avfilter_graph_create_filter(&sink_, avfilter_get_by_name("abuffersink"), "out", nullptr,
-                                           nullptr, graph_.get());
+        ret = avfilter_graph_create_filter(&sink_, avfilter_get_by_name("abuffersink"), "out",
+                                           nullptr, nullptr, graph_.get());
         if (ret < 0) return av::error(ret, "audio filter sink");
         char enc_layout[256] = {};
         av_channel_layout_describe(&enc_->ch_layout, enc_layout, sizeof enc_layout);
@@ -134,7 +139,8 @@ private:
         if (ret < 0) return av::error(ret, "audio filter '" + chain + "'", Errc::invalid_argument);
         ret = avfilter_graph_config(graph_.get(), nullptr);
         if (ret < 0) return av::error(ret, "audio filter graph");
-        if (enc_->frame_size > 0 && !(enc_->codec->capabilities & AV_CODEC_CAP_VARIABLE_FRAME_SIZE)) {
+        if (enc_->frame_size > 0 &&
+            !(enc_->codec->capabilities & AV_CODEC_CAP_VARIABLE_FRAME_SIZE)) {
             av_buffersink_set_frame_size(sink_, static_cast<unsigned>(enc_->frame_size));
         }
         return {};
@@ -177,12 +183,16 @@ private:
 
 }  // namespace
 
-std::string muxer_name(const std::string& container) { return container == "mkv" ? "matroska" : container; }
+std::string muxer_name(const std::string& container) {
+    return container == "mkv" ? "matroska" : container;
+}
 
 nlohmann::json AudioPlan::to_json() const {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& s : streams) {
-        nlohmann::json j = {{"input_stream", s.input_index}, {"mode", s.copy ? "copy" : "encode"}, {"reason", s.reason}};
+        nlohmann::json j = {{"input_stream", s.input_index},
+                            {"mode", s.copy ? "copy" : "encode"},
+                            {"reason", s.reason}};
         if (!s.copy) {
             j["encoder"] = s.encoder;
             j["bitrate"] = bitrate;
@@ -199,7 +209,8 @@ Result<AudioPlan> plan_audio(const AVFormatContext* input, const AudioSettings& 
     try {
         plan.bitrate = parse_bitrate(settings.bitrate);
     } catch (const std::exception&) {
-        return make_error(Errc::config, "audio.bitrate: cannot read '" + settings.bitrate + "' (e.g. 160k)");
+        return make_error(Errc::config,
+                          "audio.bitrate: cannot read '" + settings.bitrate + "' (e.g. 160k)");
     }
     const AVOutputFormat* ofmt = av_guess_format(muxer_name(container).c_str(), nullptr, nullptr);
     for (unsigned i = 0; i < input->nb_streams; ++i) {
@@ -209,16 +220,18 @@ Result<AudioPlan> plan_audio(const AVFormatContext* input, const AudioSettings& 
         AudioStreamPlan s;
         s.input_index = static_cast<int>(i);
         s.filter = filter;
-        const bool fits = ofmt && avformat_query_codec(ofmt, st->codecpar->codec_id, FF_COMPLIANCE_NORMAL) == 1;
+        const bool fits =
+            ofmt && avformat_query_codec(ofmt, st->codecpar->codec_id, FF_COMPLIANCE_NORMAL) == 1;
         const char* codec = avcodec_get_name(st->codecpar->codec_id);
         if (settings.codec == "copy" && filter.empty() && fits) {
             s.reason = std::string("copy: ") + codec + " fits " + container;
         } else {
             s.copy = false;
             s.encoder = settings.codec == "opus" ? "libopus" : "aac";
-            s.reason = !filter.empty()       ? "audio stages need re-encoding"
-                       : settings.codec != "copy" ? "profile asks for " + settings.codec
-                                                  : std::string(codec) + " cannot be stored in " + container;
+            s.reason = !filter.empty() ? "audio stages need re-encoding"
+                       : settings.codec != "copy"
+                           ? "profile asks for " + settings.codec
+                           : std::string(codec) + " cannot be stored in " + container;
         }
         plan.streams.push_back(std::move(s));
     }
@@ -231,11 +244,13 @@ Status write_audio(const MappedFile& input, const AudioPlan& plan, const std::fi
     RR_ASSIGN(MediaWriter writer, MediaWriter::create(out, kIntermediateMuxer));
     writer.format()->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
     std::vector<std::unique_ptr<StreamCoder>> coders(demuxer.format()->nb_streams);
-    for (unsigned i = 0; i < demuxer.format()->nb_streams; ++i) demuxer.stream(static_cast<int>(i))->discard = AVDISCARD_ALL;
+    for (unsigned i = 0; i < demuxer.format()->nb_streams; ++i)
+        demuxer.stream(static_cast<int>(i))->discard = AVDISCARD_ALL;
     for (const auto& s : plan.streams) {
         AVStream* st = demuxer.stream(s.input_index);
         st->discard = AVDISCARD_DEFAULT;
-        RR_ASSIGN(coders[static_cast<size_t>(s.input_index)], StreamCoder::open(st, s, plan.bitrate, writer));
+        RR_ASSIGN(coders[static_cast<size_t>(s.input_index)],
+                  StreamCoder::open(st, s, plan.bitrate, writer));
     }
     RR_TRY(writer.write_header());
     // The NUT muxer may adjust time bases in write_header; rescale into whatever it chose.

@@ -3,9 +3,9 @@
 // is either copied or decoded, filtered and encoded into an intermediate file that the
 // assembler muxes with the joined video.
 
-#include <nlohmann/json.hpp>
 #include <atomic>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -20,9 +20,9 @@ namespace rr::media {
 struct AudioStreamPlan {
     int input_index = -1;
     bool copy = true;
-    std::string encoder;        // when not copying: aac | libopus
-    std::string reason;         // why it is copied or encoded (sidecar)
-    std::string filter;         // libavfilter chain applied before encoding ("" = none)
+    std::string encoder;  // when not copying: aac | libopus
+    std::string reason;   // why it is copied or encoded (sidecar)
+    std::string filter;   // libavfilter chain applied before encoding ("" = none)
 };
 
 struct AudioPlan {
@@ -34,7 +34,8 @@ struct AudioPlan {
 
 // Decides per stream: copy when the codec fits the container and no filter applies; else
 // encode with the profile's codec (AAC when "copy" is impossible).
-[[nodiscard]] Result<AudioPlan> plan_audio(const AVFormatContext* input, const AudioSettings& settings,
+[[nodiscard]] Result<AudioPlan> plan_audio(const AVFormatContext* input,
+                                           const AudioSettings& settings,
                                            const std::string& container, const std::string& filter);
 
 // Writes the planned audio streams into `out` (NUT), timestamps in the input's timeline.

@@ -50,7 +50,9 @@ std::string xxh3_128_hex(const MappedFile& file) {
     return to_hex(XXH3_128bits_digest(state.get()));
 }
 
-std::string xxh3_128_hex(const void* data, size_t size) { return to_hex(XXH3_128bits(data, size)); }
+std::string xxh3_128_hex(const void* data, size_t size) {
+    return to_hex(XXH3_128bits(data, size));
+}
 
 Result<std::string> xxh3_128_file(const std::filesystem::path& path) {
     std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);

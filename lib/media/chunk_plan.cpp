@@ -8,8 +8,8 @@ namespace {
 
 // Picks the cut frame for a chunk that should end near `target` seconds. Within the search
 // window a preferred cut beats a plain keyframe, and a keyframe beats a non-key frame.
-int64_t choose_cut(const FrameIndex& index, const PlanOptions& options, int64_t after, double target,
-                   double window) {
+int64_t choose_cut(const FrameIndex& index, const PlanOptions& options, int64_t after,
+                   double target, double window) {
     const auto n = static_cast<int64_t>(index.frames());
     auto time_of = [&](int64_t f) { return index.seconds(index.pts[f]); };
     const int64_t lo = after + 1;

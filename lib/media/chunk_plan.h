@@ -30,6 +30,7 @@ struct PlanOptions {
     std::span<const int64_t> preferred_cuts;
 };
 
-[[nodiscard]] std::vector<ChunkSpan> plan_chunks(const FrameIndex& index, const PlanOptions& options);
+[[nodiscard]] std::vector<ChunkSpan> plan_chunks(const FrameIndex& index,
+                                                 const PlanOptions& options);
 
 }  // namespace rr::media

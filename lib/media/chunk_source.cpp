@@ -68,7 +68,8 @@ Result<av::FramePtr> ChunkSource::decode_one() {
     while (true) {
         int ret = decoder_.receive(frame.get());
         if (ret == 0) {
-            if ((frame->flags & AV_FRAME_FLAG_CORRUPT) || frame->decode_error_flags) ++decode_errors_;
+            if ((frame->flags & AV_FRAME_FLAG_CORRUPT) || frame->decode_error_flags)
+                ++decode_errors_;
             return frame;
         }
         if (ret == AVERROR_EOF) {

@@ -16,7 +16,7 @@
 namespace rr::media {
 
 class ChunkSource {
-public:
+  public:
     // Frames [first_frame, end_frame) of `index`. With an inexact index the whole stream is
     // delivered as decoded.
     [[nodiscard]] static Result<ChunkSource> open(const MappedFile& file, int video_stream,
@@ -31,7 +31,7 @@ public:
     [[nodiscard]] const AVCodecContext* decoder() const { return decoder_.context(); }
     [[nodiscard]] const AVStream* stream() const { return demuxer_.stream(stream_); }
 
-private:
+  private:
     ChunkSource(Demuxer d, Decoder dec) : demuxer_(std::move(d)), decoder_(std::move(dec)) {}
     Status seek_to_start();
     // Skips packets until the chunk's keyframe after a seek (true: feed this packet).

@@ -8,7 +8,8 @@ Result<Decoder> Decoder::open(const AVStream* stream, int threads) {
     const AVCodec* codec = avcodec_find_decoder(stream->codecpar->codec_id);
     if (!codec) {
         return make_error(Errc::unsupported, std::string("no decoder for codec '") +
-                                                 avcodec_get_name(stream->codecpar->codec_id) + "'");
+                                                 avcodec_get_name(stream->codecpar->codec_id) +
+                                                 "'");
     }
     Decoder d;
     d.ctx_.reset(avcodec_alloc_context3(codec));

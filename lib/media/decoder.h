@@ -6,7 +6,7 @@ namespace rr::media {
 
 // A decoder for one stream (video or audio).
 class Decoder {
-public:
+  public:
     [[nodiscard]] static Result<Decoder> open(const AVStream* stream, int threads);
 
     // nullptr flushes. Returns 0, AVERROR(EAGAIN) or an error.
@@ -16,7 +16,7 @@ public:
     void reset() { avcodec_flush_buffers(ctx_.get()); }
     [[nodiscard]] AVCodecContext* context() const { return ctx_.get(); }
 
-private:
+  private:
     av::CodecContextPtr ctx_;
 };
 

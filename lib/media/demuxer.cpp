@@ -24,9 +24,11 @@ Result<Demuxer> Demuxer::open(const MappedFile& file, bool find_streams) {
     int ret = avformat_open_input(&ctx, file.path().c_str(), nullptr, nullptr);
     if (ret < 0) {
         // avformat_open_input frees ctx on failure.
-        if (!reason.last().empty()) return make_error(Errc::media, "not a readable media file: " + reason.last());
+        if (!reason.last().empty())
+            return make_error(Errc::media, "not a readable media file: " + reason.last());
         if (ret == AVERROR_INVALIDDATA) {
-            return make_error(Errc::media, "not a recognised media file (no demuxer accepts its data)");
+            return make_error(Errc::media,
+                              "not a recognised media file (no demuxer accepts its data)");
         }
         return av::error(ret, "cannot open as media");
     }
@@ -34,8 +36,9 @@ Result<Demuxer> Demuxer::open(const MappedFile& file, bool find_streams) {
     if (find_streams) {
         ret = avformat_find_stream_info(ctx, nullptr);
         if (ret < 0) {
-            return make_error(Errc::media, "cannot read stream information: " +
-                                               (reason.last().empty() ? av::error_string(ret) : reason.last()));
+            return make_error(Errc::media,
+                              "cannot read stream information: " +
+                                  (reason.last().empty() ? av::error_string(ret) : reason.last()));
         }
     }
     return d;

@@ -12,7 +12,7 @@
 namespace rr::media {
 
 class Demuxer {
-public:
+  public:
     // `find_streams` runs avformat_find_stream_info (needed once per job, for probing).
     [[nodiscard]] static Result<Demuxer> open(const MappedFile& file, bool find_streams);
     Demuxer(Demuxer&&) noexcept = default;
@@ -29,7 +29,7 @@ public:
     // Only packets of the listed streams are delivered afterwards.
     void keep_only(std::initializer_list<int> streams);
 
-private:
+  private:
     Demuxer() = default;
     std::unique_ptr<MmapAvio> io_;  // must outlive fmt_: declared first, destroyed last
     av::InputFormatPtr fmt_;

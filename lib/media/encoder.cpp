@@ -39,7 +39,8 @@ std::string map_preset(const std::string& encoder, const std::string& preset) {
     };
     auto it = kNames.find(preset);
     if (encoder == "libsvtav1") return it != kNames.end() ? it->second.first : preset;
-    if (encoder.find("nvenc") != std::string::npos) return it != kNames.end() ? it->second.second : preset;
+    if (encoder.find("nvenc") != std::string::npos)
+        return it != kNames.end() ? it->second.second : preset;
     return preset;
 }
 
@@ -55,7 +56,8 @@ AVPixelFormat hw_input_format(const std::string& hw, AVPixelFormat wanted) {
 
 Status set_opt(AVCodecContext* ctx, const char* key, const std::string& value) {
     int ret = av_opt_set(ctx->priv_data, key, value.c_str(), 0);
-    if (ret < 0) return av::error(ret, std::string("encoder option ") + key + "=" + value, Errc::config);
+    if (ret < 0)
+        return av::error(ret, std::string("encoder option ") + key + "=" + value, Errc::config);
     return {};
 }
 
@@ -110,9 +112,12 @@ nlohmann::json EncoderChoice::to_json() const {
             {"attempts", attempts}};
 }
 
-Result<VideoEncoder> VideoEncoder::open(const EncoderChoice& choice, const FrameFormat& format, int threads) {
+Result<VideoEncoder> VideoEncoder::open(const EncoderChoice& choice, const FrameFormat& format,
+                                        int threads) {
     const AVCodec* codec = avcodec_find_encoder_by_name(choice.name.c_str());
-    if (!codec) return make_error(Errc::unsupported, "encoder " + choice.name + " is not in this FFmpeg build");
+    if (!codec)
+        return make_error(Errc::unsupported,
+                          "encoder " + choice.name + " is not in this FFmpeg build");
     VideoEncoder enc;
     enc.ctx_.reset(avcodec_alloc_context3(codec));
     if (!enc.ctx_) return make_error(Errc::internal, "out of memory");
@@ -172,8 +177,10 @@ Status VideoEncoder::send(const AVFrame* frame) {
 Result<EncoderChoice> choose_encoder(const VideoSettings& settings, const FrameFormat& format,
                                      const LoggerPtr& logger) {
     std::vector<std::string> order;
-    if (settings.hwaccel == "auto") order = {"qsv", "vaapi", "nvenc"};
-    else if (settings.hwaccel != "none") order = {settings.hwaccel};
+    if (settings.hwaccel == "auto")
+        order = {"qsv", "vaapi", "nvenc"};
+    else if (settings.hwaccel != "none")
+        order = {settings.hwaccel};
     order.push_back("none");
 
     EncoderChoice choice;
@@ -182,7 +189,8 @@ Result<EncoderChoice> choose_encoder(const VideoSettings& settings, const FrameF
     for (const auto& hw : order) {
         EncoderChoice candidate = choice;
         candidate.hwaccel = hw;
-        candidate.name = hw == "none" ? software_encoder(settings.codec) : hardware_encoder(settings.codec, hw);
+        candidate.name =
+            hw == "none" ? software_encoder(settings.codec) : hardware_encoder(settings.codec, hw);
         candidate.input_format = hw_input_format(hw, wanted);
         auto probe = [&] {
             QuietFfmpegLogs quiet;  // a missing GPU is an expected answer, reported below

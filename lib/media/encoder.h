@@ -14,8 +14,8 @@
 namespace rr::media {
 
 struct EncoderChoice {
-    std::string name;             // FFmpeg encoder name, e.g. libx264, h264_qsv
-    std::string hwaccel = "none"; // none | qsv | vaapi | nvenc
+    std::string name;                                 // FFmpeg encoder name, e.g. libx264, h264_qsv
+    std::string hwaccel = "none";                     // none | qsv | vaapi | nvenc
     AVPixelFormat input_format = AV_PIX_FMT_YUV420P;  // what frames must be converted to
     VideoSettings settings;
     nlohmann::json attempts = nlohmann::json::array();  // [{encoder, hwaccel, ok, error}]
@@ -24,10 +24,10 @@ struct EncoderChoice {
 };
 
 class VideoEncoder {
-public:
+  public:
     // `threads` is the encoder's share of the machine (cores / workers).
-    [[nodiscard]] static Result<VideoEncoder> open(const EncoderChoice& choice, const FrameFormat& format,
-                                                   int threads);
+    [[nodiscard]] static Result<VideoEncoder> open(const EncoderChoice& choice,
+                                                   const FrameFormat& format, int threads);
     VideoEncoder(VideoEncoder&&) noexcept = default;
     VideoEncoder& operator=(VideoEncoder&&) noexcept = default;
 
@@ -37,7 +37,7 @@ public:
     [[nodiscard]] int receive(AVPacket* pkt) { return avcodec_receive_packet(ctx_.get(), pkt); }
     [[nodiscard]] AVCodecContext* context() const { return ctx_.get(); }
 
-private:
+  private:
     VideoEncoder() = default;
     av::BufferRefPtr device_;  // hardware device (VAAPI), if any
     av::CodecContextPtr ctx_;
@@ -46,7 +46,8 @@ private:
 // Picks the encoder for `settings` on this machine by opening candidates in order:
 // hwaccel auto tries QSV (oneVPL), VAAPI, NVENC, then software. Each attempt is logged and
 // recorded; a failed hardware path falls back to software instead of failing the job.
-[[nodiscard]] Result<EncoderChoice> choose_encoder(const VideoSettings& settings, const FrameFormat& format,
+[[nodiscard]] Result<EncoderChoice> choose_encoder(const VideoSettings& settings,
+                                                   const FrameFormat& format,
                                                    const LoggerPtr& logger);
 
 // The default output pixel format for a codec and source depth, unless the profile names one.

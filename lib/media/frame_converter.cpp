@@ -11,14 +11,20 @@ namespace {
 
 int sws_matrix(AVColorSpace space) {
     switch (space) {
-        case AVCOL_SPC_BT709: return SWS_CS_ITU709;
-        case AVCOL_SPC_FCC: return SWS_CS_FCC;
-        case AVCOL_SPC_SMPTE240M: return SWS_CS_SMPTE240M;
+        case AVCOL_SPC_BT709:
+            return SWS_CS_ITU709;
+        case AVCOL_SPC_FCC:
+            return SWS_CS_FCC;
+        case AVCOL_SPC_SMPTE240M:
+            return SWS_CS_SMPTE240M;
         case AVCOL_SPC_BT2020_NCL:
-        case AVCOL_SPC_BT2020_CL: return SWS_CS_BT2020;
+        case AVCOL_SPC_BT2020_CL:
+            return SWS_CS_BT2020;
         case AVCOL_SPC_BT470BG:
-        case AVCOL_SPC_SMPTE170M: return SWS_CS_ITU601;
-        default: return SWS_CS_DEFAULT;
+        case AVCOL_SPC_SMPTE170M:
+            return SWS_CS_ITU601;
+        default:
+            return SWS_CS_DEFAULT;
     }
 }
 
@@ -45,29 +51,43 @@ Result<FrameConverter> FrameConverter::create(const FrameFormat& from_in, const 
     // The yuvj* formats are yuv* with full range; naming them so keeps swscale from
     // warning about a "deprecated pixel format" on every job from a camera.
     switch (from.pix_fmt) {
-        case AV_PIX_FMT_YUVJ420P: from.pix_fmt = AV_PIX_FMT_YUV420P; from.range = AVCOL_RANGE_JPEG; break;
-        case AV_PIX_FMT_YUVJ422P: from.pix_fmt = AV_PIX_FMT_YUV422P; from.range = AVCOL_RANGE_JPEG; break;
-        case AV_PIX_FMT_YUVJ444P: from.pix_fmt = AV_PIX_FMT_YUV444P; from.range = AVCOL_RANGE_JPEG; break;
-        default: break;
+        case AV_PIX_FMT_YUVJ420P:
+            from.pix_fmt = AV_PIX_FMT_YUV420P;
+            from.range = AVCOL_RANGE_JPEG;
+            break;
+        case AV_PIX_FMT_YUVJ422P:
+            from.pix_fmt = AV_PIX_FMT_YUV422P;
+            from.range = AVCOL_RANGE_JPEG;
+            break;
+        case AV_PIX_FMT_YUVJ444P:
+            from.pix_fmt = AV_PIX_FMT_YUV444P;
+            from.range = AVCOL_RANGE_JPEG;
+            break;
+        default:
+            break;
     }
     c.from_ = from;
     c.to_ = to;
-    const bool same = from.width == to.width && from.height == to.height && from.pix_fmt == to.pix_fmt &&
+    const bool same = from.width == to.width && from.height == to.height &&
+                      from.pix_fmt == to.pix_fmt &&
                       (from.range == to.range || from.range == AVCOL_RANGE_UNSPECIFIED);
     if (same) return c;
     if (!flags) flags = SWS_BICUBIC;
     // Full chroma accuracy: the default fast path shifts chroma by half a pixel on down-conversion.
     flags |= SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP;
-    c.sws_.reset(sws_getContext(from.width, from.height, from.pix_fmt, to.width, to.height, to.pix_fmt,
-                                flags, nullptr, nullptr, nullptr));
+    c.sws_.reset(sws_getContext(from.width, from.height, from.pix_fmt, to.width, to.height,
+                                to.pix_fmt, flags, nullptr, nullptr, nullptr));
     if (!c.sws_) {
-        return make_error(Errc::unsupported, "cannot convert " + from.describe() + " to " + to.describe());
+        return make_error(Errc::unsupported,
+                          "cannot convert " + from.describe() + " to " + to.describe());
     }
     const int src_full = from.range == AVCOL_RANGE_JPEG || is_rgb(from.pix_fmt) ? 1 : 0;
     const int dst_full = to.range == AVCOL_RANGE_JPEG || is_rgb(to.pix_fmt) ? 1 : 0;
     const int* src_coeffs = sws_getCoefficients(sws_matrix(from.matrix));
-    const int* dst_coeffs = sws_getCoefficients(sws_matrix(to.matrix != AVCOL_SPC_UNSPECIFIED ? to.matrix : from.matrix));
-    sws_setColorspaceDetails(c.sws_.get(), src_coeffs, src_full, dst_coeffs, dst_full, 0, 1 << 16, 1 << 16);
+    const int* dst_coeffs = sws_getCoefficients(
+        sws_matrix(to.matrix != AVCOL_SPC_UNSPECIFIED ? to.matrix : from.matrix));
+    sws_setColorspaceDetails(c.sws_.get(), src_coeffs, src_full, dst_coeffs, dst_full, 0, 1 << 16,
+                             1 << 16);
     return c;
 }
 

@@ -9,16 +9,17 @@
 namespace rr::media {
 
 class FrameConverter {
-public:
+  public:
     // Frames arriving in `from` become `to`. When `crop` is set and `to` is at most one pixel
     // smaller in each direction, the right/bottom edge is cropped rather than rescaled
     // (used to make odd sizes even for 4:2:0 encoders).
-    [[nodiscard]] static Result<FrameConverter> create(const FrameFormat& from, const FrameFormat& to,
-                                                       bool crop = false, int flags = 0);
+    [[nodiscard]] static Result<FrameConverter> create(const FrameFormat& from,
+                                                       const FrameFormat& to, bool crop = false,
+                                                       int flags = 0);
     [[nodiscard]] Result<av::FramePtr> convert(av::FramePtr in);
     [[nodiscard]] bool identity() const { return !sws_; }
 
-private:
+  private:
     FrameConverter() = default;
     FrameFormat from_, to_;
     int crop_right_ = 0, crop_bottom_ = 0;

@@ -43,7 +43,8 @@ Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t 
     // Containers like AVI carry only decode times; without frame reordering they are the
     // presentation times too.
     const AVCodecDescriptor* desc = avcodec_descriptor_get(st->codecpar->codec_id);
-    const bool dts_is_pts = (desc && (desc->props & AV_CODEC_PROP_INTRA_ONLY)) || st->codecpar->video_delay == 0;
+    const bool dts_is_pts =
+        (desc && (desc->props & AV_CODEC_PROP_INTRA_ONLY)) || st->codecpar->video_delay == 0;
 
     struct Seen {
         int64_t pts, duration;
@@ -59,15 +60,17 @@ Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t 
         int ret = demuxer.read(pkt.get());
         if (ret == AVERROR_EOF) break;
         if (ret < 0) {
-            return make_error(Errc::media, "unreadable after " + std::to_string(packets) + " video packets: " +
-                                               (reason.last().empty() ? av::error_string(ret) : reason.last()));
+            return make_error(Errc::media,
+                              "unreadable after " + std::to_string(packets) + " video packets: " +
+                                  (reason.last().empty() ? av::error_string(ret) : reason.last()));
         }
         if (pkt->stream_index != video_stream) {
             av_packet_unref(pkt.get());
             continue;
         }
         ++packets;
-        if (pkt->pos >= 0 && static_cast<size_t>(pkt->pos) + static_cast<size_t>(pkt->size) > file_size) {
+        if (pkt->pos >= 0 &&
+            static_cast<size_t>(pkt->pos) + static_cast<size_t>(pkt->size) > file_size) {
             beyond_eof = true;
         }
         if ((pkt->flags & AV_PKT_FLAG_CORRUPT) && pkt->pos >= 0 &&

@@ -17,10 +17,10 @@ struct KeyPacket {
 
 struct FrameIndex {
     AVRational time_base{1, 1};
-    std::vector<int64_t> pts;      // sorted; one entry per frame that will be presented
-    std::vector<KeyPacket> keys;   // sorted by pts; decoding may start at any of these
-    int64_t last_duration = 0;     // duration of the final frame, in time_base
-    int64_t declared_frames = 0;   // what the container claims, 0 if unknown
+    std::vector<int64_t> pts;     // sorted; one entry per frame that will be presented
+    std::vector<KeyPacket> keys;  // sorted by pts; decoding may start at any of these
+    int64_t last_duration = 0;    // duration of the final frame, in time_base
+    int64_t declared_frames = 0;  // what the container claims, 0 if unknown
     // False when timestamps are missing or ambiguous: the input then runs as one chunk and
     // frames are taken as the decoder delivers them.
     bool exact = true;

@@ -16,7 +16,7 @@ void Unmap::operator()(uint8_t* p) const {
 Result<MappedFile> MappedFile::open(const std::filesystem::path& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return errno_error(errno, path.string());
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd, &st) != 0) {
         int err = errno;
         ::close(fd);
@@ -60,8 +60,10 @@ void ReleasingCursor::advanced_to(size_t pos) {
 }
 
 void ReleasingCursor::moved_to(size_t pos) {
-    if (pos < released_upto_) released_upto_ = pos;
-    else advanced_to(pos);
+    if (pos < released_upto_)
+        released_upto_ = pos;
+    else
+        advanced_to(pos);
 }
 
 }  // namespace rr::media

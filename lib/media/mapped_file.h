@@ -20,7 +20,7 @@ struct Unmap {
 };
 
 class MappedFile {
-public:
+  public:
     MappedFile() = default;  // an empty mapping
     [[nodiscard]] static Result<MappedFile> open(const std::filesystem::path& path);
 
@@ -32,8 +32,7 @@ public:
     // Hints that [offset, offset+length) is no longer needed by this reader.
     void release(size_t offset, size_t length) const;
 
-private:
-
+  private:
     std::filesystem::path path_;
     std::unique_ptr<uint8_t, Unmap> region_;
     size_t size_ = 0;
@@ -42,14 +41,14 @@ private:
 
 // Walks a range sequentially, releasing pages it has passed. One per reader thread.
 class ReleasingCursor {
-public:
+  public:
     explicit ReleasingCursor(const MappedFile& file) : file_(&file) {}
     // Call after reading up to `pos`; releases what lies far enough behind it.
     void advanced_to(size_t pos);
     // Call after a seek; a backwards jump restarts the window.
     void moved_to(size_t pos);
 
-private:
+  private:
     // Pages further than this behind the reader are released (checked every kWindow bytes),
     // so each reader keeps at most 2 * kWindow of the input resident.
     static constexpr size_t kWindow = 2u << 20;

@@ -4,11 +4,13 @@
 
 namespace rr::media {
 
-Result<MediaWriter> MediaWriter::create(const std::filesystem::path& final_path, const std::string& format) {
+Result<MediaWriter> MediaWriter::create(const std::filesystem::path& final_path,
+                                        const std::string& format) {
     MediaWriter w{TempFile(final_path)};
     AVFormatContext* ctx = nullptr;
     int ret = avformat_alloc_output_context2(&ctx, nullptr, format.c_str(), w.temp_.path().c_str());
-    if (ret < 0 || !ctx) return av::error(ret, "cannot create " + format + " muxer", Errc::internal);
+    if (ret < 0 || !ctx)
+        return av::error(ret, "cannot create " + format + " muxer", Errc::internal);
     w.fmt_.reset(ctx);
     return w;
 }
@@ -47,7 +49,8 @@ Status MediaWriter::finish() {
     if (fmt_->pb) {
         ret = fmt_->pb->error;
         if (ret >= 0) ret = avio_closep(&fmt_->pb);
-        if (ret < 0) return av::error(ret, "write " + temp_.final_path().filename().string(), Errc::io);
+        if (ret < 0)
+            return av::error(ret, "write " + temp_.final_path().filename().string(), Errc::io);
     }
     return temp_.commit();
 }

@@ -12,7 +12,7 @@
 namespace rr::media {
 
 class MediaWriter {
-public:
+  public:
     // `format` is an FFmpeg muxer name: "mp4", "matroska", "nut".
     [[nodiscard]] static Result<MediaWriter> create(const std::filesystem::path& final_path,
                                                     const std::string& format);
@@ -27,7 +27,7 @@ public:
     [[nodiscard]] Status finish();
     [[nodiscard]] const std::filesystem::path& temp_path() const { return temp_.path(); }
 
-private:
+  private:
     MediaWriter(TempFile temp) : temp_(std::move(temp)) {}
     TempFile temp_;
     av::OutputFormatPtr fmt_;

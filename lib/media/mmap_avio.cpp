@@ -36,11 +36,19 @@ int64_t MmapAvio::seek(void* opaque, int64_t offset, int whence) {
     const auto total = static_cast<int64_t>(self->file_.size());
     int64_t target = 0;
     switch (whence & ~AVSEEK_FORCE) {
-        case AVSEEK_SIZE: return total;
-        case SEEK_SET: target = offset; break;
-        case SEEK_CUR: target = static_cast<int64_t>(self->pos_) + offset; break;
-        case SEEK_END: target = total + offset; break;
-        default: return AVERROR(EINVAL);
+        case AVSEEK_SIZE:
+            return total;
+        case SEEK_SET:
+            target = offset;
+            break;
+        case SEEK_CUR:
+            target = static_cast<int64_t>(self->pos_) + offset;
+            break;
+        case SEEK_END:
+            target = total + offset;
+            break;
+        default:
+            return AVERROR(EINVAL);
     }
     if (target < 0) return AVERROR(EINVAL);
     self->pos_ = static_cast<size_t>(target);  // past the end is legal; reads then hit EOF

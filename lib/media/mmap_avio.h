@@ -10,14 +10,14 @@
 namespace rr::media {
 
 class MmapAvio {
-public:
+  public:
     [[nodiscard]] static Result<std::unique_ptr<MmapAvio>> create(const MappedFile& file);
     MmapAvio(const MmapAvio&) = delete;
     MmapAvio& operator=(const MmapAvio&) = delete;
 
     [[nodiscard]] AVIOContext* context() const { return io_.get(); }
 
-private:
+  private:
     explicit MmapAvio(const MappedFile& file) : file_(file), cursor_(file) {}
     static int read(void* opaque, uint8_t* buf, int size);
     static int64_t seek(void* opaque, int64_t offset, int whence);

@@ -12,9 +12,13 @@ extern "C" {
 namespace rr::media {
 namespace {
 
-std::string str_or_empty(const char* s) { return s ? s : ""; }
+std::string str_or_empty(const char* s) {
+    return s ? s : "";
+}
 
-double q2d_or_zero(AVRational r) { return r.num > 0 && r.den > 0 ? av_q2d(r) : 0.0; }
+double q2d_or_zero(AVRational r) {
+    return r.num > 0 && r.den > 0 ? av_q2d(r) : 0.0;
+}
 
 StreamInfo describe_stream(const AVStream* st) {
     const AVCodecParameters* par = st->codecpar;
@@ -46,8 +50,10 @@ StreamInfo describe_stream(const AVStream* st) {
         s.channels = par->ch_layout.nb_channels;
         s.sample_rate = par->sample_rate;
         char layout[128] = {};
-        if (av_channel_layout_describe(&par->ch_layout, layout, sizeof layout) > 0) s.channel_layout = layout;
-        s.sample_fmt = str_or_empty(av_get_sample_fmt_name(static_cast<AVSampleFormat>(par->format)));
+        if (av_channel_layout_describe(&par->ch_layout, layout, sizeof layout) > 0)
+            s.channel_layout = layout;
+        s.sample_fmt =
+            str_or_empty(av_get_sample_fmt_name(static_cast<AVSampleFormat>(par->format)));
     }
     return s;
 }
@@ -70,7 +76,8 @@ MediaInfo describe(const Demuxer& demuxer) {
     if (fmt->start_time != AV_NOPTS_VALUE) info.start_time = fmt->start_time / double(AV_TIME_BASE);
     info.bit_rate = fmt->bit_rate;
     info.chapters = static_cast<int>(fmt->nb_chapters);
-    for (unsigned i = 0; i < fmt->nb_streams; ++i) info.streams.push_back(describe_stream(fmt->streams[i]));
+    for (unsigned i = 0; i < fmt->nb_streams; ++i)
+        info.streams.push_back(describe_stream(fmt->streams[i]));
     return info;
 }
 
@@ -102,11 +109,16 @@ nlohmann::json to_json(const MediaInfo& info) {
         }
         streams.push_back(std::move(j));
     }
-    return {{"path", info.path},         {"size", info.size},
-            {"checksum", info.checksum}, {"checksum_algorithm", "xxh3-128"},
-            {"container", info.container}, {"duration", info.duration},
-            {"start_time", info.start_time}, {"bit_rate", info.bit_rate},
-            {"chapters", info.chapters}, {"streams", std::move(streams)}};
+    return {{"path", info.path},
+            {"size", info.size},
+            {"checksum", info.checksum},
+            {"checksum_algorithm", "xxh3-128"},
+            {"container", info.container},
+            {"duration", info.duration},
+            {"start_time", info.start_time},
+            {"bit_rate", info.bit_rate},
+            {"chapters", info.chapters},
+            {"streams", std::move(streams)}};
 }
 
 Result<MediaInfo> probe_file(const std::filesystem::path& path) {
@@ -124,13 +136,15 @@ bool is_still_image(const Demuxer& demuxer, int video_stream) {
     const AVFormatContext* fmt = demuxer.format();
     const char* name = fmt->iformat ? fmt->iformat->name : "";
     const size_t len = std::strlen(name);
-    if (std::strcmp(name, "image2") == 0 || (len > 5 && std::strcmp(name + len - 5, "_pipe") == 0)) {
+    if (std::strcmp(name, "image2") == 0 ||
+        (len > 5 && std::strcmp(name + len - 5, "_pipe") == 0)) {
         return true;
     }
     // A picture muxed into a video container: an image codec with a single frame.
     const AVCodecID id = demuxer.stream(video_stream)->codecpar->codec_id;
-    const bool image_codec = id == AV_CODEC_ID_PNG || id == AV_CODEC_ID_BMP || id == AV_CODEC_ID_TIFF ||
-                             id == AV_CODEC_ID_WEBP || id == AV_CODEC_ID_JPEG2000;
+    const bool image_codec = id == AV_CODEC_ID_PNG || id == AV_CODEC_ID_BMP ||
+                             id == AV_CODEC_ID_TIFF || id == AV_CODEC_ID_WEBP ||
+                             id == AV_CODEC_ID_JPEG2000;
     return image_codec && demuxer.stream(video_stream)->nb_frames <= 1;
 }
 

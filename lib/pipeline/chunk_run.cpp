@@ -14,20 +14,23 @@ namespace {
 
 // Decoded frames of one chunk in the stages' working format.
 class WorkingFrames {
-public:
+  public:
     static Result<WorkingFrames> open(const PreparedJob& job, int64_t first, int64_t end) {
-        RR_ASSIGN(auto source, media::ChunkSource::open(job.file, job.video_stream, job.index, first, end,
-                                                        job.threads_per_worker));
-        RR_ASSIGN(auto conv, media::FrameConverter::create(job.decoded, job.working, job.cropped_to_even));
+        RR_ASSIGN(auto source, media::ChunkSource::open(job.file, job.video_stream, job.index,
+                                                        first, end, job.threads_per_worker));
+        RR_ASSIGN(auto conv,
+                  media::FrameConverter::create(job.decoded, job.working, job.cropped_to_even));
         return WorkingFrames(std::move(source), std::move(conv), job.decoded);
     }
 
     Result<av::FramePtr> next() {
         RR_ASSIGN(av::FramePtr frame, source_.next());
         if (!frame) return frame;
-        if (frame->width != decoded_.width || frame->height != decoded_.height || frame->format != decoded_.pix_fmt) {
+        if (frame->width != decoded_.width || frame->height != decoded_.height ||
+            frame->format != decoded_.pix_fmt) {
             return make_error(Errc::unsupported, "the picture size or format changes mid-stream (" +
-                                                     std::to_string(frame->width) + "x" + std::to_string(frame->height) +
+                                                     std::to_string(frame->width) + "x" +
+                                                     std::to_string(frame->height) +
                                                      "); such inputs are not supported");
         }
         // Decoder-assigned picture types must not steer the encoder's frame decisions.
@@ -36,7 +39,7 @@ public:
     }
     [[nodiscard]] int64_t decode_errors() const { return source_.decode_errors(); }
 
-private:
+  private:
     WorkingFrames(media::ChunkSource s, media::FrameConverter c, media::FrameFormat d)
         : source_(std::move(s)), conv_(std::move(c)), decoded_(d) {}
     media::ChunkSource source_;
@@ -66,7 +69,8 @@ Status analyse_job(PreparedJob& job, const ParallelFor& run_parallel) {
             int64_t frame_no = span.first_frame;
             std::vector<av::FramePtr> ready;
             auto observe_ready = [&]() -> Status {
-                for (auto& f : ready) RR_TRY(analyzer->observe(*f, frame_no++));
+                for (auto& f : ready)
+                    RR_TRY(analyzer->observe(*f, frame_no++));
                 ready.clear();
                 return {};
             };
@@ -94,15 +98,18 @@ Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk, const std::fil
     const media::ChunkSpan& span = job.chunks.at(static_cast<size_t>(chunk));
     const int64_t first = std::max<int64_t>(0, span.first_frame - job.preroll());
     RR_ASSIGN(auto frames, WorkingFrames::open(job, first, span.end_frame));
-    RR_ASSIGN(auto chain, StageChain::open(job.stages, job.stages.size(), chunk_context(job, span)));
+    RR_ASSIGN(auto chain,
+              StageChain::open(job.stages, job.stages.size(), chunk_context(job, span)));
 
     media::FrameFormat enc_format = job.encoded;
     enc_format.pix_fmt = job.encoder.input_format;
     RR_ASSIGN(auto to_encoder, media::FrameConverter::create(job.encoded, enc_format));
-    RR_ASSIGN(auto encoder, media::VideoEncoder::open(job.encoder, enc_format, job.threads_per_worker));
+    RR_ASSIGN(auto encoder,
+              media::VideoEncoder::open(job.encoder, enc_format, job.threads_per_worker));
     RR_ASSIGN(auto writer, media::MediaWriter::create(out, media::kIntermediateMuxer));
     writer.format()->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
-    RR_ASSIGN(AVStream * ost, writer.add_stream(av::parameters_of(encoder.context()).get(), encoder.context()->time_base));
+    RR_ASSIGN(AVStream * ost, writer.add_stream(av::parameters_of(encoder.context()).get(),
+                                                encoder.context()->time_base));
     RR_TRY(writer.write_header());
 
     ChunkOutcome outcome;
@@ -124,7 +131,8 @@ Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk, const std::fil
     std::vector<av::FramePtr> ready;
     auto encode_ready = [&]() -> Status {
         for (auto& f : ready) {
-            if (f->pts < span.start_pts) continue;  // preroll: seen by stages, not part of this chunk
+            if (f->pts < span.start_pts)
+                continue;  // preroll: seen by stages, not part of this chunk
             RR_ASSIGN(av::FramePtr converted, to_encoder.convert(std::move(f)));
             RR_TRY(encoder.send(converted.get()));
             RR_TRY(drain());
@@ -153,8 +161,9 @@ Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk, const std::fil
     std::error_code ec;
     outcome.bytes = static_cast<int64_t>(std::filesystem::file_size(out, ec));
     if (job.index.exact && outcome.frames != span.frames()) {
-        return make_error(Errc::media, "chunk " + std::to_string(chunk) + " produced " + std::to_string(outcome.frames) +
-                                           " frames instead of " + std::to_string(span.frames()));
+        return make_error(Errc::media, "chunk " + std::to_string(chunk) + " produced " +
+                                           std::to_string(outcome.frames) + " frames instead of " +
+                                           std::to_string(span.frames()));
     }
     if (progress) progress->chunk_done();
     return outcome;

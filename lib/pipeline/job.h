@@ -4,9 +4,9 @@
 // encoder), analyse (whole-video statistics for stages that need them), run chunks, run
 // audio, assemble. A PreparedJob is read-only while chunks run on several threads.
 
-#include <nlohmann/json.hpp>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <stop_token>
 #include <vector>
 
@@ -44,9 +44,9 @@ struct PreparedJob {
     int video_stream = -1;
     media::FrameIndex index;
     std::vector<media::ChunkSpan> chunks;
-    media::FrameFormat decoded;   // as the decoder delivers it
-    media::FrameFormat working;   // what the first stage receives
-    media::FrameFormat encoded;   // what the last stage emits
+    media::FrameFormat decoded;  // as the decoder delivers it
+    media::FrameFormat working;  // what the first stage receives
+    media::FrameFormat encoded;  // what the last stage emits
     bool cropped_to_even = false;
     std::vector<std::unique_ptr<stages::Stage>> stages;
     media::EncoderChoice encoder;
@@ -65,24 +65,27 @@ struct PreparedJob {
                                                                const LoggerPtr& logger);
 
 // Checks a profile's stages and settings without an input (config validation).
-[[nodiscard]] Status validate_profile(const Profile& profile, const std::filesystem::path& models_dir);
+[[nodiscard]] Status validate_profile(const Profile& profile,
+                                      const std::filesystem::path& models_dir);
 
 // Runs the whole-video analysis of every stage that has one, chunk-parallel via `run_parallel`.
-using ParallelFor = std::function<Status(size_t count, const std::function<Status(size_t, std::stop_token)>&)>;
+using ParallelFor =
+    std::function<Status(size_t count, const std::function<Status(size_t, std::stop_token)>&)>;
 [[nodiscard]] Status analyse_job(PreparedJob& job, const ParallelFor& run_parallel);
 
 // Decodes, processes and encodes one chunk into `out` (a NUT file, written atomically).
-[[nodiscard]] Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk, const std::filesystem::path& out,
-                                             Progress* progress, std::stop_token stop);
+[[nodiscard]] Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk,
+                                             const std::filesystem::path& out, Progress* progress,
+                                             std::stop_token stop);
 
 // Writes the job's audio intermediate; false when the input has no usable audio.
-[[nodiscard]] Result<bool> run_audio(const PreparedJob& job, const std::filesystem::path& out, std::stop_token stop);
+[[nodiscard]] Result<bool> run_audio(const PreparedJob& job, const std::filesystem::path& out,
+                                     std::stop_token stop);
 
 // Joins chunk files and audio into the output (written atomically).
-[[nodiscard]] Result<media::AssemblyReport> assemble_job(const PreparedJob& job,
-                                                         const std::vector<std::filesystem::path>& chunk_files,
-                                                         const std::optional<std::filesystem::path>& audio_file,
-                                                         const std::filesystem::path& output);
+[[nodiscard]] Result<media::AssemblyReport> assemble_job(
+    const PreparedJob& job, const std::vector<std::filesystem::path>& chunk_files,
+    const std::optional<std::filesystem::path>& audio_file, const std::filesystem::path& output);
 
 // Decode errors allowed before the job fails.
 [[nodiscard]] int64_t decode_error_budget(const PreparedJob& job);

@@ -17,6 +17,8 @@ int available_cores() {
     return n > 0 ? static_cast<int>(n) : 1;
 }
 
-int resolve_workers(int requested) { return requested > 0 ? requested : available_cores(); }
+int resolve_workers(int requested) {
+    return requested > 0 ? requested : available_cores();
+}
 
 }  // namespace rr::pipeline

@@ -8,7 +8,7 @@ namespace rr::pipeline {
 // Everything a job needs to know besides its input and output.
 struct JobSettings {
     Profile profile;
-    int workers = 0;            // 0: one per core
+    int workers = 0;  // 0: one per core
     double chunk_seconds = 10.0;
     Limits limits;
     std::filesystem::path models_dir;

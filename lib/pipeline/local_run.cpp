@@ -16,8 +16,8 @@ namespace rr::pipeline {
 namespace {
 
 // Runs `count` tasks on the pool; the first failure stops the rest and is returned.
-Status run_all(ThreadPool& pool, size_t count, const std::function<Status(size_t, std::stop_token)>& task,
-               std::stop_token outer) {
+Status run_all(ThreadPool& pool, size_t count,
+               const std::function<Status(size_t, std::stop_token)>& task, std::stop_token outer) {
     std::mutex mutex;
     std::optional<Error> first_error;
     std::stop_source local;
@@ -29,7 +29,8 @@ Status run_all(ThreadPool& pool, size_t count, const std::function<Status(size_t
             if (!st.ok()) {
                 std::lock_guard lock(mutex);
                 // A cancellation caused by another task's failure is not the story.
-                if (!first_error || (first_error->code == Errc::cancelled && st.error().code != Errc::cancelled)) {
+                if (!first_error ||
+                    (first_error->code == Errc::cancelled && st.error().code != Errc::cancelled)) {
                     first_error = st.error();
                 }
                 local.request_stop();
@@ -45,11 +46,14 @@ Status run_all(ThreadPool& pool, size_t count, const std::function<Status(size_t
 Status check_paths(const LocalJob& job) {
     std::error_code ec;
     if (!std::filesystem::exists(job.input, ec)) return make_error(Errc::not_found, "no such file");
-    const auto dir = job.output.parent_path().empty() ? std::filesystem::path(".") : job.output.parent_path();
+    const auto dir =
+        job.output.parent_path().empty() ? std::filesystem::path(".") : job.output.parent_path();
     if (!std::filesystem::is_directory(dir, ec)) {
-        return make_error(Errc::invalid_argument, "output directory " + dir.string() + " does not exist");
+        return make_error(Errc::invalid_argument,
+                          "output directory " + dir.string() + " does not exist");
     }
-    if (std::filesystem::exists(job.output, ec) && std::filesystem::equivalent(job.input, job.output, ec)) {
+    if (std::filesystem::exists(job.output, ec) &&
+        std::filesystem::equivalent(job.input, job.output, ec)) {
         return make_error(Errc::invalid_argument, "output would overwrite the input");
     }
     return {};
@@ -57,22 +61,26 @@ Status check_paths(const LocalJob& job) {
 
 }  // namespace
 
-Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Progress& progress, std::stop_token stop) {
+Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Progress& progress,
+                              std::stop_token stop) {
     const auto t0 = SteadyClock::now();
     RR_TRY(check_paths(spec));
-    const auto out_dir = spec.output.parent_path().empty() ? std::filesystem::path(".") : spec.output.parent_path();
+    const auto out_dir =
+        spec.output.parent_path().empty() ? std::filesystem::path(".") : spec.output.parent_path();
     JobSettings settings = spec.settings;
     RR_ASSIGN(WorkDir work, WorkDir::create(settings.work_dir.empty() ? out_dir : settings.work_dir,
                                             spec.output.filename().string()));
     RR_ASSIGN(auto job, prepare_job(spec.input, settings, logger));
-    logger->info("{}: {} frames, {} chunks, {} workers x {} threads, encoder {}", spec.input.string(), job->total_frames(),
-                 job->chunks.size(), job->workers, job->threads_per_worker, job->encoder.name);
+    logger->info("{}: {} frames, {} chunks, {} workers x {} threads, encoder {}",
+                 spec.input.string(), job->total_frames(), job->chunks.size(), job->workers,
+                 job->threads_per_worker, job->encoder.name);
 
     ThreadPool pool(job->workers);
     const auto t_analysis = SteadyClock::now();
-    RR_TRY(analyse_job(*job, [&](size_t n, const std::function<Status(size_t, std::stop_token)>& f) {
-        return run_all(pool, n, f, stop);
-    }));
+    RR_TRY(
+        analyse_job(*job, [&](size_t n, const std::function<Status(size_t, std::stop_token)>& f) {
+            return run_all(pool, n, f, stop);
+        }));
     nlohmann::json timings = {{"analysis", seconds_since(t_analysis)}};
 
     // Chunks and the audio track run side by side on the same pool.
@@ -86,32 +94,39 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
     const std::filesystem::path audio_path = work.path() / "audio.nut";
     bool has_audio = false;
     const size_t tasks = job->chunks.size() + 1;
-    RR_TRY(run_all(pool, tasks, [&](size_t i, std::stop_token st) -> Status {
-        if (i == job->chunks.size()) {
-            RR_ASSIGN(has_audio, run_audio(*job, audio_path, st));
+    RR_TRY(run_all(
+        pool, tasks,
+        [&](size_t i, std::stop_token st) -> Status {
+            if (i == job->chunks.size()) {
+                RR_ASSIGN(has_audio, run_audio(*job, audio_path, st));
+                return {};
+            }
+            auto outcome = run_chunk(*job, static_cast<int>(i), chunk_files[i], &progress, st);
+            if (!outcome) return outcome.error();
+            outcomes[i] = std::move(outcome).value();
             return {};
-        }
-        auto outcome = run_chunk(*job, static_cast<int>(i), chunk_files[i], &progress, st);
-        if (!outcome) return outcome.error();
-        outcomes[i] = std::move(outcome).value();
-        return {};
-    }, stop));
+        },
+        stop));
     timings["chunks"] = seconds_since(t_chunks);
 
     int64_t errors = 0;
-    for (const auto& o : outcomes) errors += o.decode_errors;
+    for (const auto& o : outcomes)
+        errors += o.decode_errors;
     if (errors > decode_error_budget(*job)) {
-        return make_error(Errc::media, std::to_string(errors) + " frames could not be decoded (budget " +
-                                           std::to_string(decode_error_budget(*job)) + " from limits.decode_error_ratio " +
-                                           fmt::format("{:g}", settings.limits.decode_error_ratio) + ")");
+        return make_error(Errc::media,
+                          std::to_string(errors) + " frames could not be decoded (budget " +
+                              std::to_string(decode_error_budget(*job)) +
+                              " from limits.decode_error_ratio " +
+                              fmt::format("{:g}", settings.limits.decode_error_ratio) + ")");
     }
     if (errors > 0) logger->warn("{}: {} damaged frames concealed", spec.input.string(), errors);
 
     // Assemble under a temporary name, describe it, write the sidecar, then publish.
     const auto t_assemble = SteadyClock::now();
     TempFile staged(spec.output);
-    RR_ASSIGN(auto assembly, assemble_job(*job, chunk_files, has_audio ? std::optional(audio_path) : std::nullopt,
-                                          staged.path()));
+    RR_ASSIGN(auto assembly,
+              assemble_job(*job, chunk_files, has_audio ? std::optional(audio_path) : std::nullopt,
+                           staged.path()));
     timings["assemble"] = seconds_since(t_assemble);
     RR_ASSIGN(media::MediaInfo out_info, media::probe_file(staged.path()));
     out_info.path = spec.output.string();

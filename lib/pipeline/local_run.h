@@ -2,8 +2,8 @@
 // Runs one job start to finish in this process on its own worker pool: the engine behind
 // `renderrushd process`. Nothing is left at the output path unless the job succeeds.
 
-#include <nlohmann/json.hpp>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <stop_token>
 #include <string>
 
@@ -26,7 +26,7 @@ struct LocalResult {
     std::filesystem::path sidecar_path;
 };
 
-[[nodiscard]] Result<LocalResult> run_local(const LocalJob& job, const LoggerPtr& logger, Progress& progress,
-                                            std::stop_token stop);
+[[nodiscard]] Result<LocalResult> run_local(const LocalJob& job, const LoggerPtr& logger,
+                                            Progress& progress, std::stop_token stop);
 
 }  // namespace rr::pipeline

@@ -23,7 +23,8 @@ media::FrameFormat decoded_format(const AVStream* st) {
     f.pix_fmt = static_cast<AVPixelFormat>(par->format);
     f.time_base = st->time_base;
     f.frame_rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
-    f.sample_aspect = par->sample_aspect_ratio.num > 0 ? par->sample_aspect_ratio : AVRational{1, 1};
+    f.sample_aspect =
+        par->sample_aspect_ratio.num > 0 ? par->sample_aspect_ratio : AVRational{1, 1};
     f.primaries = par->color_primaries;
     f.transfer = par->color_trc;
     f.matrix = par->color_space;
@@ -32,7 +33,8 @@ media::FrameFormat decoded_format(const AVStream* st) {
 }
 
 // The stages' input: the encoder's pixel format, even-sized where chroma is subsampled.
-media::FrameFormat working_format(const media::FrameFormat& in, const VideoSettings& video, bool& cropped) {
+media::FrameFormat working_format(const media::FrameFormat& in, const VideoSettings& video,
+                                  bool& cropped) {
     media::FrameFormat w = in;
     w.pix_fmt = media::output_pix_fmt(video, in.bit_depth());
     const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(w.pix_fmt);
@@ -72,12 +74,14 @@ double effective_chunk_seconds(const PreparedJob& job) {
 
 int PreparedJob::preroll() const {
     int p = 0;
-    for (const auto& s : stages) p = std::max(p, s->preroll_frames());
+    for (const auto& s : stages)
+        p = std::max(p, s->preroll_frames());
     return p;
 }
 
 int64_t decode_error_budget(const PreparedJob& job) {
-    return static_cast<int64_t>(job.settings.limits.decode_error_ratio * static_cast<double>(job.total_frames()));
+    return static_cast<int64_t>(job.settings.limits.decode_error_ratio *
+                                static_cast<double>(job.total_frames()));
 }
 
 Status validate_profile(const Profile& profile, const std::filesystem::path& models_dir) {
@@ -87,7 +91,8 @@ Status validate_profile(const Profile& profile, const std::filesystem::path& mod
     return {};
 }
 
-Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& input, const JobSettings& settings,
+Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& input,
+                                                 const JobSettings& settings,
                                                  const LoggerPtr& logger) {
     auto job = std::make_unique<PreparedJob>();
     job->input = input;
@@ -111,29 +116,35 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
 
     job->video_stream = demuxer.best_video_stream();
     if (job->video_stream < 0) {
-        return make_error(Errc::media, demuxer.best_audio_stream() >= 0 ? "audio-only file: no video stream to process"
-                                                                        : "no video stream");
+        return make_error(Errc::media, demuxer.best_audio_stream() >= 0
+                                           ? "audio-only file: no video stream to process"
+                                           : "no video stream");
     }
     const AVStream* vst = demuxer.stream(job->video_stream);
     if (media::is_still_image(demuxer, job->video_stream)) {
-        return make_error(Errc::media, std::string("a still image (") + avcodec_get_name(vst->codecpar->codec_id) +
+        return make_error(Errc::media, std::string("a still image (") +
+                                           avcodec_get_name(vst->codecpar->codec_id) +
                                            "), not a video");
     }
     job->decoded = decoded_format(vst);
-    if (job->decoded.width <= 0 || job->decoded.height <= 0 || job->decoded.pix_fmt == AV_PIX_FMT_NONE) {
+    if (job->decoded.width <= 0 || job->decoded.height <= 0 ||
+        job->decoded.pix_fmt == AV_PIX_FMT_NONE) {
         return make_error(Errc::media, "video stream has no readable picture size or pixel format");
     }
     const int64_t pixels = int64_t{job->decoded.width} * job->decoded.height;
     if (pixels > settings.limits.max_pixels) {
         return make_error(Errc::limit, "dimensions " + std::to_string(job->decoded.width) + "x" +
-                                           std::to_string(job->decoded.height) + " (" + pixel_count_text(pixels) +
-                                           ") exceed limits.max_pixels (" + pixel_count_text(settings.limits.max_pixels) + ")");
+                                           std::to_string(job->decoded.height) + " (" +
+                                           pixel_count_text(pixels) +
+                                           ") exceed limits.max_pixels (" +
+                                           pixel_count_text(settings.limits.max_pixels) + ")");
     }
     if (!avcodec_find_decoder(vst->codecpar->codec_id)) {
         return make_error(Errc::unsupported, std::string("no decoder for video codec '") +
                                                  avcodec_get_name(vst->codecpar->codec_id) + "'");
     }
-    RR_ASSIGN(job->audio, media::plan_audio(demuxer.format(), settings.profile.audio, settings.profile.container, ""));
+    RR_ASSIGN(job->audio, media::plan_audio(demuxer.format(), settings.profile.audio,
+                                            settings.profile.container, ""));
     job->timings["probe"] = seconds_since(t1);
 
     const auto t2 = SteadyClock::now();
@@ -144,7 +155,8 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
     job->chunks = media::plan_chunks(job->index, {effective_chunk_seconds(*job), {}});
     // `workers` is the job's core budget: that many chunks run at once, and when there are
     // fewer chunks than workers the spare share goes to each chunk's codec threads.
-    const int parallel = std::max(1, std::min<int>(job->workers, static_cast<int>(job->chunks.size())));
+    const int parallel =
+        std::max(1, std::min<int>(job->workers, static_cast<int>(job->chunks.size())));
     job->threads_per_worker = std::max(1, job->workers / parallel);
     job->timings["index"] = seconds_since(t2);
 

@@ -13,14 +13,16 @@ struct ProgressSnapshot {
     int64_t frames_total = 0;
     int chunks_done = 0;
     int chunks_total = 0;
-    double elapsed = 0;      // seconds since processing started
+    double elapsed = 0;  // seconds since processing started
     double fps = 0;
-    double eta = -1;         // seconds, -1 when unknown
-    [[nodiscard]] double fraction() const { return frames_total > 0 ? double(frames_done) / frames_total : 0; }
+    double eta = -1;  // seconds, -1 when unknown
+    [[nodiscard]] double fraction() const {
+        return frames_total > 0 ? double(frames_done) / frames_total : 0;
+    }
 };
 
 class Progress {
-public:
+  public:
     void start(int64_t frames_total, int chunks_total) {
         frames_total_ = frames_total;
         chunks_total_ = chunks_total;
@@ -32,7 +34,7 @@ public:
     void chunk_done() { chunks_done_.fetch_add(1, std::memory_order_relaxed); }
     [[nodiscard]] ProgressSnapshot snapshot() const;
 
-private:
+  private:
     std::atomic<int64_t> frames_done_{0};
     std::atomic<int> chunks_done_{0};
     int64_t frames_total_ = 0;

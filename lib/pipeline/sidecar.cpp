@@ -15,7 +15,8 @@ nlohmann::json make_sidecar(const SidecarParts& parts) {
     nlohmann::json stage_list = nlohmann::json::array();
     for (size_t i = 0; i < job.stages.size(); ++i) {
         std::vector<nlohmann::json> per_chunk;
-        for (const auto& c : parts.chunks) per_chunk.push_back(i < c.stage_results.size() ? c.stage_results[i] : nullptr);
+        for (const auto& c : parts.chunks)
+            per_chunk.push_back(i < c.stage_results.size() ? c.stage_results[i] : nullptr);
         stage_list.push_back({{"name", job.stages[i]->name()},
                               {"params", job.stages[i]->params()},
                               {"result", job.stages[i]->summarize(per_chunk)}});
@@ -36,20 +37,23 @@ nlohmann::json make_sidecar(const SidecarParts& parts) {
         decode_errors += c.decode_errors;
     }
     nlohmann::json timings = job.timings;
-    for (const auto& [k, v] : parts.timings.items()) timings[k] = v;
+    for (const auto& [k, v] : parts.timings.items())
+        timings[k] = v;
     return {{"renderrush", {{"version", kVersion}}},
             {"input", media::to_json(job.info)},
             {"output", media::to_json(parts.output)},
-            {"profile", parts.profile.empty() ? nlohmann::json(nullptr) : nlohmann::json(parts.profile)},
+            {"profile",
+             parts.profile.empty() ? nlohmann::json(nullptr) : nlohmann::json(parts.profile)},
             {"stages", stage_list},
             {"video", job.encoder.to_json()},
             {"audio", job.audio.to_json()},
             {"subtitles", parts.assembly.subtitles},
             {"chapters", parts.assembly.chapters},
-            {"frames", {{"input", job.total_frames()},
-                        {"output", parts.assembly.video_packets},
-                        {"exact_index", job.index.exact},
-                        {"cropped_to_even", job.cropped_to_even}}},
+            {"frames",
+             {{"input", job.total_frames()},
+              {"output", parts.assembly.video_packets},
+              {"exact_index", job.index.exact},
+              {"cropped_to_even", job.cropped_to_even}}},
             {"decode_errors", {{"count", decode_errors}, {"budget", decode_error_budget(job)}}},
             {"chunks", chunks},
             {"workers", job.workers},

@@ -1,8 +1,8 @@
 #pragma once
 // The machine-readable record of what a job did, written next to its output.
 
-#include <nlohmann/json.hpp>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

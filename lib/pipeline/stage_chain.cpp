@@ -2,8 +2,8 @@
 
 namespace rr::pipeline {
 
-Result<StageChain> StageChain::open(const std::vector<std::unique_ptr<stages::Stage>>& stages, size_t count,
-                                    const stages::ChunkContext& ctx) {
+Result<StageChain> StageChain::open(const std::vector<std::unique_ptr<stages::Stage>>& stages,
+                                    size_t count, const stages::ChunkContext& ctx) {
     StageChain chain;
     for (size_t i = 0; i < count && i < stages.size(); ++i) {
         auto inst = stages[i]->open(ctx);
@@ -13,13 +13,16 @@ Result<StageChain> StageChain::open(const std::vector<std::unique_ptr<stages::St
     return chain;
 }
 
-Status StageChain::push_from(size_t first, std::vector<av::FramePtr> frames, std::vector<av::FramePtr>& out) {
+Status StageChain::push_from(size_t first, std::vector<av::FramePtr> frames,
+                             std::vector<av::FramePtr>& out) {
     for (size_t i = first; i < instances_.size() && !frames.empty(); ++i) {
         std::vector<av::FramePtr> next;
-        for (auto& f : frames) RR_TRY(instances_[i]->process(std::move(f), next));
+        for (auto& f : frames)
+            RR_TRY(instances_[i]->process(std::move(f), next));
         frames = std::move(next);
     }
-    for (auto& f : frames) out.push_back(std::move(f));
+    for (auto& f : frames)
+        out.push_back(std::move(f));
     return {};
 }
 
@@ -40,7 +43,8 @@ Status StageChain::flush(std::vector<av::FramePtr>& out) {
 
 std::vector<nlohmann::json> StageChain::results() const {
     std::vector<nlohmann::json> r;
-    for (const auto& inst : instances_) r.push_back(inst->chunk_result());
+    for (const auto& inst : instances_)
+        r.push_back(inst->chunk_result());
     return r;
 }
 

@@ -10,9 +10,10 @@
 namespace rr::pipeline {
 
 class StageChain {
-public:
-    [[nodiscard]] static Result<StageChain> open(const std::vector<std::unique_ptr<stages::Stage>>& stages,
-                                                 size_t count, const stages::ChunkContext& ctx);
+  public:
+    [[nodiscard]] static Result<StageChain> open(
+        const std::vector<std::unique_ptr<stages::Stage>>& stages, size_t count,
+        const stages::ChunkContext& ctx);
 
     // Finished frames (those that left the last stage) are appended to `out`.
     [[nodiscard]] Status push(av::FramePtr frame, std::vector<av::FramePtr>& out);
@@ -20,8 +21,9 @@ public:
     [[nodiscard]] Status flush(std::vector<av::FramePtr>& out);
     [[nodiscard]] std::vector<nlohmann::json> results() const;
 
-private:
-    Status push_from(size_t first, std::vector<av::FramePtr> frames, std::vector<av::FramePtr>& out);
+  private:
+    Status push_from(size_t first, std::vector<av::FramePtr> frames,
+                     std::vector<av::FramePtr>& out);
     std::vector<std::unique_ptr<stages::StageInstance>> instances_;
 };
 

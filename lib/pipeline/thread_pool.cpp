@@ -25,7 +25,8 @@ void ThreadPool::submit(Task task) {
 
 void ThreadPool::wait_idle() {
     std::unique_lock lock(mutex_);
-    idle_cv_.wait(lock, [this] { return (queue_.empty() || stop_.stop_requested()) && running_ == 0; });
+    idle_cv_.wait(lock,
+                  [this] { return (queue_.empty() || stop_.stop_requested()) && running_ == 0; });
 }
 
 void ThreadPool::run(std::stop_token pool_stop) {

@@ -13,7 +13,7 @@
 namespace rr::pipeline {
 
 class ThreadPool {
-public:
+  public:
     using Task = std::function<void(std::stop_token)>;
 
     explicit ThreadPool(int threads);
@@ -32,7 +32,7 @@ public:
     [[nodiscard]] std::stop_token stop_token() const { return stop_.get_token(); }
     [[nodiscard]] int size() const { return static_cast<int>(threads_.size()); }
 
-private:
+  private:
     void run(std::stop_token pool_stop);
 
     std::stop_source stop_;

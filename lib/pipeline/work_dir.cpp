@@ -10,8 +10,10 @@
 namespace rr::pipeline {
 
 Result<WorkDir> WorkDir::create(const std::filesystem::path& parent, const std::string& name_hint) {
-    std::string templ = (parent / ("." + name_hint + std::string(kTempMarker) + "work-XXXXXX")).string();
-    if (!::mkdtemp(templ.data())) return errno_error(errno, "cannot create work directory in " + parent.string());
+    std::string templ =
+        (parent / ("." + name_hint + std::string(kTempMarker) + "work-XXXXXX")).string();
+    if (!::mkdtemp(templ.data()))
+        return errno_error(errno, "cannot create work directory in " + parent.string());
     return WorkDir(templ);
 }
 

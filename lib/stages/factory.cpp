@@ -27,7 +27,8 @@ const std::map<std::string, Maker>& makers() {
 
 std::vector<std::string> stage_names() {
     std::vector<std::string> names;
-    for (const auto& [name, maker] : makers()) names.push_back(name);
+    for (const auto& [name, maker] : makers())
+        names.push_back(name);
     return names;
 }
 
@@ -35,14 +36,17 @@ Result<std::unique_ptr<Stage>> make_stage(const StageSpec& spec, const StageEnv&
     auto it = makers().find(spec.name);
     if (it == makers().end()) {
         std::string list;
-        for (const auto& n : stage_names()) list += (list.empty() ? "" : ", ") + n;
+        for (const auto& n : stage_names())
+            list += (list.empty() ? "" : ", ") + n;
         std::string where = spec.mark ? " (line " + std::to_string(spec.mark->line) + ")" : "";
-        return make_error(Errc::invalid_argument, "unknown stage '" + spec.name + "'" + where + " (known: " + list + ")");
+        return make_error(Errc::invalid_argument,
+                          "unknown stage '" + spec.name + "'" + where + " (known: " + list + ")");
     }
     return it->second(spec, env);
 }
 
-Result<std::vector<std::unique_ptr<Stage>>> make_stages(const std::vector<StageSpec>& specs, const StageEnv& env) {
+Result<std::vector<std::unique_ptr<Stage>>> make_stages(const std::vector<StageSpec>& specs,
+                                                        const StageEnv& env) {
     std::vector<std::unique_ptr<Stage>> out;
     for (const auto& spec : specs) {
         RR_ASSIGN(auto stage, make_stage(spec, env));

@@ -17,8 +17,8 @@ struct StageEnv {
 };
 
 [[nodiscard]] Result<std::unique_ptr<Stage>> make_stage(const StageSpec& spec, const StageEnv& env);
-[[nodiscard]] Result<std::vector<std::unique_ptr<Stage>>> make_stages(const std::vector<StageSpec>& specs,
-                                                                      const StageEnv& env);
+[[nodiscard]] Result<std::vector<std::unique_ptr<Stage>>> make_stages(
+    const std::vector<StageSpec>& specs, const StageEnv& env);
 // Every stage name the factory knows, for help texts and error messages.
 [[nodiscard]] std::vector<std::string> stage_names();
 

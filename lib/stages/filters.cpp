@@ -1,10 +1,9 @@
 #include "stages/filters.h"
 
-#include <opencv2/imgproc.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <opencv2/imgproc.hpp>
 
 #include "stages/params.h"
 #include "stages/planes.h"
@@ -14,7 +13,7 @@ namespace {
 
 // A stage that edits each frame in place with a function of the frame's YUV planes.
 class PlaneFilter final : public Stage {
-public:
+  public:
     using Prepare = std::function<std::function<void(AVFrame&)>(const YuvLayout&)>;
 
     PlaneFilter(std::string name, nlohmann::json params, Prepare prepare)
@@ -34,9 +33,9 @@ public:
         return std::unique_ptr<StageInstance>(std::make_unique<Instance>(apply_));
     }
 
-private:
+  private:
     class Instance final : public StageInstance {
-    public:
+      public:
         explicit Instance(const std::function<void(AVFrame&)>& apply) : apply_(apply) {}
         Status process(av::FramePtr in, std::vector<av::FramePtr>& out) override {
             RR_TRY(make_writable(in.get()));
@@ -45,7 +44,7 @@ private:
             return {};
         }
 
-    private:
+      private:
         const std::function<void(AVFrame&)>& apply_;
     };
 
@@ -56,7 +55,8 @@ private:
 };
 
 // Applies a lookup table to the luma plane; 8-bit goes through cv::LUT.
-std::function<void(AVFrame&)> luma_lut(const YuvLayout& layout, const std::function<double(double)>& curve) {
+std::function<void(AVFrame&)> luma_lut(const YuvLayout& layout,
+                                       const std::function<double(double)>& curve) {
     const int size = layout.max_value() + 1;
     const int lo = layout.luma_min(), hi = layout.luma_max();
     std::vector<uint16_t> table(static_cast<size_t>(size));
@@ -66,7 +66,8 @@ std::function<void(AVFrame&)> luma_lut(const YuvLayout& layout, const std::funct
     }
     if (layout.depth <= 8) {
         cv::Mat lut(1, 256, CV_8UC1);
-        for (int v = 0; v < 256; ++v) lut.at<uint8_t>(v) = static_cast<uint8_t>(table[static_cast<size_t>(v)]);
+        for (int v = 0; v < 256; ++v)
+            lut.at<uint8_t>(v) = static_cast<uint8_t>(table[static_cast<size_t>(v)]);
         return [layout, lut](AVFrame& f) {
             cv::Mat y = plane(&f, 0, layout);
             cv::LUT(y, lut, y);
@@ -76,7 +77,8 @@ std::function<void(AVFrame&)> luma_lut(const YuvLayout& layout, const std::funct
         cv::Mat y = plane(&f, 0, layout);
         for (int r = 0; r < y.rows; ++r) {
             auto* row = y.ptr<uint16_t>(r);
-            for (int c = 0; c < y.cols; ++c) row[c] = table[std::min<size_t>(row[c], table.size() - 1)];
+            for (int c = 0; c < y.cols; ++c)
+                row[c] = table[std::min<size_t>(row[c], table.size() - 1)];
         }
     };
 }
@@ -84,7 +86,8 @@ std::function<void(AVFrame&)> luma_lut(const YuvLayout& layout, const std::funct
 template <class Make>
 Result<std::unique_ptr<Stage>> finish(const StageSpec& spec, Params& p, Make&& prepare) {
     RR_TRY(p.finish());
-    return std::unique_ptr<Stage>(std::make_unique<PlaneFilter>(spec.name, p.effective(), std::forward<Make>(prepare)));
+    return std::unique_ptr<Stage>(
+        std::make_unique<PlaneFilter>(spec.name, p.effective(), std::forward<Make>(prepare)));
 }
 
 }  // namespace
@@ -94,7 +97,8 @@ Result<std::unique_ptr<Stage>> make_grayscale(const StageSpec& spec) {
     return finish(spec, p, [](const YuvLayout& layout) -> std::function<void(AVFrame&)> {
         return [layout](AVFrame& f) {
             // Neutral chroma is grey at every luma level, in every YUV matrix.
-            for (int i = 1; i < layout.planes; ++i) plane(&f, i, layout).setTo(layout.neutral_chroma());
+            for (int i = 1; i < layout.planes; ++i)
+                plane(&f, i, layout).setTo(layout.neutral_chroma());
         };
     });
 }
@@ -106,10 +110,15 @@ Result<std::unique_ptr<Stage>> make_blur(const StageSpec& spec) {
         return [layout, radius](AVFrame& f) {
             for (int i = 0; i < layout.planes; ++i) {
                 // Chroma planes are smaller; the same blur there spans fewer samples.
-                int r = i == 0 ? radius : std::max(radius >> std::max(layout.chroma_shift_w, layout.chroma_shift_h), 0);
+                int r =
+                    i == 0
+                        ? radius
+                        : std::max(radius >> std::max(layout.chroma_shift_w, layout.chroma_shift_h),
+                                   0);
                 if (r < 1) continue;
                 cv::Mat m = plane(&f, i, layout);
-                cv::GaussianBlur(m, m, cv::Size(2 * r + 1, 2 * r + 1), r / 2.0, r / 2.0, cv::BORDER_REPLICATE);
+                cv::GaussianBlur(m, m, cv::Size(2 * r + 1, 2 * r + 1), r / 2.0, r / 2.0,
+                                 cv::BORDER_REPLICATE);
             }
         };
     });

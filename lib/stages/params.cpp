@@ -32,7 +32,8 @@ Params::Params(const StageSpec& spec) : stage_(spec.name), given_(spec.params) {
 
 void Params::fail(const std::string& key, const std::string& why) {
     if (!first_error_.empty()) return;
-    first_error_ = "stage '" + stage_ + "'" + where_ + ": " + (key.empty() ? "" : "parameter '" + key + "' ") + why;
+    first_error_ = "stage '" + stage_ + "'" + where_ + ": " +
+                   (key.empty() ? "" : "parameter '" + key + "' ") + why;
 }
 
 const nlohmann::json* Params::get(const std::string& key) {
@@ -67,8 +68,8 @@ int Params::integer(const std::string& key, int fallback, int min, int max) {
         } else {
             auto wide = j->get<long long>();
             if (wide < min || wide > max) {
-                fail(key, "value " + std::to_string(wide) + " is out of range [" + std::to_string(min) +
-                              ", " + std::to_string(max) + "]");
+                fail(key, "value " + std::to_string(wide) + " is out of range [" +
+                              std::to_string(min) + ", " + std::to_string(max) + "]");
             } else {
                 v = static_cast<int>(wide);
             }
@@ -81,8 +82,10 @@ int Params::integer(const std::string& key, int fallback, int min, int max) {
 bool Params::boolean(const std::string& key, bool fallback) {
     bool v = fallback;
     if (const auto* j = get(key)) {
-        if (j->is_boolean()) v = j->get<bool>();
-        else fail(key, "must be on/off (true/false), got " + j->dump());
+        if (j->is_boolean())
+            v = j->get<bool>();
+        else
+            fail(key, "must be on/off (true/false), got " + j->dump());
     }
     effective_[key] = v;
     return v;
@@ -99,8 +102,10 @@ std::string Params::choice(const std::string& key, const std::string& fallback,
             list += (list.empty() ? "" : "|") + std::string(a);
             if (word == a) ok = true;
         }
-        if (ok) v = word;
-        else fail(key, "value " + j->dump() + " is not one of " + list);
+        if (ok)
+            v = word;
+        else
+            fail(key, "value " + j->dump() + " is not one of " + list);
     }
     effective_[key] = v;
     return v;
@@ -109,14 +114,17 @@ std::string Params::choice(const std::string& key, const std::string& fallback,
 std::string Params::text(const std::string& key, const std::string& fallback) {
     std::string v = fallback;
     if (const auto* j = get(key)) {
-        if (j->is_string()) v = j->get<std::string>();
-        else fail(key, "must be text, got " + j->dump());
+        if (j->is_string())
+            v = j->get<std::string>();
+        else
+            fail(key, "must be text, got " + j->dump());
     }
     effective_[key] = v;
     return v;
 }
 
-std::vector<std::string> Params::choices(const std::string& key, const std::vector<std::string>& fallback,
+std::vector<std::string> Params::choices(const std::string& key,
+                                         const std::vector<std::string>& fallback,
                                          std::initializer_list<const char*> allowed) {
     std::vector<std::string> v = fallback;
     if (const auto* j = get(key)) {
@@ -125,10 +133,12 @@ std::vector<std::string> Params::choices(const std::string& key, const std::vect
         for (const auto& item : items) {
             std::string word = as_word(item);
             bool ok = false;
-            for (const char* a : allowed) ok = ok || word == a;
+            for (const char* a : allowed)
+                ok = ok || word == a;
             if (!ok) {
                 std::string list;
-                for (const char* a : allowed) list += (list.empty() ? "" : "|") + std::string(a);
+                for (const char* a : allowed)
+                    list += (list.empty() ? "" : "|") + std::string(a);
                 fail(key, "value " + item.dump() + " is not one of " + list);
             } else {
                 v.push_back(word);
@@ -144,9 +154,11 @@ Status Params::finish() const {
     for (const auto& [key, value] : given_.items()) {
         if (!known_.count(key)) {
             std::string list;
-            for (const auto& k : known_) list += (list.empty() ? "" : ", ") + k;
-            return make_error(Errc::invalid_argument, "stage '" + stage_ + "'" + where_ + ": unknown parameter '" +
-                                                          key + "' (known: " + (list.empty() ? "none" : list) + ")");
+            for (const auto& k : known_)
+                list += (list.empty() ? "" : ", ") + k;
+            return make_error(Errc::invalid_argument,
+                              "stage '" + stage_ + "'" + where_ + ": unknown parameter '" + key +
+                                  "' (known: " + (list.empty() ? "none" : list) + ")");
         }
     }
     return {};

@@ -2,8 +2,8 @@
 // Validates a stage's parameters against what the stage accepts: every key must be known,
 // every value of the right type and in range. Errors name the stage and the key.
 
-#include <nlohmann/json.hpp>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,7 +14,7 @@
 namespace rr::stages {
 
 class Params {
-public:
+  public:
     explicit Params(const StageSpec& spec);
 
     double number(const std::string& key, double fallback, double min, double max);
@@ -23,7 +23,8 @@ public:
     std::string choice(const std::string& key, const std::string& fallback,
                        std::initializer_list<const char*> allowed);
     std::string text(const std::string& key, const std::string& fallback);
-    std::vector<std::string> choices(const std::string& key, const std::vector<std::string>& fallback,
+    std::vector<std::string> choices(const std::string& key,
+                                     const std::vector<std::string>& fallback,
                                      std::initializer_list<const char*> allowed);
 
     // The first problem found (unknown key, bad type, out of range), or success.
@@ -31,7 +32,7 @@ public:
     // Effective parameters with defaults, for the sidecar.
     [[nodiscard]] const nlohmann::json& effective() const { return effective_; }
 
-private:
+  private:
     void fail(const std::string& key, const std::string& why);
     const nlohmann::json* get(const std::string& key);
 

@@ -16,14 +16,16 @@ bool is_planar_yuv(AVPixelFormat format) {
     const bool big_endian = (d->flags & AV_PIX_FMT_FLAG_BE) != 0;
     // One sample per plane element and no semi-planar (NV12) interleaving.
     bool simple = d->nb_components >= 3;
-    for (int c = 0; c < d->nb_components && simple; ++c) simple = d->comp[c].plane == c && d->comp[c].shift == 0;
+    for (int c = 0; c < d->nb_components && simple; ++c)
+        simple = d->comp[c].plane == c && d->comp[c].shift == 0;
     return planar && !rgb && !big_endian && simple && d->comp[0].depth <= 16;
 }
 
 Result<YuvLayout> yuv_layout(AVPixelFormat format, AVColorRange range) {
     if (!is_planar_yuv(format)) {
         const char* name = av_get_pix_fmt_name(format);
-        return make_error(Errc::unsupported, std::string("stage needs planar YUV, got ") + (name ? name : "?"));
+        return make_error(Errc::unsupported,
+                          std::string("stage needs planar YUV, got ") + (name ? name : "?"));
     }
     const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(format);
     YuvLayout l;

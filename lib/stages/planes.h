@@ -9,8 +9,8 @@
 namespace rr::stages {
 
 struct YuvLayout {
-    int depth = 8;          // bits per sample
-    int chroma_shift_w = 1; // log2 of horizontal chroma subsampling
+    int depth = 8;           // bits per sample
+    int chroma_shift_w = 1;  // log2 of horizontal chroma subsampling
     int chroma_shift_h = 1;
     int planes = 3;
     bool full_range = false;

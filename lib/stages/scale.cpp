@@ -13,8 +13,9 @@ namespace rr::stages {
 namespace {
 
 class Scale final : public Stage {
-public:
-    Scale(int width, int height, nlohmann::json params) : width_(width), height_(height), params_(std::move(params)) {}
+  public:
+    Scale(int width, int height, nlohmann::json params)
+        : width_(width), height_(height), params_(std::move(params)) {}
 
     std::string name() const override { return "scale"; }
     nlohmann::json params() const override { return params_; }
@@ -45,12 +46,14 @@ public:
     }
 
     nlohmann::json summarize(const std::vector<nlohmann::json>&) const override {
-        return {{"input", {in_.width, in_.height}}, {"output", {out_.width, out_.height}}, {"filter", "lanczos"}};
+        return {{"input", {in_.width, in_.height}},
+                {"output", {out_.width, out_.height}},
+                {"filter", "lanczos"}};
     }
 
-private:
+  private:
     class Instance final : public StageInstance {
-    public:
+      public:
         explicit Instance(media::FrameConverter conv) : conv_(std::move(conv)) {}
         Status process(av::FramePtr in, std::vector<av::FramePtr>& out) override {
             RR_ASSIGN(auto frame, conv_.convert(std::move(in)));
@@ -58,7 +61,7 @@ private:
             return {};
         }
 
-    private:
+      private:
         media::FrameConverter conv_;
     };
 
@@ -75,8 +78,9 @@ Result<std::unique_ptr<Stage>> make_scale(const StageSpec& spec) {
     const int height = p.integer("height", -1, -1, 16384);
     RR_TRY(p.finish());
     if (width == 0 || height == 0 || (width < 0 && height < 0)) {
-        return make_error(Errc::invalid_argument,
-                          "stage 'scale': give 'width' and/or 'height' (positive; -1 keeps the aspect ratio)");
+        return make_error(
+            Errc::invalid_argument,
+            "stage 'scale': give 'width' and/or 'height' (positive; -1 keeps the aspect ratio)");
     }
     return std::unique_ptr<Stage>(std::make_unique<Scale>(width, height, p.effective()));
 }

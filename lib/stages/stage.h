@@ -2,8 +2,8 @@
 // A video stage transforms frames. One Stage object exists per job (configured once, then
 // shared read-only by all chunk threads); each chunk gets its own StageInstance.
 
-#include <nlohmann/json.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -23,7 +23,7 @@ struct ChunkContext {
 };
 
 class StageInstance {
-public:
+  public:
     virtual ~StageInstance() = default;
     // Consumes `in` and appends zero or more finished frames to `out`, in timestamp order.
     [[nodiscard]] virtual Status process(av::FramePtr in, std::vector<av::FramePtr>& out) = 0;
@@ -36,14 +36,14 @@ public:
 // A per-chunk observer for stages that need whole-video statistics before processing
 // (colour levels, camera paths, scene cuts). It sees the frames this stage would receive.
 class StageAnalyzer {
-public:
+  public:
     virtual ~StageAnalyzer() = default;
     [[nodiscard]] virtual Status observe(const AVFrame& frame, int64_t frame_index) = 0;
     [[nodiscard]] virtual nlohmann::json finish() = 0;  // serialisable chunk statistics
 };
 
 class Stage {
-public:
+  public:
     virtual ~Stage() = default;
     [[nodiscard]] virtual std::string name() const = 0;
     // The parameters in effect, defaults filled in (recorded in the sidecar).
@@ -54,13 +54,17 @@ public:
     [[nodiscard]] virtual int preroll_frames() const { return 0; }
 
     // Whole-video analysis: null when the stage needs none.
-    [[nodiscard]] virtual std::unique_ptr<StageAnalyzer> analyzer(const ChunkContext&) const { return nullptr; }
+    [[nodiscard]] virtual std::unique_ptr<StageAnalyzer> analyzer(const ChunkContext&) const {
+        return nullptr;
+    }
     // Receives every chunk's analysis, in chunk order, before any chunk is processed.
     [[nodiscard]] virtual Status finish_analysis(const std::vector<nlohmann::json>&) { return {}; }
 
-    [[nodiscard]] virtual Result<std::unique_ptr<StageInstance>> open(const ChunkContext& chunk) const = 0;
+    [[nodiscard]] virtual Result<std::unique_ptr<StageInstance>> open(
+        const ChunkContext& chunk) const = 0;
     // Merges the chunks' results (in chunk order) into the sidecar's `result` object.
-    [[nodiscard]] virtual nlohmann::json summarize(const std::vector<nlohmann::json>& chunk_results) const;
+    [[nodiscard]] virtual nlohmann::json summarize(
+        const std::vector<nlohmann::json>& chunk_results) const;
 };
 
 }  // namespace rr::stages

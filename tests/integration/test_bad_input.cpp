@@ -1,6 +1,5 @@
 #define BOOST_TEST_MODULE integration_bad_input
 #include <boost/test/unit_test.hpp>
-
 #include <fstream>
 
 #include "support/cli.h"
@@ -12,13 +11,16 @@ namespace t = rr::test;
 namespace {
 
 std::filesystem::path good_clip() {
-    return t::fixture("bad_source_6s.mp4", "-f lavfi -i testsrc2=size=320x240:rate=25:duration=6 -f lavfi -i sine=duration=6 "
-                                           "-c:v libx264 -preset veryfast -g 25 -c:a aac");
+    return t::fixture(
+        "bad_source_6s.mp4",
+        "-f lavfi -i testsrc2=size=320x240:rate=25:duration=6 -f lavfi -i sine=duration=6 "
+        "-c:v libx264 -preset veryfast -g 25 -c:a aac");
 }
 
 // Fails with exit 1, a single line naming the file and containing `reason`, and leaves the
 // output directory exactly as it was.
-void expect_refused(const std::filesystem::path& input, const std::string& reason, const std::vector<std::string>& extra = {}) {
+void expect_refused(const std::filesystem::path& input, const std::string& reason,
+                    const std::vector<std::string>& extra = {}) {
     t::Sandbox out;
     auto r = t::process(input, out / "out.mp4", extra);
     BOOST_TEST_MESSAGE(input.filename() << ": " << r.cmd.err);
@@ -60,7 +62,8 @@ BOOST_AUTO_TEST_CASE(truncated_files) {
     t::write_file(box / "cut.mp4", whole.substr(0, whole.size() * 6 / 10));
     expect_refused(box / "cut.mp4", "moov atom not found");
     // Index at the front (faststart): the index promises frames the file no longer holds.
-    t::ffmpeg("-i '" + good_clip().string() + "' -c copy -movflags +faststart '" + (box / "fs.mp4").string() + "'");
+    t::ffmpeg("-i '" + good_clip().string() + "' -c copy -movflags +faststart '" +
+              (box / "fs.mp4").string() + "'");
     std::string fs = t::read_file(box / "fs.mp4");
     t::write_file(box / "cut_fs.mp4", fs.substr(0, fs.size() * 6 / 10));
     expect_refused(box / "cut_fs.mp4", "truncated");
@@ -73,34 +76,41 @@ BOOST_AUTO_TEST_CASE(audio_only_file) {
 
 BOOST_AUTO_TEST_CASE(still_image) {
     t::Sandbox box;
-    t::ffmpeg("-f lavfi -i testsrc2=size=320x240 -frames:v 1 '" + (box / "photo.png").string() + "'");
+    t::ffmpeg("-f lavfi -i testsrc2=size=320x240 -frames:v 1 '" + (box / "photo.png").string() +
+              "'");
     expect_refused(box / "photo.png", "still image");
-    t::ffmpeg("-f lavfi -i testsrc2=size=320x240 -frames:v 1 '" + (box / "photo.jpg").string() + "'");
+    t::ffmpeg("-f lavfi -i testsrc2=size=320x240 -frames:v 1 '" + (box / "photo.jpg").string() +
+              "'");
     expect_refused(box / "photo.jpg", "still image");
 }
 
 BOOST_AUTO_TEST_CASE(absurd_dimensions) {
     t::Sandbox box;
     // A real 8640x8640 picture stream, well beyond the default 8192x4320 budget.
-    t::ffmpeg("-f lavfi -i color=c=gray:size=8640x8640:rate=2:duration=1 -c:v ffv1 '" + (box / "huge.mkv").string() + "'");
+    t::ffmpeg("-f lavfi -i color=c=gray:size=8640x8640:rate=2:duration=1 -c:v ffv1 '" +
+              (box / "huge.mkv").string() + "'");
     expect_refused(box / "huge.mkv", "exceed limits.max_pixels");
 }
 
 BOOST_AUTO_TEST_CASE(corrupt_packets_in_the_middle) {
     t::Sandbox box;
     // Intra-only MJPEG in AVI: garbage in a few frames damages just those frames.
-    auto clean = t::fixture("bad_mjpeg_10s.avi", "-f lavfi -i testsrc2=size=320x240:rate=25:duration=10 -c:v mjpeg -q:v 5");
+    auto clean =
+        t::fixture("bad_mjpeg_10s.avi",
+                   "-f lavfi -i testsrc2=size=320x240:rate=25:duration=10 -c:v mjpeg -q:v 5");
     std::string data = t::read_file(clean);
     const size_t total = data.size();
     for (size_t at : {total * 45 / 100, total * 55 / 100}) {
-        for (size_t i = 0; i < 4000; ++i) data[at + i] = static_cast<char>(0xFF ^ (i * 31));
+        for (size_t i = 0; i < 4000; ++i)
+            data[at + i] = static_cast<char>(0xFF ^ (i * 31));
     }
     t::write_file(box / "damaged.avi", data);
 
     // Within a generous budget the job succeeds, conceals, counts and keeps every frame.
     t::write_file(box / "lenient.yaml", "limits: {decode_error_ratio: 0.2}\n");
     t::Sandbox out;
-    auto ok = t::process(box / "damaged.avi", out / "out.mp4", {"--config", (box / "lenient.yaml").string(), "--chunk-seconds", "2"});
+    auto ok = t::process(box / "damaged.avi", out / "out.mp4",
+                         {"--config", (box / "lenient.yaml").string(), "--chunk-seconds", "2"});
     BOOST_REQUIRE_MESSAGE(ok.cmd.exit_code == 0, ok.cmd.err);
     auto sc = ok.sidecar();
     BOOST_TEST(sc["decode_errors"]["count"].get<int>() > 0);
@@ -108,7 +118,8 @@ BOOST_AUTO_TEST_CASE(corrupt_packets_in_the_middle) {
 
     // With no budget the same file is refused, naming the count.
     t::write_file(box / "strict.yaml", "limits: {decode_error_ratio: 0}\n");
-    expect_refused(box / "damaged.avi", "could not be decoded", {"--config", (box / "strict.yaml").string()});
+    expect_refused(box / "damaged.avi", "could not be decoded",
+                   {"--config", (box / "strict.yaml").string()});
 }
 
 BOOST_AUTO_TEST_CASE(missing_input_and_bad_output_directory) {

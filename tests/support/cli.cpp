@@ -12,11 +12,14 @@ std::filesystem::path ProcessRun::sidecar_path() const {
     return p.string() + ".renderrush.json";
 }
 
-nlohmann::json ProcessRun::sidecar() const { return nlohmann::json::parse(read_file(sidecar_path())); }
+nlohmann::json ProcessRun::sidecar() const {
+    return nlohmann::json::parse(read_file(sidecar_path()));
+}
 
 ProcessRun process(const std::filesystem::path& input, const std::filesystem::path& output,
                    const std::vector<std::string>& extra) {
-    std::vector<std::string> argv = {renderrushd().string(), "process", input.string(), "-o", output.string()};
+    std::vector<std::string> argv = {renderrushd().string(), "process", input.string(), "-o",
+                                     output.string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     // Tests never pick up a developer's config by accident.
     if (std::find(extra.begin(), extra.end(), "--config") == extra.end()) {
@@ -28,7 +31,8 @@ ProcessRun process(const std::filesystem::path& input, const std::filesystem::pa
 
 bool only_contains(const std::filesystem::path& dir, std::vector<std::string> names) {
     std::vector<std::string> found;
-    for (const auto& e : std::filesystem::directory_iterator(dir)) found.push_back(e.path().filename().string());
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+        found.push_back(e.path().filename().string());
     std::sort(found.begin(), found.end());
     std::sort(names.begin(), names.end());
     return found == names;

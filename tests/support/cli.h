@@ -1,8 +1,8 @@
 #pragma once
 // Running `renderrushd process` the way a user does, and reading what it left behind.
 
-#include <nlohmann/json.hpp>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -18,7 +18,8 @@ struct ProcessRun {
 };
 
 // renderrushd process INPUT -o OUTPUT <extra...>
-[[nodiscard]] ProcessRun process(const std::filesystem::path& input, const std::filesystem::path& output,
+[[nodiscard]] ProcessRun process(const std::filesystem::path& input,
+                                 const std::filesystem::path& output,
                                  const std::vector<std::string>& extra = {});
 
 // True when `dir` holds nothing but the listed names (no temp or partial files).

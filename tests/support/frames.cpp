@@ -24,11 +24,14 @@ av::FramePtr make_yuv420(int w, int h, int y, int u, int v) {
     f->color_range = AVCOL_RANGE_MPEG;
     if (av_frame_get_buffer(f.get(), 0) < 0) throw std::bad_alloc();
     for (int r = 0; r < h; ++r) {
-        for (int c = 0; c < w; ++c) f->data[0][r * f->linesize[0] + c] = static_cast<uint8_t>(y >= 0 ? y : 16 + c * 219 / std::max(1, w - 1));
+        for (int c = 0; c < w; ++c)
+            f->data[0][r * f->linesize[0] + c] =
+                static_cast<uint8_t>(y >= 0 ? y : 16 + c * 219 / std::max(1, w - 1));
     }
     for (int p = 1; p < 3; ++p) {
         for (int r = 0; r < (h + 1) / 2; ++r) {
-            for (int c = 0; c < (w + 1) / 2; ++c) f->data[p][r * f->linesize[p] + c] = static_cast<uint8_t>(p == 1 ? u : v);
+            for (int c = 0; c < (w + 1) / 2; ++c)
+                f->data[p][r * f->linesize[p] + c] = static_cast<uint8_t>(p == 1 ? u : v);
         }
     }
     f->pts = 0;
@@ -49,7 +52,9 @@ cv::Mat plane_copy(const AVFrame& f, int plane) {
     return cv::Mat(h, w, CV_8UC1, f.data[plane], static_cast<size_t>(f.linesize[plane])).clone();
 }
 
-double plane_mean(const AVFrame& f, int plane) { return cv::mean(plane_copy(f, plane))[0]; }
+double plane_mean(const AVFrame& f, int plane) {
+    return cv::mean(plane_copy(f, plane))[0];
+}
 
 double plane_stddev(const AVFrame& f, int plane) {
     cv::Scalar mean, dev;
@@ -67,7 +72,8 @@ av::FramePtr run_one(stages::Stage& stage, const media::FrameFormat& format, av:
     if (!st) throw std::runtime_error(st.error().message);
     auto fl = (*inst)->flush(out);
     if (!fl) throw std::runtime_error(fl.error().message);
-    if (out.size() != 1) throw std::runtime_error("stage produced " + std::to_string(out.size()) + " frames");
+    if (out.size() != 1)
+        throw std::runtime_error("stage produced " + std::to_string(out.size()) + " frames");
     return std::move(out[0]);
 }
 

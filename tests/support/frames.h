@@ -19,6 +19,7 @@ namespace rr::test {
 [[nodiscard]] double plane_stddev(const AVFrame& f, int plane);
 
 // Configures `stage` for `format`, runs one frame through a fresh chunk instance.
-[[nodiscard]] av::FramePtr run_one(stages::Stage& stage, const media::FrameFormat& format, av::FramePtr in);
+[[nodiscard]] av::FramePtr run_one(stages::Stage& stage, const media::FrameFormat& format,
+                                   av::FramePtr in);
 
 }  // namespace rr::test

@@ -31,10 +31,11 @@ std::filesystem::path fixture(const std::string& name, const std::string& ffmpeg
         // Build under a temporary name so an interrupted run never leaves a broken fixture.
         const auto tmp = cache_dir() / ("tmp-" + name);
         try {
-            ffmpeg(ffmpeg_args + " -f " + (path.extension() == ".mkv" ? std::string("matroska")
-                                           : path.extension() == ".mov" ? std::string("mov")
-                                           : path.extension() == ".ts"  ? std::string("mpegts")
-                                                                        : std::string("mp4")) +
+            ffmpeg(ffmpeg_args + " -f " +
+                   (path.extension() == ".mkv"   ? std::string("matroska")
+                    : path.extension() == ".mov" ? std::string("mov")
+                    : path.extension() == ".ts"  ? std::string("mpegts")
+                                                 : std::string("mp4")) +
                    " '" + tmp.string() + "'");
             std::filesystem::rename(tmp, path);
         } catch (...) {
@@ -50,12 +51,14 @@ std::filesystem::path fixture(const std::string& name, const std::string& ffmpeg
 
 nlohmann::json ffprobe(const std::filesystem::path& file, const std::string& args) {
     auto r = run({"sh", "-c", "ffprobe -v error -of json " + args + " '" + file.string() + "'"});
-    if (r.exit_code != 0) throw std::runtime_error("ffprobe failed on " + file.string() + ": " + r.err);
+    if (r.exit_code != 0)
+        throw std::runtime_error("ffprobe failed on " + file.string() + ": " + r.err);
     return nlohmann::json::parse(r.out);
 }
 
 std::vector<double> frame_times(const std::filesystem::path& file) {
-    auto j = ffprobe(file, "-select_streams v:0 -show_entries frame=pts_time,best_effort_timestamp_time");
+    auto j = ffprobe(file,
+                     "-select_streams v:0 -show_entries frame=pts_time,best_effort_timestamp_time");
     std::vector<double> times;
     for (const auto& f : j["frames"]) {
         const auto& t = f.contains("pts_time") ? f["pts_time"] : f["best_effort_timestamp_time"];
@@ -75,15 +78,20 @@ static nlohmann::json first_stream(const std::filesystem::path& file, const char
     return j["streams"][0];
 }
 
-nlohmann::json video_stream(const std::filesystem::path& file) { return first_stream(file, "v:0"); }
-nlohmann::json audio_stream(const std::filesystem::path& file) { return first_stream(file, "a:0"); }
+nlohmann::json video_stream(const std::filesystem::path& file) {
+    return first_stream(file, "v:0");
+}
+nlohmann::json audio_stream(const std::filesystem::path& file) {
+    return first_stream(file, "a:0");
+}
 
 double stream_duration(const nlohmann::json& stream) {
     if (stream.contains("duration")) return std::stod(stream["duration"].get<std::string>());
     if (stream.contains("tags") && stream["tags"].contains("DURATION")) {
         // Matroska: "HH:MM:SS.nnnnnnnnn"
         std::string d = stream["tags"]["DURATION"];
-        return std::stod(d.substr(0, 2)) * 3600 + std::stod(d.substr(3, 2)) * 60 + std::stod(d.substr(6));
+        return std::stod(d.substr(0, 2)) * 3600 + std::stod(d.substr(3, 2)) * 60 +
+               std::stod(d.substr(6));
     }
     return 0;
 }
@@ -93,8 +101,8 @@ double stream_duration(const nlohmann::json& stream) {
 namespace rr::test {
 
 std::vector<std::map<std::string, double>> signal_stats(const std::filesystem::path& file) {
-    auto r = run({"ffprobe", "-v", "error", "-of", "json", "-f", "lavfi", "-i", "movie='" + file.string() + "',signalstats",
-                  "-show_entries", "frame_tags"});
+    auto r = run({"ffprobe", "-v", "error", "-of", "json", "-f", "lavfi", "-i",
+                  "movie='" + file.string() + "',signalstats", "-show_entries", "frame_tags"});
     if (r.exit_code != 0) throw std::runtime_error("signalstats failed: " + r.err);
     std::vector<std::map<std::string, double>> out;
     const auto doc = nlohmann::json::parse(r.out);  // kept alive: range-for would not extend it
@@ -109,8 +117,8 @@ std::vector<std::map<std::string, double>> signal_stats(const std::filesystem::p
 }
 
 double psnr(const std::filesystem::path& reference, const std::filesystem::path& test) {
-    auto r = run({"ffmpeg", "-hide_banner", "-nostdin", "-i", test.string(), "-i", reference.string(), "-lavfi",
-                  "[0:v][1:v]psnr", "-f", "null", "-"});
+    auto r = run({"ffmpeg", "-hide_banner", "-nostdin", "-i", test.string(), "-i",
+                  reference.string(), "-lavfi", "[0:v][1:v]psnr", "-f", "null", "-"});
     const auto pos = r.err.find("PSNR y:");
     if (pos == std::string::npos) throw std::runtime_error("psnr failed: " + r.err);
     const std::string value = r.err.substr(pos + 7, r.err.find(' ', pos + 7) - pos - 7);

@@ -2,9 +2,9 @@
 // Test media, generated at test time with ffmpeg's lavfi sources into a shared cache under
 // build/, and an ffprobe-based oracle for checking what the product wrote.
 
-#include <nlohmann/json.hpp>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -14,7 +14,8 @@ namespace rr::test {
 
 // Returns cache_dir()/name, creating it first with `ffmpeg -y <args> <path>` if missing.
 // Concurrent test processes wait on a lock instead of generating twice.
-[[nodiscard]] std::filesystem::path fixture(const std::string& name, const std::string& ffmpeg_args);
+[[nodiscard]] std::filesystem::path fixture(const std::string& name,
+                                            const std::string& ffmpeg_args);
 
 // Runs ffmpeg with the given arguments (a shell string); throws on failure.
 void ffmpeg(const std::string& args);
@@ -29,8 +30,10 @@ void ffmpeg(const std::string& args);
 [[nodiscard]] double stream_duration(const nlohmann::json& stream);
 
 // Per-frame signalstats of the first video stream (keys like YAVG, UMIN, UMAX, VMIN, VMAX).
-[[nodiscard]] std::vector<std::map<std::string, double>> signal_stats(const std::filesystem::path& file);
+[[nodiscard]] std::vector<std::map<std::string, double>> signal_stats(
+    const std::filesystem::path& file);
 // Average PSNR (Y) of `test` against `reference`, frame by frame ("inf" → 100).
-[[nodiscard]] double psnr(const std::filesystem::path& reference, const std::filesystem::path& test);
+[[nodiscard]] double psnr(const std::filesystem::path& reference,
+                          const std::filesystem::path& test);
 
 }  // namespace rr::test

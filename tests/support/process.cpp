@@ -11,15 +11,24 @@
 
 namespace rr::test {
 
-std::filesystem::path bin_dir() { return RR_TEST_BIN_DIR; }
-std::filesystem::path source_dir() { return RR_TEST_SOURCE_DIR; }
-std::filesystem::path renderrushd() { return bin_dir() / "renderrushd"; }
-std::filesystem::path renderrushctl() { return bin_dir() / "renderrushctl"; }
+std::filesystem::path bin_dir() {
+    return RR_TEST_BIN_DIR;
+}
+std::filesystem::path source_dir() {
+    return RR_TEST_SOURCE_DIR;
+}
+std::filesystem::path renderrushd() {
+    return bin_dir() / "renderrushd";
+}
+std::filesystem::path renderrushctl() {
+    return bin_dir() / "renderrushctl";
+}
 
 CommandResult run(const std::vector<std::string>& argv, std::chrono::seconds timeout,
                   const std::map<std::string, std::string>& env) {
     int out_pipe[2], err_pipe[2];
-    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)
+        throw std::runtime_error("pipe");
     pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("fork");
     if (pid == 0) {
@@ -27,12 +36,14 @@ CommandResult run(const std::vector<std::string>& argv, std::chrono::seconds tim
         dup2(err_pipe[1], 2);
         int devnull = open("/dev/null", O_RDONLY);
         dup2(devnull, 0);
-        for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+        for (const auto& [k, v] : env)
+            setenv(k.c_str(), v.c_str(), 1);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
         std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        for (const auto& a : argv)
+            args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);
         execvp(args[0], args.data());
         _exit(127);
@@ -45,7 +56,8 @@ CommandResult run(const std::vector<std::string>& argv, std::chrono::seconds tim
     int open_fds = 2;
     char buf[65536];
     while (open_fds > 0) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             kill(pid, SIGKILL);
             result.timed_out = true;

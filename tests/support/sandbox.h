@@ -8,17 +8,19 @@
 namespace rr::test {
 
 class Sandbox {
-public:
+  public:
     Sandbox();
     ~Sandbox();
     Sandbox(const Sandbox&) = delete;
     Sandbox& operator=(const Sandbox&) = delete;
     [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-    [[nodiscard]] std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+    [[nodiscard]] std::filesystem::path operator/(const std::string& name) const {
+        return path_ / name;
+    }
     // Names in the directory (not recursive), sorted; hidden ones included.
     [[nodiscard]] std::vector<std::string> list() const;
 
-private:
+  private:
     std::filesystem::path path_;
 };
 

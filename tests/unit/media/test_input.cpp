@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE media_input
-#include <boost/test/unit_test.hpp>
-
 #include <xxhash.h>
+
+#include <boost/test/unit_test.hpp>
 
 #include "media/checksum.h"
 #include "media/chunk_source.h"
@@ -18,9 +18,10 @@ namespace {
 
 // B-frames, open GOPs, a keyframe every 25 frames: the hardest case for exact chunks.
 std::filesystem::path bframes_clip() {
-    return t::fixture("unit_bframes_opengop.mp4",
-                      "-f lavfi -i testsrc2=size=320x240:rate=25:duration=8 -c:v libx264 -preset veryfast "
-                      "-g 25 -bf 3 -x264-params open-gop=1:scenecut=0");
+    return t::fixture(
+        "unit_bframes_opengop.mp4",
+        "-f lavfi -i testsrc2=size=320x240:rate=25:duration=8 -c:v libx264 -preset veryfast "
+        "-g 25 -bf 3 -x264-params open-gop=1:scenecut=0");
 }
 
 }  // namespace
@@ -28,14 +29,16 @@ std::filesystem::path bframes_clip() {
 BOOST_AUTO_TEST_CASE(checksum_matches_xxh3_128_of_the_bytes) {
     t::Sandbox box;
     std::string data(3 * 1024 * 1024 + 17, '\0');
-    for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 2654435761u) >> 13);
+    for (size_t i = 0; i < data.size(); ++i)
+        data[i] = static_cast<char>((i * 2654435761u) >> 13);
     t::write_file(box / "blob", data);
     auto file = MappedFile::open(box / "blob");
     BOOST_REQUIRE(file.ok());
     XXH128_canonical_t c;
     XXH128_canonicalFromHash(&c, XXH3_128bits(data.data(), data.size()));
     char hex[33];
-    for (int i = 0; i < 16; ++i) std::snprintf(hex + 2 * i, 3, "%02x", c.digest[i]);
+    for (int i = 0; i < 16; ++i)
+        std::snprintf(hex + 2 * i, 3, "%02x", c.digest[i]);
     BOOST_TEST(xxh3_128_hex(*file) == std::string(hex));
     BOOST_TEST(xxh3_128_file(box / "blob").value() == std::string(hex));
 }
@@ -43,7 +46,8 @@ BOOST_AUTO_TEST_CASE(checksum_matches_xxh3_128_of_the_bytes) {
 BOOST_AUTO_TEST_CASE(avio_reads_and_seeks_within_the_mapping) {
     t::Sandbox box;
     std::string data;
-    for (int i = 0; i < 100000; ++i) data += static_cast<char>('a' + i % 26);
+    for (int i = 0; i < 100000; ++i)
+        data += static_cast<char>('a' + i % 26);
     t::write_file(box / "letters", data);
     auto file = MappedFile::open(box / "letters");
     BOOST_REQUIRE(file.ok());
@@ -70,7 +74,8 @@ BOOST_AUTO_TEST_CASE(empty_and_garbage_files_are_refused_with_reasons) {
     BOOST_TEST(d.error().message.find("empty") != std::string::npos);
 
     std::string junk(50000, '\0');
-    for (size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<char>((i * 7919u) ^ (i >> 3));
+    for (size_t i = 0; i < junk.size(); ++i)
+        junk[i] = static_cast<char>((i * 7919u) ^ (i >> 3));
     t::write_file(box / "junk.mp4", junk);
     auto garbage = MappedFile::open(box / "junk.mp4");
     BOOST_REQUIRE(garbage.ok());
@@ -90,7 +95,8 @@ BOOST_AUTO_TEST_CASE(index_lists_every_frame_and_keyframe) {
     BOOST_TEST(index->exact);
     BOOST_TEST(index->frames() == 200u);
     BOOST_TEST(index->keys.size() >= 8u);
-    for (size_t i = 1; i < index->pts.size(); ++i) BOOST_TEST(index->pts[i] > index->pts[i - 1]);
+    for (size_t i = 1; i < index->pts.size(); ++i)
+        BOOST_TEST(index->pts[i] > index->pts[i - 1]);
 }
 
 BOOST_AUTO_TEST_CASE(chunk_source_delivers_exactly_the_chunk_from_any_start) {
@@ -102,7 +108,8 @@ BOOST_AUTO_TEST_CASE(chunk_source_delivers_exactly_the_chunk_from_any_start) {
     auto index = build_frame_index(*demuxer, vs, file->size());
     BOOST_REQUIRE(index.ok());
     // On a keyframe, just after one, and just before one (leading B-frames of an open GOP).
-    for (auto [first, end] : {std::pair<int64_t, int64_t>{50, 75}, {51, 90}, {74, 76}, {0, 30}, {190, 200}}) {
+    for (auto [first, end] :
+         {std::pair<int64_t, int64_t>{50, 75}, {51, 90}, {74, 76}, {0, 30}, {190, 200}}) {
         auto src = ChunkSource::open(*file, vs, *index, first, end, 1);
         BOOST_REQUIRE(src.ok());
         std::vector<int64_t> got;

@@ -42,7 +42,8 @@ BOOST_AUTO_TEST_CASE(grayscale_neutralises_chroma_and_keeps_luma) {
 BOOST_AUTO_TEST_CASE(brightness_adds_a_share_of_the_luma_range) {
     auto stage = make("brightness:amount=0.1");
     auto out = t::run_one(*stage, t::yuv420_format(32, 32), t::make_yuv420(32, 32, 100, 128, 128));
-    BOOST_TEST(t::plane_mean(*out, 0) == 100 + 21.9, tolerance(0.6));  // 10% of 219 limited-range steps
+    BOOST_TEST(t::plane_mean(*out, 0) == 100 + 21.9,
+               tolerance(0.6));  // 10% of 219 limited-range steps
     BOOST_TEST(t::plane_mean(*out, 1) == 128.0);
 }
 
@@ -81,7 +82,8 @@ BOOST_AUTO_TEST_CASE(scale_keeps_aspect_and_even_sizes) {
     BOOST_REQUIRE(fmt.ok());
     BOOST_TEST(fmt->width == 214);  // 213.3 rounded to an even width
     BOOST_TEST(fmt->height == 120);
-    auto out = t::run_one(*stage, t::yuv420_format(320, 180), t::make_yuv420(320, 180, 80, 100, 150));
+    auto out =
+        t::run_one(*stage, t::yuv420_format(320, 180), t::make_yuv420(320, 180, 80, 100, 150));
     BOOST_TEST(out->width == 214);
     BOOST_TEST(out->height == 120);
     BOOST_TEST(t::plane_mean(*out, 0) == 80.0, tolerance(0.01));
@@ -89,9 +91,11 @@ BOOST_AUTO_TEST_CASE(scale_keeps_aspect_and_even_sizes) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_parameters_name_the_stage_and_key) {
-    BOOST_TEST(error_of("brightness:amount=3").find("stage 'brightness': parameter 'amount' value 3 is out of range") !=
+    BOOST_TEST(error_of("brightness:amount=3")
+                   .find("stage 'brightness': parameter 'amount' value 3 is out of range") !=
                std::string::npos);
-    BOOST_TEST(error_of("blur:radius=soft").find("parameter 'radius' must be an integer") != std::string::npos);
+    BOOST_TEST(error_of("blur:radius=soft").find("parameter 'radius' must be an integer") !=
+               std::string::npos);
     BOOST_TEST(error_of("blur:sigma=2").find("unknown parameter 'sigma'") != std::string::npos);
     BOOST_TEST(error_of("contrast:amount=-0.5").find("out of range") != std::string::npos);
     BOOST_TEST(error_of("scale").find("width") != std::string::npos);
