@@ -16,8 +16,7 @@ namespace {
 // The container follows the output's extension when it names one we write.
 std::string container_for(const std::filesystem::path& output, const std::string& fallback) {
     std::string ext = output.extension().string();
-    for (auto& c : ext)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (ext == ".mp4" || ext == ".m4v" || ext == ".mov") return "mp4";
     if (ext == ".mkv") return "mkv";
     return fallback;
@@ -37,8 +36,7 @@ Result<Profile> select_profile(const ProcessArgs& args, const Config& cfg) {
         auto it = cfg.profiles.find(*args.profile);
         if (it == cfg.profiles.end()) {
             std::string known;
-            for (const auto& [name, p] : cfg.profiles)
-                known += (known.empty() ? "" : ", ") + name;
+            for (const auto& [name, p] : cfg.profiles) known += (known.empty() ? "" : ", ") + name;
             return make_error(
                 Errc::invalid_argument,
                 "unknown profile '" + *args.profile + "' in " +

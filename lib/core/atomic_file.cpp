@@ -14,8 +14,7 @@ std::string random_suffix() {
     std::random_device rd;
     static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     std::string s(10, 'x');
-    for (char& c : s)
-        c = kChars[rd() % (sizeof(kChars) - 1)];
+    for (char& c : s) c = kChars[rd() % (sizeof(kChars) - 1)];
     return s;
 }
 

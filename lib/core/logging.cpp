@@ -58,8 +58,7 @@ void ffmpeg_log_callback(void* avcl, int level, const char* fmt, va_list vl) {
         char text[1024];
         vsnprintf(text, sizeof text, fmt, vl);
         size_t n = std::strlen(text);
-        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
-            text[--n] = '\0';
+        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r')) text[--n] = '\0';
         if (n > 0) *error_capture = text;
         return;
     }
@@ -68,8 +67,7 @@ void ffmpeg_log_callback(void* avcl, int level, const char* fmt, va_list vl) {
     int print_prefix = 1;  // per call: FFmpeg's own state for this is not thread safe
     av_log_format_line2(avcl, level, fmt, vl, line, sizeof line, &print_prefix);
     size_t n = std::strlen(line);
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-        line[--n] = '\0';
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
     if (n == 0) return;
     logger->log(mapped, "ffmpeg: {}", line);
 }

@@ -18,10 +18,8 @@ std::vector<std::string_view> split(std::string_view text, char sep) {
 }
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
     return s;
 }
 
@@ -49,8 +47,7 @@ nlohmann::json parse_param_value(std::string_view text) {
         nlohmann::json as_number = parse_scalar(text);
         if (as_number.is_number()) return as_number;
         nlohmann::json list = nlohmann::json::array();
-        for (auto part : split(text, '+'))
-            list.push_back(parse_scalar(trim(part)));
+        for (auto part : split(text, '+')) list.push_back(parse_scalar(trim(part)));
         return list;
     }
     return parse_scalar(text);

@@ -23,14 +23,12 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
     switch (node.Type()) {
         case YAML::NodeType::Map: {
             nlohmann::json obj = nlohmann::json::object();
-            for (const auto& kv : node)
-                obj[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+            for (const auto& kv : node) obj[kv.first.as<std::string>()] = yaml_to_json(kv.second);
             return obj;
         }
         case YAML::NodeType::Sequence: {
             nlohmann::json arr = nlohmann::json::array();
-            for (const auto& item : node)
-                arr.push_back(yaml_to_json(item));
+            for (const auto& item : node) arr.push_back(yaml_to_json(item));
             return arr;
         }
         case YAML::NodeType::Scalar: {

@@ -335,8 +335,7 @@ Result<AssemblyReport> assemble(const AssemblyInputs& in, const std::filesystem:
     std::vector<std::unique_ptr<PacketSource>> sources;
     sources.push_back(std::move(video));
     std::vector<AVRational> out_tbs(out->nb_streams);
-    for (unsigned i = 0; i < out->nb_streams; ++i)
-        out_tbs[i] = out->streams[i]->time_base;
+    for (unsigned i = 0; i < out->nb_streams; ++i) out_tbs[i] = out->streams[i]->time_base;
     if (audio) {
         sources.push_back(std::make_unique<Remux>(audio.get(), audio_map, out_tbs,
                                                   origin + kIntermediateOffsetUs));

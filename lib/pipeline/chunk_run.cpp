@@ -69,8 +69,7 @@ Status analyse_job(PreparedJob& job, const ParallelFor& run_parallel) {
             int64_t frame_no = span.first_frame;
             std::vector<av::FramePtr> ready;
             auto observe_ready = [&]() -> Status {
-                for (auto& f : ready)
-                    RR_TRY(analyzer->observe(*f, frame_no++));
+                for (auto& f : ready) RR_TRY(analyzer->observe(*f, frame_no++));
                 ready.clear();
                 return {};
             };

@@ -110,8 +110,7 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
     timings["chunks"] = seconds_since(t_chunks);
 
     int64_t errors = 0;
-    for (const auto& o : outcomes)
-        errors += o.decode_errors;
+    for (const auto& o : outcomes) errors += o.decode_errors;
     if (errors > decode_error_budget(*job)) {
         return make_error(Errc::media,
                           std::to_string(errors) + " frames could not be decoded (budget " +

@@ -74,8 +74,7 @@ double effective_chunk_seconds(const PreparedJob& job) {
 
 int PreparedJob::preroll() const {
     int p = 0;
-    for (const auto& s : stages)
-        p = std::max(p, s->preroll_frames());
+    for (const auto& s : stages) p = std::max(p, s->preroll_frames());
     return p;
 }
 

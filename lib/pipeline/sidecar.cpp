@@ -37,8 +37,7 @@ nlohmann::json make_sidecar(const SidecarParts& parts) {
         decode_errors += c.decode_errors;
     }
     nlohmann::json timings = job.timings;
-    for (const auto& [k, v] : parts.timings.items())
-        timings[k] = v;
+    for (const auto& [k, v] : parts.timings.items()) timings[k] = v;
     return {{"renderrush", {{"version", kVersion}}},
             {"input", media::to_json(job.info)},
             {"output", media::to_json(parts.output)},

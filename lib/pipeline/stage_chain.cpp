@@ -17,12 +17,10 @@ Status StageChain::push_from(size_t first, std::vector<av::FramePtr> frames,
                              std::vector<av::FramePtr>& out) {
     for (size_t i = first; i < instances_.size() && !frames.empty(); ++i) {
         std::vector<av::FramePtr> next;
-        for (auto& f : frames)
-            RR_TRY(instances_[i]->process(std::move(f), next));
+        for (auto& f : frames) RR_TRY(instances_[i]->process(std::move(f), next));
         frames = std::move(next);
     }
-    for (auto& f : frames)
-        out.push_back(std::move(f));
+    for (auto& f : frames) out.push_back(std::move(f));
     return {};
 }
 
@@ -43,8 +41,7 @@ Status StageChain::flush(std::vector<av::FramePtr>& out) {
 
 std::vector<nlohmann::json> StageChain::results() const {
     std::vector<nlohmann::json> r;
-    for (const auto& inst : instances_)
-        r.push_back(inst->chunk_result());
+    for (const auto& inst : instances_) r.push_back(inst->chunk_result());
     return r;
 }
 

@@ -27,8 +27,7 @@ const std::map<std::string, Maker>& makers() {
 
 std::vector<std::string> stage_names() {
     std::vector<std::string> names;
-    for (const auto& [name, maker] : makers())
-        names.push_back(name);
+    for (const auto& [name, maker] : makers()) names.push_back(name);
     return names;
 }
 
@@ -36,8 +35,7 @@ Result<std::unique_ptr<Stage>> make_stage(const StageSpec& spec, const StageEnv&
     auto it = makers().find(spec.name);
     if (it == makers().end()) {
         std::string list;
-        for (const auto& n : stage_names())
-            list += (list.empty() ? "" : ", ") + n;
+        for (const auto& n : stage_names()) list += (list.empty() ? "" : ", ") + n;
         std::string where = spec.mark ? " (line " + std::to_string(spec.mark->line) + ")" : "";
         return make_error(Errc::invalid_argument,
                           "unknown stage '" + spec.name + "'" + where + " (known: " + list + ")");

@@ -133,12 +133,10 @@ std::vector<std::string> Params::choices(const std::string& key,
         for (const auto& item : items) {
             std::string word = as_word(item);
             bool ok = false;
-            for (const char* a : allowed)
-                ok = ok || word == a;
+            for (const char* a : allowed) ok = ok || word == a;
             if (!ok) {
                 std::string list;
-                for (const char* a : allowed)
-                    list += (list.empty() ? "" : "|") + std::string(a);
+                for (const char* a : allowed) list += (list.empty() ? "" : "|") + std::string(a);
                 fail(key, "value " + item.dump() + " is not one of " + list);
             } else {
                 v.push_back(word);
@@ -154,8 +152,7 @@ Status Params::finish() const {
     for (const auto& [key, value] : given_.items()) {
         if (!known_.count(key)) {
             std::string list;
-            for (const auto& k : known_)
-                list += (list.empty() ? "" : ", ") + k;
+            for (const auto& k : known_) list += (list.empty() ? "" : ", ") + k;
             return make_error(Errc::invalid_argument,
                               "stage '" + stage_ + "'" + where_ + ": unknown parameter '" + key +
                                   "' (known: " + (list.empty() ? "none" : list) + ")");

@@ -101,8 +101,7 @@ BOOST_AUTO_TEST_CASE(corrupt_packets_in_the_middle) {
     std::string data = t::read_file(clean);
     const size_t total = data.size();
     for (size_t at : {total * 45 / 100, total * 55 / 100}) {
-        for (size_t i = 0; i < 4000; ++i)
-            data[at + i] = static_cast<char>(0xFF ^ (i * 31));
+        for (size_t i = 0; i < 4000; ++i) data[at + i] = static_cast<char>(0xFF ^ (i * 31));
     }
     t::write_file(box / "damaged.avi", data);
 

@@ -49,8 +49,7 @@ BOOST_AUTO_TEST_CASE(chunked_run_is_frame_exact_with_audio_in_sync) {
     auto sc = r.sidecar();
     BOOST_TEST(sc["chunks"].size() >= 5u);
     int64_t frames = 0;
-    for (const auto& c : sc["chunks"])
-        frames += c["frames"].get<int64_t>();
+    for (const auto& c : sc["chunks"]) frames += c["frames"].get<int64_t>();
     BOOST_TEST(frames == 360);
     BOOST_TEST(sc["frames"]["output"].get<int64_t>() == 360);
     // Grayscale: chroma is neutral in every output frame (allowing encoder rounding).
@@ -155,8 +154,7 @@ BOOST_AUTO_TEST_CASE(colour_tags_subtitles_chapters_and_metadata_are_kept) {
     BOOST_TEST(j["chapters"][1]["tags"]["title"].get<std::string>() == "Main");
     BOOST_TEST(j["format"]["tags"]["title"].get<std::string>() == "Test Title");
     bool has_subs = false;
-    for (const auto& s : j["streams"])
-        has_subs = has_subs || s["codec_type"] == "subtitle";
+    for (const auto& s : j["streams"]) has_subs = has_subs || s["codec_type"] == "subtitle";
     BOOST_TEST(has_subs);
     auto v = t::video_stream(box / "out.mkv");
     BOOST_TEST(v["color_primaries"].get<std::string>() == "bt709");
@@ -219,8 +217,7 @@ BOOST_AUTO_TEST_CASE(hardware_encoders_fall_back_visibly) {
     require_ok(a);
     auto tried = a.sidecar()["video"]["attempts"];
     std::vector<std::string> order;
-    for (const auto& x : tried)
-        order.push_back(x["hwaccel"]);
+    for (const auto& x : tried) order.push_back(x["hwaccel"]);
     BOOST_TEST(order.back() == a.sidecar()["video"]["hwaccel"].get<std::string>());
     BOOST_TEST(order.front() == (order.size() == 1 ? order.back() : std::string("qsv")));
 }

@@ -36,14 +36,12 @@ CommandResult run(const std::vector<std::string>& argv, std::chrono::seconds tim
         dup2(err_pipe[1], 2);
         int devnull = open("/dev/null", O_RDONLY);
         dup2(devnull, 0);
-        for (const auto& [k, v] : env)
-            setenv(k.c_str(), v.c_str(), 1);
+        for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
         std::vector<char*> args;
-        for (const auto& a : argv)
-            args.push_back(const_cast<char*>(a.c_str()));
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);
         execvp(args[0], args.data());
         _exit(127);

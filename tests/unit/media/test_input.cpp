@@ -29,16 +29,14 @@ std::filesystem::path bframes_clip() {
 BOOST_AUTO_TEST_CASE(checksum_matches_xxh3_128_of_the_bytes) {
     t::Sandbox box;
     std::string data(3 * 1024 * 1024 + 17, '\0');
-    for (size_t i = 0; i < data.size(); ++i)
-        data[i] = static_cast<char>((i * 2654435761u) >> 13);
+    for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 2654435761u) >> 13);
     t::write_file(box / "blob", data);
     auto file = MappedFile::open(box / "blob");
     BOOST_REQUIRE(file.ok());
     XXH128_canonical_t c;
     XXH128_canonicalFromHash(&c, XXH3_128bits(data.data(), data.size()));
     char hex[33];
-    for (int i = 0; i < 16; ++i)
-        std::snprintf(hex + 2 * i, 3, "%02x", c.digest[i]);
+    for (int i = 0; i < 16; ++i) std::snprintf(hex + 2 * i, 3, "%02x", c.digest[i]);
     BOOST_TEST(xxh3_128_hex(*file) == std::string(hex));
     BOOST_TEST(xxh3_128_file(box / "blob").value() == std::string(hex));
 }
@@ -46,8 +44,7 @@ BOOST_AUTO_TEST_CASE(checksum_matches_xxh3_128_of_the_bytes) {
 BOOST_AUTO_TEST_CASE(avio_reads_and_seeks_within_the_mapping) {
     t::Sandbox box;
     std::string data;
-    for (int i = 0; i < 100000; ++i)
-        data += static_cast<char>('a' + i % 26);
+    for (int i = 0; i < 100000; ++i) data += static_cast<char>('a' + i % 26);
     t::write_file(box / "letters", data);
     auto file = MappedFile::open(box / "letters");
     BOOST_REQUIRE(file.ok());
@@ -74,8 +71,7 @@ BOOST_AUTO_TEST_CASE(empty_and_garbage_files_are_refused_with_reasons) {
     BOOST_TEST(d.error().message.find("empty") != std::string::npos);
 
     std::string junk(50000, '\0');
-    for (size_t i = 0; i < junk.size(); ++i)
-        junk[i] = static_cast<char>((i * 7919u) ^ (i >> 3));
+    for (size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<char>((i * 7919u) ^ (i >> 3));
     t::write_file(box / "junk.mp4", junk);
     auto garbage = MappedFile::open(box / "junk.mp4");
     BOOST_REQUIRE(garbage.ok());
@@ -95,8 +91,7 @@ BOOST_AUTO_TEST_CASE(index_lists_every_frame_and_keyframe) {
     BOOST_TEST(index->exact);
     BOOST_TEST(index->frames() == 200u);
     BOOST_TEST(index->keys.size() >= 8u);
-    for (size_t i = 1; i < index->pts.size(); ++i)
-        BOOST_TEST(index->pts[i] > index->pts[i - 1]);
+    for (size_t i = 1; i < index->pts.size(); ++i) BOOST_TEST(index->pts[i] > index->pts[i - 1]);
 }
 
 BOOST_AUTO_TEST_CASE(chunk_source_delivers_exactly_the_chunk_from_any_start) {
