@@ -11,9 +11,34 @@ Result<bool> run_audio(const PreparedJob& job, const std::filesystem::path& out,
     return true;
 }
 
+std::vector<nlohmann::json> summarize_stages(const PreparedJob& job,
+                                             const std::vector<ChunkOutcome>& chunks) {
+    std::vector<nlohmann::json> results;
+    for (size_t i = 0; i < job.stages.size(); ++i) {
+        std::vector<nlohmann::json> per_chunk;
+        for (const auto& c : chunks) {
+            per_chunk.push_back(i < c.stage_results.size() ? c.stage_results[i] : nullptr);
+        }
+        results.push_back(job.stages[i]->summarize(per_chunk));
+    }
+    return results;
+}
+
+Status publish_stage_extras(const PreparedJob& job,
+                            const std::vector<nlohmann::json>& stage_results,
+                            const std::filesystem::path& output) {
+    const stages::PublishContext where{output, job.work_dir};
+    for (size_t i = 0; i < job.stages.size(); ++i) {
+        Status st = job.stages[i]->publish_extras(where, stage_results.at(i));
+        if (!st) return st.error().context("stage '" + job.stages[i]->name() + "'");
+    }
+    return {};
+}
+
 Result<media::AssemblyReport> assemble_job(const PreparedJob& job,
                                            const std::vector<std::filesystem::path>& chunk_files,
                                            const std::optional<std::filesystem::path>& audio_file,
+                                           const std::vector<nlohmann::json>& stage_results,
                                            const std::filesystem::path& output) {
     media::AssemblyInputs in;
     in.chunk_files = chunk_files;
@@ -23,6 +48,10 @@ Result<media::AssemblyReport> assemble_job(const PreparedJob& job,
     in.last_frame_duration =
         static_cast<double>(job.index.last_duration) * av_q2d(job.index.time_base);
     in.container = job.settings.profile.container;
+    for (size_t i = 0; i < job.stages.size(); ++i) {
+        if (auto chapters = job.stages[i]->chapters(stage_results.at(i)))
+            in.chapters = std::move(chapters);
+    }
     return media::assemble(in, output);
 }
 

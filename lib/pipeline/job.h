@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
 #include <stop_token>
 #include <vector>
 
@@ -51,6 +53,7 @@ struct PreparedJob {
     std::vector<std::unique_ptr<stages::Stage>> stages;
     media::EncoderChoice encoder;
     media::AudioPlan audio;
+    std::filesystem::path work_dir;  // intermediates; set by whoever runs the job
     nlohmann::json timings = nlohmann::json::object();
     LoggerPtr logger;
 
@@ -63,6 +66,10 @@ struct PreparedJob {
 [[nodiscard]] Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& input,
                                                                const JobSettings& settings,
                                                                const LoggerPtr& logger);
+
+// (Re)plans the job's chunks, preferring `cuts` (sorted frame indices) as boundaries, and
+// shares the workers' core budget out among the chunks that can run at once.
+void plan_job_chunks(PreparedJob& job, std::span<const int64_t> cuts);
 
 // Checks a profile's stages and settings without an input (config validation).
 [[nodiscard]] Status validate_profile(const Profile& profile,
@@ -82,10 +89,21 @@ using ParallelFor =
 [[nodiscard]] Result<bool> run_audio(const PreparedJob& job, const std::filesystem::path& out,
                                      std::stop_token stop);
 
-// Joins chunk files and audio into the output (written atomically).
+// Each stage's sidecar `result`, merged from every chunk's contribution, in stage order.
+[[nodiscard]] std::vector<nlohmann::json> summarize_stages(const PreparedJob& job,
+                                                           const std::vector<ChunkOutcome>& chunks);
+
+// Joins chunk files and audio into the output (written atomically). A stage may replace the
+// source's chapters, given its summarized result.
 [[nodiscard]] Result<media::AssemblyReport> assemble_job(
     const PreparedJob& job, const std::vector<std::filesystem::path>& chunk_files,
-    const std::optional<std::filesystem::path>& audio_file, const std::filesystem::path& output);
+    const std::optional<std::filesystem::path>& audio_file,
+    const std::vector<nlohmann::json>& stage_results, const std::filesystem::path& output);
+
+// Lets stages write their accompanying files beside `output` (before it is published).
+[[nodiscard]] Status publish_stage_extras(const PreparedJob& job,
+                                          const std::vector<nlohmann::json>& stage_results,
+                                          const std::filesystem::path& output);
 
 // Decode errors allowed before the job fails.
 [[nodiscard]] int64_t decode_error_budget(const PreparedJob& job);

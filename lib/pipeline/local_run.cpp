@@ -71,6 +71,7 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
     RR_ASSIGN(WorkDir work, WorkDir::create(settings.work_dir.empty() ? out_dir : settings.work_dir,
                                             spec.output.filename().string()));
     RR_ASSIGN(auto job, prepare_job(spec.input, settings, logger));
+    job->work_dir = work.path();
     logger->info("{}: {} frames, {} chunks, {} workers x {} threads, encoder {}",
                  spec.input.string(), job->total_frames(), job->chunks.size(), job->workers,
                  job->threads_per_worker, job->encoder.name);
@@ -122,10 +123,11 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
 
     // Assemble under a temporary name, describe it, write the sidecar, then publish.
     const auto t_assemble = SteadyClock::now();
+    const auto stage_results = summarize_stages(*job, outcomes);
     TempFile staged(spec.output);
     RR_ASSIGN(auto assembly,
               assemble_job(*job, chunk_files, has_audio ? std::optional(audio_path) : std::nullopt,
-                           staged.path()));
+                           stage_results, staged.path()));
     timings["assemble"] = seconds_since(t_assemble);
     RR_ASSIGN(media::MediaInfo out_info, media::probe_file(staged.path()));
     out_info.path = spec.output.string();
@@ -135,12 +137,14 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
     parts.job = job.get();
     parts.profile = spec.profile_name;
     parts.chunks = std::move(outcomes);
+    parts.stage_results = stage_results;
     parts.assembly = assembly;
     parts.output = out_info;
     parts.timings = timings;
     LocalResult result;
     result.sidecar = make_sidecar(parts);
     result.sidecar_path = sidecar_path_for(spec.output);
+    RR_TRY(publish_stage_extras(*job, stage_results, spec.output));
     RR_TRY(write_file_atomic(result.sidecar_path, result.sidecar.dump(2) + "\n"));
     Status published = staged.commit();
     if (!published) {

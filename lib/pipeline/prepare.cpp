@@ -72,6 +72,15 @@ double effective_chunk_seconds(const PreparedJob& job) {
 
 }  // namespace
 
+void plan_job_chunks(PreparedJob& job, std::span<const int64_t> cuts) {
+    job.chunks = media::plan_chunks(job.index, {effective_chunk_seconds(job), cuts});
+    // `workers` is the job's core budget: that many chunks run at once, and when there are
+    // fewer chunks than workers the spare share goes to each chunk's codec threads.
+    const int parallel =
+        std::max(1, std::min<int>(job.workers, static_cast<int>(job.chunks.size())));
+    job.threads_per_worker = std::max(1, job.workers / parallel);
+}
+
 int PreparedJob::preroll() const {
     int p = 0;
     for (const auto& s : stages) p = std::max(p, s->preroll_frames());

@@ -14,12 +14,11 @@ nlohmann::json make_sidecar(const SidecarParts& parts) {
     const PreparedJob& job = *parts.job;
     nlohmann::json stage_list = nlohmann::json::array();
     for (size_t i = 0; i < job.stages.size(); ++i) {
-        std::vector<nlohmann::json> per_chunk;
-        for (const auto& c : parts.chunks)
-            per_chunk.push_back(i < c.stage_results.size() ? c.stage_results[i] : nullptr);
-        stage_list.push_back({{"name", job.stages[i]->name()},
-                              {"params", job.stages[i]->params()},
-                              {"result", job.stages[i]->summarize(per_chunk)}});
+        stage_list.push_back(
+            {{"name", job.stages[i]->name()},
+             {"params", job.stages[i]->params()},
+             {"result",
+              i < parts.stage_results.size() ? parts.stage_results[i] : nlohmann::json::object()}});
     }
     nlohmann::json chunks = nlohmann::json::array();
     int64_t decode_errors = 0;

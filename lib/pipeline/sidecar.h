@@ -19,6 +19,7 @@ struct SidecarParts {
     const PreparedJob* job = nullptr;
     std::string profile;  // name, or "" for --stages
     std::vector<ChunkOutcome> chunks;
+    std::vector<nlohmann::json> stage_results;  // from summarize_stages
     media::AssemblyReport assembly;
     media::MediaInfo output;
     nlohmann::json timings = nlohmann::json::object();

@@ -2,12 +2,15 @@
 // A video stage transforms frames. One Stage object exists per job (configured once, then
 // shared read-only by all chunk threads); each chunk gets its own StageInstance.
 
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/result.h"
+#include "media/assembler.h"
 #include "media/av_handles.h"
 #include "media/frame_format.h"
 
@@ -17,9 +20,16 @@ using media::FrameFormat;
 
 struct ChunkContext {
     int chunk_index = 0;
-    int64_t first_frame = 0;  // global index of the chunk's first frame
-    int64_t start_pts = 0;    // frames before this are preroll: processed, never emitted
-    int threads = 1;          // this worker's share of cores
+    int64_t first_frame = 0;         // global index of the chunk's first frame
+    int64_t start_pts = 0;           // frames before this are preroll: processed, never emitted
+    int threads = 1;                 // this worker's share of cores
+    std::filesystem::path work_dir;  // the job's private scratch directory
+};
+
+// Where a finished job's files go; given to stages that write files beside the output.
+struct PublishContext {
+    std::filesystem::path output;    // final output path (not yet published when called)
+    std::filesystem::path work_dir;  // the job's scratch directory (chunk intermediates live here)
 };
 
 class StageInstance {
@@ -65,6 +75,24 @@ class Stage {
     // Merges the chunks' results (in chunk order) into the sidecar's `result` object.
     [[nodiscard]] virtual nlohmann::json summarize(
         const std::vector<nlohmann::json>& chunk_results) const;
+
+    // Stages that drop or add frames (trimming, rate changes) opt out of the per-chunk
+    // frame-count check.
+    [[nodiscard]] virtual bool changes_frame_count() const { return false; }
+    // Frame indices where a chunk boundary suits this stage (e.g. scene cuts). Asked after
+    // analysis; when any stage has some, the job's chunks are planned again around them.
+    [[nodiscard]] virtual std::vector<int64_t> preferred_cuts() const { return {}; }
+    // Chapters the output should carry instead of the source's, given this stage's result.
+    [[nodiscard]] virtual std::optional<std::vector<media::Chapter>> chapters(
+        const nlohmann::json& /*result*/) const {
+        return std::nullopt;
+    }
+    // Writes files that accompany the output (detections, thumbnails) atomically, after the
+    // output is assembled and before it is published. `result` is this stage's summary.
+    [[nodiscard]] virtual Status publish_extras(const PublishContext& /*where*/,
+                                                const nlohmann::json& /*result*/) const {
+        return {};
+    }
 };
 
 }  // namespace rr::stages
