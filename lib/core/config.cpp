@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -69,7 +70,83 @@ void read_profile(const std::string& name, const YAML::Node& node, ConfigIssues&
     r.finish();
 }
 
+void read_watches(const YAML::Node& node, ConfigIssues& issues, Config& cfg) {
+    if (!node) return;
+    if (!node.IsSequence()) {
+        issues.add(node, "watches", "expected a list of watches");
+        return;
+    }
+    for (size_t i = 0; i < node.size(); ++i) {
+        const std::string path = "watches[" + std::to_string(i) + "]";
+        Watch w;
+        w.mark = mark_of(node[i]);
+        MapReader r(node[i], path, issues);
+        if (!r.valid()) {
+            if (node[i].IsDefined() && !node[i].IsMap()) continue;
+        }
+        r.get_path("path", w.path);
+        r.get("profile", w.profile);
+        r.get_path("output", w.output);
+        r.get("recursive", w.recursive);
+        r.get("settle_seconds", w.settle_seconds, 0.0, 86400.0);
+        r.get_enum("on_success", w.on_success, {"move", "keep", "delete"});
+        r.get_enum("on_failure", w.on_failure, {"move", "keep"});
+        r.get("priority", w.priority, -1000, 1000);
+        r.get_path("done_dir", w.done_dir);
+        r.get_path("failed_dir", w.failed_dir);
+        r.finish();
+        if (w.path.empty()) issues.add(w.mark, path + ".path", "a watch needs a path");
+        if (w.output.empty()) issues.add(w.mark, path + ".output", "a watch needs an output folder");
+        if (w.profile.empty()) issues.add(w.mark, path + ".profile", "a watch needs a profile (or by-folder)");
+        const auto parent = w.path.lexically_normal().parent_path();
+        if (w.done_dir.empty()) w.done_dir = parent / "done";
+        if (w.failed_dir.empty()) w.failed_dir = parent / "failed";
+        cfg.watches.push_back(std::move(w));
+    }
+}
+
+// True when `inner` is `outer` or lies below it (lexically).
+bool within(const std::filesystem::path& inner, const std::filesystem::path& outer) {
+    auto i = inner.lexically_normal(), o = outer.lexically_normal();
+    auto [oe, ie] = std::mismatch(o.begin(), o.end(), i.begin(), i.end());
+    return oe == o.end() || (std::next(oe) == o.end() && oe->empty());
+}
+
+// Cross-checks that need the whole file: profile names, and folders that would feed a watch
+// its own outputs.
+void check_watches(const Config& cfg, ConfigIssues& issues) {
+    for (size_t i = 0; i < cfg.watches.size(); ++i) {
+        const Watch& w = cfg.watches[i];
+        const std::string path = "watches[" + std::to_string(i) + "]";
+        if (!w.profile.empty() && w.profile != "by-folder" && !cfg.profiles.count(w.profile)) {
+            issues.add(w.mark, path + ".profile", "no profile named '" + w.profile + "'");
+        }
+        for (const Watch& other : cfg.watches) {
+            if (w.path.empty()) break;
+            for (const auto& [what, dir] : {std::pair{"output", other.output}, {"done_dir", other.done_dir},
+                                            {"failed_dir", other.failed_dir}}) {
+                if (!dir.empty() && within(dir, w.path)) {
+                    issues.add(w.mark, path + ".path",
+                               std::string("contains a watch's ") + what + " (" + dir.string() +
+                                   "): outputs would be taken as new inputs");
+                }
+            }
+            if (&other != &w && other.path.lexically_normal() == w.path.lexically_normal()) {
+                issues.add(w.mark, path + ".path", "folder watched twice");
+                break;
+            }
+        }
+    }
+}
+
 }  // namespace
+
+const std::vector<std::string>& default_extensions() {
+    static const std::vector<std::string> kExtensions = {"mp4", "m4v", "mov", "mkv", "webm", "avi", "mpg",
+                                                         "mpeg", "ts", "mts", "m2ts", "mxf", "wmv", "flv",
+                                                         "3gp", "ogv", "y4m", "dv"};
+    return kExtensions;
+}
 
 std::string format_config_issues(const std::filesystem::path& file,
                                  const std::vector<ConfigIssue>& issues) {
@@ -112,6 +189,25 @@ Result<Config> parse_config_text(const std::string& text, const std::filesystem:
         l.get("decode_error_ratio", cfg.limits.decode_error_ratio, 0.0, 1.0);
         l.finish();
     }
+    r.get("max_concurrent_jobs", cfg.max_concurrent_jobs, 1, 64);
+    r.get("max_attempts", cfg.max_attempts, 1, 100);
+    r.get("dedupe", cfg.dedupe);
+    r.get("rescan_seconds", cfg.rescan_seconds, 1.0, 86400.0);
+    r.get("min_free_mb", cfg.min_free_mb, 0, int64_t{1} << 40);
+    r.get("stop_timeout_seconds", cfg.stop_timeout_seconds, 0.0, 3600.0);
+    if (const YAML::Node ext = r.child("allowed_extensions")) {
+        if (!ext.IsSequence()) {
+            issues.add(ext, "allowed_extensions", "expected a list such as [mp4, mov, mkv]");
+        } else {
+            for (const auto& e : ext) {
+                std::string v = e.as<std::string>();
+                if (!v.empty() && v.front() == '.') v.erase(0, 1);
+                for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                cfg.allowed_extensions.push_back(v);
+            }
+        }
+    }
+    read_watches(r.child("watches"), issues, cfg);
     const YAML::Node profiles = r.child("profiles");
     if (profiles && !profiles.IsNull()) {
         if (!profiles.IsMap()) {
@@ -129,6 +225,8 @@ Result<Config> parse_config_text(const std::string& text, const std::filesystem:
         }
     }
     r.finish();
+    check_watches(cfg, issues);
+    if (cfg.allowed_extensions.empty()) cfg.allowed_extensions = default_extensions();
     if (!issues.empty()) return make_error(Errc::config, format_config_issues(name, issues.all()));
     return cfg;
 }

@@ -2,46 +2,17 @@
 
 #include <fmt/format.h>
 
-#include <mutex>
 #include <optional>
 
 #include "core/atomic_file.h"
 #include "core/clock.h"
 #include "pipeline/job.h"
 #include "pipeline/sidecar.h"
-#include "pipeline/thread_pool.h"
+#include "pipeline/scheduler.h"
 #include "pipeline/work_dir.h"
 
 namespace rr::pipeline {
 namespace {
-
-// Runs `count` tasks on the pool; the first failure stops the rest and is returned.
-Status run_all(ThreadPool& pool, size_t count,
-               const std::function<Status(size_t, std::stop_token)>& task, std::stop_token outer) {
-    std::mutex mutex;
-    std::optional<Error> first_error;
-    std::stop_source local;
-    std::stop_callback forward(outer, [&] { local.request_stop(); });
-    for (size_t i = 0; i < count; ++i) {
-        pool.submit([&, i](std::stop_token pool_stop) {
-            if (local.stop_requested() || pool_stop.stop_requested()) return;
-            Status st = task(i, local.get_token());
-            if (!st.ok()) {
-                std::lock_guard lock(mutex);
-                // A cancellation caused by another task's failure is not the story.
-                if (!first_error ||
-                    (first_error->code == Errc::cancelled && st.error().code != Errc::cancelled)) {
-                    first_error = st.error();
-                }
-                local.request_stop();
-            }
-        });
-    }
-    pool.wait_idle();
-    if (first_error) return *first_error;
-    if (outer.stop_requested()) return make_error(Errc::cancelled, "cancelled");
-    return {};
-}
 
 Status check_paths(const LocalJob& job) {
     std::error_code ec;
@@ -76,12 +47,18 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
                  spec.input.string(), job->total_frames(), job->chunks.size(), job->workers,
                  job->threads_per_worker, job->encoder.name);
 
-    ThreadPool pool(job->workers);
+    // The calling thread works too, so `workers` threads in all process chunks.
+    constexpr int64_t kJob = 0;
+    Scheduler pool(job->workers - 1);
+    pool.add_job(kJob, 0);
+    std::stop_callback cancel(stop, [&] { pool.cancel(kJob); });
+    auto run_all = [&](size_t n, const std::function<Status(size_t, std::stop_token)>& f) -> Status {
+        Status st = pool.run_parallel(kJob, n, f);
+        if (st.ok() && stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
+        return st;
+    };
     const auto t_analysis = SteadyClock::now();
-    RR_TRY(
-        analyse_job(*job, [&](size_t n, const std::function<Status(size_t, std::stop_token)>& f) {
-            return run_all(pool, n, f, stop);
-        }));
+    RR_TRY(analyse_job(*job, run_all));
     nlohmann::json timings = {{"analysis", seconds_since(t_analysis)}};
 
     // Chunks and the audio track run side by side on the same pool.
@@ -96,7 +73,7 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
     bool has_audio = false;
     const size_t tasks = job->chunks.size() + 1;
     RR_TRY(run_all(
-        pool, tasks,
+        tasks,
         [&](size_t i, std::stop_token st) -> Status {
             if (i == job->chunks.size()) {
                 RR_ASSIGN(has_audio, run_audio(*job, audio_path, st));
@@ -106,8 +83,7 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
             if (!outcome) return outcome.error();
             outcomes[i] = std::move(outcome).value();
             return {};
-        },
-        stop));
+        }));
     timings["chunks"] = seconds_since(t_chunks);
 
     int64_t errors = 0;

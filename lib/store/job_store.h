@@ -1,0 +1,128 @@
+#pragma once
+// The daemon's durable record: jobs, their chunks and events. All SQL lives in lib/store.
+// A JobStore is used from one thread (the loop thread) at a time.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "store/db.h"
+
+namespace rr::store {
+
+enum class JobState { queued, probing, running, assembling, done, failed, cancelled, duplicate };
+enum class ChunkState { pending, running, done, failed };
+
+[[nodiscard]] std::string_view to_string(JobState s);
+[[nodiscard]] std::string_view to_string(ChunkState s);
+[[nodiscard]] std::optional<JobState> parse_job_state(std::string_view s);
+[[nodiscard]] bool is_final(JobState s);  // done, failed, cancelled, duplicate
+[[nodiscard]] const std::vector<JobState>& all_job_states();
+
+struct NewJob {
+    std::string source_path;
+    std::optional<std::string> watch_path;
+    std::optional<std::string> output_path;
+    int64_t size = 0;
+    int64_t mtime_ns = 0;
+    std::string profile;
+    int priority = 0;
+};
+
+struct JobRow {
+    int64_t id = 0;
+    std::string source_path, input_path;
+    std::optional<std::string> watch_path, output_path;
+    int64_t size = 0, mtime_ns = 0;
+    std::optional<std::string> checksum;
+    std::string profile;
+    int priority = 0;
+    JobState state = JobState::queued;
+    double progress = 0;
+    int attempts = 0;
+    std::optional<std::string> error;
+    std::optional<int64_t> duplicate_of, frames_total, chunks_total;
+    std::optional<std::string> sidecar;
+    double created_at = 0, updated_at = 0;
+    std::optional<double> started_at, finished_at;
+};
+
+struct ChunkRow {
+    int64_t job_id = 0;
+    int idx = 0;  // -1: the audio track
+    int64_t first_frame = 0, frames = 0;
+    double start_time = 0, end_time = 0;
+    ChunkState state = ChunkState::pending;
+    std::optional<std::string> file, checksum, error, result;
+    std::optional<int64_t> bytes, worker;
+    int attempts = 0;
+    std::optional<double> seconds, started_at, finished_at;
+};
+
+struct EventRow {
+    int64_t id = 0;
+    std::optional<int64_t> job_id;
+    double at = 0;
+    std::string kind, message;
+};
+
+[[nodiscard]] double now_seconds();  // wall clock, Unix seconds
+
+class JobStore {
+public:
+    // Opens (creating) the database and applies pending migrations.
+    [[nodiscard]] static Result<JobStore> open(const std::filesystem::path& path);
+    // Opens an existing database for reading only (tools, tests); no migrations.
+    [[nodiscard]] static Result<JobStore> open_read_only(const std::filesystem::path& path);
+
+    // Jobs
+    [[nodiscard]] Result<std::vector<int64_t>> insert_jobs(const std::vector<NewJob>& jobs);
+    [[nodiscard]] Result<int64_t> insert_job(const NewJob& job);
+    [[nodiscard]] Result<std::optional<JobRow>> job(int64_t id);
+    [[nodiscard]] Result<std::vector<JobRow>> jobs(std::optional<JobState> state, int limit, int offset);
+    [[nodiscard]] Result<std::vector<JobRow>> jobs_in(const std::vector<JobState>& states);
+    // The queued job to start next: highest priority, then oldest.
+    [[nodiscard]] Result<std::optional<JobRow>> next_queued(const std::vector<int64_t>& skip);
+    // A job already seen for this exact file (path, size, mtime), in any state.
+    [[nodiscard]] Result<std::optional<int64_t>> find_by_source(const std::string& path, int64_t size, int64_t mtime_ns);
+    // A job with the same content and profile that is done or still going (not failed/cancelled).
+    [[nodiscard]] Result<std::optional<int64_t>> find_by_content(const std::string& checksum, const std::string& profile,
+                                                                 int64_t other_than);
+    [[nodiscard]] Result<std::map<std::string, int64_t>> count_by_state();
+
+    [[nodiscard]] Status set_state(int64_t id, JobState state, const std::optional<std::string>& error = std::nullopt);
+    [[nodiscard]] Status set_probed(int64_t id, const std::string& checksum, int64_t frames, int64_t chunks);
+    [[nodiscard]] Status set_progress(int64_t id, double progress);
+    [[nodiscard]] Status set_input_path(int64_t id, const std::string& path);
+    [[nodiscard]] Status set_output_path(int64_t id, const std::string& path);
+    [[nodiscard]] Status set_duplicate(int64_t id, int64_t of);
+    [[nodiscard]] Status set_sidecar(int64_t id, const std::string& json);
+    [[nodiscard]] Status start_attempt(int64_t id);  // attempts + 1, started_at
+    // Back to queued for another try (retry command); chunks are kept.
+    [[nodiscard]] Status requeue(int64_t id);
+
+    // Chunks
+    [[nodiscard]] Status replace_chunks(int64_t job_id, const std::vector<ChunkRow>& chunks);
+    [[nodiscard]] Result<std::vector<ChunkRow>> chunks(int64_t job_id);
+    [[nodiscard]] Status chunk_started(int64_t job_id, int idx, int worker);
+    [[nodiscard]] Status chunk_done(const ChunkRow& row);
+    [[nodiscard]] Status chunk_failed(int64_t job_id, int idx, const std::string& error);
+    [[nodiscard]] Status chunk_pending(int64_t job_id, int idx);
+
+    // Events
+    [[nodiscard]] Status add_event(std::optional<int64_t> job_id, const std::string& kind, const std::string& message);
+    [[nodiscard]] Result<std::vector<EventRow>> events(int64_t job_id, int limit);
+
+    [[nodiscard]] Db& db() { return db_; }
+
+private:
+    explicit JobStore(Db db) : db_(std::move(db)) {}
+    Db db_;
+};
+
+}  // namespace rr::store
