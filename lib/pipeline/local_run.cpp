@@ -1,13 +1,10 @@
 #include "pipeline/local_run.h"
 
-#include <fmt/format.h>
-
 #include <optional>
 
-#include "core/atomic_file.h"
 #include "core/clock.h"
 #include "pipeline/job.h"
-#include "pipeline/sidecar.h"
+#include "pipeline/publish.h"
 #include "pipeline/scheduler.h"
 #include "pipeline/work_dir.h"
 
@@ -52,7 +49,8 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
     Scheduler pool(job->workers - 1);
     pool.add_job(kJob, 0);
     std::stop_callback cancel(stop, [&] { pool.cancel(kJob); });
-    auto run_all = [&](size_t n, const std::function<Status(size_t, std::stop_token)>& f) -> Status {
+    auto run_all = [&](size_t n,
+                       const std::function<Status(size_t, std::stop_token)>& f) -> Status {
         Status st = pool.run_parallel(kJob, n, f);
         if (st.ok() && stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
         return st;
@@ -64,71 +62,32 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
     // Chunks and the audio track run side by side on the same pool.
     const auto t_chunks = SteadyClock::now();
     progress.start(job->total_frames(), static_cast<int>(job->chunks.size()));
-    std::vector<ChunkOutcome> outcomes(job->chunks.size());
-    std::vector<std::filesystem::path> chunk_files;
-    for (size_t i = 0; i < job->chunks.size(); ++i) {
-        chunk_files.push_back(work.path() / ("chunk-" + std::to_string(i) + ".nut"));
-    }
-    const std::filesystem::path audio_path = work.path() / "audio.nut";
+    PublishRequest req;
+    req.job = job.get();
+    req.chunks.resize(job->chunks.size());
+    for (size_t i = 0; i < job->chunks.size(); ++i)
+        req.chunk_files.push_back(chunk_file(work.path(), static_cast<int>(i)));
+    const std::filesystem::path audio_path = audio_file(work.path());
     bool has_audio = false;
     const size_t tasks = job->chunks.size() + 1;
-    RR_TRY(run_all(
-        tasks,
-        [&](size_t i, std::stop_token st) -> Status {
-            if (i == job->chunks.size()) {
-                RR_ASSIGN(has_audio, run_audio(*job, audio_path, st));
-                return {};
-            }
-            auto outcome = run_chunk(*job, static_cast<int>(i), chunk_files[i], &progress, st);
-            if (!outcome) return outcome.error();
-            outcomes[i] = std::move(outcome).value();
+    RR_TRY(run_all(tasks, [&](size_t i, std::stop_token st) -> Status {
+        if (i == job->chunks.size()) {
+            RR_ASSIGN(has_audio, run_audio(*job, audio_path, st));
             return {};
-        }));
+        }
+        auto outcome = run_chunk(*job, static_cast<int>(i), req.chunk_files[i], &progress, st);
+        if (!outcome) return outcome.error();
+        req.chunks[i] = std::move(outcome).value();
+        return {};
+    }));
     timings["chunks"] = seconds_since(t_chunks);
-
-    int64_t errors = 0;
-    for (const auto& o : outcomes) errors += o.decode_errors;
-    if (errors > decode_error_budget(*job)) {
-        return make_error(Errc::media,
-                          std::to_string(errors) + " frames could not be decoded (budget " +
-                              std::to_string(decode_error_budget(*job)) +
-                              " from limits.decode_error_ratio " +
-                              fmt::format("{:g}", settings.limits.decode_error_ratio) + ")");
-    }
-    if (errors > 0) logger->warn("{}: {} damaged frames concealed", spec.input.string(), errors);
-
-    // Assemble under a temporary name, describe it, write the sidecar, then publish.
-    const auto t_assemble = SteadyClock::now();
-    const auto stage_results = summarize_stages(*job, outcomes);
-    TempFile staged(spec.output);
-    RR_ASSIGN(auto assembly,
-              assemble_job(*job, chunk_files, has_audio ? std::optional(audio_path) : std::nullopt,
-                           stage_results, staged.path()));
-    timings["assemble"] = seconds_since(t_assemble);
-    RR_ASSIGN(media::MediaInfo out_info, media::probe_file(staged.path()));
-    out_info.path = spec.output.string();
-    timings["total"] = seconds_since(t0);
-
-    SidecarParts parts;
-    parts.job = job.get();
-    parts.profile = spec.profile_name;
-    parts.chunks = std::move(outcomes);
-    parts.stage_results = stage_results;
-    parts.assembly = assembly;
-    parts.output = out_info;
-    parts.timings = timings;
-    LocalResult result;
-    result.sidecar = make_sidecar(parts);
-    result.sidecar_path = sidecar_path_for(spec.output);
-    RR_TRY(publish_stage_extras(*job, stage_results, spec.output));
-    RR_TRY(write_file_atomic(result.sidecar_path, result.sidecar.dump(2) + "\n"));
-    Status published = staged.commit();
-    if (!published) {
-        std::error_code ec;
-        std::filesystem::remove(result.sidecar_path, ec);
-        return published.error();
-    }
-    return result;
+    if (has_audio) req.audio_file = audio_path;
+    req.output = spec.output;
+    req.profile_name = spec.profile_name;
+    req.timings = timings;
+    req.started = t0;
+    RR_ASSIGN(Published published, publish_job(std::move(req)));
+    return LocalResult{std::move(published.sidecar), std::move(published.sidecar_path)};
 }
 
 }  // namespace rr::pipeline

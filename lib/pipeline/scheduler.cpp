@@ -9,7 +9,9 @@ Scheduler::Scheduler(int workers) {
     for (int i = 0; i < workers; ++i) threads_.emplace_back([this, i] { work(i); });
 }
 
-Scheduler::~Scheduler() { shutdown(std::chrono::milliseconds(0)); }
+Scheduler::~Scheduler() {
+    shutdown(std::chrono::milliseconds(0));
+}
 
 void Scheduler::add_job(int64_t job, int priority) {
     std::lock_guard lock(mutex_);
@@ -70,7 +72,9 @@ bool Scheduler::take(Task& task, std::stop_token& stop, int64_t& job) {
     }
     if (best_priority == INT32_MIN) return false;
     // Round-robin: the first eligible job after the one served last, wrapping around.
-    auto eligible = [&](const auto& entry) { return !entry.second.tasks.empty() && entry.second.priority == best_priority; };
+    auto eligible = [&](const auto& entry) {
+        return !entry.second.tasks.empty() && entry.second.priority == best_priority;
+    };
     auto it = jobs_.upper_bound(last_served_);
     for (; it != jobs_.end() && !eligible(*it); ++it) {
     }
@@ -110,7 +114,8 @@ void Scheduler::work(int worker) {
     }
 }
 
-Status Scheduler::run_parallel(int64_t job, size_t n, const std::function<Status(size_t, std::stop_token)>& fn) {
+Status Scheduler::run_parallel(int64_t job, size_t n,
+                               const std::function<Status(size_t, std::stop_token)>& fn) {
     struct State {
         std::mutex mutex;
         std::condition_variable done_cv;
@@ -133,14 +138,17 @@ Status Scheduler::run_parallel(int64_t job, size_t n, const std::function<Status
                 if (state->next >= n) return;
                 i = state->next++;
             }
-            Status st = state->error ? Status(make_error(Errc::cancelled, "cancelled")) : fn(i, token);
+            Status st =
+                state->error ? Status(make_error(Errc::cancelled, "cancelled")) : fn(i, token);
             std::lock_guard lock(state->mutex);
-            if (!st.ok() && (!state->error || state->error->code == Errc::cancelled)) state->error = st.error();
+            if (!st.ok() && (!state->error || state->error->code == Errc::cancelled))
+                state->error = st.error();
             if (++state->finished == n) state->done_cv.notify_all();
         }
     };
     // Helpers hold the state and a copy of fn's address; they only run while the caller waits.
-    for (size_t i = 1; i < n; ++i) submit(job, [drain](int, std::stop_token token) { drain(token); });
+    for (size_t i = 1; i < n; ++i)
+        submit(job, [drain](int, std::stop_token token) { drain(token); });
     drain(stop);
     std::unique_lock lock(state->mutex);
     state->done_cv.wait(lock, [&] { return state->finished == n; });

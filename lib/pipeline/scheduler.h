@@ -20,7 +20,7 @@
 namespace rr::pipeline {
 
 class Scheduler {
-public:
+  public:
     using Task = std::function<void(int worker, std::stop_token stop)>;
 
     explicit Scheduler(int workers);
@@ -51,7 +51,7 @@ public:
     // and joins the workers. Returns true when everything finished within the grace period.
     bool shutdown(std::chrono::milliseconds grace);
 
-private:
+  private:
     struct JobQueue {
         int priority = 0;
         std::deque<Task> tasks;

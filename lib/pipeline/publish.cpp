@@ -1,0 +1,82 @@
+#include "pipeline/publish.h"
+
+#include <fmt/format.h>
+
+#include "core/atomic_file.h"
+#include "core/clock.h"
+#include "pipeline/sidecar.h"
+
+namespace rr::pipeline {
+
+std::filesystem::path chunk_file(const std::filesystem::path& work_dir, int chunk) {
+    return work_dir / ("chunk-" + std::to_string(chunk) + ".nut");
+}
+
+std::filesystem::path audio_file(const std::filesystem::path& work_dir) {
+    return work_dir / "audio.nut";
+}
+
+nlohmann::json to_json(const ChunkOutcome& o) {
+    return {{"index", o.index},     {"frames", o.frames}, {"decode_errors", o.decode_errors},
+            {"seconds", o.seconds}, {"bytes", o.bytes},   {"stage_results", o.stage_results}};
+}
+
+ChunkOutcome chunk_outcome_from_json(const nlohmann::json& j) {
+    ChunkOutcome o;
+    o.index = j.value("index", 0);
+    o.frames = j.value("frames", int64_t{0});
+    o.decode_errors = j.value("decode_errors", int64_t{0});
+    o.seconds = j.value("seconds", 0.0);
+    o.bytes = j.value("bytes", int64_t{0});
+    if (j.contains("stage_results"))
+        o.stage_results = j["stage_results"].get<std::vector<nlohmann::json>>();
+    return o;
+}
+
+Result<Published> publish_job(PublishRequest req) {
+    const PreparedJob& job = *req.job;
+    int64_t errors = 0;
+    for (const auto& o : req.chunks) errors += o.decode_errors;
+    if (errors > decode_error_budget(job)) {
+        return make_error(Errc::media,
+                          std::to_string(errors) + " frames could not be decoded (budget " +
+                              std::to_string(decode_error_budget(job)) +
+                              " from limits.decode_error_ratio " +
+                              fmt::format("{:g}", job.settings.limits.decode_error_ratio) + ")");
+    }
+    if (errors > 0) job.logger->warn("{}: {} damaged frames concealed", job.input.string(), errors);
+
+    // Assemble under a temporary name, describe it, write the sidecar, then publish.
+    const auto t0 = SteadyClock::now();
+    const auto stage_results = summarize_stages(job, req.chunks);
+    TempFile staged(req.output);
+    RR_ASSIGN(auto assembly,
+              assemble_job(job, req.chunk_files, req.audio_file, stage_results, staged.path()));
+    req.timings["assemble"] = seconds_since(t0);
+    RR_ASSIGN(media::MediaInfo out_info, media::probe_file(staged.path()));
+    out_info.path = req.output.string();
+    req.timings["total"] = seconds_since(req.started);
+
+    SidecarParts parts;
+    parts.job = &job;
+    parts.profile = req.profile_name;
+    parts.chunks = std::move(req.chunks);
+    parts.stage_results = stage_results;
+    parts.assembly = assembly;
+    parts.output = out_info;
+    parts.timings = req.timings;
+    Published result;
+    result.sidecar = make_sidecar(parts);
+    result.sidecar_path = sidecar_path_for(req.output);
+    RR_TRY(publish_stage_extras(job, stage_results, req.output));
+    RR_TRY(write_file_atomic(result.sidecar_path, result.sidecar.dump(2) + "\n"));
+    Status published = staged.commit();
+    if (!published) {
+        std::error_code ec;
+        std::filesystem::remove(result.sidecar_path, ec);
+        return published.error();
+    }
+    return result;
+}
+
+}  // namespace rr::pipeline

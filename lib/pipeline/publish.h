@@ -1,0 +1,44 @@
+#pragma once
+// The end of every job, shared by `renderrushd process` and the daemon: check the decode-error
+// budget, assemble under a temporary name, describe the result, let stages write their files,
+// write the sidecar, and only then publish the output under its final name.
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "pipeline/job.h"
+
+namespace rr::pipeline {
+
+struct PublishRequest {
+    const PreparedJob* job = nullptr;
+    std::vector<ChunkOutcome> chunks;  // every chunk, in order
+    std::vector<std::filesystem::path> chunk_files;
+    std::optional<std::filesystem::path> audio_file;
+    std::filesystem::path output;
+    std::string profile_name;
+    nlohmann::json timings = nlohmann::json::object();
+    SteadyClock::time_point started = SteadyClock::now();  // for timings.total
+};
+
+struct Published {
+    nlohmann::json sidecar;
+    std::filesystem::path sidecar_path;
+};
+
+[[nodiscard]] Result<Published> publish_job(PublishRequest request);
+
+// Chunk outcomes as stored between daemon restarts.
+[[nodiscard]] nlohmann::json to_json(const ChunkOutcome& outcome);
+[[nodiscard]] ChunkOutcome chunk_outcome_from_json(const nlohmann::json& j);
+
+// Where chunk intermediates go inside a job's work directory.
+[[nodiscard]] std::filesystem::path chunk_file(const std::filesystem::path& work_dir, int chunk);
+[[nodiscard]] std::filesystem::path audio_file(const std::filesystem::path& work_dir);
+
+}  // namespace rr::pipeline
