@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "app/daemon_command.h"
 #include "app/exit_codes.h"
 #include "app/process_command.h"
 #include "app/signals.h"
@@ -14,7 +15,15 @@ int main(int argc, char** argv) {
     app.require_subcommand(0, 1);
 
     rr::app::ProcessArgs proc;
-    std::string config;
+    std::string config, daemon_config, log_level;
+    bool check_config = false;
+    app.add_option("--config", daemon_config,
+                   "Configuration file (default /etc/renderrush/renderrush.yaml)");
+    app.add_flag("--check-config", check_config,
+                 "Validate the configuration, print every problem, and exit");
+    app.add_option("--log-level", log_level,
+                   "trace|debug|info|warn|error (default: from the configuration)")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
     auto* process = app.add_subcommand("process", "Process one file in the foreground and exit");
     process->add_option("INPUT", proc.input, "Video file to process")->required();
     process->add_option("-o,--output", proc.output, "Output file (.mp4 or .mkv)")->required();
@@ -44,6 +53,8 @@ int main(int argc, char** argv) {
         rr::app::StopOnSignals signals;
         return rr::app::run_process_command(proc, signals.token());
     }
-    std::fputs(app.help().c_str(), stderr);
-    return rr::app::kExitUsage;
+    const auto cfg =
+        daemon_config.empty() ? std::nullopt : std::optional<std::filesystem::path>(daemon_config);
+    if (check_config) return rr::app::run_check_config(cfg);
+    return rr::app::run_daemon(cfg, log_level);
 }

@@ -96,8 +96,10 @@ void read_watches(const YAML::Node& node, ConfigIssues& issues, Config& cfg) {
         r.get_path("failed_dir", w.failed_dir);
         r.finish();
         if (w.path.empty()) issues.add(w.mark, path + ".path", "a watch needs a path");
-        if (w.output.empty()) issues.add(w.mark, path + ".output", "a watch needs an output folder");
-        if (w.profile.empty()) issues.add(w.mark, path + ".profile", "a watch needs a profile (or by-folder)");
+        if (w.output.empty())
+            issues.add(w.mark, path + ".output", "a watch needs an output folder");
+        if (w.profile.empty())
+            issues.add(w.mark, path + ".profile", "a watch needs a profile (or by-folder)");
         const auto parent = w.path.lexically_normal().parent_path();
         if (w.done_dir.empty()) w.done_dir = parent / "done";
         if (w.failed_dir.empty()) w.failed_dir = parent / "failed";
@@ -123,7 +125,8 @@ void check_watches(const Config& cfg, ConfigIssues& issues) {
         }
         for (const Watch& other : cfg.watches) {
             if (w.path.empty()) break;
-            for (const auto& [what, dir] : {std::pair{"output", other.output}, {"done_dir", other.done_dir},
+            for (const auto& [what, dir] : {std::pair{"output", other.output},
+                                            {"done_dir", other.done_dir},
                                             {"failed_dir", other.failed_dir}}) {
                 if (!dir.empty() && within(dir, w.path)) {
                     issues.add(w.mark, path + ".path",
@@ -142,9 +145,9 @@ void check_watches(const Config& cfg, ConfigIssues& issues) {
 }  // namespace
 
 const std::vector<std::string>& default_extensions() {
-    static const std::vector<std::string> kExtensions = {"mp4", "m4v", "mov", "mkv", "webm", "avi", "mpg",
-                                                         "mpeg", "ts", "mts", "m2ts", "mxf", "wmv", "flv",
-                                                         "3gp", "ogv", "y4m", "dv"};
+    static const std::vector<std::string> kExtensions = {"mp4", "m4v",  "mov", "mkv", "webm", "avi",
+                                                         "mpg", "mpeg", "ts",  "mts", "m2ts", "mxf",
+                                                         "wmv", "flv",  "3gp", "ogv", "y4m",  "dv"};
     return kExtensions;
 }
 
@@ -202,7 +205,8 @@ Result<Config> parse_config_text(const std::string& text, const std::filesystem:
             for (const auto& e : ext) {
                 std::string v = e.as<std::string>();
                 if (!v.empty() && v.front() == '.') v.erase(0, 1);
-                for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                for (auto& c : v)
+                    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
                 cfg.allowed_extensions.push_back(v);
             }
         }

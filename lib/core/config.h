@@ -49,15 +49,15 @@ struct Paths {
 // A watched folder. Files that settle there become jobs.
 struct Watch {
     std::filesystem::path path;
-    std::string profile;              // a profile name, or "by-folder" (first subfolder names it)
-    std::filesystem::path output;     // outputs mirror the input's path below the watch
+    std::string profile;           // a profile name, or "by-folder" (first subfolder names it)
+    std::filesystem::path output;  // outputs mirror the input's path below the watch
     bool recursive = true;
-    double settle_seconds = 5;        // size and mtime unchanged this long before a file is taken
-    std::string on_success = "move";  // move | keep | delete
-    std::string on_failure = "move";  // move | keep
-    int priority = 0;                 // higher runs first
-    std::filesystem::path done_dir;   // default: "done" beside the watched folder
-    std::filesystem::path failed_dir; // default: "failed" beside the watched folder
+    double settle_seconds = 5;         // size and mtime unchanged this long before a file is taken
+    std::string on_success = "move";   // move | keep | delete
+    std::string on_failure = "move";   // move | keep
+    int priority = 0;                  // higher runs first
+    std::filesystem::path done_dir;    // default: "done" beside the watched folder
+    std::filesystem::path failed_dir;  // default: "failed" beside the watched folder
     SourceMark mark;
 };
 
@@ -73,11 +73,11 @@ struct Config {
     // Daemon
     std::vector<Watch> watches;
     int max_concurrent_jobs = 2;
-    int max_attempts = 3;             // tries per chunk before the job fails
-    bool dedupe = true;               // same content + profile again becomes `duplicate`
-    double rescan_seconds = 60;       // full scans for filesystems where inotify is blind
-    int64_t min_free_mb = 1024;       // intake pauses below this much free space
-    double stop_timeout_seconds = 20; // SIGTERM: how long running chunks may finish
+    int max_attempts = 3;              // tries per chunk before the job fails
+    bool dedupe = true;                // same content + profile again becomes `duplicate`
+    double rescan_seconds = 60;        // full scans for filesystems where inotify is blind
+    int64_t min_free_mb = 1024;        // intake pauses below this much free space
+    double stop_timeout_seconds = 20;  // SIGTERM: how long running chunks may finish
     std::vector<std::string> allowed_extensions;  // lower case, without the dot
 };
 

@@ -11,8 +11,9 @@ Error Db::error(const std::string& what) const {
 Result<Db> Db::open(const std::filesystem::path& path, bool read_only) {
     Db db;
     sqlite3* raw = nullptr;
-    const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                      SQLITE_OPEN_NOMUTEX;
+    const int flags =
+        (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+        SQLITE_OPEN_NOMUTEX;
     const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
     db.db_.reset(raw);
     if (rc != SQLITE_OK) return db.error("cannot open database " + path.string());
@@ -43,7 +44,8 @@ Result<Stmt> Stmt::prepare(const Db& db, std::string_view sql) {
     Stmt s;
     s.db_ = &db;
     sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr) !=
+        SQLITE_OK) {
         return db.error("prepare");
     }
     s.stmt_.reset(raw);
@@ -59,7 +61,8 @@ Stmt& Stmt::bind(int index, double value) {
     return *this;
 }
 Stmt& Stmt::bind(int index, std::string_view value) {
-    sqlite3_bind_text(stmt_.get(), index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt_.get(), index, value.data(), static_cast<int>(value.size()),
+                      SQLITE_TRANSIENT);
     return *this;
 }
 Stmt& Stmt::bind_null(int index) {
@@ -90,7 +93,8 @@ void Stmt::reset() {
 
 std::string Stmt::text(int col) const {
     const auto* p = sqlite3_column_text(stmt_.get(), col);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_.get(), col)))
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt_.get(), col)))
              : std::string();
 }
 

@@ -23,7 +23,7 @@ struct StmtDeleter {
 };
 
 class Db {
-public:
+  public:
     // Opens (creating) the database in WAL mode with a busy timeout and foreign keys on.
     [[nodiscard]] static Result<Db> open(const std::filesystem::path& path, bool read_only = false);
     [[nodiscard]] sqlite3* get() const { return db_.get(); }
@@ -32,12 +32,12 @@ public:
     [[nodiscard]] int changes() const { return sqlite3_changes(db_.get()); }
     [[nodiscard]] Error error(const std::string& what) const;
 
-private:
+  private:
     std::unique_ptr<sqlite3, DbDeleter> db_;
 };
 
 class Stmt {
-public:
+  public:
     [[nodiscard]] static Result<Stmt> prepare(const Db& db, std::string_view sql);
 
     Stmt& bind(int index, int64_t value);
@@ -61,17 +61,19 @@ public:
     [[nodiscard]] int64_t integer(int col) const { return sqlite3_column_int64(stmt_.get(), col); }
     [[nodiscard]] double real(int col) const { return sqlite3_column_double(stmt_.get(), col); }
     [[nodiscard]] std::string text(int col) const;
-    [[nodiscard]] bool is_null(int col) const { return sqlite3_column_type(stmt_.get(), col) == SQLITE_NULL; }
+    [[nodiscard]] bool is_null(int col) const {
+        return sqlite3_column_type(stmt_.get(), col) == SQLITE_NULL;
+    }
     [[nodiscard]] std::optional<std::string> optional_text(int col) const;
     [[nodiscard]] std::optional<int64_t> optional_integer(int col) const;
 
-private:
+  private:
     const Db* db_ = nullptr;
     std::unique_ptr<sqlite3_stmt, StmtDeleter> stmt_;
 };
 
 class Transaction {
-public:
+  public:
     // BEGIN IMMEDIATE: take the write lock up front so a busy database fails early.
     [[nodiscard]] static Result<Transaction> begin(Db& db);
     Transaction(Transaction&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
@@ -79,7 +81,7 @@ public:
     ~Transaction();
     [[nodiscard]] Status commit();
 
-private:
+  private:
     explicit Transaction(Db& db) : db_(&db) {}
     Db* db_;
 };

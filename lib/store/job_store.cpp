@@ -8,12 +8,15 @@ namespace rr::store {
 namespace {
 
 constexpr const char* kJobColumns =
-    "id, source_path, input_path, watch_path, output_path, size, mtime_ns, checksum, profile, priority, state, "
-    "progress, attempts, error, duplicate_of, frames_total, chunks_total, sidecar, created_at, updated_at, "
+    "id, source_path, input_path, watch_path, output_path, size, mtime_ns, checksum, profile, "
+    "priority, state, "
+    "progress, attempts, error, duplicate_of, frames_total, chunks_total, sidecar, created_at, "
+    "updated_at, "
     "started_at, finished_at";
 
 constexpr const char* kChunkColumns =
-    "job_id, idx, first_frame, frames, start_time, end_time, state, file, bytes, checksum, worker, attempts, "
+    "job_id, idx, first_frame, frames, start_time, end_time, state, file, bytes, checksum, worker, "
+    "attempts, "
     "seconds, error, result, started_at, finished_at";
 
 std::optional<double> optional_real(const Stmt& s, int col) {
@@ -96,36 +99,49 @@ Result<std::vector<JobRow>> collect_jobs(Stmt& s) {
 }  // namespace
 
 double now_seconds() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 const std::vector<JobState>& all_job_states() {
-    static const std::vector<JobState> kAll = {JobState::queued, JobState::probing,   JobState::running,
-                                               JobState::assembling, JobState::done, JobState::failed,
-                                               JobState::cancelled, JobState::duplicate};
+    static const std::vector<JobState> kAll = {
+        JobState::queued, JobState::probing, JobState::running,   JobState::assembling,
+        JobState::done,   JobState::failed,  JobState::cancelled, JobState::duplicate};
     return kAll;
 }
 
 std::string_view to_string(JobState s) {
     switch (s) {
-        case JobState::queued: return "queued";
-        case JobState::probing: return "probing";
-        case JobState::running: return "running";
-        case JobState::assembling: return "assembling";
-        case JobState::done: return "done";
-        case JobState::failed: return "failed";
-        case JobState::cancelled: return "cancelled";
-        case JobState::duplicate: return "duplicate";
+        case JobState::queued:
+            return "queued";
+        case JobState::probing:
+            return "probing";
+        case JobState::running:
+            return "running";
+        case JobState::assembling:
+            return "assembling";
+        case JobState::done:
+            return "done";
+        case JobState::failed:
+            return "failed";
+        case JobState::cancelled:
+            return "cancelled";
+        case JobState::duplicate:
+            return "duplicate";
     }
     return "failed";
 }
 
 std::string_view to_string(ChunkState s) {
     switch (s) {
-        case ChunkState::pending: return "pending";
-        case ChunkState::running: return "running";
-        case ChunkState::done: return "done";
-        case ChunkState::failed: return "failed";
+        case ChunkState::pending:
+            return "pending";
+        case ChunkState::running:
+            return "running";
+        case ChunkState::done:
+            return "done";
+        case ChunkState::failed:
+            return "failed";
     }
     return "pending";
 }
@@ -138,7 +154,8 @@ std::optional<JobState> parse_job_state(std::string_view s) {
 }
 
 bool is_final(JobState s) {
-    return s == JobState::done || s == JobState::failed || s == JobState::cancelled || s == JobState::duplicate;
+    return s == JobState::done || s == JobState::failed || s == JobState::cancelled ||
+           s == JobState::duplicate;
 }
 
 Result<JobStore> JobStore::open(const std::filesystem::path& path) {
@@ -156,13 +173,24 @@ Result<std::vector<int64_t>> JobStore::insert_jobs(const std::vector<NewJob>& jo
     std::vector<int64_t> ids;
     if (jobs.empty()) return ids;
     RR_ASSIGN(Transaction tx, Transaction::begin(db_));
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "INSERT INTO jobs (source_path, input_path, watch_path, output_path, size, "
-                                         "mtime_ns, profile, priority, state, created_at, updated_at) "
-                                         "VALUES (?,?,?,?,?,?,?,?,'queued',?,?)"));
+    RR_ASSIGN(
+        Stmt s,
+        Stmt::prepare(db_,
+                      "INSERT INTO jobs (source_path, input_path, watch_path, output_path, size, "
+                      "mtime_ns, profile, priority, state, created_at, updated_at) "
+                      "VALUES (?,?,?,?,?,?,?,?,'queued',?,?)"));
     const double now = now_seconds();
     for (const auto& j : jobs) {
-        s.bind(1, j.source_path).bind(2, j.source_path).bind(3, j.watch_path).bind(4, j.output_path);
-        s.bind(5, j.size).bind(6, j.mtime_ns).bind(7, j.profile).bind(8, j.priority).bind(9, now).bind(10, now);
+        s.bind(1, j.source_path)
+            .bind(2, j.source_path)
+            .bind(3, j.watch_path)
+            .bind(4, j.output_path);
+        s.bind(5, j.size)
+            .bind(6, j.mtime_ns)
+            .bind(7, j.profile)
+            .bind(8, j.priority)
+            .bind(9, now)
+            .bind(10, now);
         RR_TRY(s.run());
         ids.push_back(db_.last_insert_id());
     }
@@ -176,7 +204,8 @@ Result<int64_t> JobStore::insert_job(const NewJob& job) {
 }
 
 Result<std::optional<JobRow>> JobStore::job(int64_t id) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?"));
+    RR_ASSIGN(Stmt s,
+              Stmt::prepare(db_, std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?"));
     s.bind(1, id);
     RR_ASSIGN(bool row, s.step());
     if (!row) return std::optional<JobRow>();
@@ -196,9 +225,11 @@ Result<std::vector<JobRow>> JobStore::jobs(std::optional<JobState> state, int li
 }
 
 Result<std::vector<JobRow>> JobStore::jobs_in(const std::vector<JobState>& states) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, std::string("SELECT ") + kJobColumns + " FROM jobs WHERE state IN (" +
+    RR_ASSIGN(Stmt s, Stmt::prepare(db_, std::string("SELECT ") + kJobColumns +
+                                             " FROM jobs WHERE state IN (" +
                                              placeholders(states.size()) + ") ORDER BY id"));
-    for (size_t i = 0; i < states.size(); ++i) s.bind(static_cast<int>(i + 1), to_string(states[i]));
+    for (size_t i = 0; i < states.size(); ++i)
+        s.bind(static_cast<int>(i + 1), to_string(states[i]));
     return collect_jobs(s);
 }
 
@@ -213,19 +244,26 @@ Result<std::optional<JobRow>> JobStore::next_queued(const std::vector<int64_t>& 
     return std::optional<JobRow>(read_job(s));
 }
 
-Result<std::optional<int64_t>> JobStore::find_by_source(const std::string& path, int64_t size, int64_t mtime_ns) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "SELECT id FROM jobs WHERE source_path = ? AND size = ? AND mtime_ns = ? "
-                                         "ORDER BY id DESC LIMIT 1"));
+Result<std::optional<int64_t>> JobStore::find_by_source(const std::string& path, int64_t size,
+                                                        int64_t mtime_ns) {
+    RR_ASSIGN(Stmt s, Stmt::prepare(
+                          db_,
+                          "SELECT id FROM jobs WHERE source_path = ? AND size = ? AND mtime_ns = ? "
+                          "ORDER BY id DESC LIMIT 1"));
     s.bind(1, path).bind(2, size).bind(3, mtime_ns);
     RR_ASSIGN(bool row, s.step());
     if (!row) return std::optional<int64_t>();
     return std::optional<int64_t>(s.integer(0));
 }
 
-Result<std::optional<int64_t>> JobStore::find_by_content(const std::string& checksum, const std::string& profile,
+Result<std::optional<int64_t>> JobStore::find_by_content(const std::string& checksum,
+                                                         const std::string& profile,
                                                          int64_t other_than) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "SELECT id FROM jobs WHERE checksum = ? AND profile = ? AND id != ? "
-                                         "AND state IN ('probing','running','assembling','done') ORDER BY id LIMIT 1"));
+    RR_ASSIGN(Stmt s,
+              Stmt::prepare(
+                  db_,
+                  "SELECT id FROM jobs WHERE checksum = ? AND profile = ? AND id != ? "
+                  "AND state IN ('probing','running','assembling','done') ORDER BY id LIMIT 1"));
     s.bind(1, checksum).bind(2, profile).bind(3, other_than);
     RR_ASSIGN(bool row, s.step());
     if (!row) return std::optional<int64_t>();
@@ -245,63 +283,81 @@ Result<std::map<std::string, int64_t>> JobStore::count_by_state() {
 }
 
 Status JobStore::set_state(int64_t id, JobState state, const std::optional<std::string>& error) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "UPDATE jobs SET state = ?, error = ?, updated_at = ?, "
-                                         "finished_at = CASE WHEN ? THEN ? ELSE NULL END, "
-                                         "progress = CASE WHEN ? = 'done' THEN 1 ELSE progress END WHERE id = ?"));
+    RR_ASSIGN(Stmt s, Stmt::prepare(
+                          db_,
+                          "UPDATE jobs SET state = ?, error = ?, updated_at = ?, "
+                          "finished_at = CASE WHEN ? THEN ? ELSE NULL END, "
+                          "progress = CASE WHEN ? = 'done' THEN 1 ELSE progress END WHERE id = ?"));
     const double now = now_seconds();
-    s.bind(1, to_string(state)).bind(2, error).bind(3, now).bind(4, is_final(state) ? 1 : 0).bind(5, now);
+    s.bind(1, to_string(state))
+        .bind(2, error)
+        .bind(3, now)
+        .bind(4, is_final(state) ? 1 : 0)
+        .bind(5, now);
     s.bind(6, to_string(state)).bind(7, id);
     return s.run();
 }
 
-Status JobStore::set_probed(int64_t id, const std::string& checksum, int64_t frames, int64_t chunks) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "UPDATE jobs SET checksum = ?, frames_total = ?, chunks_total = ?, "
-                                         "updated_at = ? WHERE id = ?"));
+Status JobStore::set_probed(int64_t id, const std::string& checksum, int64_t frames,
+                            int64_t chunks) {
+    RR_ASSIGN(Stmt s,
+              Stmt::prepare(db_,
+                            "UPDATE jobs SET checksum = ?, frames_total = ?, chunks_total = ?, "
+                            "updated_at = ? WHERE id = ?"));
     s.bind(1, checksum).bind(2, frames).bind(3, chunks).bind(4, now_seconds()).bind(5, id);
     return s.run();
 }
 
 Status JobStore::set_progress(int64_t id, double progress) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?"));
+    RR_ASSIGN(Stmt s,
+              Stmt::prepare(db_, "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?"));
     s.bind(1, progress).bind(2, now_seconds()).bind(3, id);
     return s.run();
 }
 
 Status JobStore::set_input_path(int64_t id, const std::string& path) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "UPDATE jobs SET input_path = ?, updated_at = ? WHERE id = ?"));
+    RR_ASSIGN(Stmt s,
+              Stmt::prepare(db_, "UPDATE jobs SET input_path = ?, updated_at = ? WHERE id = ?"));
     s.bind(1, path).bind(2, now_seconds()).bind(3, id);
     return s.run();
 }
 
 Status JobStore::set_output_path(int64_t id, const std::string& path) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "UPDATE jobs SET output_path = ?, updated_at = ? WHERE id = ?"));
+    RR_ASSIGN(Stmt s,
+              Stmt::prepare(db_, "UPDATE jobs SET output_path = ?, updated_at = ? WHERE id = ?"));
     s.bind(1, path).bind(2, now_seconds()).bind(3, id);
     return s.run();
 }
 
 Status JobStore::set_duplicate(int64_t id, int64_t of) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "UPDATE jobs SET duplicate_of = ?, updated_at = ? WHERE id = ?"));
+    RR_ASSIGN(Stmt s,
+              Stmt::prepare(db_, "UPDATE jobs SET duplicate_of = ?, updated_at = ? WHERE id = ?"));
     s.bind(1, of).bind(2, now_seconds()).bind(3, id);
     return s.run();
 }
 
 Status JobStore::set_sidecar(int64_t id, const std::string& json) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "UPDATE jobs SET sidecar = ?, updated_at = ? WHERE id = ?"));
+    RR_ASSIGN(Stmt s,
+              Stmt::prepare(db_, "UPDATE jobs SET sidecar = ?, updated_at = ? WHERE id = ?"));
     s.bind(1, json).bind(2, now_seconds()).bind(3, id);
     return s.run();
 }
 
 Status JobStore::start_attempt(int64_t id) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "UPDATE jobs SET attempts = attempts + 1, started_at = ?, updated_at = ? "
-                                         "WHERE id = ?"));
+    RR_ASSIGN(Stmt s, Stmt::prepare(
+                          db_,
+                          "UPDATE jobs SET attempts = attempts + 1, started_at = ?, updated_at = ? "
+                          "WHERE id = ?"));
     const double now = now_seconds();
     s.bind(1, now).bind(2, now).bind(3, id);
     return s.run();
 }
 
 Status JobStore::requeue(int64_t id) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "UPDATE jobs SET state = 'queued', error = NULL, finished_at = NULL, "
-                                         "updated_at = ? WHERE id = ?"));
+    RR_ASSIGN(Stmt s,
+              Stmt::prepare(db_,
+                            "UPDATE jobs SET state = 'queued', error = NULL, finished_at = NULL, "
+                            "updated_at = ? WHERE id = ?"));
     s.bind(1, now_seconds()).bind(2, id);
     return s.run();
 }
@@ -315,9 +371,21 @@ Status JobStore::replace_chunks(int64_t job_id, const std::vector<ChunkRow>& chu
         RR_ASSIGN(Stmt ins, Stmt::prepare(db_, std::string("INSERT INTO chunks (") + kChunkColumns +
                                                    ") VALUES (" + placeholders(17) + ")"));
         for (const auto& c : chunks) {
-            ins.bind(1, job_id).bind(2, c.idx).bind(3, c.first_frame).bind(4, c.frames).bind(5, c.start_time);
-            ins.bind(6, c.end_time).bind(7, to_string(c.state)).bind(8, c.file).bind(9, c.bytes).bind(10, c.checksum);
-            ins.bind(11, c.worker).bind(12, c.attempts).bind(13, c.seconds).bind(14, c.error).bind(15, c.result);
+            ins.bind(1, job_id)
+                .bind(2, c.idx)
+                .bind(3, c.first_frame)
+                .bind(4, c.frames)
+                .bind(5, c.start_time);
+            ins.bind(6, c.end_time)
+                .bind(7, to_string(c.state))
+                .bind(8, c.file)
+                .bind(9, c.bytes)
+                .bind(10, c.checksum);
+            ins.bind(11, c.worker)
+                .bind(12, c.attempts)
+                .bind(13, c.seconds)
+                .bind(14, c.error)
+                .bind(15, c.result);
             ins.bind(16, c.started_at).bind(17, c.finished_at);
             RR_TRY(ins.run());
         }
@@ -339,43 +407,56 @@ Result<std::vector<ChunkRow>> JobStore::chunks(int64_t job_id) {
 }
 
 Status JobStore::chunk_started(int64_t job_id, int idx, int worker) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "UPDATE chunks SET state = 'running', worker = ?, attempts = attempts + 1, "
-                                         "started_at = ?, error = NULL WHERE job_id = ? AND idx = ?"));
+    RR_ASSIGN(
+        Stmt s,
+        Stmt::prepare(db_,
+                      "UPDATE chunks SET state = 'running', worker = ?, attempts = attempts + 1, "
+                      "started_at = ?, error = NULL WHERE job_id = ? AND idx = ?"));
     s.bind(1, worker).bind(2, now_seconds()).bind(3, job_id).bind(4, idx);
     return s.run();
 }
 
 Status JobStore::chunk_done(const ChunkRow& c) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "UPDATE chunks SET state = 'done', file = ?, bytes = ?, checksum = ?, "
-                                         "seconds = ?, result = ?, finished_at = ? WHERE job_id = ? AND idx = ?"));
+    RR_ASSIGN(Stmt s, Stmt::prepare(
+                          db_,
+                          "UPDATE chunks SET state = 'done', file = ?, bytes = ?, checksum = ?, "
+                          "seconds = ?, result = ?, finished_at = ? WHERE job_id = ? AND idx = ?"));
     s.bind(1, c.file).bind(2, c.bytes).bind(3, c.checksum).bind(4, c.seconds).bind(5, c.result);
     s.bind(6, now_seconds()).bind(7, c.job_id).bind(8, c.idx);
     return s.run();
 }
 
 Status JobStore::chunk_failed(int64_t job_id, int idx, const std::string& error) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "UPDATE chunks SET state = 'failed', error = ?, finished_at = ? "
-                                         "WHERE job_id = ? AND idx = ?"));
+    RR_ASSIGN(Stmt s,
+              Stmt::prepare(db_,
+                            "UPDATE chunks SET state = 'failed', error = ?, finished_at = ? "
+                            "WHERE job_id = ? AND idx = ?"));
     s.bind(1, error).bind(2, now_seconds()).bind(3, job_id).bind(4, idx);
     return s.run();
 }
 
 Status JobStore::chunk_pending(int64_t job_id, int idx) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "UPDATE chunks SET state = 'pending', file = NULL, bytes = NULL, "
-                                         "checksum = NULL WHERE job_id = ? AND idx = ?"));
+    RR_ASSIGN(Stmt s,
+              Stmt::prepare(db_,
+                            "UPDATE chunks SET state = 'pending', file = NULL, bytes = NULL, "
+                            "checksum = NULL WHERE job_id = ? AND idx = ?"));
     s.bind(1, job_id).bind(2, idx);
     return s.run();
 }
 
-Status JobStore::add_event(std::optional<int64_t> job_id, const std::string& kind, const std::string& message) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "INSERT INTO events (job_id, at, kind, message) VALUES (?,?,?,?)"));
+Status JobStore::add_event(std::optional<int64_t> job_id, const std::string& kind,
+                           const std::string& message) {
+    RR_ASSIGN(Stmt s, Stmt::prepare(
+                          db_, "INSERT INTO events (job_id, at, kind, message) VALUES (?,?,?,?)"));
     s.bind(1, job_id).bind(2, now_seconds()).bind(3, kind).bind(4, message);
     return s.run();
 }
 
 Result<std::vector<EventRow>> JobStore::events(int64_t job_id, int limit) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "SELECT id, job_id, at, kind, message FROM events WHERE job_id = ? "
-                                         "ORDER BY id DESC LIMIT ?"));
+    RR_ASSIGN(Stmt s,
+              Stmt::prepare(db_,
+                            "SELECT id, job_id, at, kind, message FROM events WHERE job_id = ? "
+                            "ORDER BY id DESC LIMIT ?"));
     s.bind(1, job_id).bind(2, limit);
     std::vector<EventRow> rows;
     while (true) {

@@ -74,7 +74,7 @@ struct EventRow {
 [[nodiscard]] double now_seconds();  // wall clock, Unix seconds
 
 class JobStore {
-public:
+  public:
     // Opens (creating) the database and applies pending migrations.
     [[nodiscard]] static Result<JobStore> open(const std::filesystem::path& path);
     // Opens an existing database for reading only (tools, tests); no migrations.
@@ -84,19 +84,24 @@ public:
     [[nodiscard]] Result<std::vector<int64_t>> insert_jobs(const std::vector<NewJob>& jobs);
     [[nodiscard]] Result<int64_t> insert_job(const NewJob& job);
     [[nodiscard]] Result<std::optional<JobRow>> job(int64_t id);
-    [[nodiscard]] Result<std::vector<JobRow>> jobs(std::optional<JobState> state, int limit, int offset);
+    [[nodiscard]] Result<std::vector<JobRow>> jobs(std::optional<JobState> state, int limit,
+                                                   int offset);
     [[nodiscard]] Result<std::vector<JobRow>> jobs_in(const std::vector<JobState>& states);
     // The queued job to start next: highest priority, then oldest.
     [[nodiscard]] Result<std::optional<JobRow>> next_queued(const std::vector<int64_t>& skip);
     // A job already seen for this exact file (path, size, mtime), in any state.
-    [[nodiscard]] Result<std::optional<int64_t>> find_by_source(const std::string& path, int64_t size, int64_t mtime_ns);
+    [[nodiscard]] Result<std::optional<int64_t>> find_by_source(const std::string& path,
+                                                                int64_t size, int64_t mtime_ns);
     // A job with the same content and profile that is done or still going (not failed/cancelled).
-    [[nodiscard]] Result<std::optional<int64_t>> find_by_content(const std::string& checksum, const std::string& profile,
+    [[nodiscard]] Result<std::optional<int64_t>> find_by_content(const std::string& checksum,
+                                                                 const std::string& profile,
                                                                  int64_t other_than);
     [[nodiscard]] Result<std::map<std::string, int64_t>> count_by_state();
 
-    [[nodiscard]] Status set_state(int64_t id, JobState state, const std::optional<std::string>& error = std::nullopt);
-    [[nodiscard]] Status set_probed(int64_t id, const std::string& checksum, int64_t frames, int64_t chunks);
+    [[nodiscard]] Status set_state(int64_t id, JobState state,
+                                   const std::optional<std::string>& error = std::nullopt);
+    [[nodiscard]] Status set_probed(int64_t id, const std::string& checksum, int64_t frames,
+                                    int64_t chunks);
     [[nodiscard]] Status set_progress(int64_t id, double progress);
     [[nodiscard]] Status set_input_path(int64_t id, const std::string& path);
     [[nodiscard]] Status set_output_path(int64_t id, const std::string& path);
@@ -115,12 +120,13 @@ public:
     [[nodiscard]] Status chunk_pending(int64_t job_id, int idx);
 
     // Events
-    [[nodiscard]] Status add_event(std::optional<int64_t> job_id, const std::string& kind, const std::string& message);
+    [[nodiscard]] Status add_event(std::optional<int64_t> job_id, const std::string& kind,
+                                   const std::string& message);
     [[nodiscard]] Result<std::vector<EventRow>> events(int64_t job_id, int limit);
 
     [[nodiscard]] Db& db() { return db_; }
 
-private:
+  private:
     explicit JobStore(Db db) : db_(std::move(db)) {}
     Db db_;
 };

@@ -78,12 +78,15 @@ Result<int> user_version(Db& db) {
 
 }  // namespace
 
-int latest_schema_version() { return static_cast<int>(kMigrations.size()); }
+int latest_schema_version() {
+    return static_cast<int>(kMigrations.size());
+}
 
 Status migrate(Db& db) {
     RR_ASSIGN(int current, user_version(db));
     if (current > latest_schema_version()) {
-        return make_error(Errc::conflict, "the job database has schema version " + std::to_string(current) +
+        return make_error(Errc::conflict, "the job database has schema version " +
+                                              std::to_string(current) +
                                               ", newer than this renderrushd knows (" +
                                               std::to_string(latest_schema_version()) +
                                               "); run a newer renderrushd or restore a backup");

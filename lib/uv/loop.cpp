@@ -5,12 +5,15 @@
 namespace rr::uv {
 namespace {
 
-Error uv_error(int rc, const std::string& what) { return Error{Errc::io, what + ": " + uv_strerror(rc)}; }
+Error uv_error(int rc, const std::string& what) {
+    return Error{Errc::io, what + ": " + uv_strerror(rc)};
+}
 
 }  // namespace
 
 Loop::Loop() {
-    if (int rc = uv_loop_init(&loop_); rc != 0) throw std::runtime_error(std::string("uv_loop_init: ") + uv_strerror(rc));
+    if (int rc = uv_loop_init(&loop_); rc != 0)
+        throw std::runtime_error(std::string("uv_loop_init: ") + uv_strerror(rc));
 }
 
 Loop::~Loop() {
@@ -56,7 +59,8 @@ Result<Poll> Poll::create(Loop& loop, int fd, std::function<void(int, int)> call
 
 void Poll::start(int events) {
     if (!box_) return;
-    uv_poll_start(&box_->handle, events, [](uv_poll_t* h, int status, int ev) { box_of(h)->state(status, ev); });
+    uv_poll_start(&box_->handle, events,
+                  [](uv_poll_t* h, int status, int ev) { box_of(h)->state(status, ev); });
 }
 
 void Poll::stop() {
@@ -69,7 +73,9 @@ Result<Signal> Signal::create(Loop& loop, int signum, std::function<void()> call
     if (int rc = uv_signal_init(loop.get(), &b->handle); rc != 0) return uv_error(rc, "signal");
     b->initialized = true;
     b->state = std::move(callback);
-    if (int rc = uv_signal_start(&b->handle, [](uv_signal_t* h, int) { box_of(h)->state(); }, signum); rc != 0) {
+    if (int rc = uv_signal_start(
+            &b->handle, [](uv_signal_t* h, int) { box_of(h)->state(); }, signum);
+        rc != 0) {
         return uv_error(rc, "signal " + std::to_string(signum));
     }
     return s;
@@ -90,7 +96,9 @@ Result<std::unique_ptr<Poster>> Poster::create(Loop& loop) {
     return p;
 }
 
-Poster::~Poster() { async_.close(); }
+Poster::~Poster() {
+    async_.close();
+}
 
 void Poster::post(std::function<void()> fn) {
     {

@@ -3,17 +3,17 @@
 
 #include <uv.h>
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <deque>
 
 #include "core/result.h"
 
 namespace rr::uv {
 
 class Loop {
-public:
+  public:
     Loop();
     // Closes every handle still open and runs the loop until they are gone (bounded), so no
     // callback fires into freed memory and uv_loop_close succeeds.
@@ -25,7 +25,7 @@ public:
     void run() { uv_run(&loop_, UV_RUN_DEFAULT); }
     void stop() { uv_stop(&loop_); }
 
-private:
+  private:
     uv_loop_t loop_{};
 };
 
@@ -33,7 +33,7 @@ private:
 // close callback, never earlier, as libuv requires.
 template <class H, class State>
 class Handle {
-public:
+  public:
     Handle() = default;
     Handle(const Handle&) = delete;
     Handle& operator=(const Handle&) = delete;
@@ -67,7 +67,7 @@ public:
         bool initialized = false;
     };
 
-protected:
+  protected:
     Box* make() {
         close();
         box_ = new Box();
@@ -80,7 +80,7 @@ protected:
 
 // A repeating or one-shot timer.
 class Timer : public Handle<uv_timer_t, std::function<void()>> {
-public:
+  public:
     [[nodiscard]] static Result<Timer> create(Loop& loop, std::function<void()> callback);
     void start(uint64_t timeout_ms, uint64_t repeat_ms);
     void stop();
@@ -88,21 +88,23 @@ public:
 
 // Readiness of a file descriptor (inotify, sockets).
 class Poll : public Handle<uv_poll_t, std::function<void(int status, int events)>> {
-public:
-    [[nodiscard]] static Result<Poll> create(Loop& loop, int fd, std::function<void(int, int)> callback);
+  public:
+    [[nodiscard]] static Result<Poll> create(Loop& loop, int fd,
+                                             std::function<void(int, int)> callback);
     void start(int events);
     void stop();
 };
 
 // A signal delivered as an ordinary loop callback.
 class Signal : public Handle<uv_signal_t, std::function<void()>> {
-public:
-    [[nodiscard]] static Result<Signal> create(Loop& loop, int signum, std::function<void()> callback);
+  public:
+    [[nodiscard]] static Result<Signal> create(Loop& loop, int signum,
+                                               std::function<void()> callback);
 };
 
 // Lets any thread run a function on the loop thread. Functions run in posting order.
 class Poster {
-public:
+  public:
     [[nodiscard]] static Result<std::unique_ptr<Poster>> create(Loop& loop);
     ~Poster();
     Poster(const Poster&) = delete;
@@ -110,7 +112,7 @@ public:
     // Thread-safe.
     void post(std::function<void()> fn);
 
-private:
+  private:
     struct Shared {
         std::mutex mutex;
         std::deque<std::function<void()>> queue;
@@ -120,7 +122,7 @@ private:
 
     std::shared_ptr<Shared> shared_;
     class Async : public Handle<uv_async_t, std::shared_ptr<Shared>> {
-    public:
+      public:
         Box* init(Loop& loop, std::shared_ptr<Shared> shared);
         uv_async_t* raw() { return box_ ? &box_->handle : nullptr; }
     };

@@ -9,7 +9,8 @@
 namespace rr::watch {
 namespace {
 
-constexpr uint32_t kMask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
+constexpr uint32_t kMask =
+    IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
 
 }  // namespace
 
@@ -41,9 +42,10 @@ Status InotifyWatcher::add_dir(const std::filesystem::path& dir, bool recursive)
     dirs_[wd] = dir;
     if (!recursive) return {};
     std::error_code ec;
-    for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
-         it.increment(ec)) {
-        if (it->is_directory(ec) && !it->is_symlink(ec) && it->path().filename().string().front() != '.') {
+    for (auto it = std::filesystem::directory_iterator(dir, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+        if (it->is_directory(ec) && !it->is_symlink(ec) &&
+            it->path().filename().string().front() != '.') {
             RR_TRY(add_dir(it->path(), true));
         }
     }
@@ -90,7 +92,8 @@ void InotifyWatcher::on_readable() {
             if (ev->len == 0) continue;
             const auto path = dir->second / ev->name;
             if (ev->mask & IN_ISDIR) {
-                if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && recursive_for(dir->second) && ev->name[0] != '.') {
+                if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && recursive_for(dir->second) &&
+                    ev->name[0] != '.') {
                     (void)add_dir(path, true);  // a vanished directory is simply not watched
                     callback_({FsEvent::Kind::directory, path});
                 }

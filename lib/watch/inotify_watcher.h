@@ -16,25 +16,26 @@ namespace rr::watch {
 
 struct FsEvent {
     enum class Kind {
-        file,      // a file was closed after writing, moved in, or created
-        directory, // a directory appeared (its contents need a scan)
-        overflow,  // the kernel dropped events: everything needs a scan
+        file,       // a file was closed after writing, moved in, or created
+        directory,  // a directory appeared (its contents need a scan)
+        overflow,   // the kernel dropped events: everything needs a scan
     };
     Kind kind = Kind::file;
     std::filesystem::path path;
 };
 
 class InotifyWatcher {
-public:
+  public:
     using Callback = std::function<void(const FsEvent&)>;
-    [[nodiscard]] static Result<std::unique_ptr<InotifyWatcher>> create(uv::Loop& loop, Callback callback);
+    [[nodiscard]] static Result<std::unique_ptr<InotifyWatcher>> create(uv::Loop& loop,
+                                                                        Callback callback);
 
     // Watches `root` (and, if recursive, every directory below it, including new ones).
     [[nodiscard]] Status add_root(const std::filesystem::path& root, bool recursive);
     void remove_root(const std::filesystem::path& root);
     [[nodiscard]] size_t watch_count() const { return dirs_.size(); }
 
-private:
+  private:
     InotifyWatcher() = default;
     Status add_dir(const std::filesystem::path& dir, bool recursive);
     void on_readable();

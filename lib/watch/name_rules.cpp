@@ -13,7 +13,8 @@ bool acceptable_name(const std::filesystem::path& path, const std::vector<std::s
     std::string ext = path.extension().string();
     if (ext.size() < 2) return false;
     ext.erase(0, 1);
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     for (const char* partial : {"part", "tmp", "crdownload", "partial", "download"}) {
         if (ext == partial) return false;
     }

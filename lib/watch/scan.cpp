@@ -6,8 +6,8 @@ std::vector<std::filesystem::path> scan_files(const std::filesystem::path& root,
     std::vector<std::filesystem::path> files;
     std::error_code ec;
     if (!recursive) {
-        for (auto it = std::filesystem::directory_iterator(root, ec); !ec && it != std::filesystem::directory_iterator();
-             it.increment(ec)) {
+        for (auto it = std::filesystem::directory_iterator(root, ec);
+             !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
             if (!it->is_directory(ec)) files.push_back(it->path());
         }
         return files;

@@ -30,7 +30,7 @@ void Settler::forget_tag(size_t tag) {
 }
 
 bool Settler::restat(Entry& e, Clock::time_point now, bool& changed) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(e.file.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
     const int64_t mtime = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     changed = st.st_size != e.file.size || mtime != e.file.mtime_ns;
@@ -51,7 +51,8 @@ bool Settler::open_for_writing(const std::filesystem::path& path) {
         ::fcntl(fd.get(), F_SETLEASE, F_UNLCK);
         return false;
     }
-    return errno == EAGAIN;  // EACCES, EINVAL: this filesystem or user cannot tell; rely on settling
+    return errno ==
+           EAGAIN;  // EACCES, EINVAL: this filesystem or user cannot tell; rely on settling
 }
 
 }  // namespace rr::watch

@@ -18,7 +18,7 @@ struct SettledFile {
 };
 
 class Settler {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
     // Notes (or re-notes) a candidate; a change in size or mtime restarts its clock.
@@ -30,7 +30,7 @@ public:
     void forget_tag(size_t tag);
     [[nodiscard]] size_t pending() const { return pending_.size(); }
 
-private:
+  private:
     struct Entry {
         SettledFile file;
         Clock::time_point since;
@@ -39,7 +39,7 @@ private:
     static bool restat(Entry& e, Clock::time_point now, bool& changed);
     std::map<std::filesystem::path, Entry> pending_;
 
-public:
+  public:
     // True when some process holds the file open for writing (checked with a read lease);
     // false when it does not or when this filesystem cannot tell.
     [[nodiscard]] static bool open_for_writing(const std::filesystem::path& path);

@@ -1,0 +1,66 @@
+#include "app/daemon_command.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "app/exit_codes.h"
+#include "core/config.h"
+#include "core/logging.h"
+#include "service/service.h"
+
+namespace rr::app {
+namespace {
+
+Result<std::filesystem::path> config_path(const std::optional<std::filesystem::path>& given) {
+    if (given) return *given;
+    if (auto found = default_config_path()) return *found;
+    return make_error(
+        Errc::config,
+        "no configuration: pass --config FILE (or install /etc/renderrush/renderrush.yaml)");
+}
+
+}  // namespace
+
+int run_check_config(const std::optional<std::filesystem::path>& given) {
+    auto path = config_path(given);
+    if (!path) {
+        std::fprintf(stderr, "renderrushd: %s\n", path.error().message.c_str());
+        return kExitUsage;
+    }
+    auto cfg = load_config_file(*path);
+    Status st = cfg ? service::validate_config(*cfg) : Status(cfg.error());
+    if (!st) {
+        std::fprintf(stderr, "%s\n", st.error().message.c_str());
+        return kExitUsage;
+    }
+    std::printf("%s: OK (%zu watches, %zu profiles)\n", path->c_str(), cfg->watches.size(),
+                cfg->profiles.size());
+    return kExitOk;
+}
+
+int run_daemon(const std::optional<std::filesystem::path>& given, const std::string& log_level) {
+    auto path = config_path(given);
+    if (!path) {
+        std::fprintf(stderr, "renderrushd: %s\n", path.error().message.c_str());
+        return kExitUsage;
+    }
+    auto cfg = load_config_file(*path);
+    Status st = cfg ? service::validate_config(*cfg) : Status(cfg.error());
+    if (!st) {
+        std::fprintf(stderr, "%s\n", st.error().message.c_str());
+        return kExitUsage;
+    }
+    // Under systemd, journald stamps time and priority itself.
+    const bool journald = std::getenv("JOURNAL_STREAM") != nullptr;
+    auto logger =
+        make_logger("renderrushd", log_level.empty() ? cfg->log_level : log_level, journald);
+    install_ffmpeg_log_bridge(logger);
+    auto service = service::Service::create(std::move(cfg).value(), *path, logger);
+    if (!service) {
+        logger->error("cannot start: {}", service.error().message);
+        return service.error().code == Errc::config ? kExitUsage : kExitFailed;
+    }
+    return (*service)->run();
+}
+
+}  // namespace rr::app

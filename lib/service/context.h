@@ -1,0 +1,28 @@
+#pragma once
+// What every part of the running daemon shares, passed explicitly (no singletons).
+
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "core/config.h"
+#include "core/logging.h"
+#include "pipeline/scheduler.h"
+#include "store/job_store.h"
+#include "uv/loop.h"
+
+namespace rr::service {
+
+struct Context {
+    Config config;  // replaced as a whole on reload
+    std::filesystem::path config_path;
+    uv::Loop* loop = nullptr;
+    store::JobStore* store = nullptr;
+    pipeline::Scheduler* scheduler = nullptr;
+    uv::Poster* poster = nullptr;
+    LoggerPtr logger;
+    // Every job and chunk state change, as a JSON event (control subscribers, metrics).
+    std::function<void(const nlohmann::json&)> emit = [](const nlohmann::json&) {};
+};
+
+}  // namespace rr::service

@@ -1,0 +1,145 @@
+#include "service/intake.h"
+
+#include "service/layout.h"
+#include "watch/name_rules.h"
+#include "watch/scan.h"
+
+namespace rr::service {
+
+Result<std::unique_ptr<Intake>> Intake::create(Context& ctx, std::function<void()> queued) {
+    std::unique_ptr<Intake> in(new Intake(ctx));
+    in->queued_ = std::move(queued);
+    auto* self = in.get();
+    RR_ASSIGN(in->watcher_,
+              watch::InotifyWatcher::create(
+                  *ctx.loop, [self](const watch::FsEvent& ev) { self->on_event(ev); }));
+    RR_ASSIGN(in->tick_timer_, uv::Timer::create(*ctx.loop, [self] { self->tick(); }));
+    RR_ASSIGN(in->rescan_timer_, uv::Timer::create(*ctx.loop, [self] { self->scan_all(); }));
+    in->tick_timer_.start(250, 250);
+    return in;
+}
+
+Status Intake::configure() {
+    std::set<std::filesystem::path> wanted;
+    for (const auto& w : ctx_.config.watches) {
+        std::error_code ec;
+        std::filesystem::create_directories(w.path, ec);
+        if (ec)
+            return make_error(
+                Errc::io, "cannot create watched folder " + w.path.string() + ": " + ec.message());
+        wanted.insert(w.path);
+    }
+    for (const auto& root : roots_) {
+        if (!wanted.count(root)) {
+            watcher_->remove_root(root);
+            ctx_.logger->info("watch removed: {}", root.string());
+        }
+    }
+    for (const auto& w : ctx_.config.watches) {
+        if (roots_.count(w.path)) continue;
+        RR_TRY(watcher_->add_root(w.path, w.recursive));
+        ctx_.logger->info("watching {} (profile {}, output {})", w.path.string(), w.profile,
+                          w.output.string());
+    }
+    roots_ = std::move(wanted);
+    // Watch indices are tags in the settler; after a reload they are stale, so start over.
+    settler_ = watch::Settler();
+    const auto every = static_cast<uint64_t>(ctx_.config.rescan_seconds * 1000);
+    rescan_timer_.start(every, every);
+    scan_all();
+    return {};
+}
+
+void Intake::scan_all() {
+    for (const auto& w : ctx_.config.watches) {
+        for (const auto& file : watch::scan_files(w.path, w.recursive)) consider(file);
+    }
+}
+
+bool Intake::set_watch_paused(const std::string& path, bool paused) {
+    if (!watch_by_path(ctx_.config, path)) return false;
+    if (paused)
+        paused_watches_.insert(path);
+    else
+        paused_watches_.erase(path);
+    if (!paused) scan_all();
+    return true;
+}
+
+void Intake::on_event(const watch::FsEvent& ev) {
+    switch (ev.kind) {
+        case watch::FsEvent::Kind::file:
+            consider(ev.path);
+            break;
+        case watch::FsEvent::Kind::directory:
+            for (const auto& file : watch::scan_files(ev.path, true)) consider(file);
+            break;
+        case watch::FsEvent::Kind::overflow:
+            ctx_.logger->warn("inotify queue overflowed; rescanning every watched folder");
+            scan_all();
+            break;
+    }
+}
+
+void Intake::consider(const std::filesystem::path& path) {
+    const Watch* w = watch_for(ctx_.config, path);
+    if (!w || !watch::acceptable_name(path, ctx_.config.allowed_extensions)) return;
+    if (!watch::regular_file_inside(path, w->path)) return;
+    settler_.observe(path, static_cast<size_t>(w - ctx_.config.watches.data()),
+                     watch::Settler::Clock::now());
+}
+
+void Intake::tick() {
+    if (paused_ || low_disk_ || settler_.pending() == 0) return;
+    const auto& watches = ctx_.config.watches;
+    auto settled = settler_.take_settled(watch::Settler::Clock::now(), [&](size_t tag) {
+        return tag < watches.size() ? watches[tag].settle_seconds : 5.0;
+    });
+    std::vector<store::NewJob> batch;
+    for (const auto& f : settled) {
+        if (f.tag >= watches.size()) continue;
+        const Watch& w = watches[f.tag];
+        if (paused_watches_.count(w.path.string())) {
+            settler_.observe(f.path, f.tag, watch::Settler::Clock::now());
+            continue;
+        }
+        auto seen = ctx_.store->find_by_source(f.path.string(), f.size, f.mtime_ns);
+        if (!seen) {
+            ctx_.logger->error("intake: job database: {}", seen.error().message);
+            continue;
+        }
+        if (*seen) continue;  // this exact file already had its job, whatever became of it
+        auto profile = profile_for(w, f.path);
+        if (!profile) {
+            if (warned_.insert(f.path.string()).second)
+                ctx_.logger->warn("intake: {}", profile.error().message);
+            continue;
+        }
+        store::NewJob job;
+        job.source_path = f.path.string();
+        job.watch_path = w.path.string();
+        job.size = f.size;
+        job.mtime_ns = f.mtime_ns;
+        job.profile = *profile;
+        job.priority = w.priority;
+        batch.push_back(std::move(job));
+    }
+    if (batch.empty()) return;
+    auto ids = ctx_.store->insert_jobs(batch);
+    if (!ids) {
+        ctx_.logger->error("intake: cannot record {} new jobs: {}", batch.size(),
+                           ids.error().message);
+        return;
+    }
+    for (size_t i = 0; i < ids->size(); ++i) {
+        ctx_.logger->info("job {}: queued {} (profile {})", (*ids)[i], batch[i].source_path,
+                          batch[i].profile);
+        ctx_.emit({{"event", "job"},
+                   {"id", (*ids)[i]},
+                   {"state", "queued"},
+                   {"input", batch[i].source_path}});
+    }
+    queued_();
+}
+
+}  // namespace rr::service

@@ -1,0 +1,58 @@
+#pragma once
+// Turns files that settle in watched folders into queued jobs: inotify events and periodic
+// full scans feed the settler; settled files with an acceptable name, inside their watch,
+// not seen before (same path, size and mtime) become job rows, inserted in batches.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "service/context.h"
+#include "uv/loop.h"
+#include "watch/inotify_watcher.h"
+#include "watch/settler.h"
+
+namespace rr::service {
+
+class Intake {
+  public:
+    // `queued()` runs after new jobs were inserted.
+    [[nodiscard]] static Result<std::unique_ptr<Intake>> create(Context& ctx,
+                                                                std::function<void()> queued);
+
+    // Arms the configured watches (again, after a reload) and scans them.
+    [[nodiscard]] Status configure();
+    void scan_all();
+
+    void set_paused(bool paused) { paused_ = paused; }
+    [[nodiscard]] bool paused() const { return paused_; }
+    void set_low_disk(bool low) { low_disk_ = low; }
+    [[nodiscard]] bool low_disk() const { return low_disk_; }
+    // Per-watch pause; false when no watch has that path.
+    bool set_watch_paused(const std::string& path, bool paused);
+    [[nodiscard]] bool watch_paused(const std::string& path) const {
+        return paused_watches_.count(path) > 0;
+    }
+    [[nodiscard]] size_t pending() const { return settler_.pending(); }
+
+  private:
+    explicit Intake(Context& ctx) : ctx_(ctx) {}
+    void on_event(const watch::FsEvent& ev);
+    void consider(const std::filesystem::path& path);
+    void tick();
+
+    Context& ctx_;
+    std::function<void()> queued_;
+    std::unique_ptr<watch::InotifyWatcher> watcher_;
+    watch::Settler settler_;
+    uv::Timer tick_timer_, rescan_timer_;
+    std::set<std::filesystem::path> roots_;
+    std::set<std::string> paused_watches_;
+    bool paused_ = false;
+    bool low_disk_ = false;
+    std::set<std::string> warned_;  // by-folder files without a folder: warned once each
+};
+
+}  // namespace rr::service

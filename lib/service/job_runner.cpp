@@ -1,0 +1,479 @@
+#include "service/job_runner.h"
+
+#include <unistd.h>
+
+#include "media/checksum.h"
+#include "pipeline/publish.h"
+#include "service/layout.h"
+#include "watch/disposition.h"
+
+namespace rr::service {
+namespace {
+
+using store::JobState;
+
+// A chunk file is reusable when it is exactly what was recorded after it was written.
+bool file_matches(const store::ChunkRow& row) {
+    if (row.state != store::ChunkState::done || !row.file || !row.bytes || !row.checksum)
+        return false;
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(*row.file, ec);
+    if (ec || static_cast<int64_t>(size) != *row.bytes) return false;
+    auto sum = media::xxh3_128_file(*row.file);
+    return sum.ok() && *sum == *row.checksum;
+}
+
+// The recorded chunks still describe this plan: same number, same frame ranges.
+bool same_plan(const std::vector<store::ChunkRow>& rows,
+               const std::vector<media::ChunkSpan>& plan) {
+    size_t video = 0;
+    for (const auto& r : rows) {
+        if (r.idx < 0) continue;
+        if (static_cast<size_t>(r.idx) >= plan.size()) return false;
+        const auto& c = plan[static_cast<size_t>(r.idx)];
+        if (c.first_frame != r.first_frame || c.frames() != r.frames) return false;
+        ++video;
+    }
+    return video == plan.size();
+}
+
+}  // namespace
+
+JobRunner::JobRunner(Context& ctx, store::JobRow row, std::function<void(int64_t)> finished)
+    : ctx_(ctx), row_(std::move(row)), finished_(std::move(finished)) {}
+
+template <class Fn>
+void JobRunner::post(Fn fn) {
+    std::weak_ptr<JobRunner> self = weak_from_this();
+    ctx_.poster->post([self, fn = std::move(fn)]() mutable {
+        if (auto runner = self.lock()) fn(*runner);
+    });
+}
+
+void JobRunner::log_store(const Status& st) const {
+    if (!st) ctx_.logger->error("job {}: job database: {}", row_.id, st.error().message);
+}
+
+void JobRunner::set_state(JobState state, const std::optional<std::string>& error) {
+    row_.state = state;
+    log_store(ctx_.store->set_state(row_.id, state, error));
+    const std::string text = error ? std::string(store::to_string(state)) + ": " + *error
+                                   : std::string(store::to_string(state));
+    log_store(ctx_.store->add_event(row_.id, "state", text));
+    nlohmann::json ev = {{"event", "job"},
+                         {"id", row_.id},
+                         {"state", store::to_string(state)},
+                         {"input", row_.input_path}};
+    if (error) ev["error"] = *error;
+    ctx_.emit(ev);
+}
+
+void JobRunner::start() {
+    const Config& cfg = ctx_.config;
+    work_dir_ = job_work_dir(cfg, row_.id);
+    auto profile = cfg.profiles.find(row_.profile);
+    if (profile == cfg.profiles.end()) {
+        fail(make_error(Errc::config,
+                        "no profile named '" + row_.profile + "' in " + ctx_.config_path.string()));
+        return;
+    }
+    settings_.profile = profile->second;
+    settings_.workers = pipeline::resolve_workers(cfg.workers);
+    settings_.chunk_seconds = cfg.chunk_seconds;
+    settings_.limits = cfg.limits;
+    settings_.models_dir = cfg.paths.models_dir;
+    settings_.work_dir = work_dir_;
+
+    // The output name is chosen once and kept, so a resumed job republishes to the same place.
+    if (row_.output_path) {
+        output_ = *row_.output_path;
+    } else {
+        const Watch* watch = row_.watch_path ? watch_by_path(cfg, *row_.watch_path) : nullptr;
+        if (!watch) watch = watch_for(cfg, row_.source_path);
+        if (!watch) {
+            fail(make_error(Errc::config, "no watch or output folder for " + row_.source_path));
+            return;
+        }
+        output_ =
+            watch::unused_path(output_for(*watch, row_.source_path, settings_.profile.container));
+        log_store(ctx_.store->set_output_path(row_.id, output_.string()));
+    }
+    log_store(ctx_.store->start_attempt(row_.id));
+    ctx_.scheduler->add_job(row_.id, row_.priority);
+    set_state(JobState::probing);
+    ctx_.logger->info("job {}: {} (profile {}) -> {}", row_.id, row_.input_path, row_.profile,
+                      output_.string());
+
+    // Published before a crash: only the source's disposition was left to do.
+    std::error_code ec;
+    if (row_.sidecar && std::filesystem::exists(output_, ec)) {
+        ctx_.logger->info("job {}: output was already published; finishing", row_.id);
+        phase_ = Phase::disposing;
+        dispose(Ending::done, "", false);
+        return;
+    }
+    auto existing = ctx_.store->chunks(row_.id);
+    submit_prepare(existing ? std::move(existing).value() : std::vector<store::ChunkRow>{});
+}
+
+void JobRunner::submit_prepare(std::vector<store::ChunkRow> existing) {
+    auto* scheduler = ctx_.scheduler;
+    const int64_t id = row_.id;
+    ctx_.scheduler->submit(
+        id, [this_ = weak_from_this(), poster = ctx_.poster, scheduler, id, settings = settings_,
+             input = std::filesystem::path(row_.input_path), work = work_dir_,
+             existing = std::move(existing), logger = ctx_.logger](int, std::stop_token) {
+            auto prepare = [&]() -> Result<Prepared> {
+                std::error_code ec;
+                std::filesystem::create_directories(work, ec);
+                if (ec)
+                    return make_error(Errc::io,
+                                      "cannot create " + work.string() + ": " + ec.message());
+                auto job = pipeline::prepare_job(input, settings, logger);
+                if (!job) return job.error();
+                (*job)->work_dir = work;
+                RR_TRY(pipeline::analyse_job(**job, [scheduler, id](size_t n, const auto& fn) {
+                    return scheduler->run_parallel(id, n, fn);
+                }));
+                Prepared p;
+                p.job = std::shared_ptr<pipeline::PreparedJob>(std::move(job).value());
+                if (same_plan(existing, p.job->chunks)) {
+                    for (const auto& row : existing) {
+                        if (file_matches(row)) p.reusable.insert(row.idx);
+                    }
+                }
+                return p;
+            };
+            Result<Prepared> r = prepare();
+            poster->post([this_, r = std::move(r)]() mutable {
+                if (auto self = this_.lock()) self->on_prepared(std::move(r));
+            });
+        });
+}
+
+void JobRunner::on_prepared(Result<Prepared> r) {
+    if (phase_ != Phase::preparing) return;
+    if (!r) {
+        if (r.error().code == Errc::cancelled && shutting_down_) return;
+        fail(r.error());
+        return;
+    }
+    job_ = r->job;
+    const auto& job = *job_;
+    log_store(ctx_.store->set_probed(row_.id, job.info.checksum, job.total_frames(),
+                                     static_cast<int64_t>(job.chunks.size())));
+    row_.checksum = job.info.checksum;
+    if (ctx_.config.dedupe) {
+        auto same = ctx_.store->find_by_content(job.info.checksum, row_.profile, row_.id);
+        if (same && *same) {
+            log_store(ctx_.store->set_duplicate(row_.id, **same));
+            ctx_.logger->info("job {}: same content and profile as job {}; not processed again",
+                              row_.id, **same);
+            phase_ = Phase::disposing;
+            dispose(Ending::duplicate, "duplicate of job " + std::to_string(**same), false);
+            return;
+        }
+    }
+
+    // Record the plan, keeping the chunks that survived from an earlier run.
+    auto existing = ctx_.store->chunks(row_.id);
+    std::map<int, store::ChunkRow> old;
+    if (existing) {
+        for (auto& c : *existing) old[c.idx] = std::move(c);
+    }
+    std::vector<store::ChunkRow> rows;
+    progress_->start(job.total_frames(), static_cast<int>(job.chunks.size()));
+    for (const auto& span : job.chunks) {
+        store::ChunkRow c;
+        c.job_id = row_.id;
+        c.idx = span.index;
+        c.first_frame = span.first_frame;
+        c.frames = span.frames();
+        c.start_time = span.start_time;
+        c.end_time = span.end_time;
+        if (r->reusable.count(span.index)) {
+            c = old[span.index];
+            outcomes_[span.index] =
+                pipeline::chunk_outcome_from_json(nlohmann::json::parse(c.result.value_or("{}")));
+            progress_->add_frames(c.frames);
+            progress_->chunk_done();
+        } else {
+            pending_.insert(span.index);
+        }
+        rows.push_back(std::move(c));
+    }
+    has_audio_ = !job.audio.empty();
+    if (has_audio_) {
+        store::ChunkRow a;
+        a.job_id = row_.id;
+        a.idx = -1;
+        a.end_time = job.chunks.empty() ? 0 : job.chunks.back().end_time;
+        if (r->reusable.count(-1))
+            a = old[-1];
+        else
+            pending_.insert(-1);
+        rows.push_back(std::move(a));
+    }
+    log_store(ctx_.store->replace_chunks(row_.id, rows));
+    const size_t reused = rows.size() - pending_.size();
+    ctx_.logger->info("job {}: {} frames in {} chunks{}, encoder {}", row_.id, job.total_frames(),
+                      job.chunks.size(),
+                      reused ? " (" + std::to_string(reused) + " kept from before)" : std::string(),
+                      job.encoder.name);
+    phase_ = Phase::running;
+    set_state(JobState::running);
+    for (int idx : std::vector<int>(pending_.begin(), pending_.end())) submit_chunk(idx);
+    maybe_assemble();
+}
+
+void JobRunner::submit_chunk(int idx) {
+    attempts_[idx]++;
+    ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster, job = job_,
+                                     idx, progress = progress_, id = row_.id,
+                                     store = ctx_.store](int worker, std::stop_token stop) {
+        poster->post([this_, idx, worker, store, id] {
+            if (auto self = this_.lock()) self->log_store(store->chunk_started(id, idx, worker));
+        });
+        const auto t0 = SteadyClock::now();
+        auto run = [&]() -> Result<ChunkDone> {
+            ChunkDone done;
+            std::filesystem::path file;
+            if (idx < 0) {
+                file = pipeline::audio_file(job->work_dir);
+                RR_ASSIGN(done.has_audio, pipeline::run_audio(*job, file, stop));
+                if (!done.has_audio) return done;
+            } else {
+                file = pipeline::chunk_file(job->work_dir, idx);
+                RR_ASSIGN(done.outcome, pipeline::run_chunk(*job, idx, file, progress.get(), stop));
+            }
+            RR_ASSIGN(done.checksum, media::xxh3_128_file(file));
+            std::error_code ec;
+            done.bytes = static_cast<int64_t>(std::filesystem::file_size(file, ec));
+            done.file = file.string();
+            done.seconds = seconds_since(t0);
+            return done;
+        };
+        Result<ChunkDone> r = run();
+        poster->post([this_, idx, r = std::move(r)]() mutable {
+            if (auto self = this_.lock()) self->on_chunk_done(idx, std::move(r));
+        });
+    });
+}
+
+void JobRunner::on_chunk_done(int idx, Result<ChunkDone> r) {
+    if (phase_ != Phase::running) return;
+    if (!r) {
+        if (r.error().code == Errc::cancelled) {
+            log_store(ctx_.store->chunk_pending(row_.id, idx));  // resumed on the next start
+            return;
+        }
+        const std::string what = idx < 0 ? "audio" : "chunk " + std::to_string(idx);
+        log_store(ctx_.store->chunk_failed(row_.id, idx, r.error().message));
+        log_store(ctx_.store->add_event(row_.id, "chunk", what + " failed: " + r.error().message));
+        if (r.error().code != Errc::no_space && attempts_[idx] < ctx_.config.max_attempts) {
+            ctx_.logger->warn("job {}: {} failed (attempt {} of {}): {}; retrying", row_.id, what,
+                              attempts_[idx], ctx_.config.max_attempts, r.error().message);
+            log_store(ctx_.store->chunk_pending(row_.id, idx));
+            submit_chunk(idx);
+            return;
+        }
+        fail(r.error().code == Errc::no_space
+                 ? r.error()
+                 : r.error().context(what + " failed after " + std::to_string(attempts_[idx]) +
+                                     " attempts"));
+        return;
+    }
+    store::ChunkRow row;
+    row.job_id = row_.id;
+    row.idx = idx;
+    row.file = r->file;
+    row.bytes = r->bytes;
+    row.checksum = r->checksum;
+    row.seconds = r->seconds;
+    row.result = pipeline::to_json(r->outcome).dump();
+    if (idx < 0 && !r->has_audio) {
+        has_audio_ = false;  // nothing usable in the input after all
+        row.file.reset();
+    }
+    log_store(ctx_.store->chunk_done(row));
+    ctx_.emit({{"event", "chunk"},
+               {"id", row_.id},
+               {"chunk", idx},
+               {"state", "done"},
+               {"seconds", r->seconds}});
+    if (idx >= 0) outcomes_[idx] = std::move(r->outcome);
+    pending_.erase(idx);
+    maybe_assemble();
+}
+
+void JobRunner::maybe_assemble() {
+    if (phase_ != Phase::running || !pending_.empty()) return;
+    phase_ = Phase::assembling;
+    set_state(JobState::assembling);
+    pipeline::PublishRequest req;
+    req.job = job_.get();
+    for (size_t i = 0; i < job_->chunks.size(); ++i) {
+        req.chunks.push_back(outcomes_[static_cast<int>(i)]);
+        req.chunk_files.push_back(pipeline::chunk_file(work_dir_, static_cast<int>(i)));
+    }
+    if (has_audio_) req.audio_file = pipeline::audio_file(work_dir_);
+    req.output = output_;
+    req.profile_name = row_.profile;
+    req.timings = {{"job_id", row_.id}};
+    req.started = started_;
+    std::error_code ec;
+    std::filesystem::create_directories(output_.parent_path(), ec);
+    ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster, job = job_,
+                                     req = std::move(req)](int, std::stop_token) mutable {
+        auto published = pipeline::publish_job(std::move(req));
+        Result<nlohmann::json> r = published ? Result<nlohmann::json>(std::move(published->sidecar))
+                                             : Result<nlohmann::json>(published.error());
+        poster->post([this_, r = std::move(r)]() mutable {
+            if (auto self = this_.lock()) self->on_published(std::move(r));
+        });
+    });
+}
+
+void JobRunner::on_published(Result<nlohmann::json> sidecar) {
+    if (phase_ != Phase::assembling) return;
+    if (!sidecar) {
+        fail(sidecar.error());
+        return;
+    }
+    log_store(ctx_.store->set_sidecar(row_.id, sidecar->dump()));
+    ctx_.logger->info("job {}: published {}", row_.id, output_.string());
+    phase_ = Phase::disposing;
+    dispose(Ending::done, "", false);
+}
+
+void JobRunner::fail(const Error& error) {
+    if (phase_ == Phase::disposing || phase_ == Phase::finished) return;
+    ctx_.logger->error("job {}: {}: {}", row_.id, row_.input_path, error.message);
+    ctx_.scheduler->cancel(row_.id);
+    phase_ = Phase::disposing;
+    dispose(Ending::failed, error.message, error.code == Errc::no_space);
+}
+
+void JobRunner::cancel(const std::string& reason) {
+    if (phase_ == Phase::disposing || phase_ == Phase::finished) return;
+    ctx_.scheduler->cancel(row_.id);
+    phase_ = Phase::disposing;
+    dispose(Ending::cancelled, reason, false);
+}
+
+void JobRunner::stop_for_shutdown() {
+    shutting_down_ = true;
+}
+
+void JobRunner::dispose(Ending ending, const std::string& message, bool no_space) {
+    // Moving the source can mean copying it to another filesystem: a task, not loop work.
+    const Watch* watch = row_.watch_path ? watch_by_path(ctx_.config, *row_.watch_path) : nullptr;
+    struct Plan {
+        std::string mode = "keep";
+        std::filesystem::path destination;
+        bool error_file = false;
+    } plan;
+    if (watch) {
+        const bool success = ending == Ending::done || ending == Ending::duplicate;
+        if (success) {
+            plan.mode = watch->on_success;
+            if (plan.mode == "move") plan.destination = done_path_for(*watch, row_.source_path);
+        } else if (ending == Ending::failed && !no_space) {
+            // Out of space: the source stays put (a move might need space too).
+            plan.mode = watch->on_failure;
+            if (plan.mode == "move") plan.destination = failed_path_for(*watch, row_.source_path);
+            plan.error_file = true;
+        }
+    }
+    const std::string error_text = "renderrush job " + std::to_string(row_.id) +
+                                   " failed\nfile: " + row_.input_path +
+                                   "\nprofile: " + row_.profile + "\nreason: " + message + "\n";
+    ctx_.scheduler->add_job(row_.id, row_.priority);  // a cancelled job still needs this one task
+    ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster,
+                                     input = row_.input_path, plan, error_text, ending,
+                                     message](int, std::stop_token) {
+        auto act = [&]() -> Result<std::string> {
+            std::error_code ec;
+            if (!std::filesystem::exists(input, ec)) {
+                // Already moved by an earlier run that stopped before recording it.
+                if (!plan.destination.empty() && std::filesystem::exists(plan.destination, ec)) {
+                    return plan.destination.string();
+                }
+                return input;
+            }
+            std::filesystem::path now = input;
+            if (plan.mode == "move") {
+                RR_ASSIGN(now, watch::move_file(input, plan.destination));
+            } else if (plan.mode == "delete") {
+                if (::unlink(input.c_str()) != 0)
+                    return make_error(Errc::io, "cannot delete " + input);
+            }
+            if (plan.error_file) RR_TRY(watch::write_error_file(now, error_text));
+            return now.string();
+        };
+        Result<std::string> r = act();
+        poster->post([this_, ending, message, r = std::move(r)]() mutable {
+            if (auto self = this_.lock()) self->on_disposed(ending, message, std::move(r));
+        });
+    });
+}
+
+void JobRunner::on_disposed(Ending ending, const std::string& message,
+                            Result<std::string> new_input) {
+    if (new_input) {
+        if (*new_input != row_.input_path) {
+            row_.input_path = *new_input;
+            log_store(ctx_.store->set_input_path(row_.id, *new_input));
+        }
+    } else {
+        ctx_.logger->error("job {}: source disposition: {}", row_.id, new_input.error().message);
+        log_store(ctx_.store->add_event(row_.id, "source", new_input.error().message));
+    }
+    switch (ending) {
+        case Ending::done:
+            set_state(JobState::done);
+            break;
+        case Ending::duplicate:
+            set_state(JobState::duplicate, message);
+            break;
+        case Ending::failed:
+            set_state(JobState::failed, message);
+            break;
+        case Ending::cancelled:
+            set_state(JobState::cancelled, message);
+            break;
+    }
+    phase_ = Phase::finished;
+    std::error_code ec;
+    std::filesystem::remove_all(work_dir_, ec);
+    ctx_.scheduler->remove_job(row_.id);
+    finished_(row_.id);
+}
+
+nlohmann::json JobRunner::snapshot() const {
+    const auto p = progress_->snapshot();
+    return {{"id", row_.id},
+            {"input", row_.input_path},
+            {"profile", row_.profile},
+            {"state", store::to_string(row_.state)},
+            {"output", output_.string()},
+            {"progress", std::min(1.0, p.fraction())},
+            {"frames_done", p.frames_done},
+            {"frames_total", p.frames_total},
+            {"chunks_done", p.chunks_done},
+            {"chunks_total", p.chunks_total},
+            {"fps", p.fps},
+            {"eta", p.eta}};
+}
+
+void JobRunner::report_progress() {
+    if (phase_ != Phase::running) return;
+    const auto snap = snapshot();
+    row_.progress = snap["progress"].get<double>();
+    log_store(ctx_.store->set_progress(row_.id, row_.progress));
+    nlohmann::json ev = snap;
+    ev["event"] = "progress";
+    ctx_.emit(ev);
+}
+
+}  // namespace rr::service

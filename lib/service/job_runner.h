@@ -1,0 +1,90 @@
+#pragma once
+// One active job in the daemon. Its methods run on the loop thread and own every store
+// update for the job; the heavy work (prepare + analysis, chunks, audio, assembly, moving the
+// source) runs as tasks on the shared scheduler, which post their results back to the loop.
+//
+// Crash safety: every chunk is written atomically and recorded (size, checksum, result) only
+// after it is durable. A restarted job plans again, keeps the chunks whose files still match
+// their records, and redoes the rest. The output is published before the source is moved.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "pipeline/job.h"
+#include "pipeline/progress.h"
+#include "service/context.h"
+
+namespace rr::service {
+
+class JobRunner : public std::enable_shared_from_this<JobRunner> {
+  public:
+    // `finished(id)` runs on the loop once the job reached a final state and was cleaned up.
+    JobRunner(Context& ctx, store::JobRow row, std::function<void(int64_t)> finished);
+
+    void start();
+    // User cancel: stops its tasks, keeps the source where it is, marks the job cancelled.
+    void cancel(const std::string& reason);
+    // Daemon stopping: interrupted tasks leave their chunks pending for the next start.
+    void stop_for_shutdown();
+
+    [[nodiscard]] int64_t id() const { return row_.id; }
+    [[nodiscard]] int priority() const { return row_.priority; }
+    // Live state for status and progress events.
+    [[nodiscard]] nlohmann::json snapshot() const;
+    // Writes progress to the store and emits a progress event.
+    void report_progress();
+
+  private:
+    enum class Phase { preparing, running, assembling, disposing, finished };
+    struct Prepared {
+        std::shared_ptr<pipeline::PreparedJob> job;
+        std::set<int> reusable;  // chunk indices (-1: audio) whose files match their records
+    };
+    struct ChunkDone {
+        pipeline::ChunkOutcome outcome;
+        bool has_audio = true;  // audio task only
+        std::string file, checksum;
+        int64_t bytes = 0;
+        double seconds = 0;
+    };
+    enum class Ending { done, failed, duplicate, cancelled };
+
+    // Task launchers (loop thread) and their completions (loop thread).
+    void submit_prepare(std::vector<store::ChunkRow> existing);
+    void on_prepared(Result<Prepared> r);
+    void submit_chunk(int idx);
+    void on_chunk_done(int idx, Result<ChunkDone> r);
+    void maybe_assemble();
+    void on_published(Result<nlohmann::json> sidecar);
+    void dispose(Ending ending, const std::string& message, bool no_space);
+    void on_disposed(Ending ending, const std::string& message, Result<std::string> new_input);
+    void fail(const Error& error);
+
+    void set_state(store::JobState state, const std::optional<std::string>& error = std::nullopt);
+    void log_store(const Status& st) const;
+    template <class Fn>
+    void post(Fn fn);  // to the loop, if this runner still exists then
+
+    Context& ctx_;
+    store::JobRow row_;
+    std::function<void(int64_t)> finished_;
+    pipeline::JobSettings settings_;
+    std::filesystem::path work_dir_;
+    std::filesystem::path output_;
+    Phase phase_ = Phase::preparing;
+    bool shutting_down_ = false;
+    std::shared_ptr<pipeline::PreparedJob> job_;
+    std::shared_ptr<pipeline::Progress> progress_ = std::make_shared<pipeline::Progress>();
+    std::map<int, pipeline::ChunkOutcome> outcomes_;  // finished chunks
+    std::map<int, int> attempts_;                     // runs started per chunk, this process
+    std::set<int> pending_;                           // chunks (and -1 audio) not finished
+    bool has_audio_ = false;
+    SteadyClock::time_point started_ = SteadyClock::now();
+};
+
+}  // namespace rr::service

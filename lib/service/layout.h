@@ -1,0 +1,35 @@
+#pragma once
+// Where the daemon keeps and puts things, derived from the configuration.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "core/config.h"
+#include "core/result.h"
+
+namespace rr::service {
+
+[[nodiscard]] std::filesystem::path database_path(const Config& cfg);
+[[nodiscard]] std::filesystem::path work_root(const Config& cfg);
+[[nodiscard]] std::filesystem::path job_work_dir(const Config& cfg, int64_t job_id);
+
+// The watch a path belongs to (the deepest watch root containing it), if any.
+[[nodiscard]] const Watch* watch_for(const Config& cfg, const std::filesystem::path& path);
+[[nodiscard]] const Watch* watch_by_path(const Config& cfg, const std::string& path);
+// The file's path below the watch root.
+[[nodiscard]] std::filesystem::path relative_to(const Watch& watch,
+                                                const std::filesystem::path& file);
+// The profile for a file: the watch's, or for `by-folder` the name of its first subfolder.
+[[nodiscard]] Result<std::string> profile_for(const Watch& watch,
+                                              const std::filesystem::path& file);
+// outbox/<relative dir>/<stem>.<mp4|mkv>
+[[nodiscard]] std::filesystem::path output_for(const Watch& watch,
+                                               const std::filesystem::path& file,
+                                               const std::string& container);
+[[nodiscard]] std::filesystem::path done_path_for(const Watch& watch,
+                                                  const std::filesystem::path& file);
+[[nodiscard]] std::filesystem::path failed_path_for(const Watch& watch,
+                                                    const std::filesystem::path& file);
+
+}  // namespace rr::service

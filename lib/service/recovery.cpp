@@ -1,0 +1,67 @@
+#include "service/recovery.h"
+
+#include <set>
+
+#include "core/atomic_file.h"
+#include "service/layout.h"
+
+namespace rr::service {
+namespace {
+
+size_t remove_temporaries(const std::filesystem::path& root) {
+    size_t removed = 0;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(root, ec)) return 0;
+    std::vector<std::filesystem::path> doomed;
+    for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (is_temp_name(it->path())) {
+            doomed.push_back(it->path());
+            if (it->is_directory(ec)) it.disable_recursion_pending();
+        }
+    }
+    for (const auto& p : doomed) removed += std::filesystem::remove_all(p, ec) > 0 ? 1 : 0;
+    return removed;
+}
+
+}  // namespace
+
+Result<size_t> recover(const Config& cfg, store::JobStore& store, const LoggerPtr& logger) {
+    using store::JobState;
+    RR_ASSIGN(auto interrupted,
+              store.jobs_in({JobState::probing, JobState::running, JobState::assembling}));
+    for (const auto& job : interrupted) {
+        RR_TRY(store.requeue(job.id));
+        RR_TRY(store.add_event(
+            job.id, "state",
+            "queued again after a restart (was " + std::string(store::to_string(job.state)) + ")"));
+    }
+    if (!interrupted.empty())
+        logger->info("recovery: {} interrupted jobs will resume", interrupted.size());
+
+    // Work directories belong to jobs that can still run; everything else is leftover.
+    RR_ASSIGN(auto live, store.jobs_in({JobState::queued}));
+    std::set<std::string> keep;
+    for (const auto& j : live) keep.insert(job_work_dir(cfg, j.id).filename().string());
+    std::error_code ec;
+    size_t stale = 0;
+    for (auto it = std::filesystem::directory_iterator(work_root(cfg), ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+        if (!keep.count(it->path().filename().string())) {
+            std::error_code rm;
+            std::filesystem::remove_all(it->path(), rm);
+            ++stale;
+        }
+    }
+    size_t temps = remove_temporaries(work_root(cfg));
+    for (const auto& w : cfg.watches) {
+        for (const auto& dir : {w.output, w.done_dir, w.failed_dir, w.path})
+            temps += remove_temporaries(dir);
+    }
+    if (stale || temps)
+        logger->info("recovery: removed {} stale work folders and {} temporary files", stale,
+                     temps);
+    return interrupted.size();
+}
+
+}  // namespace rr::service

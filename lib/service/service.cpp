@@ -1,0 +1,198 @@
+#include "service/service.h"
+
+#include <sys/statvfs.h>
+
+#include <csignal>
+
+#include "pipeline/job.h"
+#include "service/layout.h"
+#include "service/recovery.h"
+
+namespace rr::service {
+
+Status validate_config(const Config& config) {
+    for (const auto& [name, profile] : config.profiles) {
+        Status st = pipeline::validate_profile(profile, config.paths.models_dir);
+        if (!st)
+            return make_error(Errc::config, (config.source.empty() ? std::string("<config>")
+                                                                   : config.source.string()) +
+                                                ": " + st.error().message);
+    }
+    return {};
+}
+
+Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem::path config_path,
+                                                 LoggerPtr logger) {
+    std::unique_ptr<Service> s(new Service());
+    s->loop_ = std::make_unique<uv::Loop>();
+    std::error_code ec;
+    std::filesystem::create_directories(work_root(config), ec);
+    if (ec)
+        return make_error(Errc::io,
+                          "cannot create " + work_root(config).string() + ": " + ec.message());
+    RR_ASSIGN(auto store, store::JobStore::open(database_path(config)));
+    s->store_ = std::make_unique<store::JobStore>(std::move(store));
+    s->scheduler_ =
+        std::make_unique<pipeline::Scheduler>(pipeline::resolve_workers(config.workers));
+    RR_ASSIGN(s->poster_, uv::Poster::create(*s->loop_));
+    s->ctx_.config = std::move(config);
+    s->ctx_.config_path = std::move(config_path);
+    s->ctx_.loop = s->loop_.get();
+    s->ctx_.store = s->store_.get();
+    s->ctx_.scheduler = s->scheduler_.get();
+    s->ctx_.poster = s->poster_.get();
+    s->ctx_.logger = std::move(logger);
+    Service* self = s.get();
+    RR_ASSIGN(s->intake_, Intake::create(s->ctx_, [self] { self->schedule_jobs(); }));
+    RR_ASSIGN(s->sigterm_,
+              uv::Signal::create(*s->loop_, SIGTERM, [self] { self->begin_shutdown(); }));
+    RR_ASSIGN(s->sigint_,
+              uv::Signal::create(*s->loop_, SIGINT, [self] { self->begin_shutdown(); }));
+    RR_ASSIGN(s->sighup_, uv::Signal::create(*s->loop_, SIGHUP, [self] { self->reload(); }));
+    RR_ASSIGN(s->progress_timer_, uv::Timer::create(*s->loop_, [self] {
+                  for (auto& [id, runner] : self->active_) runner->report_progress();
+              }));
+    RR_ASSIGN(s->disk_timer_, uv::Timer::create(*s->loop_, [self] { self->check_disk(); }));
+    RR_ASSIGN(s->shutdown_timer_,
+              uv::Timer::create(*s->loop_, [self] { self->finish_shutdown(); }));
+    RR_ASSIGN(s->drain_timer_, uv::Timer::create(*s->loop_, [self] {
+                  if (self->scheduler_->busy() == 0) self->finish_shutdown();
+              }));
+    return s;
+}
+
+Service::~Service() {
+    // Workers first: they post into the loop and use the store through their jobs.
+    if (scheduler_) scheduler_->shutdown(std::chrono::milliseconds(0));
+    active_.clear();
+}
+
+int Service::run() {
+    auto resumed = service::recover(ctx_.config, *store_, ctx_.logger);
+    if (!resumed) {
+        ctx_.logger->error("recovery failed: {}", resumed.error().message);
+        return 1;
+    }
+    if (Status st = intake_->configure(); !st) {
+        ctx_.logger->error("{}", st.error().message);
+        return 1;
+    }
+    progress_timer_.start(1000, 1000);
+    check_disk();
+    disk_timer_.start(5000, 5000);
+    ctx_.logger->info("renderrushd ready: {} watches, {} workers, database {}",
+                      ctx_.config.watches.size(), scheduler_->size(),
+                      database_path(ctx_.config).string());
+    schedule_jobs();
+    loop_->run();
+    ctx_.logger->info("renderrushd stopped");
+    return 0;
+}
+
+void Service::schedule_jobs() {
+    if (stopping_ || processing_paused_) return;
+    while (static_cast<int>(active_.size()) < ctx_.config.max_concurrent_jobs) {
+        std::vector<int64_t> busy;
+        for (const auto& [id, r] : active_) busy.push_back(id);
+        auto next = store_->next_queued(busy);
+        if (!next) {
+            ctx_.logger->error("scheduler: job database: {}", next.error().message);
+            return;
+        }
+        if (!*next) return;
+        auto runner = std::make_shared<JobRunner>(ctx_, std::move(**next),
+                                                  [this](int64_t id) { on_job_finished(id); });
+        const int64_t id = runner->id();
+        active_[id] = runner;
+        runner->start();
+    }
+}
+
+void Service::on_job_finished(int64_t id) {
+    // Deferred: the runner is still on the call stack.
+    poster_->post([this, id] {
+        active_.erase(id);
+        schedule_jobs();
+    });
+}
+
+void Service::set_paused(bool paused) {
+    processing_paused_ = paused;
+    intake_->set_paused(paused);
+    scheduler_->set_paused(paused);
+    ctx_.logger->info(paused ? "paused: no new files are taken and no new work starts"
+                             : "resumed: taking files and processing again");
+    if (!paused) schedule_jobs();
+}
+
+void Service::reload() {
+    ctx_.logger->info("reloading {}", ctx_.config_path.string());
+    auto cfg = load_config_file(ctx_.config_path);
+    Status valid = cfg ? validate_config(*cfg) : Status(cfg.error());
+    if (!valid) {
+        ctx_.logger->error("reload rejected, keeping the running configuration: {}",
+                           valid.error().message);
+        return;
+    }
+    if (pipeline::resolve_workers(cfg->workers) != scheduler_->size()) {
+        ctx_.logger->warn("reload: a new worker count applies after a restart");
+    }
+    ctx_.config = std::move(cfg).value();
+    if (Status st = intake_->configure(); !st) ctx_.logger->error("reload: {}", st.error().message);
+    ctx_.logger->info("configuration reloaded: {} watches, {} profiles", ctx_.config.watches.size(),
+                      ctx_.config.profiles.size());
+    schedule_jobs();
+}
+
+void Service::check_disk() {
+    std::vector<std::filesystem::path> dirs = {ctx_.config.paths.state_dir};
+    for (const auto& w : ctx_.config.watches) dirs.push_back(w.output);
+    std::string low;
+    for (const auto& d : dirs) {
+        struct statvfs st {};
+        if (::statvfs(d.c_str(), &st) != 0) continue;
+        const auto free_mb = static_cast<int64_t>(st.f_bavail * st.f_frsize / (1024 * 1024));
+        if (free_mb < ctx_.config.min_free_mb) {
+            low = d.string() + " has " + std::to_string(free_mb) + " MB free";
+            break;
+        }
+    }
+    const bool was_low = intake_->low_disk();
+    intake_->set_low_disk(!low.empty());
+    if (!low.empty() && !was_low) {
+        ctx_.logger->warn("intake paused: {} (min_free_mb {})", low, ctx_.config.min_free_mb);
+    } else if (low.empty() && was_low) {
+        ctx_.logger->info("intake resumed: free space is above min_free_mb again");
+        intake_->scan_all();
+    }
+}
+
+void Service::begin_shutdown() {
+    if (stopping_) {
+        ctx_.logger->warn("second stop request: interrupting running work now");
+        finish_shutdown();
+        return;
+    }
+    stopping_ = true;
+    ctx_.logger->info("stopping: letting running chunks finish for up to {} s",
+                      ctx_.config.stop_timeout_seconds);
+    intake_->set_paused(true);
+    scheduler_->set_paused(true);
+    for (auto& [id, runner] : active_) runner->stop_for_shutdown();
+    shutdown_timer_.start(static_cast<uint64_t>(ctx_.config.stop_timeout_seconds * 1000), 0);
+    drain_timer_.start(0, 100);
+}
+
+void Service::finish_shutdown() {
+    shutdown_timer_.stop();
+    drain_timer_.stop();
+    // Interrupt what is still running and wait for the workers; their last results are queued
+    // on the poster and recorded below (interrupted chunks stay pending for the next start).
+    if (!scheduler_->shutdown(std::chrono::milliseconds(0)))
+        ctx_.logger->info("stopped running work");
+    for (int i = 0; i < 10; ++i) uv_run(loop_->get(), UV_RUN_NOWAIT);
+    active_.clear();
+    loop_->stop();
+}
+
+}  // namespace rr::service
