@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,9 @@ enum class ChunkState { pending, running, done, failed };
 [[nodiscard]] std::optional<JobState> parse_job_state(std::string_view s);
 [[nodiscard]] bool is_final(JobState s);  // done, failed, cancelled, duplicate
 [[nodiscard]] const std::vector<JobState>& all_job_states();
+
+inline std::ostream& operator<<(std::ostream& os, JobState s) { return os << to_string(s); }
+inline std::ostream& operator<<(std::ostream& os, ChunkState s) { return os << to_string(s); }
 
 struct NewJob {
     std::string source_path;

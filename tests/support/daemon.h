@@ -1,0 +1,49 @@
+#pragma once
+// Runs the real renderrushd in a sandbox (inbox/, outbox/, done/, failed/, state/, run/) and
+// reads its job database, the way an operator would see it.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "store/job_store.h"
+#include "support/sandbox.h"
+
+namespace rr::test {
+
+class Daemon {
+public:
+    // `config_body` is appended to a generated `paths:` block pointing into the sandbox.
+    explicit Daemon(const std::string& config_body);
+    ~Daemon();  // SIGKILL if still running
+
+    [[nodiscard]] const Sandbox& box() const { return box_; }
+    [[nodiscard]] std::filesystem::path dir(const std::string& name) const { return box_ / name; }
+    [[nodiscard]] std::filesystem::path config_path() const { return box_ / "renderrush.yaml"; }
+    void write_config(const std::string& config_body) const;
+
+    void start();
+    void signal(int sig) const;
+    // Waits for the process to exit; returns its exit status (-1 if killed by a signal).
+    int wait_exit(std::chrono::seconds timeout);
+    void kill9();
+    [[nodiscard]] bool running() const { return pid_ > 0; }
+    [[nodiscard]] std::string log() const;
+
+    [[nodiscard]] std::vector<store::JobRow> jobs() const;
+    [[nodiscard]] std::vector<store::ChunkRow> chunks(int64_t job) const;
+
+private:
+    Sandbox box_;
+    pid_t pid_ = -1;
+    int starts_ = 0;
+};
+
+// Polls `done()` every 100 ms until it is true or `timeout` passes.
+[[nodiscard]] bool wait_until(const std::function<bool()>& done, std::chrono::seconds timeout);
+
+}  // namespace rr::test

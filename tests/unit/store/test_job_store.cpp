@@ -1,0 +1,121 @@
+#define BOOST_TEST_MODULE store_job_store
+#include <boost/test/unit_test.hpp>
+
+#include "store/job_store.h"
+#include "store/migrations.h"
+#include "support/sandbox.h"
+
+using namespace rr::store;
+namespace t = rr::test;
+
+namespace {
+NewJob job(const std::string& path, int priority = 0) {
+    NewJob j;
+    j.source_path = path;
+    j.size = 100;
+    j.mtime_ns = 42;
+    j.profile = "web";
+    j.priority = priority;
+    return j;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(migrates_a_new_database_and_refuses_a_newer_one) {
+    t::Sandbox box;
+    {
+        auto s = JobStore::open(box / "db");
+        BOOST_REQUIRE(s.ok());
+        auto v = Stmt::prepare(s->db(), "PRAGMA user_version");
+        BOOST_REQUIRE(v.ok());
+        BOOST_REQUIRE(v->step().value());
+        BOOST_TEST(v->integer(0) == latest_schema_version());
+        auto mode = Stmt::prepare(s->db(), "PRAGMA journal_mode");
+        BOOST_REQUIRE(mode->step().value());
+        BOOST_TEST(mode->text(0) == "wal");
+        BOOST_REQUIRE(s->db().exec("PRAGMA user_version = 99").ok());
+    }
+    auto again = JobStore::open(box / "db");
+    BOOST_REQUIRE(!again.ok());
+    BOOST_TEST(again.error().message.find("newer than this renderrushd") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(queue_order_is_priority_then_age) {
+    t::Sandbox box;
+    auto s = JobStore::open(box / "db");
+    BOOST_REQUIRE(s.ok());
+    auto ids = s->insert_jobs({job("/a"), job("/b", 5), job("/c"), job("/d", 5)});
+    BOOST_REQUIRE(ids.ok());
+    BOOST_TEST(s->next_queued({}).value()->source_path == "/b");
+    BOOST_TEST(s->next_queued({(*ids)[1]}).value()->source_path == "/d");
+    BOOST_TEST(s->next_queued({(*ids)[1], (*ids)[3]}).value()->source_path == "/a");
+    BOOST_REQUIRE(s->set_state((*ids)[0], JobState::failed, "broken").ok());
+    auto counts = s->count_by_state().value();
+    BOOST_TEST(counts["queued"] == 3);
+    BOOST_TEST(counts["failed"] == 1);
+    BOOST_TEST(s->job((*ids)[0]).value()->error.value() == "broken");
+    BOOST_TEST(s->job((*ids)[0]).value()->finished_at.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(sources_and_content_are_found_again) {
+    t::Sandbox box;
+    auto s = JobStore::open(box / "db");
+    auto a = s->insert_job(job("/in/a.mov")).value();
+    BOOST_TEST(s->find_by_source("/in/a.mov", 100, 42).value().value() == a);
+    BOOST_TEST(!s->find_by_source("/in/a.mov", 101, 42).value().has_value());
+    BOOST_REQUIRE(s->set_probed(a, "abc", 10, 2).ok());
+    BOOST_REQUIRE(s->set_state(a, JobState::done).ok());
+    auto b = s->insert_job(job("/in/b.mov")).value();
+    BOOST_TEST(s->find_by_content("abc", "web", b).value().value() == a);
+    BOOST_TEST(!s->find_by_content("abc", "other", b).value().has_value());
+    BOOST_REQUIRE(s->set_state(a, JobState::failed).ok());  // failed work does not count as done
+    BOOST_TEST(!s->find_by_content("abc", "web", b).value().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(chunks_record_their_life) {
+    t::Sandbox box;
+    auto s = JobStore::open(box / "db");
+    auto id = s->insert_job(job("/x")).value();
+    std::vector<ChunkRow> rows(3);
+    for (int i = 0; i < 3; ++i) {
+        rows[i].job_id = id;
+        rows[i].idx = i - 1;
+        rows[i].frames = 10;
+    }
+    BOOST_REQUIRE(s->replace_chunks(id, rows).ok());
+    BOOST_REQUIRE(s->chunk_started(id, 0, 1).ok());
+    ChunkRow done;
+    done.job_id = id;
+    done.idx = 0;
+    done.file = "/w/chunk-0.nut";
+    done.bytes = 1234;
+    done.checksum = "ff";
+    done.seconds = 0.5;
+    done.result = R"({"frames":10})";
+    BOOST_REQUIRE(s->chunk_done(done).ok());
+    auto got = s->chunks(id).value();
+    BOOST_REQUIRE_EQUAL(got.size(), 3u);
+    BOOST_TEST(got[0].idx == -1);
+    BOOST_TEST(got[1].state == ChunkState::done);
+    BOOST_TEST(got[1].attempts == 1);
+    BOOST_TEST(got[1].worker.value() == 1);
+    BOOST_TEST(got[1].bytes.value() == 1234);
+    BOOST_TEST(got[1].finished_at.has_value());
+    BOOST_REQUIRE(s->chunk_pending(id, 0).ok());
+    BOOST_TEST(s->chunks(id).value()[1].file.has_value() == false);
+    BOOST_REQUIRE(s->add_event(id, "state", "queued").ok());
+    BOOST_TEST(s->events(id, 10).value().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_transaction_rolls_back_unless_committed) {
+    t::Sandbox box;
+    auto s = JobStore::open(box / "db");
+    {
+        auto tx = Transaction::begin(s->db());
+        BOOST_REQUIRE(tx.ok());
+        BOOST_REQUIRE(s->db().exec("INSERT INTO events (at, kind, message) VALUES (1, 'x', 'y')").ok());
+    }
+    BOOST_TEST(s->events(0, 10).value().empty());
+    auto rows = Stmt::prepare(s->db(), "SELECT COUNT(*) FROM events");
+    BOOST_REQUIRE(rows->step().value());
+    BOOST_TEST(rows->integer(0) == 0);
+}
