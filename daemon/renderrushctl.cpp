@@ -2,17 +2,64 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app/ctl.h"
 #include "core/version.h"
 
 int main(int argc, char** argv) {
     CLI::App app{"Control a running renderrushd over its Unix socket", "renderrushctl"};
     app.set_version_flag("--version", rr::kVersion);
+    app.require_subcommand(1);
+    std::string socket;
+    bool json = false;
+    app.add_option("--socket", socket, "Control socket (default $RENDERRUSH_SOCKET or /run/renderrush/control.sock)");
+    app.add_flag("--json", json, "Print the raw reply data as JSON, for scripts");
+
+    std::string state, file, profile, watch_path;
+    int64_t id = 0, limit = 50, offset = 0;
+    bool wait = false;
+    app.add_subcommand("status", "Workers, jobs by state, watches, hardware");
+    auto* jobs = app.add_subcommand("jobs", "List jobs, newest first");
+    jobs->add_option("--state", state, "Only jobs in this state")
+        ->check(CLI::IsMember({"queued", "probing", "running", "assembling", "done", "failed", "cancelled", "duplicate"}));
+    jobs->add_option("--limit", limit, "How many (default 50)")->check(CLI::Range(1, 1000));
+    jobs->add_option("--offset", offset, "Skip this many")->check(CLI::NonNegativeNumber);
+    auto* job = app.add_subcommand("job", "One job with its chunks");
+    job->add_option("ID", id, "Job id")->required();
+    auto* submit = app.add_subcommand("submit", "Queue a file inside a watched folder or submit_roots");
+    submit->add_option("FILE", file, "The file")->required();
+    submit->add_option("--profile", profile, "Profile (default: the watch's)");
+    submit->add_flag("--wait", wait, "Follow the job; exit 0 when done, 1 when it fails");
+    auto* cancel = app.add_subcommand("cancel", "Cancel a job");
+    cancel->add_option("ID", id, "Job id")->required();
+    auto* retry = app.add_subcommand("retry", "Queue a failed or cancelled job again");
+    retry->add_option("ID", id, "Job id")->required();
+    auto* pause = app.add_subcommand("pause", "Stop taking files and starting work (everywhere, or one watch)");
+    pause->add_option("WATCH", watch_path, "A watched folder");
+    auto* resume = app.add_subcommand("resume", "Undo pause");
+    resume->add_option("WATCH", watch_path, "A watched folder");
+    app.add_subcommand("reload", "Re-read the daemon's configuration");
+    app.add_subcommand("metrics", "Prometheus metrics");
+    app.add_subcommand("watch", "Live progress of running jobs");
+    app.add_subcommand("health", "Whether the daemon answers");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         int rc = app.exit(e);
-        return rc == 0 ? 0 : 2;
+        return rc == 0 ? 0 : rr::app::kCtlUsage;
     }
-    std::fputs(app.help().c_str(), stderr);
-    return 2;
+    const rr::app::CtlOptions opts{rr::app::resolve_socket(socket), json};
+    const std::string cmd = app.get_subcommands().front()->get_name();
+    if (cmd == "submit") return rr::app::ctl_submit(opts, file, profile, wait);
+    if (cmd == "watch") return rr::app::ctl_watch(opts);
+    nlohmann::json args = nlohmann::json::object();
+    if (cmd == "jobs") {
+        args = {{"limit", limit}, {"offset", offset}};
+        if (!state.empty()) args["state"] = state;
+    } else if (cmd == "job" || cmd == "cancel" || cmd == "retry") {
+        args = {{"id", id}};
+    } else if ((cmd == "pause" || cmd == "resume") && !watch_path.empty()) {
+        args = {{"watch", watch_path}};
+    }
+    return rr::app::ctl_request(opts, cmd, args);
 }

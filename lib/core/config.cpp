@@ -212,6 +212,25 @@ Result<Config> parse_config_text(const std::string& text, const std::filesystem:
         }
     }
     read_watches(r.child("watches"), issues, cfg);
+    {
+        MapReader c(r.child("control"), "control", issues);
+        c.get("group", cfg.control.group);
+        c.get("admin_group", cfg.control.admin_group);
+        c.get("max_connections", cfg.control.max_connections, 1, 10000);
+        c.get("idle_timeout_seconds", cfg.control.idle_timeout_seconds, 1.0, 86400.0);
+        c.finish();
+    }
+    {
+        MapReader m(r.child("metrics"), "metrics", issues);
+        m.get_path("textfile_path", cfg.metrics.textfile_path);
+        m.get("interval_seconds", cfg.metrics.interval_seconds, 1.0, 3600.0);
+        m.finish();
+    }
+    if (const YAML::Node roots = r.child("submit_roots")) {
+        if (!roots.IsSequence()) issues.add(roots, "submit_roots", "expected a list of folders");
+        else for (const auto& p : roots) cfg.submit_roots.push_back(p.as<std::string>());
+    }
+    r.get_path("submit_output", cfg.submit_output);
     const YAML::Node profiles = r.child("profiles");
     if (profiles && !profiles.IsNull()) {
         if (!profiles.IsMap()) {

@@ -61,6 +61,18 @@ struct Watch {
     SourceMark mark;
 };
 
+struct ControlSettings {
+    std::string group = "renderrush";  // the socket's group: members may run read-only commands
+    std::string admin_group;           // members may also run submit/cancel/retry/pause/resume/reload
+    int max_connections = 64;
+    double idle_timeout_seconds = 300;
+};
+
+struct MetricsSettings {
+    std::filesystem::path textfile_path;  // node_exporter textfile collector target ("" = off)
+    double interval_seconds = 15;
+};
+
 struct Config {
     std::filesystem::path source;  // file it was read from; empty for built-in defaults
     Paths paths;
@@ -79,6 +91,12 @@ struct Config {
     int64_t min_free_mb = 1024;        // intake pauses below this much free space
     double stop_timeout_seconds = 20;  // SIGTERM: how long running chunks may finish
     std::vector<std::string> allowed_extensions;  // lower case, without the dot
+
+    // Control
+    ControlSettings control;
+    MetricsSettings metrics;
+    std::vector<std::filesystem::path> submit_roots;  // besides watches, where `submit` may take files
+    std::filesystem::path submit_output;              // outputs of files from submit_roots ("" = beside them)
 };
 
 // Video extensions taken from watched folders when the config lists none.

@@ -65,6 +65,7 @@ void JobRunner::set_state(JobState state, const std::optional<std::string>& erro
                          {"state", store::to_string(state)},
                          {"input", row_.input_path}};
     if (error) ev["error"] = *error;
+    if (state == JobState::done) ev.update(done_stats_);
     ctx_.emit(ev);
 }
 
@@ -341,6 +342,11 @@ void JobRunner::on_published(Result<nlohmann::json> sidecar) {
         return;
     }
     log_store(ctx_.store->set_sidecar(row_.id, sidecar->dump()));
+    done_stats_ = {{"frames_in", (*sidecar)["frames"].value("input", int64_t{0})},
+                   {"frames_out", (*sidecar)["frames"].value("output", int64_t{0})},
+                   {"bytes_in", (*sidecar)["input"].value("size", int64_t{0})},
+                   {"bytes_out", (*sidecar)["output"].value("size", int64_t{0})},
+                   {"output", output_.string()}};
     ctx_.logger->info("job {}: published {}", row_.id, output_.string());
     phase_ = Phase::disposing;
     dispose(Ending::done, "", false);

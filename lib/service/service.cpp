@@ -4,6 +4,9 @@
 
 #include <csignal>
 
+#include "core/atomic_file.h"
+#include "core/version.h"
+#include "hw/probe.h"
 #include "pipeline/job.h"
 #include "service/layout.h"
 #include "service/recovery.h"
@@ -43,14 +46,28 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     s->ctx_.poster = s->poster_.get();
     s->ctx_.logger = std::move(logger);
     Service* self = s.get();
+    s->ctx_.emit = [self](const nlohmann::json& ev) { self->on_event(ev); };
+    s->hardware_ = hw::probe();
     RR_ASSIGN(s->intake_, Intake::create(s->ctx_, [self] { self->schedule_jobs(); }));
+    register_commands(s->registry_, *s);
+    control::ServerOptions opts;
+    opts.socket_path = s->ctx_.config.paths.runtime_dir / "control.sock";
+    opts.group = s->ctx_.config.control.group;
+    opts.admin_group = s->ctx_.config.control.admin_group;
+    opts.max_connections = s->ctx_.config.control.max_connections;
+    opts.idle_timeout_seconds = s->ctx_.config.control.idle_timeout_seconds;
+    opts.inherited_fd = inherited_control_socket();
+    RR_ASSIGN(s->server_, control::Server::start(*s->loop_, opts, s->registry_, s->ctx_.logger));
+    RR_ASSIGN(s->watchdog_timer_, uv::Timer::create(*s->loop_, [self] { self->notifier_.watchdog(); }));
+    RR_ASSIGN(s->metrics_timer_, uv::Timer::create(*s->loop_, [self] { self->write_metrics_file(); }));
     RR_ASSIGN(s->sigterm_,
               uv::Signal::create(*s->loop_, SIGTERM, [self] { self->begin_shutdown(); }));
     RR_ASSIGN(s->sigint_,
               uv::Signal::create(*s->loop_, SIGINT, [self] { self->begin_shutdown(); }));
-    RR_ASSIGN(s->sighup_, uv::Signal::create(*s->loop_, SIGHUP, [self] { self->reload(); }));
+    RR_ASSIGN(s->sighup_, uv::Signal::create(*s->loop_, SIGHUP, [self] { (void)self->reload(); }));
     RR_ASSIGN(s->progress_timer_, uv::Timer::create(*s->loop_, [self] {
                   for (auto& [id, runner] : self->active_) runner->report_progress();
+                  self->update_status();
               }));
     RR_ASSIGN(s->disk_timer_, uv::Timer::create(*s->loop_, [self] { self->check_disk(); }));
     RR_ASSIGN(s->shutdown_timer_,
@@ -65,6 +82,64 @@ Service::~Service() {
     // Workers first: they post into the loop and use the store through their jobs.
     if (scheduler_) scheduler_->shutdown(std::chrono::milliseconds(0));
     active_.clear();
+    server_.reset();
+}
+
+std::shared_ptr<JobRunner> Service::runner(int64_t id) const {
+    auto it = active_.find(id);
+    return it == active_.end() ? nullptr : it->second;
+}
+
+double Service::uptime_seconds() const { return seconds_since(started_); }
+
+void Service::on_event(const nlohmann::json& event) {
+    metrics_.observe(event);
+    if (server_) server_->broadcast(event);
+}
+
+void Service::update_status() {
+    if (stopping_) return;
+    auto counts = store_->count_by_state();
+    std::string text = processing_paused_ ? "paused, " : "";
+    text += std::to_string(active_.size()) + " running, " +
+            std::to_string(counts ? (*counts)["queued"] : 0) + " queued";
+    if (intake_->low_disk()) text += ", intake paused (low disk space)";
+    notifier_.status(text);
+}
+
+std::map<std::string, int64_t> Service::disk_free() {
+    std::map<std::string, int64_t> free;
+    std::vector<std::filesystem::path> dirs = {ctx_.config.paths.state_dir};
+    for (const auto& w : ctx_.config.watches) dirs.push_back(w.output);
+    for (const auto& d : dirs) {
+        struct statvfs st{};
+        if (::statvfs(d.c_str(), &st) == 0) free[d.string()] = static_cast<int64_t>(st.f_bavail * st.f_frsize);
+    }
+    return free;
+}
+
+std::string Service::metrics_text() {
+    GaugeReadings g;
+    if (auto counts = store_->count_by_state()) g.jobs_by_state = *counts;
+    g.queue_depth = g.jobs_by_state["queued"];
+    g.workers_busy = scheduler_->busy();
+    g.workers_total = scheduler_->size();
+    g.intake_paused = intake_->paused();
+    g.processing_paused = processing_paused_;
+    g.low_disk = intake_->low_disk();
+    g.disk_free_bytes = disk_free();
+    g.uptime_seconds = uptime_seconds();
+    g.control_connections = server_ ? static_cast<int>(server_->connections()) : 0;
+    return metrics_.render(g);
+}
+
+void Service::write_metrics_file() {
+    const auto& path = ctx_.config.metrics.textfile_path;
+    if (path.empty()) return;
+    // node_exporter must never read a half-written file.
+    if (Status st = write_file_atomic(path, metrics_text()); !st) {
+        ctx_.logger->warn("metrics: cannot write {}: {}", path.string(), st.error().message);
+    }
 }
 
 int Service::run() {
@@ -80,10 +155,19 @@ int Service::run() {
     progress_timer_.start(1000, 1000);
     check_disk();
     disk_timer_.start(5000, 5000);
-    ctx_.logger->info("renderrushd ready: {} watches, {} workers, database {}",
-                      ctx_.config.watches.size(), scheduler_->size(),
-                      database_path(ctx_.config).string());
+    if (!ctx_.config.metrics.textfile_path.empty()) {
+        const auto every = static_cast<uint64_t>(ctx_.config.metrics.interval_seconds * 1000);
+        metrics_timer_.start(0, every);
+    }
+    // The loop pings the watchdog itself: a hung loop stops the pings and systemd restarts us.
+    if (auto period = notifier_.watchdog_period_ms()) watchdog_timer_.start(0, *period);
+    ctx_.logger->info("renderrushd {} ready: {} watches, {} workers, database {}, control socket {}", kVersion,
+                      ctx_.config.watches.size(), scheduler_->size(), database_path(ctx_.config).string(),
+                      server_->socket_path().string());
     schedule_jobs();
+    auto counts = store_->count_by_state();
+    notifier_.ready(std::to_string(active_.size()) + " running, " +
+                    std::to_string(counts ? (*counts)["queued"] : 0) + " queued");
     loop_->run();
     ctx_.logger->info("renderrushd stopped");
     return 0;
@@ -117,22 +201,26 @@ void Service::on_job_finished(int64_t id) {
 }
 
 void Service::set_paused(bool paused) {
+    if (paused == processing_paused_) return;
     processing_paused_ = paused;
     intake_->set_paused(paused);
     scheduler_->set_paused(paused);
     ctx_.logger->info(paused ? "paused: no new files are taken and no new work starts"
                              : "resumed: taking files and processing again");
     if (!paused) schedule_jobs();
+    update_status();
 }
 
-void Service::reload() {
+Status Service::reload() {
     ctx_.logger->info("reloading {}", ctx_.config_path.string());
+    notifier_.reloading();
     auto cfg = load_config_file(ctx_.config_path);
     Status valid = cfg ? validate_config(*cfg) : Status(cfg.error());
     if (!valid) {
         ctx_.logger->error("reload rejected, keeping the running configuration: {}",
                            valid.error().message);
-        return;
+        notifier_.ready("reload rejected; running configuration kept");
+        return valid;
     }
     if (pipeline::resolve_workers(cfg->workers) != scheduler_->size()) {
         ctx_.logger->warn("reload: a new worker count applies after a restart");
@@ -142,18 +230,17 @@ void Service::reload() {
     ctx_.logger->info("configuration reloaded: {} watches, {} profiles", ctx_.config.watches.size(),
                       ctx_.config.profiles.size());
     schedule_jobs();
+    notifier_.ready("configuration reloaded");
+    update_status();
+    return {};
 }
 
 void Service::check_disk() {
-    std::vector<std::filesystem::path> dirs = {ctx_.config.paths.state_dir};
-    for (const auto& w : ctx_.config.watches) dirs.push_back(w.output);
     std::string low;
-    for (const auto& d : dirs) {
-        struct statvfs st {};
-        if (::statvfs(d.c_str(), &st) != 0) continue;
-        const auto free_mb = static_cast<int64_t>(st.f_bavail * st.f_frsize / (1024 * 1024));
+    for (const auto& [dir, bytes] : disk_free()) {
+        const int64_t free_mb = bytes / (1024 * 1024);
         if (free_mb < ctx_.config.min_free_mb) {
-            low = d.string() + " has " + std::to_string(free_mb) + " MB free";
+            low = dir + " has " + std::to_string(free_mb) + " MB free";
             break;
         }
     }
@@ -161,9 +248,11 @@ void Service::check_disk() {
     intake_->set_low_disk(!low.empty());
     if (!low.empty() && !was_low) {
         ctx_.logger->warn("intake paused: {} (min_free_mb {})", low, ctx_.config.min_free_mb);
+        update_status();
     } else if (low.empty() && was_low) {
         ctx_.logger->info("intake resumed: free space is above min_free_mb again");
         intake_->scan_all();
+        update_status();
     }
 }
 
@@ -174,6 +263,7 @@ void Service::begin_shutdown() {
         return;
     }
     stopping_ = true;
+    notifier_.stopping("stopping: finishing running chunks");
     ctx_.logger->info("stopping: letting running chunks finish for up to {} s",
                       ctx_.config.stop_timeout_seconds);
     intake_->set_paused(true);
@@ -192,6 +282,8 @@ void Service::finish_shutdown() {
         ctx_.logger->info("stopped running work");
     for (int i = 0; i < 10; ++i) uv_run(loop_->get(), UV_RUN_NOWAIT);
     active_.clear();
+    write_metrics_file();
+    server_.reset();  // no more connections; the socket file goes away
     loop_->stop();
 }
 

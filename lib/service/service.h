@@ -1,17 +1,22 @@
 #pragma once
-// The running daemon: one loop thread (watches, timers, signals, the job store, every job's
-// state machine) and the worker pool. Built once by main and run until SIGTERM/SIGINT.
+// The running daemon: one loop thread (watches, timers, signals, the control socket, the job
+// store, every job's state machine) and the worker pool. Built once by main, run until
+// SIGTERM/SIGINT.
 
 #include <filesystem>
 #include <map>
 #include <memory>
 
+#include "control/registry.h"
+#include "control/server.h"
 #include "core/config.h"
 #include "core/logging.h"
 #include "pipeline/scheduler.h"
 #include "service/context.h"
 #include "service/intake.h"
 #include "service/job_runner.h"
+#include "service/metrics.h"
+#include "service/notifier.h"
 #include "store/job_store.h"
 #include "uv/loop.h"
 
@@ -21,9 +26,8 @@ namespace rr::service {
 [[nodiscard]] Status validate_config(const Config& config);
 
 class Service {
-  public:
-    [[nodiscard]] static Result<std::unique_ptr<Service>> create(Config config,
-                                                                 std::filesystem::path config_path,
+public:
+    [[nodiscard]] static Result<std::unique_ptr<Service>> create(Config config, std::filesystem::path config_path,
                                                                  LoggerPtr logger);
     ~Service();
     Service(const Service&) = delete;
@@ -32,21 +36,31 @@ class Service {
     // Runs until asked to stop; returns the process exit status.
     int run();
 
-    // Control (loop thread).
-    void reload();
+    // Operations for the control commands (loop thread).
+    [[nodiscard]] Status reload();
     void begin_shutdown();
     void set_paused(bool paused);
+    [[nodiscard]] bool paused() const { return processing_paused_; }
     [[nodiscard]] Context& context() { return ctx_; }
-    [[nodiscard]] const std::map<int64_t, std::shared_ptr<JobRunner>>& active() const {
-        return active_;
-    }
-
-  private:
-    Service() = default;
+    [[nodiscard]] Intake& intake() { return *intake_; }
+    [[nodiscard]] std::shared_ptr<JobRunner> runner(int64_t id) const;
+    [[nodiscard]] const std::map<int64_t, std::shared_ptr<JobRunner>>& active() const { return active_; }
+    [[nodiscard]] const nlohmann::json& hardware() const { return hardware_; }
+    [[nodiscard]] double uptime_seconds() const;
+    [[nodiscard]] std::string metrics_text();
+    [[nodiscard]] const control::Server* control_server() const { return server_.get(); }
+    // Starts queued jobs while there is room.
     void schedule_jobs();
+
+private:
+    Service() = default;
     void on_job_finished(int64_t id);
+    void on_event(const nlohmann::json& event);
     void check_disk();
     void finish_shutdown();
+    void update_status();
+    void write_metrics_file();
+    [[nodiscard]] std::map<std::string, int64_t> disk_free();
 
     std::unique_ptr<uv::Loop> loop_;
     std::unique_ptr<store::JobStore> store_;
@@ -54,11 +68,20 @@ class Service {
     std::unique_ptr<uv::Poster> poster_;
     Context ctx_;
     std::unique_ptr<Intake> intake_;
+    control::Registry registry_;
+    std::unique_ptr<control::Server> server_;
+    Metrics metrics_;
+    Notifier notifier_;
+    nlohmann::json hardware_;
     std::map<int64_t, std::shared_ptr<JobRunner>> active_;
     uv::Signal sigterm_, sigint_, sighup_;
-    uv::Timer progress_timer_, disk_timer_, shutdown_timer_, drain_timer_;
+    uv::Timer progress_timer_, disk_timer_, shutdown_timer_, drain_timer_, watchdog_timer_, metrics_timer_;
+    SteadyClock::time_point started_ = SteadyClock::now();
     bool stopping_ = false;
     bool processing_paused_ = false;
 };
+
+// Adds every control command (status, jobs, submit, ...) for `service` to `registry`.
+void register_commands(control::Registry& registry, Service& service);
 
 }  // namespace rr::service

@@ -1,0 +1,97 @@
+#pragma once
+// The control socket on the daemon's loop: a Unix stream socket (mode 0660, group from the
+// config), several requests per connection, idle connections closed, a cap on connections,
+// and event streams whose slow readers are dropped instead of blocking the loop.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "control/registry.h"
+#include "core/logging.h"
+#include "core/result.h"
+#include "uv/loop.h"
+
+namespace rr::control {
+
+struct ServerOptions {
+    std::filesystem::path socket_path;
+    std::string group = "renderrush";  // socket group; missing group: the daemon's own
+    std::string admin_group;           // may run mutating commands ("" = nobody extra)
+    int max_connections = 64;
+    double idle_timeout_seconds = 300;
+    size_t max_subscriber_backlog = 4u << 20;  // bytes queued to a subscriber before it is dropped
+    int inherited_fd = -1;                     // a listening socket from systemd socket activation
+};
+
+class Server;
+
+class Connection {
+public:
+    // Queues one line; false if the connection is closing.
+    bool send(const std::string& line);
+    // From now on this connection receives broadcast events and is exempt from the idle timeout.
+    void subscribe() { subscribed_ = true; }
+    [[nodiscard]] bool subscribed() const { return subscribed_; }
+    [[nodiscard]] const Peer& peer() const { return peer_; }
+    void close_after_writes();
+
+private:
+    friend class Server;
+    Connection(Server& server, uint64_t id) : server_(server), id_(id) {}
+    void on_read(ssize_t nread, const uv_buf_t* buf);
+    void close();
+    void touch();
+
+    Server& server_;
+    uint64_t id_;
+    uv_pipe_t pipe_{};
+    uv_timer_t idle_{};
+    int open_handles_ = 0;
+    bool closing_ = false;
+    bool subscribed_ = false;
+    bool close_when_flushed_ = false;
+    std::string buffer_;
+    Peer peer_;
+};
+
+class Server {
+public:
+    [[nodiscard]] static Result<std::unique_ptr<Server>> start(uv::Loop& loop, ServerOptions options,
+                                                               const Registry& registry, LoggerPtr logger);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Sends an event line to every subscriber.
+    void broadcast(const nlohmann::json& event);
+    [[nodiscard]] size_t connections() const { return connections_.size(); }
+    [[nodiscard]] size_t subscribers() const;
+    [[nodiscard]] const std::filesystem::path& socket_path() const { return options_.socket_path; }
+
+private:
+    friend class Connection;
+    Server(uv::Loop& loop, ServerOptions options, const Registry& registry, LoggerPtr logger)
+        : loop_(loop), options_(std::move(options)), registry_(registry), logger_(std::move(logger)) {}
+    Status listen();
+    void on_connection();
+    void handle_line(Connection& c, std::string_view line);
+    Peer identify(int fd) const;
+    void forget(uint64_t id);
+
+    uv::Loop& loop_;
+    ServerOptions options_;
+    const Registry& registry_;
+    LoggerPtr logger_;
+    uv_pipe_t* listener_ = nullptr;  // freed in its close callback
+    bool owns_socket_file_ = false;
+    unsigned socket_gid_ = 0;
+    unsigned admin_gid_ = 0;
+    bool have_admin_group_ = false;
+    uint64_t next_id_ = 1;
+    std::map<uint64_t, Connection*> connections_;  // each freed when its handles have closed
+};
+
+}  // namespace rr::control
