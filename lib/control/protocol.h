@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -13,6 +14,8 @@
 namespace rr::control {
 
 enum class Code : int { ok = 0, error = 1, unsupported = 2, not_found = 3, conflict = 4, forbidden = 5 };
+
+inline std::ostream& operator<<(std::ostream& os, Code c) { return os << static_cast<int>(c); }
 
 inline constexpr size_t kMaxLineBytes = 1u << 20;  // longer requests close the connection
 

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,11 +29,27 @@ void Daemon::write_config(const std::string& body) const {
     write_file(config_path(), paths + body);
 }
 
-void Daemon::start() {
+void Daemon::start(const std::map<std::string, std::string>& env, const std::filesystem::path& listen_socket) {
     const auto log = box_ / ("daemon-" + std::to_string(++starts_) + ".log");
+    int listen_fd = -1;
+    if (!listen_socket.empty()) {
+        listen_fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", listen_socket.c_str());
+        if (::bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd, 16) != 0) {
+            throw std::runtime_error("cannot bind " + listen_socket.string());
+        }
+    }
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error("fork");
     if (pid_ == 0) {
+        for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+        if (listen_fd >= 0) {
+            dup2(listen_fd, 3);
+            setenv("LISTEN_FDS", "1", 1);
+            setenv("LISTEN_PID", std::to_string(getpid()).c_str(), 1);
+        }
         int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(fd, 1);
         dup2(fd, 2);
@@ -42,6 +60,7 @@ void Daemon::start() {
         execl(bin.c_str(), bin.c_str(), "--config", cfg.c_str(), static_cast<char*>(nullptr));
         _exit(127);
     }
+    if (listen_fd >= 0) ::close(listen_fd);
 }
 
 void Daemon::signal(int sig) const {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,9 @@ public:
     [[nodiscard]] std::filesystem::path config_path() const { return box_ / "renderrush.yaml"; }
     void write_config(const std::string& config_body) const;
 
-    void start();
+    // `env` is added to the daemon's environment; a non-empty `listen_socket` is bound here and
+    // handed over the way systemd socket activation does (LISTEN_FDS=1 on fd 3).
+    void start(const std::map<std::string, std::string>& env = {}, const std::filesystem::path& listen_socket = {});
     void signal(int sig) const;
     // Waits for the process to exit; returns its exit status (-1 if killed by a signal).
     int wait_exit(std::chrono::seconds timeout);
