@@ -11,7 +11,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     std::string socket;
     bool json = false;
-    app.add_option("--socket", socket, "Control socket (default $RENDERRUSH_SOCKET or /run/renderrush/control.sock)");
+    app.add_option("--socket", socket,
+                   "Control socket (default $RENDERRUSH_SOCKET or /run/renderrush/control.sock)");
     app.add_flag("--json", json, "Print the raw reply data as JSON, for scripts");
 
     std::string state, file, profile, watch_path;
@@ -20,12 +21,14 @@ int main(int argc, char** argv) {
     app.add_subcommand("status", "Workers, jobs by state, watches, hardware");
     auto* jobs = app.add_subcommand("jobs", "List jobs, newest first");
     jobs->add_option("--state", state, "Only jobs in this state")
-        ->check(CLI::IsMember({"queued", "probing", "running", "assembling", "done", "failed", "cancelled", "duplicate"}));
+        ->check(CLI::IsMember({"queued", "probing", "running", "assembling", "done", "failed",
+                               "cancelled", "duplicate"}));
     jobs->add_option("--limit", limit, "How many (default 50)")->check(CLI::Range(1, 1000));
     jobs->add_option("--offset", offset, "Skip this many")->check(CLI::NonNegativeNumber);
     auto* job = app.add_subcommand("job", "One job with its chunks");
     job->add_option("ID", id, "Job id")->required();
-    auto* submit = app.add_subcommand("submit", "Queue a file inside a watched folder or submit_roots");
+    auto* submit =
+        app.add_subcommand("submit", "Queue a file inside a watched folder or submit_roots");
     submit->add_option("FILE", file, "The file")->required();
     submit->add_option("--profile", profile, "Profile (default: the watch's)");
     submit->add_flag("--wait", wait, "Follow the job; exit 0 when done, 1 when it fails");
@@ -33,7 +36,8 @@ int main(int argc, char** argv) {
     cancel->add_option("ID", id, "Job id")->required();
     auto* retry = app.add_subcommand("retry", "Queue a failed or cancelled job again");
     retry->add_option("ID", id, "Job id")->required();
-    auto* pause = app.add_subcommand("pause", "Stop taking files and starting work (everywhere, or one watch)");
+    auto* pause = app.add_subcommand(
+        "pause", "Stop taking files and starting work (everywhere, or one watch)");
     pause->add_option("WATCH", watch_path, "A watched folder");
     auto* resume = app.add_subcommand("resume", "Undo pause");
     resume->add_option("WATCH", watch_path, "A watched folder");

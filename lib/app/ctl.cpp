@@ -39,84 +39,121 @@ int unreachable(const Error& e) {
 void print_status(const nlohmann::json& d) {
     std::printf("renderrushd %s (pid %s), up %s\n", s(d, "version").c_str(), s(d, "pid").c_str(),
                 human_duration(d.value("uptime", 0.0)).c_str());
-    std::printf("workers   %d/%d busy   %s\n", d["workers"].value("busy", 0), d["workers"].value("total", 0),
-                d.value("paused", false) ? "PAUSED" : "processing");
+    std::printf("workers   %d/%d busy   %s\n", d["workers"].value("busy", 0),
+                d["workers"].value("total", 0), d.value("paused", false) ? "PAUSED" : "processing");
     std::string jobs;
-    for (const char* st : {"queued", "probing", "running", "assembling", "done", "failed", "cancelled", "duplicate"}) {
+    for (const char* st : {"queued", "probing", "running", "assembling", "done", "failed",
+                           "cancelled", "duplicate"}) {
         const int64_t n = d["jobs"].value(st, int64_t{0});
         if (n) jobs += std::string(jobs.empty() ? "" : " · ") + st + " " + std::to_string(n);
     }
     std::printf("jobs      %s\n", jobs.empty() ? "none" : jobs.c_str());
     const auto& in = d["intake"];
-    std::printf("intake    %s%s, %s files settling\n", in.value("paused", false) ? "paused" : "taking files",
-                in.value("low_disk", false) ? " (PAUSED: low disk space)" : "", s(in, "settling_files", "0").c_str());
+    std::printf("intake    %s%s, %s files settling\n",
+                in.value("paused", false) ? "paused" : "taking files",
+                in.value("low_disk", false) ? " (PAUSED: low disk space)" : "",
+                s(in, "settling_files", "0").c_str());
     const auto& hw = d["hardware"];
     std::string gpu = hw.value("gpu", false) ? "yes" : "none";
-    std::printf("hardware  tier %s · %s cores · %s RAM · GPU %s (oneVPL %zu, VAAPI %zu, NVIDIA %s)\n", s(hw, "tier").c_str(),
-                s(hw, "cores").c_str(), human_size(hw.value("ram_bytes", int64_t{0})).c_str(), gpu.c_str(),
-                hw.value("onevpl", nlohmann::json::array()).size(), hw.value("vaapi", nlohmann::json::array()).size(),
-                hw.contains("nvidia") && hw["nvidia"].value("cuda", false) ? "yes" : "no");
+    std::printf(
+        "hardware  tier %s · %s cores · %s RAM · GPU %s (oneVPL %zu, VAAPI %zu, NVIDIA %s)\n",
+        s(hw, "tier").c_str(), s(hw, "cores").c_str(),
+        human_size(hw.value("ram_bytes", int64_t{0})).c_str(), gpu.c_str(),
+        hw.value("onevpl", nlohmann::json::array()).size(),
+        hw.value("vaapi", nlohmann::json::array()).size(),
+        hw.contains("nvidia") && hw["nvidia"].value("cuda", false) ? "yes" : "no");
     std::vector<std::vector<std::string>> rows;
     for (const auto& w : d["watches"]) {
-        rows.push_back({s(w, "path"), s(w, "profile"), s(w, "output"), w.value("paused", false) ? "paused" : "-"});
+        rows.push_back({s(w, "path"), s(w, "profile"), s(w, "output"),
+                        w.value("paused", false) ? "paused" : "-"});
     }
-    if (!rows.empty()) std::printf("\n%s", table({"WATCH", "PROFILE", "OUTPUT", "PAUSED"}, rows).c_str());
+    if (!rows.empty())
+        std::printf("\n%s", table({"WATCH", "PROFILE", "OUTPUT", "PAUSED"}, rows).c_str());
     rows.clear();
     for (const auto& r : d["running"]) {
-        rows.push_back({s(r, "id"), s(r, "state"), s(r, "profile"), percent(r.value("progress", 0.0)),
-                        s(r, "chunks_done") + "/" + s(r, "chunks_total"), std::to_string(std::lround(r.value("fps", 0.0))),
+        rows.push_back({s(r, "id"), s(r, "state"), s(r, "profile"),
+                        percent(r.value("progress", 0.0)),
+                        s(r, "chunks_done") + "/" + s(r, "chunks_total"),
+                        std::to_string(std::lround(r.value("fps", 0.0))),
                         human_duration(r.value("eta", -1.0)), ellipsize_left(s(r, "input"), 50)});
     }
-    if (!rows.empty()) std::printf("\n%s", table({"ID", "STATE", "PROFILE", "DONE", "CHUNKS", "FPS", "ETA", "INPUT"}, rows).c_str());
+    if (!rows.empty())
+        std::printf("\n%s",
+                    table({"ID", "STATE", "PROFILE", "DONE", "CHUNKS", "FPS", "ETA", "INPUT"}, rows)
+                        .c_str());
 }
 
 void print_jobs(const nlohmann::json& d) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& j : d["jobs"]) {
-        const double p = j.contains("live") ? j["live"].value("progress", 0.0) : j.value("progress", 0.0);
-        rows.push_back({s(j, "id"), s(j, "state"), s(j, "profile"), percent(p), human_size(j.value("size", int64_t{0})),
+        const double p =
+            j.contains("live") ? j["live"].value("progress", 0.0) : j.value("progress", 0.0);
+        rows.push_back({s(j, "id"), s(j, "state"), s(j, "profile"), percent(p),
+                        human_size(j.value("size", int64_t{0})),
                         human_age(j.value("updated_at", 0.0)), ellipsize_left(s(j, "source"), 60)});
     }
     if (rows.empty()) {
         std::printf("no jobs\n");
         return;
     }
-    std::printf("%s", table({"ID", "STATE", "PROFILE", "DONE", "SIZE", "UPDATED", "INPUT"}, rows).c_str());
+    std::printf(
+        "%s", table({"ID", "STATE", "PROFILE", "DONE", "SIZE", "UPDATED", "INPUT"}, rows).c_str());
 }
 
 void print_job(const nlohmann::json& j) {
     std::printf("job %s: %s\n", s(j, "id").c_str(), s(j, "state").c_str());
-    for (const char* key : {"profile", "source", "input", "output", "checksum", "error", "duplicate_of"}) {
+    for (const char* key :
+         {"profile", "source", "input", "output", "checksum", "error", "duplicate_of"}) {
         if (j.contains(key)) std::printf("  %-10s %s\n", key, s(j, key).c_str());
     }
     std::printf("  %-10s %s\n", "size", human_size(j.value("size", int64_t{0})).c_str());
-    if (j.contains("frames_total")) std::printf("  %-10s %s\n", "frames", s(j, "frames_total").c_str());
-    const double progress = j.contains("live") ? j["live"].value("progress", 0.0) : j.value("progress", 0.0);
-    std::printf("  %-10s %s (attempt %s)\n", "progress", percent(progress).c_str(), s(j, "attempts").c_str());
+    if (j.contains("frames_total"))
+        std::printf("  %-10s %s\n", "frames", s(j, "frames_total").c_str());
+    const double progress =
+        j.contains("live") ? j["live"].value("progress", 0.0) : j.value("progress", 0.0);
+    std::printf("  %-10s %s (attempt %s)\n", "progress", percent(progress).c_str(),
+                s(j, "attempts").c_str());
     std::vector<std::vector<std::string>> rows;
     for (const auto& c : j["chunks"]) {
         char range[64];
-        std::snprintf(range, sizeof range, "%.2f-%.2f s", c.value("start_time", 0.0), c.value("end_time", 0.0));
-        rows.push_back({c.value("index", 0) < 0 ? "audio" : s(c, "index"), s(c, "state"), s(c, "frames"), range,
+        std::snprintf(range, sizeof range, "%.2f-%.2f s", c.value("start_time", 0.0),
+                      c.value("end_time", 0.0));
+        rows.push_back({c.value("index", 0) < 0 ? "audio" : s(c, "index"), s(c, "state"),
+                        s(c, "frames"), range,
                         c.contains("bytes") ? human_size(c["bytes"].get<int64_t>()) : "-",
-                        c.contains("seconds") ? human_duration(c["seconds"].get<double>()) : "-", s(c, "worker"), s(c, "attempts")});
+                        c.contains("seconds") ? human_duration(c["seconds"].get<double>()) : "-",
+                        s(c, "worker"), s(c, "attempts")});
     }
-    if (!rows.empty()) std::printf("\n%s", table({"CHUNK", "STATE", "FRAMES", "RANGE", "BYTES", "TIME", "WORKER", "TRIES"}, rows).c_str());
+    if (!rows.empty())
+        std::printf(
+            "\n%s",
+            table({"CHUNK", "STATE", "FRAMES", "RANGE", "BYTES", "TIME", "WORKER", "TRIES"}, rows)
+                .c_str());
 }
 
 void print_human(const std::string& cmd, const nlohmann::json& d) {
-    if (cmd == "status") print_status(d);
-    else if (cmd == "jobs") print_jobs(d);
-    else if (cmd == "job") print_job(d);
-    else if (cmd == "metrics") std::fputs(s(d, "text", "").c_str(), stdout);
-    else if (cmd == "health") std::printf("%s (up %s)\n", d.value("healthy", false) ? "healthy" : "unhealthy",
-                                          human_duration(d.value("uptime", 0.0)).c_str());
-    else if (cmd == "cancel") std::printf("job %s cancelled\n", s(d, "id").c_str());
-    else if (cmd == "retry") std::printf("job %s queued again\n", s(d, "id").c_str());
+    if (cmd == "status")
+        print_status(d);
+    else if (cmd == "jobs")
+        print_jobs(d);
+    else if (cmd == "job")
+        print_job(d);
+    else if (cmd == "metrics")
+        std::fputs(s(d, "text", "").c_str(), stdout);
+    else if (cmd == "health")
+        std::printf("%s (up %s)\n", d.value("healthy", false) ? "healthy" : "unhealthy",
+                    human_duration(d.value("uptime", 0.0)).c_str());
+    else if (cmd == "cancel")
+        std::printf("job %s cancelled\n", s(d, "id").c_str());
+    else if (cmd == "retry")
+        std::printf("job %s queued again\n", s(d, "id").c_str());
     else if (cmd == "pause" || cmd == "resume") {
-        std::printf("%s %s\n", d.contains("watch") ? s(d, "watch").c_str() : "renderrushd", d.value("paused", false) ? "paused" : "resumed");
-    } else if (cmd == "reload") std::printf("configuration reloaded (%s watches)\n", s(d, "watches").c_str());
-    else std::printf("%s\n", d.dump(2).c_str());
+        std::printf("%s %s\n", d.contains("watch") ? s(d, "watch").c_str() : "renderrushd",
+                    d.value("paused", false) ? "paused" : "resumed");
+    } else if (cmd == "reload")
+        std::printf("configuration reloaded (%s watches)\n", s(d, "watches").c_str());
+    else
+        std::printf("%s\n", d.dump(2).c_str());
 }
 
 }  // namespace
@@ -136,12 +173,15 @@ int ctl_request(const CtlOptions& opts, const std::string& cmd, const nlohmann::
         std::fprintf(stderr, "renderrushctl: %s: %s\n", cmd.c_str(), r->error.c_str());
         return kCtlFailed;
     }
-    if (opts.json) std::cout << r->data.dump(2) << std::endl;
-    else print_human(cmd, r->data);
+    if (opts.json)
+        std::cout << r->data.dump(2) << std::endl;
+    else
+        print_human(cmd, r->data);
     return kCtlOk;
 }
 
-int ctl_submit(const CtlOptions& opts, const std::string& file, const std::string& profile, bool wait) {
+int ctl_submit(const CtlOptions& opts, const std::string& file, const std::string& profile,
+               bool wait) {
     std::error_code ec;
     const auto path = std::filesystem::absolute(file, ec);
     // Subscribe before submitting so no event of the new job can be missed.
@@ -164,8 +204,11 @@ int ctl_submit(const CtlOptions& opts, const std::string& file, const std::strin
         return kCtlFailed;
     }
     const int64_t id = r->data.value("id", int64_t{0});
-    if (opts.json && !wait) std::cout << r->data.dump(2) << std::endl;
-    else if (!opts.json) std::printf("job %lld queued (profile %s)\n", static_cast<long long>(id), s(r->data, "profile").c_str());
+    if (opts.json && !wait)
+        std::cout << r->data.dump(2) << std::endl;
+    else if (!opts.json)
+        std::printf("job %lld queued (profile %s)\n", static_cast<long long>(id),
+                    s(r->data, "profile").c_str());
     if (!wait) return kCtlOk;
     const bool tty = isatty(STDOUT_FILENO) && !opts.json;
     while (true) {
@@ -186,7 +229,8 @@ int ctl_submit(const CtlOptions& opts, const std::string& file, const std::strin
             std::fflush(stdout);
         } else if (kind == "job") {
             const std::string state = e.value("state", "");
-            if (state == "done" || state == "failed" || state == "cancelled" || state == "duplicate") {
+            if (state == "done" || state == "failed" || state == "cancelled" ||
+                state == "duplicate") {
                 if (tty) std::printf("\r\x1b[K");
                 if (opts.json) {
                     auto job = client->call("job", {{"id", id}});
@@ -197,7 +241,8 @@ int ctl_submit(const CtlOptions& opts, const std::string& file, const std::strin
                 }
                 return state == "done" || state == "duplicate" ? kCtlOk : kCtlFailed;
             }
-            if (!tty && !opts.json) std::printf("job %lld %s\n", static_cast<long long>(id), state.c_str());
+            if (!tty && !opts.json)
+                std::printf("job %lld %s\n", static_cast<long long>(id), state.c_str());
         }
     }
 }
@@ -224,7 +269,8 @@ int ctl_watch(const CtlOptions& opts) {
             p.chunks_total = r.value("chunks_total", 0);
             p.fps = r.value("fps", 0.0);
             p.eta = r.value("eta", -1.0);
-            std::printf("\x1b[Kjob %-5lld %s %s\n", static_cast<long long>(id), render_progress_line(p, 24).c_str(),
+            std::printf("\x1b[Kjob %-5lld %s %s\n", static_cast<long long>(id),
+                        render_progress_line(p, 24).c_str(),
                         ellipsize_left(s(r, "input", ""), 40).c_str());
             ++drawn;
         }
@@ -254,13 +300,19 @@ int ctl_watch(const CtlOptions& opts) {
             running[id] = e;
         } else if (kind == "job") {
             const std::string state = e.value("state", "");
-            if (state != "running" && state != "probing" && state != "assembling") running.erase(id);
-            if (!tty) std::printf("job %lld %s %s\n", static_cast<long long>(id), state.c_str(), s(e, "input", "").c_str());
+            if (state != "running" && state != "probing" && state != "assembling")
+                running.erase(id);
+            if (!tty)
+                std::printf("job %lld %s %s\n", static_cast<long long>(id), state.c_str(),
+                            s(e, "input", "").c_str());
         }
-        if (tty) redraw();
+        if (tty)
+            redraw();
         else if (kind == "progress") {
-            std::printf("job %lld %s %s fps, ETA %s\n", static_cast<long long>(id), percent(e.value("progress", 0.0)).c_str(),
-                        std::to_string(std::lround(e.value("fps", 0.0))).c_str(), human_duration(e.value("eta", -1.0)).c_str());
+            std::printf("job %lld %s %s fps, ETA %s\n", static_cast<long long>(id),
+                        percent(e.value("progress", 0.0)).c_str(),
+                        std::to_string(std::lround(e.value("fps", 0.0))).c_str(),
+                        human_duration(e.value("eta", -1.0)).c_str());
         }
         std::fflush(stdout);
     }

@@ -3,10 +3,9 @@
 // answer for people (aligned tables) or, with --json, the raw `data` for scripts.
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 namespace rr::app {
 
@@ -21,9 +20,11 @@ struct CtlOptions {
 [[nodiscard]] std::filesystem::path resolve_socket(const std::string& flag);
 
 // A one-shot command (status, jobs, job, cancel, retry, pause, resume, reload, metrics, health).
-[[nodiscard]] int ctl_request(const CtlOptions& opts, const std::string& cmd, const nlohmann::json& args);
+[[nodiscard]] int ctl_request(const CtlOptions& opts, const std::string& cmd,
+                              const nlohmann::json& args);
 // submit FILE --profile P [--wait]
-[[nodiscard]] int ctl_submit(const CtlOptions& opts, const std::string& file, const std::string& profile, bool wait);
+[[nodiscard]] int ctl_submit(const CtlOptions& opts, const std::string& file,
+                             const std::string& profile, bool wait);
 // Live progress of running jobs until interrupted.
 [[nodiscard]] int ctl_watch(const CtlOptions& opts);
 

@@ -16,12 +16,14 @@ Result<Client> Client::connect(const std::filesystem::path& socket) {
     if (!c.fd_.valid()) return make_error(Errc::io, std::string("socket: ") + std::strerror(errno));
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
-    if (socket.string().size() >= sizeof addr.sun_path) return make_error(Errc::invalid_argument, "socket path too long");
+    if (socket.string().size() >= sizeof addr.sun_path)
+        return make_error(Errc::invalid_argument, "socket path too long");
     std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket.c_str());
     if (::connect(c.fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
         const int err = errno;
-        return make_error(err == ENOENT ? Errc::not_found : Errc::io,
-                          "cannot reach renderrushd at " + socket.string() + ": " + std::strerror(err));
+        return make_error(
+            err == ENOENT ? Errc::not_found : Errc::io,
+            "cannot reach renderrushd at " + socket.string() + ": " + std::strerror(err));
     }
     return c;
 }
@@ -47,7 +49,8 @@ Result<std::optional<std::string>> Client::read_line(std::chrono::milliseconds t
             buffer_.erase(0, nl + 1);
             return std::optional<std::string>(std::move(line));
         }
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) return std::optional<std::string>();
         pollfd p{fd_.get(), POLLIN, 0};
         int r = ::poll(&p, 1, static_cast<int>(left.count()));
@@ -68,7 +71,8 @@ Result<std::optional<nlohmann::json>> Client::next(std::chrono::milliseconds tim
     RR_ASSIGN(auto line, read_line(timeout));
     if (!line) return std::optional<nlohmann::json>();
     auto j = nlohmann::json::parse(*line, nullptr, false);
-    if (j.is_discarded()) return make_error(Errc::io, "renderrushd sent something that is not JSON");
+    if (j.is_discarded())
+        return make_error(Errc::io, "renderrushd sent something that is not JSON");
     return std::optional<nlohmann::json>(std::move(j));
 }
 
@@ -82,8 +86,10 @@ Result<Response> Client::call(const std::string& cmd, const nlohmann::json& args
         if (!msg->contains("code") || (*msg)["id"] != id) continue;  // an event, not our reply
         Response r;
         r.code = static_cast<Code>((*msg)["code"].get<int>());
-        if (r.code == Code::ok) r.data = (*msg)["data"];
-        else r.error = msg->value("error", "");
+        if (r.code == Code::ok)
+            r.data = (*msg)["data"];
+        else
+            r.error = msg->value("error", "");
         return r;
     }
 }

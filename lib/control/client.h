@@ -19,17 +19,18 @@ struct Response {
 };
 
 class Client {
-public:
+  public:
     // Errc::not_found / Errc::io when nothing listens there; the message names the path.
     [[nodiscard]] static Result<Client> connect(const std::filesystem::path& socket);
 
     // Sends one request and waits for its reply (events on the connection are skipped).
-    [[nodiscard]] Result<Response> call(const std::string& cmd, const nlohmann::json& args = nlohmann::json::object());
+    [[nodiscard]] Result<Response> call(const std::string& cmd,
+                                        const nlohmann::json& args = nlohmann::json::object());
     // The next line from the daemon (events after `subscribe`); nullopt on timeout.
     [[nodiscard]] Result<std::optional<nlohmann::json>> next(std::chrono::milliseconds timeout);
     [[nodiscard]] Status send_raw(const std::string& bytes);
 
-private:
+  private:
     Client() = default;
     Result<std::optional<std::string>> read_line(std::chrono::milliseconds timeout);
     watch::Fd fd_;

@@ -4,8 +4,10 @@ namespace rr::control {
 
 std::string Reply::encode() const {
     nlohmann::json j = {{"id", id}, {"code", static_cast<int>(code)}};
-    if (code == Code::ok) j["data"] = data;
-    else j["error"] = error;
+    if (code == Code::ok)
+        j["data"] = data;
+    else
+        j["error"] = error;
     // Replace invalid UTF-8 rather than throw: file names are bytes, replies must still go out.
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -31,12 +33,14 @@ std::variant<Request, Reply> parse_request(std::string_view line) {
         req.args = *args;
     }
     for (const auto& [key, value] : j.items()) {
-        if (key != "id" && key != "cmd" && key != "args") return fail("unknown field \"" + key + "\"");
+        if (key != "id" && key != "cmd" && key != "args")
+            return fail("unknown field \"" + key + "\"");
     }
     return req;
 }
 
-std::variant<int64_t, ArgError> int_arg(const nlohmann::json& args, const char* key, std::optional<int64_t> fallback) {
+std::variant<int64_t, ArgError> int_arg(const nlohmann::json& args, const char* key,
+                                        std::optional<int64_t> fallback) {
     auto it = args.find(key);
     if (it == args.end() || it->is_null()) {
         if (fallback) return *fallback;
@@ -46,7 +50,8 @@ std::variant<int64_t, ArgError> int_arg(const nlohmann::json& args, const char* 
     if (it->is_string()) {
         // Shell users type ids as strings; accept digits only.
         const auto& s = it->get_ref<const std::string&>();
-        if (!s.empty() && s.size() < 19 && s.find_first_not_of("0123456789") == std::string::npos) return std::stoll(s);
+        if (!s.empty() && s.size() < 19 && s.find_first_not_of("0123456789") == std::string::npos)
+            return std::stoll(s);
     }
     return ArgError{std::string("argument \"") + key + "\" must be an integer"};
 }

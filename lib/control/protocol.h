@@ -1,7 +1,8 @@
 #pragma once
 // The control protocol: newline-delimited JSON over a Unix stream socket.
 //   request  {"id": <any>, "cmd": "<name>", "args": {...}}
-//   reply    {"id": <same>, "code": 0, "data": {...}}  or  {"id": <same>, "code": N, "error": "..."}
+//   reply    {"id": <same>, "code": 0, "data": {...}}  or  {"id": <same>, "code": N, "error":
+//   "..."}
 // Pure functions, no I/O: the server and the fuzzer share them.
 
 #include <nlohmann/json.hpp>
@@ -13,9 +14,18 @@
 
 namespace rr::control {
 
-enum class Code : int { ok = 0, error = 1, unsupported = 2, not_found = 3, conflict = 4, forbidden = 5 };
+enum class Code : int {
+    ok = 0,
+    error = 1,
+    unsupported = 2,
+    not_found = 3,
+    conflict = 4,
+    forbidden = 5
+};
 
-inline std::ostream& operator<<(std::ostream& os, Code c) { return os << static_cast<int>(c); }
+inline std::ostream& operator<<(std::ostream& os, Code c) {
+    return os << static_cast<int>(c);
+}
 
 inline constexpr size_t kMaxLineBytes = 1u << 20;  // longer requests close the connection
 
@@ -31,7 +41,9 @@ struct Reply {
     nlohmann::json data = nlohmann::json::object();
     std::string error;
 
-    [[nodiscard]] static Reply success(nlohmann::json data) { return Reply{nullptr, Code::ok, std::move(data), {}}; }
+    [[nodiscard]] static Reply success(nlohmann::json data) {
+        return Reply{nullptr, Code::ok, std::move(data), {}};
+    }
     [[nodiscard]] static Reply failure(Code code, std::string message) {
         return Reply{nullptr, code, nlohmann::json::object(), std::move(message)};
     }
@@ -46,9 +58,10 @@ struct Reply {
 struct ArgError {
     std::string message;
 };
-[[nodiscard]] std::variant<int64_t, ArgError> int_arg(const nlohmann::json& args, const char* key,
-                                                      std::optional<int64_t> fallback = std::nullopt);
-[[nodiscard]] std::variant<std::string, ArgError> string_arg(const nlohmann::json& args, const char* key,
-                                                             std::optional<std::string> fallback = std::nullopt);
+[[nodiscard]] std::variant<int64_t, ArgError> int_arg(
+    const nlohmann::json& args, const char* key, std::optional<int64_t> fallback = std::nullopt);
+[[nodiscard]] std::variant<std::string, ArgError> string_arg(
+    const nlohmann::json& args, const char* key,
+    std::optional<std::string> fallback = std::nullopt);
 
 }  // namespace rr::control

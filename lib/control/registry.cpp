@@ -15,12 +15,14 @@ Reply Registry::dispatch(const CommandContext& ctx) const {
     auto it = commands_.find(ctx.request.cmd);
     Reply reply;
     if (it == commands_.end()) {
-        reply = Reply::failure(Code::unsupported, "unsupported command \"" + ctx.request.cmd + "\" (see list-commands)");
+        reply = Reply::failure(Code::unsupported, "unsupported command \"" + ctx.request.cmd +
+                                                      "\" (see list-commands)");
     } else if (!(it->second.mutating ? ctx.peer.may_change : ctx.peer.may_read)) {
-        reply = Reply::failure(Code::forbidden, "\"" + ctx.request.cmd + "\" is not allowed for uid " +
-                                                    std::to_string(ctx.peer.uid) +
-                                                    (it->second.mutating ? " (needs root, the daemon's user or control.admin_group)"
-                                                                         : " (needs the control socket's group)"));
+        reply = Reply::failure(
+            Code::forbidden,
+            "\"" + ctx.request.cmd + "\" is not allowed for uid " + std::to_string(ctx.peer.uid) +
+                (it->second.mutating ? " (needs root, the daemon's user or control.admin_group)"
+                                     : " (needs the control socket's group)"));
     } else {
         try {
             reply = it->second.handler(ctx);
@@ -35,7 +37,8 @@ Reply Registry::dispatch(const CommandContext& ctx) const {
 
 nlohmann::json Registry::list() const {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& [name, e] : commands_) out.push_back({{"name", name}, {"help", e.help}, {"mutating", e.mutating}});
+    for (const auto& [name, e] : commands_)
+        out.push_back({{"name", name}, {"help", e.help}, {"mutating", e.mutating}});
     return out;
 }
 

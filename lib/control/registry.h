@@ -26,7 +26,7 @@ struct CommandContext {
 };
 
 class Registry {
-public:
+  public:
     using Handler = std::function<Reply(const CommandContext&)>;
     void add(std::string name, std::string help, bool mutating, Handler handler);
     // Runs the command after the access check; unknown names are `unsupported`.
@@ -34,7 +34,7 @@ public:
     [[nodiscard]] nlohmann::json list() const;  // for list-commands
     [[nodiscard]] bool mutating(const std::string& name) const;
 
-private:
+  private:
     struct Entry {
         std::string help;
         bool mutating = false;

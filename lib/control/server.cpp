@@ -20,8 +20,10 @@ struct WriteRequest {
 std::optional<unsigned> group_id(const std::string& name) {
     if (name.empty()) return std::nullopt;
     std::vector<char> buf(16384);
-    struct group gr{}, *out = nullptr;
-    if (getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &out) != 0 || !out) return std::nullopt;
+    struct group gr {
+    }, *out = nullptr;
+    if (getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &out) != 0 || !out)
+        return std::nullopt;
     return out->gr_gid;
 }
 
@@ -29,7 +31,8 @@ std::optional<unsigned> group_id(const std::string& name) {
 std::vector<gid_t> groups_of(uid_t uid, gid_t primary) {
     std::vector<gid_t> groups{primary};
     std::vector<char> buf(16384);
-    struct passwd pw{}, *out = nullptr;
+    struct passwd pw {
+    }, *out = nullptr;
     if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &out) != 0 || !out) return groups;
     int n = 64;
     std::vector<gid_t> list(static_cast<size_t>(n));
@@ -44,24 +47,26 @@ std::vector<gid_t> groups_of(uid_t uid, gid_t primary) {
 
 // A socket file nobody answers on is left over from a crash; one that answers is in use.
 Status clear_stale_socket(const std::filesystem::path& path) {
-    struct stat st{};
+    struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) return {};
-    if (!S_ISSOCK(st.st_mode)) return make_error(Errc::conflict, path.string() + " exists and is not a socket");
+    if (!S_ISSOCK(st.st_mode))
+        return make_error(Errc::conflict, path.string() + " exists and is not a socket");
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
     const bool alive = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     ::close(fd);
-    if (alive) return make_error(Errc::conflict, "another renderrushd is listening on " + path.string());
+    if (alive)
+        return make_error(Errc::conflict, "another renderrushd is listening on " + path.string());
     ::unlink(path.c_str());
     return {};
 }
 
 }  // namespace
 
-Result<std::unique_ptr<Server>> Server::start(uv::Loop& loop, ServerOptions options, const Registry& registry,
-                                              LoggerPtr logger) {
+Result<std::unique_ptr<Server>> Server::start(uv::Loop& loop, ServerOptions options,
+                                              const Registry& registry, LoggerPtr logger) {
     std::unique_ptr<Server> s(new Server(loop, std::move(options), registry, std::move(logger)));
     RR_TRY(s->listen());
     return s;
@@ -75,7 +80,9 @@ Status Server::listen() {
         socket_gid_ = *gid;
     } else {
         socket_gid_ = getgid();
-        if (!options_.group.empty()) logger_->warn("control: group '{}' does not exist; the socket keeps the daemon's group", options_.group);
+        if (!options_.group.empty())
+            logger_->warn("control: group '{}' does not exist; the socket keeps the daemon's group",
+                          options_.group);
     }
     if (auto gid = group_id(options_.admin_group)) {
         admin_gid_ = *gid;
@@ -83,25 +90,30 @@ Status Server::listen() {
     }
     if (options_.inherited_fd >= 0) {
         if (int rc = uv_pipe_open(listener_, options_.inherited_fd); rc != 0) {
-            return make_error(Errc::io, std::string("control: cannot use the socket from systemd: ") + uv_strerror(rc));
+            return make_error(
+                Errc::io,
+                std::string("control: cannot use the socket from systemd: ") + uv_strerror(rc));
         }
     } else {
         std::error_code ec;
         std::filesystem::create_directories(options_.socket_path.parent_path(), ec);
         RR_TRY(clear_stale_socket(options_.socket_path));
         if (int rc = uv_pipe_bind(listener_, options_.socket_path.c_str()); rc != 0) {
-            return make_error(Errc::io, "control: cannot bind " + options_.socket_path.string() + ": " + uv_strerror(rc));
+            return make_error(Errc::io, "control: cannot bind " + options_.socket_path.string() +
+                                            ": " + uv_strerror(rc));
         }
         owns_socket_file_ = true;
         // Group members may connect; everyone else is refused by the filesystem itself.
         ::chmod(options_.socket_path.c_str(), 0660);
         if (::chown(options_.socket_path.c_str(), static_cast<uid_t>(-1), socket_gid_) != 0) {
-            logger_->warn("control: cannot give {} to group {}", options_.socket_path.string(), socket_gid_);
+            logger_->warn("control: cannot give {} to group {}", options_.socket_path.string(),
+                          socket_gid_);
         }
     }
-    int rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), 128, [](uv_stream_t* server, int status) {
-        if (status == 0) static_cast<Server*>(server->data)->on_connection();
-    });
+    int rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), 128,
+                       [](uv_stream_t* server, int status) {
+                           if (status == 0) static_cast<Server*>(server->data)->on_connection();
+                       });
     if (rc != 0) return make_error(Errc::io, std::string("control: listen: ") + uv_strerror(rc));
     return {};
 }
@@ -109,7 +121,8 @@ Status Server::listen() {
 Server::~Server() {
     for (auto& [id, c] : std::map<uint64_t, Connection*>(connections_)) c->close();
     if (listener_) {
-        uv_close(reinterpret_cast<uv_handle_t*>(listener_), [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
+        uv_close(reinterpret_cast<uv_handle_t*>(listener_),
+                 [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
     }
     if (owns_socket_file_) ::unlink(options_.socket_path.c_str());
 }
@@ -144,7 +157,8 @@ void Server::on_connection() {
     uv_pipe_init(loop_.get(), &c->pipe_, 0);
     c->pipe_.data = c;
     c->open_handles_ = 1;
-    if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_), reinterpret_cast<uv_stream_t*>(&c->pipe_)) != 0) {
+    if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_),
+                  reinterpret_cast<uv_stream_t*>(&c->pipe_)) != 0) {
         c->close();
         return;
     }
@@ -183,7 +197,8 @@ void Server::handle_line(Connection& c, std::string_view line) {
     const Request& req = std::get<Request>(parsed);
     Reply reply = registry_.dispatch(CommandContext{req, c.peer(), c});
     if (reply.code == Code::forbidden) {
-        logger_->warn("control: refused \"{}\" for uid {} (pid {})", req.cmd, c.peer().uid, c.peer().pid);
+        logger_->warn("control: refused \"{}\" for uid {} (pid {})", req.cmd, c.peer().uid,
+                      c.peer().pid);
     } else if (registry_.mutating(req.cmd)) {
         logger_->info("control: \"{}\" from uid {}: {}", req.cmd, c.peer().uid,
                       reply.code == Code::ok ? std::string("ok") : reply.error);
@@ -192,13 +207,27 @@ void Server::handle_line(Connection& c, std::string_view line) {
 }
 
 void Server::broadcast(const nlohmann::json& event) {
-    const std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    const std::string line =
+        event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     for (auto& [id, c] : std::map<uint64_t, Connection*>(connections_)) {
         if (c->subscribed()) c->send(line);
     }
 }
 
-void Server::forget(uint64_t id) { connections_.erase(id); }
+void Server::forget(uint64_t id) {
+    connections_.erase(id);
+}
+
+void Connection::subscribe() {
+    subscribed_ = true;
+    uv_timer_stop(&idle_);
+    // Keep the kernel's share of an unread stream small too, so the backlog limit bites.
+    uv_os_fd_t fd = -1;
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&pipe_), &fd) == 0) {
+        int size = 64 * 1024;
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    }
+}
 
 void Connection::touch() {
     if (subscribed_ || closing_) return;
@@ -226,42 +255,52 @@ void Connection::on_read(ssize_t nread, const uv_buf_t* buf) {
     }
     buffer_.erase(0, start);
     if (buffer_.size() > kMaxLineBytes) {
-        send(Reply::failure(Code::error, "request line longer than 1 MiB; closing the connection").encode());
+        send(Reply::failure(Code::error, "request line longer than 1 MiB; closing the connection")
+                 .encode());
         buffer_.clear();
         close_after_writes();
     }
 }
 
-bool Connection::send(const std::string& line) {
-    if (closing_) return false;
-    auto* stream = reinterpret_cast<uv_stream_t*>(&pipe_);
-    if (subscribed_ && uv_stream_get_write_queue_size(stream) > server_.options_.max_subscriber_backlog) {
-        // A reader this slow would grow our memory without bound: tell it why and let it go.
-        server_.logger_->warn("control: dropping a subscriber (uid {}) that does not keep up", peer_.uid);
-        subscribed_ = false;
-        auto* w = new WriteRequest{};
-        w->data = R"({"event":"error","error":"subscriber too slow; events were dropped and the stream is closed"})" "\n";
-        uv_buf_t b = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-        uv_write(&w->req, stream, &b, 1, [](uv_write_t* req, int) { delete reinterpret_cast<WriteRequest*>(req); });
-        close_after_writes();
-        return false;
-    }
+bool Connection::write(const std::string& data) {
     auto* w = new WriteRequest{};
-    w->data = line;
+    w->data = data;
     w->req.data = this;
     uv_buf_t b = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-    int rc = uv_write(&w->req, stream, &b, 1, [](uv_write_t* req, int status) {
-        auto* c = static_cast<Connection*>(req->data);
-        delete reinterpret_cast<WriteRequest*>(req);
-        if (status < 0) c->close();
-        else if (c->close_when_flushed_ && uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&c->pipe_)) == 0) c->close();
-    });
+    int rc = uv_write(
+        &w->req, reinterpret_cast<uv_stream_t*>(&pipe_), &b, 1, [](uv_write_t* req, int status) {
+            auto* c = static_cast<Connection*>(req->data);
+            delete reinterpret_cast<WriteRequest*>(req);
+            if (status < 0)
+                c->close();
+            else if (c->close_when_flushed_ &&
+                     uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&c->pipe_)) == 0)
+                c->close();
+        });
     if (rc != 0) {
         delete w;
         close();
         return false;
     }
     return true;
+}
+
+bool Connection::send(const std::string& line) {
+    if (closing_ || close_when_flushed_) return false;
+    auto* stream = reinterpret_cast<uv_stream_t*>(&pipe_);
+    if (subscribed_ &&
+        uv_stream_get_write_queue_size(stream) > server_.options_.max_subscriber_backlog) {
+        // A reader this slow would grow our memory without bound: tell it why and let it go.
+        server_.logger_->warn("control: dropping a subscriber (uid {}) that does not keep up",
+                              peer_.uid);
+        subscribed_ = false;
+        write(
+            R"({"event":"error","error":"subscriber too slow; events were dropped and the stream is closed"})"
+            "\n");
+        close_after_writes();
+        return false;
+    }
+    return write(line);
 }
 
 void Connection::close_after_writes() {
@@ -279,8 +318,10 @@ void Connection::close() {
         if (--c->open_handles_ == 0) delete c;
     };
     if (open_handles_ >= 2) uv_close(reinterpret_cast<uv_handle_t*>(&idle_), done);
-    if (open_handles_ >= 1) uv_close(reinterpret_cast<uv_handle_t*>(&pipe_), done);
-    else delete this;
+    if (open_handles_ >= 1)
+        uv_close(reinterpret_cast<uv_handle_t*>(&pipe_), done);
+    else
+        delete this;
 }
 
 }  // namespace rr::control

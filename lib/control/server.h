@@ -29,19 +29,20 @@ struct ServerOptions {
 class Server;
 
 class Connection {
-public:
+  public:
     // Queues one line; false if the connection is closing.
     bool send(const std::string& line);
     // From now on this connection receives broadcast events and is exempt from the idle timeout.
-    void subscribe() { subscribed_ = true; }
+    void subscribe();
     [[nodiscard]] bool subscribed() const { return subscribed_; }
     [[nodiscard]] const Peer& peer() const { return peer_; }
     void close_after_writes();
 
-private:
+  private:
     friend class Server;
     Connection(Server& server, uint64_t id) : server_(server), id_(id) {}
     void on_read(ssize_t nread, const uv_buf_t* buf);
+    bool write(const std::string& data);
     void close();
     void touch();
 
@@ -58,9 +59,11 @@ private:
 };
 
 class Server {
-public:
-    [[nodiscard]] static Result<std::unique_ptr<Server>> start(uv::Loop& loop, ServerOptions options,
-                                                               const Registry& registry, LoggerPtr logger);
+  public:
+    [[nodiscard]] static Result<std::unique_ptr<Server>> start(uv::Loop& loop,
+                                                               ServerOptions options,
+                                                               const Registry& registry,
+                                                               LoggerPtr logger);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -71,10 +74,13 @@ public:
     [[nodiscard]] size_t subscribers() const;
     [[nodiscard]] const std::filesystem::path& socket_path() const { return options_.socket_path; }
 
-private:
+  private:
     friend class Connection;
     Server(uv::Loop& loop, ServerOptions options, const Registry& registry, LoggerPtr logger)
-        : loop_(loop), options_(std::move(options)), registry_(registry), logger_(std::move(logger)) {}
+        : loop_(loop),
+          options_(std::move(options)),
+          registry_(registry),
+          logger_(std::move(logger)) {}
     Status listen();
     void on_connection();
     void handle_line(Connection& c, std::string_view line);

@@ -218,6 +218,7 @@ Result<Config> parse_config_text(const std::string& text, const std::filesystem:
         c.get("admin_group", cfg.control.admin_group);
         c.get("max_connections", cfg.control.max_connections, 1, 10000);
         c.get("idle_timeout_seconds", cfg.control.idle_timeout_seconds, 1.0, 86400.0);
+        c.get("max_subscriber_backlog_kb", cfg.control.max_subscriber_backlog_kb, 1, 1 << 20);
         c.finish();
     }
     {
@@ -227,8 +228,10 @@ Result<Config> parse_config_text(const std::string& text, const std::filesystem:
         m.finish();
     }
     if (const YAML::Node roots = r.child("submit_roots")) {
-        if (!roots.IsSequence()) issues.add(roots, "submit_roots", "expected a list of folders");
-        else for (const auto& p : roots) cfg.submit_roots.push_back(p.as<std::string>());
+        if (!roots.IsSequence())
+            issues.add(roots, "submit_roots", "expected a list of folders");
+        else
+            for (const auto& p : roots) cfg.submit_roots.push_back(p.as<std::string>());
     }
     r.get_path("submit_output", cfg.submit_output);
     const YAML::Node profiles = r.child("profiles");

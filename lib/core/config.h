@@ -63,9 +63,10 @@ struct Watch {
 
 struct ControlSettings {
     std::string group = "renderrush";  // the socket's group: members may run read-only commands
-    std::string admin_group;           // members may also run submit/cancel/retry/pause/resume/reload
+    std::string admin_group;  // members may also run submit/cancel/retry/pause/resume/reload
     int max_connections = 64;
     double idle_timeout_seconds = 300;
+    int64_t max_subscriber_backlog_kb = 4096;  // queued events before a slow subscriber is dropped
 };
 
 struct MetricsSettings {
@@ -95,8 +96,9 @@ struct Config {
     // Control
     ControlSettings control;
     MetricsSettings metrics;
-    std::vector<std::filesystem::path> submit_roots;  // besides watches, where `submit` may take files
-    std::filesystem::path submit_output;              // outputs of files from submit_roots ("" = beside them)
+    std::vector<std::filesystem::path>
+        submit_roots;                     // besides watches, where `submit` may take files
+    std::filesystem::path submit_output;  // outputs of files from submit_roots ("" = beside them)
 };
 
 // Video extensions taken from watched folders when the config lists none.

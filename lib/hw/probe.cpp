@@ -2,11 +2,10 @@
 
 #include <dlfcn.h>
 #include <sys/sysinfo.h>
+#include <vpl/mfx.h>
 
 #include <filesystem>
 #include <memory>
-
-#include <vpl/mfx.h>
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -28,10 +27,12 @@ struct LibraryDeleter {
 };
 using LibraryPtr = std::unique_ptr<void, LibraryDeleter>;
 
-LibraryPtr load(const char* name) { return LibraryPtr(dlopen(name, RTLD_LAZY | RTLD_LOCAL)); }
+LibraryPtr load(const char* name) {
+    return LibraryPtr(dlopen(name, RTLD_LAZY | RTLD_LOCAL));
+}
 
 int64_t ram_bytes() {
-    struct sysinfo si{};
+    struct sysinfo si {};
     if (sysinfo(&si) != 0) return 0;
     return static_cast<int64_t>(si.totalram) * si.mem_unit;
 }
@@ -41,8 +42,10 @@ nlohmann::json codec_names(bool encoders) {
     void* it = nullptr;
     while (const AVCodec* c = av_codec_iterate(&it)) {
         if (encoders ? !av_codec_is_encoder(c) : !av_codec_is_decoder(c)) continue;
-        if (c->type == AVMEDIA_TYPE_VIDEO) video.push_back(c->name);
-        else if (c->type == AVMEDIA_TYPE_AUDIO) audio.push_back(c->name);
+        if (c->type == AVMEDIA_TYPE_VIDEO)
+            video.push_back(c->name);
+        else if (c->type == AVMEDIA_TYPE_AUDIO)
+            audio.push_back(c->name);
     }
     return {{"video", video}, {"audio", audio}};
 }
@@ -72,11 +75,14 @@ nlohmann::json onevpl_implementations() {
     if (!loader) return list;
     for (mfxU32 i = 0;; ++i) {
         mfxHDL handle = nullptr;
-        if (MFXEnumImplementations(loader.get(), i, MFX_IMPLCAPS_IMPLDESCSTRUCTURE, &handle) != MFX_ERR_NONE) break;
+        if (MFXEnumImplementations(loader.get(), i, MFX_IMPLCAPS_IMPLDESCSTRUCTURE, &handle) !=
+            MFX_ERR_NONE)
+            break;
         const auto* desc = static_cast<const mfxImplDescription*>(handle);
         list.push_back({{"name", std::string(desc->ImplName)},
                         {"type", desc->Impl == MFX_IMPL_TYPE_HARDWARE ? "hardware" : "software"},
-                        {"api", std::to_string(desc->ApiVersion.Major) + "." + std::to_string(desc->ApiVersion.Minor)},
+                        {"api", std::to_string(desc->ApiVersion.Major) + "." +
+                                    std::to_string(desc->ApiVersion.Minor)},
                         {"vendor_id", desc->VendorID}});
         MFXDispReleaseImplDescription(loader.get(), handle);
     }
@@ -86,8 +92,8 @@ nlohmann::json onevpl_implementations() {
 nlohmann::json vaapi_devices() {
     nlohmann::json list = nlohmann::json::array();
     std::error_code ec;
-    for (auto it = std::filesystem::directory_iterator("/dev/dri", ec); !ec && it != std::filesystem::directory_iterator();
-         it.increment(ec)) {
+    for (auto it = std::filesystem::directory_iterator("/dev/dri", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
         const auto name = it->path().filename().string();
         if (name.rfind("renderD", 0) == 0) list.push_back(it->path().string());
     }
@@ -95,7 +101,10 @@ nlohmann::json vaapi_devices() {
 }
 
 nlohmann::json nvidia() {
-    nlohmann::json out = {{"cuda", false}, {"devices", 0}, {"nvdec", false}, {"nvenc", false},
+    nlohmann::json out = {{"cuda", false},
+                          {"devices", 0},
+                          {"nvdec", false},
+                          {"nvenc", false},
                           {"ffmpeg_nvenc", avcodec_find_encoder_by_name("h264_nvenc") != nullptr}};
     if (auto cuda = load("libcuda.so.1")) {
         using Init = int (*)(unsigned);

@@ -2,8 +2,8 @@
 // What this machine offers for video work, for `status.hardware` and the metrics. Everything
 // is detected at run time: missing hardware is an answer (empty lists, false), never an error.
 
-#include <nlohmann/json.hpp>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace rr::hw {

@@ -42,10 +42,14 @@ nlohmann::json job_json(const store::JobRow& j) {
 }
 
 nlohmann::json chunk_json(const store::ChunkRow& c) {
-    nlohmann::json out = {{"index", c.idx},       {"kind", c.idx < 0 ? "audio" : "video"},
-                          {"state", store::to_string(c.state)}, {"first_frame", c.first_frame},
-                          {"frames", c.frames},   {"start_time", c.start_time},
-                          {"end_time", c.end_time}, {"attempts", c.attempts}};
+    nlohmann::json out = {{"index", c.idx},
+                          {"kind", c.idx < 0 ? "audio" : "video"},
+                          {"state", store::to_string(c.state)},
+                          {"first_frame", c.first_frame},
+                          {"frames", c.frames},
+                          {"start_time", c.start_time},
+                          {"end_time", c.end_time},
+                          {"attempts", c.attempts}};
     if (c.bytes) out["bytes"] = *c.bytes;
     if (c.checksum) out["checksum"] = *c.checksum;
     if (c.worker) out["worker"] = *c.worker;
@@ -63,7 +67,9 @@ bool arg_failed(const std::variant<T, control::ArgError>& v, Reply& out) {
     return false;
 }
 
-Reply store_error(const Error& e) { return Reply::failure(Code::error, "job database: " + e.message); }
+Reply store_error(const Error& e) {
+    return Reply::failure(Code::error, "job database: " + e.message);
+}
 
 bool within(const std::filesystem::path& inner, const std::filesystem::path& outer) {
     auto [o, i] = std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
@@ -78,7 +84,8 @@ Reply submit(Service& svc, const CommandContext& ctx) {
     std::error_code ec;
     // realpath: symlinks and ".." cannot smuggle a file in from outside the allowed folders.
     const auto path = std::filesystem::canonical(std::get<std::string>(path_arg), ec);
-    if (ec) return Reply::failure(Code::not_found, "no such file: " + std::get<std::string>(path_arg));
+    if (ec)
+        return Reply::failure(Code::not_found, "no such file: " + std::get<std::string>(path_arg));
     const Watch* watch = nullptr;
     for (const auto& w : c.config.watches) {
         auto root = std::filesystem::canonical(w.path, ec);
@@ -90,11 +97,14 @@ Reply submit(Service& svc, const CommandContext& ctx) {
         in_roots = in_roots || (!ec && within(path, root));
     }
     if (!watch && !in_roots) {
-        return Reply::failure(Code::forbidden, path.string() + " is not inside a watched folder or submit_roots");
+        return Reply::failure(Code::forbidden,
+                              path.string() + " is not inside a watched folder or submit_roots");
     }
-    if (!std::filesystem::is_regular_file(path, ec)) return Reply::failure(Code::error, path.string() + " is not a regular file");
+    if (!std::filesystem::is_regular_file(path, ec))
+        return Reply::failure(Code::error, path.string() + " is not a regular file");
     std::string profile;
-    if (auto p = control::string_arg(ctx.request.args, "profile", std::string()); !arg_failed(p, err)) {
+    if (auto p = control::string_arg(ctx.request.args, "profile", std::string());
+        !arg_failed(p, err)) {
         profile = std::get<std::string>(p);
     } else {
         return err;
@@ -106,10 +116,12 @@ Reply submit(Service& svc, const CommandContext& ctx) {
     }
     auto prof = c.config.profiles.find(profile);
     if (prof == c.config.profiles.end()) {
-        return Reply::failure(Code::not_found, profile.empty() ? "give a profile" : "no profile named '" + profile + "'");
+        return Reply::failure(Code::not_found, profile.empty()
+                                                   ? "give a profile"
+                                                   : "no profile named '" + profile + "'");
     }
     const auto size = static_cast<int64_t>(std::filesystem::file_size(path, ec));
-    struct stat st{};
+    struct stat st {};
     ::stat(path.c_str(), &st);
     const int64_t mtime = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     auto seen = c.store->find_by_source(path.string(), size, mtime);
@@ -117,7 +129,8 @@ Reply submit(Service& svc, const CommandContext& ctx) {
     if (*seen) {
         auto existing = c.store->job(**seen);
         if (existing && *existing && !store::is_final((*existing)->state)) {
-            return Reply::failure(Code::conflict, "already queued as job " + std::to_string(**seen));
+            return Reply::failure(Code::conflict,
+                                  "already queued as job " + std::to_string(**seen));
         }
     }
     store::NewJob job;
@@ -130,13 +143,15 @@ Reply submit(Service& svc, const CommandContext& ctx) {
         job.priority = watch->priority;
     } else {
         const std::string ext = prof->second.container == "mkv" ? ".mkv" : ".mp4";
-        auto out = c.config.submit_output.empty() ? path.parent_path() / (path.stem().string() + "." + profile + ext)
-                                                  : c.config.submit_output / (path.stem().string() + ext);
+        auto out = c.config.submit_output.empty()
+                       ? path.parent_path() / (path.stem().string() + "." + profile + ext)
+                       : c.config.submit_output / (path.stem().string() + ext);
         job.output_path = watch::unused_path(out).string();
     }
     auto id = c.store->insert_job(job);
     if (!id) return store_error(id.error());
-    c.logger->info("job {}: submitted {} (profile {}) by uid {}", *id, path.string(), profile, ctx.peer.uid);
+    c.logger->info("job {}: submitted {} (profile {}) by uid {}", *id, path.string(), profile,
+                   ctx.peer.uid);
     c.emit({{"event", "job"}, {"id", *id}, {"state", "queued"}, {"input", path.string()}});
     svc.schedule_jobs();
     nlohmann::json data = {{"id", *id}, {"profile", profile}, {"path", path.string()}};
@@ -155,13 +170,15 @@ Reply cancel(Service& svc, const CommandContext& ctx) {
     if (!*row) return Reply::failure(Code::not_found, "no job " + std::to_string(job_id));
     if (store::is_final((*row)->state)) {
         return Reply::failure(Code::conflict, "job " + std::to_string(job_id) + " already ended (" +
-                                                  std::string(store::to_string((*row)->state)) + ")");
+                                                  std::string(store::to_string((*row)->state)) +
+                                                  ")");
     }
     const std::string why = "cancelled by uid " + std::to_string(ctx.peer.uid);
     if (auto r = svc.runner(job_id)) {
         r->cancel(why);
     } else {
-        if (Status st = c.store->set_state(job_id, store::JobState::cancelled, why); !st) return store_error(st.error());
+        if (Status st = c.store->set_state(job_id, store::JobState::cancelled, why); !st)
+            return store_error(st.error());
         c.emit({{"event", "job"}, {"id", job_id}, {"state", "cancelled"}});
     }
     return Reply::success({{"id", job_id}, {"cancelled", true}});
@@ -178,8 +195,9 @@ Reply retry(Service& svc, const CommandContext& ctx) {
     if (!*row) return Reply::failure(Code::not_found, "no job " + std::to_string(job_id));
     const auto state = (*row)->state;
     if (state != store::JobState::failed && state != store::JobState::cancelled) {
-        return Reply::failure(Code::conflict, "only failed or cancelled jobs can be retried; job " + std::to_string(job_id) +
-                                                  " is " + std::string(store::to_string(state)));
+        return Reply::failure(Code::conflict, "only failed or cancelled jobs can be retried; job " +
+                                                  std::to_string(job_id) + " is " +
+                                                  std::string(store::to_string(state)));
     }
     std::error_code ec;
     if (!std::filesystem::exists((*row)->input_path, ec)) {
@@ -201,7 +219,8 @@ Reply pause_or_resume(Service& svc, const CommandContext& ctx, bool pause) {
         svc.set_paused(pause);
         return Reply::success({{"paused", pause}});
     }
-    if (!svc.intake().set_watch_paused(w, pause)) return Reply::failure(Code::not_found, "no watch for folder " + w);
+    if (!svc.intake().set_watch_paused(w, pause))
+        return Reply::failure(Code::not_found, "no watch for folder " + w);
     svc.context().logger->info("watch {} {}", w, pause ? "paused" : "resumed");
     return Reply::success({{"watch", w}, {"paused", pause}});
 }
@@ -214,8 +233,11 @@ nlohmann::json status(Service& svc) {
     }
     nlohmann::json watches = nlohmann::json::array();
     for (const auto& w : c.config.watches) {
-        watches.push_back({{"path", w.path.string()}, {"profile", w.profile}, {"output", w.output.string()},
-                           {"priority", w.priority}, {"paused", svc.intake().watch_paused(w.path.string())}});
+        watches.push_back({{"path", w.path.string()},
+                           {"profile", w.profile},
+                           {"output", w.output.string()},
+                           {"priority", w.priority},
+                           {"paused", svc.intake().watch_paused(w.path.string())}});
     }
     nlohmann::json running = nlohmann::json::array();
     for (const auto& [id, r] : svc.active()) running.push_back(r->snapshot());
@@ -226,8 +248,10 @@ nlohmann::json status(Service& svc) {
             {"jobs", by_state},
             {"queue_depth", by_state.value("queued", 0)},
             {"paused", svc.paused()},
-            {"intake", {{"paused", svc.intake().paused()}, {"low_disk", svc.intake().low_disk()},
-                        {"settling_files", svc.intake().pending()}}},
+            {"intake",
+             {{"paused", svc.intake().paused()},
+              {"low_disk", svc.intake().low_disk()},
+              {"settling_files", svc.intake().pending()}}},
             {"watches", watches},
             {"running", running},
             {"database", database_path(c.config).string()},
@@ -241,82 +265,106 @@ void register_commands(control::Registry& registry, Service& svc) {
     registry.add("version", "The daemon's version.", false, [](const CommandContext&) {
         return Reply::success({{"version", kVersion}, {"name", "renderrushd"}});
     });
-    registry.add("list-commands", "Every command with its help text.", false, [&registry](const CommandContext&) {
-        return Reply::success({{"commands", registry.list()}});
-    });
-    registry.add("health", "Whether the daemon and its job database answer.", false, [&svc](const CommandContext&) {
-        auto counts = svc.context().store->count_by_state();
-        if (!counts) return Reply::failure(Code::error, "job database: " + counts.error().message);
-        return Reply::success({{"healthy", true}, {"database", "ok"}, {"uptime", svc.uptime_seconds()},
-                               {"paused", svc.paused()}, {"low_disk", svc.intake().low_disk()}});
-    });
+    registry.add("list-commands", "Every command with its help text.", false,
+                 [&registry](const CommandContext&) {
+                     return Reply::success({{"commands", registry.list()}});
+                 });
+    registry.add("health", "Whether the daemon and its job database answer.", false,
+                 [&svc](const CommandContext&) {
+                     auto counts = svc.context().store->count_by_state();
+                     if (!counts)
+                         return Reply::failure(Code::error,
+                                               "job database: " + counts.error().message);
+                     return Reply::success({{"healthy", true},
+                                            {"database", "ok"},
+                                            {"uptime", svc.uptime_seconds()},
+                                            {"paused", svc.paused()},
+                                            {"low_disk", svc.intake().low_disk()}});
+                 });
     registry.add("status", "Uptime, workers, jobs by state, queue, watches, hardware.", false,
                  [&svc](const CommandContext&) { return Reply::success(status(svc)); });
-    registry.add("jobs", "Jobs, newest first; args: state, limit (50), offset (0).", false, [&svc](const CommandContext& ctx) {
-        Reply err;
-        auto state = control::string_arg(ctx.request.args, "state", std::string());
-        auto limit = control::int_arg(ctx.request.args, "limit", 50);
-        auto offset = control::int_arg(ctx.request.args, "offset", 0);
-        if (arg_failed(state, err) || arg_failed(limit, err) || arg_failed(offset, err)) return err;
-        std::optional<store::JobState> filter;
-        if (!std::get<std::string>(state).empty()) {
-            filter = store::parse_job_state(std::get<std::string>(state));
-            if (!filter) return Reply::failure(Code::error, "unknown state \"" + std::get<std::string>(state) + "\"");
-        }
-        const auto n = std::clamp<int64_t>(std::get<int64_t>(limit), 1, 1000);
-        auto rows = svc.context().store->jobs(filter, static_cast<int>(n), static_cast<int>(std::max<int64_t>(0, std::get<int64_t>(offset))));
-        if (!rows) return store_error(rows.error());
-        nlohmann::json list = nlohmann::json::array();
-        for (const auto& j : *rows) {
-            auto item = job_json(j);
-            if (auto r = svc.runner(j.id)) item["live"] = r->snapshot();
-            list.push_back(std::move(item));
-        }
-        return Reply::success({{"jobs", list}});
-    });
-    registry.add("job", "One job with its chunks, sidecar and events; args: id.", false, [&svc](const CommandContext& ctx) {
-        Reply err;
-        auto id = control::int_arg(ctx.request.args, "id");
-        if (arg_failed(id, err)) return err;
-        auto& store = *svc.context().store;
-        auto row = store.job(std::get<int64_t>(id));
-        if (!row) return store_error(row.error());
-        if (!*row) return Reply::failure(Code::not_found, "no job " + std::to_string(std::get<int64_t>(id)));
-        auto data = job_json(**row);
-        nlohmann::json chunks = nlohmann::json::array();
-        if (auto rows = store.chunks((*row)->id)) {
-            for (const auto& c : *rows) chunks.push_back(chunk_json(c));
-        }
-        data["chunks"] = chunks;
-        data["sidecar"] = (*row)->sidecar ? nlohmann::json::parse(*(*row)->sidecar, nullptr, false) : nlohmann::json(nullptr);
-        nlohmann::json events = nlohmann::json::array();
-        if (auto ev = store.events((*row)->id, 50)) {
-            for (const auto& e : *ev) events.push_back({{"at", e.at}, {"kind", e.kind}, {"message", e.message}});
-        }
-        data["events"] = events;
-        if (auto r = svc.runner((*row)->id)) data["live"] = r->snapshot();
-        return Reply::success(data);
-    });
-    registry.add("submit", "Queue a file; args: path (inside a watch or submit_roots), profile.", true,
-                 [&svc](const CommandContext& ctx) { return submit(svc, ctx); });
+    registry.add(
+        "jobs", "Jobs, newest first; args: state, limit (50), offset (0).", false,
+        [&svc](const CommandContext& ctx) {
+            Reply err;
+            auto state = control::string_arg(ctx.request.args, "state", std::string());
+            auto limit = control::int_arg(ctx.request.args, "limit", 50);
+            auto offset = control::int_arg(ctx.request.args, "offset", 0);
+            if (arg_failed(state, err) || arg_failed(limit, err) || arg_failed(offset, err))
+                return err;
+            std::optional<store::JobState> filter;
+            if (!std::get<std::string>(state).empty()) {
+                filter = store::parse_job_state(std::get<std::string>(state));
+                if (!filter)
+                    return Reply::failure(Code::error,
+                                          "unknown state \"" + std::get<std::string>(state) + "\"");
+            }
+            const auto n = std::clamp<int64_t>(std::get<int64_t>(limit), 1, 1000);
+            auto rows = svc.context().store->jobs(
+                filter, static_cast<int>(n),
+                static_cast<int>(std::max<int64_t>(0, std::get<int64_t>(offset))));
+            if (!rows) return store_error(rows.error());
+            nlohmann::json list = nlohmann::json::array();
+            for (const auto& j : *rows) {
+                auto item = job_json(j);
+                if (auto r = svc.runner(j.id)) item["live"] = r->snapshot();
+                list.push_back(std::move(item));
+            }
+            return Reply::success({{"jobs", list}});
+        });
+    registry.add(
+        "job", "One job with its chunks, sidecar and events; args: id.", false,
+        [&svc](const CommandContext& ctx) {
+            Reply err;
+            auto id = control::int_arg(ctx.request.args, "id");
+            if (arg_failed(id, err)) return err;
+            auto& store = *svc.context().store;
+            auto row = store.job(std::get<int64_t>(id));
+            if (!row) return store_error(row.error());
+            if (!*row)
+                return Reply::failure(Code::not_found,
+                                      "no job " + std::to_string(std::get<int64_t>(id)));
+            auto data = job_json(**row);
+            nlohmann::json chunks = nlohmann::json::array();
+            if (auto rows = store.chunks((*row)->id)) {
+                for (const auto& c : *rows) chunks.push_back(chunk_json(c));
+            }
+            data["chunks"] = chunks;
+            data["sidecar"] = (*row)->sidecar
+                                  ? nlohmann::json::parse(*(*row)->sidecar, nullptr, false)
+                                  : nlohmann::json(nullptr);
+            nlohmann::json events = nlohmann::json::array();
+            if (auto ev = store.events((*row)->id, 50)) {
+                for (const auto& e : *ev)
+                    events.push_back({{"at", e.at}, {"kind", e.kind}, {"message", e.message}});
+            }
+            data["events"] = events;
+            if (auto r = svc.runner((*row)->id)) data["live"] = r->snapshot();
+            return Reply::success(data);
+        });
+    registry.add("submit", "Queue a file; args: path (inside a watch or submit_roots), profile.",
+                 true, [&svc](const CommandContext& ctx) { return submit(svc, ctx); });
     registry.add("cancel", "Cancel a queued or running job; args: id.", true,
                  [&svc](const CommandContext& ctx) { return cancel(svc, ctx); });
     registry.add("retry", "Queue a failed or cancelled job again; args: id.", true,
                  [&svc](const CommandContext& ctx) { return retry(svc, ctx); });
-    registry.add("pause", "Stop taking files and starting work; args: watch (optional folder).", true,
+    registry.add("pause", "Stop taking files and starting work; args: watch (optional folder).",
+                 true,
                  [&svc](const CommandContext& ctx) { return pause_or_resume(svc, ctx, true); });
     registry.add("resume", "Undo pause; args: watch (optional folder).", true,
                  [&svc](const CommandContext& ctx) { return pause_or_resume(svc, ctx, false); });
-    registry.add("reload", "Re-read the configuration file (a broken one is rejected).", true, [&svc](const CommandContext&) {
-        Status st = svc.reload();
-        if (!st) return Reply::failure(Code::error, st.error().message);
-        return Reply::success({{"reloaded", true}, {"watches", svc.context().config.watches.size()}});
-    });
+    registry.add("reload", "Re-read the configuration file (a broken one is rejected).", true,
+                 [&svc](const CommandContext&) {
+                     Status st = svc.reload();
+                     if (!st) return Reply::failure(Code::error, st.error().message);
+                     return Reply::success(
+                         {{"reloaded", true}, {"watches", svc.context().config.watches.size()}});
+                 });
     registry.add("metrics", "Prometheus text exposition.", false, [&svc](const CommandContext&) {
         return Reply::success({{"format", "prometheus-text-0.0.4"}, {"text", svc.metrics_text()}});
     });
-    registry.add("subscribe", "Stream job, chunk and progress events, one JSON object per line.", false,
-                 [](const CommandContext& ctx) {
+    registry.add("subscribe", "Stream job, chunk and progress events, one JSON object per line.",
+                 false, [](const CommandContext& ctx) {
                      ctx.connection.subscribe();
                      return Reply::success({{"subscribed", true}});
                  });

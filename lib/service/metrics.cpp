@@ -50,40 +50,52 @@ void Metrics::observe(const nlohmann::json& e) {
 std::string Metrics::render(const GaugeReadings& g) const {
     std::string out;
     family(out, "renderrush_jobs", "gauge", "Jobs in the job database by state.");
-    for (const auto& [state, n] : g.jobs_by_state) out += fmt::format("renderrush_jobs{{state=\"{}\"}} {}\n", state, n);
-    family(out, "renderrush_jobs_finished_total", "counter", "Jobs that reached a final state since the daemon started.");
+    for (const auto& [state, n] : g.jobs_by_state)
+        out += fmt::format("renderrush_jobs{{state=\"{}\"}} {}\n", state, n);
+    family(out, "renderrush_jobs_finished_total", "counter",
+           "Jobs that reached a final state since the daemon started.");
     for (const char* state : {"done", "failed", "cancelled", "duplicate"}) {
         auto it = jobs_finished_.find(state);
-        out += fmt::format("renderrush_jobs_finished_total{{state=\"{}\"}} {}\n", state, it == jobs_finished_.end() ? 0 : it->second);
+        out += fmt::format("renderrush_jobs_finished_total{{state=\"{}\"}} {}\n", state,
+                           it == jobs_finished_.end() ? 0 : it->second);
     }
     family(out, "renderrush_queue_depth", "gauge", "Jobs waiting to start.");
     out += fmt::format("renderrush_queue_depth {}\n", g.queue_depth);
-    family(out, "renderrush_chunks_processed_total", "counter", "Chunks (and audio tracks) finished since the daemon started.");
+    family(out, "renderrush_chunks_processed_total", "counter",
+           "Chunks (and audio tracks) finished since the daemon started.");
     out += fmt::format("renderrush_chunks_processed_total {}\n", chunks_done_);
-    family(out, "renderrush_chunk_duration_seconds", "histogram", "Wall time to process one chunk.");
+    family(out, "renderrush_chunk_duration_seconds", "histogram",
+           "Wall time to process one chunk.");
     for (size_t i = 0; i < kBuckets.size(); ++i) {
-        out += fmt::format("renderrush_chunk_duration_seconds_bucket{{le=\"{:g}\"}} {}\n", kBuckets[i], bucket_counts_[i]);
+        out += fmt::format("renderrush_chunk_duration_seconds_bucket{{le=\"{:g}\"}} {}\n",
+                           kBuckets[i], bucket_counts_[i]);
     }
-    out += fmt::format("renderrush_chunk_duration_seconds_bucket{{le=\"+Inf\"}} {}\n", chunks_done_);
+    out +=
+        fmt::format("renderrush_chunk_duration_seconds_bucket{{le=\"+Inf\"}} {}\n", chunks_done_);
     out += fmt::format("renderrush_chunk_duration_seconds_sum {:.6f}\n", chunk_seconds_sum_);
     out += fmt::format("renderrush_chunk_duration_seconds_count {}\n", chunks_done_);
-    family(out, "renderrush_frames_total", "counter", "Video frames read from inputs and written to outputs of finished jobs.");
+    family(out, "renderrush_frames_total", "counter",
+           "Video frames read from inputs and written to outputs of finished jobs.");
     out += fmt::format("renderrush_frames_total{{direction=\"in\"}} {}\n", frames_in_);
     out += fmt::format("renderrush_frames_total{{direction=\"out\"}} {}\n", frames_out_);
-    family(out, "renderrush_bytes_total", "counter", "Bytes of inputs and outputs of finished jobs.");
+    family(out, "renderrush_bytes_total", "counter",
+           "Bytes of inputs and outputs of finished jobs.");
     out += fmt::format("renderrush_bytes_total{{direction=\"in\"}} {}\n", bytes_in_);
     out += fmt::format("renderrush_bytes_total{{direction=\"out\"}} {}\n", bytes_out_);
     family(out, "renderrush_workers", "gauge", "Worker threads, and how many are busy.");
     out += fmt::format("renderrush_workers{{state=\"busy\"}} {}\n", g.workers_busy);
     out += fmt::format("renderrush_workers{{state=\"total\"}} {}\n", g.workers_total);
     family(out, "renderrush_intake_paused", "gauge", "1 while no new files are taken, by reason.");
-    out += fmt::format("renderrush_intake_paused{{reason=\"operator\"}} {}\n", g.intake_paused ? 1 : 0);
+    out += fmt::format("renderrush_intake_paused{{reason=\"operator\"}} {}\n",
+                       g.intake_paused ? 1 : 0);
     out += fmt::format("renderrush_intake_paused{{reason=\"low_disk\"}} {}\n", g.low_disk ? 1 : 0);
     family(out, "renderrush_processing_paused", "gauge", "1 while no new work starts.");
     out += fmt::format("renderrush_processing_paused {}\n", g.processing_paused ? 1 : 0);
-    family(out, "renderrush_disk_free_bytes", "gauge", "Free space in the state and output folders.");
+    family(out, "renderrush_disk_free_bytes", "gauge",
+           "Free space in the state and output folders.");
     for (const auto& [dir, bytes] : g.disk_free_bytes) {
-        out += fmt::format("renderrush_disk_free_bytes{{path=\"{}\"}} {}\n", escape_label(dir), bytes);
+        out +=
+            fmt::format("renderrush_disk_free_bytes{{path=\"{}\"}} {}\n", escape_label(dir), bytes);
     }
     family(out, "renderrush_control_connections", "gauge", "Open control socket connections.");
     out += fmt::format("renderrush_control_connections {}\n", g.control_connections);

@@ -2,10 +2,10 @@
 // Prometheus text exposition of what the daemon does. Counters and the chunk-duration
 // histogram are fed from the job event stream; gauges are read when rendered.
 
-#include <nlohmann/json.hpp>
 #include <array>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -22,14 +22,14 @@ struct GaugeReadings {
 };
 
 class Metrics {
-public:
+  public:
     // Counts what an event tells (chunk finished, job ended).
     void observe(const nlohmann::json& event);
     [[nodiscard]] std::string render(const GaugeReadings& g) const;
 
     static constexpr std::array<double, 10> kBuckets = {0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300};
 
-private:
+  private:
     int64_t chunks_done_ = 0;
     std::array<int64_t, kBuckets.size()> bucket_counts_{};
     double chunk_seconds_sum_ = 0;

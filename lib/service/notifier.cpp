@@ -16,14 +16,18 @@ void Notifier::status(const std::string& s) {
     sd_notifyf(0, "STATUS=%s", s.c_str());
 }
 
-void Notifier::reloading() { sd_notify(0, "RELOADING=1\nSTATUS=reloading configuration"); }
+void Notifier::reloading() {
+    sd_notify(0, "RELOADING=1\nSTATUS=reloading configuration");
+}
 
 void Notifier::stopping(const std::string& s) {
     last_status_ = s;
     sd_notifyf(0, "STOPPING=1\nSTATUS=%s", s.c_str());
 }
 
-void Notifier::watchdog() { sd_notify(0, "WATCHDOG=1"); }
+void Notifier::watchdog() {
+    sd_notify(0, "WATCHDOG=1");
+}
 
 std::optional<uint64_t> Notifier::watchdog_period_ms() const {
     uint64_t usec = 0;

@@ -10,7 +10,7 @@
 namespace rr::service {
 
 class Notifier {
-public:
+  public:
     void ready(const std::string& status);
     void status(const std::string& status);  // sent only when it changed
     void reloading();
@@ -19,7 +19,7 @@ public:
     // Half the watchdog interval in milliseconds, when systemd asked for pings.
     [[nodiscard]] std::optional<uint64_t> watchdog_period_ms() const;
 
-private:
+  private:
     std::string last_status_;
 };
 

@@ -56,10 +56,14 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     opts.admin_group = s->ctx_.config.control.admin_group;
     opts.max_connections = s->ctx_.config.control.max_connections;
     opts.idle_timeout_seconds = s->ctx_.config.control.idle_timeout_seconds;
+    opts.max_subscriber_backlog =
+        static_cast<size_t>(s->ctx_.config.control.max_subscriber_backlog_kb) * 1024;
     opts.inherited_fd = inherited_control_socket();
     RR_ASSIGN(s->server_, control::Server::start(*s->loop_, opts, s->registry_, s->ctx_.logger));
-    RR_ASSIGN(s->watchdog_timer_, uv::Timer::create(*s->loop_, [self] { self->notifier_.watchdog(); }));
-    RR_ASSIGN(s->metrics_timer_, uv::Timer::create(*s->loop_, [self] { self->write_metrics_file(); }));
+    RR_ASSIGN(s->watchdog_timer_,
+              uv::Timer::create(*s->loop_, [self] { self->notifier_.watchdog(); }));
+    RR_ASSIGN(s->metrics_timer_,
+              uv::Timer::create(*s->loop_, [self] { self->write_metrics_file(); }));
     RR_ASSIGN(s->sigterm_,
               uv::Signal::create(*s->loop_, SIGTERM, [self] { self->begin_shutdown(); }));
     RR_ASSIGN(s->sigint_,
@@ -90,7 +94,9 @@ std::shared_ptr<JobRunner> Service::runner(int64_t id) const {
     return it == active_.end() ? nullptr : it->second;
 }
 
-double Service::uptime_seconds() const { return seconds_since(started_); }
+double Service::uptime_seconds() const {
+    return seconds_since(started_);
+}
 
 void Service::on_event(const nlohmann::json& event) {
     metrics_.observe(event);
@@ -112,8 +118,9 @@ std::map<std::string, int64_t> Service::disk_free() {
     std::vector<std::filesystem::path> dirs = {ctx_.config.paths.state_dir};
     for (const auto& w : ctx_.config.watches) dirs.push_back(w.output);
     for (const auto& d : dirs) {
-        struct statvfs st{};
-        if (::statvfs(d.c_str(), &st) == 0) free[d.string()] = static_cast<int64_t>(st.f_bavail * st.f_frsize);
+        struct statvfs st {};
+        if (::statvfs(d.c_str(), &st) == 0)
+            free[d.string()] = static_cast<int64_t>(st.f_bavail * st.f_frsize);
     }
     return free;
 }
@@ -161,9 +168,10 @@ int Service::run() {
     }
     // The loop pings the watchdog itself: a hung loop stops the pings and systemd restarts us.
     if (auto period = notifier_.watchdog_period_ms()) watchdog_timer_.start(0, *period);
-    ctx_.logger->info("renderrushd {} ready: {} watches, {} workers, database {}, control socket {}", kVersion,
-                      ctx_.config.watches.size(), scheduler_->size(), database_path(ctx_.config).string(),
-                      server_->socket_path().string());
+    ctx_.logger->info(
+        "renderrushd {} ready: {} watches, {} workers, database {}, control socket {}", kVersion,
+        ctx_.config.watches.size(), scheduler_->size(), database_path(ctx_.config).string(),
+        server_->socket_path().string());
     schedule_jobs();
     auto counts = store_->count_by_state();
     notifier_.ready(std::to_string(active_.size()) + " running, " +

@@ -26,8 +26,9 @@ namespace rr::service {
 [[nodiscard]] Status validate_config(const Config& config);
 
 class Service {
-public:
-    [[nodiscard]] static Result<std::unique_ptr<Service>> create(Config config, std::filesystem::path config_path,
+  public:
+    [[nodiscard]] static Result<std::unique_ptr<Service>> create(Config config,
+                                                                 std::filesystem::path config_path,
                                                                  LoggerPtr logger);
     ~Service();
     Service(const Service&) = delete;
@@ -44,7 +45,9 @@ public:
     [[nodiscard]] Context& context() { return ctx_; }
     [[nodiscard]] Intake& intake() { return *intake_; }
     [[nodiscard]] std::shared_ptr<JobRunner> runner(int64_t id) const;
-    [[nodiscard]] const std::map<int64_t, std::shared_ptr<JobRunner>>& active() const { return active_; }
+    [[nodiscard]] const std::map<int64_t, std::shared_ptr<JobRunner>>& active() const {
+        return active_;
+    }
     [[nodiscard]] const nlohmann::json& hardware() const { return hardware_; }
     [[nodiscard]] double uptime_seconds() const;
     [[nodiscard]] std::string metrics_text();
@@ -52,7 +55,7 @@ public:
     // Starts queued jobs while there is room.
     void schedule_jobs();
 
-private:
+  private:
     Service() = default;
     void on_job_finished(int64_t id);
     void on_event(const nlohmann::json& event);
@@ -75,7 +78,8 @@ private:
     nlohmann::json hardware_;
     std::map<int64_t, std::shared_ptr<JobRunner>> active_;
     uv::Signal sigterm_, sigint_, sighup_;
-    uv::Timer progress_timer_, disk_timer_, shutdown_timer_, drain_timer_, watchdog_timer_, metrics_timer_;
+    uv::Timer progress_timer_, disk_timer_, shutdown_timer_, drain_timer_, watchdog_timer_,
+        metrics_timer_;
     SteadyClock::time_point started_ = SteadyClock::now();
     bool stopping_ = false;
     bool processing_paused_ = false;

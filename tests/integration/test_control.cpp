@@ -1,11 +1,10 @@
 #define BOOST_TEST_MODULE integration_control
-#include <boost/test/unit_test.hpp>
-
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <boost/test/unit_test.hpp>
 #include <set>
 #include <thread>
 
@@ -32,12 +31,15 @@ const std::string kProfiles = R"(profiles:
 )";
 
 std::string config_for(const t::Daemon& d, const std::string& extra = "") {
-    return "chunk_seconds: 2\nwatches:\n  - {path: " + d.dir("inbox").string() + ", profile: by-folder, output: " +
-           d.dir("outbox").string() + ", settle_seconds: 1}\nsubmit_roots: [" + d.dir("uploads").string() + "]\n" + extra +
+    return "chunk_seconds: 2\nwatches:\n  - {path: " + d.dir("inbox").string() +
+           ", profile: by-folder, output: " + d.dir("outbox").string() +
+           ", settle_seconds: 1}\nsubmit_roots: [" + d.dir("uploads").string() + "]\n" + extra +
            kProfiles;
 }
 
-std::filesystem::path socket_of(const t::Daemon& d) { return d.dir("run") / "control.sock"; }
+std::filesystem::path socket_of(const t::Daemon& d) {
+    return d.dir("run") / "control.sock";
+}
 
 Client connect(const t::Daemon& d) {
     BOOST_REQUIRE(t::wait_until([&] { return std::filesystem::exists(socket_of(d)); }, 20s));
@@ -47,8 +49,10 @@ Client connect(const t::Daemon& d) {
 }
 
 std::filesystem::path clip() {
-    return t::fixture("control_clip_4s.mp4", "-f lavfi -i testsrc2=size=320x240:rate=25:duration=4 -f lavfi -i sine=duration=4 "
-                                             "-c:v libx264 -preset veryfast -g 25 -c:a aac");
+    return t::fixture(
+        "control_clip_4s.mp4",
+        "-f lavfi -i testsrc2=size=320x240:rate=25:duration=4 -f lavfi -i sine=duration=4 "
+        "-c:v libx264 -preset veryfast -g 25 -c:a aac");
 }
 
 t::CommandResult ctl(const t::Daemon& d, std::vector<std::string> args) {
@@ -85,7 +89,9 @@ struct RawConnection {
                 return l;
             }
             char tmp[4096];
-            struct timeval tv{0, 100000};
+            struct timeval tv {
+                0, 100000
+            };
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
             ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
             if (n == 0) return "";
@@ -95,7 +101,9 @@ struct RawConnection {
     }
     bool closed_by_peer() {
         char c;
-        struct timeval tv{2, 0};
+        struct timeval tv {
+            2, 0
+        };
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         return ::recv(fd, &c, 1, 0) == 0;
     }
@@ -115,8 +123,9 @@ BOOST_AUTO_TEST_CASE(protocol_replies_codes_and_survives_bad_requests) {
     auto list = c.call("list-commands");
     std::set<std::string> names;
     for (const auto& e : list->data["commands"]) names.insert(e["name"].get<std::string>());
-    for (const char* cmd : {"version", "list-commands", "health", "status", "jobs", "job", "submit", "cancel", "retry", "pause",
-                            "resume", "reload", "metrics", "subscribe"}) {
+    for (const char* cmd :
+         {"version", "list-commands", "health", "status", "jobs", "job", "submit", "cancel",
+          "retry", "pause", "resume", "reload", "metrics", "subscribe"}) {
         BOOST_TEST(names.count(cmd) == 1u, cmd);
     }
 
@@ -125,16 +134,25 @@ BOOST_AUTO_TEST_CASE(protocol_replies_codes_and_survives_bad_requests) {
     auto bad = nlohmann::json::parse(raw.line());
     BOOST_TEST(bad["code"].get<int>() == 1);
     BOOST_TEST(bad["id"].is_null());
-    raw.send(R"({"id": "a", "cmd": 42})" "\n");
+    raw.send(R"({"id": "a", "cmd": 42})"
+             "\n");
     auto wrong = nlohmann::json::parse(raw.line());
     BOOST_TEST(wrong["id"].get<std::string>() == "a");
-    BOOST_TEST(wrong["error"].get<std::string>().find("\"cmd\" must be a string") != std::string::npos);
-    raw.send(R"({"id": {"x": [1]}, "cmd": "jobs", "args": [1]})" "\n");
+    BOOST_TEST(wrong["error"].get<std::string>().find("\"cmd\" must be a string") !=
+               std::string::npos);
+    raw.send(R"({"id": {"x": [1]}, "cmd": "jobs", "args": [1]})"
+             "\n");
     auto args = nlohmann::json::parse(raw.line());
     BOOST_TEST(args["id"]["x"][0].get<int>() == 1);
     BOOST_TEST(args["code"].get<int>() == 1);
-    raw.send(R"({"id": 7, "cmd": "frobnicate"})" "\n" R"({"id": 8, "cmd": "job", "args": {"id": 999}})" "\n"
-             R"({"id": 9, "cmd": "job", "args": {"id": "x"}})" "\n" R"({"id": 10, "cmd": "health"})" "\n");
+    raw.send(R"({"id": 7, "cmd": "frobnicate"})"
+             "\n"
+             R"({"id": 8, "cmd": "job", "args": {"id": 999}})"
+             "\n"
+             R"({"id": 9, "cmd": "job", "args": {"id": "x"}})"
+             "\n"
+             R"({"id": 10, "cmd": "health"})"
+             "\n");
     BOOST_TEST(nlohmann::json::parse(raw.line())["code"].get<int>() == 2);
     BOOST_TEST(nlohmann::json::parse(raw.line())["code"].get<int>() == 3);
     BOOST_TEST(nlohmann::json::parse(raw.line())["code"].get<int>() == 1);
@@ -174,7 +192,8 @@ BOOST_AUTO_TEST_CASE(status_reports_workers_jobs_watches_and_hardware) {
     BOOST_TEST(hw["nvidia"].contains("cuda"));
     bool h264 = false, mp4 = false;
     for (const auto& e : hw["encoders"]["video"]) h264 = h264 || e == "libx264";
-    for (const auto& f : hw["input_formats"]) mp4 = mp4 || f.get<std::string>().find("mp4") != std::string::npos;
+    for (const auto& f : hw["input_formats"])
+        mp4 = mp4 || f.get<std::string>().find("mp4") != std::string::npos;
     BOOST_TEST(h264);
     BOOST_TEST(mp4);
     auto human = ctl(d, {"status"});
@@ -194,29 +213,37 @@ BOOST_AUTO_TEST_CASE(submit_checks_paths_and_wait_follows_the_job) {
     std::filesystem::copy_file(clip(), d.dir("outside.mp4"));
     d.start();
     (void)connect(d);  // the socket exists
-    auto ok = ctl(d, {"submit", (d.dir("uploads") / "clip.mp4").string(), "--profile", "plain", "--wait"});
+    auto ok = ctl(
+        d, {"submit", (d.dir("uploads") / "clip.mp4").string(), "--profile", "plain", "--wait"});
     BOOST_TEST(ok.exit_code == 0, ok.out << ok.err);
     BOOST_TEST(ok.out.find("done") != std::string::npos);
     BOOST_TEST(std::filesystem::exists(d.dir("uploads") / "clip.plain.mp4"));
-    BOOST_TEST(std::filesystem::exists(d.dir("uploads") / "clip.mp4"));  // submitted sources are kept
+    BOOST_TEST(
+        std::filesystem::exists(d.dir("uploads") / "clip.mp4"));  // submitted sources are kept
 
-    auto failed = ctl(d, {"submit", (d.dir("uploads") / "broken.mp4").string(), "--profile", "plain", "--wait"});
+    auto failed = ctl(
+        d, {"submit", (d.dir("uploads") / "broken.mp4").string(), "--profile", "plain", "--wait"});
     BOOST_TEST(failed.exit_code == 1);
     BOOST_TEST(failed.out.find("failed") != std::string::npos);
 
     // Outside every allowed folder, also when smuggled in through ".." or a symlink.
     auto outside = ctl(d, {"submit", (d.dir("outside.mp4")).string(), "--profile", "plain"});
     BOOST_TEST(outside.exit_code == 1);
-    BOOST_TEST(outside.err.find("not inside a watched folder or submit_roots") != std::string::npos);
+    BOOST_TEST(outside.err.find("not inside a watched folder or submit_roots") !=
+               std::string::npos);
     std::filesystem::create_symlink(d.dir("outside.mp4"), d.dir("uploads") / "link.mp4");
     auto c = connect(d);
-    auto link = c.call("submit", {{"path", (d.dir("uploads") / "link.mp4").string()}, {"profile", "plain"}});
+    auto link = c.call("submit",
+                       {{"path", (d.dir("uploads") / "link.mp4").string()}, {"profile", "plain"}});
     BOOST_TEST(static_cast<int>(link->code) == 5);
-    auto dots = c.call("submit", {{"path", (d.dir("uploads") / ".." / "outside.mp4").string()}, {"profile", "plain"}});
+    auto dots = c.call("submit", {{"path", (d.dir("uploads") / ".." / "outside.mp4").string()},
+                                  {"profile", "plain"}});
     BOOST_TEST(static_cast<int>(dots->code) == 5);
-    auto missing = c.call("submit", {{"path", (d.dir("uploads") / "nope.mp4").string()}, {"profile", "plain"}});
+    auto missing = c.call(
+        "submit", {{"path", (d.dir("uploads") / "nope.mp4").string()}, {"profile", "plain"}});
     BOOST_TEST(static_cast<int>(missing->code) == 3);
-    auto profile = c.call("submit", {{"path", (d.dir("uploads") / "clip.mp4").string()}, {"profile", "nosuch"}});
+    auto profile = c.call(
+        "submit", {{"path", (d.dir("uploads") / "clip.mp4").string()}, {"profile", "nosuch"}});
     BOOST_TEST(static_cast<int>(profile->code) == 3);
 }
 
@@ -226,7 +253,9 @@ BOOST_AUTO_TEST_CASE(subscribe_streams_state_changes_and_progress) {
     d.start();
     auto sub = connect(d);
     BOOST_REQUIRE(sub.call("subscribe")->code == Code::ok);
-    const auto in = t::fixture("control_clip_10s.mp4", "-f lavfi -i testsrc2=size=640x360:rate=25:duration=10 -c:v libx264 -preset veryfast -g 25");
+    const auto in = t::fixture("control_clip_10s.mp4",
+                               "-f lavfi -i testsrc2=size=640x360:rate=25:duration=10 -c:v libx264 "
+                               "-preset veryfast -g 25");
     std::filesystem::create_directories(d.dir("inbox") / "slow");
     std::filesystem::copy_file(in, d.dir("inbox") / "slow" / "x.mp4");
     std::vector<std::string> states;
@@ -239,7 +268,8 @@ BOOST_AUTO_TEST_CASE(subscribe_streams_state_changes_and_progress) {
         const auto& e = **ev;
         if (e["event"] == "job") states.push_back(e["state"]);
         if (e["event"] == "chunk" && e["state"] == "done") chunk_done = true;
-        if (e["event"] == "progress" && e.contains("fps") && e.contains("eta") && e["chunks_total"].get<int>() > 0) {
+        if (e["event"] == "progress" && e.contains("fps") && e.contains("eta") &&
+            e["chunks_total"].get<int>() > 0) {
             progress_with_fps = true;
         }
         if (!states.empty() && states.back() == "done") break;
@@ -254,7 +284,9 @@ BOOST_AUTO_TEST_CASE(cancel_retry_pause_and_resume) {
     t::Daemon d("");
     d.write_config(config_for(d));
     d.start();
-    const auto in = t::fixture("control_clip_10s.mp4", "-f lavfi -i testsrc2=size=640x360:rate=25:duration=10 -c:v libx264 -preset veryfast -g 25");
+    const auto in = t::fixture("control_clip_10s.mp4",
+                               "-f lavfi -i testsrc2=size=640x360:rate=25:duration=10 -c:v libx264 "
+                               "-preset veryfast -g 25");
     (void)connect(d);
     // Paused: nothing is taken.
     BOOST_TEST(ctl(d, {"pause"}).exit_code == 0);
@@ -263,12 +295,14 @@ BOOST_AUTO_TEST_CASE(cancel_retry_pause_and_resume) {
     std::this_thread::sleep_for(2500ms);
     BOOST_TEST(d.jobs().empty());
     BOOST_TEST(ctl(d, {"resume"}).exit_code == 0);
-    BOOST_REQUIRE(t::wait_until([&] { return !d.jobs().empty() && d.jobs()[0].state == JobState::running; }, 60s));
+    BOOST_REQUIRE(t::wait_until(
+        [&] { return !d.jobs().empty() && d.jobs()[0].state == JobState::running; }, 60s));
     const int64_t id = d.jobs()[0].id;
     auto cancel = ctl(d, {"cancel", std::to_string(id)});
     BOOST_TEST(cancel.exit_code == 0, cancel.err);
     BOOST_REQUIRE(t::wait_until([&] { return d.jobs()[0].state == JobState::cancelled; }, 30s));
-    BOOST_TEST(std::filesystem::exists(d.dir("inbox") / "slow" / "a.mp4"));  // a cancelled source stays
+    BOOST_TEST(
+        std::filesystem::exists(d.dir("inbox") / "slow" / "a.mp4"));  // a cancelled source stays
     auto again = ctl(d, {"cancel", std::to_string(id)});
     BOOST_TEST(again.exit_code == 1);
     BOOST_TEST(again.err.find("already ended") != std::string::npos);
@@ -296,15 +330,18 @@ BOOST_AUTO_TEST_CASE(access_is_checked_with_peer_credentials) {
     t::Daemon d("");
     // Members of nogroup may read; nobody is a member, but not an admin.
     d.write_config(config_for(d, "control: {group: nogroup}\n"));
-    std::filesystem::permissions(d.box().path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_exec |
+    std::filesystem::permissions(d.box().path(), std::filesystem::perms::owner_all |
+                                                     std::filesystem::perms::group_exec |
                                                      std::filesystem::perms::others_exec);
-    std::filesystem::permissions(d.dir("run"), std::filesystem::perms::owner_all | std::filesystem::perms::group_exec |
+    std::filesystem::permissions(d.dir("run"), std::filesystem::perms::owner_all |
+                                                   std::filesystem::perms::group_exec |
                                                    std::filesystem::perms::others_exec);
     d.start();
     (void)connect(d);
     auto as_nobody = [&](std::vector<std::string> args) {
-        args.insert(args.begin(), {"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                                   t::renderrushctl().string(), "--socket", socket_of(d).string()});
+        args.insert(args.begin(),
+                    {"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                     t::renderrushctl().string(), "--socket", socket_of(d).string()});
         return t::run(args);
     };
     auto read = as_nobody({"status"});
@@ -332,30 +369,75 @@ BOOST_AUTO_TEST_CASE(idle_connections_time_out_and_connections_are_capped) {
 
 BOOST_AUTO_TEST_CASE(metrics_are_prometheus_text_and_written_to_a_textfile) {
     t::Daemon d("");
-    d.write_config(config_for(d, "metrics: {textfile_path: " + d.dir("state").string() + "/renderrush.prom, interval_seconds: 1}\n"));
+    d.write_config(config_for(d, "metrics: {textfile_path: " + d.dir("state").string() +
+                                     "/renderrush.prom, interval_seconds: 1}\n"));
     d.start();
     std::filesystem::create_directories(d.dir("inbox") / "plain");
     std::filesystem::copy_file(clip(), d.dir("inbox") / "plain" / "m.mp4");
-    BOOST_REQUIRE(t::wait_until([&] { return !d.jobs().empty() && d.jobs()[0].state == JobState::done; }, 60s));
+    BOOST_REQUIRE(t::wait_until(
+        [&] { return !d.jobs().empty() && d.jobs()[0].state == JobState::done; }, 60s));
     auto m = ctl(d, {"metrics"});
     BOOST_TEST(m.exit_code == 0);
     for (const char* needle : {"# TYPE renderrush_jobs gauge", "renderrush_jobs{state=\"done\"} 1",
-                               "renderrush_chunks_processed_total", "renderrush_chunk_duration_seconds_bucket{le=\"+Inf\"}",
-                               "renderrush_frames_total{direction=\"in\"} 100", "renderrush_bytes_total{direction=\"out\"}",
-                               "renderrush_queue_depth 0", "renderrush_workers{state=\"total\"}", "renderrush_intake_paused",
-                               "renderrush_disk_free_bytes{path="}) {
+                               "renderrush_chunks_processed_total",
+                               "renderrush_chunk_duration_seconds_bucket{le=\"+Inf\"}",
+                               "renderrush_frames_total{direction=\"in\"} 100",
+                               "renderrush_bytes_total{direction=\"out\"}",
+                               "renderrush_queue_depth 0", "renderrush_workers{state=\"total\"}",
+                               "renderrush_intake_paused", "renderrush_disk_free_bytes{path="}) {
         BOOST_TEST(m.out.find(needle) != std::string::npos, needle);
     }
-    BOOST_REQUIRE(t::wait_until([&] { return t::read_file(d.dir("state") / "renderrush.prom").find("renderrush_jobs{state=\"done\"} 1") != std::string::npos; }, 10s));
+    BOOST_REQUIRE(t::wait_until(
+        [&] {
+            return t::read_file(d.dir("state") / "renderrush.prom")
+                       .find("renderrush_jobs{state=\"done\"} 1") != std::string::npos;
+        },
+        10s));
 }
 
 BOOST_AUTO_TEST_CASE(ctl_exit_codes) {
-    auto unreachable = t::run({t::renderrushctl().string(), "--socket", "/nonexistent/control.sock", "status"});
+    auto unreachable =
+        t::run({t::renderrushctl().string(), "--socket", "/nonexistent/control.sock", "status"});
     BOOST_TEST(unreachable.exit_code == 3);
     BOOST_TEST(unreachable.err.find("/nonexistent/control.sock") != std::string::npos);
-    auto env = t::run({t::renderrushctl().string(), "health"}, 30s, {{"RENDERRUSH_SOCKET", "/elsewhere.sock"}});
+    auto env = t::run({t::renderrushctl().string(), "health"}, 30s,
+                      {{"RENDERRUSH_SOCKET", "/elsewhere.sock"}});
     BOOST_TEST(env.exit_code == 3);
     BOOST_TEST(env.err.find("/elsewhere.sock") != std::string::npos);
     BOOST_TEST(t::run({t::renderrushctl().string(), "job"}).exit_code == 2);
     BOOST_TEST(t::run({t::renderrushctl().string(), "--version"}).exit_code == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_subscriber_that_does_not_read_is_dropped_not_waited_for) {
+    t::Daemon d("");
+    d.write_config(
+        config_for(d, "max_concurrent_jobs: 4\ncontrol: {max_subscriber_backlog_kb: 16}\n"));
+    d.start();
+    auto other = connect(d);
+    RawConnection lazy(socket_of(d));
+    lazy.send(R"({"id": 1, "cmd": "subscribe"})"
+              "\n");
+    // A flood of events: 400 tiny jobs, each queued, probing, running, chunk, assembling, done.
+    const auto tiny = t::fixture(
+        "control_tiny.mp4",
+        "-f lavfi -i testsrc2=size=64x48:rate=10:duration=0.2 -c:v libx264 -preset ultrafast");
+    const std::string base = t::read_file(tiny);
+    std::filesystem::create_directories(d.dir("staging"));
+    std::filesystem::create_directories(d.dir("inbox") / "plain");
+    for (int i = 0; i < 400; ++i) {
+        std::string box = std::string("\0\0\0\x10", 4) + "free" + std::string(8, '\0');
+        std::snprintf(box.data() + 8, 8, "%07d", i);
+        t::write_file(d.dir("staging") / ("f" + std::to_string(i) + ".mp4"), base + box);
+        std::filesystem::rename(d.dir("staging") / ("f" + std::to_string(i) + ".mp4"),
+                                d.dir("inbox") / "plain" / ("f" + std::to_string(i) + ".mp4"));
+    }
+    BOOST_REQUIRE(t::wait_until(
+        [&] { return d.log().find("dropping a subscriber") != std::string::npos; }, 120s));
+    // The daemon kept answering meanwhile.
+    BOOST_TEST(other.call("health")->code == Code::ok);
+    // The lazy reader finally reads: what was queued, then the reason, then the end.
+    std::string last, line;
+    while (!(line = lazy.line(3000ms)).empty()) last = line;
+    BOOST_TEST(last.find("subscriber too slow") != std::string::npos, last);
+    BOOST_TEST(lazy.closed_by_peer());
 }

@@ -1,8 +1,7 @@
 #define BOOST_TEST_MODULE integration_daemon
-#include <boost/test/unit_test.hpp>
-
 #include <signal.h>
 
+#include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -27,13 +26,16 @@ const std::string kProfiles = R"(profiles:
 )";
 
 std::string watch_yaml(const t::Daemon& d, const std::string& extra = "") {
-    return "watches:\n  - {path: " + d.dir("inbox").string() + ", profile: by-folder, output: " + d.dir("outbox").string() +
-           ", settle_seconds: 1" + extra + "}\n";
+    return "watches:\n  - {path: " + d.dir("inbox").string() +
+           ", profile: by-folder, output: " + d.dir("outbox").string() + ", settle_seconds: 1" +
+           extra + "}\n";
 }
 
 std::filesystem::path clip() {
-    return t::fixture("daemon_clip_6s.mp4", "-f lavfi -i testsrc2=size=320x240:rate=25:duration=6 -f lavfi -i sine=duration=6 "
-                                            "-c:v libx264 -preset veryfast -g 25 -c:a aac");
+    return t::fixture(
+        "daemon_clip_6s.mp4",
+        "-f lavfi -i testsrc2=size=320x240:rate=25:duration=6 -f lavfi -i sine=duration=6 "
+        "-c:v libx264 -preset veryfast -g 25 -c:a aac");
 }
 
 // Copies a file into place atomically, the way most tools deliver (write elsewhere, rename in).
@@ -45,7 +47,8 @@ void drop(const std::filesystem::path& from, const std::filesystem::path& to) {
 }
 
 size_t count_in(const std::vector<rr::store::JobRow>& jobs, JobState state) {
-    return static_cast<size_t>(std::count_if(jobs.begin(), jobs.end(), [&](const auto& j) { return j.state == state; }));
+    return static_cast<size_t>(
+        std::count_if(jobs.begin(), jobs.end(), [&](const auto& j) { return j.state == state; }));
 }
 
 bool no_temporaries(const std::filesystem::path& root) {
@@ -65,7 +68,8 @@ BOOST_AUTO_TEST_CASE(a_dropped_file_becomes_an_output_and_moves_to_done) {
     d.write_config("chunk_seconds: 2\n" + watch_yaml(d) + kProfiles);
     d.start();
     drop(clip(), d.dir("inbox") / "gray" / "talk.mov.mp4");
-    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return count_in(d.jobs(), JobState::done) == 1; }, 60s), d.log());
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return count_in(d.jobs(), JobState::done) == 1; }, 60s), d.log());
     const auto out = d.dir("outbox") / "gray" / "talk.mov.mp4";
     BOOST_TEST(std::filesystem::exists(out));
     BOOST_TEST(std::filesystem::exists(d.dir("outbox") / "gray" / "talk.mov.renderrush.json"));
@@ -101,12 +105,14 @@ BOOST_AUTO_TEST_CASE(a_slowly_written_file_is_taken_once_when_complete) {
         std::ofstream out(target, std::ios::binary);
         const size_t piece = data.size() / 6 + 1;
         for (size_t off = 0; off < data.size(); off += piece) {
-            out.write(data.data() + off, static_cast<std::streamsize>(std::min(piece, data.size() - off)));
+            out.write(data.data() + off,
+                      static_cast<std::streamsize>(std::min(piece, data.size() - off)));
             out.flush();
             std::this_thread::sleep_for(800ms);  // slower than nothing, faster than settle_seconds
         }
     }
-    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return count_in(d.jobs(), JobState::done) == 1; }, 60s), d.log());
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return count_in(d.jobs(), JobState::done) == 1; }, 60s), d.log());
     auto jobs = d.jobs();
     BOOST_REQUIRE_EQUAL(jobs.size(), 1u);
     BOOST_TEST(jobs[0].size == static_cast<int64_t>(data.size()));
@@ -117,7 +123,9 @@ BOOST_AUTO_TEST_CASE(two_hundred_files_at_once_are_each_processed_exactly_once) 
     t::Daemon d("");
     d.write_config("max_concurrent_jobs: 4\n" + watch_yaml(d) + kProfiles);
     // Distinct content per file: a tiny clip plus an MP4 `free` box carrying its number.
-    const auto tiny = t::fixture("daemon_tiny.mp4", "-f lavfi -i testsrc2=size=64x48:rate=10:duration=0.3 -c:v libx264 -preset ultrafast");
+    const auto tiny = t::fixture(
+        "daemon_tiny.mp4",
+        "-f lavfi -i testsrc2=size=64x48:rate=10:duration=0.3 -c:v libx264 -preset ultrafast");
     const std::string base = t::read_file(tiny);
     const auto staging = d.dir("staging");
     std::filesystem::create_directories(staging);
@@ -129,17 +137,20 @@ BOOST_AUTO_TEST_CASE(two_hundred_files_at_once_are_each_processed_exactly_once) 
     d.start();
     std::filesystem::create_directories(d.dir("inbox") / "plain");
     for (int i = 0; i < 200; ++i) {
-        std::filesystem::rename(staging / ("f" + std::to_string(i) + ".mp4"), d.dir("inbox") / "plain" / ("f" + std::to_string(i) + ".mp4"));
+        std::filesystem::rename(staging / ("f" + std::to_string(i) + ".mp4"),
+                                d.dir("inbox") / "plain" / ("f" + std::to_string(i) + ".mp4"));
     }
-    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return count_in(d.jobs(), JobState::done) == 200; }, 240s),
-                          "done: " << count_in(d.jobs(), JobState::done));
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return count_in(d.jobs(), JobState::done) == 200; }, 240s),
+        "done: " << count_in(d.jobs(), JobState::done));
     auto jobs = d.jobs();
     BOOST_TEST(jobs.size() == 200u);
     std::set<std::string> sources;
     for (const auto& j : jobs) sources.insert(j.source_path);
     BOOST_TEST(sources.size() == 200u);
     size_t outputs = 0;
-    for (const auto& e : std::filesystem::directory_iterator(d.dir("outbox") / "plain")) outputs += e.path().extension() == ".mp4";
+    for (const auto& e : std::filesystem::directory_iterator(d.dir("outbox") / "plain"))
+        outputs += e.path().extension() == ".mp4";
     BOOST_TEST(outputs == 200u);
     BOOST_TEST(std::filesystem::is_empty(d.dir("inbox") / "plain"));
 }
@@ -147,9 +158,12 @@ BOOST_AUTO_TEST_CASE(two_hundred_files_at_once_are_each_processed_exactly_once) 
 BOOST_AUTO_TEST_CASE(kill_9_at_any_point_loses_nothing_and_redoes_no_finished_chunk) {
     t::Daemon d("");
     d.write_config("chunk_seconds: 2\nworkers: 2\n" + watch_yaml(d) +
-                   "profiles:\n  slow:\n    stages: [grayscale, blur]\n    video: {codec: h264, preset: medium, hwaccel: none}\n");
-    const auto in = t::fixture("daemon_long_24s.mp4", "-f lavfi -i testsrc2=size=480x270:rate=25:duration=24 -f lavfi -i sine=duration=24 "
-                                                      "-c:v libx264 -preset veryfast -g 25 -c:a aac");
+                   "profiles:\n  slow:\n    stages: [grayscale, blur]\n    video: {codec: h264, "
+                   "preset: medium, hwaccel: none}\n");
+    const auto in = t::fixture(
+        "daemon_long_24s.mp4",
+        "-f lavfi -i testsrc2=size=480x270:rate=25:duration=24 -f lavfi -i sine=duration=24 "
+        "-c:v libx264 -preset veryfast -g 25 -c:a aac");
     d.start();
     drop(in, d.dir("inbox") / "slow" / "long.mp4");
     std::map<int, double> finished;  // chunk → finished_at, as first recorded
@@ -170,11 +184,14 @@ BOOST_AUTO_TEST_CASE(kill_9_at_any_point_loses_nothing_and_redoes_no_finished_ch
         d.kill9();
         d.start();
     }
-    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return count_in(d.jobs(), JobState::done) == 1; }, 180s), d.log());
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return count_in(d.jobs(), JobState::done) == 1; }, 180s), d.log());
     auto jobs = d.jobs();
     for (const auto& c : d.chunks(jobs[0].id)) {
         auto first = finished.find(c.idx);
-        if (first != finished.end()) BOOST_TEST(c.finished_at.value_or(-1) == first->second, "chunk " << c.idx << " was redone");
+        if (first != finished.end())
+            BOOST_TEST(c.finished_at.value_or(-1) == first->second,
+                       "chunk " << c.idx << " was redone");
     }
     BOOST_TEST(finished.size() >= 8u);
     BOOST_TEST(d.log().find("kept from before") != std::string::npos);
@@ -197,14 +214,16 @@ BOOST_AUTO_TEST_CASE(a_corrupt_file_fails_alone_and_the_daemon_keeps_serving) {
     BOOST_TEST(std::filesystem::exists(d.dir("failed") / "plain" / "broken.mp4"));
     const auto why = t::read_file(d.dir("failed") / "plain" / "broken.mp4.error.txt");
     BOOST_TEST(why.find("not a readable media file") != std::string::npos, why);
-    BOOST_TEST(d.jobs()[0].error.value_or("").find("not a readable media file") != std::string::npos);
+    BOOST_TEST(d.jobs()[0].error.value_or("").find("not a readable media file") !=
+               std::string::npos);
     BOOST_TEST(!std::filesystem::exists(d.dir("outbox") / "plain" / "broken.mp4"));
     drop(clip(), d.dir("inbox") / "plain" / "good.mp4");
     BOOST_REQUIRE(t::wait_until([&] { return count_in(d.jobs(), JobState::done) == 1; }, 60s));
     // A profile folder nobody configured is a failed job that says so.
     drop(clip(), d.dir("inbox") / "nosuch" / "x.mp4");
     BOOST_REQUIRE(t::wait_until([&] { return count_in(d.jobs(), JobState::failed) == 2; }, 60s));
-    BOOST_TEST(t::read_file(d.dir("failed") / "nosuch" / "x.mp4.error.txt").find("no profile named 'nosuch'") != std::string::npos);
+    BOOST_TEST(t::read_file(d.dir("failed") / "nosuch" / "x.mp4.error.txt")
+                   .find("no profile named 'nosuch'") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(sighup_applies_new_watches_and_rejects_broken_configs) {
@@ -213,18 +232,27 @@ BOOST_AUTO_TEST_CASE(sighup_applies_new_watches_and_rejects_broken_configs) {
     d.start();
     BOOST_REQUIRE(t::wait_until([&] { return d.log().find("ready") != std::string::npos; }, 20s));
     const auto extra = d.dir("inbox2");
-    d.write_config(watch_yaml(d) + "  - {path: " + extra.string() + ", profile: plain, output: " + d.dir("outbox2").string() +
+    d.write_config(watch_yaml(d) + "  - {path: " + extra.string() +
+                   ", profile: plain, output: " + d.dir("outbox2").string() +
                    ", settle_seconds: 1, on_success: keep}\n" + kProfiles);
     d.signal(SIGHUP);
-    BOOST_REQUIRE(t::wait_until([&] { return d.log().find("configuration reloaded: 2 watches") != std::string::npos; }, 20s));
+    BOOST_REQUIRE(t::wait_until(
+        [&] { return d.log().find("configuration reloaded: 2 watches") != std::string::npos; },
+        20s));
     drop(clip(), extra / "new.mp4");
-    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return std::filesystem::exists(d.dir("outbox2") / "new.mp4") &&
-                                                     count_in(d.jobs(), JobState::done) == 1; }, 60s), d.log());
+    BOOST_REQUIRE_MESSAGE(t::wait_until(
+                              [&] {
+                                  return std::filesystem::exists(d.dir("outbox2") / "new.mp4") &&
+                                         count_in(d.jobs(), JobState::done) == 1;
+                              },
+                              60s),
+                          d.log());
     BOOST_TEST(std::filesystem::exists(extra / "new.mp4"));  // on_success: keep
 
     t::write_file(d.config_path(), "watches: [this is not: valid\n");
     d.signal(SIGHUP);
-    BOOST_REQUIRE(t::wait_until([&] { return d.log().find("reload rejected") != std::string::npos; }, 20s));
+    BOOST_REQUIRE(
+        t::wait_until([&] { return d.log().find("reload rejected") != std::string::npos; }, 20s));
     drop(clip(), d.dir("inbox") / "gray" / "still.mp4");
     BOOST_REQUIRE(t::wait_until([&] { return count_in(d.jobs(), JobState::done) == 2; }, 60s));
     d.signal(SIGTERM);
@@ -233,19 +261,24 @@ BOOST_AUTO_TEST_CASE(sighup_applies_new_watches_and_rejects_broken_configs) {
 
 BOOST_AUTO_TEST_CASE(check_config_reports_every_problem_with_its_position) {
     t::Sandbox box;
-    t::write_file(box / "bad.yaml", "watches:\n  - {path: /tmp/in, profile: web, output: /tmp/in/out, colour: red}\n"
-                                    "profiles:\n  web:\n    stages: [{blur: {radius: 0}}]\n    video: {codec: h264}\n");
-    auto r = t::run({t::renderrushd().string(), "--check-config", "--config", (box / "bad.yaml").string()});
+    t::write_file(
+        box / "bad.yaml",
+        "watches:\n  - {path: /tmp/in, profile: web, output: /tmp/in/out, colour: red}\n"
+        "profiles:\n  web:\n    stages: [{blur: {radius: 0}}]\n    video: {codec: h264}\n");
+    auto r = t::run(
+        {t::renderrushd().string(), "--check-config", "--config", (box / "bad.yaml").string()});
     BOOST_TEST(r.exit_code == 2);
     BOOST_TEST_MESSAGE(r.err);
     BOOST_TEST(r.err.find("bad.yaml:2:") != std::string::npos);
     BOOST_TEST(r.err.find("watches[0].colour: unknown key") != std::string::npos);
     BOOST_TEST(r.err.find("outputs would be taken as new inputs") != std::string::npos);
     t::write_file(box / "stage.yaml", "profiles:\n  web:\n    stages: [{blur: {radius: 0}}]\n");
-    auto s = t::run({t::renderrushd().string(), "--check-config", "--config", (box / "stage.yaml").string()});
+    auto s = t::run(
+        {t::renderrushd().string(), "--check-config", "--config", (box / "stage.yaml").string()});
     BOOST_TEST(s.exit_code == 2);
     BOOST_TEST(s.err.find("line 3") != std::string::npos);
     BOOST_TEST(s.err.find("parameter 'radius' value 0 is out of range") != std::string::npos);
-    auto ok = t::run({t::renderrushd().string(), "--check-config", "--config", (t::source_dir() / "config/renderrush.yaml").string()});
+    auto ok = t::run({t::renderrushd().string(), "--check-config", "--config",
+                      (t::source_dir() / "config/renderrush.yaml").string()});
     BOOST_TEST(ok.exit_code == 0, ok.err);
 }

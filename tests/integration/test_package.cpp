@@ -15,7 +15,8 @@ BOOST_AUTO_TEST_CASE(the_debian_package_has_the_documented_layout) {
     }
     t::Sandbox box;
     const auto build = t::bin_dir().parent_path();
-    auto cpack = t::run({"cpack", "-G", "DEB", "--config", (build / "CPackConfig.cmake").string(), "-B", (box / "out").string()},
+    auto cpack = t::run({"cpack", "-G", "DEB", "--config", (build / "CPackConfig.cmake").string(),
+                         "-B", (box / "out").string()},
                         300s);
     BOOST_REQUIRE_MESSAGE(cpack.exit_code == 0, cpack.out << cpack.err);
     std::filesystem::path deb;
@@ -25,23 +26,30 @@ BOOST_AUTO_TEST_CASE(the_debian_package_has_the_documented_layout) {
     BOOST_REQUIRE(!deb.empty());
     BOOST_TEST(deb.filename().string() == "renderrush_0.1.0_amd64.deb");
 
-    auto fields = [&](const std::string& f) { return t::run({"dpkg-deb", "-f", deb.string(), f}).out; };
+    auto fields = [&](const std::string& f) {
+        return t::run({"dpkg-deb", "-f", deb.string(), f}).out;
+    };
     BOOST_TEST(fields("Package") == "renderrush\n");
     BOOST_TEST(fields("Architecture") == "amd64\n");
     const std::string depends = fields("Depends");
-    for (const char* lib : {"libavformat59", "libavcodec59", "libuv1", "libsqlite3-0", "libopencv-core406", "libsystemd0"}) {
-        BOOST_TEST(depends.find(lib) != std::string::npos, lib << " missing from Depends: " << depends);
+    for (const char* lib : {"libavformat59", "libavcodec59", "libuv1", "libsqlite3-0",
+                            "libopencv-core406", "libsystemd0"}) {
+        BOOST_TEST(depends.find(lib) != std::string::npos,
+                   lib << " missing from Depends: " << depends);
     }
 
     auto unpack = t::run({"dpkg-deb", "-x", deb.string(), (box / "root").string()});
     BOOST_REQUIRE(unpack.exit_code == 0);
     const auto root = box / "root";
-    for (const char* path : {"usr/bin/renderrushd", "usr/bin/renderrushctl", "usr/lib/systemd/system/renderrushd.service",
-                             "usr/lib/systemd/system/renderrushd.socket", "usr/lib/sysusers.d/renderrush.conf",
-                             "usr/lib/tmpfiles.d/renderrush.conf", "etc/renderrush/renderrush.yaml",
-                             "usr/share/man/man8/renderrushd.8.gz", "usr/share/man/man1/renderrushctl.1.gz",
-                             "usr/share/bash-completion/completions/renderrushctl", "usr/share/doc/renderrush/copyright",
-                             "usr/share/doc/renderrush/OPERATIONS.md", "usr/share/renderrush/grafana/renderrush-dashboard.json"}) {
+    for (const char* path :
+         {"usr/bin/renderrushd", "usr/bin/renderrushctl",
+          "usr/lib/systemd/system/renderrushd.service", "usr/lib/systemd/system/renderrushd.socket",
+          "usr/lib/sysusers.d/renderrush.conf", "usr/lib/tmpfiles.d/renderrush.conf",
+          "etc/renderrush/renderrush.yaml", "usr/share/man/man8/renderrushd.8.gz",
+          "usr/share/man/man1/renderrushctl.1.gz",
+          "usr/share/bash-completion/completions/renderrushctl",
+          "usr/share/doc/renderrush/copyright", "usr/share/doc/renderrush/OPERATIONS.md",
+          "usr/share/renderrush/grafana/renderrush-dashboard.json"}) {
         BOOST_TEST(std::filesystem::exists(root / path), path);
     }
     if (std::filesystem::exists(t::source_dir() / "models")) {
@@ -58,10 +66,14 @@ BOOST_AUTO_TEST_CASE(the_debian_package_has_the_documented_layout) {
     // The configuration is a conffile; the maintainer scripts are there and executable.
     auto control = t::run({"dpkg-deb", "-e", deb.string(), (box / "control").string()});
     BOOST_REQUIRE(control.exit_code == 0);
-    BOOST_TEST(t::read_file(box / "control" / "conffiles").find("/etc/renderrush/renderrush.yaml") != std::string::npos);
+    BOOST_TEST(
+        t::read_file(box / "control" / "conffiles").find("/etc/renderrush/renderrush.yaml") !=
+        std::string::npos);
     for (const char* script : {"postinst", "prerm", "postrm"}) {
         const auto p = std::filesystem::status(box / "control" / script).permissions();
-        BOOST_TEST(((p & std::filesystem::perms::owner_exec) != std::filesystem::perms::none), script);
+        BOOST_TEST(((p & std::filesystem::perms::owner_exec) != std::filesystem::perms::none),
+                   script);
     }
-    BOOST_TEST(t::read_file(box / "control" / "postinst").find("systemd-sysusers") != std::string::npos);
+    BOOST_TEST(t::read_file(box / "control" / "postinst").find("systemd-sysusers") !=
+               std::string::npos);
 }

@@ -1,10 +1,10 @@
 #define BOOST_TEST_MODULE integration_systemd
-#include <boost/test/unit_test.hpp>
-
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
 
 #include "control/client.h"
 #include "support/daemon.h"
@@ -18,14 +18,16 @@ namespace {
 
 // What systemd would receive on its notification socket.
 class NotifySocket {
-public:
+  public:
     explicit NotifySocket(const std::filesystem::path& path) : path_(path) {
         fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
         std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
         BOOST_REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-        struct timeval tv{0, 200000};
+        struct timeval tv {
+            0, 200000
+        };
         setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     }
     ~NotifySocket() { ::close(fd_); }
@@ -47,14 +49,14 @@ public:
     }
     std::vector<std::string> messages;
 
-private:
+  private:
     std::filesystem::path path_;
     int fd_ = -1;
 };
 
 std::string config_for(const t::Daemon& d) {
-    return "watches:\n  - {path: " + d.dir("inbox").string() + ", profile: plain, output: " + d.dir("outbox").string() +
-           "}\nprofiles:\n  plain: {}\n";
+    return "watches:\n  - {path: " + d.dir("inbox").string() +
+           ", profile: plain, output: " + d.dir("outbox").string() + "}\nprofiles:\n  plain: {}\n";
 }
 
 }  // namespace
@@ -64,23 +66,28 @@ BOOST_AUTO_TEST_CASE(readiness_status_watchdog_reload_and_stop_reach_systemd_in_
     d.write_config(config_for(d));
     NotifySocket notify(d.dir("notify.sock"));
     d.start({{"NOTIFY_SOCKET", d.dir("notify.sock").string()}, {"WATCHDOG_USEC", "400000"}});
-    notify.collect_until([&] { return notify.find("WATCHDOG=1", std::max(0, notify.find("READY=1"))) >= 0; }, 20s);
+    notify.collect_until(
+        [&] { return notify.find("WATCHDOG=1", std::max(0, notify.find("READY=1"))) >= 0; }, 20s);
     const int ready = notify.find("READY=1");
     BOOST_REQUIRE_MESSAGE(ready >= 0, d.log());
     // READY only once the socket is bound and the watches are armed.
     BOOST_TEST(std::filesystem::exists(d.dir("run") / "control.sock"));
     BOOST_TEST(d.log().find("watching " + d.dir("inbox").string()) != std::string::npos);
-    BOOST_TEST(notify.messages[static_cast<size_t>(ready)].find("STATUS=0 running, 0 queued") != std::string::npos);
+    BOOST_TEST(notify.messages[static_cast<size_t>(ready)].find("STATUS=0 running, 0 queued") !=
+               std::string::npos);
     BOOST_TEST(notify.find("WATCHDOG=1", ready) > ready);
     // The watchdog keeps coming at half the 400 ms interval.
     const size_t before = notify.messages.size();
     notify.collect_until([] { return false; }, 1s);
     int pings = 0;
-    for (size_t i = before; i < notify.messages.size(); ++i) pings += notify.messages[i] == "WATCHDOG=1";
+    for (size_t i = before; i < notify.messages.size(); ++i)
+        pings += notify.messages[i] == "WATCHDOG=1";
     BOOST_TEST(pings >= 3);
 
     d.signal(SIGHUP);
-    notify.collect_until([&] { return notify.find("READY=1", std::max(ready + 1, notify.find("RELOADING=1"))) > 0; }, 20s);
+    notify.collect_until(
+        [&] { return notify.find("READY=1", std::max(ready + 1, notify.find("RELOADING=1"))) > 0; },
+        20s);
     const int reloading = notify.find("RELOADING=1");
     BOOST_REQUIRE(reloading > ready);
     BOOST_TEST(notify.find("READY=1", reloading) > reloading);

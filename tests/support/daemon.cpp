@@ -15,7 +15,8 @@
 namespace rr::test {
 
 Daemon::Daemon(const std::string& config_body) {
-    for (const char* d : {"inbox", "outbox", "done", "failed", "state", "run"}) std::filesystem::create_directories(box_ / d);
+    for (const char* d : {"inbox", "outbox", "done", "failed", "state", "run"})
+        std::filesystem::create_directories(box_ / d);
     write_config(config_body);
 }
 
@@ -24,12 +25,13 @@ Daemon::~Daemon() {
 }
 
 void Daemon::write_config(const std::string& body) const {
-    const std::string paths = "paths:\n  state_dir: " + (box_ / "state").string() + "\n  runtime_dir: " +
-                              (box_ / "run").string() + "\nmin_free_mb: 1\n";
+    const std::string paths = "paths:\n  state_dir: " + (box_ / "state").string() +
+                              "\n  runtime_dir: " + (box_ / "run").string() + "\nmin_free_mb: 1\n";
     write_file(config_path(), paths + body);
 }
 
-void Daemon::start(const std::map<std::string, std::string>& env, const std::filesystem::path& listen_socket) {
+void Daemon::start(const std::map<std::string, std::string>& env,
+                   const std::filesystem::path& listen_socket) {
     const auto log = box_ / ("daemon-" + std::to_string(++starts_) + ".log");
     int listen_fd = -1;
     if (!listen_socket.empty()) {
@@ -37,7 +39,8 @@ void Daemon::start(const std::map<std::string, std::string>& env, const std::fil
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
         std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", listen_socket.c_str());
-        if (::bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd, 16) != 0) {
+        if (::bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+            ::listen(listen_fd, 16) != 0) {
             throw std::runtime_error("cannot bind " + listen_socket.string());
         }
     }
@@ -76,7 +79,8 @@ int Daemon::wait_exit(std::chrono::seconds timeout) {
             pid_ = -1;
             return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         }
-        if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("daemon did not exit in time");
+        if (std::chrono::steady_clock::now() > deadline)
+            throw std::runtime_error("daemon did not exit in time");
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return -1;
@@ -92,7 +96,8 @@ void Daemon::kill9() {
 
 std::string Daemon::log() const {
     std::string all;
-    for (int i = 1; i <= starts_; ++i) all += read_file(box_ / ("daemon-" + std::to_string(i) + ".log"));
+    for (int i = 1; i <= starts_; ++i)
+        all += read_file(box_ / ("daemon-" + std::to_string(i) + ".log"));
     return all;
 }
 

@@ -17,7 +17,7 @@
 namespace rr::test {
 
 class Daemon {
-public:
+  public:
     // `config_body` is appended to a generated `paths:` block pointing into the sandbox.
     explicit Daemon(const std::string& config_body);
     ~Daemon();  // SIGKILL if still running
@@ -29,7 +29,8 @@ public:
 
     // `env` is added to the daemon's environment; a non-empty `listen_socket` is bound here and
     // handed over the way systemd socket activation does (LISTEN_FDS=1 on fd 3).
-    void start(const std::map<std::string, std::string>& env = {}, const std::filesystem::path& listen_socket = {});
+    void start(const std::map<std::string, std::string>& env = {},
+               const std::filesystem::path& listen_socket = {});
     void signal(int sig) const;
     // Waits for the process to exit; returns its exit status (-1 if killed by a signal).
     int wait_exit(std::chrono::seconds timeout);
@@ -40,7 +41,7 @@ public:
     [[nodiscard]] std::vector<store::JobRow> jobs() const;
     [[nodiscard]] std::vector<store::ChunkRow> chunks(int64_t job) const;
 
-private:
+  private:
     Sandbox box_;
     pid_t pid_ = -1;
     int starts_ = 0;

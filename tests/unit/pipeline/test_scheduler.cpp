@@ -1,7 +1,6 @@
 #define BOOST_TEST_MODULE pipeline_scheduler
-#include <boost/test/unit_test.hpp>
-
 #include <atomic>
+#include <boost/test/unit_test.hpp>
 #include <mutex>
 #include <thread>
 
@@ -13,7 +12,8 @@ using namespace std::chrono_literals;
 namespace {
 // Shutdown abandons queued work by design, so tests wait for the queue to empty first.
 void drain(Scheduler& s) {
-    for (int i = 0; i < 500 && (s.queued() > 0 || s.busy() > 0); ++i) std::this_thread::sleep_for(10ms);
+    for (int i = 0; i < 500 && (s.queued() > 0 || s.busy() > 0); ++i)
+        std::this_thread::sleep_for(10ms);
 }
 }  // namespace
 
@@ -25,9 +25,15 @@ BOOST_AUTO_TEST_CASE(round_robin_between_jobs_of_equal_priority) {
     s.add_job(1, 0);
     s.add_job(2, 0);
     for (int i = 0; i < 4; ++i) {
-        s.submit(1, [&](int, std::stop_token) { std::lock_guard l(m); order.push_back(1); });
+        s.submit(1, [&](int, std::stop_token) {
+            std::lock_guard l(m);
+            order.push_back(1);
+        });
     }
-    s.submit(2, [&](int, std::stop_token) { std::lock_guard l(m); order.push_back(2); });
+    s.submit(2, [&](int, std::stop_token) {
+        std::lock_guard l(m);
+        order.push_back(2);
+    });
     s.set_paused(false);
     drain(s);
     // The short job is not starved behind the long one: it runs second, not last.

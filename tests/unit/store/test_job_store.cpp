@@ -112,7 +112,8 @@ BOOST_AUTO_TEST_CASE(a_transaction_rolls_back_unless_committed) {
     {
         auto tx = Transaction::begin(s->db());
         BOOST_REQUIRE(tx.ok());
-        BOOST_REQUIRE(s->db().exec("INSERT INTO events (at, kind, message) VALUES (1, 'x', 'y')").ok());
+        BOOST_REQUIRE(
+            s->db().exec("INSERT INTO events (at, kind, message) VALUES (1, 'x', 'y')").ok());
     }
     BOOST_TEST(s->events(0, 10).value().empty());
     auto rows = Stmt::prepare(s->db(), "SELECT COUNT(*) FROM events");

@@ -1,9 +1,8 @@
 #define BOOST_TEST_MODULE watch
-#include <boost/test/unit_test.hpp>
-
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <boost/test/unit_test.hpp>
 #include <thread>
 
 #include "core/config.h"
@@ -20,8 +19,9 @@ BOOST_AUTO_TEST_CASE(partial_hidden_and_foreign_names_are_ignored) {
     const auto& ext = rr::default_extensions();
     BOOST_TEST(acceptable_name("/in/talk.mov", ext));
     BOOST_TEST(acceptable_name("/in/TALK.MP4", ext));
-    for (const char* bad : {"/in/.talk.mov", "/in/talk.mov.part", "/in/talk.tmp", "/in/talk.mp4.crdownload", "/in/talk.mov~",
-                            "/in/notes.txt", "/in/noext", "/in/.talk.mp4.rr-tmp-abc"}) {
+    for (const char* bad :
+         {"/in/.talk.mov", "/in/talk.mov.part", "/in/talk.tmp", "/in/talk.mp4.crdownload",
+          "/in/talk.mov~", "/in/notes.txt", "/in/noext", "/in/.talk.mp4.rr-tmp-abc"}) {
         BOOST_TEST(!acceptable_name(bad, ext), bad);
     }
 }
