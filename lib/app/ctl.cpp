@@ -31,6 +31,17 @@ std::string percent(double f) {
     return buf;
 }
 
+pipeline::ProgressSnapshot snapshot_of(const nlohmann::json& e) {
+    pipeline::ProgressSnapshot p;
+    p.frames_done = e.value("frames_done", int64_t{0});
+    p.frames_total = e.value("frames_total", int64_t{0});
+    p.chunks_done = e.value("chunks_done", 0);
+    p.chunks_total = e.value("chunks_total", 0);
+    p.fps = e.value("fps", 0.0);
+    p.eta = e.value("eta", -1.0);
+    return p;
+}
+
 int unreachable(const Error& e) {
     std::fprintf(stderr, "renderrushctl: %s\n", e.message.c_str());
     return kCtlUnreachable;
@@ -218,14 +229,7 @@ int ctl_submit(const CtlOptions& opts, const std::string& file, const std::strin
         const auto& e = **ev;
         const std::string kind = e.value("event", "");
         if (kind == "progress" && tty) {
-            pipeline::ProgressSnapshot p;
-            p.frames_done = e.value("frames_done", int64_t{0});
-            p.frames_total = e.value("frames_total", int64_t{0});
-            p.chunks_done = e.value("chunks_done", 0);
-            p.chunks_total = e.value("chunks_total", 0);
-            p.fps = e.value("fps", 0.0);
-            p.eta = e.value("eta", -1.0);
-            std::printf("\r%s\x1b[K", render_progress_line(p, 30).c_str());
+            std::printf("\r%s\x1b[K", render_progress_line(snapshot_of(e), 30).c_str());
             std::fflush(stdout);
         } else if (kind == "job") {
             const std::string state = e.value("state", "");
@@ -262,13 +266,7 @@ int ctl_watch(const CtlOptions& opts) {
         if (drawn) std::printf("\x1b[%dA", drawn);
         drawn = 0;
         for (const auto& [id, r] : running) {
-            pipeline::ProgressSnapshot p;
-            p.frames_done = r.value("frames_done", int64_t{0});
-            p.frames_total = r.value("frames_total", int64_t{0});
-            p.chunks_done = r.value("chunks_done", 0);
-            p.chunks_total = r.value("chunks_total", 0);
-            p.fps = r.value("fps", 0.0);
-            p.eta = r.value("eta", -1.0);
+            const auto p = snapshot_of(r);
             std::printf("\x1b[Kjob %-5lld %s %s\n", static_cast<long long>(id),
                         render_progress_line(p, 24).c_str(),
                         ellipsize_left(s(r, "input", ""), 40).c_str());

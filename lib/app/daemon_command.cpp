@@ -19,43 +19,44 @@ Result<std::filesystem::path> config_path(const std::optional<std::filesystem::p
         "no configuration: pass --config FILE (or install /etc/renderrush/renderrush.yaml)");
 }
 
-}  // namespace
-
-int run_check_config(const std::optional<std::filesystem::path>& given) {
+// The configuration file to use, read and fully validated; problems are printed.
+std::optional<std::pair<std::filesystem::path, Config>> load_valid(
+    const std::optional<std::filesystem::path>& given) {
     auto path = config_path(given);
     if (!path) {
         std::fprintf(stderr, "renderrushd: %s\n", path.error().message.c_str());
-        return kExitUsage;
+        return std::nullopt;
     }
     auto cfg = load_config_file(*path);
     Status st = cfg ? service::validate_config(*cfg) : Status(cfg.error());
     if (!st) {
         std::fprintf(stderr, "%s\n", st.error().message.c_str());
-        return kExitUsage;
+        return std::nullopt;
     }
-    std::printf("%s: OK (%zu watches, %zu profiles)\n", path->c_str(), cfg->watches.size(),
-                cfg->profiles.size());
+    return std::make_pair(*path, std::move(cfg).value());
+}
+
+}  // namespace
+
+int run_check_config(const std::optional<std::filesystem::path>& given) {
+    auto loaded = load_valid(given);
+    if (!loaded) return kExitUsage;
+    const auto& [path, cfg] = *loaded;
+    std::printf("%s: OK (%zu watches, %zu profiles)\n", path.c_str(), cfg.watches.size(),
+                cfg.profiles.size());
     return kExitOk;
 }
 
 int run_daemon(const std::optional<std::filesystem::path>& given, const std::string& log_level) {
-    auto path = config_path(given);
-    if (!path) {
-        std::fprintf(stderr, "renderrushd: %s\n", path.error().message.c_str());
-        return kExitUsage;
-    }
-    auto cfg = load_config_file(*path);
-    Status st = cfg ? service::validate_config(*cfg) : Status(cfg.error());
-    if (!st) {
-        std::fprintf(stderr, "%s\n", st.error().message.c_str());
-        return kExitUsage;
-    }
+    auto loaded = load_valid(given);
+    if (!loaded) return kExitUsage;
+    auto& [path, cfg] = *loaded;
     // Under systemd, journald stamps time and priority itself.
     const bool journald = std::getenv("JOURNAL_STREAM") != nullptr;
     auto logger =
-        make_logger("renderrushd", log_level.empty() ? cfg->log_level : log_level, journald);
+        make_logger("renderrushd", log_level.empty() ? cfg.log_level : log_level, journald);
     install_ffmpeg_log_bridge(logger);
-    auto service = service::Service::create(std::move(cfg).value(), *path, logger);
+    auto service = service::Service::create(std::move(cfg), path, logger);
     if (!service) {
         logger->error("cannot start: {}", service.error().message);
         return service.error().code == Errc::config ? kExitUsage : kExitFailed;

@@ -159,19 +159,27 @@ Reply submit(Service& svc, const CommandContext& ctx) {
     return Reply::success(data);
 }
 
-Reply cancel(Service& svc, const CommandContext& ctx) {
+// The job named by the request's `id` argument, or the reply that says why there is none.
+std::variant<store::JobRow, Reply> job_from_args(Service& svc, const CommandContext& ctx) {
     Reply err;
     auto id = control::int_arg(ctx.request.args, "id");
     if (arg_failed(id, err)) return err;
-    const int64_t job_id = std::get<int64_t>(id);
-    Context& c = svc.context();
-    auto row = c.store->job(job_id);
+    auto row = svc.context().store->job(std::get<int64_t>(id));
     if (!row) return store_error(row.error());
-    if (!*row) return Reply::failure(Code::not_found, "no job " + std::to_string(job_id));
-    if (store::is_final((*row)->state)) {
+    if (!*row)
+        return Reply::failure(Code::not_found, "no job " + std::to_string(std::get<int64_t>(id)));
+    return std::move(**row);
+}
+
+Reply cancel(Service& svc, const CommandContext& ctx) {
+    auto found = job_from_args(svc, ctx);
+    if (auto* reply = std::get_if<Reply>(&found)) return *reply;
+    const auto& row = std::get<store::JobRow>(found);
+    const int64_t job_id = row.id;
+    Context& c = svc.context();
+    if (store::is_final(row.state)) {
         return Reply::failure(Code::conflict, "job " + std::to_string(job_id) + " already ended (" +
-                                                  std::string(store::to_string((*row)->state)) +
-                                                  ")");
+                                                  std::string(store::to_string(row.state)) + ")");
     }
     const std::string why = "cancelled by uid " + std::to_string(ctx.peer.uid);
     if (auto r = svc.runner(job_id)) {
@@ -185,27 +193,24 @@ Reply cancel(Service& svc, const CommandContext& ctx) {
 }
 
 Reply retry(Service& svc, const CommandContext& ctx) {
-    Reply err;
-    auto id = control::int_arg(ctx.request.args, "id");
-    if (arg_failed(id, err)) return err;
-    const int64_t job_id = std::get<int64_t>(id);
+    auto found = job_from_args(svc, ctx);
+    if (auto* reply = std::get_if<Reply>(&found)) return *reply;
+    const auto& row = std::get<store::JobRow>(found);
+    const int64_t job_id = row.id;
     Context& c = svc.context();
-    auto row = c.store->job(job_id);
-    if (!row) return store_error(row.error());
-    if (!*row) return Reply::failure(Code::not_found, "no job " + std::to_string(job_id));
-    const auto state = (*row)->state;
+    const auto state = row.state;
     if (state != store::JobState::failed && state != store::JobState::cancelled) {
         return Reply::failure(Code::conflict, "only failed or cancelled jobs can be retried; job " +
                                                   std::to_string(job_id) + " is " +
                                                   std::string(store::to_string(state)));
     }
     std::error_code ec;
-    if (!std::filesystem::exists((*row)->input_path, ec)) {
-        return Reply::failure(Code::not_found, "the job's input is gone: " + (*row)->input_path);
+    if (!std::filesystem::exists(row.input_path, ec)) {
+        return Reply::failure(Code::not_found, "the job's input is gone: " + row.input_path);
     }
-    std::filesystem::remove((*row)->input_path + ".error.txt", ec);  // stale once it is tried again
+    std::filesystem::remove(row.input_path + ".error.txt", ec);  // stale once it is tried again
     if (Status st = c.store->requeue(job_id); !st) return store_error(st.error());
-    c.emit({{"event", "job"}, {"id", job_id}, {"state", "queued"}, {"input", (*row)->input_path}});
+    c.emit({{"event", "job"}, {"id", job_id}, {"state", "queued"}, {"input", row.input_path}});
     svc.schedule_jobs();
     return Reply::success({{"id", job_id}, {"state", "queued"}});
 }
@@ -315,31 +320,25 @@ void register_commands(control::Registry& registry, Service& svc) {
     registry.add(
         "job", "One job with its chunks, sidecar and events; args: id.", false,
         [&svc](const CommandContext& ctx) {
-            Reply err;
-            auto id = control::int_arg(ctx.request.args, "id");
-            if (arg_failed(id, err)) return err;
+            auto found = job_from_args(svc, ctx);
+            if (auto* reply = std::get_if<Reply>(&found)) return *reply;
+            const auto& job = std::get<store::JobRow>(found);
             auto& store = *svc.context().store;
-            auto row = store.job(std::get<int64_t>(id));
-            if (!row) return store_error(row.error());
-            if (!*row)
-                return Reply::failure(Code::not_found,
-                                      "no job " + std::to_string(std::get<int64_t>(id)));
-            auto data = job_json(**row);
+            auto data = job_json(job);
             nlohmann::json chunks = nlohmann::json::array();
-            if (auto rows = store.chunks((*row)->id)) {
+            if (auto rows = store.chunks(job.id)) {
                 for (const auto& c : *rows) chunks.push_back(chunk_json(c));
             }
             data["chunks"] = chunks;
-            data["sidecar"] = (*row)->sidecar
-                                  ? nlohmann::json::parse(*(*row)->sidecar, nullptr, false)
-                                  : nlohmann::json(nullptr);
+            data["sidecar"] = job.sidecar ? nlohmann::json::parse(*job.sidecar, nullptr, false)
+                                          : nlohmann::json(nullptr);
             nlohmann::json events = nlohmann::json::array();
-            if (auto ev = store.events((*row)->id, 50)) {
+            if (auto ev = store.events(job.id, 50)) {
                 for (const auto& e : *ev)
                     events.push_back({{"at", e.at}, {"kind", e.kind}, {"message", e.message}});
             }
             data["events"] = events;
-            if (auto r = svc.runner((*row)->id)) data["live"] = r->snapshot();
+            if (auto r = svc.runner(job.id)) data["live"] = r->snapshot();
             return Reply::success(data);
         });
     registry.add("submit", "Queue a file; args: path (inside a watch or submit_roots), profile.",
