@@ -5,6 +5,7 @@
 
 #include "stages/filters.h"
 #include "stages/scale.h"
+#include "stages/upscale.h"
 
 namespace rr::stages {
 namespace {
@@ -19,6 +20,7 @@ const std::map<std::string, Maker>& makers() {
         {"brightness", [](const StageSpec& s, const StageEnv&) { return make_brightness(s); }},
         {"contrast", [](const StageSpec& s, const StageEnv&) { return make_contrast(s); }},
         {"scale", [](const StageSpec& s, const StageEnv&) { return make_scale(s); }},
+        {"upscale", [](const StageSpec& s, const StageEnv& e) { return make_upscale(s, e); }},
     };
     return kMakers;
 }
