@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 
+#include "stages/detect.h"
 #include "stages/filters.h"
 #include "stages/scale.h"
 #include "stages/upscale.h"
@@ -21,6 +22,7 @@ const std::map<std::string, Maker>& makers() {
         {"contrast", [](const StageSpec& s, const StageEnv&) { return make_contrast(s); }},
         {"scale", [](const StageSpec& s, const StageEnv&) { return make_scale(s); }},
         {"upscale", [](const StageSpec& s, const StageEnv& e) { return make_upscale(s, e); }},
+        {"detect", [](const StageSpec& s, const StageEnv& e) { return make_detect(s, e); }},
     };
     return kMakers;
 }

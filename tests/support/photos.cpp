@@ -65,6 +65,33 @@ std::filesystem::path skimage_photo(const std::string& name) {
     return dir / name;
 }
 
+std::filesystem::path opencv_sample(const std::string& name) {
+    const auto dir = cache_dir() / "opencv-samples";
+    CacheLock lock(cache_dir() / ".lock-opencv-samples");
+    if (!std::filesystem::exists(dir / name)) {
+        const auto tmp = cache_dir() / "tmp-opencv-samples";
+        std::filesystem::remove_all(tmp);
+        std::filesystem::create_directories(tmp);
+        // The package is large (documentation); only the one file is unpacked and kept.
+        const std::string member = "./usr/share/doc/opencv-doc/examples/data/" + name;
+        auto r = run({"sh", "-c",
+                      "cd '" + tmp.string() +
+                          "' && apt-get download opencv-doc >/dev/null 2>&1 && "
+                          "dpkg-deb --fsys-tarfile opencv-doc_*.deb | tar -x '" +
+                          member + "'"});
+        if (r.exit_code != 0 || !std::filesystem::exists(tmp / member)) {
+            throw std::runtime_error("cannot fetch " + name +
+                                     " from opencv-doc (apt-get download needs the Debian mirror "
+                                     "and `apt-get update`): " +
+                                     r.err);
+        }
+        std::filesystem::create_directories(dir);
+        std::filesystem::rename(tmp / member, dir / name);
+        std::filesystem::remove_all(tmp);
+    }
+    return dir / name;
+}
+
 std::filesystem::path models_dir() {
     const auto dir = source_dir() / "models";
     if (!std::filesystem::exists(dir / "esrgan-legacy/.package") ||
