@@ -86,7 +86,7 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
 
     // Chunks and the audio track run side by side on the same pool.
     const auto t_chunks = SteadyClock::now();
-    progress.start(job->total_frames(), static_cast<int>(job->chunks.size()));
+    progress.start(job->output_frames(), static_cast<int>(job->chunks.size()));
     std::vector<ChunkOutcome> outcomes(job->chunks.size());
     std::vector<std::filesystem::path> chunk_files;
     for (size_t i = 0; i < job->chunks.size(); ++i) {
