@@ -6,6 +6,7 @@
 #include "stages/detect.h"
 #include "stages/filters.h"
 #include "stages/scale.h"
+#include "stages/scenes.h"
 #include "stages/upscale.h"
 
 namespace rr::stages {
@@ -23,6 +24,7 @@ const std::map<std::string, Maker>& makers() {
         {"scale", [](const StageSpec& s, const StageEnv&) { return make_scale(s); }},
         {"upscale", [](const StageSpec& s, const StageEnv& e) { return make_upscale(s, e); }},
         {"detect", [](const StageSpec& s, const StageEnv& e) { return make_detect(s, e); }},
+        {"scenes", [](const StageSpec& s, const StageEnv& e) { return make_scenes(s, e); }},
     };
     return kMakers;
 }
