@@ -44,9 +44,10 @@ class Detect final : public Stage {
 
     std::string name() const override { return "detect"; }
     nlohmann::json params() const override { return params_; }
-    // The previous chunk's last frames: the tracker starts warm, and the shared frames tell
-    // which tracks continue across the boundary.
-    int preroll_frames() const override { return opt_.every; }
+    // The previous chunk's last frames: the first is a detection frame, so the tracker
+    // starts warm, and the shared frames tell which tracks continue across the boundary.
+    // More than ten add decoding and nothing else.
+    int preroll_frames() const override { return std::clamp(opt_.every, 2, 10); }
 
     Result<FrameFormat> configure(const FrameFormat& input) override {
         RR_ASSIGN(layout_, yuv_layout(input.pix_fmt, input.range));

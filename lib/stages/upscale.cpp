@@ -111,6 +111,8 @@ class Upscale final : public Stage {
                             {"ms_per_frame", frames ? ms / static_cast<double>(frames) : 0.0}};
         if (info_) {
             r["tile"] = tile_;
+            const auto layout = vision::plan_tiles({in_.width, in_.height}, tile_, kTileMargin);
+            r["tile_size"] = {layout.tile.width, layout.tile.height};  // as cut for this frame
             r["tile_margin"] = kTileMargin;
             r["chroma"] = "lanczos";  // luma from the network, chroma planes by Lanczos
             r["model_file"] = info_->file.string();

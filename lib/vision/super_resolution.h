@@ -35,8 +35,8 @@ struct TileLayout {
     int margin = 0;  // context discarded at inner tile edges, low-resolution pixels
 };
 
-// Tiles of at most `tile` pixels (clamped to the picture) with `margin` pixels of overlap
-// context on every inner edge.
+// Tiles of at most `tile` pixels with `margin` pixels of context on every inner edge: the
+// fewest that cover the picture, each as small as that count allows (less overlap to compute).
 [[nodiscard]] TileLayout plan_tiles(cv::Size picture, int tile, int margin);
 
 // One network, for one thread. Pictures are processed in fixed-size tiles that overlap by

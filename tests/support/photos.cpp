@@ -31,6 +31,22 @@ class CacheLock {
     int fd_;
 };
 
+// Downloads a Debian package into `dir` and runs `unpack` there. A machine whose package
+// lists were never fetched gets them once (apt's own lock would fail concurrent updates, so
+// every download here takes one lock of ours).
+CommandResult apt_download(const std::filesystem::path& dir, const std::string& package,
+                           const std::string& unpack) {
+    CacheLock apt(cache_dir() / ".lock-apt");
+    const std::string get = "cd '" + dir.string() + "' && apt-get download " + package +
+                            " >/dev/null 2>&1 && " + unpack;
+    auto r = run({"sh", "-c", get});
+    if (r.exit_code != 0) {
+        (void)run({"sh", "-c", "apt-get update -qq >/dev/null 2>&1"});
+        r = run({"sh", "-c", get});
+    }
+    return r;
+}
+
 }  // namespace
 
 std::filesystem::path skimage_photo(const std::string& name) {
@@ -40,10 +56,7 @@ std::filesystem::path skimage_photo(const std::string& name) {
         const auto tmp = cache_dir() / "tmp-skimage";
         std::filesystem::remove_all(tmp);
         std::filesystem::create_directories(tmp);
-        auto r = run({"sh", "-c",
-                      "cd '" + tmp.string() +
-                          "' && apt-get download python3-skimage >/dev/null 2>&1 && "
-                          "dpkg -x python3-skimage_*.deb unpacked"});
+        auto r = apt_download(tmp, "python3-skimage", "dpkg -x python3-skimage_*.deb unpacked");
         const auto data = tmp / "unpacked/usr/lib/python3/dist-packages/skimage/data";
         if (r.exit_code != 0 || !std::filesystem::exists(data)) {
             throw std::runtime_error(
@@ -74,11 +87,8 @@ std::filesystem::path opencv_sample(const std::string& name) {
         std::filesystem::create_directories(tmp);
         // The package is large (documentation); only the one file is unpacked and kept.
         const std::string member = "./usr/share/doc/opencv-doc/examples/data/" + name;
-        auto r = run({"sh", "-c",
-                      "cd '" + tmp.string() +
-                          "' && apt-get download opencv-doc >/dev/null 2>&1 && "
-                          "dpkg-deb --fsys-tarfile opencv-doc_*.deb | tar -x '" +
-                          member + "'"});
+        auto r = apt_download(tmp, "opencv-doc",
+                              "dpkg-deb --fsys-tarfile opencv-doc_*.deb | tar -x '" + member + "'");
         if (r.exit_code != 0 || !std::filesystem::exists(tmp / member)) {
             throw std::runtime_error("cannot fetch " + name +
                                      " from opencv-doc (apt-get download needs the Debian mirror "

@@ -120,3 +120,12 @@ BOOST_AUTO_TEST_CASE(tiles_leave_no_seams) {
     BOOST_TEST_MESSAGE("slim tiled without margin vs whole picture: " << bare << " dB");
     BOOST_TEST(bare < p);
 }
+
+BOOST_AUTO_TEST_CASE(tiles_are_as_few_and_as_small_as_cover_the_picture) {
+    auto l = vision::plan_tiles({960, 540}, 256, 16);
+    BOOST_TEST(l.tile.width == 218);   // 5 tiles: 5 * (218 - 32) >= 960 - 32
+    BOOST_TEST(l.tile.height == 202);  // 3 tiles
+    auto small = vision::plan_tiles({200, 100}, 256, 16);
+    BOOST_TEST(small.tile.width == 200);
+    BOOST_TEST(small.tile.height == 100);
+}
