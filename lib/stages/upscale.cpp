@@ -151,6 +151,9 @@ class Upscale final : public Stage {
                     cv::Mat dst_plane = plane(yuv.get(), p, layout);
                     cv::resize(plane(in.get(), p, layout), dst_plane, dst_plane.size(), 0, 0,
                                cv::INTER_LANCZOS4);
+                    // Lanczos overshoots at sharp edges; 16-bit samples saturate at 65535,
+                    // not at the format's maximum, and an encoder would wrap 1024 to 0.
+                    if (layout.depth > 8) cv::min(dst_plane, layout.max_value(), dst_plane);
                 }
                 out.push_back(std::move(yuv));
             }
