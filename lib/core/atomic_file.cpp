@@ -1,6 +1,7 @@
 #include "core/atomic_file.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <random>
@@ -20,11 +21,14 @@ std::string random_suffix() {
 
 }  // namespace
 
-TempFile::TempFile(std::filesystem::path final_path) : final_(std::move(final_path)) {
+std::filesystem::path temp_sibling(const std::filesystem::path& final_path) {
     // Leading dot keeps watchers and users from picking up half-written files.
-    temp_ = final_.parent_path() /
-            ("." + final_.filename().string() + std::string(kTempMarker) + random_suffix());
+    return final_path.parent_path() /
+           ("." + final_path.filename().string() + std::string(kTempMarker) + random_suffix());
 }
+
+TempFile::TempFile(std::filesystem::path final_path)
+    : final_(std::move(final_path)), temp_(temp_sibling(final_)) {}
 
 TempFile::~TempFile() {
     if (!done_ && !temp_.empty()) {
@@ -85,6 +89,28 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view con
     }
     if (::close(fd) != 0) return errno_error(errno, path.string());
     return tmp.commit();
+}
+
+Status publish_dir_atomic(const std::filesystem::path& staged,
+                          const std::filesystem::path& final_dir) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(staged, ec)) {
+        if (e.is_regular_file()) RR_TRY(fsync_path(e.path()));
+    }
+    if (ec) return errno_error(ec.value(), staged.string());
+    RR_TRY(fsync_dir(staged));
+    const auto parent =
+        final_dir.parent_path().empty() ? std::filesystem::path(".") : final_dir.parent_path();
+    if (std::filesystem::exists(final_dir, ec)) {
+        // Swap both names in one step; the old set then sits at the staged name.
+        if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, final_dir.c_str(), RENAME_EXCHANGE) !=
+            0)
+            return errno_error(errno, final_dir.string());
+        std::filesystem::remove_all(staged, ec);
+    } else if (::rename(staged.c_str(), final_dir.c_str()) != 0) {
+        return errno_error(errno, final_dir.string());
+    }
+    return fsync_dir(parent);
 }
 
 bool is_temp_name(const std::filesystem::path& path) {

@@ -36,6 +36,14 @@ class TempFile {
 [[nodiscard]] Status fsync_path(const std::filesystem::path& path);
 [[nodiscard]] Status fsync_dir(const std::filesystem::path& dir);
 [[nodiscard]] Status write_file_atomic(const std::filesystem::path& path, std::string_view content);
+
+// A hidden temporary sibling name for `final_path` (same directory, marked as temporary).
+[[nodiscard]] std::filesystem::path temp_sibling(const std::filesystem::path& final_path);
+// Publishes the directory `staged` (a temp_sibling of `final_dir`) as `final_dir`: its files
+// and itself are fsynced, then it is renamed into place. An existing `final_dir` is swapped
+// out in the same step (readers see the old set or the new one, never a mix) and removed.
+[[nodiscard]] Status publish_dir_atomic(const std::filesystem::path& staged,
+                                        const std::filesystem::path& final_dir);
 [[nodiscard]] bool is_temp_name(const std::filesystem::path& path);
 
 }  // namespace rr

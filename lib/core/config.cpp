@@ -262,7 +262,15 @@ Result<Config> load_config_file(const std::filesystem::path& file) {
     if (!in) return make_error(Errc::config, file.string() + ": cannot open config file");
     std::stringstream buffer;
     buffer << in.rdbuf();
-    return parse_config_text(buffer.str(), file);
+    RR_ASSIGN(Config cfg, parse_config_text(buffer.str(), file));
+    // A relative models_dir belongs to the file that names it (the source tree's config
+    // points at the source tree's models/), not to whatever directory the daemon runs in.
+    if (cfg.paths.models_dir.is_relative()) {
+        std::error_code ec;
+        const auto base = std::filesystem::absolute(file, ec).parent_path();
+        cfg.paths.models_dir = (base / cfg.paths.models_dir).lexically_normal();
+    }
+    return cfg;
 }
 
 std::optional<std::filesystem::path> default_config_path() {

@@ -178,10 +178,17 @@ class Remux final : public PacketSource {
                 av_packet_unref(pkt);
                 continue;
             }
-            const AVRational tb = fmt_->streams[pkt->stream_index]->time_base;
+            const AVStream* st = fmt_->streams[pkt->stream_index];
+            const AVRational tb = st->time_base;
             const int64_t shift = av_rescale_q(shift_us_, AV_TIME_BASE_Q, tb);
             if (pkt->pts != AV_NOPTS_VALUE) pkt->pts -= shift;
             if (pkt->dts != AV_NOPTS_VALUE) pkt->dts -= shift;
+            // Subtitles that ended before a trimmed output begins have nowhere to go.
+            if (st->codecpar->codec_type == AVMEDIA_TYPE_SUBTITLE && pkt->pts != AV_NOPTS_VALUE &&
+                pkt->pts + pkt->duration <= 0) {
+                av_packet_unref(pkt);
+                continue;
+            }
             av_packet_rescale_ts(pkt, tb, out_tb_[static_cast<size_t>(out)]);
             pkt->stream_index = out;
             pkt->pos = -1;
@@ -248,7 +255,8 @@ Result<AssemblyReport> assemble(const AssemblyInputs& in, const std::filesystem:
     // The source, for metadata, chapters and subtitles.
     RR_ASSIGN(Demuxer source, Demuxer::open(*in.source, true));
     AVFormatContext* src = source.format();
-    const int64_t origin = src->start_time != AV_NOPTS_VALUE ? src->start_time : 0;
+    const int64_t origin = (src->start_time != AV_NOPTS_VALUE ? src->start_time : 0) +
+                           std::llround(in.start_offset * AV_TIME_BASE);
     av_dict_copy(&out->metadata, src->metadata, 0);
     av_dict_set(&out->metadata, "encoder", nullptr, 0);
 
@@ -318,8 +326,10 @@ Result<AssemblyReport> assemble(const AssemblyInputs& in, const std::filesystem:
         for (unsigned i = 0; i < src->nb_chapters; ++i) {
             const AVChapter* c = src->chapters[i];
             double shift = origin / double(AV_TIME_BASE);
-            RR_TRY(add_chapter(out, c->id, c->start * av_q2d(c->time_base) - shift,
-                               c->end * av_q2d(c->time_base) - shift, "", c->metadata));
+            const double end = c->end * av_q2d(c->time_base) - shift;
+            if (end <= 0) continue;  // trimmed away
+            RR_TRY(add_chapter(out, c->id, std::max(0.0, c->start * av_q2d(c->time_base) - shift),
+                               end, "", c->metadata));
         }
     }
     report.chapters = static_cast<int>(out->nb_chapters);

@@ -34,7 +34,10 @@ struct AssemblyInputs {
     double last_frame_duration = 0;                // seconds
     std::string container = "mp4";                 // mp4 | mkv
     std::optional<std::vector<Chapter>> chapters;  // replaces the source's chapters
-    bool keep_hdr_metadata = false;                // copy mastering/light-level side data
+    // Seconds after the source's start that the output leaves out (trimmed): every stream,
+    // and the source's chapters, move earlier by this much.
+    double start_offset = 0;
+    bool keep_hdr_metadata = false;  // copy mastering/light-level side data
 };
 
 struct AssemblyReport {

@@ -238,6 +238,23 @@ Result<AudioPlan> plan_audio(const AVFormatContext* input, const AudioSettings& 
     return plan;
 }
 
+void trim_audio(AudioPlan& plan, double start, std::optional<double> end,
+                const AudioSettings& settings) {
+    char trim[128];
+    if (end)
+        snprintf(trim, sizeof trim, "atrim=start=%.6f:end=%.6f", start, *end);
+    else
+        snprintf(trim, sizeof trim, "atrim=start=%.6f", start);
+    for (auto& s : plan.streams) {
+        s.filter = s.filter.empty() ? trim : s.filter + "," + trim;
+        if (s.copy) {
+            s.copy = false;
+            s.encoder = settings.codec == "opus" ? "libopus" : "aac";
+            s.reason = "trimmed with the video";
+        }
+    }
+}
+
 Status write_audio(const MappedFile& input, const AudioPlan& plan, const std::filesystem::path& out,
                    std::stop_token stop) {
     RR_ASSIGN(Demuxer demuxer, Demuxer::open(input, true));

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -37,6 +38,11 @@ struct AudioPlan {
 [[nodiscard]] Result<AudioPlan> plan_audio(const AVFormatContext* input,
                                            const AudioSettings& settings,
                                            const std::string& container, const std::string& filter);
+
+// Keeps only [start, end) seconds of the input's timeline (the stream timestamps) of every
+// planned stream: an atrim filter is added and copied streams are encoded instead.
+void trim_audio(AudioPlan& plan, double start, std::optional<double> end,
+                const AudioSettings& settings);
 
 // Writes the planned audio streams into `out` (NUT), timestamps in the input's timeline.
 [[nodiscard]] Status write_audio(const MappedFile& input, const AudioPlan& plan,

@@ -45,8 +45,15 @@ Result<media::AssemblyReport> assemble_job(const PreparedJob& job,
     in.audio_file = audio_file;
     in.source = &job.file;
     in.source_video_stream = job.video_stream;
-    in.last_frame_duration =
-        static_cast<double>(job.index.last_duration) * av_q2d(job.index.time_base);
+    const double tb = av_q2d(job.index.time_base);
+    const auto& pts = job.index.pts;
+    const auto end = static_cast<size_t>(job.kept.end);
+    // A trimmed end: the last kept frame lasts until the first dropped one.
+    in.last_frame_duration = end < pts.size() ? static_cast<double>(pts[end] - pts[end - 1]) * tb
+                                              : static_cast<double>(job.index.last_duration) * tb;
+    if (!pts.empty())
+        in.start_offset =
+            static_cast<double>(pts[static_cast<size_t>(job.kept.first)] - pts.front()) * tb;
     in.container = job.settings.profile.container;
     for (size_t i = 0; i < job.stages.size(); ++i) {
         if (auto chapters = job.stages[i]->chapters(stage_results.at(i)))

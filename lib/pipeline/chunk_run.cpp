@@ -94,6 +94,25 @@ Status analyse_job(PreparedJob& job, const ParallelFor& run_parallel) {
     for (const auto& stage : job.stages) {
         auto more = stage->preferred_cuts();
         cuts.insert(cuts.end(), more.begin(), more.end());
+        if (auto keep = stage->kept_frames()) {
+            job.kept.first = std::max(job.kept.first, keep->first);
+            job.kept.end = std::min(job.kept.end, keep->end);
+        }
+    }
+    if (job.kept.end <= job.kept.first)
+        return make_error(Errc::media, "trimming would leave no frames");
+    if (job.trimmed()) {
+        // The output starts and ends on kept frames; chunk boundaries there save decoding.
+        cuts.push_back(job.kept.first);
+        if (job.kept.end < job.total_frames()) cuts.push_back(job.kept.end);
+        const auto& pts = job.index.pts;
+        const double tb = av_q2d(job.index.time_base);
+        const double start = static_cast<double>(pts[static_cast<size_t>(job.kept.first)]) * tb;
+        const std::optional<double> end =
+            job.kept.end < job.total_frames()
+                ? std::optional(static_cast<double>(pts[static_cast<size_t>(job.kept.end)]) * tb)
+                : std::nullopt;
+        media::trim_audio(job.audio, start, end, job.settings.profile.audio);
     }
     if (!cuts.empty()) {
         std::sort(cuts.begin(), cuts.end());

@@ -46,6 +46,7 @@ struct PreparedJob {
     int video_stream = -1;
     media::FrameIndex index;
     std::vector<media::ChunkSpan> chunks;
+    stages::FrameRange kept;     // frames the output keeps (all, unless a stage trims)
     media::FrameFormat decoded;  // as the decoder delivers it
     media::FrameFormat working;  // what the first stage receives
     media::FrameFormat encoded;  // what the last stage emits
@@ -59,6 +60,9 @@ struct PreparedJob {
 
     [[nodiscard]] int preroll() const;
     [[nodiscard]] int64_t total_frames() const { return static_cast<int64_t>(index.frames()); }
+    [[nodiscard]] bool trimmed() const { return kept.first > 0 || kept.end < total_frames(); }
+    // Frames the chunks will encode (total_frames() less any trimmed).
+    [[nodiscard]] int64_t output_frames() const;
 };
 
 // Opens, checksums, probes and validates the input, indexes it and plans everything.
@@ -67,15 +71,16 @@ struct PreparedJob {
                                                                const JobSettings& settings,
                                                                const LoggerPtr& logger);
 
-// (Re)plans the job's chunks, preferring `cuts` (sorted frame indices) as boundaries, and
-// shares the workers' core budget out among the chunks that can run at once.
+// (Re)plans the job's chunks, preferring `cuts` (sorted frame indices) as boundaries, over the
+// kept frames only, and shares the workers' core budget out among the chunks that run at once.
 void plan_job_chunks(PreparedJob& job, std::span<const int64_t> cuts);
 
 // Checks a profile's stages and settings without an input (config validation).
 [[nodiscard]] Status validate_profile(const Profile& profile,
                                       const std::filesystem::path& models_dir);
 
-// Runs the whole-video analysis of every stage that has one, chunk-parallel via `run_parallel`.
+// Runs the whole-video analysis of every stage that has one, chunk-parallel via `run_parallel`,
+// then applies what the stages decided: preferred cuts and trimming (chunks, audio).
 using ParallelFor =
     std::function<Status(size_t count, const std::function<Status(size_t, std::stop_token)>&)>;
 [[nodiscard]] Status analyse_job(PreparedJob& job, const ParallelFor& run_parallel);

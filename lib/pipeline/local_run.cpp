@@ -61,7 +61,7 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
 
     // Chunks and the audio track run side by side on the same pool.
     const auto t_chunks = SteadyClock::now();
-    progress.start(job->total_frames(), static_cast<int>(job->chunks.size()));
+    progress.start(job->output_frames(), static_cast<int>(job->chunks.size()));
     PublishRequest req;
     req.job = job.get();
     req.chunks.resize(job->chunks.size());

@@ -73,12 +73,38 @@ double effective_chunk_seconds(const PreparedJob& job) {
 }  // namespace
 
 void plan_job_chunks(PreparedJob& job, std::span<const int64_t> cuts) {
-    job.chunks = media::plan_chunks(job.index, {effective_chunk_seconds(job), cuts});
+    const auto planned = media::plan_chunks(job.index, {effective_chunk_seconds(job), cuts});
+    // Trimmed frames belong to no chunk: chunks outside the kept range go, edge ones shrink.
+    const auto n = job.total_frames();
+    const auto& pts = job.index.pts;
+    job.chunks.clear();
+    for (media::ChunkSpan c : planned) {
+        if (c.end_frame <= job.kept.first || c.first_frame >= job.kept.end) continue;
+        if (c.first_frame < job.kept.first) {
+            c.first_frame = job.kept.first;
+            c.start_pts = pts[static_cast<size_t>(c.first_frame)];
+            c.start_time = job.index.seconds(c.start_pts);
+            c.starts_on_key = job.index.is_key_frame(static_cast<size_t>(c.first_frame));
+        }
+        if (c.end_frame > job.kept.end) {
+            c.end_frame = job.kept.end;
+            c.end_pts = c.end_frame < n ? pts[static_cast<size_t>(c.end_frame)] : INT64_MAX;
+            c.end_time = job.index.seconds(c.end_pts);
+        }
+        c.index = static_cast<int>(job.chunks.size());
+        job.chunks.push_back(c);
+    }
     // `workers` is the job's core budget: that many chunks run at once, and when there are
     // fewer chunks than workers the spare share goes to each chunk's codec threads.
     const int parallel =
         std::max(1, std::min<int>(job.workers, static_cast<int>(job.chunks.size())));
     job.threads_per_worker = std::max(1, job.workers / parallel);
+}
+
+int64_t PreparedJob::output_frames() const {
+    int64_t n = 0;
+    for (const auto& c : chunks) n += c.frames();
+    return n;
 }
 
 int PreparedJob::preroll() const {
@@ -160,17 +186,13 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
     if (!job->index.exact) {
         logger->warn("{}: timestamps are incomplete; processing as a single chunk", input.string());
     }
-    job->chunks = media::plan_chunks(job->index, {effective_chunk_seconds(*job), {}});
-    // `workers` is the job's core budget: that many chunks run at once, and when there are
-    // fewer chunks than workers the spare share goes to each chunk's codec threads.
-    const int parallel =
-        std::max(1, std::min<int>(job->workers, static_cast<int>(job->chunks.size())));
-    job->threads_per_worker = std::max(1, job->workers / parallel);
+    job->kept = {0, job->total_frames()};
+    plan_job_chunks(*job, {});
     job->timings["index"] = seconds_since(t2);
 
     // Stages and formats.
     job->working = working_format(job->decoded, settings.profile.video, job->cropped_to_even);
-    stages::StageEnv env{settings.models_dir, logger};
+    stages::StageEnv env{settings.models_dir, logger, &job->file};
     RR_ASSIGN(job->stages, stages::make_stages(settings.profile.stages, env));
     media::FrameFormat fmt = job->working;
     for (auto& stage : job->stages) {

@@ -183,7 +183,7 @@ void JobRunner::on_prepared(Result<Prepared> r) {
         for (auto& c : *existing) old[c.idx] = std::move(c);
     }
     std::vector<store::ChunkRow> rows;
-    progress_->start(job.total_frames(), static_cast<int>(job.chunks.size()));
+    progress_->start(job.output_frames(), static_cast<int>(job.chunks.size()));
     for (const auto& span : job.chunks) {
         store::ChunkRow c;
         c.job_id = row_.id;

@@ -3,8 +3,11 @@
 #include <functional>
 #include <map>
 
+#include "stages/detect.h"
 #include "stages/filters.h"
 #include "stages/scale.h"
+#include "stages/scenes.h"
+#include "stages/upscale.h"
 
 namespace rr::stages {
 namespace {
@@ -19,6 +22,9 @@ const std::map<std::string, Maker>& makers() {
         {"brightness", [](const StageSpec& s, const StageEnv&) { return make_brightness(s); }},
         {"contrast", [](const StageSpec& s, const StageEnv&) { return make_contrast(s); }},
         {"scale", [](const StageSpec& s, const StageEnv&) { return make_scale(s); }},
+        {"upscale", [](const StageSpec& s, const StageEnv& e) { return make_upscale(s, e); }},
+        {"detect", [](const StageSpec& s, const StageEnv& e) { return make_detect(s, e); }},
+        {"scenes", [](const StageSpec& s, const StageEnv& e) { return make_scenes(s, e); }},
     };
     return kMakers;
 }

@@ -7,6 +7,7 @@
 
 #include "core/logging.h"
 #include "core/stage_spec.h"
+#include "media/mapped_file.h"
 #include "stages/stage.h"
 
 namespace rr::stages {
@@ -14,6 +15,9 @@ namespace rr::stages {
 struct StageEnv {
     std::filesystem::path models_dir;
     LoggerPtr logger;
+    // The job's input, for stages that look at more than video frames (audio levels);
+    // null when stages are only validated.
+    const media::MappedFile* input = nullptr;
 };
 
 [[nodiscard]] Result<std::unique_ptr<Stage>> make_stage(const StageSpec& spec, const StageEnv& env);

@@ -26,6 +26,12 @@ struct ChunkContext {
     std::filesystem::path work_dir;  // the job's private scratch directory
 };
 
+// Frames [first, end) by index in presentation order.
+struct FrameRange {
+    int64_t first = 0;
+    int64_t end = 0;
+};
+
 // Where a finished job's files go; given to stages that write files beside the output.
 struct PublishContext {
     std::filesystem::path output;    // final output path (not yet published when called)
@@ -82,6 +88,10 @@ class Stage {
     // Frame indices where a chunk boundary suits this stage (e.g. scene cuts). Asked after
     // analysis; when any stage has some, the job's chunks are planned again around them.
     [[nodiscard]] virtual std::vector<int64_t> preferred_cuts() const { return {}; }
+    // The frames the output keeps, asked after analysis (e.g. leading and trailing black
+    // trimmed); nullopt keeps them all. The pipeline then decodes and encodes only those
+    // frames, trims the audio to the same span and starts the output's timeline at the first.
+    [[nodiscard]] virtual std::optional<FrameRange> kept_frames() const { return std::nullopt; }
     // Chapters the output should carry instead of the source's, given this stage's result.
     [[nodiscard]] virtual std::optional<std::vector<media::Chapter>> chapters(
         const nlohmann::json& /*result*/) const {

@@ -59,8 +59,13 @@ BOOST_AUTO_TEST_CASE(the_debian_package_has_the_documented_layout) {
     auto version = t::run({(root / "usr/bin/renderrushd").string(), "--version"});
     BOOST_TEST(version.exit_code == 0);
     BOOST_TEST(version.out.find("0.1.0") != std::string::npos);
-    auto check = t::run({(root / "usr/bin/renderrushd").string(), "--check-config", "--config",
-                         (root / "etc/renderrush/renderrush.yaml").string()});
+    // The installed config names the installed models; point it into the scratch root to check.
+    std::string cfg = t::read_file(root / "etc/renderrush/renderrush.yaml");
+    const std::string installed = "models_dir: /usr/share/renderrush/models";
+    BOOST_REQUIRE(cfg.find(installed) != std::string::npos);
+    cfg.replace(cfg.find(installed), installed.size(), "models_dir: " + (root / "usr/share/renderrush/models").string());
+    t::write_file(box / "scratch.yaml", cfg);
+    auto check = t::run({(root / "usr/bin/renderrushd").string(), "--check-config", "--config", (box / "scratch.yaml").string()});
     BOOST_TEST(check.exit_code == 0, check.err);
 
     // The configuration is a conffile; the maintainer scripts are there and executable.

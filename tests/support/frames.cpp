@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "media/frame_converter.h"
+
 namespace rr::test {
 
 media::FrameFormat yuv420_format(int w, int h) {
@@ -60,6 +62,38 @@ double plane_stddev(const AVFrame& f, int plane) {
     cv::Scalar mean, dev;
     cv::meanStdDev(plane_copy(f, plane), mean, dev);
     return dev[0];
+}
+
+av::FramePtr yuv420_from_rgb(const cv::Mat& rgb) {
+    media::FrameFormat from = yuv420_format(rgb.cols, rgb.rows);
+    from.pix_fmt = AV_PIX_FMT_RGB24;
+    from.range = AVCOL_RANGE_JPEG;
+    auto conv = media::FrameConverter::create(from, yuv420_format(rgb.cols, rgb.rows));
+    if (!conv) throw std::runtime_error(conv.error().message);
+    av::FramePtr f = av::make_frame();
+    f->width = rgb.cols;
+    f->height = rgb.rows;
+    f->format = AV_PIX_FMT_RGB24;
+    if (av_frame_get_buffer(f.get(), 0) < 0) throw std::bad_alloc();
+    rgb.copyTo(
+        cv::Mat(rgb.rows, rgb.cols, CV_8UC3, f->data[0], static_cast<size_t>(f->linesize[0])));
+    f->pts = 0;
+    auto out = conv->convert(std::move(f));
+    if (!out) throw std::runtime_error(out.error().message);
+    return std::move(out).value();
+}
+
+cv::Mat rgb_from_yuv420(const AVFrame& frame) {
+    media::FrameFormat to = yuv420_format(frame.width, frame.height);
+    to.pix_fmt = AV_PIX_FMT_RGB24;
+    to.range = AVCOL_RANGE_JPEG;
+    auto conv = media::FrameConverter::create(yuv420_format(frame.width, frame.height), to);
+    if (!conv) throw std::runtime_error(conv.error().message);
+    auto out = conv->convert(av::ref_frame(&frame));
+    if (!out) throw std::runtime_error(out.error().message);
+    return cv::Mat((*out)->height, (*out)->width, CV_8UC3, (*out)->data[0],
+                   static_cast<size_t>((*out)->linesize[0]))
+        .clone();
 }
 
 av::FramePtr run_one(stages::Stage& stage, const media::FrameFormat& format, av::FramePtr in) {

@@ -18,6 +18,11 @@ namespace rr::test {
 [[nodiscard]] double plane_mean(const AVFrame& f, int plane);
 [[nodiscard]] double plane_stddev(const AVFrame& f, int plane);
 
+// A yuv420p frame (BT.709, limited range) holding the RGB picture `rgb` (CV_8UC3, RGB order),
+// and back. Sizes must be even.
+[[nodiscard]] av::FramePtr yuv420_from_rgb(const cv::Mat& rgb);
+[[nodiscard]] cv::Mat rgb_from_yuv420(const AVFrame& frame);
+
 // Configures `stage` for `format`, runs one frame through a fresh chunk instance.
 [[nodiscard]] av::FramePtr run_one(stages::Stage& stage, const media::FrameFormat& format,
                                    av::FramePtr in);

@@ -11,6 +11,17 @@ BOOST_AUTO_TEST_CASE(the_shipped_default_config_is_valid) {
     BOOST_REQUIRE_MESSAGE(cfg.ok(), (cfg.ok() ? "" : cfg.error().message));
     BOOST_TEST(cfg->profiles.count("default") == 1u);
     BOOST_TEST(cfg->profiles.count("web-1080p") == 1u);
+    // Its relative models_dir is the source tree's models/, wherever the daemon runs.
+    BOOST_TEST(cfg->paths.models_dir == rr::test::source_dir() / "models");
+}
+
+BOOST_AUTO_TEST_CASE(absolute_models_dir_is_kept_and_the_default_is_the_package_path) {
+    auto cfg = parse_config_text("paths: {models_dir: /opt/models}\n", "test.yaml");
+    BOOST_REQUIRE(cfg.ok());
+    BOOST_TEST(cfg->paths.models_dir == "/opt/models");
+    auto none = parse_config_text("workers: 1\n", "test.yaml");
+    BOOST_REQUIRE(none.ok());
+    BOOST_TEST(none->paths.models_dir == "/usr/share/renderrush/models");
 }
 
 BOOST_AUTO_TEST_CASE(profiles_read_stages_and_settings) {
