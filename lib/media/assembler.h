@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "media/hdr_metadata.h"
 #include "media/mapped_file.h"
 
 namespace rr::media {
@@ -35,6 +36,7 @@ struct AssemblyInputs {
     std::string container = "mp4";                 // mp4 | mkv
     std::optional<std::vector<Chapter>> chapters;  // replaces the source's chapters
     bool keep_hdr_metadata = false;                // copy mastering/light-level side data
+    HdrMetadata hdr_metadata;  // what the video was encoded with; preferred over the source's
 };
 
 struct AssemblyReport {

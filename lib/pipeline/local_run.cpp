@@ -93,13 +93,13 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
         chunk_files.push_back(work.path() / ("chunk-" + std::to_string(i) + ".nut"));
     }
     const std::filesystem::path audio_path = work.path() / "audio.nut";
-    bool has_audio = false;
+    AudioOutcome audio;
     const size_t tasks = job->chunks.size() + 1;
     RR_TRY(run_all(
         pool, tasks,
         [&](size_t i, std::stop_token st) -> Status {
             if (i == job->chunks.size()) {
-                RR_ASSIGN(has_audio, run_audio(*job, audio_path, st));
+                RR_ASSIGN(audio, run_audio(*job, audio_path, st));
                 return {};
             }
             auto outcome = run_chunk(*job, static_cast<int>(i), chunk_files[i], &progress, st);
@@ -123,11 +123,11 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
 
     // Assemble under a temporary name, describe it, write the sidecar, then publish.
     const auto t_assemble = SteadyClock::now();
-    const auto stage_results = summarize_stages(*job, outcomes);
+    const auto stage_results = summarize_stages(*job, outcomes, &audio);
     TempFile staged(spec.output);
-    RR_ASSIGN(auto assembly,
-              assemble_job(*job, chunk_files, has_audio ? std::optional(audio_path) : std::nullopt,
-                           stage_results, staged.path()));
+    RR_ASSIGN(auto assembly, assemble_job(*job, chunk_files,
+                                          audio.written ? std::optional(audio_path) : std::nullopt,
+                                          stage_results, staged.path()));
     timings["assemble"] = seconds_since(t_assemble);
     RR_ASSIGN(media::MediaInfo out_info, media::probe_file(staged.path()));
     out_info.path = spec.output.string();
@@ -138,6 +138,7 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
     parts.profile = spec.profile_name;
     parts.chunks = std::move(outcomes);
     parts.stage_results = stage_results;
+    parts.audio_plan = &audio.plan;
     parts.assembly = assembly;
     parts.output = out_info;
     parts.timings = timings;
