@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 
+#include "stages/denoise.h"
 #include "stages/filters.h"
 #include "stages/scale.h"
 
@@ -19,6 +20,7 @@ const std::map<std::string, Maker>& makers() {
         {"brightness", [](const StageSpec& s, const StageEnv&) { return make_brightness(s); }},
         {"contrast", [](const StageSpec& s, const StageEnv&) { return make_contrast(s); }},
         {"scale", [](const StageSpec& s, const StageEnv&) { return make_scale(s); }},
+        {"denoise", [](const StageSpec& s, const StageEnv&) { return make_denoise(s); }},
     };
     return kMakers;
 }
