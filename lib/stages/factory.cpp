@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 
+#include "stages/color.h"
 #include "stages/denoise.h"
 #include "stages/filters.h"
 #include "stages/scale.h"
@@ -21,6 +22,7 @@ const std::map<std::string, Maker>& makers() {
         {"contrast", [](const StageSpec& s, const StageEnv&) { return make_contrast(s); }},
         {"scale", [](const StageSpec& s, const StageEnv&) { return make_scale(s); }},
         {"denoise", [](const StageSpec& s, const StageEnv&) { return make_denoise(s); }},
+        {"color", [](const StageSpec& s, const StageEnv&) { return make_color(s); }},
     };
     return kMakers;
 }
