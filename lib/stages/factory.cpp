@@ -7,6 +7,7 @@
 #include "stages/denoise.h"
 #include "stages/filters.h"
 #include "stages/scale.h"
+#include "stages/stabilize.h"
 
 namespace rr::stages {
 namespace {
@@ -23,6 +24,7 @@ const std::map<std::string, Maker>& makers() {
         {"scale", [](const StageSpec& s, const StageEnv&) { return make_scale(s); }},
         {"denoise", [](const StageSpec& s, const StageEnv&) { return make_denoise(s); }},
         {"color", [](const StageSpec& s, const StageEnv&) { return make_color(s); }},
+        {"stabilize", [](const StageSpec& s, const StageEnv&) { return make_stabilize(s); }},
     };
     return kMakers;
 }
