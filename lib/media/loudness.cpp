@@ -6,6 +6,7 @@ extern "C" {
 #include <libavutil/channel_layout.h>
 }
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -52,6 +53,16 @@ struct Collector {
             ++n;
         }
         return n ? 10.0 * std::log10(sum / static_cast<double>(n)) - 10.0 : -70.0;
+    }
+
+    double quiet_level() const {
+        std::vector<double> v;
+        for (double m : momentary)
+            if (m >= -70.0) v.push_back(m);
+        if (v.empty()) return -70.0;
+        const size_t k = v.size() / 10;
+        std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+        return v[k];
     }
 };
 
@@ -155,6 +166,7 @@ Result<Loudness> measure_loudness(const MappedFile& file, int stream, const std:
 
     Loudness out = collect.result;
     out.threshold = collect.relative_threshold();
+    out.quiet = collect.quiet_level();
     const int rate = av_buffersink_get_sample_rate(sink);
     out.seconds = rate > 0 ? static_cast<double>(samples) / rate : 0.0;
     return out;

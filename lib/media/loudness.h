@@ -16,6 +16,7 @@ struct Loudness {
     double true_peak = -99.0;   // dBTP (4x oversampled peak)
     double lra = 0.0;           // loudness range, LU
     double threshold = -70.0;   // the relative gate of the integrated measurement, LUFS
+    double quiet = -70.0;       // 10th percentile of the 400 ms blocks above -70: the pauses
     double seconds = 0.0;       // audio measured
 
     [[nodiscard]] nlohmann::json to_json() const;

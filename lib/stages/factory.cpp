@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 
+#include "stages/audio.h"
 #include "stages/color.h"
 #include "stages/denoise.h"
 #include "stages/filters.h"
@@ -25,6 +26,7 @@ const std::map<std::string, Maker>& makers() {
         {"denoise", [](const StageSpec& s, const StageEnv&) { return make_denoise(s); }},
         {"color", [](const StageSpec& s, const StageEnv&) { return make_color(s); }},
         {"stabilize", [](const StageSpec& s, const StageEnv&) { return make_stabilize(s); }},
+        {"audio", [](const StageSpec& s, const StageEnv&) { return make_audio(s); }},
     };
     return kMakers;
 }
