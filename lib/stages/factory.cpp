@@ -7,6 +7,7 @@
 #include "stages/color.h"
 #include "stages/denoise.h"
 #include "stages/filters.h"
+#include "stages/hdr.h"
 #include "stages/scale.h"
 #include "stages/stabilize.h"
 
@@ -27,6 +28,7 @@ const std::map<std::string, Maker>& makers() {
         {"color", [](const StageSpec& s, const StageEnv&) { return make_color(s); }},
         {"stabilize", [](const StageSpec& s, const StageEnv&) { return make_stabilize(s); }},
         {"audio", [](const StageSpec& s, const StageEnv&) { return make_audio(s); }},
+        {"hdr", [](const StageSpec& s, const StageEnv&) { return make_hdr(s); }},
     };
     return kMakers;
 }
