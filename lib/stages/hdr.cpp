@@ -224,7 +224,8 @@ class Hdr final : public Stage {
             "zscale=tin=" + zimg_transfer(in_.transfer) + ":min=" + zimg_matrix(in_.matrix) +
             ":pin=" + zimg_primaries(in_.primaries) +
             ":rin=" + (layout_.full_range ? "full" : "limited") +
-            ":t=linear:npl=" + (hlg ? "1000" : "100") + ",format=gbrpf32le,zscale=p=709";
+            ":p=" + zimg_primaries(in_.primaries) + ":t=linear:npl=" + (hlg ? "1000" : "100") +
+            ",format=gbrpf32le,zscale=tin=linear:pin=" + zimg_primaries(in_.primaries) + ":p=709";
         sdr_chain_ = "zscale=tin=linear:pin=709:t=709:m=709:r=limited:d=error_diffusion";
         // Built once here so a missing filter fails the job before any chunk runs.
         auto probe = open_filters(1);
