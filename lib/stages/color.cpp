@@ -7,6 +7,7 @@
 #include "stages/color_stats.h"
 #include "stages/cube_lut.h"
 #include "stages/params.h"
+#include "stages/planes.h"
 #include "stages/rgb_planes.h"
 
 namespace rr::stages {
@@ -46,71 +47,76 @@ class Analyzer final : public StageAnalyzer {
 class Instance final : public StageInstance {
   public:
     Instance(RgbConverter conv, const ColorSettings& s, const Plan& plan, const CubeLut* lut,
-             int depth)
-        : conv_(std::move(conv)), s_(s), plan_(plan), lut_(lut), depth_(depth) {
+             YuvLayout layout)
+        : conv_(std::move(conv)), s_(s), plan_(plan), lut_(lut), layout_(layout) {
         if (s_.local_contrast > 0) clahe_ = cv::createCLAHE(s_.local_contrast, cv::Size(8, 8));
-        adjusts_ =
-            s_.white_balance || s_.auto_levels || s_.gamma != 1.0 || clahe_ || s_.saturation != 1.0;
+        adjusts_ = s_.white_balance || s_.auto_levels || s_.gamma != 1.0 || s_.saturation != 1.0;
     }
 
     Status process(av::FramePtr in, std::vector<av::FramePtr>& out) override {
         RR_TRY(make_writable(in.get()));
-        conv_.to_rgb(*in, rgb_);
-        if (s_.white_balance) {
-            for (size_t c = 0; c < 3; ++c) rgb_[c] *= plan_.gains[c];
-        }
-        if (s_.auto_levels) {
-            const double k = 1.0 / (plan_.levels.white - plan_.levels.black);
-            for (auto& p : rgb_) p.convertTo(p, CV_32F, k, -plan_.levels.black * k);
-        }
-        if (s_.gamma != 1.0) {
-            for (auto& p : rgb_) {
-                cv::max(p, 0.0, p);
-                cv::pow(p, 1.0 / s_.gamma, p);
-            }
-        }
-        if (clahe_) local_contrast();
-        if (s_.saturation != 1.0) {
-            conv_.luma(rgb_, y_);
-            // Scaled about each pixel's own luma, so brightness stays where it was.
-            for (auto& p : rgb_) cv::addWeighted(p, s_.saturation, y_, 1.0 - s_.saturation, 0, p);
-        }
-        if (adjusts_) {
-            // Displayable colours only: what the statistics assumed and what viewers see.
-            for (auto& p : rgb_) cv::min(cv::max(p, 0.0), 1.0, p);
-        }
-        if (lut_) lut_->apply(rgb_);
-        conv_.to_yuv(rgb_, *in);
+        if (adjusts_ || lut_) pixel_pass(*in);
+        if (clahe_) local_contrast(*in);
         out.push_back(std::move(in));
         return {};
     }
 
   private:
-    // CLAHE on lightness only: the luma change is added to all three channels, which leaves
-    // the colour differences (chroma) as they were.
-    void local_contrast() {
-        conv_.luma(rgb_, y_);
-        cv::Mat clipped;
-        cv::min(cv::max(y_, 0.0), 1.0, clipped);
-        const double full = depth_ > 8 ? 65535.0 : 255.0;
-        const int type = depth_ > 8 ? CV_16U : CV_8U;
-        cv::Mat q, eq, after;
-        clipped.convertTo(q, type, full);
-        clahe_->apply(q, eq);
-        cv::subtract(eq, q, after, cv::noArray(), CV_32F);
-        after *= 1.0 / full;
-        for (auto& p : rgb_) p += after;
+    // White balance, levels, gamma, saturation and the LUT, in that order, strip by strip.
+    void pixel_pass(AVFrame& frame) {
+        const double k = s_.auto_levels ? 1.0 / (plan_.levels.white - plan_.levels.black) : 1.0;
+        const double black = s_.auto_levels ? plan_.levels.black : 0.0;
+        const auto& w = conv_.weights();
+        conv_.transform(frame, [&](RgbPlanes& rgb) {
+            if (s_.white_balance || s_.auto_levels) {
+                for (size_t c = 0; c < 3; ++c) {
+                    const double gain = s_.white_balance ? plan_.gains[c] : 1.0;
+                    rgb[c].convertTo(rgb[c], CV_32F, gain * k, -black * k);
+                }
+            }
+            if (s_.gamma != 1.0) {
+                for (auto& p : rgb) {
+                    cv::max(p, 0.0, p);
+                    cv::pow(p, 1.0 / s_.gamma, p);
+                }
+            }
+            if (s_.saturation != 1.0) {
+                // Scaled about each pixel's own luma, so brightness stays where it was.
+                cv::addWeighted(rgb[0], w.kr, rgb[1], w.kg(), 0.0, y_);
+                cv::scaleAdd(rgb[2], w.kb, y_, y_);
+                for (auto& p : rgb)
+                    cv::addWeighted(p, s_.saturation, y_, 1.0 - s_.saturation, 0, p);
+            }
+            if (adjusts_) {
+                // Displayable colours only: what the statistics assumed and what viewers see.
+                for (auto& p : rgb) {
+                    cv::max(p, 0.0, p);
+                    cv::min(p, 1.0, p);
+                }
+            }
+            if (lut_) lut_->apply(rgb);
+        });
+    }
+
+    // CLAHE on lightness: the luma plane alone, stretched to the full code range for OpenCV
+    // (which equalises over 0..max) and back, so limited-range black and white stay legal.
+    void local_contrast(AVFrame& frame) {
+        cv::Mat y = plane(&frame, 0, layout_);
+        const double lo = layout_.luma_min(), hi = layout_.luma_max();
+        const double full = layout_.max_value();
+        y.convertTo(work_, y.type(), full / (hi - lo), -lo * full / (hi - lo));
+        clahe_->apply(work_, work_);
+        work_.convertTo(y, y.type(), (hi - lo) / full, lo);
     }
 
     RgbConverter conv_;
     const ColorSettings& s_;
     const Plan& plan_;
     const CubeLut* lut_;
-    int depth_;
+    YuvLayout layout_;
     cv::Ptr<cv::CLAHE> clahe_;
     bool adjusts_ = false;  // anything besides the LUT (which clamps to its own domain)
-    RgbPlanes rgb_;
-    cv::Mat y_;
+    cv::Mat work_, y_;
 };
 
 class Color final : public Stage {
@@ -149,8 +155,9 @@ class Color final : public Stage {
 
     Result<std::unique_ptr<StageInstance>> open(const ChunkContext&) const override {
         RR_ASSIGN(auto conv, RgbConverter::create(format_));
+        RR_ASSIGN(auto layout, yuv_layout(format_.pix_fmt, format_.range));
         return std::unique_ptr<StageInstance>(std::make_unique<Instance>(
-            std::move(conv), s_, plan_, lut_ ? &*lut_ : nullptr, format_.bit_depth()));
+            std::move(conv), s_, plan_, lut_ ? &*lut_ : nullptr, layout));
     }
 
     nlohmann::json summarize(const std::vector<nlohmann::json>&) const override {

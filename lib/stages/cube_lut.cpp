@@ -100,62 +100,60 @@ Result<CubeLut> CubeLut::parse(const std::string& text, const std::string& name)
         if (!(lut.max_[c] > lut.min_[c]))
             return make_error(Errc::invalid_argument,
                               "LUT '" + name + "': DOMAIN_MAX must exceed DOMAIN_MIN");
+        lut.scale_[c] = static_cast<float>(lut.n_ - 1) / (lut.max_[c] - lut.min_[c]);
+        lut.offset_[c] = -lut.min_[c] * lut.scale_[c];
     }
     return lut;
 }
 
 void CubeLut::apply(RgbPlanes& rgb) const {
-    const int n = n_;
-    const float last = static_cast<float>(n - 1);
-    float scale[3], offset[3];
-    for (int c = 0; c < 3; ++c) {
-        scale[c] = last / (max_[c] - min_[c]);
-        offset[c] = -min_[c] * scale[c];
-    }
-    const float* t = table_.data();
-    const size_t sx = 3, sy = 3 * static_cast<size_t>(n), sz = sy * static_cast<size_t>(n);
     for (int row = 0; row < rgb[0].rows; ++row) {
         float* pr = rgb[0].ptr<float>(row);
         float* pg = rgb[1].ptr<float>(row);
         float* pb = rgb[2].ptr<float>(row);
-        for (int col = 0; col < rgb[0].cols; ++col) {
-            const float r = std::clamp(pr[col] * scale[0] + offset[0], 0.0f, last);
-            const float g = std::clamp(pg[col] * scale[1] + offset[1], 0.0f, last);
-            const float b = std::clamp(pb[col] * scale[2] + offset[2], 0.0f, last);
-            const int r0 = std::min(static_cast<int>(r), n - 2);
-            const int g0 = std::min(static_cast<int>(g), n - 2);
-            const int b0 = std::min(static_cast<int>(b), n - 2);
-            const float fr = r - r0, fg = g - g0, fb = b - b0;
-            const float* c000 = t + b0 * sz + g0 * sy + r0 * sx;
-            // Tetrahedral interpolation: the unit cube is split into six tetrahedra along
-            // its grey diagonal; the fractions' order picks the one holding the point.
-            const float* c111 = c000 + sx + sy + sz;
-            const float *p1, *p2;
-            float w0, w1, w2, w3;
-            if (fr >= fg && fg >= fb) {
-                p1 = c000 + sx, p2 = c000 + sx + sy;
-                w0 = 1 - fr, w1 = fr - fg, w2 = fg - fb, w3 = fb;
-            } else if (fr >= fb && fb >= fg) {
-                p1 = c000 + sx, p2 = c000 + sx + sz;
-                w0 = 1 - fr, w1 = fr - fb, w2 = fb - fg, w3 = fg;
-            } else if (fb >= fr && fr >= fg) {
-                p1 = c000 + sz, p2 = c000 + sx + sz;
-                w0 = 1 - fb, w1 = fb - fr, w2 = fr - fg, w3 = fg;
-            } else if (fg >= fr && fr >= fb) {
-                p1 = c000 + sy, p2 = c000 + sx + sy;
-                w0 = 1 - fg, w1 = fg - fr, w2 = fr - fb, w3 = fb;
-            } else if (fg >= fb && fb >= fr) {
-                p1 = c000 + sy, p2 = c000 + sy + sz;
-                w0 = 1 - fg, w1 = fg - fb, w2 = fb - fr, w3 = fr;
-            } else {
-                p1 = c000 + sz, p2 = c000 + sy + sz;
-                w0 = 1 - fb, w1 = fb - fg, w2 = fg - fr, w3 = fr;
-            }
-            pr[col] = w0 * c000[0] + w1 * p1[0] + w2 * p2[0] + w3 * c111[0];
-            pg[col] = w0 * c000[1] + w1 * p1[1] + w2 * p2[1] + w3 * c111[1];
-            pb[col] = w0 * c000[2] + w1 * p1[2] + w2 * p2[2] + w3 * c111[2];
-        }
+        for (int col = 0; col < rgb[0].cols; ++col) map(pr[col], pg[col], pb[col]);
     }
+}
+
+void CubeLut::map(float& pr, float& pg, float& pb) const {
+    const int n = n_;
+    const float last = static_cast<float>(n - 1);
+    const size_t sx = 3, sy = 3 * static_cast<size_t>(n), sz = sy * static_cast<size_t>(n);
+    const float r = std::clamp(pr * scale_[0] + offset_[0], 0.0f, last);
+    const float g = std::clamp(pg * scale_[1] + offset_[1], 0.0f, last);
+    const float b = std::clamp(pb * scale_[2] + offset_[2], 0.0f, last);
+    const int r0 = std::min(static_cast<int>(r), n - 2);
+    const int g0 = std::min(static_cast<int>(g), n - 2);
+    const int b0 = std::min(static_cast<int>(b), n - 2);
+    const float fr = r - r0, fg = g - g0, fb = b - b0;
+    const float* c000 = table_.data() + b0 * sz + g0 * sy + r0 * sx;
+    // Tetrahedral interpolation: the unit cube is split into six tetrahedra along its grey
+    // diagonal; the fractions' order picks the one holding the point.
+    const float* c111 = c000 + sx + sy + sz;
+    const float *p1, *p2;
+    float w0, w1, w2, w3;
+    if (fr >= fg && fg >= fb) {
+        p1 = c000 + sx, p2 = c000 + sx + sy;
+        w0 = 1 - fr, w1 = fr - fg, w2 = fg - fb, w3 = fb;
+    } else if (fr >= fb && fb >= fg) {
+        p1 = c000 + sx, p2 = c000 + sx + sz;
+        w0 = 1 - fr, w1 = fr - fb, w2 = fb - fg, w3 = fg;
+    } else if (fb >= fr && fr >= fg) {
+        p1 = c000 + sz, p2 = c000 + sx + sz;
+        w0 = 1 - fb, w1 = fb - fr, w2 = fr - fg, w3 = fg;
+    } else if (fg >= fr && fr >= fb) {
+        p1 = c000 + sy, p2 = c000 + sx + sy;
+        w0 = 1 - fg, w1 = fg - fr, w2 = fr - fb, w3 = fb;
+    } else if (fg >= fb && fb >= fr) {
+        p1 = c000 + sy, p2 = c000 + sy + sz;
+        w0 = 1 - fg, w1 = fg - fb, w2 = fb - fr, w3 = fr;
+    } else {
+        p1 = c000 + sz, p2 = c000 + sy + sz;
+        w0 = 1 - fb, w1 = fb - fg, w2 = fg - fr, w3 = fr;
+    }
+    pr = w0 * c000[0] + w1 * p1[0] + w2 * p2[0] + w3 * c111[0];
+    pg = w0 * c000[1] + w1 * p1[1] + w2 * p2[1] + w3 * c111[1];
+    pb = w0 * c000[2] + w1 * p1[2] + w2 * p2[2] + w3 * c111[2];
 }
 
 }  // namespace rr::stages

@@ -20,6 +20,8 @@ class CubeLut {
     // Maps every pixel through the table (tetrahedral interpolation), in place. Inputs outside
     // the domain are clamped to it.
     void apply(RgbPlanes& rgb) const;
+    // The same for one colour.
+    void map(float& r, float& g, float& b) const;
 
     [[nodiscard]] int size() const { return n_; }
     [[nodiscard]] const std::string& title() const { return title_; }
@@ -29,7 +31,8 @@ class CubeLut {
     int n_ = 0;
     std::string title_;
     float min_[3] = {0, 0, 0}, max_[3] = {1, 1, 1};
-    std::vector<float> table_;  // n³ RGB triples, red fastest
+    float scale_[3] = {1, 1, 1}, offset_[3] = {0, 0, 0};  // domain to grid coordinates
+    std::vector<float> table_;                            // n³ RGB triples, red fastest
 };
 
 }  // namespace rr::stages

@@ -21,7 +21,9 @@ class LocalToneMap {
   private:
     double strength_;
     YuvLayout layout_;
-    cv::Mat y_, log_, small_, base_small_, base_;
+    // Per code value: (y + floor)^boost, log2(y + floor) and y + floor.
+    cv::Mat power_, log_code_, level_;
+    cv::Mat small_, log_, base_small_, field_, gain_;
 };
 
 }  // namespace rr::stages

@@ -41,12 +41,9 @@ Result<RgbConverter> RgbConverter::create(const media::FrameFormat& format) {
     return c;
 }
 
-void RgbConverter::to_rgb(const AVFrame& frame, RgbPlanes& rgb) {
-    auto* f = const_cast<AVFrame*>(&frame);  // read only: plane() builds headers, no writes
-    const cv::Mat y8 = plane(f, 0, layout_);
-    cv::Mat y;
-    y8.convertTo(y, CV_32F, 1.0 / y_scale_, -y_offset_ / y_scale_);
-    const cv::Size full = y.size();
+void RgbConverter::upsample_chroma(const AVFrame& frame) {
+    auto* f = const_cast<AVFrame*>(&frame);  // read only here
+    const cv::Size full(frame.width, frame.height);
     auto chroma = [&](int index, cv::Mat& out) {
         cv::Mat small;
         plane(f, index, layout_).convertTo(small, CV_32F, 1.0 / c_scale_, -c_offset_ / c_scale_);
@@ -57,17 +54,55 @@ void RgbConverter::to_rgb(const AVFrame& frame, RgbPlanes& rgb) {
     };
     chroma(1, cb_);
     chroma(2, cr_);
-    combine(y, cb_, cr_, rgb);
+    d_cb_.create(full, CV_32F);
+    d_cr_.create(full, CV_32F);
 }
 
-void RgbConverter::combine(const cv::Mat& y, const cv::Mat& cb, const cv::Mat& cr,
-                           RgbPlanes& rgb) const {
+void RgbConverter::to_rgb_strip(const AVFrame& frame, int top, int end) {
+    auto* f = const_cast<AVFrame*>(&frame);  // read only here
+    const cv::Mat y = plane(f, 0, layout_).rowRange(top, end);
+    const cv::Mat cb = cb_.rowRange(top, end), cr = cr_.rowRange(top, end);
     const double kr = w_.kr, kb = w_.kb, kg = w_.kg();
+    y.convertTo(y_, CV_32F, 1.0 / y_scale_, -y_offset_ / y_scale_);
     // R' = Y' + 2(1-kr)Cr, B' = Y' + 2(1-kb)Cb, G' from the luma equation.
-    cv::scaleAdd(cr, 2.0 * (1.0 - kr), y, rgb[0]);
-    cv::scaleAdd(cb, 2.0 * (1.0 - kb), y, rgb[2]);
-    cv::Mat g = y - kr * rgb[0] - kb * rgb[2];
-    g.convertTo(rgb[1], CV_32F, 1.0 / kg);
+    cv::scaleAdd(cr, 2.0 * (1.0 - kr), y_, rgb_[0]);
+    cv::scaleAdd(cb, 2.0 * (1.0 - kb), y_, rgb_[2]);
+    cv::addWeighted(rgb_[0], -kr / kg, rgb_[2], -kb / kg, 0.0, rgb_[1]);
+    cv::scaleAdd(y_, 1.0 / kg, rgb_[1], rgb_[1]);
+}
+
+void RgbConverter::from_rgb_strip(AVFrame& frame, int top, int end) {
+    const double kr = w_.kr, kb = w_.kb, kg = w_.kg();
+    cv::addWeighted(rgb_[0], kr, rgb_[1], kg, 0.0, y_);
+    cv::scaleAdd(rgb_[2], kb, y_, y_);
+    // Chroma: what the function made of it, less what was there (full resolution).
+    cv::Mat dcb = d_cb_.rowRange(top, end), dcr = d_cr_.rowRange(top, end);
+    cv::subtract(rgb_[2], y_, tmp_);
+    cv::addWeighted(tmp_, 1.0 / (2.0 * (1.0 - kb)), cb_.rowRange(top, end), -1.0, 0.0, dcb);
+    cv::subtract(rgb_[0], y_, tmp_);
+    cv::addWeighted(tmp_, 1.0 / (2.0 * (1.0 - kr)), cr_.rowRange(top, end), -1.0, 0.0, dcr);
+    // Luma: rounded and saturated to the sample range (super-whites survive). The header
+    // has the frame's size and type, so OpenCV writes into the frame.
+    cv::Mat y = plane(&frame, 0, layout_).rowRange(top, end);
+    const double ceiling = (layout_.max_value() - y_offset_) / y_scale_;
+    cv::min(y_, ceiling, y_);
+    y_.convertTo(y, y.type(), y_scale_, y_offset_);
+}
+
+void RgbConverter::apply_chroma_change(AVFrame& frame) {
+    const int type = layout_.depth > 8 ? CV_16U : CV_8U;
+    auto apply = [&](int index, const cv::Mat& change_full) {
+        cv::Mat dst = plane(&frame, index, layout_);
+        cv::Mat change = change_full;
+        if (change.size() != dst.size())
+            cv::resize(change_full, change, dst.size(), 0, 0, cv::INTER_AREA);
+        cv::Mat current;
+        dst.convertTo(current, CV_32F);
+        current += change * c_scale_;
+        current.convertTo(dst, type);  // rounds and saturates; dst keeps the frame's buffer
+    };
+    apply(1, d_cb_);
+    apply(2, d_cr_);
 }
 
 void RgbConverter::to_rgb_preview(const AVFrame& frame, RgbPlanes& rgb, int max_width) const {
@@ -87,34 +122,14 @@ void RgbConverter::to_rgb_preview(const AVFrame& frame, RgbPlanes& rgb, int max_
         small.convertTo(out, CV_32F, 1.0 / scale, -offset / scale);
         return out;
     };
-    combine(reduce(0, y_scale_, y_offset_), reduce(1, c_scale_, c_offset_),
-            reduce(2, c_scale_, c_offset_), rgb);
-}
-
-void RgbConverter::luma(const RgbPlanes& rgb, cv::Mat& y) const {
-    y = w_.kr * rgb[0] + w_.kg() * rgb[1] + w_.kb * rgb[2];
-}
-
-void RgbConverter::to_yuv(const RgbPlanes& rgb, AVFrame& frame) {
-    cv::Mat y;
-    luma(rgb, y);
-    const int type = layout_.depth > 8 ? CV_16U : CV_8U;
-    // Round-to-nearest with saturation to the sample range (super-whites survive). The
-    // destination header has the frame's size and type, so OpenCV writes in place.
-    cv::Mat dst_y = plane(&frame, 0, layout_);
-    y.convertTo(dst_y, type, y_scale_, y_offset_);
-    auto chroma = [&](int index, const cv::Mat& colour, double k, const cv::Mat& before) {
-        cv::Mat c = (colour - y) * (1.0 / (2.0 * (1.0 - k))) - before;  // change, full size
-        cv::Mat dst = plane(&frame, index, layout_);
-        cv::Mat change = c;
-        if (c.size() != dst.size()) cv::resize(c, change, dst.size(), 0, 0, cv::INTER_AREA);
-        cv::Mat current;
-        dst.convertTo(current, CV_32F);
-        current += change * c_scale_;
-        current.convertTo(dst, type);
-    };
-    chroma(1, rgb[2], w_.kb, cb_);
-    chroma(2, rgb[0], w_.kr, cr_);
+    const cv::Mat y = reduce(0, y_scale_, y_offset_);
+    const cv::Mat cb = reduce(1, c_scale_, c_offset_), cr = reduce(2, c_scale_, c_offset_);
+    const double kr = w_.kr, kb = w_.kb, kg = w_.kg();
+    // R' = Y' + 2(1-kr)Cr, B' = Y' + 2(1-kb)Cb, G' from the luma equation.
+    cv::scaleAdd(cr, 2.0 * (1.0 - kr), y, rgb[0]);
+    cv::scaleAdd(cb, 2.0 * (1.0 - kb), y, rgb[2]);
+    cv::Mat g = y - kr * rgb[0] - kb * rgb[2];
+    g.convertTo(rgb[1], CV_32F, 1.0 / kg);
 }
 
 }  // namespace rr::stages

@@ -1,9 +1,10 @@
 #pragma once
-// Planar Y'CbCr frames as full-resolution R'G'B' float planes (0..1, gamma-encoded, the
-// frame's own matrix and range) and back. Stages that think in RGB (white balance, 3D LUTs)
-// work on these. Chroma goes back as the change made to it, so colours a stage leaves alone
-// come back bit-exact despite 4:2:0 subsampling.
+// Planar Y'CbCr frames seen as R'G'B' (0..1, gamma-encoded, the frame's own matrix and
+// range). Stages that think in RGB (white balance, 3D LUTs) give a per-pixel function; it
+// runs in one pass over the frame. Chroma goes back as the change made to it, so colours a
+// stage leaves alone come back bit-exact despite 4:2:0 subsampling.
 
+#include <algorithm>
 #include <array>
 #include <opencv2/core.hpp>
 
@@ -31,26 +32,43 @@ class RgbConverter {
   public:
     [[nodiscard]] static Result<RgbConverter> create(const media::FrameFormat& format);
 
-    // Reads `frame` into `rgb` (allocated as needed). Remembers the chroma it read.
-    void to_rgb(const AVFrame& frame, RgbPlanes& rgb);
-    // Writes `rgb` into `frame` (made writable by the caller): luma directly, chroma as the
-    // area-averaged change against what to_rgb read from this same frame.
-    void to_yuv(const RgbPlanes& rgb, AVFrame& frame);
+    // Runs `fn(RgbPlanes&)` over the (writable) frame, a strip of rows at a time (small
+    // enough to stay in cache, so each whole-plane OpenCV operation on it is cheap).
+    template <class Fn>
+    void transform(AVFrame& frame, Fn&& fn) {
+        upsample_chroma(frame);
+        const int rows = frame.height;
+        for (int top = 0; top < rows; top += kStripRows) {
+            const int end = std::min(rows, top + kStripRows);
+            to_rgb_strip(frame, top, end);
+            fn(rgb_);
+            from_rgb_strip(frame, top, end);
+        }
+        apply_chroma_change(frame);
+    }
+
     // A reduced picture for statistics: no wider than `max_width` and no finer than the
-    // chroma planes (cheap; nothing is remembered for to_yuv).
+    // chroma planes.
     void to_rgb_preview(const AVFrame& frame, RgbPlanes& rgb, int max_width) const;
-    // Luma of R'G'B' planes with this matrix.
-    void luma(const RgbPlanes& rgb, cv::Mat& y) const;
 
     [[nodiscard]] const LumaWeights& weights() const { return w_; }
 
   private:
     RgbConverter() = default;
-    void combine(const cv::Mat& y, const cv::Mat& cb, const cv::Mat& cr, RgbPlanes& rgb) const;
+    void upsample_chroma(const AVFrame& frame);
+    void apply_chroma_change(AVFrame& frame);
+
+    static constexpr int kStripRows = 16;
+    void to_rgb_strip(const AVFrame& frame, int top, int end);
+    void from_rgb_strip(AVFrame& frame, int top, int end);
+
     LumaWeights w_;
     YuvLayout layout_;
     double y_scale_ = 1, y_offset_ = 0, c_scale_ = 1, c_offset_ = 0;
-    cv::Mat cb_, cr_;  // full-resolution chroma as read, -0.5..0.5
+    cv::Mat cb_, cr_;      // full-resolution chroma as read, -0.5..0.5
+    cv::Mat d_cb_, d_cr_;  // the change the function made to it
+    RgbPlanes rgb_;        // the current strip
+    cv::Mat y_, tmp_;
 };
 
 }  // namespace rr::stages

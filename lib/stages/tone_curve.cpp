@@ -95,9 +95,8 @@ void ToneCurve::apply(float* r, float* g, float* b, int width, int rows, int str
             const float rr = std::max(pr[x], 0.0f), gg = std::max(pg[x], 0.0f),
                         bb = std::max(pb[x], 0.0f);
             const float sig = std::max({rr, gg, bb, 1e-6f});
-            const float k = sig >= static_cast<float>(peak_)
-                                ? static_cast<float>(std::min(eval(sig), 1.0) / sig)
-                                : lookup(sig);
+            // Every operator reaches white at the peak; anything brighter clips to white.
+            const float k = sig >= static_cast<float>(peak_) ? 1.0f / sig : lookup(sig);
             pr[x] = rr * k, pg[x] = gg * k, pb[x] = bb * k;
         }
     }
