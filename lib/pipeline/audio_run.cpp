@@ -1,5 +1,6 @@
 // run_audio: the job's single audio pass, with the audio stages' measurements around it.
 
+#include "core/clock.h"
 #include "media/loudness.h"
 #include "pipeline/job.h"
 
@@ -22,6 +23,7 @@ struct StagePass {
 
 Result<AudioOutcome> run_audio(const PreparedJob& job, const std::filesystem::path& out,
                                std::stop_token stop) {
+    const auto t0 = SteadyClock::now();
     AudioOutcome outcome;
     outcome.plan = job.audio;
     outcome.stage_results.resize(job.stages.size());
@@ -53,6 +55,7 @@ Result<AudioOutcome> run_audio(const PreparedJob& job, const std::filesystem::pa
     if (outcome.plan.empty()) return outcome;
     RR_TRY(media::write_audio(job.file, outcome.plan, out, stop));
     outcome.written = true;
+    outcome.seconds = seconds_since(t0);
     if (passes.empty()) return outcome;
 
     // What the listener gets: the encoded intermediate, measured the same way.
@@ -74,6 +77,7 @@ Result<AudioOutcome> run_audio(const PreparedJob& job, const std::filesystem::pa
             slot["streams"].push_back(std::move(result).value());
         }
     }
+    outcome.seconds = seconds_since(t0);
     return outcome;
 }
 

@@ -90,6 +90,7 @@ struct AudioOutcome {
     bool written = false;                       // false when the input has no usable audio
     media::AudioPlan plan;                      // as run: the audio stages' chains filled in
     std::vector<nlohmann::json> stage_results;  // per stage; null for stages without audio
+    double seconds = 0;                         // the audio task's own time (beside the chunks)
 };
 
 // Writes the job's audio intermediate, running the audio stages' measurements around it.

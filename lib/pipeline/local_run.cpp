@@ -109,6 +109,7 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
         },
         stop));
     timings["chunks"] = seconds_since(t_chunks);
+    if (audio.written) timings["audio"] = audio.seconds;
 
     int64_t errors = 0;
     for (const auto& o : outcomes) errors += o.decode_errors;
