@@ -242,6 +242,12 @@ void copy_side_data(const AVStream* in, AVStream* out, AVPacketSideDataType type
     if (uint8_t* dst = av_stream_new_side_data(out, type, size)) std::memcpy(dst, data, size);
 }
 
+template <class T>
+void add_side_data(AVStream* out, AVPacketSideDataType type, const T* value) {
+    if (uint8_t* dst = av_stream_new_side_data(out, type, sizeof(T)))
+        std::memcpy(dst, value, sizeof(T));
+}
+
 }  // namespace
 
 Result<AssemblyReport> assemble(const AssemblyInputs& in, const std::filesystem::path& output) {
@@ -268,10 +274,16 @@ Result<AssemblyReport> assemble(const AssemblyInputs& in, const std::filesystem:
         const AVStream* sv = src->streams[in.source_video_stream];
         copy_stream_metadata(sv, vst);
         copy_side_data(sv, vst, AV_PKT_DATA_DISPLAYMATRIX);
-        if (in.keep_hdr_metadata) {
+        if (in.keep_hdr_metadata && in.hdr_metadata.empty()) {
             copy_side_data(sv, vst, AV_PKT_DATA_MASTERING_DISPLAY_METADATA);
             copy_side_data(sv, vst, AV_PKT_DATA_CONTENT_LIGHT_LEVEL);
         }
+    }
+    if (in.keep_hdr_metadata) {
+        // Sources often carry HDR10 metadata only in the bitstream; the container gets it too.
+        const HdrMetadata& h = in.hdr_metadata;
+        if (h.mastering) add_side_data(vst, AV_PKT_DATA_MASTERING_DISPLAY_METADATA, &*h.mastering);
+        if (h.light) add_side_data(vst, AV_PKT_DATA_CONTENT_LIGHT_LEVEL, &*h.light);
     }
 
     // Audio intermediate: all its streams.

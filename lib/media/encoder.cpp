@@ -61,7 +61,8 @@ Status set_opt(AVCodecContext* ctx, const char* key, const std::string& value) {
     return {};
 }
 
-Status apply_settings(AVCodecContext* ctx, const EncoderChoice& choice, int threads) {
+Status apply_settings(AVCodecContext* ctx, const EncoderChoice& choice, int threads,
+                      const FrameFormat& format) {
     const VideoSettings& s = choice.settings;
     const int crf = s.crf >= 0 ? s.crf : default_crf(s.codec);
     const std::string preset = map_preset(choice.name, s.preset);
@@ -73,7 +74,12 @@ Status apply_settings(AVCodecContext* ctx, const EncoderChoice& choice, int thre
     } else if (n == "libx265") {
         RR_TRY(set_opt(ctx, "preset", preset));
         RR_TRY(set_opt(ctx, "crf", std::to_string(crf)));
-        RR_TRY(set_opt(ctx, "x265-params", "log-level=error:pools=" + std::to_string(threads)));
+        std::string params = "log-level=error:pools=" + std::to_string(threads);
+        // libx265 in this FFmpeg does not turn frame side data into SEI; HDR10 metadata only
+        // reaches the bitstream as encoder parameters.
+        const std::string hdr = format.hdr.x265_params();
+        if (is_hdr_transfer(format.transfer) && !hdr.empty()) params += ":hdr10=1:" + hdr;
+        RR_TRY(set_opt(ctx, "x265-params", params));
     } else if (n == "libsvtav1") {
         RR_TRY(set_opt(ctx, "preset", preset));
         RR_TRY(set_opt(ctx, "crf", std::to_string(crf)));
@@ -133,7 +139,7 @@ Result<VideoEncoder> VideoEncoder::open(const EncoderChoice& choice, const Frame
     ctx->color_range = format.range;
     ctx->pix_fmt = choice.input_format;
     ctx->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;  // parameter sets once, shared by all chunks
-    RR_TRY(apply_settings(ctx, choice, threads));
+    RR_TRY(apply_settings(ctx, choice, threads, format));
 
     if (choice.hwaccel == "vaapi") {
         AVBufferRef* device = nullptr;

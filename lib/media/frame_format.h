@@ -8,6 +8,8 @@ extern "C" {
 
 #include <string>
 
+#include "media/hdr_metadata.h"
+
 struct AVFrame;
 
 namespace rr::media {
@@ -23,6 +25,8 @@ struct FrameFormat {
     AVColorTransferCharacteristic transfer = AVCOL_TRC_UNSPECIFIED;
     AVColorSpace matrix = AVCOL_SPC_UNSPECIFIED;
     AVColorRange range = AVCOL_RANGE_UNSPECIFIED;
+    // HDR10 static metadata of the stream; stages that change the transfer drop or replace it.
+    HdrMetadata hdr;
 
     [[nodiscard]] std::string describe() const;  // "1920x1080 yuv420p bt709/tv"
     [[nodiscard]] int bit_depth() const;

@@ -1,25 +1,26 @@
-// run_audio and assemble_job: the whole-file steps around the chunk runs.
+// summarize_stages and assemble_job: the whole-file steps after the chunk runs.
 
 #include "pipeline/job.h"
 
 namespace rr::pipeline {
 
-Result<bool> run_audio(const PreparedJob& job, const std::filesystem::path& out,
-                       std::stop_token stop) {
-    if (job.audio.empty()) return false;
-    RR_TRY(media::write_audio(job.file, job.audio, out, stop));
-    return true;
-}
-
 std::vector<nlohmann::json> summarize_stages(const PreparedJob& job,
-                                             const std::vector<ChunkOutcome>& chunks) {
+                                             const std::vector<ChunkOutcome>& chunks,
+                                             const AudioOutcome* audio) {
     std::vector<nlohmann::json> results;
     for (size_t i = 0; i < job.stages.size(); ++i) {
         std::vector<nlohmann::json> per_chunk;
         for (const auto& c : chunks) {
             per_chunk.push_back(i < c.stage_results.size() ? c.stage_results[i] : nullptr);
         }
-        results.push_back(job.stages[i]->summarize(per_chunk));
+        nlohmann::json result = job.stages[i]->summarize(per_chunk);
+        if (audio && i < audio->stage_results.size() && !audio->stage_results[i].is_null()) {
+            if (result.is_object())
+                result.update(audio->stage_results[i]);
+            else
+                result = audio->stage_results[i];
+        }
+        results.push_back(std::move(result));
     }
     return results;
 }
@@ -55,6 +56,9 @@ Result<media::AssemblyReport> assemble_job(const PreparedJob& job,
         in.start_offset =
             static_cast<double>(pts[static_cast<size_t>(job.kept.first)] - pts.front()) * tb;
     in.container = job.settings.profile.container;
+    // HDR10 metadata travels only with an output that is still HDR (never onto SDR pictures).
+    in.keep_hdr_metadata = media::is_hdr_transfer(job.encoded.transfer);
+    in.hdr_metadata = job.encoded.hdr;
     for (size_t i = 0; i < job.stages.size(); ++i) {
         if (auto chapters = job.stages[i]->chapters(stage_results.at(i)))
             in.chapters = std::move(chapters);

@@ -60,18 +60,35 @@ Status analyse_job(PreparedJob& job, const ParallelFor& run_parallel) {
         const auto probe = job.stages[k]->analyzer(chunk_context(job, job.chunks.front()));
         if (!probe) continue;
         const auto t0 = SteadyClock::now();
+        // The stages before this one see the same pre- and post-roll as when chunks run, so
+        // the analyzer observes the very frames this stage will later receive.
+        int pre = 0, post = 0;
+        for (size_t i = 0; i < k; ++i) {
+            pre = std::max(pre, job.stages[i]->preroll_frames());
+            post = std::max(post, job.stages[i]->postroll_frames());
+        }
+        const int wanted = job.stages[k]->analysis_preroll_frames();
+        pre = std::max(pre, wanted);
         std::vector<nlohmann::json> results(job.chunks.size());
         const PreparedJob& cjob = job;
         RR_TRY(run_parallel(job.chunks.size(), [&](size_t c, std::stop_token stop) -> Status {
             const auto& span = cjob.chunks[c];
             const auto ctx = chunk_context(cjob, span);
             auto analyzer = cjob.stages[k]->analyzer(ctx);
-            RR_ASSIGN(auto frames, WorkingFrames::open(cjob, span.first_frame, span.end_frame));
+            const int64_t first = std::max<int64_t>(0, span.first_frame - pre);
+            const int64_t end = std::min<int64_t>(cjob.total_frames(), span.end_frame + post);
+            RR_ASSIGN(auto frames, WorkingFrames::open(cjob, first, std::max(end, span.end_frame)));
             RR_ASSIGN(auto chain, StageChain::open(cjob.stages, k, ctx));
-            int64_t frame_no = span.first_frame;
+            int64_t frame_no = first;
             std::vector<av::FramePtr> ready;
             auto observe_ready = [&]() -> Status {
-                for (auto& f : ready) RR_TRY(analyzer->observe(*f, frame_no++));
+                for (auto& f : ready) {
+                    int64_t at = cjob.index.exact ? cjob.index.frame_at(f->pts) : -1;
+                    if (at < 0) at = frame_no;
+                    frame_no = at + 1;
+                    if (at < span.first_frame - wanted || at >= span.end_frame) continue;
+                    RR_TRY(analyzer->observe(*f, at));
+                }
                 ready.clear();
                 return {};
             };
@@ -127,7 +144,8 @@ Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk, const std::fil
     const auto t0 = SteadyClock::now();
     const media::ChunkSpan& span = job.chunks.at(static_cast<size_t>(chunk));
     const int64_t first = std::max<int64_t>(0, span.first_frame - job.preroll());
-    RR_ASSIGN(auto frames, WorkingFrames::open(job, first, span.end_frame));
+    const int64_t end = std::min<int64_t>(job.total_frames(), span.end_frame + job.postroll());
+    RR_ASSIGN(auto frames, WorkingFrames::open(job, first, std::max(end, span.end_frame)));
     RR_ASSIGN(auto chain,
               StageChain::open(job.stages, job.stages.size(), chunk_context(job, span)));
 
@@ -161,8 +179,8 @@ Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk, const std::fil
     std::vector<av::FramePtr> ready;
     auto encode_ready = [&]() -> Status {
         for (auto& f : ready) {
-            if (f->pts < span.start_pts)
-                continue;  // preroll: seen by stages, not part of this chunk
+            // Pre- and post-roll: seen by the stages, not part of this chunk.
+            if (f->pts < span.start_pts || f->pts >= span.end_pts) continue;
             RR_ASSIGN(av::FramePtr converted, to_encoder.convert(std::move(f)));
             RR_TRY(encoder.send(converted.get()));
             RR_TRY(drain());

@@ -59,6 +59,7 @@ struct PreparedJob {
     LoggerPtr logger;
 
     [[nodiscard]] int preroll() const;
+    [[nodiscard]] int postroll() const;
     [[nodiscard]] int64_t total_frames() const { return static_cast<int64_t>(index.frames()); }
     [[nodiscard]] bool trimmed() const { return kept.first > 0 || kept.end < total_frames(); }
     // Frames the chunks will encode (total_frames() less any trimmed).
@@ -90,13 +91,23 @@ using ParallelFor =
                                              const std::filesystem::path& out, Progress* progress,
                                              std::stop_token stop);
 
-// Writes the job's audio intermediate; false when the input has no usable audio.
-[[nodiscard]] Result<bool> run_audio(const PreparedJob& job, const std::filesystem::path& out,
-                                     std::stop_token stop);
+struct AudioOutcome {
+    bool written = false;                       // false when the input has no usable audio
+    media::AudioPlan plan;                      // as run: the audio stages' chains filled in
+    std::vector<nlohmann::json> stage_results;  // per stage; null for stages without audio
+    double seconds = 0;                         // the audio task's own time (beside the chunks)
+};
+
+// Writes the job's audio intermediate, running the audio stages' measurements around it.
+[[nodiscard]] Result<AudioOutcome> run_audio(const PreparedJob& job,
+                                             const std::filesystem::path& out,
+                                             std::stop_token stop);
 
 // Each stage's sidecar `result`, merged from every chunk's contribution, in stage order.
+// Audio stages' results come from the audio pass, when given.
 [[nodiscard]] std::vector<nlohmann::json> summarize_stages(const PreparedJob& job,
-                                                           const std::vector<ChunkOutcome>& chunks);
+                                                           const std::vector<ChunkOutcome>& chunks,
+                                                           const AudioOutcome* audio = nullptr);
 
 // Joins chunk files and audio into the output (written atomically). A stage may replace the
 // source's chapters, given its summarized result.

@@ -68,11 +68,11 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
     for (size_t i = 0; i < job->chunks.size(); ++i)
         req.chunk_files.push_back(chunk_file(work.path(), static_cast<int>(i)));
     const std::filesystem::path audio_path = audio_file(work.path());
-    bool has_audio = false;
+    AudioOutcome audio;
     const size_t tasks = job->chunks.size() + 1;
     RR_TRY(run_all(tasks, [&](size_t i, std::stop_token st) -> Status {
         if (i == job->chunks.size()) {
-            RR_ASSIGN(has_audio, run_audio(*job, audio_path, st));
+            RR_ASSIGN(audio, run_audio(*job, audio_path, st));
             return {};
         }
         auto outcome = run_chunk(*job, static_cast<int>(i), req.chunk_files[i], &progress, st);
@@ -81,7 +81,11 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
         return {};
     }));
     timings["chunks"] = seconds_since(t_chunks);
-    if (has_audio) req.audio_file = audio_path;
+    if (audio.written) {
+        req.audio_file = audio_path;
+        timings["audio"] = audio.seconds;
+    }
+    req.audio = std::move(audio);
     req.output = spec.output;
     req.profile_name = spec.profile_name;
     req.timings = timings;

@@ -9,6 +9,7 @@ extern "C" {
 #include "core/clock.h"
 #include "media/checksum.h"
 #include "media/demuxer.h"
+#include "media/hdr_metadata.h"
 #include "pipeline/job.h"
 #include "stages/factory.h"
 
@@ -33,10 +34,15 @@ media::FrameFormat decoded_format(const AVStream* st) {
 }
 
 // The stages' input: the encoder's pixel format, even-sized where chroma is subsampled.
+// When a stage needs the source's depth (HDR tone mapping), deep sources stay deep and the
+// conversion to the encoder's depth happens after the last stage.
 media::FrameFormat working_format(const media::FrameFormat& in, const VideoSettings& video,
-                                  bool& cropped) {
+                                  bool keep_depth, bool& cropped) {
     media::FrameFormat w = in;
     w.pix_fmt = media::output_pix_fmt(video, in.bit_depth());
+    if (keep_depth && in.bit_depth() > 8) {
+        w.pix_fmt = in.bit_depth() > 10 ? AV_PIX_FMT_YUV420P12LE : AV_PIX_FMT_YUV420P10LE;
+    }
     const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(w.pix_fmt);
     const int mask_w = d ? (1 << d->log2_chroma_w) - 1 : 0;
     const int mask_h = d ? (1 << d->log2_chroma_h) - 1 : 0;
@@ -113,6 +119,12 @@ int PreparedJob::preroll() const {
     return p;
 }
 
+int PreparedJob::postroll() const {
+    int p = 0;
+    for (const auto& s : stages) p = std::max(p, s->postroll_frames());
+    return p;
+}
+
 int64_t decode_error_budget(const PreparedJob& job) {
     return static_cast<int64_t>(job.settings.limits.decode_error_ratio *
                                 static_cast<double>(job.total_frames()));
@@ -177,8 +189,6 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
         return make_error(Errc::unsupported, std::string("no decoder for video codec '") +
                                                  avcodec_get_name(vst->codecpar->codec_id) + "'");
     }
-    RR_ASSIGN(job->audio, media::plan_audio(demuxer.format(), settings.profile.audio,
-                                            settings.profile.container, ""));
     job->timings["probe"] = seconds_since(t1);
 
     const auto t2 = SteadyClock::now();
@@ -191,9 +201,24 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
     job->timings["index"] = seconds_since(t2);
 
     // Stages and formats.
-    job->working = working_format(job->decoded, settings.profile.video, job->cropped_to_even);
+    if (media::is_hdr_transfer(job->decoded.transfer))
+        job->decoded.hdr = media::read_hdr_metadata(job->file, job->video_stream, job->index);
     stages::StageEnv env{settings.models_dir, logger, &job->file};
     RR_ASSIGN(job->stages, stages::make_stages(settings.profile.stages, env));
+    bool keep_depth = false;
+    bool audio_stages = false;
+    for (const auto& stage : job->stages) {
+        stage->require_encoding(job->settings.profile.video);
+        keep_depth = keep_depth || stage->needs_source_depth();
+        audio_stages = audio_stages || stage->audio_pass() != nullptr;
+    }
+    const VideoSettings& video = job->settings.profile.video;
+    job->working = working_format(job->decoded, video, keep_depth, job->cropped_to_even);
+    // Audio stages fill in their chains when the audio runs; "anull" marks the streams for
+    // decoding and re-encoding now.
+    RR_ASSIGN(job->audio,
+              media::plan_audio(demuxer.format(), settings.profile.audio,
+                                settings.profile.container, audio_stages ? "anull" : ""));
     media::FrameFormat fmt = job->working;
     for (auto& stage : job->stages) {
         auto next = stage->configure(fmt);
@@ -202,8 +227,8 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
     }
     job->encoded = fmt;
     media::FrameFormat target = fmt;
-    target.pix_fmt = job->working.pix_fmt;
-    RR_ASSIGN(job->encoder, media::choose_encoder(settings.profile.video, target, logger));
+    target.pix_fmt = media::output_pix_fmt(video, fmt.bit_depth());
+    RR_ASSIGN(job->encoder, media::choose_encoder(video, target, logger));
     // OpenCV's own thread pool is a process-wide setting; chunks supply the parallelism.
     cv::setNumThreads(job->threads_per_worker);
     return job;

@@ -33,6 +33,30 @@ ChunkOutcome chunk_outcome_from_json(const nlohmann::json& j) {
     return o;
 }
 
+nlohmann::json to_json(const AudioOutcome& o) {
+    nlohmann::json filters = nlohmann::json::array();
+    for (const auto& s : o.plan.streams) filters.push_back(s.filter);
+    return {{"written", o.written},
+            {"seconds", o.seconds},
+            {"filters", filters},
+            {"stage_results", o.stage_results}};
+}
+
+AudioOutcome audio_outcome_from_json(const PreparedJob& job, const nlohmann::json& j) {
+    AudioOutcome o;
+    o.plan = job.audio;
+    o.written = j.value("written", !job.audio.empty());
+    o.seconds = j.value("seconds", 0.0);
+    const auto filters = j.value("filters", std::vector<std::string>{});
+    // Only a record that matches today's plan stream for stream can describe it.
+    if (filters.size() == o.plan.streams.size()) {
+        for (size_t i = 0; i < filters.size(); ++i) o.plan.streams[i].filter = filters[i];
+    }
+    if (j.contains("stage_results"))
+        o.stage_results = j["stage_results"].get<std::vector<nlohmann::json>>();
+    return o;
+}
+
 Result<Published> publish_job(PublishRequest req) {
     const PreparedJob& job = *req.job;
     int64_t errors = 0;
@@ -48,7 +72,7 @@ Result<Published> publish_job(PublishRequest req) {
 
     // Assemble under a temporary name, describe it, write the sidecar, then publish.
     const auto t0 = SteadyClock::now();
-    const auto stage_results = summarize_stages(job, req.chunks);
+    const auto stage_results = summarize_stages(job, req.chunks, &req.audio);
     TempFile staged(req.output);
     RR_ASSIGN(auto assembly,
               assemble_job(job, req.chunk_files, req.audio_file, stage_results, staged.path()));
@@ -62,6 +86,7 @@ Result<Published> publish_job(PublishRequest req) {
     parts.profile = req.profile_name;
     parts.chunks = std::move(req.chunks);
     parts.stage_results = stage_results;
+    if (!req.audio.plan.empty()) parts.audio_plan = &req.audio.plan;
     parts.assembly = assembly;
     parts.output = out_info;
     parts.timings = req.timings;

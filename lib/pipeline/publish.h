@@ -20,6 +20,7 @@ struct PublishRequest {
     std::vector<ChunkOutcome> chunks;  // every chunk, in order
     std::vector<std::filesystem::path> chunk_files;
     std::optional<std::filesystem::path> audio_file;
+    AudioOutcome audio;  // the audio task's plan as run and the audio stages' results
     std::filesystem::path output;
     std::string profile_name;
     nlohmann::json timings = nlohmann::json::object();
@@ -36,6 +37,10 @@ struct Published {
 // Chunk outcomes as stored between daemon restarts.
 [[nodiscard]] nlohmann::json to_json(const ChunkOutcome& outcome);
 [[nodiscard]] ChunkOutcome chunk_outcome_from_json(const nlohmann::json& j);
+// The audio outcome as stored: its filters per stream and the stages' results; `job` gives
+// the rest of the plan.
+[[nodiscard]] nlohmann::json to_json(const AudioOutcome& outcome);
+[[nodiscard]] AudioOutcome audio_outcome_from_json(const PreparedJob& job, const nlohmann::json& j);
 
 // Where chunk intermediates go inside a job's work directory.
 [[nodiscard]] std::filesystem::path chunk_file(const std::filesystem::path& work_dir, int chunk);

@@ -44,7 +44,7 @@ nlohmann::json make_sidecar(const SidecarParts& parts) {
              parts.profile.empty() ? nlohmann::json(nullptr) : nlohmann::json(parts.profile)},
             {"stages", stage_list},
             {"video", job.encoder.to_json()},
-            {"audio", job.audio.to_json()},
+            {"audio", (parts.audio_plan ? *parts.audio_plan : job.audio).to_json()},
             {"subtitles", parts.assembly.subtitles},
             {"chapters", parts.assembly.chapters},
             {"frames",

@@ -19,7 +19,8 @@ struct SidecarParts {
     const PreparedJob* job = nullptr;
     std::string profile;  // name, or "" for --stages
     std::vector<ChunkOutcome> chunks;
-    std::vector<nlohmann::json> stage_results;  // from summarize_stages
+    std::vector<nlohmann::json> stage_results;     // from summarize_stages
+    const media::AudioPlan* audio_plan = nullptr;  // as run; the job's plan when null
     media::AssemblyReport assembly;
     media::MediaInfo output;
     nlohmann::json timings = nlohmann::json::object();

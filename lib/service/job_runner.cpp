@@ -209,10 +209,13 @@ void JobRunner::on_prepared(Result<Prepared> r) {
         a.job_id = row_.id;
         a.idx = -1;
         a.end_time = job.chunks.empty() ? 0 : job.chunks.back().end_time;
-        if (r->reusable.count(-1))
+        if (r->reusable.count(-1)) {
             a = old[-1];
-        else
+            audio_ = pipeline::audio_outcome_from_json(
+                job, nlohmann::json::parse(a.result.value_or("{}")));
+        } else {
             pending_.insert(-1);
+        }
         rows.push_back(std::move(a));
     }
     log_store(ctx_.store->replace_chunks(row_.id, rows));
@@ -241,8 +244,8 @@ void JobRunner::submit_chunk(int idx) {
             std::filesystem::path file;
             if (idx < 0) {
                 file = pipeline::audio_file(job->work_dir);
-                RR_ASSIGN(done.has_audio, pipeline::run_audio(*job, file, stop));
-                if (!done.has_audio) return done;
+                RR_ASSIGN(done.audio, pipeline::run_audio(*job, file, stop));
+                if (!done.audio.written) return done;
             } else {
                 file = pipeline::chunk_file(job->work_dir, idx);
                 RR_ASSIGN(done.outcome, pipeline::run_chunk(*job, idx, file, progress.get(), stop));
@@ -291,10 +294,13 @@ void JobRunner::on_chunk_done(int idx, Result<ChunkDone> r) {
     row.bytes = r->bytes;
     row.checksum = r->checksum;
     row.seconds = r->seconds;
-    row.result = pipeline::to_json(r->outcome).dump();
-    if (idx < 0 && !r->has_audio) {
-        has_audio_ = false;  // nothing usable in the input after all
-        row.file.reset();
+    row.result = (idx < 0 ? pipeline::to_json(r->audio) : pipeline::to_json(r->outcome)).dump();
+    if (idx < 0) {
+        if (!r->audio.written) {
+            has_audio_ = false;  // nothing usable in the input after all
+            row.file.reset();
+        }
+        audio_ = std::move(r->audio);
     }
     log_store(ctx_.store->chunk_done(row));
     ctx_.emit({{"event", "chunk"},
@@ -318,9 +324,11 @@ void JobRunner::maybe_assemble() {
         req.chunk_files.push_back(pipeline::chunk_file(work_dir_, static_cast<int>(i)));
     }
     if (has_audio_) req.audio_file = pipeline::audio_file(work_dir_);
+    req.audio = audio_;
     req.output = output_;
     req.profile_name = row_.profile;
     req.timings = {{"job_id", row_.id}};
+    if (audio_.written) req.timings["audio"] = audio_.seconds;
     req.started = started_;
     std::error_code ec;
     std::filesystem::create_directories(output_.parent_path(), ec);

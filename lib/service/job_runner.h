@@ -47,7 +47,7 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
     };
     struct ChunkDone {
         pipeline::ChunkOutcome outcome;
-        bool has_audio = true;  // audio task only
+        pipeline::AudioOutcome audio;  // audio task only
         std::string file, checksum;
         int64_t bytes = 0;
         double seconds = 0;
@@ -84,6 +84,7 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
     std::map<int, int> attempts_;                     // runs started per chunk, this process
     std::set<int> pending_;                           // chunks (and -1 audio) not finished
     bool has_audio_ = false;
+    pipeline::AudioOutcome audio_;  // the audio task's result, once finished
     nlohmann::json done_stats_ = nlohmann::json::object();  // frames and bytes, for the done event
     SteadyClock::time_point started_ = SteadyClock::now();
 };

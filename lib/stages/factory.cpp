@@ -3,10 +3,15 @@
 #include <functional>
 #include <map>
 
+#include "stages/audio.h"
+#include "stages/color.h"
+#include "stages/denoise.h"
 #include "stages/detect.h"
 #include "stages/filters.h"
+#include "stages/hdr.h"
 #include "stages/scale.h"
 #include "stages/scenes.h"
+#include "stages/stabilize.h"
 #include "stages/upscale.h"
 
 namespace rr::stages {
@@ -25,6 +30,11 @@ const std::map<std::string, Maker>& makers() {
         {"upscale", [](const StageSpec& s, const StageEnv& e) { return make_upscale(s, e); }},
         {"detect", [](const StageSpec& s, const StageEnv& e) { return make_detect(s, e); }},
         {"scenes", [](const StageSpec& s, const StageEnv& e) { return make_scenes(s, e); }},
+        {"denoise", [](const StageSpec& s, const StageEnv&) { return make_denoise(s); }},
+        {"color", [](const StageSpec& s, const StageEnv&) { return make_color(s); }},
+        {"stabilize", [](const StageSpec& s, const StageEnv&) { return make_stabilize(s); }},
+        {"audio", [](const StageSpec& s, const StageEnv&) { return make_audio(s); }},
+        {"hdr", [](const StageSpec& s, const StageEnv&) { return make_hdr(s); }},
     };
     return kMakers;
 }

@@ -3,16 +3,19 @@
 // shared read-only by all chunk threads); each chunk gets its own StageInstance.
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/config.h"
 #include "core/result.h"
 #include "media/assembler.h"
 #include "media/av_handles.h"
 #include "media/frame_format.h"
+#include "media/loudness.h"
 
 namespace rr::stages {
 
@@ -58,6 +61,21 @@ class StageAnalyzer {
     [[nodiscard]] virtual nlohmann::json finish() = 0;  // serialisable chunk statistics
 };
 
+// Audio stages shape the job's single audio pass (which runs once over the whole track, beside
+// the chunks). One AudioPass exists per audio stream.
+class AudioPass {
+  public:
+    // Runs `filter` (appended to the chain of the audio stages before this one) over the whole
+    // decoded stream and returns what FFmpeg's ebur128 measured at its end.
+    using Measure = std::function<Result<media::Loudness>(const std::string& filter)>;
+
+    virtual ~AudioPass() = default;
+    // Before encoding: this stage's libavfilter chain for the stream, measuring first if needed.
+    [[nodiscard]] virtual Result<std::string> prepare(const Measure& input) = 0;
+    // After encoding: `output` is the encoded stream as written. Returns the sidecar result.
+    [[nodiscard]] virtual Result<nlohmann::json> finish(const media::Loudness& output) = 0;
+};
+
 class Stage {
   public:
     virtual ~Stage() = default;
@@ -68,11 +86,26 @@ class Stage {
     [[nodiscard]] virtual Result<FrameFormat> configure(const FrameFormat& input) = 0;
     // Frames before a chunk's start the stage needs to see (temporal filters).
     [[nodiscard]] virtual int preroll_frames() const { return 0; }
+    // Frames after a chunk's end the stage needs to see (filters centred on the frame, such as
+    // temporal averaging). They pass through the chain and are dropped before encoding.
+    [[nodiscard]] virtual int postroll_frames() const { return 0; }
+
+    // Asked before configure(): a stage that must see the source's full bit depth (HDR tone
+    // mapping) makes the chain's working format deep even when the encoder is 8-bit.
+    [[nodiscard]] virtual bool needs_source_depth() const { return false; }
+    // Asked before configure(): a stage whose output needs a particular encoding (HDR
+    // passthrough: 10-bit HEVC) edits the job's video settings.
+    virtual void require_encoding(VideoSettings& /*video*/) const {}
+    // Audio: a pass per audio stream when this stage shapes the audio (null otherwise).
+    [[nodiscard]] virtual std::unique_ptr<AudioPass> audio_pass() const { return nullptr; }
 
     // Whole-video analysis: null when the stage needs none.
     [[nodiscard]] virtual std::unique_ptr<StageAnalyzer> analyzer(const ChunkContext&) const {
         return nullptr;
     }
+    // Frames before a chunk's start its analyzer must also observe (e.g. the motion into the
+    // chunk's first frame). They arrive first, with their global indices (below first_frame).
+    [[nodiscard]] virtual int analysis_preroll_frames() const { return 0; }
     // Receives every chunk's analysis, in chunk order, before any chunk is processed.
     [[nodiscard]] virtual Status finish_analysis(const std::vector<nlohmann::json>&) { return {}; }
 
