@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "support/daemon.h"
+#include "support/measure.h"
 #include "support/media.h"
 #include "support/process.h"
 #include "support/sandbox.h"
@@ -201,6 +202,67 @@ BOOST_AUTO_TEST_CASE(kill_9_at_any_point_loses_nothing_and_redoes_no_finished_ch
     BOOST_TEST(d.wait_exit(30s) == 0);
     BOOST_TEST(no_temporaries(d.box().path()));
     BOOST_TEST(std::filesystem::is_empty(d.dir("state") / "work"));
+}
+
+BOOST_AUTO_TEST_CASE(a_resumed_job_keeps_its_finished_audio_pass_and_its_loudness_result) {
+    // The audio stage measures and normalises the whole track in the audio task; a restart
+    // after that task finished must neither redo it nor lose its measurements.
+    t::Daemon d("");
+    d.write_config("chunk_seconds: 2\nworkers: 2\n" + watch_yaml(d) +
+                   "profiles:\n  loud:\n    stages: [blur, audio]\n    video: {codec: h264, "
+                   "preset: medium, hwaccel: none}\n");
+    const auto in = t::fixture(
+        "daemon_quiet_12s.mp4",
+        "-f lavfi -i testsrc2=size=480x270:rate=25:duration=12 -f lavfi -i "
+        "\"anoisesrc=color=pink:amplitude=1:sample_rate=48000:duration=12:seed=3,volume=-15dB\" "
+        "-c:v libx264 -preset veryfast -g 25 -c:a aac -b:a 192k -shortest");
+    d.start();
+    drop(in, d.dir("inbox") / "loud" / "quiet.mp4");
+    std::optional<double> audio_finished;
+    bool video_left = false;
+    BOOST_REQUIRE_MESSAGE(t::wait_until(
+                              [&] {
+                                  auto jobs = d.jobs();
+                                  if (jobs.empty()) return false;
+                                  video_left = false;
+                                  for (const auto& c : d.chunks(jobs[0].id)) {
+                                      if (c.idx < 0 && c.state == rr::store::ChunkState::done)
+                                          audio_finished = c.finished_at;
+                                      if (c.idx >= 0 && c.state != rr::store::ChunkState::done)
+                                          video_left = true;
+                                  }
+                                  return audio_finished.has_value();
+                              },
+                              120s),
+                          d.log());
+    BOOST_REQUIRE_MESSAGE(video_left, "every chunk finished before the audio task");
+    d.kill9();
+    d.start();
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return count_in(d.jobs(), JobState::done) == 1; }, 180s), d.log());
+    auto jobs = d.jobs();
+    for (const auto& c : d.chunks(jobs[0].id)) {
+        if (c.idx < 0)
+            BOOST_TEST(c.finished_at.value_or(-1) == audio_finished.value_or(-2),
+                       "the audio task was redone");
+    }
+    const auto out = d.dir("outbox") / "loud" / "quiet.mp4";
+    BOOST_TEST(t::count_frames(out) == 300);
+    const auto loud = t::cli_loudness(out);
+    BOOST_TEST(std::abs(loud.integrated + 16.0) <= 1.0);
+    BOOST_TEST(loud.true_peak <= -1.0);
+    const auto sidecar =
+        nlohmann::json::parse(t::read_file(d.dir("outbox") / "loud" / "quiet.renderrush.json"));
+    const auto result = sidecar["stages"][1]["result"];
+    BOOST_TEST_MESSAGE(result.dump());
+    BOOST_TEST(result["normalization"].get<std::string>() == "linear");
+    BOOST_TEST(std::abs(result["before"]["integrated_lufs"].get<double>() + 30.0) <= 1.5);
+    BOOST_TEST(std::abs(result["after"]["integrated_lufs"].get<double>() - loud.integrated) <= 0.2);
+    BOOST_TEST(sidecar["audio"][0]["filter"].get<std::string>().find("loudnorm") !=
+               std::string::npos);
+    BOOST_TEST(sidecar["timings"].contains("audio"));
+    d.signal(SIGTERM);
+    BOOST_TEST(d.wait_exit(30s) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_corrupt_file_fails_alone_and_the_daemon_keeps_serving) {

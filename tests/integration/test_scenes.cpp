@@ -3,6 +3,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "support/cli.h"
+#include "support/measure.h"
 #include "support/media.h"
 #include "support/sandbox.h"
 
@@ -27,6 +28,22 @@ std::filesystem::path shots_clip() {
             "[4:v]setpts=PTS-STARTPTS,format=yuv420p[e];[5:v]setpts=PTS-STARTPTS,format=yuv420p[f];"
             "[a][b][c][d][e][f]concat=n=6:v=1:a=0[v]\" -map \"[v]\" -c:v libx264 -preset veryfast "
             "-g 25");
+}
+
+// 1 s black and silent, 3 s picture with a tone, 1 s black and silent.
+std::filesystem::path trim_clip() {
+    return t::fixture(
+        "it_trim.mp4",
+        "-f lavfi -i color=c=black:size=320x240:rate=25:duration=1 -f lavfi -i "
+        "anullsrc=r=48000:cl=stereo,atrim=duration=1 -f lavfi -i "
+        "testsrc2=size=320x240:rate=25:duration=3 -f lavfi -i "
+        "sine=frequency=440:sample_rate=48000:duration=3 -f lavfi -i "
+        "color=c=black:size=320x240:rate=25:duration=1 -f lavfi -i "
+        "anullsrc=r=48000:cl=stereo,atrim=duration=1 -filter_complex "
+        "\"[0:v]format=yuv420p[v0];[2:v]format=yuv420p[v1];[4:v]format=yuv420p[v2];"
+        "[3:a]aformat=channel_layouts=stereo[a1];[v0][1:a][v1][a1][v2][5:a]concat=n=3:v="
+        "1:a=1[v][a]\" "
+        "-map \"[v]\" -map \"[a]\" -c:v libx264 -preset veryfast -g 25 -c:a aac");
 }
 
 void require_ok(const t::ProcessRun& r) {
@@ -103,19 +120,7 @@ BOOST_AUTO_TEST_CASE(chunked_analysis_finds_the_same_cuts_as_one_pass) {
 
 BOOST_AUTO_TEST_CASE(auto_trim_drops_black_silent_ends_from_video_and_audio) {
     t::Sandbox box;
-    // 1 s black and silent, 3 s picture with a tone, 1 s black and silent.
-    auto in =
-        t::fixture("it_trim.mp4",
-                   "-f lavfi -i color=c=black:size=320x240:rate=25:duration=1 -f lavfi -i "
-                   "anullsrc=r=48000:cl=stereo,atrim=duration=1 -f lavfi -i "
-                   "testsrc2=size=320x240:rate=25:duration=3 -f lavfi -i "
-                   "sine=frequency=440:sample_rate=48000:duration=3 -f lavfi -i "
-                   "color=c=black:size=320x240:rate=25:duration=1 -f lavfi -i "
-                   "anullsrc=r=48000:cl=stereo,atrim=duration=1 -filter_complex "
-                   "\"[0:v]format=yuv420p[v0];[2:v]format=yuv420p[v1];[4:v]format=yuv420p[v2];"
-                   "[3:a]aformat=channel_layouts=stereo[a1];[v0][1:a][v1][a1][v2][5:a]concat=n=3:v="
-                   "1:a=1[v][a]\" "
-                   "-map \"[v]\" -map \"[a]\" -c:v libx264 -preset veryfast -g 25 -c:a aac");
+    auto in = trim_clip();
     auto r =
         t::process(in, box / "out.mp4",
                    {"--stages", "scenes:auto_trim=on", "--chunk-seconds", "2", "--workers", "2"});
@@ -140,6 +145,26 @@ BOOST_AUTO_TEST_CASE(auto_trim_drops_black_silent_ends_from_video_and_audio) {
     const auto at = levels.err.find("mean_volume:");
     BOOST_REQUIRE(at != std::string::npos);
     BOOST_TEST(std::stod(levels.err.substr(at + 12)) > -30.0);
+}
+
+BOOST_AUTO_TEST_CASE(an_audio_stage_after_auto_trim_treats_only_the_kept_audio) {
+    t::Sandbox box;
+    auto r = t::process(trim_clip(), box / "out.mp4",
+                        {"--stages", "scenes:auto_trim=on,audio", "--chunk-seconds", "2"});
+    require_ok(r);
+    const auto sc = r.sidecar();
+    const std::string filter = sc["audio"][0]["filter"];
+    BOOST_TEST_MESSAGE(filter);
+    // The trim comes first, then the loudness chain; both stay.
+    BOOST_TEST(filter.find("atrim") < filter.find("loudnorm"));
+    BOOST_TEST(filter.find("loudnorm") != std::string::npos);
+    BOOST_TEST(t::count_frames(box / "out.mp4") == 75);
+    auto a = t::audio_stream(box / "out.mp4");
+    BOOST_REQUIRE(!a.is_null());
+    BOOST_TEST(std::abs(t::stream_duration(a) - 3.0) < 0.05);
+    const auto loud = t::cli_loudness(box / "out.mp4");
+    BOOST_TEST(std::abs(loud.integrated + 16.0) <= 1.0);
+    BOOST_TEST(sc["stages"][1]["result"]["normalization"].get<std::string>() == "linear");
 }
 
 BOOST_AUTO_TEST_CASE(auto_trim_keeps_black_while_there_is_sound) {
