@@ -1,6 +1,7 @@
 // run_chunk and analyse_job: the per-chunk frame loops.
 
 #include <algorithm>
+#include <functional>
 
 #include "core/clock.h"
 #include "media/av_error.h"
@@ -53,6 +54,27 @@ stages::ChunkContext chunk_context(const PreparedJob& job, const media::ChunkSpa
     return {span.index, span.first_frame, span.start_pts, job.threads_per_worker, job.work_dir};
 }
 
+// Decodes every frame, pushes it through the stages and hands what comes out to `consume`,
+// flushing the stages at the end.
+Status pump(WorkingFrames& frames, StageChain& chain, std::stop_token stop,
+            const std::function<Status(std::vector<av::FramePtr>&)>& consume) {
+    std::vector<av::FramePtr> ready;
+    auto hand_over = [&]() -> Status {
+        RR_TRY(consume(ready));
+        ready.clear();
+        return {};
+    };
+    while (true) {
+        if (stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
+        RR_ASSIGN(av::FramePtr f, frames.next());
+        if (!f) break;
+        RR_TRY(chain.push(std::move(f), ready));
+        RR_TRY(hand_over());
+    }
+    RR_TRY(chain.flush(ready));
+    return hand_over();
+}
+
 }  // namespace
 
 Status analyse_job(PreparedJob& job, const ParallelFor& run_parallel) {
@@ -80,8 +102,7 @@ Status analyse_job(PreparedJob& job, const ParallelFor& run_parallel) {
             RR_ASSIGN(auto frames, WorkingFrames::open(cjob, first, std::max(end, span.end_frame)));
             RR_ASSIGN(auto chain, StageChain::open(cjob.stages, k, ctx));
             int64_t frame_no = first;
-            std::vector<av::FramePtr> ready;
-            auto observe_ready = [&]() -> Status {
+            RR_TRY(pump(frames, chain, stop, [&](std::vector<av::FramePtr>& ready) -> Status {
                 for (auto& f : ready) {
                     int64_t at = cjob.index.exact ? cjob.index.frame_at(f->pts) : -1;
                     if (at < 0) at = frame_no;
@@ -89,18 +110,8 @@ Status analyse_job(PreparedJob& job, const ParallelFor& run_parallel) {
                     if (at < span.first_frame - wanted || at >= span.end_frame) continue;
                     RR_TRY(analyzer->observe(*f, at));
                 }
-                ready.clear();
                 return {};
-            };
-            while (true) {
-                if (stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
-                RR_ASSIGN(av::FramePtr f, frames.next());
-                if (!f) break;
-                RR_TRY(chain.push(std::move(f), ready));
-                RR_TRY(observe_ready());
-            }
-            RR_TRY(chain.flush(ready));
-            RR_TRY(observe_ready());
+            }));
             results[c] = analyzer->finish();
             return {};
         }));
@@ -176,8 +187,7 @@ Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk, const std::fil
         if (ret != AVERROR(EAGAIN) && ret != AVERROR_EOF) return av::error(ret, "encode");
         return {};
     };
-    std::vector<av::FramePtr> ready;
-    auto encode_ready = [&]() -> Status {
+    RR_TRY(pump(frames, chain, stop, [&](std::vector<av::FramePtr>& ready) -> Status {
         for (auto& f : ready) {
             // Pre- and post-roll: seen by the stages, not part of this chunk.
             if (f->pts < span.start_pts || f->pts >= span.end_pts) continue;
@@ -187,18 +197,8 @@ Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk, const std::fil
             ++outcome.frames;
             if (progress) progress->add_frames(1);
         }
-        ready.clear();
         return {};
-    };
-    while (true) {
-        if (stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
-        RR_ASSIGN(av::FramePtr f, frames.next());
-        if (!f) break;
-        RR_TRY(chain.push(std::move(f), ready));
-        RR_TRY(encode_ready());
-    }
-    RR_TRY(chain.flush(ready));
-    RR_TRY(encode_ready());
+    }));
     RR_TRY(encoder.send(nullptr));
     RR_TRY(drain());
     RR_TRY(writer.finish());
