@@ -96,6 +96,15 @@ Result<std::vector<JobRow>> collect_jobs(Stmt& s) {
     return rows;
 }
 
+// One column of one job, with its updated_at. Column names come from this file only.
+template <class T>
+Status update_job(const Db& db, int64_t id, std::string_view column, const T& value) {
+    RR_ASSIGN(Stmt s, Stmt::prepare(db, "UPDATE jobs SET " + std::string(column) +
+                                            " = ?, updated_at = ? WHERE id = ?"));
+    s.bind(1, value).bind(2, now_seconds()).bind(3, id);
+    return s.run();
+}
+
 }  // namespace
 
 double now_seconds() {
@@ -309,38 +318,23 @@ Status JobStore::set_probed(int64_t id, const std::string& checksum, int64_t fra
 }
 
 Status JobStore::set_progress(int64_t id, double progress) {
-    RR_ASSIGN(Stmt s,
-              Stmt::prepare(db_, "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?"));
-    s.bind(1, progress).bind(2, now_seconds()).bind(3, id);
-    return s.run();
+    return update_job(db_, id, "progress", progress);
 }
 
 Status JobStore::set_input_path(int64_t id, const std::string& path) {
-    RR_ASSIGN(Stmt s,
-              Stmt::prepare(db_, "UPDATE jobs SET input_path = ?, updated_at = ? WHERE id = ?"));
-    s.bind(1, path).bind(2, now_seconds()).bind(3, id);
-    return s.run();
+    return update_job(db_, id, "input_path", path);
 }
 
 Status JobStore::set_output_path(int64_t id, const std::string& path) {
-    RR_ASSIGN(Stmt s,
-              Stmt::prepare(db_, "UPDATE jobs SET output_path = ?, updated_at = ? WHERE id = ?"));
-    s.bind(1, path).bind(2, now_seconds()).bind(3, id);
-    return s.run();
+    return update_job(db_, id, "output_path", path);
 }
 
 Status JobStore::set_duplicate(int64_t id, int64_t of) {
-    RR_ASSIGN(Stmt s,
-              Stmt::prepare(db_, "UPDATE jobs SET duplicate_of = ?, updated_at = ? WHERE id = ?"));
-    s.bind(1, of).bind(2, now_seconds()).bind(3, id);
-    return s.run();
+    return update_job(db_, id, "duplicate_of", of);
 }
 
 Status JobStore::set_sidecar(int64_t id, const std::string& json) {
-    RR_ASSIGN(Stmt s,
-              Stmt::prepare(db_, "UPDATE jobs SET sidecar = ?, updated_at = ? WHERE id = ?"));
-    s.bind(1, json).bind(2, now_seconds()).bind(3, id);
-    return s.run();
+    return update_job(db_, id, "sidecar", json);
 }
 
 Status JobStore::start_attempt(int64_t id) {

@@ -6,6 +6,7 @@
 #include "stages/factory.h"
 #include "support/photos.h"
 #include "support/sandbox.h"
+#include "support/stages.h"
 
 using namespace rr;
 namespace t = rr::test;
@@ -23,14 +24,6 @@ json object(int track, float x, const std::string& label = "face") {
 
 json frame(int64_t index, std::vector<json> objects) {
     return {{"frame", index}, {"pts", index * 2 + 1000}, {"objects", objects}};
-}
-
-std::string error_of(const std::string& spec, const std::filesystem::path& models) {
-    auto specs = parse_stage_list(spec);
-    BOOST_REQUIRE(specs.ok());
-    auto stage = stages::make_stage(specs->at(0), stages::StageEnv{models, nullptr});
-    BOOST_REQUIRE(!stage.ok());
-    return stage.error().message;
 }
 
 }  // namespace
@@ -79,13 +72,15 @@ BOOST_AUTO_TEST_CASE(tracks_continue_across_chunks_through_the_shared_preroll) {
 
 BOOST_AUTO_TEST_CASE(parameters_and_missing_models_are_reported) {
     const auto models = t::models_dir();
-    BOOST_TEST(error_of("detect:targets=faces+cars", models).find("'targets'") !=
+    BOOST_TEST(t::stage_error("detect:targets=faces+cars", models).find("'targets'") !=
                std::string::npos);
-    BOOST_TEST(error_of("detect:every=0", models).find("'every'") != std::string::npos);
-    BOOST_TEST(error_of("detect:min_score=2", models).find("'min_score'") != std::string::npos);
-    BOOST_TEST(error_of("detect:action=smudge", models).find("'action'") != std::string::npos);
+    BOOST_TEST(t::stage_error("detect:every=0", models).find("'every'") != std::string::npos);
+    BOOST_TEST(t::stage_error("detect:min_score=2", models).find("'min_score'") !=
+               std::string::npos);
+    BOOST_TEST(t::stage_error("detect:action=smudge", models).find("'action'") !=
+               std::string::npos);
     t::Sandbox empty;
-    const auto msg = error_of("detect", empty.path());
+    const auto msg = t::stage_error("detect", empty.path());
     BOOST_TEST(
         msg.find((empty.path() / "blazeface/ONNX/face_detection_front_128x128_barracuda.onnx")
                      .string()) != std::string::npos);

@@ -4,33 +4,14 @@
 #include "core/stage_spec.h"
 #include "stages/factory.h"
 #include "support/frames.h"
+#include "support/stages.h"
 
 using namespace rr;
 namespace t = rr::test;
 using boost::test_tools::tolerance;
 
-namespace {
-
-std::unique_ptr<stages::Stage> make(const std::string& spec) {
-    auto specs = parse_stage_list(spec);
-    BOOST_REQUIRE(specs.ok());
-    auto stage = stages::make_stage(specs->at(0), stages::StageEnv{});
-    BOOST_REQUIRE_MESSAGE(stage.ok(), (stage.ok() ? "" : stage.error().message));
-    return std::move(stage).value();
-}
-
-std::string error_of(const std::string& spec) {
-    auto specs = parse_stage_list(spec);
-    BOOST_REQUIRE(specs.ok());
-    auto stage = stages::make_stage(specs->at(0), stages::StageEnv{});
-    BOOST_REQUIRE(!stage.ok());
-    return stage.error().message;
-}
-
-}  // namespace
-
 BOOST_AUTO_TEST_CASE(grayscale_neutralises_chroma_and_keeps_luma) {
-    auto stage = make("grayscale");
+    auto stage = t::stage_from("grayscale");
     auto out = t::run_one(*stage, t::yuv420_format(64, 48), t::make_yuv420(64, 48, -1, 90, 200));
     BOOST_TEST(t::plane_mean(*out, 1) == 128.0);
     BOOST_TEST(t::plane_mean(*out, 2) == 128.0);
@@ -40,7 +21,7 @@ BOOST_AUTO_TEST_CASE(grayscale_neutralises_chroma_and_keeps_luma) {
 }
 
 BOOST_AUTO_TEST_CASE(brightness_adds_a_share_of_the_luma_range) {
-    auto stage = make("brightness:amount=0.1");
+    auto stage = t::stage_from("brightness:amount=0.1");
     auto out = t::run_one(*stage, t::yuv420_format(32, 32), t::make_yuv420(32, 32, 100, 128, 128));
     BOOST_TEST(t::plane_mean(*out, 0) == 100 + 21.9,
                tolerance(0.6));  // 10% of 219 limited-range steps
@@ -48,13 +29,13 @@ BOOST_AUTO_TEST_CASE(brightness_adds_a_share_of_the_luma_range) {
 }
 
 BOOST_AUTO_TEST_CASE(brightness_clamps_to_legal_range) {
-    auto stage = make("brightness:amount=1");
+    auto stage = t::stage_from("brightness:amount=1");
     auto out = t::run_one(*stage, t::yuv420_format(32, 32), t::make_yuv420(32, 32, 200, 128, 128));
     BOOST_TEST(t::plane_mean(*out, 0) == 235.0);
 }
 
 BOOST_AUTO_TEST_CASE(contrast_scales_around_mid_grey) {
-    auto stage = make("contrast:amount=2");
+    auto stage = t::stage_from("contrast:amount=2");
     auto in = t::make_yuv420(64, 8, -1, 128, 128);
     const double in_dev = t::plane_stddev(*in, 0);
     auto out = t::run_one(*stage, t::yuv420_format(64, 8), std::move(in));
@@ -62,13 +43,13 @@ BOOST_AUTO_TEST_CASE(contrast_scales_around_mid_grey) {
     // Doubling is clipped at the legal limits, so the spread grows but by less than 2x.
     BOOST_TEST(t::plane_stddev(*out, 0) > 1.3 * in_dev);
 
-    auto flat = make("contrast:amount=0");
+    auto flat = t::stage_from("contrast:amount=0");
     auto grey = t::run_one(*flat, t::yuv420_format(64, 8), t::make_yuv420(64, 8, -1, 128, 128));
     BOOST_TEST(t::plane_stddev(*grey, 0) < 0.6);
 }
 
 BOOST_AUTO_TEST_CASE(blur_removes_fine_texture_but_keeps_the_mean) {
-    auto stage = make("blur:radius=4");
+    auto stage = t::stage_from("blur:radius=4");
     auto in = t::make_textured(128, 96, 7);
     const double mean_in = t::plane_mean(*in, 0), dev_in = t::plane_stddev(*in, 0);
     auto out = t::run_one(*stage, t::yuv420_format(128, 96), std::move(in));
@@ -77,7 +58,7 @@ BOOST_AUTO_TEST_CASE(blur_removes_fine_texture_but_keeps_the_mean) {
 }
 
 BOOST_AUTO_TEST_CASE(scale_keeps_aspect_and_even_sizes) {
-    auto stage = make("scale:width=-1:height=120");
+    auto stage = t::stage_from("scale:width=-1:height=120");
     auto fmt = stage->configure(t::yuv420_format(320, 180));
     BOOST_REQUIRE(fmt.ok());
     BOOST_TEST(fmt->width == 214);  // 213.3 rounded to an even width
@@ -91,13 +72,14 @@ BOOST_AUTO_TEST_CASE(scale_keeps_aspect_and_even_sizes) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_parameters_name_the_stage_and_key) {
-    BOOST_TEST(error_of("brightness:amount=3")
+    BOOST_TEST(t::stage_error("brightness:amount=3")
                    .find("stage 'brightness': parameter 'amount' value 3 is out of range") !=
                std::string::npos);
-    BOOST_TEST(error_of("blur:radius=soft").find("parameter 'radius' must be an integer") !=
+    BOOST_TEST(t::stage_error("blur:radius=soft").find("parameter 'radius' must be an integer") !=
                std::string::npos);
-    BOOST_TEST(error_of("blur:sigma=2").find("unknown parameter 'sigma'") != std::string::npos);
-    BOOST_TEST(error_of("contrast:amount=-0.5").find("out of range") != std::string::npos);
-    BOOST_TEST(error_of("scale").find("width") != std::string::npos);
-    BOOST_TEST(error_of("sharpen").find("unknown stage 'sharpen'") != std::string::npos);
+    BOOST_TEST(t::stage_error("blur:sigma=2").find("unknown parameter 'sigma'") !=
+               std::string::npos);
+    BOOST_TEST(t::stage_error("contrast:amount=-0.5").find("out of range") != std::string::npos);
+    BOOST_TEST(t::stage_error("scale").find("width") != std::string::npos);
+    BOOST_TEST(t::stage_error("sharpen").find("unknown stage 'sharpen'") != std::string::npos);
 }

@@ -9,18 +9,12 @@
 #include "support/frames.h"
 #include "support/photos.h"
 #include "support/sandbox.h"
+#include "support/stages.h"
 
 using namespace rr;
 namespace t = rr::test;
 
 namespace {
-
-Result<std::unique_ptr<stages::Stage>> make(const std::string& spec,
-                                            const std::filesystem::path& models) {
-    auto specs = parse_stage_list(spec);
-    BOOST_REQUIRE(specs.ok());
-    return stages::make_stage(specs->at(0), stages::StageEnv{models, nullptr});
-}
 
 cv::Mat photo(const std::string& name) {
     cv::Mat bgr = cv::imread(t::skimage_photo(name).string(), cv::IMREAD_COLOR), rgb;
@@ -32,12 +26,6 @@ double plane_psnr(const AVFrame& a, const AVFrame& b, int plane) {
     return cv::PSNR(t::plane_copy(a, plane), t::plane_copy(b, plane));
 }
 
-std::string error_of(const std::string& spec, const std::filesystem::path& models) {
-    auto stage = make(spec, models);
-    BOOST_REQUIRE(!stage.ok());
-    return stage.error().message;
-}
-
 }  // namespace
 
 // The stage's own path (YUV -> RGB network -> luma, Lanczos chroma) on a real photo.
@@ -47,7 +35,7 @@ BOOST_AUTO_TEST_CASE(upscales_a_yuv_photo_better_than_bicubic) {
     cv::Mat low_rgb;
     cv::resize(rgb, low_rgb, rgb.size() / 2, 0, 0, cv::INTER_AREA);
     auto low = t::yuv420_from_rgb(low_rgb);
-    auto stage = make("upscale:model=psnr-small:scale=2", t::models_dir());
+    auto stage = t::try_stage("upscale:model=psnr-small:scale=2", t::models_dir());
     BOOST_REQUIRE_MESSAGE(stage.ok(), (stage.ok() ? "" : stage.error().message));
     auto out = t::run_one(**stage, t::yuv420_format(256, 256), av::ref_frame(low.get()));
     BOOST_REQUIRE_EQUAL(out->width, 512);
@@ -73,7 +61,7 @@ BOOST_AUTO_TEST_CASE(upscales_a_yuv_photo_better_than_bicubic) {
 
 BOOST_AUTO_TEST_CASE(a_missing_model_is_an_error_naming_the_file) {
     t::Sandbox empty;
-    const auto msg = error_of("upscale:model=medium:scale=3", empty.path());
+    const auto msg = t::stage_error("upscale:model=medium:scale=3", empty.path());
     BOOST_TEST_MESSAGE(msg);
     BOOST_TEST(msg.find("stage 'upscale'") != std::string::npos);
     BOOST_TEST(msg.find((empty.path() / "esrgan-medium/models/x3/model.json").string()) !=
@@ -83,7 +71,7 @@ BOOST_AUTO_TEST_CASE(a_missing_model_is_an_error_naming_the_file) {
 
 BOOST_AUTO_TEST_CASE(fallback_lanczos_is_used_and_recorded_only_when_asked) {
     t::Sandbox empty;
-    auto stage = make("upscale:scale=3:fallback=lanczos", empty.path());
+    auto stage = t::try_stage("upscale:scale=3:fallback=lanczos", empty.path());
     BOOST_REQUIRE(stage.ok());
     auto out = t::run_one(**stage, t::yuv420_format(64, 48), t::make_yuv420(64, 48, -1, 90, 200));
     BOOST_TEST(out->width == 192);
@@ -95,7 +83,7 @@ BOOST_AUTO_TEST_CASE(fallback_lanczos_is_used_and_recorded_only_when_asked) {
     BOOST_TEST(result["fallback_reason"].get<std::string>().find("esrgan-slim") !=
                std::string::npos);
     // With the models present the network is used even when a fallback is allowed.
-    auto real = make("upscale:scale=3:fallback=lanczos", t::models_dir());
+    auto real = t::try_stage("upscale:scale=3:fallback=lanczos", t::models_dir());
     BOOST_REQUIRE(real.ok());
     BOOST_REQUIRE((*real)->configure(t::yuv420_format(64, 48)).ok());
     BOOST_TEST((*real)->summarize({})["model"] == "slim");
@@ -104,14 +92,14 @@ BOOST_AUTO_TEST_CASE(fallback_lanczos_is_used_and_recorded_only_when_asked) {
 
 BOOST_AUTO_TEST_CASE(parameters_are_validated) {
     const auto models = t::models_dir();
-    BOOST_TEST(error_of("upscale:scale=5", models).find("'scale'") != std::string::npos);
-    BOOST_TEST(error_of("upscale:model=huge", models).find("'model'") != std::string::npos);
-    BOOST_TEST(error_of("upscale:model=psnr-small:scale=4", models).find("x2 only") !=
+    BOOST_TEST(t::stage_error("upscale:scale=5", models).find("'scale'") != std::string::npos);
+    BOOST_TEST(t::stage_error("upscale:model=huge", models).find("'model'") != std::string::npos);
+    BOOST_TEST(t::stage_error("upscale:model=psnr-small:scale=4", models).find("x2 only") !=
                std::string::npos);
-    BOOST_TEST(error_of("upscale:tile=20", models).find("'tile'") != std::string::npos);
-    BOOST_TEST(error_of("upscale:fallback=bicubic", models).find("'fallback'") !=
+    BOOST_TEST(t::stage_error("upscale:tile=20", models).find("'tile'") != std::string::npos);
+    BOOST_TEST(t::stage_error("upscale:fallback=bicubic", models).find("'fallback'") !=
                std::string::npos);
-    BOOST_TEST(error_of("upscale:tiles=128", models).find("unknown parameter") !=
+    BOOST_TEST(t::stage_error("upscale:tiles=128", models).find("unknown parameter") !=
                std::string::npos);
 }
 
@@ -126,12 +114,12 @@ BOOST_AUTO_TEST_CASE(ten_bit_frames_keep_their_colours_in_place) {
     BOOST_REQUIRE(to10.ok());
     auto low10 = to10->convert(av::ref_frame(low8.get()));
     BOOST_REQUIRE(low10.ok());
-    auto stage = make("upscale:model=slim", t::models_dir());
+    auto stage = t::try_stage("upscale:model=slim", t::models_dir());
     BOOST_REQUIRE(stage.ok());
     auto out = t::run_one(**stage, f10, std::move(*low10));
     BOOST_REQUIRE_EQUAL(out->format, AV_PIX_FMT_YUV420P10LE);
     // Against the same frame upscaled in 8 bits: the chroma planes agree closely.
-    auto stage8 = make("upscale:model=slim", t::models_dir());
+    auto stage8 = t::try_stage("upscale:model=slim", t::models_dir());
     auto out8 = t::run_one(**stage8, f8, av::ref_frame(low8.get()));
     for (int p = 0; p < 3; ++p) {
         const int w = p ? 128 : 256, h = w;
@@ -157,7 +145,7 @@ BOOST_AUTO_TEST_CASE(ten_bit_chroma_never_leaves_the_ten_bit_range) {
         cv::Mat m(h, w, CV_16UC1, in->data[p], static_cast<size_t>(in->linesize[p]));
         for (int x = 0; x < w; ++x) m.col(x).setTo(p == 0 ? 512 : ((x / 4) % 2 ? 1023 : 0));
     }
-    auto stage = make("upscale:model=slim", t::models_dir());
+    auto stage = t::try_stage("upscale:model=slim", t::models_dir());
     BOOST_REQUIRE(stage.ok());
     auto out = t::run_one(**stage, f10, std::move(in));
     for (int p = 0; p < 3; ++p) {
