@@ -9,7 +9,7 @@ namespace {
 // Picks the cut frame for a chunk that should end near `target` seconds. Within the search
 // window a preferred cut beats a plain keyframe, and a keyframe beats a non-key frame.
 int64_t choose_cut(const FrameIndex& index, const PlanOptions& options, int64_t after,
-                   double target, double window) {
+                   double target, double window, double key_window) {
     const auto n = static_cast<int64_t>(index.frames());
     auto time_of = [&](int64_t f) { return index.seconds(index.pts[f]); };
     const int64_t lo = after + 1;
@@ -23,13 +23,14 @@ int64_t choose_cut(const FrameIndex& index, const PlanOptions& options, int64_t 
     int best_rank = 3;
     double best_dist = 0;
     for (int64_t f = first; f < n && time_of(f) <= target + window; ++f) {
+        const double dist = std::abs(time_of(f) - target);
+        const bool key = index.is_key_frame(static_cast<size_t>(f));
         int rank = 2;
         if (std::binary_search(options.preferred_cuts.begin(), options.preferred_cuts.end(), f)) {
-            rank = index.is_key_frame(static_cast<size_t>(f)) ? 0 : 1;
-        } else if (index.is_key_frame(static_cast<size_t>(f))) {
+            rank = key ? 0 : 1;
+        } else if (key && dist <= key_window) {
             rank = 1;
         }
-        double dist = std::abs(time_of(f) - target);
         if (rank < best_rank || (rank == best_rank && dist < best_dist)) {
             best = f;
             best_rank = rank;
@@ -58,7 +59,8 @@ std::vector<ChunkSpan> plan_chunks(const FrameIndex& index, const PlanOptions& o
             const double target = index.seconds(index.pts[start]) + span;
             // Leave no tail shorter than half a chunk: it joins the last chunk instead.
             if (target + span / 2 >= total) break;
-            int64_t cut = choose_cut(index, options, start, target, span / 2);
+            int64_t cut =
+                choose_cut(index, options, start, target, span / 2, span * options.keyframe_window);
             if (cut >= n || cut <= start) break;
             starts.push_back(cut);
         }

@@ -26,8 +26,14 @@ struct ChunkSpan {
 
 struct PlanOptions {
     double chunk_seconds = 10.0;
-    // Frames where a cut is preferred (e.g. scene changes); honoured when near a target.
+    // Frames where a cut is preferred (e.g. scene changes); honoured within half a chunk of
+    // a target.
     std::span<const int64_t> preferred_cuts;
+    // How far (as a fraction of chunk_seconds) a keyframe may pull a cut away from its
+    // target. Wide when there are many chunks (the pool evens out their lengths); narrow when
+    // there is one chunk per worker, where the longest chunk is the job's wall time and
+    // decoding a few frames from an earlier keyframe costs less than the imbalance.
+    double keyframe_window = 0.5;
 };
 
 [[nodiscard]] std::vector<ChunkSpan> plan_chunks(const FrameIndex& index,

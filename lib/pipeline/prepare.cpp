@@ -1,5 +1,6 @@
 // prepare_job: everything decided before the first frame is decoded.
 
+#include <cmath>
 #include <opencv2/core.hpp>
 
 extern "C" {
@@ -64,22 +65,31 @@ std::string pixel_count_text(int64_t n) {
     return std::to_string(n / 1000000) + "." + std::to_string((n / 100000) % 10) + " Mpx";
 }
 
-// chunk_seconds is an upper target: an input too short to give every worker a chunk gets
-// shorter chunks (never below kMinChunkSeconds, where per-chunk start-up would dominate).
+// chunk_seconds is an upper target. A job of only a few rounds of chunks is cut into a
+// multiple of `workers` chunks of even length, so no worker is left with a long last chunk
+// while the others idle; those cuts favour even lengths over keyframes. Chunks never get
+// shorter than kMinChunkSeconds, where per-chunk start-up would dominate.
 constexpr double kMinChunkSeconds = 2.0;
+constexpr double kEvenKeyframeWindow = 0.1;
 
-double effective_chunk_seconds(const PreparedJob& job) {
-    const double wanted = job.settings.chunk_seconds;
-    if (job.index.frames() == 0 || job.workers <= 1) return wanted;
+media::PlanOptions plan_options(const PreparedJob& job, std::span<const int64_t> cuts) {
+    media::PlanOptions o;
+    o.chunk_seconds = job.settings.chunk_seconds;
+    o.preferred_cuts = cuts;
+    if (job.index.frames() == 0 || job.workers <= 1 || o.chunk_seconds <= 0) return o;
     const double duration = job.index.seconds(job.index.pts.back());
-    if (duration / wanted >= job.workers) return wanted;
-    return std::max(kMinChunkSeconds, std::min(wanted, duration / job.workers));
+    const auto count = static_cast<int>(std::ceil(duration / o.chunk_seconds));
+    if (count >= 2 * job.workers) return o;
+    const int even = ((count + job.workers - 1) / job.workers) * job.workers;
+    o.chunk_seconds = std::max(kMinChunkSeconds, duration / even);
+    o.keyframe_window = kEvenKeyframeWindow;
+    return o;
 }
 
 }  // namespace
 
 void plan_job_chunks(PreparedJob& job, std::span<const int64_t> cuts) {
-    const auto planned = media::plan_chunks(job.index, {effective_chunk_seconds(job), cuts});
+    const auto planned = media::plan_chunks(job.index, plan_options(job, cuts));
     // Trimmed frames belong to no chunk: chunks outside the kept range go, edge ones shrink.
     const auto n = job.total_frames();
     const auto& pts = job.index.pts;

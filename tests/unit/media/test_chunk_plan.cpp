@@ -106,3 +106,23 @@ BOOST_AUTO_TEST_CASE(inexact_index_is_a_single_chunk) {
     BOOST_REQUIRE_EQUAL(chunks.size(), 1u);
     BOOST_TEST(chunks[0].frames() == 1800);
 }
+
+BOOST_AUTO_TEST_CASE(a_narrow_keyframe_window_cuts_even_chunks) {
+    // 10 s with a keyframe every 4 s, cut in two: the nearest keyframe (4 s) would leave
+    // 4 s and 6 s; with a narrow window the cut lands on the midpoint instead.
+    auto idx = regular(300, 30, 120);
+    PlanOptions wide{5.0, {}};
+    auto chunks = plan_chunks(idx, wide);
+    check_partition(chunks, 300);
+    BOOST_REQUIRE_EQUAL(chunks.size(), 2u);
+    BOOST_TEST(chunks[1].first_frame == 120);
+    PlanOptions even{5.0, {}, 0.1};
+    chunks = plan_chunks(idx, even);
+    check_partition(chunks, 300);
+    BOOST_REQUIRE_EQUAL(chunks.size(), 2u);
+    BOOST_TEST(chunks[1].first_frame == 150);
+    BOOST_TEST(!chunks[1].starts_on_key);
+    // A keyframe within the window still wins.
+    auto near = regular(300, 30, 140);  // keyframe at 140 (4.67 s): 0.33 s from the target
+    BOOST_TEST(plan_chunks(near, even)[1].first_frame == 140);
+}
