@@ -7,7 +7,8 @@ namespace rr::media {
 namespace {
 
 // Picks the cut frame for a chunk that should end near `target` seconds. Within the search
-// window a preferred cut beats a plain keyframe, and a keyframe beats a non-key frame.
+// window a preferred cut beats a plain keyframe, and a keyframe beats a non-key frame (with
+// pre-roll, "keyframe" means that decoding the chunk's pre-roll starts on one).
 int64_t choose_cut(const FrameIndex& index, const PlanOptions& options, int64_t after,
                    double target, double window, double key_window) {
     const auto n = static_cast<int64_t>(index.frames());
@@ -24,7 +25,8 @@ int64_t choose_cut(const FrameIndex& index, const PlanOptions& options, int64_t 
     double best_dist = 0;
     for (int64_t f = first; f < n && time_of(f) <= target + window; ++f) {
         const double dist = std::abs(time_of(f) - target);
-        const bool key = index.is_key_frame(static_cast<size_t>(f));
+        const int64_t decode_from = f - options.preroll_frames;
+        const bool key = decode_from >= 0 && index.is_key_frame(static_cast<size_t>(decode_from));
         int rank = 2;
         if (std::binary_search(options.preferred_cuts.begin(), options.preferred_cuts.end(), f)) {
             rank = key ? 0 : 1;

@@ -34,6 +34,9 @@ struct PlanOptions {
     // there is one chunk per worker, where the longest chunk is the job's wall time and
     // decoding a few frames from an earlier keyframe costs less than the imbalance.
     double keyframe_window = 0.5;
+    // Frames the stages need decoded before each chunk's first frame. A cut that far after a
+    // keyframe counts as a keyframe cut: its worker starts decoding right on that keyframe.
+    int preroll_frames = 0;
 };
 
 [[nodiscard]] std::vector<ChunkSpan> plan_chunks(const FrameIndex& index,

@@ -76,6 +76,7 @@ media::PlanOptions plan_options(const PreparedJob& job, std::span<const int64_t>
     media::PlanOptions o;
     o.chunk_seconds = job.settings.chunk_seconds;
     o.preferred_cuts = cuts;
+    o.preroll_frames = job.preroll();
     if (job.index.frames() == 0 || job.workers <= 1 || o.chunk_seconds <= 0) return o;
     const double duration = job.index.seconds(job.index.pts.back());
     const auto count = static_cast<int>(std::ceil(duration / o.chunk_seconds));
@@ -207,7 +208,6 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
         logger->warn("{}: timestamps are incomplete; processing as a single chunk", input.string());
     }
     job->kept = {0, job->total_frames()};
-    plan_job_chunks(*job, {});
     job->timings["index"] = seconds_since(t2);
 
     // Stages and formats.
@@ -236,6 +236,8 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
         fmt = *next;
     }
     job->encoded = fmt;
+    // Planned once the stages are known: their pre-roll steers where chunks are cut.
+    plan_job_chunks(*job, {});
     media::FrameFormat target = fmt;
     target.pix_fmt = media::output_pix_fmt(video, fmt.bit_depth());
     RR_ASSIGN(job->encoder, media::choose_encoder(video, target, logger));

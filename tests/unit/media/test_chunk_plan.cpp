@@ -126,3 +126,15 @@ BOOST_AUTO_TEST_CASE(a_narrow_keyframe_window_cuts_even_chunks) {
     auto near = regular(300, 30, 140);  // keyframe at 140 (4.67 s): 0.33 s from the target
     BOOST_TEST(plan_chunks(near, even)[1].first_frame == 140);
 }
+
+BOOST_AUTO_TEST_CASE(with_preroll_cuts_fall_where_decoding_starts_on_a_keyframe) {
+    // Keyframes every 60 frames; stages want 32 frames of pre-roll. A cut 32 frames after a
+    // keyframe lets its worker start decoding on that keyframe, wasting nothing.
+    auto idx = regular(300, 30, 60);
+    PlanOptions o{5.0, {}, 0.1, 32};
+    auto chunks = plan_chunks(idx, o);
+    check_partition(chunks, 300);
+    BOOST_REQUIRE_EQUAL(chunks.size(), 2u);
+    BOOST_TEST(chunks[1].first_frame == 152);  // 120 + 32, 0.07 s from the midpoint
+    BOOST_TEST(idx.key_before(idx.pts[152 - 32])->pts == idx.pts[120]);
+}
