@@ -38,8 +38,8 @@ struct AssemblyInputs {
     // Seconds after the source's start that the output leaves out (trimmed): every stream,
     // and the source's chapters, move earlier by this much.
     double start_offset = 0;
-    bool keep_hdr_metadata = false;                // copy mastering/light-level side data
-    HdrMetadata hdr_metadata;  // what the video was encoded with; preferred over the source's
+    bool keep_hdr_metadata = false;  // copy mastering/light-level side data
+    HdrMetadata hdr_metadata;        // what the video was encoded with; preferred over the source's
 };
 
 struct AssemblyReport {

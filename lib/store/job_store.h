@@ -25,8 +25,12 @@ enum class ChunkState { pending, running, done, failed };
 [[nodiscard]] bool is_final(JobState s);  // done, failed, cancelled, duplicate
 [[nodiscard]] const std::vector<JobState>& all_job_states();
 
-inline std::ostream& operator<<(std::ostream& os, JobState s) { return os << to_string(s); }
-inline std::ostream& operator<<(std::ostream& os, ChunkState s) { return os << to_string(s); }
+inline std::ostream& operator<<(std::ostream& os, JobState s) {
+    return os << to_string(s);
+}
+inline std::ostream& operator<<(std::ostream& os, ChunkState s) {
+    return os << to_string(s);
+}
 
 struct NewJob {
     std::string source_path;

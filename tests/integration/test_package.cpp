@@ -63,9 +63,11 @@ BOOST_AUTO_TEST_CASE(the_debian_package_has_the_documented_layout) {
     std::string cfg = t::read_file(root / "etc/renderrush/renderrush.yaml");
     const std::string installed = "models_dir: /usr/share/renderrush/models";
     BOOST_REQUIRE(cfg.find(installed) != std::string::npos);
-    cfg.replace(cfg.find(installed), installed.size(), "models_dir: " + (root / "usr/share/renderrush/models").string());
+    cfg.replace(cfg.find(installed), installed.size(),
+                "models_dir: " + (root / "usr/share/renderrush/models").string());
     t::write_file(box / "scratch.yaml", cfg);
-    auto check = t::run({(root / "usr/bin/renderrushd").string(), "--check-config", "--config", (box / "scratch.yaml").string()});
+    auto check = t::run({(root / "usr/bin/renderrushd").string(), "--check-config", "--config",
+                         (box / "scratch.yaml").string()});
     BOOST_TEST(check.exit_code == 0, check.err);
 
     // The configuration is a conffile; the maintainer scripts are there and executable.
