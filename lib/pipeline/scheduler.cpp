@@ -133,13 +133,14 @@ Status Scheduler::run_parallel(int64_t job, size_t n,
     auto drain = [state, n, &fn](std::stop_token token) {
         while (true) {
             size_t i;
+            bool failed;
             {
                 std::lock_guard lock(state->mutex);
                 if (state->next >= n) return;
                 i = state->next++;
+                failed = state->error.has_value();  // read under the lock: others write it
             }
-            Status st =
-                state->error ? Status(make_error(Errc::cancelled, "cancelled")) : fn(i, token);
+            Status st = failed ? Status(make_error(Errc::cancelled, "cancelled")) : fn(i, token);
             std::lock_guard lock(state->mutex);
             if (!st.ok() && (!state->error || state->error->code == Errc::cancelled))
                 state->error = st.error();

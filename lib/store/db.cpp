@@ -108,6 +108,11 @@ std::optional<int64_t> Stmt::optional_integer(int col) const {
     return integer(col);
 }
 
+std::optional<double> Stmt::optional_real(int col) const {
+    if (is_null(col)) return std::nullopt;
+    return real(col);
+}
+
 Result<Transaction> Transaction::begin(Db& db) {
     RR_TRY(db.exec("BEGIN IMMEDIATE"));
     return Transaction(db);

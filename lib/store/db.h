@@ -66,6 +66,7 @@ class Stmt {
     }
     [[nodiscard]] std::optional<std::string> optional_text(int col) const;
     [[nodiscard]] std::optional<int64_t> optional_integer(int col) const;
+    [[nodiscard]] std::optional<double> optional_real(int col) const;
 
   private:
     const Db* db_ = nullptr;

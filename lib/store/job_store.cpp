@@ -19,11 +19,6 @@ constexpr const char* kChunkColumns =
     "attempts, "
     "seconds, error, result, started_at, finished_at";
 
-std::optional<double> optional_real(const Stmt& s, int col) {
-    if (s.is_null(col)) return std::nullopt;
-    return s.real(col);
-}
-
 JobRow read_job(const Stmt& s) {
     JobRow r;
     r.id = s.integer(0);
@@ -46,8 +41,8 @@ JobRow read_job(const Stmt& s) {
     r.sidecar = s.optional_text(17);
     r.created_at = s.real(18);
     r.updated_at = s.real(19);
-    r.started_at = optional_real(s, 20);
-    r.finished_at = optional_real(s, 21);
+    r.started_at = s.optional_real(20);
+    r.finished_at = s.optional_real(21);
     return r;
 }
 
@@ -72,11 +67,11 @@ ChunkRow read_chunk(const Stmt& s) {
     c.checksum = s.optional_text(9);
     c.worker = s.optional_integer(10);
     c.attempts = static_cast<int>(s.integer(11));
-    c.seconds = optional_real(s, 12);
+    c.seconds = s.optional_real(12);
     c.error = s.optional_text(13);
     c.result = s.optional_text(14);
-    c.started_at = optional_real(s, 15);
-    c.finished_at = optional_real(s, 16);
+    c.started_at = s.optional_real(15);
+    c.finished_at = s.optional_real(16);
     return c;
 }
 
