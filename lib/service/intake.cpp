@@ -57,11 +57,13 @@ void Intake::scan_all() {
 }
 
 bool Intake::set_watch_paused(const std::string& path, bool paused) {
-    if (!watch_by_path(ctx_.config, path)) return false;
+    const Watch* w = watch_by_path(ctx_.config, path);
+    if (!w) return false;
+    // Keyed by the configured spelling, which the intake and `status` look up.
     if (paused)
-        paused_watches_.insert(path);
+        paused_watches_.insert(w->path.string());
     else
-        paused_watches_.erase(path);
+        paused_watches_.erase(w->path.string());
     if (!paused) scan_all();
     return true;
 }

@@ -36,9 +36,18 @@ const Watch* watch_for(const Config& cfg, const std::filesystem::path& path) {
     return best;
 }
 
+namespace {
+// "/in/", "/in/." and "/in" name the same folder.
+std::filesystem::path folder_key(const std::filesystem::path& p) {
+    auto n = p.lexically_normal();
+    return n.has_filename() || !n.has_relative_path() ? n : n.parent_path();
+}
+}  // namespace
+
 const Watch* watch_by_path(const Config& cfg, const std::string& path) {
+    const auto key = folder_key(path);
     for (const auto& w : cfg.watches) {
-        if (w.path.lexically_normal() == std::filesystem::path(path).lexically_normal()) return &w;
+        if (folder_key(w.path) == key) return &w;
     }
     return nullptr;
 }

@@ -315,6 +315,15 @@ BOOST_AUTO_TEST_CASE(cancel_retry_pause_and_resume) {
     BOOST_TEST(st["watches"][0]["paused"].get<bool>());
     BOOST_TEST(ctl(d, {"pause", "/no/such/watch"}).exit_code == 1);
     BOOST_TEST(ctl(d, {"resume", d.dir("inbox").string()}).exit_code == 0);
+    st = nlohmann::json::parse(ctl(d, {"--json", "status"}).out);
+    BOOST_TEST(!st["watches"][0]["paused"].get<bool>());
+    // Another spelling of the same folder pauses the same watch.
+    BOOST_TEST(ctl(d, {"pause", d.dir("inbox").string() + "/"}).exit_code == 0);
+    st = nlohmann::json::parse(ctl(d, {"--json", "status"}).out);
+    BOOST_TEST(st["watches"][0]["paused"].get<bool>());
+    BOOST_TEST(ctl(d, {"resume", d.dir("inbox").string() + "/./"}).exit_code == 0);
+    st = nlohmann::json::parse(ctl(d, {"--json", "status"}).out);
+    BOOST_TEST(!st["watches"][0]["paused"].get<bool>());
     auto jobs = ctl(d, {"jobs", "--state", "done"});
     BOOST_TEST(jobs.out.find("ID") != std::string::npos);
     BOOST_TEST(jobs.out.find("a.mp4") != std::string::npos);
