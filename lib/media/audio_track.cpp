@@ -203,8 +203,18 @@ nlohmann::json AudioPlan::to_json() const {
     return arr;
 }
 
+namespace {
+
+void encode_instead(AudioStreamPlan& s, const AudioSettings& settings, std::string reason) {
+    s.copy = false;
+    s.encoder = settings.codec == "opus" ? "libopus" : "aac";
+    s.reason = std::move(reason);
+}
+
+}  // namespace
+
 Result<AudioPlan> plan_audio(const AVFormatContext* input, const AudioSettings& settings,
-                             const std::string& container, const std::string& filter) {
+                             const std::string& container, bool reencode) {
     AudioPlan plan;
     try {
         plan.bitrate = parse_bitrate(settings.bitrate);
@@ -219,19 +229,17 @@ Result<AudioPlan> plan_audio(const AVFormatContext* input, const AudioSettings& 
         if (st->codecpar->ch_layout.nb_channels <= 0 || st->codecpar->sample_rate <= 0) continue;
         AudioStreamPlan s;
         s.input_index = static_cast<int>(i);
-        s.filter = filter;
         const bool fits =
             ofmt && avformat_query_codec(ofmt, st->codecpar->codec_id, FF_COMPLIANCE_NORMAL) == 1;
         const char* codec = avcodec_get_name(st->codecpar->codec_id);
-        if (settings.codec == "copy" && filter.empty() && fits) {
+        if (settings.codec == "copy" && !reencode && fits) {
             s.reason = std::string("copy: ") + codec + " fits " + container;
         } else {
-            s.copy = false;
-            s.encoder = settings.codec == "opus" ? "libopus" : "aac";
-            s.reason = !filter.empty() ? "audio stages need re-encoding"
-                       : settings.codec != "copy"
-                           ? "profile asks for " + settings.codec
-                           : std::string(codec) + " cannot be stored in " + container;
+            encode_instead(s, settings,
+                           reencode ? "audio stages need re-encoding"
+                           : settings.codec != "copy"
+                               ? "profile asks for " + settings.codec
+                               : std::string(codec) + " cannot be stored in " + container);
         }
         plan.streams.push_back(std::move(s));
     }
@@ -247,11 +255,7 @@ void trim_audio(AudioPlan& plan, double start, std::optional<double> end,
         snprintf(trim, sizeof trim, "atrim=start=%.6f", start);
     for (auto& s : plan.streams) {
         s.filter = s.filter.empty() ? trim : s.filter + "," + trim;
-        if (s.copy) {
-            s.copy = false;
-            s.encoder = settings.codec == "opus" ? "libopus" : "aac";
-            s.reason = "trimmed with the video";
-        }
+        if (s.copy) encode_instead(s, settings, "trimmed with the video");
     }
 }
 

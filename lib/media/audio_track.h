@@ -33,11 +33,12 @@ struct AudioPlan {
     [[nodiscard]] nlohmann::json to_json() const;
 };
 
-// Decides per stream: copy when the codec fits the container and no filter applies; else
-// encode with the profile's codec (AAC when "copy" is impossible).
+// Decides per stream: copy when the codec fits the container and nothing will change the
+// sound (`reencode`: audio stages will add their filters); else encode with the profile's
+// codec (AAC when "copy" is impossible).
 [[nodiscard]] Result<AudioPlan> plan_audio(const AVFormatContext* input,
                                            const AudioSettings& settings,
-                                           const std::string& container, const std::string& filter);
+                                           const std::string& container, bool reencode);
 
 // Keeps only [start, end) seconds of the input's timeline (the stream timestamps) of every
 // planned stream: an atrim filter is added and copied streams are encoded instead.

@@ -32,7 +32,7 @@ Result<AudioOutcome> run_audio(const PreparedJob& job, const std::filesystem::pa
         auto& stream = outcome.plan.streams[s];
         // Filters already planned (a trim with the video) come first: the stages measure and
         // treat only what the output keeps.
-        std::string chain = stream.filter == "anull" ? std::string() : stream.filter;
+        std::string chain = stream.filter;
         for (size_t k = 0; k < job.stages.size(); ++k) {
             auto pass = job.stages[k]->audio_pass();
             if (!pass) continue;

@@ -224,11 +224,9 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
     }
     const VideoSettings& video = job->settings.profile.video;
     job->working = working_format(job->decoded, video, keep_depth, job->cropped_to_even);
-    // Audio stages fill in their chains when the audio runs; "anull" marks the streams for
-    // decoding and re-encoding now.
-    RR_ASSIGN(job->audio,
-              media::plan_audio(demuxer.format(), settings.profile.audio,
-                                settings.profile.container, audio_stages ? "anull" : ""));
+    // Audio stages fill in their chains when the audio runs; their streams are encoded.
+    RR_ASSIGN(job->audio, media::plan_audio(demuxer.format(), settings.profile.audio,
+                                            settings.profile.container, audio_stages));
     media::FrameFormat fmt = job->working;
     for (auto& stage : job->stages) {
         auto next = stage->configure(fmt);
