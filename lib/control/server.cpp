@@ -127,12 +127,6 @@ Server::~Server() {
     if (owns_socket_file_) ::unlink(options_.socket_path.c_str());
 }
 
-size_t Server::subscribers() const {
-    size_t n = 0;
-    for (const auto& [id, c] : connections_) n += c->subscribed() ? 1 : 0;
-    return n;
-}
-
 Peer Server::identify(int fd) const {
     Peer p;
     ucred cred{};

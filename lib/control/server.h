@@ -71,7 +71,6 @@ class Server {
     // Sends an event line to every subscriber.
     void broadcast(const nlohmann::json& event);
     [[nodiscard]] size_t connections() const { return connections_.size(); }
-    [[nodiscard]] size_t subscribers() const;
     [[nodiscard]] const std::filesystem::path& socket_path() const { return options_.socket_path; }
 
   private:

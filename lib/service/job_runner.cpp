@@ -42,14 +42,6 @@ bool same_plan(const std::vector<store::ChunkRow>& rows,
 JobRunner::JobRunner(Context& ctx, store::JobRow row, std::function<void(int64_t)> finished)
     : ctx_(ctx), row_(std::move(row)), finished_(std::move(finished)) {}
 
-template <class Fn>
-void JobRunner::post(Fn fn) {
-    std::weak_ptr<JobRunner> self = weak_from_this();
-    ctx_.poster->post([self, fn = std::move(fn)]() mutable {
-        if (auto runner = self.lock()) fn(*runner);
-    });
-}
-
 void JobRunner::log_store(const Status& st) const {
     if (!st) ctx_.logger->error("job {}: job database: {}", row_.id, st.error().message);
 }

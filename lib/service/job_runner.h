@@ -33,7 +33,6 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
     void stop_for_shutdown();
 
     [[nodiscard]] int64_t id() const { return row_.id; }
-    [[nodiscard]] int priority() const { return row_.priority; }
     // Live state for status and progress events.
     [[nodiscard]] nlohmann::json snapshot() const;
     // Writes progress to the store and emits a progress event.
@@ -67,8 +66,6 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
 
     void set_state(store::JobState state, const std::optional<std::string>& error = std::nullopt);
     void log_store(const Status& st) const;
-    template <class Fn>
-    void post(Fn fn);  // to the loop, if this runner still exists then
 
     Context& ctx_;
     store::JobRow row_;

@@ -51,7 +51,6 @@ class Service {
     [[nodiscard]] const nlohmann::json& hardware() const { return hardware_; }
     [[nodiscard]] double uptime_seconds() const;
     [[nodiscard]] std::string metrics_text();
-    [[nodiscard]] const control::Server* control_server() const { return server_.get(); }
     // Starts queued jobs while there is room.
     void schedule_jobs();
 

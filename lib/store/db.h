@@ -29,7 +29,6 @@ class Db {
     [[nodiscard]] sqlite3* get() const { return db_.get(); }
     [[nodiscard]] Status exec(std::string_view sql);
     [[nodiscard]] int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_.get()); }
-    [[nodiscard]] int changes() const { return sqlite3_changes(db_.get()); }
     [[nodiscard]] Error error(const std::string& what) const;
 
   private:

@@ -23,12 +23,6 @@ void Settler::observe(const std::filesystem::path& path, size_t tag, Clock::time
     if (!restat(e, now, changed)) pending_.erase(it);
 }
 
-void Settler::forget_tag(size_t tag) {
-    for (auto it = pending_.begin(); it != pending_.end();) {
-        it = it->second.file.tag == tag ? pending_.erase(it) : std::next(it);
-    }
-}
-
 bool Settler::restat(Entry& e, Clock::time_point now, bool& changed) {
     struct stat st {};
     if (::stat(e.file.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;

@@ -26,8 +26,6 @@ class Settler {
     // Files settled for at least `settle(tag)` seconds, removed from the tracker.
     template <class SettleSeconds>
     std::vector<SettledFile> take_settled(Clock::time_point now, SettleSeconds&& settle);
-    void forget(const std::filesystem::path& path) { pending_.erase(path); }
-    void forget_tag(size_t tag);
     [[nodiscard]] size_t pending() const { return pending_.size(); }
 
   private:
