@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/paths.h"
 #include "core/yaml_reader.h"
 
 namespace rr {
@@ -107,13 +108,6 @@ void read_watches(const YAML::Node& node, ConfigIssues& issues, Config& cfg) {
     }
 }
 
-// True when `inner` is `outer` or lies below it (lexically).
-bool within(const std::filesystem::path& inner, const std::filesystem::path& outer) {
-    auto i = inner.lexically_normal(), o = outer.lexically_normal();
-    auto [oe, ie] = std::mismatch(o.begin(), o.end(), i.begin(), i.end());
-    return oe == o.end() || (std::next(oe) == o.end() && oe->empty());
-}
-
 // Cross-checks that need the whole file: profile names, and folders that would feed a watch
 // its own outputs.
 void check_watches(const Config& cfg, ConfigIssues& issues) {
@@ -128,7 +122,7 @@ void check_watches(const Config& cfg, ConfigIssues& issues) {
             for (const auto& [what, dir] : {std::pair{"output", other.output},
                                             {"done_dir", other.done_dir},
                                             {"failed_dir", other.failed_dir}}) {
-                if (!dir.empty() && within(dir, w.path)) {
+                if (!dir.empty() && path_within(dir, w.path)) {
                     issues.add(w.mark, path + ".path",
                                std::string("contains a watch's ") + what + " (" + dir.string() +
                                    "): outputs would be taken as new inputs");

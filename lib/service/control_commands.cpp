@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "control/server.h"
+#include "core/paths.h"
 #include "core/version.h"
 #include "service/layout.h"
 #include "service/service.h"
@@ -71,11 +72,6 @@ Reply store_error(const Error& e) {
     return Reply::failure(Code::error, "job database: " + e.message);
 }
 
-bool within(const std::filesystem::path& inner, const std::filesystem::path& outer) {
-    auto [o, i] = std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
-    return o == outer.end();
-}
-
 Reply submit(Service& svc, const CommandContext& ctx) {
     Context& c = svc.context();
     Reply err;
@@ -86,15 +82,21 @@ Reply submit(Service& svc, const CommandContext& ctx) {
     const auto path = std::filesystem::canonical(std::get<std::string>(path_arg), ec);
     if (ec)
         return Reply::failure(Code::not_found, "no such file: " + std::get<std::string>(path_arg));
+    // The deepest watch holding the file decides, as for dropped files (layout's watch_for).
     const Watch* watch = nullptr;
+    size_t depth = 0;
     for (const auto& w : c.config.watches) {
         auto root = std::filesystem::canonical(w.path, ec);
-        if (!ec && within(path, root)) watch = &w;
+        const auto n = static_cast<size_t>(std::distance(root.begin(), root.end()));
+        if (!ec && path_within(path, root) && (!watch || n > depth)) {
+            watch = &w;
+            depth = n;
+        }
     }
     bool in_roots = false;
     for (const auto& r : c.config.submit_roots) {
         auto root = std::filesystem::canonical(r, ec);
-        in_roots = in_roots || (!ec && within(path, root));
+        in_roots = in_roots || (!ec && path_within(path, root));
     }
     if (!watch && !in_roots) {
         return Reply::failure(Code::forbidden,

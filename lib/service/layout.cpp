@@ -1,18 +1,10 @@
 #include "service/layout.h"
 
-#include <algorithm>
+#include <iterator>
+
+#include "core/paths.h"
 
 namespace rr::service {
-namespace {
-
-bool is_within(const std::filesystem::path& inner, const std::filesystem::path& outer) {
-    const auto i = inner.lexically_normal(), o = outer.lexically_normal();
-    auto [oe, ie] = std::mismatch(o.begin(), o.end(), i.begin(), i.end());
-    return oe == o.end() || (std::next(oe) == o.end() && oe->empty());
-}
-
-}  // namespace
-
 std::filesystem::path database_path(const Config& cfg) {
     return cfg.paths.state_dir / "renderrush.db";
 }
@@ -28,21 +20,13 @@ const Watch* watch_for(const Config& cfg, const std::filesystem::path& path) {
     size_t depth = 0;
     for (const auto& w : cfg.watches) {
         const auto n = std::distance(w.path.begin(), w.path.end());
-        if (is_within(path, w.path) && (!best || static_cast<size_t>(n) > depth)) {
+        if (path_within(path, w.path) && (!best || static_cast<size_t>(n) > depth)) {
             best = &w;
             depth = static_cast<size_t>(n);
         }
     }
     return best;
 }
-
-namespace {
-// "/in/", "/in/." and "/in" name the same folder.
-std::filesystem::path folder_key(const std::filesystem::path& p) {
-    auto n = p.lexically_normal();
-    return n.has_filename() || !n.has_relative_path() ? n : n.parent_path();
-}
-}  // namespace
 
 const Watch* watch_by_path(const Config& cfg, const std::string& path) {
     const auto key = folder_key(path);

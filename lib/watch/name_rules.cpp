@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/atomic_file.h"
+#include "core/paths.h"
 
 namespace rr::watch {
 
@@ -31,8 +32,7 @@ bool regular_file_inside(const std::filesystem::path& path, const std::filesyste
     if (ec || !std::filesystem::is_regular_file(target, ec)) return false;
     const auto base = std::filesystem::canonical(root, ec);
     if (ec) return false;
-    auto [b, t] = std::mismatch(base.begin(), base.end(), target.begin(), target.end());
-    return b == base.end();
+    return path_within(target, base);
 }
 
 }  // namespace rr::watch
