@@ -21,8 +21,7 @@ int main(int argc, char** argv) {
     app.add_subcommand("status", "Workers, jobs by state, watches, hardware");
     auto* jobs = app.add_subcommand("jobs", "List jobs, newest first");
     jobs->add_option("--state", state, "Only jobs in this state")
-        ->check(CLI::IsMember({"queued", "probing", "running", "assembling", "done", "failed",
-                               "cancelled", "duplicate"}));
+        ->check(CLI::IsMember(rr::app::job_state_names()));
     jobs->add_option("--limit", limit, "How many (default 50)")->check(CLI::Range(1, 1000));
     jobs->add_option("--offset", offset, "Skip this many")->check(CLI::NonNegativeNumber);
     auto* job = app.add_subcommand("job", "One job with its chunks");

@@ -11,8 +11,16 @@
 #include "app/human.h"
 #include "app/progress_bar.h"
 #include "control/client.h"
+#include "store/job_store.h"
 
 namespace rr::app {
+
+std::vector<std::string> job_state_names() {
+    std::vector<std::string> names;
+    for (auto st : store::all_job_states()) names.emplace_back(store::to_string(st));
+    return names;
+}
+
 namespace {
 
 using control::Client;
@@ -53,8 +61,7 @@ void print_status(const nlohmann::json& d) {
     std::printf("workers   %d/%d busy   %s\n", d["workers"].value("busy", 0),
                 d["workers"].value("total", 0), d.value("paused", false) ? "PAUSED" : "processing");
     std::string jobs;
-    for (const char* st : {"queued", "probing", "running", "assembling", "done", "failed",
-                           "cancelled", "duplicate"}) {
+    for (const std::string& st : job_state_names()) {
         const int64_t n = d["jobs"].value(st, int64_t{0});
         if (n) jobs += std::string(jobs.empty() ? "" : " · ") + st + " " + std::to_string(n);
     }
@@ -233,8 +240,7 @@ int ctl_submit(const CtlOptions& opts, const std::string& file, const std::strin
             std::fflush(stdout);
         } else if (kind == "job") {
             const std::string state = e.value("state", "");
-            if (state == "done" || state == "failed" || state == "cancelled" ||
-                state == "duplicate") {
+            if (auto st = store::parse_job_state(state); st && store::is_final(*st)) {
                 if (tty) std::printf("\r\x1b[K");
                 if (opts.json) {
                     auto job = client->call("job", {{"id", id}});

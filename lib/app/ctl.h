@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace rr::app {
 
@@ -15,6 +16,9 @@ struct CtlOptions {
     std::filesystem::path socket;
     bool json = false;
 };
+
+// Every job state's name, in the job store's order (for `jobs --state` and `status`).
+[[nodiscard]] std::vector<std::string> job_state_names();
 
 // The socket to use: --socket, else $RENDERRUSH_SOCKET, else /run/renderrush/control.sock.
 [[nodiscard]] std::filesystem::path resolve_socket(const std::string& flag);

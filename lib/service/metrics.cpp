@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "store/job_store.h"
+
 namespace rr::service {
 namespace {
 
@@ -35,7 +37,7 @@ void Metrics::observe(const nlohmann::json& e) {
         }
     } else if (kind == "job") {
         const std::string state = e.value("state", "");
-        if (state == "done" || state == "failed" || state == "cancelled" || state == "duplicate") {
+        if (auto st = store::parse_job_state(state); st && store::is_final(*st)) {
             ++jobs_finished_[state];
             if (state == "done") {
                 frames_in_ += e.value("frames_in", int64_t{0});
@@ -54,7 +56,9 @@ std::string Metrics::render(const GaugeReadings& g) const {
         out += fmt::format("renderrush_jobs{{state=\"{}\"}} {}\n", state, n);
     family(out, "renderrush_jobs_finished_total", "counter",
            "Jobs that reached a final state since the daemon started.");
-    for (const char* state : {"done", "failed", "cancelled", "duplicate"}) {
+    for (auto st : store::all_job_states()) {
+        if (!store::is_final(st)) continue;
+        const std::string state(store::to_string(st));
         auto it = jobs_finished_.find(state);
         out += fmt::format("renderrush_jobs_finished_total{{state=\"{}\"}} {}\n", state,
                            it == jobs_finished_.end() ? 0 : it->second);
