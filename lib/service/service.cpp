@@ -105,12 +105,16 @@ void Service::on_event(const nlohmann::json& event) {
 
 void Service::update_status() {
     if (stopping_) return;
-    auto counts = store_->count_by_state();
+    notifier_.status(status_text());
+}
+
+std::string Service::status_text() {
+    const auto queued = store_->count_in(store::JobState::queued);
     std::string text = processing_paused_ ? "paused, " : "";
-    text += std::to_string(active_.size()) + " running, " +
-            std::to_string(counts ? (*counts)["queued"] : 0) + " queued";
+    text += std::to_string(active_.size()) + " running, " + std::to_string(queued ? *queued : 0) +
+            " queued";
     if (intake_->low_disk()) text += ", intake paused (low disk space)";
-    notifier_.status(text);
+    return text;
 }
 
 std::map<std::string, int64_t> Service::disk_free() {
@@ -173,9 +177,7 @@ int Service::run() {
         ctx_.config.watches.size(), scheduler_->size(), database_path(ctx_.config).string(),
         server_->socket_path().string());
     schedule_jobs();
-    auto counts = store_->count_by_state();
-    notifier_.ready(std::to_string(active_.size()) + " running, " +
-                    std::to_string(counts ? (*counts)["queued"] : 0) + " queued");
+    notifier_.ready(status_text());
     loop_->run();
     ctx_.logger->info("renderrushd stopped");
     return 0;

@@ -61,6 +61,7 @@ class Service {
     void check_disk();
     void finish_shutdown();
     void update_status();
+    [[nodiscard]] std::string status_text();  // for sd_notify STATUS=
     void write_metrics_file();
     [[nodiscard]] std::map<std::string, int64_t> disk_free();
 

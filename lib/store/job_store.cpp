@@ -286,6 +286,13 @@ Result<std::map<std::string, int64_t>> JobStore::count_by_state() {
     return counts;
 }
 
+Result<int64_t> JobStore::count_in(JobState state) {
+    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "SELECT COUNT(*) FROM jobs WHERE state = ?"));
+    s.bind(1, std::string(to_string(state)));
+    RR_ASSIGN(bool row, s.step());
+    return row ? s.integer(0) : 0;
+}
+
 Status JobStore::set_state(int64_t id, JobState state, const std::optional<std::string>& error) {
     RR_ASSIGN(Stmt s, Stmt::prepare(
                           db_,

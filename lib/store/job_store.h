@@ -105,6 +105,8 @@ class JobStore {
                                                                  const std::string& profile,
                                                                  int64_t other_than);
     [[nodiscard]] Result<std::map<std::string, int64_t>> count_by_state();
+    // Jobs in one state (served by the state index; cheap enough for a 1 s status line).
+    [[nodiscard]] Result<int64_t> count_in(JobState state);
 
     [[nodiscard]] Status set_state(int64_t id, JobState state,
                                    const std::optional<std::string>& error = std::nullopt);
