@@ -132,7 +132,7 @@ void JobRunner::submit_prepare(std::vector<store::ChunkRow> existing) {
                 p.job = std::shared_ptr<pipeline::PreparedJob>(std::move(job).value());
                 if (same_plan(existing, p.job->chunks)) {
                     for (const auto& row : existing) {
-                        if (file_matches(row)) p.reusable.insert(row.idx);
+                        if (file_matches(row)) p.reusable.emplace(row.idx, row);
                     }
                 }
                 return p;
@@ -169,11 +169,6 @@ void JobRunner::on_prepared(Result<Prepared> r) {
     }
 
     // Record the plan, keeping the chunks that survived from an earlier run.
-    auto existing = ctx_.store->chunks(row_.id);
-    std::map<int, store::ChunkRow> old;
-    if (existing) {
-        for (auto& c : *existing) old[c.idx] = std::move(c);
-    }
     std::vector<store::ChunkRow> rows;
     progress_->start(job.output_frames(), static_cast<int>(job.chunks.size()));
     for (const auto& span : job.chunks) {
@@ -184,8 +179,8 @@ void JobRunner::on_prepared(Result<Prepared> r) {
         c.frames = span.frames();
         c.start_time = span.start_time;
         c.end_time = span.end_time;
-        if (r->reusable.count(span.index)) {
-            c = old[span.index];
+        if (auto kept = r->reusable.find(span.index); kept != r->reusable.end()) {
+            c = kept->second;
             outcomes_[span.index] =
                 pipeline::chunk_outcome_from_json(nlohmann::json::parse(c.result.value_or("{}")));
             progress_->add_frames(c.frames);
@@ -201,8 +196,8 @@ void JobRunner::on_prepared(Result<Prepared> r) {
         a.job_id = row_.id;
         a.idx = -1;
         a.end_time = job.chunks.empty() ? 0 : job.chunks.back().end_time;
-        if (r->reusable.count(-1)) {
-            a = old[-1];
+        if (auto kept = r->reusable.find(-1); kept != r->reusable.end()) {
+            a = kept->second;
             audio_ = pipeline::audio_outcome_from_json(
                 job, nlohmann::json::parse(a.result.value_or("{}")));
         } else {

@@ -42,7 +42,8 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
     enum class Phase { preparing, running, assembling, disposing, finished };
     struct Prepared {
         std::shared_ptr<pipeline::PreparedJob> job;
-        std::set<int> reusable;  // chunk indices (-1: audio) whose files match their records
+        // Recorded chunks (by index, -1: audio) whose files match their records.
+        std::map<int, store::ChunkRow> reusable;
     };
     struct ChunkDone {
         pipeline::ChunkOutcome outcome;
