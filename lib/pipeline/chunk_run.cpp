@@ -84,13 +84,8 @@ Status analyse_job(PreparedJob& job, const ParallelFor& run_parallel) {
         const auto t0 = SteadyClock::now();
         // The stages before this one see the same pre- and post-roll as when chunks run, so
         // the analyzer observes the very frames this stage will later receive.
-        int pre = 0, post = 0;
-        for (size_t i = 0; i < k; ++i) {
-            pre = std::max(pre, job.stages[i]->preroll_frames());
-            post = std::max(post, job.stages[i]->postroll_frames());
-        }
         const int wanted = job.stages[k]->analysis_preroll_frames();
-        pre = std::max(pre, wanted);
+        const int pre = std::max(job.preroll(k), wanted), post = job.postroll(k);
         std::vector<nlohmann::json> results(job.chunks.size());
         const PreparedJob& cjob = job;
         RR_TRY(run_parallel(job.chunks.size(), [&](size_t c, std::stop_token stop) -> Status {
@@ -99,7 +94,7 @@ Status analyse_job(PreparedJob& job, const ParallelFor& run_parallel) {
             auto analyzer = cjob.stages[k]->analyzer(ctx);
             const int64_t first = std::max<int64_t>(0, span.first_frame - pre);
             const int64_t end = std::min<int64_t>(cjob.total_frames(), span.end_frame + post);
-            RR_ASSIGN(auto frames, WorkingFrames::open(cjob, first, std::max(end, span.end_frame)));
+            RR_ASSIGN(auto frames, WorkingFrames::open(cjob, first, end));
             RR_ASSIGN(auto chain, StageChain::open(cjob.stages, k, ctx));
             int64_t frame_no = first;
             RR_TRY(pump(frames, chain, stop, [&](std::vector<av::FramePtr>& ready) -> Status {
@@ -156,7 +151,7 @@ Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk, const std::fil
     const media::ChunkSpan& span = job.chunks.at(static_cast<size_t>(chunk));
     const int64_t first = std::max<int64_t>(0, span.first_frame - job.preroll());
     const int64_t end = std::min<int64_t>(job.total_frames(), span.end_frame + job.postroll());
-    RR_ASSIGN(auto frames, WorkingFrames::open(job, first, std::max(end, span.end_frame)));
+    RR_ASSIGN(auto frames, WorkingFrames::open(job, first, end));
     RR_ASSIGN(auto chain,
               StageChain::open(job.stages, job.stages.size(), chunk_context(job, span)));
 

@@ -4,6 +4,7 @@
 // encoder), analyse (whole-video statistics for stages that need them), run chunks, run
 // audio, assemble. A PreparedJob is read-only while chunks run on several threads.
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -58,8 +59,9 @@ struct PreparedJob {
     nlohmann::json timings = nlohmann::json::object();
     LoggerPtr logger;
 
-    [[nodiscard]] int preroll() const;
-    [[nodiscard]] int postroll() const;
+    // Frames decoded before / after each chunk for the first `upto` stages (all by default).
+    [[nodiscard]] int preroll(size_t upto = SIZE_MAX) const;
+    [[nodiscard]] int postroll(size_t upto = SIZE_MAX) const;
     [[nodiscard]] int64_t total_frames() const { return static_cast<int64_t>(index.frames()); }
     [[nodiscard]] bool trimmed() const { return kept.first > 0 || kept.end < total_frames(); }
     // Frames the chunks will encode (total_frames() less any trimmed).

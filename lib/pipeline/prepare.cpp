@@ -124,15 +124,17 @@ int64_t PreparedJob::output_frames() const {
     return n;
 }
 
-int PreparedJob::preroll() const {
+int PreparedJob::preroll(size_t upto) const {
     int p = 0;
-    for (const auto& s : stages) p = std::max(p, s->preroll_frames());
+    for (size_t i = 0; i < std::min(upto, stages.size()); ++i)
+        p = std::max(p, stages[i]->preroll_frames());
     return p;
 }
 
-int PreparedJob::postroll() const {
+int PreparedJob::postroll(size_t upto) const {
     int p = 0;
-    for (const auto& s : stages) p = std::max(p, s->postroll_frames());
+    for (size_t i = 0; i < std::min(upto, stages.size()); ++i)
+        p = std::max(p, stages[i]->postroll_frames());
     return p;
 }
 
