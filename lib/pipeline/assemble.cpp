@@ -52,9 +52,7 @@ Result<media::AssemblyReport> assemble_job(const PreparedJob& job,
     // A trimmed end: the last kept frame lasts until the first dropped one.
     in.last_frame_duration = end < pts.size() ? static_cast<double>(pts[end] - pts[end - 1]) * tb
                                               : static_cast<double>(job.index.last_duration) * tb;
-    if (!pts.empty())
-        in.start_offset =
-            static_cast<double>(pts[static_cast<size_t>(job.kept.first)] - pts.front()) * tb;
+    if (!pts.empty()) in.start_offset = job.index.seconds(pts[static_cast<size_t>(job.kept.first)]);
     in.container = job.settings.profile.container;
     // HDR10 metadata travels only with an output that is still HDR (never onto SDR pictures).
     in.keep_hdr_metadata = media::is_hdr_transfer(job.encoded.transfer);
