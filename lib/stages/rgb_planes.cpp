@@ -3,6 +3,19 @@
 #include <opencv2/imgproc.hpp>
 
 namespace rr::stages {
+namespace {
+
+// R' = Y' + 2(1-kr)Cr, B' = Y' + 2(1-kb)Cb, G' from the luma equation (all float planes).
+void ycbcr_to_rgb(const cv::Mat& y, const cv::Mat& cb, const cv::Mat& cr, const LumaWeights& w,
+                  RgbPlanes& rgb) {
+    const double kr = w.kr, kb = w.kb, kg = w.kg();
+    cv::scaleAdd(cr, 2.0 * (1.0 - kr), y, rgb[0]);
+    cv::scaleAdd(cb, 2.0 * (1.0 - kb), y, rgb[2]);
+    cv::addWeighted(rgb[0], -kr / kg, rgb[2], -kb / kg, 0.0, rgb[1]);
+    cv::scaleAdd(y, 1.0 / kg, rgb[1], rgb[1]);
+}
+
+}  // namespace
 
 LumaWeights luma_weights(const media::FrameFormat& format) {
     switch (format.matrix) {
@@ -45,12 +58,10 @@ void RgbConverter::upsample_chroma(const AVFrame& frame) {
     auto* f = const_cast<AVFrame*>(&frame);  // read only here
     const cv::Size full(frame.width, frame.height);
     auto chroma = [&](int index, cv::Mat& out) {
-        cv::Mat small;
-        plane(f, index, layout_).convertTo(small, CV_32F, 1.0 / c_scale_, -c_offset_ / c_scale_);
-        if (small.size() == full)
-            out = small;
-        else
-            cv::resize(small, out, full, 0, 0, cv::INTER_LINEAR);
+        const cv::Mat src = plane(f, index, layout_);
+        const bool subsampled = src.size() != full;
+        src.convertTo(subsampled ? small_ : out, CV_32F, 1.0 / c_scale_, -c_offset_ / c_scale_);
+        if (subsampled) cv::resize(small_, out, full, 0, 0, cv::INTER_LINEAR);
     };
     chroma(1, cb_);
     chroma(2, cr_);
@@ -61,14 +72,8 @@ void RgbConverter::upsample_chroma(const AVFrame& frame) {
 void RgbConverter::to_rgb_strip(const AVFrame& frame, int top, int end) {
     auto* f = const_cast<AVFrame*>(&frame);  // read only here
     const cv::Mat y = plane(f, 0, layout_).rowRange(top, end);
-    const cv::Mat cb = cb_.rowRange(top, end), cr = cr_.rowRange(top, end);
-    const double kr = w_.kr, kb = w_.kb, kg = w_.kg();
     y.convertTo(y_, CV_32F, 1.0 / y_scale_, -y_offset_ / y_scale_);
-    // R' = Y' + 2(1-kr)Cr, B' = Y' + 2(1-kb)Cb, G' from the luma equation.
-    cv::scaleAdd(cr, 2.0 * (1.0 - kr), y_, rgb_[0]);
-    cv::scaleAdd(cb, 2.0 * (1.0 - kb), y_, rgb_[2]);
-    cv::addWeighted(rgb_[0], -kr / kg, rgb_[2], -kb / kg, 0.0, rgb_[1]);
-    cv::scaleAdd(y_, 1.0 / kg, rgb_[1], rgb_[1]);
+    ycbcr_to_rgb(y_, cb_.rowRange(top, end), cr_.rowRange(top, end), w_, rgb_);
 }
 
 void RgbConverter::from_rgb_strip(AVFrame& frame, int top, int end) {
@@ -93,13 +98,11 @@ void RgbConverter::apply_chroma_change(AVFrame& frame) {
     const int type = layout_.depth > 8 ? CV_16U : CV_8U;
     auto apply = [&](int index, const cv::Mat& change_full) {
         cv::Mat dst = plane(&frame, index, layout_);
-        cv::Mat change = change_full;
-        if (change.size() != dst.size())
-            cv::resize(change_full, change, dst.size(), 0, 0, cv::INTER_AREA);
-        cv::Mat current;
-        dst.convertTo(current, CV_32F);
-        current += change * c_scale_;
-        current.convertTo(dst, type);  // rounds and saturates; dst keeps the frame's buffer
+        const bool subsampled = change_full.size() != dst.size();
+        if (subsampled) cv::resize(change_full, change_, dst.size(), 0, 0, cv::INTER_AREA);
+        dst.convertTo(current_, CV_32F);
+        cv::scaleAdd(subsampled ? change_ : change_full, c_scale_, current_, current_);
+        current_.convertTo(dst, type);  // rounds and saturates; dst keeps the frame's buffer
     };
     apply(1, d_cb_);
     apply(2, d_cr_);
@@ -122,14 +125,8 @@ void RgbConverter::to_rgb_preview(const AVFrame& frame, RgbPlanes& rgb, int max_
         small.convertTo(out, CV_32F, 1.0 / scale, -offset / scale);
         return out;
     };
-    const cv::Mat y = reduce(0, y_scale_, y_offset_);
-    const cv::Mat cb = reduce(1, c_scale_, c_offset_), cr = reduce(2, c_scale_, c_offset_);
-    const double kr = w_.kr, kb = w_.kb, kg = w_.kg();
-    // R' = Y' + 2(1-kr)Cr, B' = Y' + 2(1-kb)Cb, G' from the luma equation.
-    cv::scaleAdd(cr, 2.0 * (1.0 - kr), y, rgb[0]);
-    cv::scaleAdd(cb, 2.0 * (1.0 - kb), y, rgb[2]);
-    cv::Mat g = y - kr * rgb[0] - kb * rgb[2];
-    g.convertTo(rgb[1], CV_32F, 1.0 / kg);
+    ycbcr_to_rgb(reduce(0, y_scale_, y_offset_), reduce(1, c_scale_, c_offset_),
+                 reduce(2, c_scale_, c_offset_), w_, rgb);
 }
 
 }  // namespace rr::stages

@@ -69,6 +69,7 @@ class RgbConverter {
     cv::Mat d_cb_, d_cr_;  // the change the function made to it
     RgbPlanes rgb_;        // the current strip
     cv::Mat y_, tmp_;
+    cv::Mat small_, current_, change_;  // per-frame scratch, kept to reuse their buffers
 };
 
 }  // namespace rr::stages
