@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "stages/params.h"
+#include "stages/rounding.h"
 
 namespace rr::stages {
 namespace {
@@ -86,7 +87,7 @@ class Pass final : public AudioPass {
             {"target", {{"integrated_lufs", s_.loudness}, {"true_peak_dbtp", s_.true_peak}}},
             {"normalization", mode_},
             {"filter", filter_}};
-        if (mode_ == "linear") r["gain_db"] = std::round(gain_ * 100.0) / 100.0;
+        if (mode_ == "linear") r["gain_db"] = round_to(gain_, 2);
         if (mode_ != "none") r["measured_before_normalization"] = measured_.to_json();
         if (s_.highpass > 0) r["highpass_hz"] = s_.highpass;
         if (s_.denoise != "off")

@@ -9,6 +9,7 @@
 #include "stages/params.h"
 #include "stages/planes.h"
 #include "stages/rgb_planes.h"
+#include "stages/rounding.h"
 
 namespace rr::stages {
 namespace {
@@ -162,17 +163,15 @@ class Color final : public Stage {
 
     nlohmann::json summarize(const std::vector<nlohmann::json>&) const override {
         auto r3 = [](const std::array<double, 3>& a) {
-            return nlohmann::json::array({std::round(a[0] * 1e4) / 1e4,
-                                          std::round(a[1] * 1e4) / 1e4,
-                                          std::round(a[2] * 1e4) / 1e4});
+            return nlohmann::json::array({round_to(a[0], 4), round_to(a[1], 4), round_to(a[2], 4)});
         };
         nlohmann::json r = {{"frames_measured", frames_measured_}};
         if (s_.white_balance || s_.auto_levels) r["rgb_means_before"] = r3(before_);
         if (s_.white_balance)
             r["white_balance"] = {{"method", "grey_world"}, {"gains", r3(plan_.gains)}};
         if (s_.auto_levels)
-            r["auto_levels"] = {{"black", std::round(plan_.levels.black * 1e4) / 1e4},
-                                {"white", std::round(plan_.levels.white * 1e4) / 1e4}};
+            r["auto_levels"] = {{"black", round_to(plan_.levels.black, 4)},
+                                {"white", round_to(plan_.levels.white, 4)}};
         if (s_.local_contrast > 0)
             r["local_contrast"] = {
                 {"method", "clahe"}, {"clip_limit", s_.local_contrast}, {"tiles", 8}};

@@ -10,6 +10,7 @@
 #include "stages/detect_result.h"
 #include "stages/params.h"
 #include "stages/privacy_mask.h"
+#include "stages/rounding.h"
 #include "vision/face_detector.h"
 #include "vision/people_detector.h"
 #include "vision/tracker.h"
@@ -32,10 +33,6 @@ struct DetectOptions {
     MaskAction action = MaskAction::none;
     std::filesystem::path models_dir;
 };
-
-double round3(double v) {
-    return std::round(v * 1000.0) / 1000.0;
-}
 
 class Detect final : public Stage {
   public:
@@ -83,7 +80,7 @@ class Detect final : public Stage {
         }
         const auto seen = r.value("frames_processed", int64_t{0});
         r["detector_runs"] = runs;
-        r["ms_per_frame"] = seen ? round3(ms / static_cast<double>(seen)) : 0.0;
+        r["ms_per_frame"] = seen ? round_to(ms / static_cast<double>(seen), 3) : 0.0;
         r["analysis_size"] = {analysis_.width, analysis_.height};
         return r;
     }
@@ -152,7 +149,7 @@ class Detect final : public Stage {
                                    o.box.height * to_frame);
                 boxes.emplace_back(b, o.label);
                 objects.push_back({{"label", o.label},
-                                   {"score", round3(o.score)},
+                                   {"score", round_to(o.score, 3)},
                                    {"box",
                                     {std::lround(b.x), std::lround(b.y), std::lround(b.width),
                                      std::lround(b.height)}},

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "stages/rounding.h"
 #include "vision/detection.h"
 
 namespace rr::stages {
@@ -54,10 +55,6 @@ std::map<int, int> links(const nlohmann::json& prev, const nlohmann::json& next)
     return out;
 }
 
-double round3(double v) {
-    return std::round(v * 1000.0) / 1000.0;
-}
-
 }  // namespace
 
 nlohmann::json merge_detections(const std::vector<nlohmann::json>& chunks, AVRational time_base) {
@@ -93,7 +90,7 @@ nlohmann::json merge_detections(const std::vector<nlohmann::json>& chunks, AVRat
         for (const auto& f : list(chunk, "frames")) {
             const int64_t frame = f.at("frame").get<int64_t>() - std::max<int64_t>(0, origin_frame);
             const double time =
-                round3(static_cast<double>(f.at("pts").get<int64_t>() - origin_pts) * tb);
+                round_to(static_cast<double>(f.at("pts").get<int64_t>() - origin_pts) * tb, 3);
             nlohmann::json objects = nlohmann::json::array();
             for (const auto& o : f.at("objects")) {
                 const int local = o.at("track").get<int>();
@@ -142,7 +139,7 @@ nlohmann::json merge_detections(const std::vector<nlohmann::json>& chunks, AVRat
                                    {"first_time", t.first_time},
                                    {"last_time", t.last_time},
                                    {"frames", t.count},
-                                   {"max_score", round3(t.max_score)}});
+                                   {"max_score", round_to(t.max_score, 3)}});
     }
     return {{"frames_processed", frames_seen},
             {"frames_with_objects", frames.size()},

@@ -11,6 +11,7 @@
 #include "media/sound_span.h"
 #include "stages/params.h"
 #include "stages/planes.h"
+#include "stages/rounding.h"
 #include "vision/shot_detector.h"
 
 namespace rr::stages {
@@ -55,10 +56,6 @@ cv::Mat picture_of(const nlohmann::json& j) {
         .clone();
 }
 
-double round3(double v) {
-    return std::round(v * 1000.0) / 1000.0;
-}
-
 std::string thumbnail_name(size_t scene) {
     char name[32];
     snprintf(name, sizeof name, "scene-%03zu.jpg", scene);
@@ -77,7 +74,7 @@ class Analyzer final : public StageAnalyzer {
         content_.push_back(last_.empty() ? nlohmann::json(nullptr)
                                          : nlohmann::json(vision::content_difference(last_, hsv)));
         AVFrame& mutable_frame = const_cast<AVFrame&>(frame);  // read-only use of the planes
-        luma_.push_back(round3(mean_luma(mutable_frame, layout_)));
+        luma_.push_back(round_to(mean_luma(mutable_frame, layout_), 3));
         pts_.push_back(frame.pts);
         if (first_hsv_.empty()) first_hsv_ = hsv;
         last_ = hsv;
@@ -188,11 +185,11 @@ class Scenes final : public Stage {
                                   : 0.0;
         auto out_time = [&](int64_t f) {
             if (f < static_cast<int64_t>(times_.size()))
-                return round3(times_[static_cast<size_t>(f)] - origin);
+                return round_to(times_[static_cast<size_t>(f)] - origin, 3);
             // The end of the last frame: one frame interval after it.
             const size_t n = times_.size();
             const double step = n >= 2 ? times_[n - 1] - times_[n - 2] : 0.0;
-            return round3(times_.back() + step - origin);
+            return round_to(times_.back() + step - origin, 3);
         };
         nlohmann::json scenes = nlohmann::json::array();
         for (size_t s = 0; s + 1 < bounds_.size(); ++s) {
@@ -208,7 +205,7 @@ class Scenes final : public Stage {
             cuts.push_back({{"frame", c.frame - kept_.first},
                             {"time", out_time(c.frame)},
                             {"kind", c.kind},
-                            {"score", round3(c.score)}});
+                            {"score", round_to(c.score, 3)}});
         }
         nlohmann::json thumbs = nlohmann::json::array();
         for (const auto& c : chunks) {
@@ -226,8 +223,8 @@ class Scenes final : public Stage {
                 {"start_frame", kept_.first},
                 {"end_frame", kept_.end},
                 {"dropped_frames", static_cast<int64_t>(pts_.size()) - (kept_.end - kept_.first)},
-                {"start_time", round3(origin)},
-                {"end_time", round3(out_time(kept_.end) + origin)},
+                {"start_time", round_to(origin, 3)},
+                {"end_time", round_to(out_time(kept_.end) + origin, 3)},
                 {"audio", sound_}};
         }
         return r;
@@ -276,8 +273,8 @@ class Scenes final : public Stage {
         RR_ASSIGN(auto sound, media::find_sound(*input_, kSilenceDb));
         sound_ = {{"has_audio", sound.has_audio}, {"audible", sound.audible}};
         if (!sound.audible) return {};
-        sound_["sound_start"] = round3(sound.first);
-        sound_["sound_end"] = round3(sound.last);
+        sound_["sound_start"] = round_to(sound.first, 3);
+        sound_["sound_end"] = round_to(sound.last, 3);
         const double tb = av_q2d(in_.time_base);
         auto frame_at = [&](double seconds) {  // the frame showing at `seconds`
             const auto it = std::upper_bound(

@@ -9,6 +9,7 @@
 #include "stages/motion.h"
 #include "stages/params.h"
 #include "stages/planes.h"
+#include "stages/rounding.h"
 #include "stages/trajectory.h"
 
 namespace rr::stages {
@@ -150,7 +151,7 @@ class Stabilize final : public Stage {
     }
 
     nlohmann::json summarize(const std::vector<nlohmann::json>&) const override {
-        auto r2 = [](double v) { return std::round(v * 100.0) / 100.0; };
+        auto r2 = [](double v) { return round_to(v, 2); };
         return {{"frames", pts_.size()},
                 {"smoothing_frames", smoothing_},
                 {"crop", zoom_ ? "zoom" : "black"},
