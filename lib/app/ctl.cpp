@@ -11,6 +11,7 @@
 #include "app/human.h"
 #include "app/progress_bar.h"
 #include "control/client.h"
+#include "control/events.h"
 #include "store/job_store.h"
 
 namespace rr::app {
@@ -39,14 +40,14 @@ std::string percent(double f) {
     return buf;
 }
 
-pipeline::ProgressSnapshot snapshot_of(const nlohmann::json& e) {
+pipeline::ProgressSnapshot snapshot_of(const control::JobProgress& job) {
     pipeline::ProgressSnapshot p;
-    p.frames_done = e.value("frames_done", int64_t{0});
-    p.frames_total = e.value("frames_total", int64_t{0});
-    p.chunks_done = e.value("chunks_done", 0);
-    p.chunks_total = e.value("chunks_total", 0);
-    p.fps = e.value("fps", 0.0);
-    p.eta = e.value("eta", -1.0);
+    p.frames_done = job.frames_done;
+    p.frames_total = job.frames_total;
+    p.chunks_done = job.chunks_done;
+    p.chunks_total = job.chunks_total;
+    p.fps = job.fps;
+    p.eta = job.eta;
     return p;
 }
 
@@ -230,26 +231,30 @@ int ctl_submit(const CtlOptions& opts, const std::string& file, const std::strin
     if (!wait) return kCtlOk;
     const bool tty = isatty(STDOUT_FILENO) && !opts.json;
     while (true) {
-        auto ev = events->next(std::chrono::seconds(3600));
-        if (!ev) return unreachable(ev.error());
-        if (!*ev || (**ev).value("id", int64_t{-1}) != id) continue;
-        const auto& e = **ev;
-        const std::string kind = e.value("event", "");
-        if (kind == "progress" && tty) {
-            std::printf("\r%s\x1b[K", render_progress_line(snapshot_of(e), 30).c_str());
-            std::fflush(stdout);
-        } else if (kind == "job") {
-            const std::string state = e.value("state", "");
-            if (auto st = store::parse_job_state(state); st && store::is_final(*st)) {
+        auto line = events->next(std::chrono::seconds(3600));
+        if (!line) return unreachable(line.error());
+        if (!*line) continue;
+        const auto ev = control::parse_event(**line);
+        if (!ev) continue;
+        if (const auto* p = std::get_if<control::ProgressEvent>(&*ev)) {
+            if (p->job.id == id && tty) {
+                std::printf("\r%s\x1b[K", render_progress_line(snapshot_of(p->job), 30).c_str());
+                std::fflush(stdout);
+            }
+        } else if (const auto* e = std::get_if<control::JobEvent>(&*ev); e && e->id == id) {
+            const std::string state(store::to_string(e->state));
+            if (store::is_final(e->state)) {
                 if (tty) std::printf("\r\x1b[K");
                 if (opts.json) {
                     auto job = client->call("job", {{"id", id}});
                     if (job && job->code == Code::ok) std::cout << job->data.dump(2) << std::endl;
                 } else {
                     std::printf("job %lld %s%s%s\n", static_cast<long long>(id), state.c_str(),
-                                e.contains("error") ? ": " : "", s(e, "error", "").c_str());
+                                e->error ? ": " : "", e->error.value_or("").c_str());
                 }
-                return state == "done" || state == "duplicate" ? kCtlOk : kCtlFailed;
+                return e->state == store::JobState::done || e->state == store::JobState::duplicate
+                           ? kCtlOk
+                           : kCtlFailed;
             }
             if (!tty && !opts.json)
                 std::printf("job %lld %s\n", static_cast<long long>(id), state.c_str());
@@ -265,17 +270,23 @@ int ctl_watch(const CtlOptions& opts) {
     auto ok = client->call("subscribe");
     if (!ok) return unreachable(ok.error());
     const bool tty = isatty(STDOUT_FILENO) && !opts.json;
-    std::map<int64_t, nlohmann::json> running;
-    for (const auto& r : st->data["running"]) running[r.value("id", int64_t{0})] = r;
+    std::map<int64_t, control::JobProgress> running;
+    for (const auto& r : st->data["running"]) {
+        try {
+            auto job = r.get<control::JobProgress>();
+            running[job.id] = std::move(job);
+        } catch (const nlohmann::json::exception&) {
+            // An entry this build cannot read is left off the display, not fatal.
+        }
+    }
     int drawn = 0;
     auto redraw = [&] {
         if (drawn) std::printf("\x1b[%dA", drawn);
         drawn = 0;
         for (const auto& [id, r] : running) {
-            const auto p = snapshot_of(r);
             std::printf("\x1b[Kjob %-5lld %s %s\n", static_cast<long long>(id),
-                        render_progress_line(p, 24).c_str(),
-                        ellipsize_left(s(r, "input", ""), 40).c_str());
+                        render_progress_line(snapshot_of(r), 24).c_str(),
+                        ellipsize_left(r.input, 40).c_str());
             ++drawn;
         }
         if (running.empty()) {
@@ -286,38 +297,38 @@ int ctl_watch(const CtlOptions& opts) {
     };
     if (tty) redraw();
     while (true) {
-        auto ev = client->next(std::chrono::seconds(3600));
-        if (!ev) return unreachable(ev.error());
-        if (!*ev) continue;
-        const auto& e = **ev;
+        auto line = client->next(std::chrono::seconds(3600));
+        if (!line) return unreachable(line.error());
+        if (!*line) continue;
         if (opts.json) {
-            std::cout << e.dump() << std::endl;
+            std::cout << (**line).dump() << std::endl;
             continue;
         }
-        const std::string kind = e.value("event", "");
-        const int64_t id = e.value("id", int64_t{0});
-        if (kind == "error") {
-            std::fprintf(stderr, "renderrushctl: %s\n", s(e, "error").c_str());
+        const auto ev = control::parse_event(**line);
+        if (!ev) continue;
+        if (const auto* e = std::get_if<control::ErrorEvent>(&*ev)) {
+            std::fprintf(stderr, "renderrushctl: %s\n", e->error.c_str());
             return kCtlFailed;
         }
-        if (kind == "progress") {
-            running[id] = e;
-        } else if (kind == "job") {
-            const std::string state = e.value("state", "");
-            if (state != "running" && state != "probing" && state != "assembling")
-                running.erase(id);
-            if (!tty)
-                std::printf("job %lld %s %s\n", static_cast<long long>(id), state.c_str(),
-                            s(e, "input", "").c_str());
+        if (const auto* p = std::get_if<control::ProgressEvent>(&*ev)) {
+            running[p->job.id] = p->job;
+            if (!tty) {
+                std::printf("job %lld %s %s fps, ETA %s\n", static_cast<long long>(p->job.id),
+                            percent(p->job.progress).c_str(),
+                            std::to_string(std::lround(p->job.fps)).c_str(),
+                            human_duration(p->job.eta).c_str());
+            }
+        } else if (const auto* e = std::get_if<control::JobEvent>(&*ev)) {
+            using store::JobState;
+            if (e->state != JobState::running && e->state != JobState::probing &&
+                e->state != JobState::assembling)
+                running.erase(e->id);
+            if (!tty) {
+                std::printf("job %lld %s %s\n", static_cast<long long>(e->id),
+                            std::string(store::to_string(e->state)).c_str(), e->input.c_str());
+            }
         }
-        if (tty)
-            redraw();
-        else if (kind == "progress") {
-            std::printf("job %lld %s %s fps, ETA %s\n", static_cast<long long>(id),
-                        percent(e.value("progress", 0.0)).c_str(),
-                        std::to_string(std::lround(e.value("fps", 0.0))).c_str(),
-                        human_duration(e.value("eta", -1.0)).c_str());
-        }
+        if (tty) redraw();
         std::fflush(stdout);
     }
 }

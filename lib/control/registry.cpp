@@ -2,8 +2,11 @@
 
 namespace rr::control {
 
-void Registry::add(std::string name, std::string help, bool mutating, Handler handler) {
-    commands_[std::move(name)] = Entry{std::move(help), mutating, std::move(handler)};
+Status Registry::add(std::string name, std::string help, bool mutating, Handler handler) {
+    if (commands_.count(name))
+        return make_error(Errc::conflict, "control command \"" + name + "\" is registered twice");
+    commands_.emplace(std::move(name), Entry{std::move(help), mutating, std::move(handler)});
+    return {};
 }
 
 bool Registry::mutating(const std::string& name) const {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "control/protocol.h"
+#include "core/result.h"
 
 namespace rr::control {
 
@@ -28,7 +29,9 @@ struct CommandContext {
 class Registry {
   public:
     using Handler = std::function<Reply(const CommandContext&)>;
-    void add(std::string name, std::string help, bool mutating, Handler handler);
+    // Errc::conflict when `name` is taken: two handlers for one command is a wiring bug that a
+    // silent replace would hide until someone runs the command.
+    [[nodiscard]] Status add(std::string name, std::string help, bool mutating, Handler handler);
     // Runs the command after the access check; unknown names are `unsupported`.
     [[nodiscard]] Reply dispatch(const CommandContext& ctx) const;
     [[nodiscard]] nlohmann::json list() const;  // for list-commands

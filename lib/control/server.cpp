@@ -12,6 +12,7 @@
 namespace rr::control {
 namespace {
 
+// One queued write: libuv holds it from uv_write until the write callback, which frees it.
 struct WriteRequest {
     uv_write_t req{};
     std::string data;
@@ -73,9 +74,8 @@ Result<std::unique_ptr<Server>> Server::start(uv::Loop& loop, ServerOptions opti
 }
 
 Status Server::listen() {
-    listener_ = new uv_pipe_t{};
-    uv_pipe_init(loop_.get(), listener_, 0);
-    listener_->data = this;
+    RR_ASSIGN(listener_,
+              detail::Pipe<std::function<void()>>::create(loop_, [this] { on_connection(); }));
     if (auto gid = group_id(options_.group)) {
         socket_gid_ = *gid;
     } else {
@@ -89,7 +89,7 @@ Status Server::listen() {
         have_admin_group_ = true;
     }
     if (options_.inherited_fd >= 0) {
-        if (int rc = uv_pipe_open(listener_, options_.inherited_fd); rc != 0) {
+        if (int rc = uv_pipe_open(listener_.get(), options_.inherited_fd); rc != 0) {
             return make_error(
                 Errc::io,
                 std::string("control: cannot use the socket from systemd: ") + uv_strerror(rc));
@@ -98,7 +98,7 @@ Status Server::listen() {
         std::error_code ec;
         std::filesystem::create_directories(options_.socket_path.parent_path(), ec);
         RR_TRY(clear_stale_socket(options_.socket_path));
-        if (int rc = uv_pipe_bind(listener_, options_.socket_path.c_str()); rc != 0) {
+        if (int rc = uv_pipe_bind(listener_.get(), options_.socket_path.c_str()); rc != 0) {
             return make_error(Errc::io, "control: cannot bind " + options_.socket_path.string() +
                                             ": " + uv_strerror(rc));
         }
@@ -110,20 +110,18 @@ Status Server::listen() {
                           socket_gid_);
         }
     }
-    int rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), 128,
-                       [](uv_stream_t* server, int status) {
-                           if (status == 0) static_cast<Server*>(server->data)->on_connection();
-                       });
+    int rc = uv_listen(listener_.stream(), 128, [](uv_stream_t* server, int status) {
+        if (status == 0) detail::Pipe<std::function<void()>>::state_of(server)();
+    });
     if (rc != 0) return make_error(Errc::io, std::string("control: listen: ") + uv_strerror(rc));
     return {};
 }
 
 Server::~Server() {
-    for (auto& [id, c] : std::map<uint64_t, Connection*>(connections_)) c->close();
-    if (listener_) {
-        uv_close(reinterpret_cast<uv_handle_t*>(listener_),
-                 [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
-    }
+    // Each connection outlives this server until its pipe's close callback; closing ones never
+    // call back into it.
+    for (auto& [id, c] : std::map(connections_)) c->close();
+    listener_.close();
     if (owns_socket_file_) ::unlink(options_.socket_path.c_str());
 }
 
@@ -147,18 +145,21 @@ Peer Server::identify(int fd) const {
 }
 
 void Server::on_connection() {
-    auto* c = new Connection(*this, next_id_++);
-    uv_pipe_init(loop_.get(), &c->pipe_, 0);
-    c->pipe_.data = c;
-    c->open_handles_ = 1;
-    if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_),
-                  reinterpret_cast<uv_stream_t*>(&c->pipe_)) != 0) {
+    std::shared_ptr<Connection> c(new Connection(*this, next_id_++));
+    auto pipe = Connection::ClientPipe::create(loop_, Connection::Link{c});
+    auto idle = uv::Timer::create(loop_, [raw = c.get()] { raw->close(); });
+    if (!pipe || !idle) {
+        logger_->warn("control: cannot take a connection: {}",
+                      (!pipe ? pipe.error() : idle.error()).message);
+        if (pipe) pipe->close();
+        return;
+    }
+    c->pipe_ = std::move(*pipe);
+    c->idle_ = std::move(*idle);
+    if (uv_accept(listener_.stream(), c->pipe_.stream()) != 0) {
         c->close();
         return;
     }
-    uv_timer_init(loop_.get(), &c->idle_);
-    c->idle_.data = c;
-    c->open_handles_ = 2;
     connections_[c->id_] = c;
     if (connections_.size() > static_cast<size_t>(options_.max_connections)) {
         logger_->warn("control: refusing a connection, {} already open", options_.max_connections);
@@ -167,18 +168,17 @@ void Server::on_connection() {
         return;
     }
     uv_os_fd_t fd = -1;
-    uv_fileno(reinterpret_cast<uv_handle_t*>(&c->pipe_), &fd);
+    uv_fileno(reinterpret_cast<uv_handle_t*>(c->pipe_.get()), &fd);
     c->peer_ = identify(fd);
     c->touch();
     uv_read_start(
-        reinterpret_cast<uv_stream_t*>(&c->pipe_),
-        [](uv_handle_t*, size_t suggested, uv_buf_t* buf) {
-            buf->base = new char[suggested];
-            buf->len = suggested;
+        c->pipe_.stream(),
+        [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+            auto& chunk = Connection::ClientPipe::state_of(h).self->read_chunk_;
+            *buf = uv_buf_init(chunk.data(), static_cast<unsigned>(chunk.size()));
         },
-        [](uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
-            static_cast<Connection*>(stream->data)->on_read(nread, buf);
-            delete[] buf->base;
+        [](uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
+            Connection::ClientPipe::state_of(stream).self->on_read(nread);
         });
 }
 
@@ -200,10 +200,9 @@ void Server::handle_line(Connection& c, std::string_view line) {
     c.send(reply.encode());
 }
 
-void Server::broadcast(const nlohmann::json& event) {
-    const std::string line =
-        event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    for (auto& [id, c] : std::map<uint64_t, Connection*>(connections_)) {
+void Server::broadcast(const Event& event) {
+    const std::string line = encode(event);
+    for (auto& [id, c] : std::map(connections_)) {
         if (c->subscribed()) c->send(line);
     }
 }
@@ -214,10 +213,10 @@ void Server::forget(uint64_t id) {
 
 void Connection::subscribe() {
     subscribed_ = true;
-    uv_timer_stop(&idle_);
+    idle_.stop();
     // Keep the kernel's share of an unread stream small too, so the backlog limit bites.
     uv_os_fd_t fd = -1;
-    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&pipe_), &fd) == 0) {
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(pipe_.get()), &fd) == 0) {
         int size = 64 * 1024;
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
     }
@@ -225,19 +224,17 @@ void Connection::subscribe() {
 
 void Connection::touch() {
     if (subscribed_ || closing_) return;
-    const auto ms = static_cast<uint64_t>(server_.options_.idle_timeout_seconds * 1000);
-    uv_timer_start(
-        &idle_, [](uv_timer_t* t) { static_cast<Connection*>(t->data)->close(); }, ms, 0);
+    idle_.start(static_cast<uint64_t>(server_.options_.idle_timeout_seconds * 1000), 0);
 }
 
-void Connection::on_read(ssize_t nread, const uv_buf_t* buf) {
+void Connection::on_read(ssize_t nread) {
     if (nread < 0) {
         close();  // EOF or error: the client went away
         return;
     }
     if (closing_ || close_when_flushed_) return;
     touch();
-    buffer_.append(buf->base, static_cast<size_t>(nread));
+    buffer_.append(read_chunk_.data(), static_cast<size_t>(nread));
     size_t start = 0;
     while (true) {
         const size_t nl = buffer_.find('\n', start);
@@ -257,40 +254,41 @@ void Connection::on_read(ssize_t nread, const uv_buf_t* buf) {
 }
 
 bool Connection::write(const std::string& data) {
-    auto* w = new WriteRequest{};
+    auto w = std::make_unique<WriteRequest>();
     w->data = data;
-    w->req.data = this;
+    w->req.data = w.get();
     uv_buf_t b = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-    int rc = uv_write(
-        &w->req, reinterpret_cast<uv_stream_t*>(&pipe_), &b, 1, [](uv_write_t* req, int status) {
-            auto* c = static_cast<Connection*>(req->data);
-            delete reinterpret_cast<WriteRequest*>(req);
-            if (status < 0)
-                c->close();
-            else if (c->close_when_flushed_ &&
-                     uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&c->pipe_)) == 0)
-                c->close();
-        });
+    int rc = uv_write(&w->req, pipe_.stream(), &b, 1, [](uv_write_t* req, int status) {
+        std::unique_ptr<WriteRequest> done(static_cast<WriteRequest*>(req->data));
+        ClientPipe::state_of(req->handle).self->on_written(status);
+    });
     if (rc != 0) {
-        delete w;
         close();
         return false;
     }
+    w.release();  // the write callback owns it now
     return true;
+}
+
+void Connection::on_written(int status) {
+    if (closing_) return;  // cancelled by the close, or the close came first
+    if (status < 0)
+        close();
+    else if (close_when_flushed_ && uv_stream_get_write_queue_size(pipe_.stream()) == 0)
+        close();
 }
 
 bool Connection::send(const std::string& line) {
     if (closing_ || close_when_flushed_) return false;
-    auto* stream = reinterpret_cast<uv_stream_t*>(&pipe_);
+    auto* stream = pipe_.stream();
     if (subscribed_ &&
         uv_stream_get_write_queue_size(stream) > server_.options_.max_subscriber_backlog) {
         // A reader this slow would grow our memory without bound: tell it why and let it go.
         server_.logger_->warn("control: dropping a subscriber (uid {}) that does not keep up",
                               peer_.uid);
         subscribed_ = false;
-        write(
-            R"({"event":"error","error":"subscriber too slow; events were dropped and the stream is closed"})"
-            "\n");
+        write(encode(
+            ErrorEvent{"subscriber too slow; events were dropped and the stream is closed"}));
         close_after_writes();
         return false;
     }
@@ -298,24 +296,18 @@ bool Connection::send(const std::string& line) {
 }
 
 void Connection::close_after_writes() {
+    if (closing_) return;
     close_when_flushed_ = true;
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&pipe_));
-    if (uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&pipe_)) == 0) close();
+    uv_read_stop(pipe_.stream());
+    if (uv_stream_get_write_queue_size(pipe_.stream()) == 0) close();
 }
 
 void Connection::close() {
     if (closing_) return;
     closing_ = true;
+    idle_.close();
+    pipe_.close();  // its close callback drops the last reference to this connection
     server_.forget(id_);
-    auto done = [](uv_handle_t* h) {
-        auto* c = static_cast<Connection*>(h->data);
-        if (--c->open_handles_ == 0) delete c;
-    };
-    if (open_handles_ >= 2) uv_close(reinterpret_cast<uv_handle_t*>(&idle_), done);
-    if (open_handles_ >= 1)
-        uv_close(reinterpret_cast<uv_handle_t*>(&pipe_), done);
-    else
-        delete this;
 }
 
 }  // namespace rr::control

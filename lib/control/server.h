@@ -5,10 +5,12 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 
+#include "control/events.h"
 #include "control/registry.h"
 #include "core/logging.h"
 #include "core/result.h"
@@ -28,6 +30,33 @@ struct ServerOptions {
 
 class Server;
 
+namespace detail {
+
+// A uv_pipe_t (the listener or one client) owned like every other libuv handle: freed in its
+// close callback, with what its callbacks need (`State`) beside it.
+template <class State>
+class Pipe : public uv::Handle<uv_pipe_t, State> {
+    using Base = uv::Handle<uv_pipe_t, State>;
+
+  public:
+    [[nodiscard]] static Result<Pipe> create(uv::Loop& loop, State state) {
+        Pipe p;
+        auto* b = p.make();
+        if (int rc = uv_pipe_init(loop.get(), &b->handle, 0); rc != 0)
+            return make_error(Errc::io, std::string("control: pipe: ") + uv_strerror(rc));
+        b->initialized = true;
+        b->state = std::move(state);
+        return p;
+    }
+    [[nodiscard]] uv_pipe_t* get() { return this->box_ ? &this->box_->handle : nullptr; }
+    [[nodiscard]] uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(get()); }
+    [[nodiscard]] static State& state_of(void* handle) {
+        return static_cast<typename Base::Box*>(static_cast<uv_handle_t*>(handle)->data)->state;
+    }
+};
+
+}  // namespace detail
+
 class Connection {
   public:
     // Queues one line; false if the connection is closing.
@@ -40,21 +69,30 @@ class Connection {
 
   private:
     friend class Server;
+    // The client pipe's box keeps its connection alive until libuv has closed the pipe, so a
+    // callback already queued (a cancelled write, the last read) never finds it freed.
+    struct Link {
+        std::shared_ptr<Connection> self;
+    };
+    using ClientPipe = detail::Pipe<Link>;
+
     Connection(Server& server, uint64_t id) : server_(server), id_(id) {}
-    void on_read(ssize_t nread, const uv_buf_t* buf);
+    void on_read(ssize_t nread);
+    void on_written(int status);
     bool write(const std::string& data);
+    // Closes both handles; the connection itself goes with the pipe's close callback.
     void close();
     void touch();
 
     Server& server_;
     uint64_t id_;
-    uv_pipe_t pipe_{};
-    uv_timer_t idle_{};
-    int open_handles_ = 0;
+    ClientPipe pipe_;
+    uv::Timer idle_;
     bool closing_ = false;
     bool subscribed_ = false;
     bool close_when_flushed_ = false;
     std::string buffer_;
+    std::string read_chunk_ = std::string(64 * 1024, '\0');  // libuv reads into this, one at a time
     Peer peer_;
 };
 
@@ -69,7 +107,7 @@ class Server {
     Server& operator=(const Server&) = delete;
 
     // Sends an event line to every subscriber.
-    void broadcast(const nlohmann::json& event);
+    void broadcast(const Event& event);
     [[nodiscard]] size_t connections() const { return connections_.size(); }
     [[nodiscard]] const std::filesystem::path& socket_path() const { return options_.socket_path; }
 
@@ -90,13 +128,13 @@ class Server {
     ServerOptions options_;
     const Registry& registry_;
     LoggerPtr logger_;
-    uv_pipe_t* listener_ = nullptr;  // freed in its close callback
+    detail::Pipe<std::function<void()>> listener_;  // state: accept the next client
     bool owns_socket_file_ = false;
     unsigned socket_gid_ = 0;
     unsigned admin_gid_ = 0;
     bool have_admin_group_ = false;
     uint64_t next_id_ = 1;
-    std::map<uint64_t, Connection*> connections_;  // each freed when its handles have closed
+    std::map<uint64_t, std::shared_ptr<Connection>> connections_;
 };
 
 }  // namespace rr::control

@@ -3,8 +3,8 @@
 
 #include <filesystem>
 #include <functional>
-#include <nlohmann/json.hpp>
 
+#include "control/events.h"
 #include "core/config.h"
 #include "core/logging.h"
 #include "pipeline/scheduler.h"
@@ -21,8 +21,8 @@ struct Context {
     pipeline::Scheduler* scheduler = nullptr;
     uv::Poster* poster = nullptr;
     LoggerPtr logger;
-    // Every job and chunk state change, as a JSON event (control subscribers, metrics).
-    std::function<void(const nlohmann::json&)> emit = [](const nlohmann::json&) {};
+    // Every job and chunk state change and progress snapshot (control subscribers, metrics).
+    std::function<void(const control::Event&)> emit = [](const control::Event&) {};
 };
 
 }  // namespace rr::service

@@ -1,6 +1,9 @@
 #include "service/intake.h"
 
+#include <sys/stat.h>
+
 #include "service/layout.h"
+#include "watch/disposition.h"
 #include "watch/name_rules.h"
 #include "watch/scan.h"
 
@@ -64,8 +67,58 @@ bool Intake::set_watch_paused(const std::string& path, bool paused) {
         paused_watches_.insert(w->path.string());
     else
         paused_watches_.erase(w->path.string());
+    ctx_.logger->info("watch {} {}", w->path.string(), paused ? "paused" : "resumed");
     if (!paused) scan_all();
     return true;
+}
+
+Result<Intake::Submitted> Intake::submit(const std::filesystem::path& file, const Watch* watch,
+                                         std::string profile, unsigned requested_by) {
+    if (profile.empty() && watch) {
+        RR_ASSIGN(profile, profile_for(*watch, file));
+    }
+    auto prof = ctx_.config.profiles.find(profile);
+    if (prof == ctx_.config.profiles.end()) {
+        return make_error(Errc::not_found, profile.empty() ? "give a profile"
+                                                           : "no profile named '" + profile + "'");
+    }
+    std::error_code ec;
+    const auto size = static_cast<int64_t>(std::filesystem::file_size(file, ec));
+    struct stat st {};
+    ::stat(file.c_str(), &st);
+    const int64_t mtime = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    auto store_error = [](const Error& e) {
+        return make_error(Errc::io, "job database: " + e.message);
+    };
+    auto seen = ctx_.store->find_by_source(file.string(), size, mtime);
+    if (!seen) return store_error(seen.error());
+    if (*seen) {
+        // Unlike a dropped file, a submitted one may run again once its last job ended.
+        auto existing = ctx_.store->job(**seen);
+        if (existing && *existing && !store::is_final((*existing)->state))
+            return make_error(Errc::conflict, "already queued as job " + std::to_string(**seen));
+    }
+    store::NewJob job;
+    job.source_path = file.string();
+    job.size = size;
+    job.mtime_ns = mtime;
+    job.profile = profile;
+    if (watch) {
+        job.watch_path = watch->path.string();
+        job.priority = watch->priority;
+    } else {
+        job.output_path = watch::unused_path(
+                              submit_output_for(ctx_.config, file, profile, prof->second.container))
+                              .string();
+    }
+    auto id = ctx_.store->insert_job(job);
+    if (!id) return store_error(id.error());
+    ctx_.logger->info("job {}: submitted {} (profile {}) by uid {}", *id, job.source_path, profile,
+                      requested_by);
+    ctx_.emit(
+        control::JobEvent{.id = *id, .state = store::JobState::queued, .input = job.source_path});
+    queued_();
+    return Submitted{*id, profile, job.output_path};
 }
 
 void Intake::on_event(const watch::FsEvent& ev) {
@@ -136,10 +189,8 @@ void Intake::tick() {
     for (size_t i = 0; i < ids->size(); ++i) {
         ctx_.logger->info("job {}: queued {} (profile {})", (*ids)[i], batch[i].source_path,
                           batch[i].profile);
-        ctx_.emit({{"event", "job"},
-                   {"id", (*ids)[i]},
-                   {"state", "queued"},
-                   {"input", batch[i].source_path}});
+        ctx_.emit(control::JobEvent{
+            .id = (*ids)[i], .state = store::JobState::queued, .input = batch[i].source_path});
     }
     queued_();
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -30,6 +31,18 @@ class Intake {
     [[nodiscard]] bool paused() const { return paused_; }
     void set_low_disk(bool low) { low_disk_ = low; }
     [[nodiscard]] bool low_disk() const { return low_disk_; }
+    // A file a user named (control `submit`), already resolved with realpath and allowed: in
+    // `watch` (nullptr: a submit root). An empty `profile` takes the watch's. Errors:
+    // not_found (no such profile), conflict (already queued), config (by-folder without a
+    // folder), io (the job database).
+    struct Submitted {
+        int64_t id = 0;
+        std::string profile;
+        std::optional<std::string> output;  // chosen now for submit roots; watches decide later
+    };
+    [[nodiscard]] Result<Submitted> submit(const std::filesystem::path& file, const Watch* watch,
+                                           std::string profile, unsigned requested_by);
+
     // Per-watch pause; false when no watch has that path.
     bool set_watch_paused(const std::string& path, bool paused);
     [[nodiscard]] bool watch_paused(const std::string& path) const {

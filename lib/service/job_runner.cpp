@@ -52,12 +52,11 @@ void JobRunner::set_state(JobState state, const std::optional<std::string>& erro
     const std::string text = error ? std::string(store::to_string(state)) + ": " + *error
                                    : std::string(store::to_string(state));
     log_store(ctx_.store->add_event(row_.id, "state", text));
-    nlohmann::json ev = {{"event", "job"},
-                         {"id", row_.id},
-                         {"state", store::to_string(state)},
-                         {"input", row_.input_path}};
-    if (error) ev["error"] = *error;
-    if (state == JobState::done) ev.update(done_stats_);
+    control::JobEvent ev{.id = row_.id, .state = state, .input = row_.input_path, .error = error};
+    if (state == JobState::done && done_totals_) {
+        ev.output = output_.string();
+        ev.totals = done_totals_;
+    }
     ctx_.emit(ev);
 }
 
@@ -290,11 +289,7 @@ void JobRunner::on_chunk_done(int idx, Result<ChunkDone> r) {
         audio_ = std::move(r->audio);
     }
     log_store(ctx_.store->chunk_done(row));
-    ctx_.emit({{"event", "chunk"},
-               {"id", row_.id},
-               {"chunk", idx},
-               {"state", "done"},
-               {"seconds", r->seconds}});
+    ctx_.emit(control::ChunkEvent{row_.id, idx, store::ChunkState::done, r->seconds});
     if (idx >= 0) outcomes_[idx] = std::move(r->outcome);
     pending_.erase(idx);
     maybe_assemble();
@@ -337,11 +332,10 @@ void JobRunner::on_published(Result<nlohmann::json> sidecar) {
         return;
     }
     log_store(ctx_.store->set_sidecar(row_.id, sidecar->dump()));
-    done_stats_ = {{"frames_in", (*sidecar)["frames"].value("input", int64_t{0})},
-                   {"frames_out", (*sidecar)["frames"].value("output", int64_t{0})},
-                   {"bytes_in", (*sidecar)["input"].value("size", int64_t{0})},
-                   {"bytes_out", (*sidecar)["output"].value("size", int64_t{0})},
-                   {"output", output_.string()}};
+    done_totals_ = control::JobTotals{(*sidecar)["frames"].value("input", int64_t{0}),
+                                      (*sidecar)["frames"].value("output", int64_t{0}),
+                                      (*sidecar)["input"].value("size", int64_t{0}),
+                                      (*sidecar)["output"].value("size", int64_t{0})};
     ctx_.logger->info("job {}: published {}", row_.id, output_.string());
     phase_ = Phase::disposing;
     dispose(Ending::done, "", false);
@@ -451,30 +445,28 @@ void JobRunner::on_disposed(Ending ending, const std::string& message,
     finished_(row_.id);
 }
 
-nlohmann::json JobRunner::snapshot() const {
+control::JobProgress JobRunner::snapshot() const {
     const auto p = progress_->snapshot();
-    return {{"id", row_.id},
-            {"input", row_.input_path},
-            {"profile", row_.profile},
-            {"state", store::to_string(row_.state)},
-            {"output", output_.string()},
-            {"progress", std::min(1.0, p.fraction())},
-            {"frames_done", p.frames_done},
-            {"frames_total", p.frames_total},
-            {"chunks_done", p.chunks_done},
-            {"chunks_total", p.chunks_total},
-            {"fps", p.fps},
-            {"eta", p.eta}};
+    return {row_.id,
+            row_.input_path,
+            row_.profile,
+            row_.state,
+            output_.string(),
+            std::min(1.0, p.fraction()),
+            p.frames_done,
+            p.frames_total,
+            p.chunks_done,
+            p.chunks_total,
+            p.fps,
+            p.eta};
 }
 
 void JobRunner::report_progress() {
     if (phase_ != Phase::running) return;
-    const auto snap = snapshot();
-    row_.progress = snap["progress"].get<double>();
+    auto snap = snapshot();
+    row_.progress = snap.progress;
     log_store(ctx_.store->set_progress(row_.id, row_.progress));
-    nlohmann::json ev = snap;
-    ev["event"] = "progress";
-    ctx_.emit(ev);
+    ctx_.emit(control::ProgressEvent{std::move(snap)});
 }
 
 }  // namespace rr::service

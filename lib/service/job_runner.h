@@ -34,7 +34,7 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
 
     [[nodiscard]] int64_t id() const { return row_.id; }
     // Live state for status and progress events.
-    [[nodiscard]] nlohmann::json snapshot() const;
+    [[nodiscard]] control::JobProgress snapshot() const;
     // Writes progress to the store and emits a progress event.
     void report_progress();
 
@@ -82,8 +82,8 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
     std::map<int, int> attempts_;                     // runs started per chunk, this process
     std::set<int> pending_;                           // chunks (and -1 audio) not finished
     bool has_audio_ = false;
-    pipeline::AudioOutcome audio_;  // the audio task's result, once finished
-    nlohmann::json done_stats_ = nlohmann::json::object();  // frames and bytes, for the done event
+    pipeline::AudioOutcome audio_;                   // the audio task's result, once finished
+    std::optional<control::JobTotals> done_totals_;  // frames and bytes, for the done event
     SteadyClock::time_point started_ = SteadyClock::now();
 };
 

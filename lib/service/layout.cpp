@@ -15,17 +15,32 @@ std::filesystem::path job_work_dir(const Config& cfg, int64_t job_id) {
     return work_root(cfg) / ("job-" + std::to_string(job_id));
 }
 
-const Watch* watch_for(const Config& cfg, const std::filesystem::path& path) {
+const Watch* watch_for(const Config& cfg, const std::filesystem::path& path, RootSpelling roots) {
     const Watch* best = nullptr;
     size_t depth = 0;
     for (const auto& w : cfg.watches) {
-        const auto n = std::distance(w.path.begin(), w.path.end());
-        if (path_within(path, w.path) && (!best || static_cast<size_t>(n) > depth)) {
+        std::filesystem::path root = w.path;
+        if (roots == RootSpelling::resolved) {
+            std::error_code ec;
+            root = std::filesystem::canonical(w.path, ec);
+            if (ec) continue;  // a watch that does not exist holds nothing
+        }
+        const auto n = static_cast<size_t>(std::distance(root.begin(), root.end()));
+        if (path_within(path, root) && (!best || n > depth)) {
             best = &w;
-            depth = static_cast<size_t>(n);
+            depth = n;
         }
     }
     return best;
+}
+
+bool in_submit_roots(const Config& cfg, const std::filesystem::path& resolved) {
+    for (const auto& r : cfg.submit_roots) {
+        std::error_code ec;
+        const auto root = std::filesystem::canonical(r, ec);
+        if (!ec && path_within(resolved, root)) return true;
+    }
+    return false;
 }
 
 const Watch* watch_by_path(const Config& cfg, const std::string& path) {
@@ -51,11 +66,25 @@ Result<std::string> profile_for(const Watch& watch, const std::filesystem::path&
     return rel.begin()->string();
 }
 
+namespace {
+const char* extension_for(const std::string& container) {
+    return container == "mkv" ? ".mkv" : ".mp4";
+}
+}  // namespace
+
 std::filesystem::path output_for(const Watch& watch, const std::filesystem::path& file,
                                  const std::string& container) {
     auto rel = relative_to(watch, file);
-    rel.replace_extension(container == "mkv" ? ".mkv" : ".mp4");
+    rel.replace_extension(extension_for(container));
     return watch.output / rel;
+}
+
+std::filesystem::path submit_output_for(const Config& cfg, const std::filesystem::path& file,
+                                        const std::string& profile, const std::string& container) {
+    const std::string ext = extension_for(container);
+    return cfg.submit_output.empty()
+               ? file.parent_path() / (file.stem().string() + "." + profile + ext)
+               : cfg.submit_output / (file.stem().string() + ext);
 }
 
 std::filesystem::path done_path_for(const Watch& watch, const std::filesystem::path& file) {

@@ -14,8 +14,14 @@ namespace rr::service {
 [[nodiscard]] std::filesystem::path work_root(const Config& cfg);
 [[nodiscard]] std::filesystem::path job_work_dir(const Config& cfg, int64_t job_id);
 
+// How watch roots are compared with a path: as configured (inotify and scans build their paths
+// from those spellings) or with symlinks resolved (a path a user gave, after realpath).
+enum class RootSpelling { configured, resolved };
 // The watch a path belongs to (the deepest watch root containing it), if any.
-[[nodiscard]] const Watch* watch_for(const Config& cfg, const std::filesystem::path& path);
+[[nodiscard]] const Watch* watch_for(const Config& cfg, const std::filesystem::path& path,
+                                     RootSpelling roots = RootSpelling::configured);
+// Whether a resolved path lies in one of `submit_roots` (resolved too).
+[[nodiscard]] bool in_submit_roots(const Config& cfg, const std::filesystem::path& resolved);
 [[nodiscard]] const Watch* watch_by_path(const Config& cfg, const std::string& path);
 // The file's path below the watch root.
 [[nodiscard]] std::filesystem::path relative_to(const Watch& watch,
@@ -27,6 +33,12 @@ namespace rr::service {
 [[nodiscard]] std::filesystem::path output_for(const Watch& watch,
                                                const std::filesystem::path& file,
                                                const std::string& container);
+// A file submitted from a submit root: <submit_output>/<stem>.<ext>, or beside it as
+// <stem>.<profile>.<ext> so several profiles of one file do not collide.
+[[nodiscard]] std::filesystem::path submit_output_for(const Config& cfg,
+                                                      const std::filesystem::path& file,
+                                                      const std::string& profile,
+                                                      const std::string& container);
 [[nodiscard]] std::filesystem::path done_path_for(const Watch& watch,
                                                   const std::filesystem::path& file);
 [[nodiscard]] std::filesystem::path failed_path_for(const Watch& watch,

@@ -26,25 +26,22 @@ void family(std::string& out, const char* name, const char* type, const char* he
 
 }  // namespace
 
-void Metrics::observe(const nlohmann::json& e) {
-    const std::string kind = e.value("event", "");
-    if (kind == "chunk" && e.value("state", "") == "done") {
+void Metrics::observe(const control::Event& event) {
+    if (const auto* chunk = std::get_if<control::ChunkEvent>(&event)) {
+        if (chunk->state != store::ChunkState::done) return;
         ++chunks_done_;
-        const double s = e.value("seconds", 0.0);
-        chunk_seconds_sum_ += s;
+        chunk_seconds_sum_ += chunk->seconds;
         for (size_t i = 0; i < kBuckets.size(); ++i) {
-            if (s <= kBuckets[i]) ++bucket_counts_[i];
+            if (chunk->seconds <= kBuckets[i]) ++bucket_counts_[i];
         }
-    } else if (kind == "job") {
-        const std::string state = e.value("state", "");
-        if (auto st = store::parse_job_state(state); st && store::is_final(*st)) {
-            ++jobs_finished_[state];
-            if (state == "done") {
-                frames_in_ += e.value("frames_in", int64_t{0});
-                frames_out_ += e.value("frames_out", int64_t{0});
-                bytes_in_ += e.value("bytes_in", int64_t{0});
-                bytes_out_ += e.value("bytes_out", int64_t{0});
-            }
+    } else if (const auto* job = std::get_if<control::JobEvent>(&event)) {
+        if (!store::is_final(job->state)) return;
+        ++jobs_finished_[std::string(store::to_string(job->state))];
+        if (job->state == store::JobState::done && job->totals) {
+            frames_in_ += job->totals->frames_in;
+            frames_out_ += job->totals->frames_out;
+            bytes_in_ += job->totals->bytes_in;
+            bytes_out_ += job->totals->bytes_out;
         }
     }
 }

@@ -5,9 +5,10 @@
 #include <array>
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "control/events.h"
 
 namespace rr::service {
 
@@ -24,7 +25,7 @@ struct GaugeReadings {
 class Metrics {
   public:
     // Counts what an event tells (chunk finished, job ended).
-    void observe(const nlohmann::json& event);
+    void observe(const control::Event& event);
     [[nodiscard]] std::string render(const GaugeReadings& g) const;
 
     static constexpr std::array<double, 10> kBuckets = {0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300};

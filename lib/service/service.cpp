@@ -8,6 +8,7 @@
 #include "core/version.h"
 #include "hw/probe.h"
 #include "pipeline/job.h"
+#include "service/control_api.h"
 #include "service/layout.h"
 #include "service/recovery.h"
 
@@ -46,10 +47,12 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     s->ctx_.poster = s->poster_.get();
     s->ctx_.logger = std::move(logger);
     Service* self = s.get();
-    s->ctx_.emit = [self](const nlohmann::json& ev) { self->on_event(ev); };
+    s->ctx_.emit = [self](const control::Event& ev) { self->on_event(ev); };
     s->hardware_ = hw::probe();
     RR_ASSIGN(s->intake_, Intake::create(s->ctx_, [self] { self->schedule_jobs(); }));
-    register_commands(s->registry_, *s);
+    RR_TRY(register_commands(s->registry_,
+                             ControlApi{s->ctx_.config, s->ctx_.config_path, *s->store_, s->active_,
+                                        *s->intake_, *s->scheduler_, s->ctx_.emit, *s}));
     control::ServerOptions opts;
     opts.socket_path = s->ctx_.config.paths.runtime_dir / "control.sock";
     opts.group = s->ctx_.config.control.group;
@@ -89,16 +92,11 @@ Service::~Service() {
     server_.reset();
 }
 
-std::shared_ptr<JobRunner> Service::runner(int64_t id) const {
-    auto it = active_.find(id);
-    return it == active_.end() ? nullptr : it->second;
-}
-
 double Service::uptime_seconds() const {
     return seconds_since(started_);
 }
 
-void Service::on_event(const nlohmann::json& event) {
+void Service::on_event(const control::Event& event) {
     metrics_.observe(event);
     if (server_) server_->broadcast(event);
 }

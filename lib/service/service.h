@@ -42,12 +42,6 @@ class Service {
     void begin_shutdown();
     void set_paused(bool paused);
     [[nodiscard]] bool paused() const { return processing_paused_; }
-    [[nodiscard]] Context& context() { return ctx_; }
-    [[nodiscard]] Intake& intake() { return *intake_; }
-    [[nodiscard]] std::shared_ptr<JobRunner> runner(int64_t id) const;
-    [[nodiscard]] const std::map<int64_t, std::shared_ptr<JobRunner>>& active() const {
-        return active_;
-    }
     [[nodiscard]] const nlohmann::json& hardware() const { return hardware_; }
     [[nodiscard]] double uptime_seconds() const;
     [[nodiscard]] std::string metrics_text();
@@ -57,7 +51,7 @@ class Service {
   private:
     Service() = default;
     void on_job_finished(int64_t id);
-    void on_event(const nlohmann::json& event);
+    void on_event(const control::Event& event);
     void check_disk();
     void finish_shutdown();
     void update_status();
@@ -84,8 +78,5 @@ class Service {
     bool stopping_ = false;
     bool processing_paused_ = false;
 };
-
-// Adds every control command (status, jobs, submit, ...) for `service` to `registry`.
-void register_commands(control::Registry& registry, Service& service);
 
 }  // namespace rr::service

@@ -280,6 +280,40 @@ BOOST_AUTO_TEST_CASE(subscribe_streams_state_changes_and_progress) {
     BOOST_TEST(progress_with_fps);
 }
 
+BOOST_AUTO_TEST_CASE(cancelling_a_queued_job_streams_its_input) {
+    t::Daemon d("");
+    d.write_config(config_for(d));
+    std::filesystem::create_directories(d.dir("uploads"));
+    std::filesystem::copy_file(clip(), d.dir("uploads") / "queued.mp4");
+    d.start();
+    auto c = connect(d);
+    auto sub = connect(d);
+    BOOST_REQUIRE(sub.call("subscribe")->code == Code::ok);
+    // Paused, the job stays queued, so cancel takes the path without a running job.
+    BOOST_REQUIRE(c.call("pause")->code == Code::ok);
+    const auto path = std::filesystem::canonical(d.dir("uploads") / "queued.mp4").string();
+    auto submitted = c.call("submit", {{"path", path}, {"profile", "plain"}});
+    BOOST_REQUIRE(submitted->code == Code::ok);
+    const int64_t id = submitted->data["id"].get<int64_t>();
+    BOOST_REQUIRE(c.call("cancel", {{"id", id}})->code == Code::ok);
+    std::vector<nlohmann::json> seen;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto ev = sub.next(500ms);
+        BOOST_REQUIRE(ev.ok());
+        if (!*ev) continue;
+        seen.push_back(**ev);
+        if ((**ev)["event"] == "job" && (**ev)["state"] == "cancelled") break;
+    }
+    BOOST_REQUIRE(seen.size() == 2u);
+    BOOST_TEST(seen[0].dump() ==
+               nlohmann::json({{"event", "job"}, {"id", id}, {"state", "queued"}, {"input", path}})
+                   .dump());
+    BOOST_TEST(seen[1]["state"] == "cancelled");
+    BOOST_TEST(seen[1]["id"] == id);
+    BOOST_TEST(seen[1].value("input", "") == path);
+}
+
 BOOST_AUTO_TEST_CASE(cancel_retry_pause_and_resume) {
     t::Daemon d("");
     d.write_config(config_for(d));
