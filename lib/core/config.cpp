@@ -217,6 +217,8 @@ Result<Config> parse_config_text(const std::string& text, const std::filesystem:
     }
     {
         MapReader m(r.child("metrics"), "metrics", issues);
+        // Debian's prometheus-node-exporter reads *.prom from this folder; "" turns it off.
+        cfg.metrics.textfile_path = "/var/lib/prometheus/node-exporter/renderrush.prom";
         m.get_path("textfile_path", cfg.metrics.textfile_path);
         m.get("interval_seconds", cfg.metrics.interval_seconds, 1.0, 3600.0);
         m.finish();

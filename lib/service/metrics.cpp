@@ -2,6 +2,12 @@
 
 #include <fmt/format.h>
 
+extern "C" {
+#include <libavutil/avutil.h>
+}
+#include <opencv2/core/version.hpp>
+
+#include "core/version.h"
 #include "store/job_store.h"
 
 namespace rr::service {
@@ -25,6 +31,10 @@ void family(std::string& out, const char* name, const char* type, const char* he
 }
 
 }  // namespace
+
+BuildVersions build_versions() {
+    return {kVersion, av_version_info(), CV_VERSION};
+}
 
 void Metrics::observe(const control::Event& event) {
     if (const auto* chunk = std::get_if<control::ChunkEvent>(&event)) {
@@ -83,9 +93,12 @@ std::string Metrics::render(const GaugeReadings& g) const {
            "Bytes of inputs and outputs of finished jobs.");
     out += fmt::format("renderrush_bytes_total{{direction=\"in\"}} {}\n", bytes_in_);
     out += fmt::format("renderrush_bytes_total{{direction=\"out\"}} {}\n", bytes_out_);
-    family(out, "renderrush_workers", "gauge", "Worker threads, and how many are busy.");
-    out += fmt::format("renderrush_workers{{state=\"busy\"}} {}\n", g.workers_busy);
-    out += fmt::format("renderrush_workers{{state=\"total\"}} {}\n", g.workers_total);
+    // Two families, not one with a state label: busy/total is a ratio, and sum() over a
+    // state label would add them.
+    family(out, "renderrush_workers", "gauge", "Worker threads.");
+    out += fmt::format("renderrush_workers {}\n", g.workers_total);
+    family(out, "renderrush_workers_busy", "gauge", "Worker threads running a chunk now.");
+    out += fmt::format("renderrush_workers_busy {}\n", g.workers_busy);
     family(out, "renderrush_intake_paused", "gauge", "1 while no new files are taken, by reason.");
     out += fmt::format("renderrush_intake_paused{{reason=\"operator\"}} {}\n",
                        g.intake_paused ? 1 : 0);
@@ -100,6 +113,15 @@ std::string Metrics::render(const GaugeReadings& g) const {
     }
     family(out, "renderrush_control_connections", "gauge", "Open control socket connections.");
     out += fmt::format("renderrush_control_connections {}\n", g.control_connections);
+    const BuildVersions b = build_versions();
+    family(out, "renderrush_build_info", "gauge",
+           "Always 1; the labels name this build and the libraries it runs with.");
+    out += fmt::format("renderrush_build_info{{version=\"{}\",ffmpeg=\"{}\",opencv=\"{}\"}} 1\n",
+                       escape_label(b.version), escape_label(b.ffmpeg), escape_label(b.opencv));
+    family(out, "renderrush_start_time_seconds", "gauge",
+           "When the daemon started, in seconds since the Unix epoch.");
+    out += fmt::format("renderrush_start_time_seconds {:.3f}\n",
+                       std::chrono::duration<double>(started_.time_since_epoch()).count());
     family(out, "renderrush_uptime_seconds", "gauge", "Seconds since the daemon started.");
     out += fmt::format("renderrush_uptime_seconds {:.1f}\n", g.uptime_seconds);
     return out;

@@ -3,6 +3,7 @@
 // histogram are fed from the job event stream; gauges are read when rendered.
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -22,6 +23,12 @@ struct GaugeReadings {
     int control_connections = 0;
 };
 
+// What renderrush_build_info labels: this build and the libraries it runs with.
+struct BuildVersions {
+    std::string version, ffmpeg, opencv;
+};
+[[nodiscard]] BuildVersions build_versions();
+
 class Metrics {
   public:
     // Counts what an event tells (chunk finished, job ended).
@@ -36,6 +43,8 @@ class Metrics {
     double chunk_seconds_sum_ = 0;
     std::map<std::string, int64_t> jobs_finished_;  // by final state
     int64_t frames_in_ = 0, frames_out_ = 0, bytes_in_ = 0, bytes_out_ = 0;
+    // Wall clock, as Prometheus' *_start_time_seconds convention wants (restarts show as jumps).
+    std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
 };
 
 }  // namespace rr::service

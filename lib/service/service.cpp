@@ -4,12 +4,12 @@
 
 #include <csignal>
 
-#include "core/atomic_file.h"
 #include "core/version.h"
 #include "hw/probe.h"
 #include "pipeline/job.h"
 #include "service/control_api.h"
 #include "service/layout.h"
+#include "service/metrics_file.h"
 #include "service/recovery.h"
 
 namespace rr::service {
@@ -146,7 +146,7 @@ void Service::write_metrics_file() {
     const auto& path = ctx_.config.metrics.textfile_path;
     if (path.empty()) return;
     // node_exporter must never read a half-written file.
-    if (Status st = write_file_atomic(path, metrics_text()); !st) {
+    if (Status st = write_metrics_textfile(path, metrics_text()); !st) {
         ctx_.logger->warn("metrics: cannot write {}: {}", path.string(), st.error().message);
     }
 }
@@ -164,7 +164,13 @@ int Service::run() {
     progress_timer_.start(1000, 1000);
     check_disk();
     disk_timer_.start(5000, 5000);
-    if (!ctx_.config.metrics.textfile_path.empty()) {
+    if (const auto& textfile = ctx_.config.metrics.textfile_path;
+        !textfile.empty() && !std::filesystem::is_directory(textfile.parent_path())) {
+        // The default names Debian's node exporter folder; without node exporter there is
+        // nobody to read the file, which is not worth a warning every interval.
+        ctx_.logger->info("metrics: {} does not exist, not writing {} (metrics.textfile_path)",
+                          textfile.parent_path().string(), textfile.filename().string());
+    } else if (!textfile.empty()) {
         const auto every = static_cast<uint64_t>(ctx_.config.metrics.interval_seconds * 1000);
         metrics_timer_.start(0, every);
     }
@@ -290,7 +296,11 @@ void Service::finish_shutdown() {
         ctx_.logger->info("stopped running work");
     for (int i = 0; i < 10; ++i) uv_run(loop_->get(), UV_RUN_NOWAIT);
     active_.clear();
-    write_metrics_file();
+    metrics_timer_.stop();
+    if (const auto& path = ctx_.config.metrics.textfile_path; !path.empty()) {
+        if (Status st = remove_metrics_textfile(path); !st)
+            ctx_.logger->warn("metrics: cannot remove {}: {}", path.string(), st.error().message);
+    }
     server_.reset();  // no more connections; the socket file goes away
     loop_->stop();
 }

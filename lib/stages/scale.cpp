@@ -14,8 +14,8 @@ namespace {
 
 class Scale final : public Stage {
   public:
-    Scale(int width, int height, nlohmann::json params)
-        : width_(width), height_(height), params_(std::move(params)) {}
+    Scale(int width, int height, bool upscale, nlohmann::json params)
+        : width_(width), height_(height), upscale_(upscale), params_(std::move(params)) {}
 
     std::string name() const override { return "scale"; }
     nlohmann::json params() const override { return params_; }
@@ -37,10 +37,19 @@ class Scale final : public Stage {
         };
         out_.width = round_to(w, step_w);
         out_.height = round_to(h, step_h);
+        // A "1080p" profile is a ceiling for most users: enlarging a small source only adds
+        // bytes and softness, so it needs an explicit upscale: true.
+        kept_ = !upscale_ && (out_.width > in_.width || out_.height > in_.height);
+        if (kept_) {
+            out_.width = in_.width;
+            out_.height = in_.height;
+        }
         return out_;
     }
 
     Result<std::unique_ptr<StageInstance>> open(const ChunkContext&) const override {
+        if (out_.width == in_.width && out_.height == in_.height)
+            return std::unique_ptr<StageInstance>(std::make_unique<PassThrough>());
         RR_ASSIGN(auto conv, media::FrameConverter::create(in_, out_, false, SWS_LANCZOS));
         return std::unique_ptr<StageInstance>(std::make_unique<Instance>(std::move(conv)));
     }
@@ -48,7 +57,8 @@ class Scale final : public Stage {
     nlohmann::json summarize(const std::vector<nlohmann::json>&) const override {
         return {{"input", {in_.width, in_.height}},
                 {"output", {out_.width, out_.height}},
-                {"filter", "lanczos"}};
+                {"filter", "lanczos"},
+                {"kept_input_size", kept_}};
     }
 
   private:
@@ -65,7 +75,18 @@ class Scale final : public Stage {
         media::FrameConverter conv_;
     };
 
+    // Same size in and out: a Lanczos pass would only cost time and sharpness.
+    class PassThrough final : public StageInstance {
+      public:
+        Status process(av::FramePtr in, std::vector<av::FramePtr>& out) override {
+            out.push_back(std::move(in));
+            return {};
+        }
+    };
+
     int width_, height_;
+    bool upscale_;
+    bool kept_ = false;
     nlohmann::json params_;
     FrameFormat in_, out_;
 };
@@ -76,13 +97,14 @@ Result<std::unique_ptr<Stage>> make_scale(const StageSpec& spec) {
     Params p(spec);
     const int width = p.integer("width", -1, -1, 16384);
     const int height = p.integer("height", -1, -1, 16384);
+    const bool upscale = p.boolean("upscale", false);
     RR_TRY(p.finish());
     if (width == 0 || height == 0 || (width < 0 && height < 0)) {
         return make_error(
             Errc::invalid_argument,
             "stage 'scale': give 'width' and/or 'height' (positive; -1 keeps the aspect ratio)");
     }
-    return std::unique_ptr<Stage>(std::make_unique<Scale>(width, height, p.effective()));
+    return std::unique_ptr<Stage>(std::make_unique<Scale>(width, height, upscale, p.effective()));
 }
 
 }  // namespace rr::stages

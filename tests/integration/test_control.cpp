@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE integration_control
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -421,13 +422,15 @@ BOOST_AUTO_TEST_CASE(metrics_are_prometheus_text_and_written_to_a_textfile) {
         [&] { return !d.jobs().empty() && d.jobs()[0].state == JobState::done; }, 60s));
     auto m = ctl(d, {"metrics"});
     BOOST_TEST(m.exit_code == 0);
-    for (const char* needle : {"# TYPE renderrush_jobs gauge", "renderrush_jobs{state=\"done\"} 1",
-                               "renderrush_chunks_processed_total",
-                               "renderrush_chunk_duration_seconds_bucket{le=\"+Inf\"}",
-                               "renderrush_frames_total{direction=\"in\"} 100",
-                               "renderrush_bytes_total{direction=\"out\"}",
-                               "renderrush_queue_depth 0", "renderrush_workers{state=\"total\"}",
-                               "renderrush_intake_paused", "renderrush_disk_free_bytes{path="}) {
+    for (const char* needle :
+         {"# TYPE renderrush_jobs gauge", "renderrush_jobs{state=\"done\"} 1",
+          "renderrush_chunks_processed_total",
+          "renderrush_chunk_duration_seconds_bucket{le=\"+Inf\"}",
+          "renderrush_frames_total{direction=\"in\"} 100",
+          "renderrush_bytes_total{direction=\"out\"}", "renderrush_queue_depth 0",
+          "renderrush_workers ", "renderrush_workers_busy ", "renderrush_build_info{version=\"",
+          "renderrush_start_time_seconds ", "renderrush_intake_paused",
+          "renderrush_disk_free_bytes{path="}) {
         BOOST_TEST(m.out.find(needle) != std::string::npos, needle);
     }
     BOOST_REQUIRE(t::wait_until(
@@ -436,6 +439,55 @@ BOOST_AUTO_TEST_CASE(metrics_are_prometheus_text_and_written_to_a_textfile) {
                        .find("renderrush_jobs{state=\"done\"} 1") != std::string::npos;
         },
         10s));
+}
+
+// What node exporter on Debian needs: a file its `prometheus` user can read although the unit
+// runs with UMask=0027, valid for promtool, and gone once the daemon stopped (no stale values).
+BOOST_AUTO_TEST_CASE(metrics_textfile_is_world_readable_lint_clean_and_removed_on_stop) {
+    t::Daemon d("");
+    std::filesystem::create_directories(d.dir("node-exporter"));
+    const auto prom = d.dir("node-exporter") / "renderrush.prom";
+    d.write_config(
+        config_for(d, "metrics: {textfile_path: " + prom.string() + ", interval_seconds: 1}\n"));
+    const mode_t old_umask = ::umask(0027);  // inherited by the daemon, as systemd would set it
+    d.start();
+    ::umask(old_umask);
+    BOOST_REQUIRE(t::wait_until([&] { return std::filesystem::exists(prom); }, 20s));
+    const auto perms = std::filesystem::status(prom).permissions();
+    BOOST_TEST(static_cast<int>(perms) == 0644, std::oct << static_cast<int>(perms));
+    const std::string text = t::read_file(prom);
+    BOOST_TEST(text.find("renderrush_workers_busy 0") != std::string::npos);
+    BOOST_TEST(text.find("state=\"busy\"") == std::string::npos);
+
+    if (t::run({"sh", "-c", "command -v promtool"}).exit_code == 0) {
+        auto lint = t::run({"sh", "-c", "promtool check metrics < \"$0\"", prom.string()});
+        BOOST_TEST(lint.exit_code == 0, lint.out << lint.err);
+        BOOST_TEST(lint.out + lint.err == "", lint.out << lint.err);
+    } else {
+        BOOST_TEST_MESSAGE("promtool is not installed (apt-get install prometheus); lint skipped");
+    }
+
+    d.signal(SIGTERM);
+    BOOST_TEST(d.wait_exit(30s) == 0);
+    BOOST_TEST(!std::filesystem::exists(prom));
+    BOOST_TEST(d.log().find("metrics: cannot") == std::string::npos, d.log());
+}
+
+// Without node exporter's folder there is no reader: one info line, no warning every interval.
+BOOST_AUTO_TEST_CASE(a_missing_metrics_folder_is_reported_once_and_not_created) {
+    t::Daemon d("");
+    const auto prom = d.dir("absent") / "renderrush.prom";
+    d.write_config(
+        config_for(d, "metrics: {textfile_path: " + prom.string() + ", interval_seconds: 1}\n"));
+    d.start();
+    (void)connect(d);
+    std::this_thread::sleep_for(2500ms);
+    d.signal(SIGTERM);
+    BOOST_TEST(d.wait_exit(30s) == 0);
+    const std::string log = d.log();
+    BOOST_TEST(log.find(d.dir("absent").string() + " does not exist") != std::string::npos, log);
+    BOOST_TEST(log.find("metrics: cannot") == std::string::npos, log);
+    BOOST_TEST(!std::filesystem::exists(d.dir("absent")));
 }
 
 BOOST_AUTO_TEST_CASE(ctl_exit_codes) {

@@ -89,3 +89,16 @@ BOOST_AUTO_TEST_CASE(empty_file_gives_defaults) {
     BOOST_TEST(cfg->chunk_seconds == 10.0);
     BOOST_TEST(cfg->profiles.empty());
 }
+
+// Debian's prometheus-node-exporter reads this folder; the unit makes it writable. "" is off.
+BOOST_AUTO_TEST_CASE(metrics_textfile_defaults_to_debians_node_exporter_folder) {
+    for (const char* text : {"", "workers: 1\n", "metrics: {interval_seconds: 5}\n"}) {
+        auto cfg = parse_config_text(text, "test.yaml");
+        BOOST_REQUIRE(cfg.ok());
+        BOOST_TEST(cfg->metrics.textfile_path.string() ==
+                   "/var/lib/prometheus/node-exporter/renderrush.prom");
+    }
+    auto off = parse_config_text("metrics: {textfile_path: \"\"}\n", "test.yaml");
+    BOOST_REQUIRE(off.ok());
+    BOOST_TEST(off->metrics.textfile_path.empty());
+}

@@ -3,6 +3,8 @@
 
 #include "core/config.h"
 #include "pipeline/job.h"
+#include "stages/factory.h"
+#include "support/frames.h"
 #include "support/photos.h"
 #include "support/process.h"
 
@@ -18,4 +20,21 @@ BOOST_AUTO_TEST_CASE(every_shipped_profile_validates) {
         auto st = rr::pipeline::validate_profile(profile, cfg->paths.models_dir);
         BOOST_TEST(st.ok(), name << ": " << (st.ok() ? "" : st.error().message));
     }
+}
+
+// A small source dropped into web-1080p stays small: the shipped profiles never enlarge.
+BOOST_AUTO_TEST_CASE(shipped_web_1080p_keeps_a_320x240_source_at_320x240) {
+    auto cfg = rr::load_config_file(rr::test::source_dir() / "config/renderrush.yaml");
+    BOOST_REQUIRE_MESSAGE(cfg.ok(), (cfg.ok() ? "" : cfg.error().message));
+    const auto& profile = cfg->profiles.at("web-1080p");
+    auto stages = rr::stages::make_stages(profile.stages, {cfg->paths.models_dir, nullptr});
+    BOOST_REQUIRE_MESSAGE(stages.ok(), (stages.ok() ? "" : stages.error().message));
+    auto format = rr::test::yuv420_format(320, 240);
+    for (auto& stage : *stages) {
+        auto next = stage->configure(format);
+        BOOST_REQUIRE(next.ok());
+        format = *next;
+    }
+    BOOST_TEST(format.width == 320);
+    BOOST_TEST(format.height == 240);
 }

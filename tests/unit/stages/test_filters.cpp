@@ -71,6 +71,33 @@ BOOST_AUTO_TEST_CASE(scale_keeps_aspect_and_even_sizes) {
     BOOST_TEST(t::plane_mean(*out, 2) == 150.0, tolerance(0.01));
 }
 
+BOOST_AUTO_TEST_CASE(scale_never_enlarges_unless_asked) {
+    // The shipped web-1080p's stage on a 320x240 source: the frame keeps its size, untouched.
+    auto ceiling = t::stage_from("scale:width=-1:height=1080");
+    auto kept = ceiling->configure(t::yuv420_format(320, 240));
+    BOOST_REQUIRE(kept.ok());
+    BOOST_TEST(kept->width == 320);
+    BOOST_TEST(kept->height == 240);
+    auto out =
+        t::run_one(*ceiling, t::yuv420_format(320, 240), t::make_yuv420(320, 240, 80, 100, 150));
+    BOOST_TEST(out->width == 320);
+    BOOST_TEST(out->height == 240);
+    BOOST_TEST(ceiling->summarize({}).at("kept_input_size").get<bool>());
+
+    auto asked = t::stage_from("scale:width=-1:height=1080:upscale=true");
+    auto grown = asked->configure(t::yuv420_format(320, 240));
+    BOOST_REQUIRE(grown.ok());
+    BOOST_TEST(grown->width == 1440);
+    BOOST_TEST(grown->height == 1080);
+
+    // Shrinking is what the stage is for and still happens by default.
+    auto shrink = t::stage_from("scale:width=-1:height=1080");
+    auto smaller = shrink->configure(t::yuv420_format(3840, 2160));
+    BOOST_REQUIRE(smaller.ok());
+    BOOST_TEST(smaller->width == 1920);
+    BOOST_TEST(smaller->height == 1080);
+}
+
 BOOST_AUTO_TEST_CASE(bad_parameters_name_the_stage_and_key) {
     BOOST_TEST(t::stage_error("brightness:amount=3")
                    .find("stage 'brightness': parameter 'amount' value 3 is out of range") !=
