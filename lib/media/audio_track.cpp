@@ -1,17 +1,15 @@
 #include "media/audio_track.h"
 
 extern "C" {
-#include <libavfilter/buffersink.h>
-#include <libavfilter/buffersrc.h>
 #include <libavutil/channel_layout.h>
-#include <libavutil/opt.h>
 }
 
 #include <memory>
 
+#include "media/audio_decode.h"
 #include "media/av_error.h"
-#include "media/decoder.h"
 #include "media/demuxer.h"
+#include "media/filter_graph.h"
 #include "media/intermediate.h"
 #include "media/media_writer.h"
 
@@ -42,20 +40,18 @@ class StreamCoder {
             RR_ASSIGN(coder->out_, writer.add_stream(in->codecpar, in->time_base));
             return coder;
         }
-        RR_ASSIGN(Decoder dec, Decoder::open(in, 1));
-        coder->decoder_ = std::make_unique<Decoder>(std::move(dec));
+        RR_ASSIGN(AudioDecoder dec, AudioDecoder::open(in));
+        coder->decoder_ = std::make_unique<AudioDecoder>(std::move(dec));
         const AVCodec* codec = avcodec_find_encoder_by_name(plan.encoder.c_str());
         if (!codec)
             return make_error(Errc::unsupported, "audio encoder " + plan.encoder + " missing");
         coder->enc_.reset(avcodec_alloc_context3(codec));
+        if (!coder->enc_) return make_error(Errc::internal, "out of memory");
         AVCodecContext* enc = coder->enc_.get();
-        const AVCodecContext* dctx = coder->decoder_->context();
-        enc->sample_rate = plan.encoder == "libopus" ? 48000 : dctx->sample_rate;
-        int ret = av_channel_layout_copy(&enc->ch_layout, &dctx->ch_layout);
+        const AVCodecContext& dctx = coder->decoder_->context();
+        enc->sample_rate = plan.encoder == "libopus" ? 48000 : dctx.sample_rate;
+        int ret = av_channel_layout_copy(&enc->ch_layout, &dctx.ch_layout);
         if (ret < 0) return av::error(ret, "channel layout", Errc::internal);
-        if (enc->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC) {
-            av_channel_layout_default(&enc->ch_layout, enc->ch_layout.nb_channels);
-        }
         enc->sample_fmt = codec->sample_fmts ? codec->sample_fmts[0] : AV_SAMPLE_FMT_FLTP;
         enc->bit_rate = bitrate;
         enc->time_base = AVRational{1, enc->sample_rate};
@@ -76,21 +72,15 @@ class StreamCoder {
         if (plan_.copy) {
             if (!pkt) return {};
             av::PacketPtr copy = av::make_packet();
-            av_packet_ref(copy.get(), pkt);
+            if (av_packet_ref(copy.get(), pkt) < 0) throw std::bad_alloc();
             return sink(copy.get(), in_tb_);
         }
-        (void)decoder_->send(pkt);  // a damaged packet only loses its own samples
-        av::FramePtr frame = av::make_frame();
-        while (decoder_->receive(frame.get()) == 0) {
-            frame->pts = frame->best_effort_timestamp;
-            int ret = av_buffersrc_add_frame_flags(src_, frame.get(), AV_BUFFERSRC_FLAG_KEEP_REF);
-            av_frame_unref(frame.get());
-            if (ret < 0) return av::error(ret, "audio filter input");
-            RR_TRY(drain_graph(sink));
-        }
+        RR_TRY(decoder_->push(pkt, [&](AVFrame& frame) -> Status {
+            RR_TRY(graph_->push(&frame));
+            return drain_graph(sink);
+        }));
         if (!pkt) {
-            int ret = av_buffersrc_add_frame(src_, nullptr);
-            if (ret < 0) return av::error(ret, "audio filter flush");
+            RR_TRY(graph_->push(nullptr));
             RR_TRY(drain_graph(sink));
             RR_TRY(encode(nullptr, sink));
         }
@@ -100,48 +90,19 @@ class StreamCoder {
   private:
     StreamCoder() = default;
 
+    // The plan's chain, then whatever the encoder needs (rate, sample format, layout).
     Status build_graph() {
-        graph_.reset(avfilter_graph_alloc());
-        if (!graph_) return make_error(Errc::internal, "out of memory");
-        graph_->nb_threads = 1;
-        const AVCodecContext* d = decoder_->context();
-        char layout[256] = {};
-        AVChannelLayout ch = {};
-        av_channel_layout_copy(&ch, &d->ch_layout);
-        if (ch.order == AV_CHANNEL_ORDER_UNSPEC) av_channel_layout_default(&ch, ch.nb_channels);
-        av_channel_layout_describe(&ch, layout, sizeof layout);
-        av_channel_layout_uninit(&ch);
-        char args[512];
-        snprintf(args, sizeof args,
-                 "time_base=%d/%d:sample_rate=%d:sample_fmt=%s:channel_layout=%s", in_tb_.num,
-                 in_tb_.den, d->sample_rate, av_get_sample_fmt_name(d->sample_fmt), layout);
-        int ret = avfilter_graph_create_filter(&src_, avfilter_get_by_name("abuffer"), "in", args,
-                                               nullptr, graph_.get());
-        if (ret < 0) return av::error(ret, "audio filter source");
-        ret = avfilter_graph_create_filter(&sink_, avfilter_get_by_name("abuffersink"), "out",
-                                           nullptr, nullptr, graph_.get());
-        if (ret < 0) return av::error(ret, "audio filter sink");
         char enc_layout[256] = {};
         av_channel_layout_describe(&enc_->ch_layout, enc_layout, sizeof enc_layout);
         std::string chain = plan_.filter.empty() ? "" : plan_.filter + ",";
         chain += std::string("aresample=") + std::to_string(enc_->sample_rate) +
                  ",aformat=sample_fmts=" + av_get_sample_fmt_name(enc_->sample_fmt) +
                  ":channel_layouts=" + enc_layout;
-        AVFilterInOut* outputs = avfilter_inout_alloc();
-        AVFilterInOut* inputs = avfilter_inout_alloc();
-        outputs->name = av_strdup("in");
-        outputs->filter_ctx = src_;
-        inputs->name = av_strdup("out");
-        inputs->filter_ctx = sink_;
-        ret = avfilter_graph_parse_ptr(graph_.get(), chain.c_str(), &inputs, &outputs, nullptr);
-        avfilter_inout_free(&inputs);
-        avfilter_inout_free(&outputs);
-        if (ret < 0) return av::error(ret, "audio filter '" + chain + "'", Errc::invalid_argument);
-        ret = avfilter_graph_config(graph_.get(), nullptr);
-        if (ret < 0) return av::error(ret, "audio filter graph");
+        RR_ASSIGN(FilterGraph graph, FilterGraph::audio(decoder_->format(), chain));
+        graph_ = std::make_unique<FilterGraph>(std::move(graph));
         if (enc_->frame_size > 0 &&
             !(enc_->codec->capabilities & AV_CODEC_CAP_VARIABLE_FRAME_SIZE)) {
-            av_buffersink_set_frame_size(sink_, static_cast<unsigned>(enc_->frame_size));
+            graph_->set_frame_size(static_cast<unsigned>(enc_->frame_size));
         }
         return {};
     }
@@ -150,10 +111,9 @@ class StreamCoder {
     Status drain_graph(Sink& sink) {
         av::FramePtr f = av::make_frame();
         while (true) {
-            int ret = av_buffersink_get_frame(sink_, f.get());
-            if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return {};
-            if (ret < 0) return av::error(ret, "audio filter");
-            f->pts = av_rescale_q(f->pts, av_buffersink_get_time_base(sink_), enc_->time_base);
+            RR_ASSIGN(const bool got, graph_->pull(f.get()));
+            if (!got) return {};
+            f->pts = av_rescale_q(f->pts, graph_->output_time_base(), enc_->time_base);
             RR_TRY(encode(f.get(), sink));
             av_frame_unref(f.get());
         }
@@ -174,11 +134,9 @@ class StreamCoder {
     AudioStreamPlan plan_;
     AVRational in_tb_{1, 1};
     AVStream* out_ = nullptr;
-    std::unique_ptr<Decoder> decoder_;
+    std::unique_ptr<AudioDecoder> decoder_;
     av::CodecContextPtr enc_;
-    av::FilterGraphPtr graph_;
-    AVFilterContext* src_ = nullptr;
-    AVFilterContext* sink_ = nullptr;
+    std::unique_ptr<FilterGraph> graph_;
 };
 
 }  // namespace

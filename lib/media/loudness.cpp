@@ -1,8 +1,8 @@
 #include "media/loudness.h"
 
+#include "media/loudness_meter.h"
+
 extern "C" {
-#include <libavfilter/buffersink.h>
-#include <libavfilter/buffersrc.h>
 #include <libavutil/channel_layout.h>
 }
 
@@ -10,10 +10,7 @@ extern "C" {
 #include <cmath>
 #include <vector>
 
-#include "core/logging.h"
-#include "media/av_error.h"
-#include "media/decoder.h"
-#include "media/demuxer.h"
+#include "media/audio_decode.h"
 
 namespace rr::media {
 namespace {
@@ -74,102 +71,132 @@ nlohmann::json Loudness::to_json() const {
             {"lra_lu", round2(lra)}};
 }
 
-Result<Loudness> measure_loudness(const MappedFile& file, int stream, const std::string& filter,
-                                  std::stop_token stop) {
-    RR_ASSIGN(Demuxer demuxer, Demuxer::open(file, true));
-    if (stream < 0 || stream >= static_cast<int>(demuxer.format()->nb_streams))
-        return make_error(Errc::internal, "no audio stream " + std::to_string(stream));
-    demuxer.keep_only({stream});
-    const AVStream* st = demuxer.stream(stream);
-    RR_ASSIGN(Decoder decoder, Decoder::open(st, 1));
-    const AVCodecContext* d = decoder.context();
+namespace {
 
-    av::FilterGraphPtr graph(avfilter_graph_alloc());
-    if (!graph) return make_error(Errc::internal, "out of memory");
-    graph->nb_threads = 1;
-    AVChannelLayout ch = {};
-    av_channel_layout_copy(&ch, &d->ch_layout);
-    if (ch.order == AV_CHANNEL_ORDER_UNSPEC) av_channel_layout_default(&ch, ch.nb_channels);
-    char layout[256] = {};
-    av_channel_layout_describe(&ch, layout, sizeof layout);
-    av_channel_layout_uninit(&ch);
-    char args[512];
-    snprintf(args, sizeof args, "time_base=%d/%d:sample_rate=%d:sample_fmt=%s:channel_layout=%s",
-             st->time_base.num, st->time_base.den, d->sample_rate,
-             av_get_sample_fmt_name(d->sample_fmt), layout);
-    AVFilterContext* src = nullptr;
-    AVFilterContext* sink = nullptr;
-    CaptureFfmpegError reason;
-    int ret = avfilter_graph_create_filter(&src, avfilter_get_by_name("abuffer"), "in", args,
-                                           nullptr, graph.get());
-    if (ret < 0) return av::error(ret, "audio measurement source", Errc::internal);
-    ret = avfilter_graph_create_filter(&sink, avfilter_get_by_name("abuffersink"), "out", nullptr,
-                                       nullptr, graph.get());
-    if (ret < 0) return av::error(ret, "audio measurement sink", Errc::internal);
+std::string measuring_chain(const std::string& filter) {
     // Frames of at most 512 samples hold at most one 100 ms ebur128 block each (from 5.12 kHz),
     // so every block's momentary loudness reaches us.
-    const std::string chain = (filter.empty() ? "" : filter + ",") +
-                              "asetnsamples=n=512:p=0,ebur128=peak=true:metadata=1";
-    AVFilterInOut* outputs = avfilter_inout_alloc();
-    AVFilterInOut* inputs = avfilter_inout_alloc();
-    outputs->name = av_strdup("in");
-    outputs->filter_ctx = src;
-    inputs->name = av_strdup("out");
-    inputs->filter_ctx = sink;
-    ret = avfilter_graph_parse_ptr(graph.get(), chain.c_str(), &inputs, &outputs, nullptr);
-    avfilter_inout_free(&inputs);
-    avfilter_inout_free(&outputs);
-    if (ret >= 0) ret = avfilter_graph_config(graph.get(), nullptr);
-    if (ret < 0) {
-        return make_error(Errc::invalid_argument,
-                          "audio filter '" + chain + "': " +
-                              (reason.last().empty() ? av::error_string(ret) : reason.last()));
+    return (filter.empty() ? "" : filter + ",") +
+           "asetnsamples=n=512:p=0,ebur128=peak=true:metadata=1";
+}
+
+// One measurement: frames go in, ebur128's findings accumulate.
+class Measurement {
+  public:
+    static Result<Measurement> open(const AudioSourceFormat& in, const std::string& filter) {
+        RR_ASSIGN(FilterGraph graph, FilterGraph::audio(in, measuring_chain(filter)));
+        return Measurement(std::move(graph));
+    }
+    Status take(AVFrame& frame) {
+        RR_TRY(graph_.push(&frame));
+        return drain();
+    }
+    Status take_ref(const AVFrame& frame) {
+        RR_TRY(graph_.push_ref(frame));
+        return drain();
+    }
+    Result<Loudness> finish() {
+        RR_TRY(graph_.push(nullptr));
+        RR_TRY(drain());
+        Loudness result = collect_.result;
+        result.threshold = collect_.relative_threshold();
+        result.quiet = collect_.quiet_level();
+        const int rate = graph_.output_sample_rate();
+        result.seconds = rate > 0 ? static_cast<double>(samples_) / rate : 0.0;
+        return result;
     }
 
-    Collector collect;
-    int64_t samples = 0;
-    av::FramePtr frame = av::make_frame();
-    auto drain = [&]() -> Status {
+  private:
+    explicit Measurement(FilterGraph graph) : graph_(std::move(graph)), out_(av::make_frame()) {}
+    Status drain() {
         while (true) {
-            int r = av_buffersink_get_frame(sink, frame.get());
-            if (r == AVERROR(EAGAIN) || r == AVERROR_EOF) return {};
-            if (r < 0) return av::error(r, "audio measurement");
-            collect.take(*frame);
-            samples += frame->nb_samples;
-            av_frame_unref(frame.get());
+            RR_ASSIGN(const bool got, graph_.pull(out_.get()));
+            if (!got) return {};
+            collect_.take(*out_);
+            samples_ += out_->nb_samples;
+            av_frame_unref(out_.get());
         }
-    };
-    auto feed = [&]() -> Status {
-        while (decoder.receive(frame.get()) == 0) {
-            frame->pts = frame->best_effort_timestamp;
-            int r = av_buffersrc_add_frame(src, frame.get());
-            av_frame_unref(frame.get());
-            if (r < 0) return av::error(r, "audio measurement input");
-            RR_TRY(drain());
-        }
-        return {};
-    };
-    av::PacketPtr pkt = av::make_packet();
-    while (true) {
-        if (stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
-        ret = demuxer.read(pkt.get());
-        if (ret < 0) break;             // end, or an unreadable tail: measure what was read
-        (void)decoder.send(pkt.get());  // a damaged packet only loses its own samples
-        av_packet_unref(pkt.get());
-        RR_TRY(feed());
     }
-    (void)decoder.send(nullptr);
-    RR_TRY(feed());
-    ret = av_buffersrc_add_frame(src, nullptr);
-    if (ret < 0) return av::error(ret, "audio measurement flush");
-    RR_TRY(drain());
+    FilterGraph graph_;
+    av::FramePtr out_;
+    Collector collect_;
+    int64_t samples_ = 0;
+};
 
-    Loudness out = collect.result;
-    out.threshold = collect.relative_threshold();
-    out.quiet = collect.quiet_level();
-    const int rate = av_buffersink_get_sample_rate(sink);
-    out.seconds = rate > 0 ? static_cast<double>(samples) / rate : 0.0;
-    return out;
+struct LayoutDeleter {
+    void operator()(AVChannelLayout* l) const {
+        av_channel_layout_uninit(l);
+        delete l;
+    }
+};
+
+}  // namespace
+
+Result<Loudness> measure_loudness(const MappedFile& file, int stream, const std::string& filter,
+                                  std::stop_token stop) {
+    return LoudnessMeter(file, stream, 0).measure(filter, stop);
+}
+
+// The decoded stream as the first measurement saw it, when it fit.
+struct LoudnessMeter::Kept {
+    std::vector<av::FramePtr> frames;
+    AudioSourceFormat format;
+    std::unique_ptr<AVChannelLayout, LayoutDeleter> layout;
+    int decodes = 0;
+};
+
+LoudnessMeter::LoudnessMeter(const MappedFile& file, int stream, size_t keep_bytes)
+    : file_(&file), stream_(stream), keep_bytes_(keep_bytes), kept_(std::make_unique<Kept>()) {}
+LoudnessMeter::LoudnessMeter(LoudnessMeter&&) noexcept = default;
+LoudnessMeter& LoudnessMeter::operator=(LoudnessMeter&&) noexcept = default;
+LoudnessMeter::~LoudnessMeter() = default;
+
+int LoudnessMeter::decodes() const {
+    return kept_->decodes;
+}
+
+Result<Loudness> LoudnessMeter::measure(const std::string& filter, std::stop_token stop) {
+    Kept& kept = *kept_;
+    if (kept.layout) {  // decoded before and kept whole
+        RR_ASSIGN(Measurement m, Measurement::open(kept.format, filter));
+        for (const auto& f : kept.frames) {
+            if (stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
+            RR_TRY(m.take_ref(*f));
+        }
+        return m.finish();
+    }
+    RR_ASSIGN(Demuxer demuxer, Demuxer::open(*file_, true));
+    if (stream_ < 0 || stream_ >= static_cast<int>(demuxer.format()->nb_streams))
+        return make_error(Errc::internal, "no audio stream " + std::to_string(stream_));
+    RR_ASSIGN(AudioDecoder decoder, AudioDecoder::open(demuxer.stream(stream_)));
+    RR_ASSIGN(Measurement m, Measurement::open(decoder.format(), filter));
+    ++kept.decodes;
+    const bool first = kept.decodes == 1;
+    std::vector<av::FramePtr> frames;
+    size_t bytes = 0;
+    bool keep = first && keep_bytes_ > 0;
+    RR_TRY(decode_audio(demuxer, stream_, decoder, stop, [&](AVFrame& frame) -> Status {
+        if (keep) {
+            bytes += static_cast<size_t>(frame.nb_samples) *
+                     static_cast<size_t>(frame.ch_layout.nb_channels) *
+                     static_cast<size_t>(
+                         av_get_bytes_per_sample(static_cast<AVSampleFormat>(frame.format)));
+            keep = bytes <= keep_bytes_;
+            if (keep)
+                frames.push_back(av::ref_frame(&frame));
+            else
+                frames.clear();  // too long to hold: later measurements decode again
+        }
+        return m.take(frame);
+    }));
+    if (keep) {
+        kept.frames = std::move(frames);
+        kept.layout.reset(new AVChannelLayout{});
+        const AudioSourceFormat in = decoder.format();
+        if (av_channel_layout_copy(kept.layout.get(), in.layout) < 0) throw std::bad_alloc();
+        kept.format = {in.sample_rate, in.sample_fmt, kept.layout.get(), in.time_base};
+    }
+    return m.finish();
 }
 
 }  // namespace rr::media

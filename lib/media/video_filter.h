@@ -8,6 +8,7 @@
 
 #include "core/result.h"
 #include "media/av_handles.h"
+#include "media/filter_graph.h"
 #include "media/frame_format.h"
 
 namespace rr::media {
@@ -26,11 +27,8 @@ class VideoFilter {
     [[nodiscard]] Status push(av::FramePtr frame, std::vector<av::FramePtr>& out);
 
   private:
-    VideoFilter() = default;
-    av::FilterGraphPtr graph_;
-    AVFilterContext* src_ = nullptr;  // owned by graph_
-    AVFilterContext* sink_ = nullptr;
-    std::string chain_;
+    explicit VideoFilter(FilterGraph graph) : graph_(std::move(graph)) {}
+    FilterGraph graph_;
 };
 
 }  // namespace rr::media

@@ -1,7 +1,7 @@
 // run_audio: the job's single audio pass, with the audio stages' measurements around it.
 
 #include "core/clock.h"
-#include "media/loudness.h"
+#include "media/loudness_meter.h"
 #include "pipeline/job.h"
 
 namespace rr::pipeline {
@@ -12,6 +12,11 @@ std::string join_filters(const std::string& a, const std::string& b) {
     if (b.empty()) return a;
     return a + "," + b;
 }
+
+// The audio stages measure one stream up to three times each, each chain depending on the
+// last measurement; holding up to this much decoded audio (about 11 minutes of 48 kHz stereo
+// float) lets those measurements share one decode.
+constexpr size_t kKeepDecodedBytes = size_t{256} << 20;
 
 struct StagePass {
     size_t stage = 0;
@@ -33,14 +38,14 @@ Result<AudioOutcome> run_audio(const PreparedJob& job, const std::filesystem::pa
         // Filters already planned (a trim with the video) come first: the stages measure and
         // treat only what the output keeps.
         std::string chain = stream.filter;
+        media::LoudnessMeter meter(job.file, stream.input_index, kKeepDecodedBytes);
         for (size_t k = 0; k < job.stages.size(); ++k) {
             auto pass = job.stages[k]->audio_pass();
             if (!pass) continue;
             // Each stage measures what the audio stages before it made of the stream.
             const std::string before = chain;
             auto measure = [&, before](const std::string& filter) {
-                return media::measure_loudness(job.file, stream.input_index,
-                                               join_filters(before, filter), stop);
+                return meter.measure(join_filters(before, filter), stop);
             };
             auto filter = pass->prepare(measure);
             if (!filter) return filter.error().context("stage '" + job.stages[k]->name() + "'");

@@ -1,0 +1,62 @@
+#include "media/audio_decode.h"
+
+extern "C" {
+#include <libavutil/channel_layout.h>
+}
+
+namespace rr::media {
+namespace {
+
+// Some inputs only know their channel count; filters, resamplers and encoders need a layout,
+// and FFmpeg's default one for that count is what its own tools assume.
+void make_usable(AVChannelLayout& layout) {
+    if (layout.order != AV_CHANNEL_ORDER_UNSPEC) return;
+    const int channels = layout.nb_channels;
+    av_channel_layout_uninit(&layout);
+    av_channel_layout_default(&layout, channels);
+}
+
+}  // namespace
+
+Result<AudioDecoder> AudioDecoder::open(const AVStream* stream) {
+    AudioDecoder d;
+    RR_ASSIGN(d.decoder_, Decoder::open(stream, 1));
+    d.time_base_ = stream->time_base;
+    d.frame_ = av::make_frame();
+    make_usable(d.decoder_.context()->ch_layout);
+    return d;
+}
+
+AudioSourceFormat AudioDecoder::format() const {
+    const AVCodecContext& c = context();
+    return {c.sample_rate, c.sample_fmt, &c.ch_layout, time_base_};
+}
+
+Status AudioDecoder::push(const AVPacket* pkt, const AudioFrameFn& on_frame) {
+    (void)decoder_.send(pkt);  // a damaged packet only loses its own samples
+    AVFrame* f = frame_.get();
+    while (decoder_.receive(f) == 0) {
+        f->pts = f->best_effort_timestamp;
+        make_usable(f->ch_layout);
+        Status s = on_frame(*f);
+        av_frame_unref(f);
+        RR_TRY(s);
+    }
+    return {};
+}
+
+Status decode_audio(Demuxer& demuxer, int stream, AudioDecoder& decoder, std::stop_token stop,
+                    const AudioFrameFn& on_frame) {
+    demuxer.keep_only({stream});
+    av::PacketPtr pkt = av::make_packet();
+    while (true) {
+        if (stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
+        if (demuxer.read(pkt.get()) < 0) break;  // the end, or an unreadable tail
+        Status s = pkt->stream_index == stream ? decoder.push(pkt.get(), on_frame) : Status{};
+        av_packet_unref(pkt.get());
+        RR_TRY(s);
+    }
+    return decoder.push(nullptr, on_frame);
+}
+
+}  // namespace rr::media
