@@ -8,9 +8,9 @@ extern "C" {
 
 #include "media/hdr_metadata.h"
 #include "media/video_filter.h"
+#include "stages/frame_views.h"
 #include "stages/local_tonemap.h"
 #include "stages/params.h"
-#include "stages/planes.h"
 #include "stages/tone_curve.h"
 
 namespace rr::stages {
@@ -92,8 +92,7 @@ class ToneMapInstance final : public StageInstance {
             const int stride = f->linesize[0] / static_cast<int>(sizeof(float));
             if (scale_ != 1.0) {
                 for (int p = 0; p < 3; ++p) {
-                    cv::Mat m(f->height, f->width, CV_32F, f->data[p],
-                              static_cast<size_t>(f->linesize[p]));
+                    cv::Mat m = float_plane(*f, p);
                     m *= scale_;
                 }
             }
