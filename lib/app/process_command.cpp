@@ -83,6 +83,7 @@ int run_process_command(const ProcessArgs& args, std::stop_token stop) {
     job.profile_name = profile->name;
     job.settings.profile = *profile;
     job.settings.workers = args.workers.value_or(cfg->workers);
+    pipeline::configure_opencv_threads(job.settings.workers);
     job.settings.chunk_seconds = args.chunk_seconds.value_or(cfg->chunk_seconds);
     job.settings.limits = cfg->limits;
     job.settings.models_dir = cfg->paths.models_dir;
