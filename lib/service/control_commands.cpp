@@ -144,7 +144,7 @@ Reply submit(Service& svc, const CommandContext& ctx) {
         job.watch_path = watch->path.string();
         job.priority = watch->priority;
     } else {
-        const std::string ext = prof->second.container == "mkv" ? ".mkv" : ".mp4";
+        const std::string ext(container_extension(prof->second.container));
         auto out = c.config.submit_output.empty()
                        ? path.parent_path() / (path.stem().string() + "." + profile + ext)
                        : c.config.submit_output / (path.stem().string() + ext);

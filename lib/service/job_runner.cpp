@@ -1,7 +1,5 @@
 #include "service/job_runner.h"
 
-#include <unistd.h>
-
 #include "media/checksum.h"
 #include "pipeline/publish.h"
 #include "service/layout.h"
@@ -374,7 +372,7 @@ void JobRunner::dispose(Ending ending, const std::string& message, bool no_space
     // Moving the source can mean copying it to another filesystem: a task, not loop work.
     const Watch* watch = row_.watch_path ? watch_by_path(ctx_.config, *row_.watch_path) : nullptr;
     struct Plan {
-        std::string mode = "keep";
+        Disposition mode = Disposition::keep;
         std::filesystem::path destination;
         bool error_file = false;
     } plan;
@@ -382,11 +380,13 @@ void JobRunner::dispose(Ending ending, const std::string& message, bool no_space
         const bool success = ending == Ending::done || ending == Ending::duplicate;
         if (success) {
             plan.mode = watch->on_success;
-            if (plan.mode == "move") plan.destination = done_path_for(*watch, row_.source_path);
+            if (plan.mode == Disposition::move)
+                plan.destination = done_path_for(*watch, row_.source_path);
         } else if (ending == Ending::failed && !no_space) {
             // Out of space: the source stays put (a move might need space too).
             plan.mode = watch->on_failure;
-            if (plan.mode == "move") plan.destination = failed_path_for(*watch, row_.source_path);
+            if (plan.mode == Disposition::move)
+                plan.destination = failed_path_for(*watch, row_.source_path);
             plan.error_file = true;
         }
     }
@@ -406,13 +406,8 @@ void JobRunner::dispose(Ending ending, const std::string& message, bool no_space
                 }
                 return input;
             }
-            std::filesystem::path now = input;
-            if (plan.mode == "move") {
-                RR_ASSIGN(now, watch::move_file(input, plan.destination));
-            } else if (plan.mode == "delete") {
-                if (::unlink(input.c_str()) != 0)
-                    return make_error(Errc::io, "cannot delete " + input);
-            }
+            RR_ASSIGN(std::filesystem::path now,
+                      watch::dispose_source(input, plan.mode, plan.destination));
             if (plan.error_file) RR_TRY(watch::write_error_file(now, error_text));
             return now.string();
         };

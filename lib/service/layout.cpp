@@ -52,9 +52,9 @@ Result<std::string> profile_for(const Watch& watch, const std::filesystem::path&
 }
 
 std::filesystem::path output_for(const Watch& watch, const std::filesystem::path& file,
-                                 const std::string& container) {
+                                 Container container) {
     auto rel = relative_to(watch, file);
-    rel.replace_extension(container == "mkv" ? ".mkv" : ".mp4");
+    rel.replace_extension(container_extension(container));
     return watch.output / rel;
 }
 

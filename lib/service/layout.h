@@ -26,7 +26,7 @@ namespace rr::service {
 // outbox/<relative dir>/<stem>.<mp4|mkv>
 [[nodiscard]] std::filesystem::path output_for(const Watch& watch,
                                                const std::filesystem::path& file,
-                                               const std::string& container);
+                                               Container container);
 [[nodiscard]] std::filesystem::path done_path_for(const Watch& watch,
                                                   const std::filesystem::path& file);
 [[nodiscard]] std::filesystem::path failed_path_for(const Watch& watch,
