@@ -152,7 +152,7 @@ class Hdr final : public Stage {
     void require_encoding(VideoSettings& video) const override {
         if (s_.mode != "passthrough") return;
         // HDR10 is 10-bit HEVC; any other codec or an 8-bit format would lose it.
-        video.codec = "hevc";
+        video.codec = VideoCodec::hevc;
         video.pix_fmt.clear();
     }
 
