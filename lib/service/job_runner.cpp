@@ -342,6 +342,18 @@ void JobRunner::on_published(Result<nlohmann::json> sidecar) {
                    {"bytes_in", (*sidecar)["input"].value("size", int64_t{0})},
                    {"bytes_out", (*sidecar)["output"].value("size", int64_t{0})},
                    {"output", output_.string()}};
+    // Damage the output carries: in the done event's fields and as a stored job event.
+    const auto& frames = (*sidecar)["frames"];
+    for (const char* key : {"damaged", "lost", "missing_at_end"})
+        done_stats_[std::string("frames_") + key] = frames.value(key, int64_t{0});
+    if (done_stats_["frames_damaged"] != 0 || done_stats_["frames_lost"] != 0 ||
+        done_stats_["frames_missing_at_end"] != 0) {
+        log_store(ctx_.store->add_event(
+            row_.id, "damage",
+            "damaged input: " + done_stats_["frames_damaged"].dump() + " frames damaged, " +
+                done_stats_["frames_lost"].dump() + " lost, " +
+                done_stats_["frames_missing_at_end"].dump() + " missing at the end"));
+    }
     ctx_.logger->info("job {}: published {}", row_.id, output_.string());
     phase_ = Phase::disposing;
     dispose(Ending::done, "", false);
