@@ -93,8 +93,12 @@ Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t 
     // Containers like AVI carry only decode times; without frame reordering they are the
     // presentation times too.
     const AVCodecDescriptor* desc = avcodec_descriptor_get(st->codecpar->codec_id);
-    const bool dts_is_pts =
-        (desc && (desc->props & AV_CODEC_PROP_INTRA_ONLY)) || st->codecpar->video_delay == 0;
+    const bool intra_only = desc && (desc->props & AV_CODEC_PROP_INTRA_ONLY);
+    const bool dts_is_pts = intra_only || st->codecpar->video_delay == 0;
+    // MPEG-4 ASP may be a packed bitstream (DivX/Xvid: a P-frame and the B-frame before it in
+    // one packet, then a placeholder), which the stream parameters do not reveal: its decode
+    // times are slots, not the pictures' presentation times.
+    const bool maybe_packed = st->codecpar->codec_id == AV_CODEC_ID_MPEG4;
 
     std::vector<Seen> seen;
     if (st->nb_frames > 0) seen.reserve(static_cast<size_t>(st->nb_frames));
@@ -136,6 +140,7 @@ Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t 
             av_packet_unref(pkt.get());
             continue;
         }
+        if (pkt->pts == AV_NOPTS_VALUE && maybe_packed) missing_pts = true;
         if (pkt->pts == AV_NOPTS_VALUE && dts_is_pts) pkt->pts = pkt->dts;
         if (pkt->pts == AV_NOPTS_VALUE) missing_pts = true;
         if (pkt->flags & AV_PKT_FLAG_KEY) {
