@@ -35,7 +35,10 @@ void to_json(json& j, const JobTotals& t) {
     j = {{"frames_in", t.frames_in},
          {"frames_out", t.frames_out},
          {"bytes_in", t.bytes_in},
-         {"bytes_out", t.bytes_out}};
+         {"bytes_out", t.bytes_out},
+         {"frames_damaged", t.frames_damaged},
+         {"frames_lost", t.frames_lost},
+         {"frames_missing_at_end", t.frames_missing_at_end}};
 }
 
 void from_json(const json& j, JobTotals& t) {
@@ -43,6 +46,9 @@ void from_json(const json& j, JobTotals& t) {
     t.frames_out = j.value("frames_out", int64_t{0});
     t.bytes_in = j.value("bytes_in", int64_t{0});
     t.bytes_out = j.value("bytes_out", int64_t{0});
+    t.frames_damaged = j.value("frames_damaged", int64_t{0});
+    t.frames_lost = j.value("frames_lost", int64_t{0});
+    t.frames_missing_at_end = j.value("frames_missing_at_end", int64_t{0});
 }
 
 // The totals sit beside the other fields, not in an object of their own (the wire is flat).

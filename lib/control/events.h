@@ -16,6 +16,8 @@ namespace rr::control {
 // What a finished job read and wrote (only on the `done` job event).
 struct JobTotals {
     int64_t frames_in = 0, frames_out = 0, bytes_in = 0, bytes_out = 0;
+    // Damage the output carries (see the sidecar's frames.*): concealed, lost, cut off.
+    int64_t frames_damaged = 0, frames_lost = 0, frames_missing_at_end = 0;
 };
 
 // A job changed state.

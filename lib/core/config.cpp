@@ -184,6 +184,7 @@ Result<Config> parse_config_text(const std::string& text, const std::filesystem:
         MapReader l(r.child("limits"), "limits", issues);
         l.get("max_pixels", cfg.limits.max_pixels, 1, int64_t{1} << 40);
         l.get("decode_error_ratio", cfg.limits.decode_error_ratio, 0.0, 1.0);
+        l.get_enum("truncated", cfg.limits.truncated, {"process", "fail"});
         l.finish();
     }
     r.get("max_concurrent_jobs", cfg.max_concurrent_jobs, 1, 64);

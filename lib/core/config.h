@@ -38,7 +38,10 @@ struct Profile {
 
 struct Limits {
     int64_t max_pixels = 8192LL * 4320LL;  // per frame; larger inputs are refused
-    double decode_error_ratio = 0.01;      // fraction of frames allowed to fail decoding
+    // Share of frames that may be lost (no picture came out) before a job fails. Like the
+    // ffmpeg CLI, which delivers as long as the decoder does: 10 % matches its "most frames".
+    double decode_error_ratio = 0.1;
+    std::string truncated = "process";  // process | fail: a file cut short
 };
 
 struct Paths {

@@ -67,11 +67,7 @@ Result<av::FramePtr> ChunkSource::decode_one() {
     av::FramePtr frame = av::make_frame();
     while (true) {
         int ret = decoder_.receive(frame.get());
-        if (ret == 0) {
-            if ((frame->flags & AV_FRAME_FLAG_CORRUPT) || frame->decode_error_flags)
-                ++decode_errors_;
-            return frame;
-        }
+        if (ret == 0) return frame;
         if (ret == AVERROR_EOF) {
             drained_ = true;
             return av::FramePtr();
@@ -88,7 +84,7 @@ Result<av::FramePtr> ChunkSource::decode_one() {
             eof_sent_ = true;
             continue;
         }
-        if (pkt_->stream_index == stream_ && admit(*pkt_)) {
+        if (pkt_->stream_index == stream_ && pkt_->size > 0 && admit(*pkt_)) {
             // A rejected packet only costs its frame, which is concealed and counted.
             (void)decoder_.send(pkt_.get());
         }
@@ -107,14 +103,22 @@ Result<av::FramePtr> ChunkSource::next() {
     if (!exact_) {
         if (drained_) return av::FramePtr();
         RR_ASSIGN(av::FramePtr frame, decode_one());
-        if (!frame) return frame;
-        // Streams without reliable timestamps are numbered in decode output order.
-        int64_t ts = frame_ts(frame.get());
-        if (last_out_ && (ts == AV_NOPTS_VALUE || ts <= frame_ts(last_out_.get()))) {
-            ts = frame_ts(last_out_.get()) + std::max<int64_t>(index_->last_duration, 1);
+        if (!frame) {
+            // Slots the decoder never filled: their pictures are lost, not concealed.
+            for (size_t k = inexact_count_; k < index_->pts.size(); ++k)
+                lost_.push_back(index_->pts[k]);
+            return frame;
         }
-        if (ts == AV_NOPTS_VALUE) ts = 0;
+        // The decoder delivers in presentation order; frame k takes slot k. Frames beyond the
+        // index follow the last one at the stream's pace.
+        int64_t ts = 0;
+        if (inexact_count_ < index_->pts.size()) {
+            ts = index_->pts[inexact_count_];
+        } else if (last_out_) {
+            ts = last_out_->pts + std::max<int64_t>(index_->last_duration, 1);
+        }
         frame->pts = ts;
+        if (is_damaged(*frame)) damaged_.push_back(ts);
         last_out_ = av::ref_frame(frame.get());
         ++inexact_count_;
         return frame;
@@ -134,11 +138,12 @@ Result<av::FramePtr> ChunkSource::next() {
     ++next_frame_;
     if (candidate && frame_ts(candidate.get()) == expected) {
         candidate->pts = expected;
+        if (is_damaged(*candidate)) damaged_.push_back(expected);
         last_out_ = av::ref_frame(candidate.get());
         return candidate;
     }
     // The decoder produced nothing for this timestamp: conceal with the nearest good picture.
-    ++decode_errors_;
+    lost_.push_back(expected);
     const AVFrame* model = last_out_ ? last_out_.get() : candidate.get();
     if (!model) {
         return make_error(Errc::media, "no decodable frame near " +

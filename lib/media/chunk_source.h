@@ -1,11 +1,13 @@
 #pragma once
 // Delivers exactly the frames of one chunk, with their original timestamps. It seeks to the
 // keyframe at or before the chunk, decodes, drops frames before the chunk and stops at its end.
-// A frame the decoder fails to produce is replaced by a copy of its neighbour (same
-// timestamp slot) and counted as a decode error, so frame counts and timing stay exact.
+// A frame the decoder fails to produce is *lost*: its slot gets a copy of its neighbour (same
+// timestamp), so frame counts and timing stay exact. A frame the decoder put out with concealed
+// errors is *damaged*. Both are recorded by timestamp for the job's sidecar.
 
 #include <cstdint>
 #include <deque>
+#include <vector>
 
 #include "core/result.h"
 #include "media/chunk_plan.h"
@@ -27,7 +29,10 @@ class ChunkSource {
     // The next frame, or nullptr after the last one.
     [[nodiscard]] Result<av::FramePtr> next();
 
-    [[nodiscard]] int64_t decode_errors() const { return decode_errors_; }
+    // Timestamps of the delivered frames that were lost (concealed by a copy) or damaged, in
+    // delivery order. With an inexact index, slots the decoder never filled count as lost.
+    [[nodiscard]] const std::vector<int64_t>& lost() const { return lost_; }
+    [[nodiscard]] const std::vector<int64_t>& damaged() const { return damaged_; }
     [[nodiscard]] const AVCodecContext* decoder() const { return decoder_.context(); }
     [[nodiscard]] const AVStream* stream() const { return demuxer_.stream(stream_); }
 
@@ -50,8 +55,9 @@ class ChunkSource {
     bool exact_ = true;
     bool eof_sent_ = false;
     bool drained_ = false;
-    int64_t decode_errors_ = 0;
-    int64_t inexact_count_ = 0;
+    std::vector<int64_t> lost_;
+    std::vector<int64_t> damaged_;
+    size_t inexact_count_ = 0;
     av::PacketPtr pkt_ = av::make_packet();
     av::FramePtr pending_;   // decoded but not yet due
     av::FramePtr last_out_;  // for concealing missing frames

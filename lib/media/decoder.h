@@ -4,6 +4,12 @@
 
 namespace rr::media {
 
+// A picture the decoder put out although parts of it were lost and concealed (estimated from
+// neighbouring data), the way the ffmpeg CLI delivers damaged input.
+[[nodiscard]] inline bool is_damaged(const AVFrame& frame) {
+    return (frame.flags & AV_FRAME_FLAG_CORRUPT) || frame.decode_error_flags != 0;
+}
+
 // A decoder for one stream (video or audio).
 class Decoder {
   public:

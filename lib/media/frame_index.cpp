@@ -33,7 +33,57 @@ double FrameIndex::seconds(int64_t ts) const {
     return static_cast<double>(ts - pts.front()) * av_q2d(time_base);
 }
 
-Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t file_size) {
+namespace {
+
+struct Seen {
+    int64_t pts, dts, duration;
+};
+
+// Index entries (MP4 sample tables, AVI idx1) that point past the end of the file: frames the
+// container promises that a cut-off file no longer holds.
+int64_t entries_beyond(AVStream* st, size_t file_size) {
+    int64_t n = 0;
+    const int count = avformat_index_get_entries_count(st);
+    for (int i = 0; i < count; ++i) {
+        const AVIndexEntry* e = avformat_index_get_entry(st, i);
+        if (e && e->size > 0 && e->pos >= 0 &&
+            static_cast<size_t>(e->pos) + static_cast<size_t>(e->size) > file_size) {
+            ++n;
+        }
+    }
+    return n;
+}
+
+// Presentation slots for a stream whose packets lack presentation times (AVI with B-frames,
+// packed or not, gives only the I/P frames none). Every picture-bearing packet is one frame;
+// decode-order counters of a constant-rate container are the same set of instants as the
+// presentation times. Without usable decode times either, frames are spaced by the rate.
+std::vector<int64_t> slots_without_pts(const std::vector<Seen>& seen, const AVStream* st) {
+    std::vector<int64_t> slots;
+    slots.reserve(seen.size());
+    for (const auto& s : seen) {
+        if (s.dts == AV_NOPTS_VALUE) break;
+        slots.push_back(s.dts);
+    }
+    std::sort(slots.begin(), slots.end());
+    if (slots.size() == seen.size() &&
+        std::adjacent_find(slots.begin(), slots.end()) == slots.end()) {
+        return slots;
+    }
+    const AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+    int64_t step = rate.num > 0 ? av_rescale_q(1, av_inv_q(rate), st->time_base) : 0;
+    if (step <= 0) step = std::max<int64_t>(seen.front().duration, 1);
+    const int64_t first = seen.front().dts != AV_NOPTS_VALUE ? seen.front().dts : 0;
+    slots.clear();
+    for (size_t k = 0; k < seen.size(); ++k)
+        slots.push_back(first + static_cast<int64_t>(k) * step);
+    return slots;
+}
+
+}  // namespace
+
+Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t file_size,
+                                     bool accept_truncated) {
     AVStream* st = demuxer.stream(video_stream);
     FrameIndex index;
     index.time_base = st->time_base;
@@ -43,77 +93,101 @@ Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t 
     // Containers like AVI carry only decode times; without frame reordering they are the
     // presentation times too.
     const AVCodecDescriptor* desc = avcodec_descriptor_get(st->codecpar->codec_id);
-    const bool dts_is_pts =
-        (desc && (desc->props & AV_CODEC_PROP_INTRA_ONLY)) || st->codecpar->video_delay == 0;
+    const bool intra_only = desc && (desc->props & AV_CODEC_PROP_INTRA_ONLY);
+    const bool dts_is_pts = intra_only || st->codecpar->video_delay == 0;
+    // MPEG-4 ASP may be a packed bitstream (DivX/Xvid: a P-frame and the B-frame before it in
+    // one packet, then a placeholder), which the stream parameters do not reveal: its decode
+    // times are slots, not the pictures' presentation times.
+    const bool maybe_packed = st->codecpar->codec_id == AV_CODEC_ID_MPEG4;
 
-    struct Seen {
-        int64_t pts, duration;
-    };
     std::vector<Seen> seen;
     if (st->nb_frames > 0) seen.reserve(static_cast<size_t>(st->nb_frames));
     av::PacketPtr pkt = av::make_packet();
     CaptureFfmpegError reason;  // a cut-off file is reported once, below, in our words
     bool missing_pts = false;
-    bool beyond_eof = false;
-    int64_t packets = 0;
+    bool read_error = false;
+    int64_t packets = 0;  // complete video packets
+    int64_t cut = 0;      // video packets the end of the file cuts short
     while (true) {
         int ret = demuxer.read(pkt.get());
         if (ret == AVERROR_EOF) break;
         if (ret < 0) {
-            return make_error(Errc::media,
-                              "unreadable after " + std::to_string(packets) + " video packets: " +
-                                  (reason.last().empty() ? av::error_string(ret) : reason.last()));
+            if (!accept_truncated || packets == 0) {
+                return make_error(
+                    Errc::media,
+                    "unreadable after " + std::to_string(packets) + " video packets: " +
+                        (reason.last().empty() ? av::error_string(ret) : reason.last()));
+            }
+            read_error = true;  // like the ffmpeg CLI: what precedes the damage is the file
+            break;
         }
         if (pkt->stream_index != video_stream) {
             av_packet_unref(pkt.get());
             continue;
         }
-        ++packets;
-        if (pkt->pos >= 0 &&
-            static_cast<size_t>(pkt->pos) + static_cast<size_t>(pkt->size) > file_size) {
-            beyond_eof = true;
-        }
-        if ((pkt->flags & AV_PKT_FLAG_CORRUPT) && pkt->pos >= 0 &&
-            static_cast<size_t>(pkt->pos) + static_cast<size_t>(pkt->size) >= file_size) {
-            beyond_eof = true;  // a short read at the very end: the file was cut off
-        }
-        if (pkt->pts == AV_NOPTS_VALUE && dts_is_pts) pkt->pts = pkt->dts;
-        if (pkt->pts == AV_NOPTS_VALUE) {
-            missing_pts = true;
-        } else {
-            if (pkt->flags & AV_PKT_FLAG_KEY) index.keys.push_back({pkt->pts, pkt->dts});
-            if (!(pkt->flags & AV_PKT_FLAG_DISCARD)) seen.push_back({pkt->pts, pkt->duration});
-        }
-        av_packet_unref(pkt.get());
-    }
-    if (beyond_eof || (index.declared_frames > 0 && packets < index.declared_frames)) {
-        return make_error(Errc::media, "truncated: only " + std::to_string(packets) + " of " +
-                                           std::to_string(index.declared_frames) +
-                                           " video frames are present");
-    }
-    if (packets == 0) return make_error(Errc::media, "the video stream has no frames");
-
-    std::sort(seen.begin(), seen.end(), [](const Seen& a, const Seen& b) { return a.pts < b.pts; });
-    std::sort(index.keys.begin(), index.keys.end(),
-              [](const KeyPacket& a, const KeyPacket& b) { return a.pts < b.pts; });
-    index.pts.reserve(seen.size());
-    bool duplicates = false;
-    for (const auto& s : seen) {
-        if (!index.pts.empty() && index.pts.back() == s.pts) {
-            duplicates = true;
+        const bool ends_past_eof =
+            pkt->pos >= 0 &&
+            static_cast<size_t>(pkt->pos) + static_cast<size_t>(pkt->size) >= file_size;
+        if (ends_past_eof &&
+            (static_cast<size_t>(pkt->pos) + static_cast<size_t>(pkt->size) > file_size ||
+             (pkt->flags & AV_PKT_FLAG_CORRUPT))) {
+            ++cut;  // a short read at the very end: the file was cut off
+            av_packet_unref(pkt.get());
             continue;
         }
-        index.pts.push_back(s.pts);
+        ++packets;
+        if (pkt->size == 0) {  // an empty AVI chunk: no picture, no frame
+            av_packet_unref(pkt.get());
+            continue;
+        }
+        if (pkt->pts == AV_NOPTS_VALUE && maybe_packed) missing_pts = true;
+        if (pkt->pts == AV_NOPTS_VALUE && dts_is_pts) pkt->pts = pkt->dts;
+        if (pkt->pts == AV_NOPTS_VALUE) missing_pts = true;
+        if (pkt->flags & AV_PKT_FLAG_KEY) {
+            const int64_t at = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+            if (at != AV_NOPTS_VALUE) index.keys.push_back({at, pkt->dts});
+        }
+        if (!(pkt->flags & AV_PKT_FLAG_DISCARD))
+            seen.push_back({pkt->pts, pkt->dts, pkt->duration});
+        av_packet_unref(pkt.get());
+    }
+    const int64_t promised_past_eof = entries_beyond(st, file_size);
+    if (cut > 0 || read_error || promised_past_eof > 0) {
+        const int64_t missing =
+            std::max({cut, promised_past_eof, index.declared_frames - packets, int64_t{0}});
+        if (!accept_truncated) {
+            return make_error(Errc::media, "truncated: only " + std::to_string(packets) + " of " +
+                                               std::to_string(packets + missing) +
+                                               " video frames are present");
+        }
+        index.missing_at_end = missing;
+    }
+    if (seen.empty()) return make_error(Errc::media, "the video stream has no frames");
+
+    std::sort(index.keys.begin(), index.keys.end(),
+              [](const KeyPacket& a, const KeyPacket& b) { return a.pts < b.pts; });
+    bool duplicates = false;
+    if (missing_pts) {
+        index.pts = slots_without_pts(seen, st);
+    } else {
+        std::sort(seen.begin(), seen.end(),
+                  [](const Seen& a, const Seen& b) { return a.pts < b.pts; });
+        index.pts.reserve(seen.size());
+        for (const auto& s : seen) {
+            if (!index.pts.empty() && index.pts.back() == s.pts) {
+                duplicates = true;
+                continue;
+            }
+            index.pts.push_back(s.pts);
+        }
     }
     index.exact = !missing_pts && !duplicates && !index.keys.empty() && !index.pts.empty() &&
                   index.keys.front().pts <= index.pts.front();
-    if (!seen.empty()) {
-        index.last_duration = seen.back().duration;
-        if (index.last_duration <= 0 && index.pts.size() >= 2) {
-            index.last_duration = index.pts[index.pts.size() - 1] - index.pts[index.pts.size() - 2];
-        }
-        if (index.last_duration <= 0) index.last_duration = 1;
+    index.last_duration = missing_pts ? 0 : seen.back().duration;
+    if (index.last_duration <= 0 && index.pts.size() >= 2) {
+        index.last_duration = index.pts[index.pts.size() - 1] - index.pts[index.pts.size() - 2];
     }
+    if (index.last_duration <= 0) index.last_duration = 1;
     return index;
 }
 

@@ -21,8 +21,12 @@ struct FrameIndex {
     std::vector<KeyPacket> keys;  // sorted by pts; decoding may start at any of these
     int64_t last_duration = 0;    // duration of the final frame, in time_base
     int64_t declared_frames = 0;  // what the container claims, 0 if unknown
+    // Frames the container promises that the file no longer holds (a cut-off file).
+    int64_t missing_at_end = 0;
     // False when timestamps are missing or ambiguous: the input then runs as one chunk and
-    // frames are taken as the decoder delivers them.
+    // the decoder's frames, in output order, take the slots of `pts` one by one. Without
+    // presentation times (AVI: decode-order counters only) the slots are the packets' decode
+    // times, which for a constant-rate container are the same set of instants.
     bool exact = true;
 
     [[nodiscard]] size_t frames() const { return pts.size(); }
@@ -34,7 +38,10 @@ struct FrameIndex {
     [[nodiscard]] double seconds(int64_t ts) const;  // relative to the first frame
 };
 
+// A file cut short is refused ("truncated: only N of M video frames are present") unless
+// `accept_truncated`; then the frames present are indexed and the rest is `missing_at_end`.
+// A read error part-way is treated the same way: what came before it is the file.
 [[nodiscard]] Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream,
-                                                   size_t file_size);
+                                                   size_t file_size, bool accept_truncated = false);
 
 }  // namespace rr::media

@@ -40,7 +40,7 @@ class WorkingFrames {
         frame->pict_type = AV_PICTURE_TYPE_NONE;
         return conv_.convert(std::move(frame));
     }
-    [[nodiscard]] int64_t decode_errors() const { return source_.decode_errors(); }
+    [[nodiscard]] const media::ChunkSource& source() const { return source_; }
 
   private:
     WorkingFrames(media::ChunkSource s, media::FrameConverter c, media::FrameFormat d)
@@ -198,7 +198,15 @@ Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk, const std::fil
     RR_TRY(drain());
     RR_TRY(writer.finish());
 
-    outcome.decode_errors = frames.decode_errors();
+    // Pre- and post-roll frames belong to the neighbouring chunks' records.
+    auto in_span = [&](const std::vector<int64_t>& all) {
+        std::vector<int64_t> mine;
+        for (int64_t ts : all)
+            if (ts >= span.start_pts && ts < span.end_pts) mine.push_back(ts);
+        return mine;
+    };
+    outcome.lost = in_span(frames.source().lost());
+    outcome.damaged = in_span(frames.source().damaged());
     outcome.stage_results = chain.results();
     outcome.seconds = seconds_since(t0);
     std::error_code ec;

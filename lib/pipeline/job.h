@@ -31,7 +31,10 @@ namespace rr::pipeline {
 struct ChunkOutcome {
     int index = 0;
     int64_t frames = 0;
-    int64_t decode_errors = 0;
+    // Timestamps (index time base) of this chunk's frames that no picture came out for
+    // (replaced by a neighbour) and of those the decoder delivered with concealed errors.
+    std::vector<int64_t> lost;
+    std::vector<int64_t> damaged;
     double seconds = 0;
     int64_t bytes = 0;
     std::vector<nlohmann::json> stage_results;  // one per stage
@@ -123,7 +126,7 @@ struct AudioOutcome {
                                           const std::vector<nlohmann::json>& stage_results,
                                           const std::filesystem::path& output);
 
-// Decode errors allowed before the job fails.
+// Lost frames allowed before the job fails.
 [[nodiscard]] int64_t decode_error_budget(const PreparedJob& job);
 
 }  // namespace rr::pipeline

@@ -204,7 +204,14 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
     job->timings["probe"] = seconds_since(t1);
 
     const auto t2 = SteadyClock::now();
-    RR_ASSIGN(job->index, media::build_frame_index(demuxer, job->video_stream, job->file.size()));
+    RR_ASSIGN(job->index, media::build_frame_index(demuxer, job->video_stream, job->file.size(),
+                                                   settings.limits.truncated == "process"));
+    if (job->index.missing_at_end > 0) {
+        logger->warn(
+            "{}: truncated: {} video frames present, {} missing at the end; processing "
+            "what is there (limits.truncated)",
+            input.string(), job->total_frames(), job->index.missing_at_end);
+    }
     if (!job->index.exact) {
         logger->warn("{}: timestamps are incomplete; processing as a single chunk", input.string());
     }

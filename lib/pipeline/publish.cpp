@@ -17,15 +17,21 @@ std::filesystem::path audio_file(const std::filesystem::path& work_dir) {
 }
 
 nlohmann::json to_json(const ChunkOutcome& o) {
-    return {{"index", o.index},     {"frames", o.frames}, {"decode_errors", o.decode_errors},
-            {"seconds", o.seconds}, {"bytes", o.bytes},   {"stage_results", o.stage_results}};
+    return {{"index", o.index},
+            {"frames", o.frames},
+            {"lost", o.lost},
+            {"damaged", o.damaged},
+            {"seconds", o.seconds},
+            {"bytes", o.bytes},
+            {"stage_results", o.stage_results}};
 }
 
 ChunkOutcome chunk_outcome_from_json(const nlohmann::json& j) {
     ChunkOutcome o;
     o.index = j.value("index", 0);
     o.frames = j.value("frames", int64_t{0});
-    o.decode_errors = j.value("decode_errors", int64_t{0});
+    o.lost = j.value("lost", std::vector<int64_t>{});
+    o.damaged = j.value("damaged", std::vector<int64_t>{});
     o.seconds = j.value("seconds", 0.0);
     o.bytes = j.value("bytes", int64_t{0});
     if (j.contains("stage_results"))
@@ -60,7 +66,11 @@ AudioOutcome audio_outcome_from_json(const PreparedJob& job, const nlohmann::jso
 Result<Published> publish_job(PublishRequest req) {
     const PreparedJob& job = *req.job;
     int64_t errors = 0;
-    for (const auto& o : req.chunks) errors += o.decode_errors;
+    int64_t damaged = 0;
+    for (const auto& o : req.chunks) {
+        errors += static_cast<int64_t>(o.lost.size());
+        damaged += static_cast<int64_t>(o.damaged.size());
+    }
     if (errors > decode_error_budget(job)) {
         return make_error(Errc::media,
                           std::to_string(errors) + " frames could not be decoded (budget " +
@@ -68,7 +78,12 @@ Result<Published> publish_job(PublishRequest req) {
                               " from limits.decode_error_ratio " +
                               fmt::format("{:g}", job.settings.limits.decode_error_ratio) + ")");
     }
-    if (errors > 0) job.logger->warn("{}: {} damaged frames concealed", job.input.string(), errors);
+    if (errors > 0 || damaged > 0) {
+        job.logger->warn(
+            "{}: {} frames damaged (decoded with concealed errors), {} lost (replaced by their "
+            "neighbour)",
+            job.input.string(), damaged, errors);
+    }
 
     // Assemble under a temporary name, describe it, write the sidecar, then publish.
     const auto t0 = SteadyClock::now();

@@ -1,6 +1,9 @@
 #include "pipeline/sidecar.h"
 
+#include <algorithm>
+
 #include "core/version.h"
+#include "stages/rounding.h"
 
 namespace rr::pipeline {
 
@@ -9,6 +12,38 @@ std::filesystem::path sidecar_path_for(const std::filesystem::path& output) {
     p.replace_extension();
     return p.string() + ".renderrush.json";
 }
+
+namespace {
+
+// Runs of consecutive frames as [{start, end, frames}], seconds from the first frame; `end` is
+// where the run's last frame stops showing.
+nlohmann::json frame_ranges(const media::FrameIndex& index, std::vector<int64_t> ts) {
+    std::sort(ts.begin(), ts.end());
+    ts.erase(std::unique(ts.begin(), ts.end()), ts.end());
+    nlohmann::json ranges = nlohmann::json::array();
+    auto end_of = [&](int64_t t) {
+        const int64_t at = index.frame_at(t);
+        const bool has_next = at >= 0 && static_cast<size_t>(at) + 1 < index.frames();
+        return index.seconds(has_next ? index.pts[static_cast<size_t>(at) + 1]
+                                      : t + index.last_duration);
+    };
+    size_t i = 0;
+    while (i < ts.size()) {
+        size_t j = i + 1;
+        int64_t at = index.frame_at(ts[i]);
+        while (j < ts.size() && at >= 0 && index.frame_at(ts[j]) == at + 1) {
+            ++at;
+            ++j;
+        }
+        ranges.push_back({{"start", stages::round_to(index.seconds(ts[i]), 3)},
+                          {"end", stages::round_to(end_of(ts[j - 1]), 3)},
+                          {"frames", j - i}});
+        i = j;
+    }
+    return ranges;
+}
+
+}  // namespace
 
 nlohmann::json make_sidecar(const SidecarParts& parts) {
     const PreparedJob& job = *parts.job;
@@ -21,7 +56,7 @@ nlohmann::json make_sidecar(const SidecarParts& parts) {
               i < parts.stage_results.size() ? parts.stage_results[i] : nlohmann::json::object()}});
     }
     nlohmann::json chunks = nlohmann::json::array();
-    int64_t decode_errors = 0;
+    std::vector<int64_t> lost, damaged;
     for (const auto& c : parts.chunks) {
         const auto& span = job.chunks.at(static_cast<size_t>(c.index));
         chunks.push_back({{"index", c.index},
@@ -32,8 +67,10 @@ nlohmann::json make_sidecar(const SidecarParts& parts) {
                           {"starts_on_keyframe", span.starts_on_key},
                           {"seconds", c.seconds},
                           {"bytes", c.bytes},
-                          {"decode_errors", c.decode_errors}});
-        decode_errors += c.decode_errors;
+                          {"lost", c.lost.size()},
+                          {"damaged", c.damaged.size()}});
+        lost.insert(lost.end(), c.lost.begin(), c.lost.end());
+        damaged.insert(damaged.end(), c.damaged.begin(), c.damaged.end());
     }
     nlohmann::json timings = job.timings;
     for (const auto& [k, v] : parts.timings.items()) timings[k] = v;
@@ -51,8 +88,14 @@ nlohmann::json make_sidecar(const SidecarParts& parts) {
              {{"input", job.total_frames()},
               {"output", parts.assembly.video_packets},
               {"exact_index", job.index.exact},
-              {"cropped_to_even", job.cropped_to_even}}},
-            {"decode_errors", {{"count", decode_errors}, {"budget", decode_error_budget(job)}}},
+              {"cropped_to_even", job.cropped_to_even},
+              {"damaged", damaged.size()},
+              {"damaged_ranges", frame_ranges(job.index, damaged)},
+              {"lost", lost.size()},
+              {"lost_ranges", frame_ranges(job.index, lost)},
+              {"missing_at_end", job.index.missing_at_end}}},
+            // Lost frames against their budget (limits.decode_error_ratio).
+            {"decode_errors", {{"count", lost.size()}, {"budget", decode_error_budget(job)}}},
             {"chunks", chunks},
             {"workers", job.workers},
             {"threads_per_worker", job.threads_per_worker},

@@ -1,5 +1,7 @@
 #include "service/job_runner.h"
 
+#include <fmt/format.h>
+
 #include "media/checksum.h"
 #include "pipeline/publish.h"
 #include "service/layout.h"
@@ -334,10 +336,22 @@ void JobRunner::on_published(Result<nlohmann::json> sidecar) {
         return;
     }
     log_store(ctx_.store->set_sidecar(row_.id, sidecar->dump()));
-    done_totals_ = control::JobTotals{(*sidecar)["frames"].value("input", int64_t{0}),
-                                      (*sidecar)["frames"].value("output", int64_t{0}),
+    const auto& frames = (*sidecar)["frames"];
+    done_totals_ = control::JobTotals{frames.value("input", int64_t{0}),
+                                      frames.value("output", int64_t{0}),
                                       (*sidecar)["input"].value("size", int64_t{0}),
-                                      (*sidecar)["output"].value("size", int64_t{0})};
+                                      (*sidecar)["output"].value("size", int64_t{0}),
+                                      frames.value("damaged", int64_t{0}),
+                                      frames.value("lost", int64_t{0}),
+                                      frames.value("missing_at_end", int64_t{0})};
+    // Damage the output carries: in the done event's totals and as a stored job event.
+    const auto& t = *done_totals_;
+    if (t.frames_damaged != 0 || t.frames_lost != 0 || t.frames_missing_at_end != 0) {
+        log_store(ctx_.store->add_event(
+            row_.id, "damage",
+            fmt::format("damaged input: {} frames damaged, {} lost, {} missing at the end",
+                        t.frames_damaged, t.frames_lost, t.frames_missing_at_end)));
+    }
     ctx_.logger->info("job {}: published {}", row_.id, output_.string());
     phase_ = Phase::disposing;
     dispose(Ending::done, "", false);

@@ -66,7 +66,10 @@ BOOST_AUTO_TEST_CASE(truncated_files) {
               (box / "fs.mp4").string() + "'");
     std::string fs = t::read_file(box / "fs.mp4");
     t::write_file(box / "cut_fs.mp4", fs.substr(0, fs.size() * 6 / 10));
-    expect_refused(box / "cut_fs.mp4", "truncated");
+    // limits.truncated: fail refuses it (the default processes the frames present: see
+    // integration.damage).
+    t::write_file(box / "strict.yaml", "limits: {truncated: fail}\n");
+    expect_refused(box / "cut_fs.mp4", "truncated", {"--config", (box / "strict.yaml").string()});
 }
 
 BOOST_AUTO_TEST_CASE(audio_only_file) {
@@ -94,25 +97,31 @@ BOOST_AUTO_TEST_CASE(absurd_dimensions) {
 
 BOOST_AUTO_TEST_CASE(corrupt_packets_in_the_middle) {
     t::Sandbox box;
-    // Intra-only MJPEG in AVI: garbage in a few frames damages just those frames.
+    // Intra-only MJPEG in AVI: garbage in a few frames loses just those frames.
     auto clean =
         t::fixture("bad_mjpeg_10s.avi",
                    "-f lavfi -i testsrc2=size=320x240:rate=25:duration=10 -c:v mjpeg -q:v 5");
+    // Wipe the headers of five JPEG pictures (two runs): no picture comes out for them.
     std::string data = t::read_file(clean);
-    const size_t total = data.size();
-    for (size_t at : {total * 45 / 100, total * 55 / 100}) {
-        for (size_t i = 0; i < 4000; ++i) data[at + i] = static_cast<char>(0xFF ^ (i * 31));
+    std::vector<size_t> pictures;
+    for (size_t at = data.find("\xFF\xD8\xFF"); at != std::string::npos;
+         at = data.find("\xFF\xD8\xFF", at + 3)) {
+        pictures.push_back(at);
+    }
+    BOOST_REQUIRE(pictures.size() == 250u);
+    for (size_t k : {100, 101, 102, 150, 151}) {
+        for (size_t i = 0; i < 600; ++i) data[pictures[k] + i] = static_cast<char>((i * 7) & 0x7F);
     }
     t::write_file(box / "damaged.avi", data);
 
-    // Within a generous budget the job succeeds, conceals, counts and keeps every frame.
-    t::write_file(box / "lenient.yaml", "limits: {decode_error_ratio: 0.2}\n");
+    // Within the default budget the job succeeds, conceals, counts and keeps every frame.
     t::Sandbox out;
-    auto ok = t::process(box / "damaged.avi", out / "out.mp4",
-                         {"--config", (box / "lenient.yaml").string(), "--chunk-seconds", "2"});
+    auto ok = t::process(box / "damaged.avi", out / "out.mp4", {"--chunk-seconds", "2"});
     BOOST_REQUIRE_MESSAGE(ok.cmd.exit_code == 0, ok.cmd.err);
     auto sc = ok.sidecar();
-    BOOST_TEST(sc["decode_errors"]["count"].get<int>() > 0);
+    BOOST_TEST(sc["frames"]["lost"].get<int>() == 5);
+    BOOST_TEST(sc["frames"]["lost_ranges"].size() == 2u);
+    BOOST_TEST(sc["decode_errors"]["count"].get<int>() == 5);
     BOOST_TEST(t::count_frames(out / "out.mp4") == 250);
 
     // With no budget the same file is refused, naming the count.

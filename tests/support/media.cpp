@@ -35,6 +35,7 @@ std::filesystem::path fixture(const std::string& name, const std::string& ffmpeg
                    (path.extension() == ".mkv"   ? std::string("matroska")
                     : path.extension() == ".mov" ? std::string("mov")
                     : path.extension() == ".ts"  ? std::string("mpegts")
+                    : path.extension() == ".avi" ? std::string("avi")
                                                  : std::string("mp4")) +
                    " '" + tmp.string() + "'");
             std::filesystem::rename(tmp, path);
@@ -70,6 +71,15 @@ std::vector<double> frame_times(const std::filesystem::path& file) {
 int64_t count_frames(const std::filesystem::path& file) {
     auto j = ffprobe(file, "-select_streams v:0 -count_frames -show_entries stream=nb_read_frames");
     return std::stoll(j["streams"][0]["nb_read_frames"].get<std::string>());
+}
+
+int64_t ffmpeg_cli_frames(const std::filesystem::path& file) {
+    auto r = run({"ffmpeg", "-nostdin", "-hide_banner", "-i", file.string(), "-map", "0:v:0", "-f",
+                  "null", "-"});
+    if (r.exit_code != 0) return -1;
+    const auto at = r.err.rfind("frame=");
+    if (at == std::string::npos) return 0;
+    return std::stoll(r.err.substr(at + 6));
 }
 
 static nlohmann::json first_stream(const std::filesystem::path& file, const char* sel) {

@@ -24,6 +24,9 @@ void ffmpeg(const std::string& args);
 // Presentation times of every decoded video frame, in seconds.
 [[nodiscard]] std::vector<double> frame_times(const std::filesystem::path& file);
 [[nodiscard]] int64_t count_frames(const std::filesystem::path& file);
+// Video frames the ffmpeg CLI delivers for `file` (`ffmpeg -i FILE -map 0:v:0 -f null -`, its
+// last frame= figure), or -1 when it fails: the reference RenderRush is held to.
+[[nodiscard]] int64_t ffmpeg_cli_frames(const std::filesystem::path& file);
 // The first video (or audio) stream's ffprobe record.
 [[nodiscard]] nlohmann::json video_stream(const std::filesystem::path& file);
 [[nodiscard]] nlohmann::json audio_stream(const std::filesystem::path& file);

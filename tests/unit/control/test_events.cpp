@@ -32,7 +32,7 @@ BOOST_AUTO_TEST_CASE(job_events_keep_their_wire_form) {
                  .input = "/done/talk.mov",
                  .output = "/out/talk.mp4",
                  .totals = JobTotals{1800, 1799, 1234567, 765432}},
-        R"({"bytes_in":1234567,"bytes_out":765432,"event":"job","frames_in":1800,"frames_out":1799,"id":12,"input":"/done/talk.mov","output":"/out/talk.mp4","state":"done"})");
+        R"({"bytes_in":1234567,"bytes_out":765432,"event":"job","frames_damaged":0,"frames_in":1800,"frames_lost":0,"frames_missing_at_end":0,"frames_out":1799,"id":12,"input":"/done/talk.mov","output":"/out/talk.mp4","state":"done"})");
 }
 
 BOOST_AUTO_TEST_CASE(a_done_event_reads_back_with_its_totals) {

@@ -116,6 +116,7 @@ BOOST_AUTO_TEST_CASE(chunk_source_delivers_exactly_the_chunk_from_any_start) {
         }
         std::vector<int64_t> want(index->pts.begin() + first, index->pts.begin() + end);
         BOOST_TEST(got == want, boost::test_tools::per_element());
-        BOOST_TEST(src->decode_errors() == 0);
+        BOOST_TEST(src->lost().empty());
+        BOOST_TEST(src->damaged().empty());
     }
 }
