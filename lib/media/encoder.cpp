@@ -204,15 +204,16 @@ Result<EncoderChoice> choose_encoder(const VideoSettings& settings, const FrameF
         }();
         nlohmann::json attempt = {{"encoder", candidate.name}, {"hwaccel", hw}, {"ok", probe.ok()}};
         if (probe.ok()) {
-            logger->info("encoder: using {} ({})", candidate.name, hw == "none" ? "software" : hw);
+            // Per job, so debug: the daemon logs what the machine offers once at start.
+            logger->debug("encoder: using {} ({})", candidate.name, hw == "none" ? "software" : hw);
             candidate.attempts.push_back(attempt);
             return candidate;
         }
         attempt["error"] = probe.error().message;
         choice.attempts.push_back(attempt);
         if (hw == "none") return probe.error();
-        logger->info("encoder: {} unavailable ({}), trying the next option", candidate.name,
-                     probe.error().message);
+        logger->debug("encoder: {} unavailable ({}), trying the next option", candidate.name,
+                      probe.error().message);
     }
     return make_error(Errc::unsupported, "no usable encoder");
 }
