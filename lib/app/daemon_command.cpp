@@ -6,6 +6,7 @@
 #include "app/exit_codes.h"
 #include "core/config.h"
 #include "core/logging.h"
+#include "pipeline/job_settings.h"
 #include "service/service.h"
 
 namespace rr::app {
@@ -56,6 +57,8 @@ int run_daemon(const std::optional<std::filesystem::path>& given, const std::str
     auto logger =
         make_logger("renderrushd", log_level.empty() ? cfg.log_level : log_level, journald);
     install_ffmpeg_log_bridge(logger);
+    // A reload keeps the worker count until a restart, so this holds for the daemon's life.
+    pipeline::configure_opencv_threads(cfg.workers);
     auto service = service::Service::create(std::move(cfg), path, logger);
     if (!service) {
         logger->error("cannot start: {}", service.error().message);

@@ -13,15 +13,6 @@
 namespace rr::app {
 namespace {
 
-// The container follows the output's extension when it names one we write.
-std::string container_for(const std::filesystem::path& output, const std::string& fallback) {
-    std::string ext = output.extension().string();
-    for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (ext == ".mp4" || ext == ".m4v" || ext == ".mov") return "mp4";
-    if (ext == ".mkv") return "mkv";
-    return fallback;
-}
-
 Result<Config> load(const ProcessArgs& args) {
     if (args.config) return load_config_file(*args.config);
     if (auto path = default_config_path()) return load_config_file(*path);
@@ -71,7 +62,9 @@ int run_process_command(const ProcessArgs& args, std::stop_token stop) {
         std::fprintf(stderr, "renderrushd: %s\n", profile.error().message.c_str());
         return exit_code_for(profile.error());
     }
-    profile->container = container_for(args.output, profile->container);
+    // The container follows the output's extension when it names one we write.
+    profile->container =
+        container_for_extension(args.output.extension().string()).value_or(profile->container);
     if (Status valid = pipeline::validate_profile(*profile, cfg->paths.models_dir); !valid) {
         std::fprintf(stderr, "renderrushd: %s\n", valid.error().message.c_str());
         return exit_code_for(valid.error());
@@ -83,6 +76,7 @@ int run_process_command(const ProcessArgs& args, std::stop_token stop) {
     job.profile_name = profile->name;
     job.settings.profile = *profile;
     job.settings.workers = args.workers.value_or(cfg->workers);
+    pipeline::configure_opencv_threads(job.settings.workers);
     job.settings.chunk_seconds = args.chunk_seconds.value_or(cfg->chunk_seconds);
     job.settings.limits = cfg->limits;
     job.settings.models_dir = cfg->paths.models_dir;

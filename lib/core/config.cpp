@@ -81,21 +81,21 @@ void read_profile(const std::string& name, const YAML::Node& node, ConfigIssues&
     read_stages(r.child("stages"), r.child_path("stages"), issues, profile.stages);
     {
         MapReader v(r.child("video"), r.child_path("video"), issues);
-        v.get_enum("codec", profile.video.codec, {"h264", "hevc", "av1"});
+        v.get_choice("codec", profile.video.codec);
         v.get("crf", profile.video.crf, 0, 63);
         v.get("preset", profile.video.preset);
-        v.get_enum("hwaccel", profile.video.hwaccel, {"auto", "none", "qsv", "vaapi", "nvenc"});
+        v.get_choice("hwaccel", profile.video.hwaccel);
         v.get_enum("pix_fmt", profile.video.pix_fmt,
                    {"yuv420p", "yuv420p10le", "yuv422p", "yuv444p"});
         v.finish();
     }
     {
         MapReader a(r.child("audio"), r.child_path("audio"), issues);
-        a.get_enum("codec", profile.audio.codec, {"copy", "aac", "opus"});
+        a.get_choice("codec", profile.audio.codec);
         a.get("bitrate", profile.audio.bitrate);
         a.finish();
     }
-    r.get_enum("container", profile.container, {"mp4", "mkv"});
+    r.get_choice("container", profile.container);
     read_hooks(r.child("hooks"), r.child_path("hooks"), issues, profile.hooks);
     r.finish();
 }
@@ -120,8 +120,8 @@ void read_watches(const YAML::Node& node, ConfigIssues& issues, Config& cfg) {
         r.get_path("output", w.output);
         r.get("recursive", w.recursive);
         r.get("settle_seconds", w.settle_seconds, 0.0, 86400.0);
-        r.get_enum("on_success", w.on_success, {"move", "keep", "delete"});
-        r.get_enum("on_failure", w.on_failure, {"move", "keep"});
+        r.get_choice("on_success", w.on_success);
+        r.get_choice("on_failure", w.on_failure, {Disposition::move, Disposition::keep});
         r.get("priority", w.priority, -1000, 1000);
         r.get_path("done_dir", w.done_dir);
         r.get_path("failed_dir", w.failed_dir);

@@ -9,21 +9,22 @@
 #include <string>
 #include <vector>
 
+#include "core/choices.h"
 #include "core/result.h"
 #include "core/stage_spec.h"
 
 namespace rr {
 
 struct VideoSettings {
-    std::string codec = "h264";     // h264 | hevc | av1
+    VideoCodec codec = VideoCodec::h264;
     int crf = -1;                   // -1: the codec's default (h264 23, hevc 28, av1 35)
     std::string preset = "medium";  // x264/x265 names; mapped to SVT-AV1 numbers for av1
-    std::string hwaccel = "auto";   // auto | none | qsv | vaapi | nvenc
+    HwAccel hwaccel = HwAccel::automatic;
     std::string pix_fmt;  // empty: yuv420p (8-bit input) or yuv420p10le (deep input, hevc/av1)
 };
 
 struct AudioSettings {
-    std::string codec = "copy";  // copy | aac | opus
+    AudioCodec codec = AudioCodec::copy;
     std::string bitrate = "160k";
 };
 
@@ -40,8 +41,8 @@ struct Profile {
     std::vector<StageSpec> stages;
     VideoSettings video;
     AudioSettings audio;
-    std::string container = "mp4";  // mp4 | mkv
-    Hooks hooks;                    // run after the watch's
+    Container container = Container::mp4;
+    Hooks hooks;  // run after the watch's
 };
 
 struct Limits {
@@ -62,13 +63,13 @@ struct Watch {
     std::string default_profile = "default";  // by-folder: for files at the top of the watch
     std::filesystem::path output;             // outputs mirror the input's path below the watch
     bool recursive = true;
-    double settle_seconds = 5;         // size and mtime unchanged this long before a file is taken
-    std::string on_success = "move";   // move | keep | delete
-    std::string on_failure = "move";   // move | keep
-    int priority = 0;                  // higher runs first
-    std::filesystem::path done_dir;    // default: "done" beside the watched folder
-    std::filesystem::path failed_dir;  // default: "failed" beside the watched folder
-    Hooks hooks;                       // run before the profile's
+    double settle_seconds = 5;  // size and mtime unchanged this long before a file is taken
+    Disposition on_success = Disposition::move;
+    Disposition on_failure = Disposition::move;  // move | keep (never delete a failed source)
+    int priority = 0;                            // higher runs first
+    std::filesystem::path done_dir;              // default: "done" beside the watched folder
+    std::filesystem::path failed_dir;            // default: "failed" beside the watched folder
+    Hooks hooks;                                 // run before the profile's
     SourceMark mark;
 };
 

@@ -139,18 +139,22 @@ void MapReader::get(const std::string& key, double& out, double min, double max)
 
 void MapReader::get_enum(const std::string& key, std::string& out,
                          std::initializer_list<const char*> allowed) {
+    const std::vector<std::string_view> names(allowed.begin(), allowed.end());
+    if (auto i = pick(key, names)) out = names[*i];
+}
+
+std::optional<size_t> MapReader::pick(const std::string& key,
+                                      std::span<const std::string_view> names) {
     auto n = child(key);
-    if (!n) return;
+    if (!n) return std::nullopt;
     const std::string s = n.IsScalar() ? n.Scalar() : std::string();
     std::string list;
-    for (const char* a : allowed) {
-        if (s == a) {
-            out = s;
-            return;
-        }
-        list += (list.empty() ? "" : "|") + std::string(a);
+    for (size_t i = 0; i < names.size(); ++i) {
+        if (s == names[i]) return i;
+        list += (list.empty() ? "" : "|") + std::string(names[i]);
     }
     issues_.add(n, child_path(key), "invalid value '" + s + "' (expected " + list + ")");
+    return std::nullopt;
 }
 
 void MapReader::get_path(const std::string& key, std::filesystem::path& out) {

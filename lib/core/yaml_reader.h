@@ -5,8 +5,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <initializer_list>
+#include <optional>
 #include <set>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/config.h"
@@ -48,12 +51,26 @@ class MapReader {
     void get(const std::string& key, double& out, double min, double max);
     void get_enum(const std::string& key, std::string& out,
                   std::initializer_list<const char*> allowed);
+    // An enum option; `allowed` narrows it to some of its values (all when empty).
+    template <Choice E>
+    void get_choice(const std::string& key, E& out, std::initializer_list<E> allowed = {}) {
+        std::vector<E> values(allowed);
+        if (values.empty())
+            for (size_t i = 0; i < ChoiceNames<E>::names.size(); ++i)
+                values.push_back(static_cast<E>(i));
+        std::vector<std::string_view> names;
+        for (E v : values) names.push_back(to_string(v));
+        if (auto i = pick(key, names)) out = values[*i];
+    }
     void get_path(const std::string& key, std::filesystem::path& out);
 
     // Reports keys present in the map that no getter or child() asked for.
     void finish();
 
   private:
+    // The index of the key's value among `names`; an issue listing them when it is none.
+    std::optional<size_t> pick(const std::string& key, std::span<const std::string_view> names);
+
     YAML::Node node_;
     std::string path_;
     ConfigIssues& issues_;

@@ -9,7 +9,7 @@ extern "C" {
 #include <cstring>
 #include <limits>
 
-#include "media/audio_track.h"
+#include "core/choices.h"
 #include "media/av_error.h"
 #include "media/demuxer.h"
 #include "media/intermediate.h"
@@ -248,29 +248,11 @@ void add_side_data(AVStream* out, AVPacketSideDataType type, const T* value) {
         std::memcpy(dst, value, sizeof(T));
 }
 
-}  // namespace
-
-Result<AssemblyReport> assemble(const AssemblyInputs& in, const std::filesystem::path& output) {
-    AssemblyReport report;
-    RR_ASSIGN(auto video, VideoChunks::open(in.chunk_files, in.last_frame_duration));
-    report.reorder_depth = video->reorder_depth();
-
-    RR_ASSIGN(MediaWriter writer, MediaWriter::create(output, muxer_name(in.container)));
-    AVFormatContext* out = writer.format();
-
-    // The source, for metadata, chapters and subtitles.
-    RR_ASSIGN(Demuxer source, Demuxer::open(*in.source, true));
-    AVFormatContext* src = source.format();
-    const int64_t origin = (src->start_time != AV_NOPTS_VALUE ? src->start_time : 0) +
-                           std::llround(in.start_offset * AV_TIME_BASE);
-    av_dict_copy(&out->metadata, src->metadata, 0);
-    av_dict_set(&out->metadata, "encoder", nullptr, 0);
-
-    RR_ASSIGN(AVStream * vst, writer.add_stream(video->parameters(), video->time_base()));
-    if (in.container == "mp4" && vst->codecpar->codec_id == AV_CODEC_ID_HEVC) {
+void copy_video_metadata(const AVFormatContext* src, const AssemblyInputs& in, AVStream* vst) {
+    if (in.container == Container::mp4 && vst->codecpar->codec_id == AV_CODEC_ID_HEVC) {
         vst->codecpar->codec_tag = MKTAG('h', 'v', 'c', '1');  // what Apple players require
     }
-    if (in.source_video_stream >= 0) {
+    if (in.source_video_stream >= 0 && in.source_video_stream < static_cast<int>(src->nb_streams)) {
         const AVStream* sv = src->streams[in.source_video_stream];
         copy_stream_metadata(sv, vst);
         copy_side_data(sv, vst, AV_PKT_DATA_DISPLAYMATRIX);
@@ -285,91 +267,89 @@ Result<AssemblyReport> assemble(const AssemblyInputs& in, const std::filesystem:
         if (h.mastering) add_side_data(vst, AV_PKT_DATA_MASTERING_DISPLAY_METADATA, &*h.mastering);
         if (h.light) add_side_data(vst, AV_PKT_DATA_CONTENT_LIGHT_LEVEL, &*h.light);
     }
+}
 
-    // Audio intermediate: all its streams.
-    av::InputFormatPtr audio;
-    std::vector<int> audio_map;
-    if (in.audio_file) {
-        RR_ASSIGN(audio, open_intermediate(*in.audio_file));
-        // The intermediate's streams follow the source's audio streams in order.
-        std::vector<const AVStream*> source_audio;
-        for (unsigned i = 0; i < src->nb_streams; ++i) {
-            if (src->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO &&
-                src->streams[i]->codecpar->ch_layout.nb_channels > 0 &&
-                src->streams[i]->codecpar->sample_rate > 0) {
-                source_audio.push_back(src->streams[i]);
-            }
-        }
-        for (unsigned i = 0; i < audio->nb_streams; ++i) {
-            RR_ASSIGN(AVStream * ast,
-                      writer.add_stream(audio->streams[i]->codecpar, audio->streams[i]->time_base));
-            if (i < source_audio.size()) copy_stream_metadata(source_audio[i], ast);
-            audio_map.push_back(ast->index);
-        }
+// An intermediate or source file whose chosen streams go into the output.
+struct SideInput {
+    av::InputFormatPtr owned;  // the audio intermediate; null for the source itself
+    std::vector<int> map;      // input stream -> output stream, -1 when left out
+    [[nodiscard]] bool any() const {
+        return std::any_of(map.begin(), map.end(), [](int o) { return o >= 0; });
     }
+};
 
-    // Subtitles: kept when the container can store them as they are.
-    std::vector<int> sub_map(src->nb_streams, -1);
-    bool any_subs = false;
+// The audio intermediate's streams, each labelled like the source stream it was made from.
+Result<SideInput> add_audio(MediaWriter& writer, const AVFormatContext* src,
+                            const AssemblyInputs& in) {
+    SideInput audio;
+    if (!in.audio_file) return audio;
+    RR_ASSIGN(audio.owned, open_intermediate(*in.audio_file));
+    const AVFormatContext* file = audio.owned.get();
+    for (unsigned i = 0; i < file->nb_streams; ++i) {
+        RR_ASSIGN(AVStream * ast,
+                  writer.add_stream(file->streams[i]->codecpar, file->streams[i]->time_base));
+        if (i < in.audio_source_streams.size()) {
+            const int from = in.audio_source_streams[i];
+            if (from >= 0 && from < static_cast<int>(src->nb_streams))
+                copy_stream_metadata(src->streams[from], ast);
+        }
+        audio.map.push_back(ast->index);
+    }
+    return audio;
+}
+
+// The source's subtitles that the container can store as they are; the others are reported.
+Result<SideInput> add_subtitles(MediaWriter& writer, const AVFormatContext* src,
+                                Container container, nlohmann::json& report) {
+    SideInput subs;
+    subs.map.assign(src->nb_streams, -1);
     for (unsigned i = 0; i < src->nb_streams; ++i) {
         const AVStream* st = src->streams[i];
         if (st->codecpar->codec_type != AVMEDIA_TYPE_SUBTITLE) continue;
         const char* codec = avcodec_get_name(st->codecpar->codec_id);
-        if (avformat_query_codec(out->oformat, st->codecpar->codec_id, FF_COMPLIANCE_NORMAL) != 1) {
-            report.subtitles.push_back(
-                {{"input_stream", i},
-                 {"codec", codec},
-                 {"kept", false},
-                 {"reason", std::string(codec) + " cannot be stored in " + in.container}});
+        if (avformat_query_codec(writer.format()->oformat, st->codecpar->codec_id,
+                                 FF_COMPLIANCE_NORMAL) != 1) {
+            report.push_back({{"input_stream", i},
+                              {"codec", codec},
+                              {"kept", false},
+                              {"reason", std::string(codec) + " cannot be stored in " +
+                                             std::string(to_string(container))}});
             continue;
         }
         RR_ASSIGN(AVStream * sst, writer.add_stream(st->codecpar, st->time_base));
         copy_stream_metadata(st, sst);
-        sub_map[i] = sst->index;
-        any_subs = true;
-        report.subtitles.push_back({{"input_stream", i}, {"codec", codec}, {"kept", true}});
+        subs.map[i] = sst->index;
+        report.push_back({{"input_stream", i}, {"codec", codec}, {"kept", true}});
     }
+    return subs;
+}
 
+// The stages' chapters when one replaced them, else the source's, moved by the trim.
+Status add_chapters(AVFormatContext* out, const AVFormatContext* src, const AssemblyInputs& in,
+                    int64_t origin_us) {
     if (in.chapters) {
         int64_t id = 1;
         for (const auto& c : *in.chapters)
             RR_TRY(add_chapter(out, id++, c.start, c.end, c.title, nullptr));
-    } else {
-        for (unsigned i = 0; i < src->nb_chapters; ++i) {
-            const AVChapter* c = src->chapters[i];
-            double shift = origin / double(AV_TIME_BASE);
-            const double end = c->end * av_q2d(c->time_base) - shift;
-            if (end <= 0) continue;  // trimmed away
-            RR_TRY(add_chapter(out, c->id, std::max(0.0, c->start * av_q2d(c->time_base) - shift),
-                               end, "", c->metadata));
-        }
+        return {};
     }
-    report.chapters = static_cast<int>(out->nb_chapters);
-
-    AVDictionary* opts = nullptr;
-    if (in.container == "mp4") av_dict_set(&opts, "movflags", "+faststart", 0);
-    Status header = writer.write_header(&opts);
-    av_dict_free(&opts);
-    RR_TRY(header);
-
-    // Sources, in output time bases (fixed only after the header is written).
-    video->set_output(vst->index, vst->time_base, origin);
-    std::vector<std::unique_ptr<PacketSource>> sources;
-    sources.push_back(std::move(video));
-    std::vector<AVRational> out_tbs(out->nb_streams);
-    for (unsigned i = 0; i < out->nb_streams; ++i) out_tbs[i] = out->streams[i]->time_base;
-    if (audio) {
-        sources.push_back(std::make_unique<Remux>(audio.get(), audio_map, out_tbs,
-                                                  origin + kIntermediateOffsetUs));
+    const double shift = static_cast<double>(origin_us) / AV_TIME_BASE;
+    for (unsigned i = 0; i < src->nb_chapters; ++i) {
+        const AVChapter* c = src->chapters[i];
+        const double end = static_cast<double>(c->end) * av_q2d(c->time_base) - shift;
+        if (end <= 0) continue;  // trimmed away
+        RR_TRY(add_chapter(
+            out, c->id, std::max(0.0, static_cast<double>(c->start) * av_q2d(c->time_base) - shift),
+            end, "", c->metadata));
     }
-    if (any_subs) {
-        for (unsigned i = 0; i < src->nb_streams; ++i) {
-            src->streams[i]->discard = sub_map[i] >= 0 ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
-        }
-        sources.push_back(std::make_unique<Remux>(src, sub_map, out_tbs, origin));
-    }
+    return {};
+}
 
-    // Merge by timestamp so the muxer's interleaving queue stays short.
+// Writes every source's packets, merged by timestamp so the muxer's interleaving queue stays
+// short, and counts them by kind.
+Status interleave(MediaWriter& writer, std::vector<std::unique_ptr<PacketSource>>& sources,
+                  AssemblyReport& report) {
+    const AVFormatContext* out = writer.format();
     std::vector<av::PacketPtr> heads;
     for (auto& s : sources) {
         av::PacketPtr p = av::make_packet();
@@ -389,15 +369,71 @@ Result<AssemblyReport> assemble(const AssemblyInputs& in, const std::filesystem:
             }
         }
         if (best == heads.size()) break;
-        if (best == 0)
-            ++report.video_packets;
-        else if (audio && best == 1)
-            ++report.audio_packets;
+        switch (out->streams[heads[best]->stream_index]->codecpar->codec_type) {
+            case AVMEDIA_TYPE_VIDEO:
+                ++report.video_packets;
+                break;
+            case AVMEDIA_TYPE_AUDIO:
+                ++report.audio_packets;
+                break;
+            default:
+                break;
+        }
         RR_TRY(writer.write(heads[best].get()));
         av::PacketPtr p = av::make_packet();
         RR_ASSIGN(bool has, sources[best]->next(p.get()));
         heads[best] = has ? std::move(p) : av::PacketPtr();
     }
+    return {};
+}
+
+}  // namespace
+
+Result<AssemblyReport> assemble(const AssemblyInputs& in, const std::filesystem::path& output) {
+    AssemblyReport report;
+    RR_ASSIGN(auto video, VideoChunks::open(in.chunk_files, in.last_frame_duration));
+    report.reorder_depth = video->reorder_depth();
+
+    RR_ASSIGN(MediaWriter writer, MediaWriter::create(output, muxer_name(in.container)));
+    AVFormatContext* out = writer.format();
+
+    // The source, for metadata, chapters and subtitles.
+    RR_ASSIGN(Demuxer source, Demuxer::open(*in.source, true));
+    AVFormatContext* src = source.format();
+    const int64_t origin = (src->start_time != AV_NOPTS_VALUE ? src->start_time : 0) +
+                           std::llround(in.start_offset * AV_TIME_BASE);
+    av_dict_copy(&out->metadata, src->metadata, 0);
+    av_dict_set(&out->metadata, "encoder", nullptr, 0);
+
+    RR_ASSIGN(AVStream * vst, writer.add_stream(video->parameters(), video->time_base()));
+    copy_video_metadata(src, in, vst);
+    RR_ASSIGN(SideInput audio, add_audio(writer, src, in));
+    RR_ASSIGN(SideInput subs, add_subtitles(writer, src, in.container, report.subtitles));
+    RR_TRY(add_chapters(out, src, in, origin));
+    report.chapters = static_cast<int>(out->nb_chapters);
+
+    AVDictionary* opts = nullptr;
+    if (in.container == Container::mp4) av_dict_set(&opts, "movflags", "+faststart", 0);
+    Status header = writer.write_header(&opts);
+    av_dict_free(&opts);
+    RR_TRY(header);
+
+    // Sources, in output time bases (fixed only after the header is written).
+    video->set_output(vst->index, vst->time_base, origin);
+    std::vector<std::unique_ptr<PacketSource>> sources;
+    sources.push_back(std::move(video));
+    std::vector<AVRational> out_tbs(out->nb_streams);
+    for (unsigned i = 0; i < out->nb_streams; ++i) out_tbs[i] = out->streams[i]->time_base;
+    if (audio.owned) {
+        sources.push_back(std::make_unique<Remux>(audio.owned.get(), audio.map, out_tbs,
+                                                  origin + kIntermediateOffsetUs));
+    }
+    if (subs.any()) {
+        for (unsigned i = 0; i < src->nb_streams; ++i)
+            src->streams[i]->discard = subs.map[i] >= 0 ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+        sources.push_back(std::make_unique<Remux>(src, subs.map, out_tbs, origin));
+    }
+    RR_TRY(interleave(writer, sources, report));
     RR_TRY(writer.finish());
     return report;
 }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/choices.h"
 #include "core/result.h"
 #include "media/hdr_metadata.h"
 #include "media/mapped_file.h"
@@ -30,10 +31,13 @@ struct Chapter {
 struct AssemblyInputs {
     std::vector<std::filesystem::path> chunk_files;   // in order; one video stream each
     std::optional<std::filesystem::path> audio_file;  // audio streams, input timeline
-    const MappedFile* source = nullptr;               // subtitles, metadata, chapters
+    // The source stream each of audio_file's streams was made from, in order (the audio
+    // plan's input indices): their language, title and disposition carry over.
+    std::vector<int> audio_source_streams;
+    const MappedFile* source = nullptr;  // subtitles, metadata, chapters
     int source_video_stream = -1;
-    double last_frame_duration = 0;                // seconds
-    std::string container = "mp4";                 // mp4 | mkv
+    double last_frame_duration = 0;  // seconds
+    Container container = Container::mp4;
     std::optional<std::vector<Chapter>> chapters;  // replaces the source's chapters
     // Seconds after the source's start that the output leaves out (trimmed): every stream,
     // and the source's chapters, move earlier by this much.

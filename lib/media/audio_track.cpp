@@ -141,10 +141,6 @@ class StreamCoder {
 
 }  // namespace
 
-std::string muxer_name(const std::string& container) {
-    return container == "mkv" ? "matroska" : container;
-}
-
 nlohmann::json AudioPlan::to_json() const {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& s : streams) {
@@ -165,14 +161,14 @@ namespace {
 
 void encode_instead(AudioStreamPlan& s, const AudioSettings& settings, std::string reason) {
     s.copy = false;
-    s.encoder = settings.codec == "opus" ? "libopus" : "aac";
+    s.encoder = settings.codec == AudioCodec::opus ? "libopus" : "aac";
     s.reason = std::move(reason);
 }
 
 }  // namespace
 
 Result<AudioPlan> plan_audio(const AVFormatContext* input, const AudioSettings& settings,
-                             const std::string& container, bool reencode) {
+                             Container container, bool reencode) {
     AudioPlan plan;
     try {
         plan.bitrate = parse_bitrate(settings.bitrate);
@@ -180,7 +176,7 @@ Result<AudioPlan> plan_audio(const AVFormatContext* input, const AudioSettings& 
         return make_error(Errc::config,
                           "audio.bitrate: cannot read '" + settings.bitrate + "' (e.g. 160k)");
     }
-    const AVOutputFormat* ofmt = av_guess_format(muxer_name(container).c_str(), nullptr, nullptr);
+    const AVOutputFormat* ofmt = av_guess_format(muxer_name(container), nullptr, nullptr);
     for (unsigned i = 0; i < input->nb_streams; ++i) {
         const AVStream* st = input->streams[i];
         if (st->codecpar->codec_type != AVMEDIA_TYPE_AUDIO) continue;
@@ -190,14 +186,15 @@ Result<AudioPlan> plan_audio(const AVFormatContext* input, const AudioSettings& 
         const bool fits =
             ofmt && avformat_query_codec(ofmt, st->codecpar->codec_id, FF_COMPLIANCE_NORMAL) == 1;
         const char* codec = avcodec_get_name(st->codecpar->codec_id);
-        if (settings.codec == "copy" && !reencode && fits) {
-            s.reason = std::string("copy: ") + codec + " fits " + container;
+        const std::string container_name(to_string(container));
+        if (settings.codec == AudioCodec::copy && !reencode && fits) {
+            s.reason = std::string("copy: ") + codec + " fits " + container_name;
         } else {
             encode_instead(s, settings,
                            reencode ? "audio stages need re-encoding"
-                           : settings.codec != "copy"
-                               ? "profile asks for " + settings.codec
-                               : std::string(codec) + " cannot be stored in " + container);
+                           : settings.codec != AudioCodec::copy
+                               ? "profile asks for " + std::string(to_string(settings.codec))
+                               : std::string(codec) + " cannot be stored in " + container_name);
         }
         plan.streams.push_back(std::move(s));
     }

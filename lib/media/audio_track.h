@@ -37,8 +37,8 @@ struct AudioPlan {
 // sound (`reencode`: audio stages will add their filters); else encode with the profile's
 // codec (AAC when "copy" is impossible).
 [[nodiscard]] Result<AudioPlan> plan_audio(const AVFormatContext* input,
-                                           const AudioSettings& settings,
-                                           const std::string& container, bool reencode);
+                                           const AudioSettings& settings, Container container,
+                                           bool reencode);
 
 // Keeps only [start, end) seconds of the input's timeline (the stream timestamps) of every
 // planned stream: an atrim filter is added and copied streams are encoded instead.
@@ -48,8 +48,5 @@ void trim_audio(AudioPlan& plan, double start, std::optional<double> end,
 // Writes the planned audio streams into `out` (NUT), timestamps in the input's timeline.
 [[nodiscard]] Status write_audio(const MappedFile& input, const AudioPlan& plan,
                                  const std::filesystem::path& out, std::stop_token stop);
-
-// Muxer name for a profile's container value (mp4 → "mp4", mkv → "matroska").
-[[nodiscard]] std::string muxer_name(const std::string& container);
 
 }  // namespace rr::media

@@ -13,34 +13,47 @@ extern "C" {
 namespace rr::media {
 namespace {
 
-int default_crf(const std::string& codec) {
-    if (codec == "hevc") return 28;
-    if (codec == "av1") return 35;
+int default_crf(VideoCodec codec) {
+    switch (codec) {
+        case VideoCodec::hevc:
+            return 28;
+        case VideoCodec::av1:
+            return 35;
+        case VideoCodec::h264:
+            break;
+    }
     return 23;
 }
 
-std::string software_encoder(const std::string& codec) {
-    if (codec == "hevc") return "libx265";
-    if (codec == "av1") return "libsvtav1";
+std::string software_encoder(VideoCodec codec) {
+    switch (codec) {
+        case VideoCodec::hevc:
+            return "libx265";
+        case VideoCodec::av1:
+            return "libsvtav1";
+        case VideoCodec::h264:
+            break;
+    }
     return "libx264";
 }
 
-std::string hardware_encoder(const std::string& codec, const std::string& hw) {
-    const std::string base = codec == "hevc" ? "hevc" : codec == "av1" ? "av1" : "h264";
-    return base + "_" + hw;
+// FFmpeg names hardware encoders <codec>_<api>: h264_qsv, hevc_vaapi, av1_nvenc.
+std::string encoder_name(VideoCodec codec, HwAccel hw) {
+    if (hw == HwAccel::none) return software_encoder(codec);
+    return std::string(to_string(codec)) + "_" + std::string(to_string(hw));
 }
 
 // SVT-AV1 counts presets 0 (slowest) to 13; NVENC p1 (fastest) to p7.
-std::string map_preset(const std::string& encoder, const std::string& preset) {
+std::string map_preset(VideoCodec codec, HwAccel hw, const std::string& preset) {
     static const std::map<std::string, std::pair<const char*, const char*>> kNames = {
         {"ultrafast", {"12", "p1"}}, {"superfast", {"11", "p1"}}, {"veryfast", {"10", "p2"}},
         {"faster", {"9", "p3"}},     {"fast", {"8", "p3"}},       {"medium", {"6", "p4"}},
         {"slow", {"4", "p5"}},       {"slower", {"3", "p6"}},     {"veryslow", {"2", "p7"}},
     };
     auto it = kNames.find(preset);
-    if (encoder == "libsvtav1") return it != kNames.end() ? it->second.first : preset;
-    if (encoder.find("nvenc") != std::string::npos)
-        return it != kNames.end() ? it->second.second : preset;
+    if (hw == HwAccel::none && codec == VideoCodec::av1)
+        return it != kNames.end() ? it->second.first : preset;
+    if (hw == HwAccel::nvenc) return it != kNames.end() ? it->second.second : preset;
     return preset;
 }
 
@@ -49,8 +62,8 @@ bool is_10bit(AVPixelFormat f) {
     return d && d->comp[0].depth > 8;
 }
 
-AVPixelFormat hw_input_format(const std::string& hw, AVPixelFormat wanted) {
-    if (hw == "none") return wanted;
+AVPixelFormat hw_input_format(HwAccel hw, AVPixelFormat wanted) {
+    if (hw == HwAccel::none) return wanted;
     return is_10bit(wanted) ? AV_PIX_FMT_P010LE : AV_PIX_FMT_NV12;
 }
 
@@ -65,35 +78,44 @@ Status apply_settings(AVCodecContext* ctx, const EncoderChoice& choice, int thre
                       const FrameFormat& format) {
     const VideoSettings& s = choice.settings;
     const int crf = s.crf >= 0 ? s.crf : default_crf(s.codec);
-    const std::string preset = map_preset(choice.name, s.preset);
-    const std::string& n = choice.name;
-    if (n == "libx264") {
-        RR_TRY(set_opt(ctx, "preset", preset));
-        RR_TRY(set_opt(ctx, "crf", std::to_string(crf)));
-        ctx->thread_count = threads;
-    } else if (n == "libx265") {
-        RR_TRY(set_opt(ctx, "preset", preset));
-        RR_TRY(set_opt(ctx, "crf", std::to_string(crf)));
-        std::string params = "log-level=error:pools=" + std::to_string(threads);
-        // libx265 in this FFmpeg does not turn frame side data into SEI; HDR10 metadata only
-        // reaches the bitstream as encoder parameters.
-        const std::string hdr = format.hdr.x265_params();
-        if (is_hdr_transfer(format.transfer) && !hdr.empty()) params += ":hdr10=1:" + hdr;
-        RR_TRY(set_opt(ctx, "x265-params", params));
-    } else if (n == "libsvtav1") {
-        RR_TRY(set_opt(ctx, "preset", preset));
-        RR_TRY(set_opt(ctx, "crf", std::to_string(crf)));
-        RR_TRY(set_opt(ctx, "svtav1-params", "lp=" + std::to_string(threads)));
-    } else if (choice.hwaccel == "qsv") {
-        RR_TRY(set_opt(ctx, "preset", preset));
-        ctx->global_quality = crf;
-    } else if (choice.hwaccel == "nvenc") {
-        RR_TRY(set_opt(ctx, "preset", preset));
-        RR_TRY(set_opt(ctx, "rc", "vbr"));
-        RR_TRY(set_opt(ctx, "cq", std::to_string(crf)));
-    } else if (choice.hwaccel == "vaapi") {
-        RR_TRY(set_opt(ctx, "rc_mode", "CQP"));
-        ctx->global_quality = crf;
+    const std::string preset = map_preset(s.codec, choice.hwaccel, s.preset);
+    switch (choice.hwaccel) {
+        case HwAccel::none:
+            break;
+        case HwAccel::qsv:
+            RR_TRY(set_opt(ctx, "preset", preset));
+            ctx->global_quality = crf;
+            return {};
+        case HwAccel::nvenc:
+            RR_TRY(set_opt(ctx, "preset", preset));
+            RR_TRY(set_opt(ctx, "rc", "vbr"));
+            RR_TRY(set_opt(ctx, "cq", std::to_string(crf)));
+            return {};
+        case HwAccel::vaapi:
+            RR_TRY(set_opt(ctx, "rc_mode", "CQP"));
+            ctx->global_quality = crf;
+            return {};
+        case HwAccel::automatic:
+            return make_error(Errc::internal, "encoder chosen without a concrete hwaccel");
+    }
+    RR_TRY(set_opt(ctx, "preset", preset));
+    RR_TRY(set_opt(ctx, "crf", std::to_string(crf)));
+    switch (s.codec) {
+        case VideoCodec::h264:
+            ctx->thread_count = threads;
+            break;
+        case VideoCodec::hevc: {
+            std::string params = "log-level=error:pools=" + std::to_string(threads);
+            // libx265 in this FFmpeg does not turn frame side data into SEI; HDR10 metadata
+            // only reaches the bitstream as encoder parameters.
+            const std::string hdr = format.hdr.x265_params();
+            if (is_hdr_transfer(format.transfer) && !hdr.empty()) params += ":hdr10=1:" + hdr;
+            RR_TRY(set_opt(ctx, "x265-params", params));
+            break;
+        }
+        case VideoCodec::av1:
+            RR_TRY(set_opt(ctx, "svtav1-params", "lp=" + std::to_string(threads)));
+            break;
     }
     return {};
 }
@@ -103,15 +125,15 @@ Status apply_settings(AVCodecContext* ctx, const EncoderChoice& choice, int thre
 AVPixelFormat output_pix_fmt(const VideoSettings& settings, int source_bit_depth) {
     if (!settings.pix_fmt.empty()) return av_get_pix_fmt(settings.pix_fmt.c_str());
     // 10-bit H.264 plays almost nowhere; HEVC and AV1 keep deep sources deep.
-    if (source_bit_depth > 8 && settings.codec != "h264") return AV_PIX_FMT_YUV420P10LE;
+    if (source_bit_depth > 8 && settings.codec != VideoCodec::h264) return AV_PIX_FMT_YUV420P10LE;
     return AV_PIX_FMT_YUV420P;
 }
 
 nlohmann::json EncoderChoice::to_json() const {
     return {{"encoder", name},
-            {"hwaccel", hwaccel},
-            {"requested_hwaccel", settings.hwaccel},
-            {"codec", settings.codec},
+            {"hwaccel", to_string(hwaccel)},
+            {"requested_hwaccel", to_string(settings.hwaccel)},
+            {"codec", to_string(settings.codec)},
             {"crf", settings.crf >= 0 ? settings.crf : default_crf(settings.codec)},
             {"preset", settings.preset},
             {"pix_fmt", av_get_pix_fmt_name(input_format) ? av_get_pix_fmt_name(input_format) : ""},
@@ -141,7 +163,7 @@ Result<VideoEncoder> VideoEncoder::open(const EncoderChoice& choice, const Frame
     ctx->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;  // parameter sets once, shared by all chunks
     RR_TRY(apply_settings(ctx, choice, threads, format));
 
-    if (choice.hwaccel == "vaapi") {
+    if (choice.hwaccel == HwAccel::vaapi) {
         AVBufferRef* device = nullptr;
         int ret = av_hwdevice_ctx_create(&device, AV_HWDEVICE_TYPE_VAAPI, nullptr, nullptr, 0);
         if (ret < 0) return av::error(ret, "no VAAPI device", Errc::unsupported);
@@ -182,36 +204,37 @@ Status VideoEncoder::send(const AVFrame* frame) {
 
 Result<EncoderChoice> choose_encoder(const VideoSettings& settings, const FrameFormat& format,
                                      const LoggerPtr& logger) {
-    std::vector<std::string> order;
-    if (settings.hwaccel == "auto")
-        order = {"qsv", "vaapi", "nvenc"};
-    else if (settings.hwaccel != "none")
+    std::vector<HwAccel> order;
+    if (settings.hwaccel == HwAccel::automatic)
+        order = {HwAccel::qsv, HwAccel::vaapi, HwAccel::nvenc};
+    else if (settings.hwaccel != HwAccel::none)
         order = {settings.hwaccel};
-    order.push_back("none");
+    order.push_back(HwAccel::none);
 
     EncoderChoice choice;
     choice.settings = settings;
     const AVPixelFormat wanted = format.pix_fmt;
-    for (const auto& hw : order) {
+    for (const HwAccel hw : order) {
         EncoderChoice candidate = choice;
         candidate.hwaccel = hw;
-        candidate.name =
-            hw == "none" ? software_encoder(settings.codec) : hardware_encoder(settings.codec, hw);
+        candidate.name = encoder_name(settings.codec, hw);
         candidate.input_format = hw_input_format(hw, wanted);
         auto probe = [&] {
             QuietFfmpegLogs quiet;  // a missing GPU is an expected answer, reported below
             return VideoEncoder::open(candidate, format, 1);
         }();
-        nlohmann::json attempt = {{"encoder", candidate.name}, {"hwaccel", hw}, {"ok", probe.ok()}};
+        nlohmann::json attempt = {
+            {"encoder", candidate.name}, {"hwaccel", to_string(hw)}, {"ok", probe.ok()}};
         if (probe.ok()) {
             // Per job, so debug: the daemon logs what the machine offers once at start.
-            logger->debug("encoder: using {} ({})", candidate.name, hw == "none" ? "software" : hw);
+            logger->debug("encoder: using {} ({})", candidate.name,
+                          hw == HwAccel::none ? std::string_view("software") : to_string(hw));
             candidate.attempts.push_back(attempt);
             return candidate;
         }
         attempt["error"] = probe.error().message;
         choice.attempts.push_back(attempt);
-        if (hw == "none") return probe.error();
+        if (hw == HwAccel::none) return probe.error();
         logger->debug("encoder: {} unavailable ({}), trying the next option", candidate.name,
                       probe.error().message);
     }

@@ -15,7 +15,7 @@ namespace rr::media {
 
 struct EncoderChoice {
     std::string name;                                 // FFmpeg encoder name, e.g. libx264, h264_qsv
-    std::string hwaccel = "none";                     // none | qsv | vaapi | nvenc
+    HwAccel hwaccel = HwAccel::none;                  // never automatic: what was chosen
     AVPixelFormat input_format = AV_PIX_FMT_YUV420P;  // what frames must be converted to
     VideoSettings settings;
     nlohmann::json attempts = nlohmann::json::array();  // [{encoder, hwaccel, ok, error}]

@@ -88,6 +88,8 @@ Result<FrameConverter> FrameConverter::create(const FrameFormat& from_in, const 
         sws_matrix(to.matrix != AVCOL_SPC_UNSPECIFIED ? to.matrix : from.matrix));
     sws_setColorspaceDetails(c.sws_.get(), src_coeffs, src_full, dst_coeffs, dst_full, 0, 1 << 16,
                              1 << 16);
+    RR_ASSIGN(auto pool, FramePool::create(to.width, to.height, to.pix_fmt));
+    c.pool_.emplace(std::move(pool));
     return c;
 }
 
@@ -101,17 +103,18 @@ Result<av::FramePtr> FrameConverter::convert(av::FramePtr in) {
         to_.tag(in.get());
         return in;
     }
-    av::FramePtr out = av::make_frame();
-    out->width = to_.width;
-    out->height = to_.height;
-    out->format = to_.pix_fmt;
-    int ret = av_frame_get_buffer(out.get(), 0);
-    if (ret < 0) return av::error(ret, "frame allocation", Errc::internal);
-    ret = sws_scale(sws_.get(), in->data, in->linesize, 0, from_.height, out->data, out->linesize);
-    if (ret < 0) return av::error(ret, "pixel conversion", Errc::internal);
-    av_frame_copy_props(out.get(), in.get());
+    RR_ASSIGN(auto out, frame_from(*in, *pool_));
+    RR_TRY(convert_into(*in, out->data, out->linesize));
     to_.tag(out.get());
     return out;
+}
+
+Status FrameConverter::convert_into(const AVFrame& in, uint8_t* const planes[],
+                                    const int strides[]) {
+    if (!sws_) return make_error(Errc::internal, "convert_into needs a scaling converter");
+    const int ret = sws_scale(sws_.get(), in.data, in.linesize, 0, from_.height, planes, strides);
+    if (ret < 0) return av::error(ret, "pixel conversion", Errc::internal);
+    return {};
 }
 
 }  // namespace rr::media

@@ -44,6 +44,7 @@ Result<media::AssemblyReport> assemble_job(const PreparedJob& job,
     media::AssemblyInputs in;
     in.chunk_files = chunk_files;
     in.audio_file = audio_file;
+    for (const auto& s : job.audio.streams) in.audio_source_streams.push_back(s.input_index);
     in.source = &job.file;
     in.source_video_stream = job.video_stream;
     const double tb = av_q2d(job.index.time_base);

@@ -2,6 +2,8 @@
 
 #include <sched.h>
 
+#include <algorithm>
+#include <opencv2/core.hpp>
 #include <thread>
 
 namespace rr::pipeline {
@@ -19,6 +21,14 @@ int available_cores() {
 
 int resolve_workers(int requested) {
     return requested > 0 ? requested : available_cores();
+}
+
+int opencv_threads(int requested_workers) {
+    return std::max(1, available_cores() / resolve_workers(requested_workers));
+}
+
+void configure_opencv_threads(int requested_workers) {
+    cv::setNumThreads(opencv_threads(requested_workers));
 }
 
 }  // namespace rr::pipeline

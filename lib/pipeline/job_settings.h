@@ -19,4 +19,10 @@ struct JobSettings {
 [[nodiscard]] int available_cores();
 [[nodiscard]] int resolve_workers(int requested);
 
+// OpenCV has one thread pool per process, shared by every job and chunk running in it, so its
+// size is set once, at start-up, from the process's worker budget: each worker's share of the
+// cores (at least 1). Chunks, not OpenCV, supply the parallelism.
+[[nodiscard]] int opencv_threads(int requested_workers);
+void configure_opencv_threads(int requested_workers);
+
 }  // namespace rr::pipeline

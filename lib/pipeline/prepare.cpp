@@ -1,7 +1,6 @@
 // prepare_job: everything decided before the first frame is decoded.
 
 #include <cmath>
-#include <opencv2/core.hpp>
 
 extern "C" {
 #include <libavutil/pixdesc.h>
@@ -241,8 +240,6 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
     media::FrameFormat target = fmt;
     target.pix_fmt = media::output_pix_fmt(video, fmt.bit_depth());
     RR_ASSIGN(job->encoder, media::choose_encoder(video, target, logger));
-    // OpenCV's own thread pool is a process-wide setting; chunks supply the parallelism.
-    cv::setNumThreads(job->threads_per_worker);
     return job;
 }
 

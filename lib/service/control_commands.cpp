@@ -44,8 +44,8 @@ nlohmann::json job_json(const store::JobRow& j) {
 }
 
 nlohmann::json chunk_json(const store::ChunkRow& c) {
-    nlohmann::json out = {{"index", c.idx},
-                          {"kind", c.idx < 0 ? "audio" : "video"},
+    nlohmann::json out = {{"index", c.task.index()},
+                          {"kind", c.task.is_audio() ? "audio" : "video"},
                           {"state", store::to_string(c.state)},
                           {"first_frame", c.first_frame},
                           {"frames", c.frames},

@@ -142,8 +142,8 @@ Result<Intake::Submitted> Intake::reprocess(const store::JobRow& earlier, unsign
     job.reprocess_of = earlier.id;
     if (!earlier.watch_path) {
         const auto prof = ctx_.config.profiles.find(earlier.profile);
-        const std::string container =
-            prof == ctx_.config.profiles.end() ? "mp4" : prof->second.container;
+        const Container container =
+            prof == ctx_.config.profiles.end() ? Container::mp4 : prof->second.container;
         job.output_path = watch::unused_path(submit_output_for(ctx_.config, earlier.input_path,
                                                                earlier.profile, container))
                               .string();

@@ -1,7 +1,5 @@
 #include "service/job_runner.h"
 
-#include <unistd.h>
-
 #include "media/checksum.h"
 #include "pipeline/publish.h"
 #include "pipeline/sidecar.h"
@@ -12,6 +10,7 @@ namespace rr::service {
 namespace {
 
 using store::JobState;
+using store::TaskRef;
 
 // A chunk file is reusable when it is exactly what was recorded after it was written.
 bool file_matches(const store::ChunkRow& row) {
@@ -29,9 +28,10 @@ bool same_plan(const std::vector<store::ChunkRow>& rows,
                const std::vector<media::ChunkSpan>& plan) {
     size_t video = 0;
     for (const auto& r : rows) {
-        if (r.idx < 0) continue;
-        if (static_cast<size_t>(r.idx) >= plan.size()) return false;
-        const auto& c = plan[static_cast<size_t>(r.idx)];
+        if (r.task.is_audio()) continue;
+        const auto idx = static_cast<size_t>(r.task.index());
+        if (idx >= plan.size()) return false;
+        const auto& c = plan[idx];
         if (c.first_frame != r.first_frame || c.frames() != r.frames) return false;
         ++video;
     }
@@ -144,7 +144,7 @@ void JobRunner::submit_prepare(std::vector<store::ChunkRow> existing) {
                 p.job = std::shared_ptr<pipeline::PreparedJob>(std::move(job).value());
                 if (same_plan(existing, p.job->chunks)) {
                     for (const auto& row : existing) {
-                        if (file_matches(row)) p.reusable.emplace(row.idx, row);
+                        if (file_matches(row)) p.reusable.emplace(row.task, row);
                     }
                 }
                 return p;
@@ -234,19 +234,19 @@ void JobRunner::on_prepared(Result<Prepared> r) {
     for (const auto& span : job.chunks) {
         store::ChunkRow c;
         c.job_id = row_.id;
-        c.idx = span.index;
+        c.task = TaskRef::chunk(span.index);
         c.first_frame = span.first_frame;
         c.frames = span.frames();
         c.start_time = span.start_time;
         c.end_time = span.end_time;
-        if (auto kept = r->reusable.find(span.index); kept != r->reusable.end()) {
+        if (auto kept = r->reusable.find(c.task); kept != r->reusable.end()) {
             c = kept->second;
             outcomes_[span.index] =
                 pipeline::chunk_outcome_from_json(nlohmann::json::parse(c.result.value_or("{}")));
             progress_->add_frames(c.frames);
             progress_->chunk_done();
         } else {
-            pending_.insert(span.index);
+            pending_.insert(c.task);
         }
         rows.push_back(std::move(c));
     }
@@ -254,14 +254,14 @@ void JobRunner::on_prepared(Result<Prepared> r) {
     if (has_audio_) {
         store::ChunkRow a;
         a.job_id = row_.id;
-        a.idx = -1;
+        a.task = TaskRef::audio();
         a.end_time = job.chunks.empty() ? 0 : job.chunks.back().end_time;
-        if (auto kept = r->reusable.find(-1); kept != r->reusable.end()) {
+        if (auto kept = r->reusable.find(a.task); kept != r->reusable.end()) {
             a = kept->second;
             audio_ = pipeline::audio_outcome_from_json(
                 job, nlohmann::json::parse(a.result.value_or("{}")));
         } else {
-            pending_.insert(-1);
+            pending_.insert(a.task);
         }
         rows.push_back(std::move(a));
     }
@@ -273,29 +273,30 @@ void JobRunner::on_prepared(Result<Prepared> r) {
                       job.encoder.name);
     phase_ = Phase::running;
     set_state(JobState::running);
-    for (int idx : std::vector<int>(pending_.begin(), pending_.end())) submit_chunk(idx);
+    for (TaskRef task : std::vector<TaskRef>(pending_.begin(), pending_.end())) submit_task(task);
     maybe_assemble();
 }
 
-void JobRunner::submit_chunk(int idx) {
-    attempts_[idx]++;
+void JobRunner::submit_task(TaskRef task) {
+    attempts_[task]++;
     ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster, job = job_,
-                                     idx, progress = progress_, id = row_.id,
+                                     task, progress = progress_, id = row_.id,
                                      store = ctx_.store](int worker, std::stop_token stop) {
-        poster->post([this_, idx, worker, store, id] {
-            if (auto self = this_.lock()) self->log_store(store->chunk_started(id, idx, worker));
+        poster->post([this_, task, worker, store, id] {
+            if (auto self = this_.lock()) self->log_store(store->chunk_started(id, task, worker));
         });
         const auto t0 = SteadyClock::now();
         auto run = [&]() -> Result<ChunkDone> {
             ChunkDone done;
             std::filesystem::path file;
-            if (idx < 0) {
+            if (task.is_audio()) {
                 file = pipeline::audio_file(job->work_dir);
                 RR_ASSIGN(done.audio, pipeline::run_audio(*job, file, stop));
                 if (!done.audio.written) return done;
             } else {
-                file = pipeline::chunk_file(job->work_dir, idx);
-                RR_ASSIGN(done.outcome, pipeline::run_chunk(*job, idx, file, progress.get(), stop));
+                file = pipeline::chunk_file(job->work_dir, task.index());
+                RR_ASSIGN(done.outcome,
+                          pipeline::run_chunk(*job, task.index(), file, progress.get(), stop));
             }
             RR_ASSIGN(done.checksum, media::xxh3_128_file(file));
             std::error_code ec;
@@ -305,44 +306,45 @@ void JobRunner::submit_chunk(int idx) {
             return done;
         };
         Result<ChunkDone> r = run();
-        poster->post([this_, idx, r = std::move(r)]() mutable {
-            if (auto self = this_.lock()) self->on_chunk_done(idx, std::move(r));
+        poster->post([this_, task, r = std::move(r)]() mutable {
+            if (auto self = this_.lock()) self->on_task_done(task, std::move(r));
         });
     });
 }
 
-void JobRunner::on_chunk_done(int idx, Result<ChunkDone> r) {
+void JobRunner::on_task_done(TaskRef task, Result<ChunkDone> r) {
     if (phase_ != Phase::running) return;
     if (!r) {
         if (r.error().code == Errc::cancelled) {
-            log_store(ctx_.store->chunk_pending(row_.id, idx));  // resumed on the next start
+            log_store(ctx_.store->chunk_pending(row_.id, task));  // resumed on the next start
             return;
         }
-        const std::string what = idx < 0 ? "audio" : "chunk " + std::to_string(idx);
-        log_store(ctx_.store->chunk_failed(row_.id, idx, r.error().message));
+        const std::string what = task.name();
+        log_store(ctx_.store->chunk_failed(row_.id, task, r.error().message));
         log_store(ctx_.store->add_event(row_.id, "chunk", what + " failed: " + r.error().message));
-        if (r.error().code != Errc::no_space && attempts_[idx] < ctx_.config.max_attempts) {
+        if (r.error().code != Errc::no_space && attempts_[task] < ctx_.config.max_attempts) {
             ctx_.logger->warn("job {}: {} failed (attempt {} of {}): {}; retrying", row_.id, what,
-                              attempts_[idx], ctx_.config.max_attempts, r.error().message);
-            log_store(ctx_.store->chunk_pending(row_.id, idx));
-            submit_chunk(idx);
+                              attempts_[task], ctx_.config.max_attempts, r.error().message);
+            log_store(ctx_.store->chunk_pending(row_.id, task));
+            submit_task(task);
             return;
         }
         fail(r.error().code == Errc::no_space
                  ? r.error()
-                 : r.error().context(what + " failed after " + std::to_string(attempts_[idx]) +
+                 : r.error().context(what + " failed after " + std::to_string(attempts_[task]) +
                                      " attempts"));
         return;
     }
     store::ChunkRow row;
     row.job_id = row_.id;
-    row.idx = idx;
+    row.task = task;
     row.file = r->file;
     row.bytes = r->bytes;
     row.checksum = r->checksum;
     row.seconds = r->seconds;
-    row.result = (idx < 0 ? pipeline::to_json(r->audio) : pipeline::to_json(r->outcome)).dump();
-    if (idx < 0) {
+    row.result =
+        (task.is_audio() ? pipeline::to_json(r->audio) : pipeline::to_json(r->outcome)).dump();
+    if (task.is_audio()) {
         if (!r->audio.written) {
             has_audio_ = false;  // nothing usable in the input after all
             row.file.reset();
@@ -350,9 +352,9 @@ void JobRunner::on_chunk_done(int idx, Result<ChunkDone> r) {
         audio_ = std::move(r->audio);
     }
     log_store(ctx_.store->chunk_done(row));
-    ctx_.emit(control::ChunkEvent{row_.id, idx, store::ChunkState::done, r->seconds});
-    if (idx >= 0) outcomes_[idx] = std::move(r->outcome);
-    pending_.erase(idx);
+    ctx_.emit(control::ChunkEvent{row_.id, task.index(), store::ChunkState::done, r->seconds});
+    if (!task.is_audio()) outcomes_[task.index()] = std::move(r->outcome);
+    pending_.erase(task);
     maybe_assemble();
 }
 
@@ -425,7 +427,7 @@ void JobRunner::dispose(Ending ending, const std::string& message, bool no_space
     // Moving the source can mean copying it to another filesystem: a task, not loop work.
     const Watch* from = source_watch();
     struct Plan {
-        std::string mode = "keep";
+        Disposition mode = Disposition::keep;
         std::filesystem::path destination;
         bool error_file = false;
     } plan;
@@ -433,11 +435,13 @@ void JobRunner::dispose(Ending ending, const std::string& message, bool no_space
         const bool success = ending == Ending::done || ending == Ending::duplicate;
         if (success) {
             plan.mode = from->on_success;
-            if (plan.mode == "move") plan.destination = done_path_for(*from, row_.source_path);
+            if (plan.mode == Disposition::move)
+                plan.destination = done_path_for(*from, row_.source_path);
         } else if (ending == Ending::failed && !no_space) {
             // Out of space: the source stays put (a move might need space too).
             plan.mode = from->on_failure;
-            if (plan.mode == "move") plan.destination = failed_path_for(*from, row_.source_path);
+            if (plan.mode == Disposition::move)
+                plan.destination = failed_path_for(*from, row_.source_path);
             plan.error_file = true;
         }
     }
@@ -457,14 +461,11 @@ void JobRunner::dispose(Ending ending, const std::string& message, bool no_space
                 }
                 return input;
             }
-            std::filesystem::path now = input;
             // A reprocessed job's input may already be where success puts it.
-            if (plan.mode == "move" && plan.destination != now) {
-                RR_ASSIGN(now, watch::move_file(input, plan.destination));
-            } else if (plan.mode == "delete") {
-                if (::unlink(input.c_str()) != 0)
-                    return make_error(Errc::io, "cannot delete " + input);
-            }
+            const bool in_place = plan.mode == Disposition::move && plan.destination == input;
+            RR_ASSIGN(std::filesystem::path now,
+                      in_place ? Result<std::filesystem::path>(std::filesystem::path(input))
+                               : watch::dispose_source(input, plan.mode, plan.destination));
             if (plan.error_file) RR_TRY(watch::write_error_file(now, error_text));
             return now.string();
         };

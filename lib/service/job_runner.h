@@ -43,12 +43,12 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
     enum class Phase { preparing, running, assembling, disposing, finished };
     struct Prepared {
         std::shared_ptr<pipeline::PreparedJob> job;
-        // Recorded chunks (by index, -1: audio) whose files match their records.
-        std::map<int, store::ChunkRow> reusable;
+        // Recorded tasks whose files match their records.
+        std::map<store::TaskRef, store::ChunkRow> reusable;
     };
     struct ChunkDone {
         pipeline::ChunkOutcome outcome;
-        pipeline::AudioOutcome audio;  // audio task only
+        pipeline::AudioOutcome audio;  // the audio task only
         std::string file, checksum;
         int64_t bytes = 0;
         double seconds = 0;
@@ -58,8 +58,8 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
     // Task launchers (loop thread) and their completions (loop thread).
     void submit_prepare(std::vector<store::ChunkRow> existing);
     void on_prepared(Result<Prepared> r);
-    void submit_chunk(int idx);
-    void on_chunk_done(int idx, Result<ChunkDone> r);
+    void submit_task(store::TaskRef task);
+    void on_task_done(store::TaskRef task, Result<ChunkDone> r);
     void maybe_assemble();
     void on_published(Result<nlohmann::json> sidecar);
     void dispose(Ending ending, const std::string& message, bool no_space);
@@ -89,9 +89,9 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
     bool shutting_down_ = false;
     std::shared_ptr<pipeline::PreparedJob> job_;
     std::shared_ptr<pipeline::Progress> progress_ = std::make_shared<pipeline::Progress>();
-    std::map<int, pipeline::ChunkOutcome> outcomes_;  // finished chunks
-    std::map<int, int> attempts_;                     // runs started per chunk, this process
-    std::set<int> pending_;                           // chunks (and -1 audio) not finished
+    std::map<int, pipeline::ChunkOutcome> outcomes_;  // finished video chunks, by index
+    std::map<store::TaskRef, int> attempts_;          // runs started per task, this process
+    std::set<store::TaskRef> pending_;                // tasks (chunks, audio) not finished
     bool has_audio_ = false;
     pipeline::AudioOutcome audio_;                   // the audio task's result, once finished
     std::optional<control::JobTotals> done_totals_;  // frames and bytes, for the done event

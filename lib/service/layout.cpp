@@ -62,22 +62,16 @@ ProfileChoice profile_for(const Watch& watch, const std::filesystem::path& file)
     return {rel.begin()->string(), false};
 }
 
-namespace {
-const char* extension_for(const std::string& container) {
-    return container == "mkv" ? ".mkv" : ".mp4";
-}
-}  // namespace
-
 std::filesystem::path output_for(const Watch& watch, const std::filesystem::path& file,
-                                 const std::string& container) {
+                                 Container container) {
     auto rel = relative_to(watch, file);
-    rel.replace_extension(extension_for(container));
+    rel.replace_extension(container_extension(container));
     return watch.output / rel;
 }
 
 std::filesystem::path submit_output_for(const Config& cfg, const std::filesystem::path& file,
-                                        const std::string& profile, const std::string& container) {
-    const std::string ext = extension_for(container);
+                                        const std::string& profile, Container container) {
+    const std::string ext(container_extension(container));
     return cfg.submit_output.empty()
                ? file.parent_path() / (file.stem().string() + "." + profile + ext)
                : cfg.submit_output / (file.stem().string() + ext);

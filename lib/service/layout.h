@@ -36,13 +36,13 @@ struct ProfileChoice {
 // outbox/<relative dir>/<stem>.<mp4|mkv>
 [[nodiscard]] std::filesystem::path output_for(const Watch& watch,
                                                const std::filesystem::path& file,
-                                               const std::string& container);
+                                               Container container);
 // A file submitted from a submit root: <submit_output>/<stem>.<ext>, or beside it as
 // <stem>.<profile>.<ext> so several profiles of one file do not collide.
 [[nodiscard]] std::filesystem::path submit_output_for(const Config& cfg,
                                                       const std::filesystem::path& file,
                                                       const std::string& profile,
-                                                      const std::string& container);
+                                                      Container container);
 [[nodiscard]] std::filesystem::path done_path_for(const Watch& watch,
                                                   const std::filesystem::path& file);
 [[nodiscard]] std::filesystem::path failed_path_for(const Watch& watch,

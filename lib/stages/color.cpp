@@ -6,8 +6,8 @@
 
 #include "stages/color_stats.h"
 #include "stages/cube_lut.h"
+#include "stages/frame_views.h"
 #include "stages/params.h"
-#include "stages/planes.h"
 #include "stages/rgb_planes.h"
 #include "stages/rounding.h"
 
@@ -102,7 +102,7 @@ class Instance final : public StageInstance {
     // CLAHE on lightness: the luma plane alone, stretched to the full code range for OpenCV
     // (which equalises over 0..max) and back, so limited-range black and white stay legal.
     void local_contrast(AVFrame& frame) {
-        cv::Mat y = plane(&frame, 0, layout_);
+        cv::Mat y = plane(frame, 0, layout_);
         const double lo = layout_.luma_min(), hi = layout_.luma_max();
         const double full = layout_.max_value();
         y.convertTo(work_, y.type(), full / (hi - lo), -lo * full / (hi - lo));

@@ -8,6 +8,7 @@
 #include "core/atomic_file.h"
 #include "media/frame_converter.h"
 #include "stages/detect_result.h"
+#include "stages/frame_views.h"
 #include "stages/params.h"
 #include "stages/privacy_mask.h"
 #include "stages/rounding.h"
@@ -51,11 +52,9 @@ class Detect final : public Stage {
         in_ = input;
         const double s =
             std::min(1.0, static_cast<double>(kAnalysisSide) / std::max(input.width, input.height));
-        analysis_ = input;
-        analysis_.width = std::max(2, static_cast<int>(std::lround(input.width * s / 2)) * 2);
-        analysis_.height = std::max(2, static_cast<int>(std::lround(input.height * s / 2)) * 2);
-        analysis_.pix_fmt = AV_PIX_FMT_RGB24;
-        analysis_.range = AVCOL_RANGE_JPEG;
+        analysis_ = packed_format(
+            input, std::max(2, static_cast<int>(std::lround(input.width * s / 2)) * 2),
+            std::max(2, static_cast<int>(std::lround(input.height * s / 2)) * 2), AV_PIX_FMT_RGB24);
         return input;
     }
 
@@ -104,7 +103,7 @@ class Detect final : public Stage {
         std::optional<vision::FaceDetector> faces;
         std::optional<vision::PeopleDetector> people;
         vision::Tracker tracker;
-        cv::Mat gray;
+        cv::Mat gray, luma_scratch;
         int64_t seen = 0, emitted = 0, runs = 0;
         double ms = 0;
         nlohmann::json frames = nlohmann::json::array(), overlap = nlohmann::json::array();
@@ -114,8 +113,7 @@ class Detect final : public Stage {
             const auto t0 = std::chrono::steady_clock::now();
             const bool preroll = in->pts < start_pts;
             RR_ASSIGN(auto rgb_frame, to_rgb->convert(av::ref_frame(in.get())));
-            const cv::Mat rgb(rgb_frame->height, rgb_frame->width, CV_8UC3, rgb_frame->data[0],
-                              static_cast<size_t>(rgb_frame->linesize[0]));
+            const cv::Mat rgb = packed_view(*rgb_frame);
             cv::cvtColor(rgb, gray, cv::COLOR_RGB2GRAY);
             tracker.follow(gray);
             if (seen++ % s.opt_.every == 0) {
@@ -124,9 +122,8 @@ class Detect final : public Stage {
                     RR_ASSIGN(found, faces->detect(rgb, s.opt_.min_score));
                 }
                 if (people) {
-                    cv::Mat luma = plane(in.get(), 0, s.layout_), hog_in;
-                    if (s.layout_.depth > 8)
-                        luma.convertTo(luma, CV_8U, 1.0 / (1 << (s.layout_.depth - 8)));
+                    const cv::Mat luma = luma8(*in, s.layout_, luma_scratch);
+                    cv::Mat hog_in;
                     const double up = static_cast<double>(kPeopleHeight) / luma.rows;
                     cv::resize(luma, hog_in, cv::Size(), up, up,
                                up < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);

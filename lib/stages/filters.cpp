@@ -5,8 +5,8 @@
 #include <functional>
 #include <opencv2/imgproc.hpp>
 
+#include "stages/frame_views.h"
 #include "stages/params.h"
-#include "stages/planes.h"
 
 namespace rr::stages {
 namespace {
@@ -69,12 +69,12 @@ std::function<void(AVFrame&)> luma_lut(const YuvLayout& layout,
         for (int v = 0; v < 256; ++v)
             lut.at<uint8_t>(v) = static_cast<uint8_t>(table[static_cast<size_t>(v)]);
         return [layout, lut](AVFrame& f) {
-            cv::Mat y = plane(&f, 0, layout);
+            cv::Mat y = plane(f, 0, layout);
             cv::LUT(y, lut, y);
         };
     }
     return [layout, table](AVFrame& f) {
-        cv::Mat y = plane(&f, 0, layout);
+        cv::Mat y = plane(f, 0, layout);
         for (int r = 0; r < y.rows; ++r) {
             auto* row = y.ptr<uint16_t>(r);
             for (int c = 0; c < y.cols; ++c)
@@ -98,7 +98,7 @@ Result<std::unique_ptr<Stage>> make_grayscale(const StageSpec& spec) {
         return [layout](AVFrame& f) {
             // Neutral chroma is grey at every luma level, in every YUV matrix.
             for (int i = 1; i < layout.planes; ++i)
-                plane(&f, i, layout).setTo(layout.neutral_chroma());
+                plane(f, i, layout).setTo(layout.neutral_chroma());
         };
     });
 }
@@ -116,7 +116,7 @@ Result<std::unique_ptr<Stage>> make_blur(const StageSpec& spec) {
                         : std::max(radius >> std::max(layout.chroma_shift_w, layout.chroma_shift_h),
                                    0);
                 if (r < 1) continue;
-                cv::Mat m = plane(&f, i, layout);
+                cv::Mat m = plane(f, i, layout);
                 cv::GaussianBlur(m, m, cv::Size(2 * r + 1, 2 * r + 1), r / 2.0, r / 2.0,
                                  cv::BORDER_REPLICATE);
             }

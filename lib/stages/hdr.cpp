@@ -8,9 +8,9 @@ extern "C" {
 
 #include "media/hdr_metadata.h"
 #include "media/video_filter.h"
+#include "stages/frame_views.h"
 #include "stages/local_tonemap.h"
 #include "stages/params.h"
-#include "stages/planes.h"
 #include "stages/tone_curve.h"
 
 namespace rr::stages {
@@ -92,8 +92,7 @@ class ToneMapInstance final : public StageInstance {
             const int stride = f->linesize[0] / static_cast<int>(sizeof(float));
             if (scale_ != 1.0) {
                 for (int p = 0; p < 3; ++p) {
-                    cv::Mat m(f->height, f->width, CV_32F, f->data[p],
-                              static_cast<size_t>(f->linesize[p]));
+                    cv::Mat m = float_plane(*f, p);
                     m *= scale_;
                 }
             }
@@ -153,7 +152,7 @@ class Hdr final : public Stage {
     void require_encoding(VideoSettings& video) const override {
         if (s_.mode != "passthrough") return;
         // HDR10 is 10-bit HEVC; any other codec or an 8-bit format would lose it.
-        video.codec = "hevc";
+        video.codec = VideoCodec::hevc;
         video.pix_fmt.clear();
     }
 

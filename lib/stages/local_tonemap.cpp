@@ -4,6 +4,8 @@
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
+#include "stages/frame_views.h"
+
 namespace rr::stages {
 
 // out = mean + (base - mean) * compress + (log(y) - base) * boost, in log2 space, which
@@ -27,7 +29,7 @@ void LocalToneMap::apply(AVFrame& frame) {
             level_.at<float>(v) = static_cast<float>(y);
         }
     }
-    cv::Mat yplane = plane(&frame, 0, layout_);
+    cv::Mat yplane = plane(frame, 0, layout_);
 
     // Base layer: edge-preserving smoothing of log luma at a quarter of the size (the base
     // holds only large-scale light).
@@ -78,7 +80,7 @@ void LocalToneMap::apply(AVFrame& frame) {
 
     // Chroma: scaled by the square root of the local luma gain, limited to [0.7, 1.4], so
     // colours keep their saturation where light was lifted or lowered.
-    const cv::Mat cb = plane(&frame, 1, layout_);
+    const cv::Mat cb = plane(frame, 1, layout_);
     cv::Mat g_small;
     cv::resize(gain_, g_small, cb.size(), 0, 0, cv::INTER_AREA);
     cv::sqrt(g_small, g_small);
@@ -86,7 +88,7 @@ void LocalToneMap::apply(AVFrame& frame) {
     const double neutral = layout_.neutral_chroma();
     const int type = layout_.depth > 8 ? CV_16U : CV_8U;
     for (int p = 1; p < layout_.planes; ++p) {
-        cv::Mat c = plane(&frame, p, layout_), cf;
+        cv::Mat c = plane(frame, p, layout_), cf;
         c.convertTo(cf, CV_32F, 1.0, -neutral);
         cf = cf.mul(g_small) + neutral;
         cf.convertTo(c, type);

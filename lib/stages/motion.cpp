@@ -5,15 +5,13 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/video/tracking.hpp>
 
+#include "stages/frame_views.h"
+
 namespace rr::stages {
 
 Motion MotionEstimator::next(const AVFrame& frame, const YuvLayout& layout) {
-    cv::Mat y = plane(const_cast<AVFrame*>(&frame), 0, layout);
     cv::Mat gray;
-    if (layout.depth > 8) {
-        y.convertTo(gray, CV_8U, 1.0 / (1 << (layout.depth - 8)));
-        y = gray;
-    }
+    const cv::Mat y = luma8(frame, layout, gray);
     scale_ = std::min(1.0, static_cast<double>(max_width_) / y.cols);
     cv::Mat small;
     if (scale_ < 1.0)

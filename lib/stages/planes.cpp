@@ -44,14 +44,4 @@ Status make_writable(AVFrame* frame) {
     return {};
 }
 
-cv::Mat plane(AVFrame* frame, int index, const YuvLayout& layout) {
-    int w = frame->width, h = frame->height;
-    if (index > 0) {
-        w = AV_CEIL_RSHIFT(w, layout.chroma_shift_w);
-        h = AV_CEIL_RSHIFT(h, layout.chroma_shift_h);
-    }
-    const int type = layout.depth > 8 ? CV_16UC1 : CV_8UC1;
-    return cv::Mat(h, w, type, frame->data[index], static_cast<size_t>(frame->linesize[index]));
-}
-
 }  // namespace rr::stages

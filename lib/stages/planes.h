@@ -1,7 +1,5 @@
 #pragma once
-// OpenCV views over the planes of a planar YUV frame (8- or 16-bit), without copying.
-
-#include <opencv2/core.hpp>
+// The layout of planar YUV frames (8- or 16-bit) as stages see it; views are in frame_views.h.
 
 #include "core/result.h"
 #include "media/av_handles.h"
@@ -28,8 +26,5 @@ struct YuvLayout {
 
 // Ensures the frame's buffers are exclusively ours before writing into them in place.
 [[nodiscard]] Status make_writable(AVFrame* frame);
-
-// A Mat header over plane `index` (CV_8UC1 or CV_16UC1).
-[[nodiscard]] cv::Mat plane(AVFrame* frame, int index, const YuvLayout& layout);
 
 }  // namespace rr::stages

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <opencv2/imgproc.hpp>
 
+#include "stages/frame_views.h"
+
 namespace rr::stages {
 namespace {
 
@@ -36,7 +38,7 @@ void apply_mask(AVFrame& frame, const YuvLayout& layout, MaskAction action, cv::
     if (action == MaskAction::boxes) {
         const int thick = std::max(2, static_cast<int>(std::lround(frame.height / 270.0)));
         for (int p = 0; p < layout.planes; ++p) {
-            cv::Mat m = plane(&frame, p, layout);
+            cv::Mat m = plane(frame, p, layout);
             const cv::Rect r = clip(in_plane(box, p, layout), m.cols, m.rows);
             const int t = p == 0 ? thick : std::max(1, thick >> layout.chroma_shift_w);
             if (r.area() > 0) cv::rectangle(m, r, colour(label, p, layout), t);
@@ -47,7 +49,7 @@ void apply_mask(AVFrame& frame, const YuvLayout& layout, MaskAction action, cv::
                            box.width * (1 + 2 * kMaskMargin), box.height * (1 + 2 * kMaskMargin));
     const float extent = std::max(grown.width, grown.height);
     for (int p = 0; p < layout.planes; ++p) {
-        cv::Mat m = plane(&frame, p, layout);
+        cv::Mat m = plane(frame, p, layout);
         const cv::Rect r = clip(in_plane(grown, p, layout), m.cols, m.rows);
         if (r.width < 2 || r.height < 2) continue;
         cv::Mat roi = m(r);

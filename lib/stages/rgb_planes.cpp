@@ -2,6 +2,8 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "stages/frame_views.h"
+
 namespace rr::stages {
 namespace {
 
@@ -55,10 +57,9 @@ Result<RgbConverter> RgbConverter::create(const media::FrameFormat& format) {
 }
 
 void RgbConverter::upsample_chroma(const AVFrame& frame) {
-    auto* f = const_cast<AVFrame*>(&frame);  // read only here
     const cv::Size full(frame.width, frame.height);
     auto chroma = [&](int index, cv::Mat& out) {
-        const cv::Mat src = plane(f, index, layout_);
+        const cv::Mat src = plane(frame, index, layout_);
         const bool subsampled = src.size() != full;
         src.convertTo(subsampled ? small_ : out, CV_32F, 1.0 / c_scale_, -c_offset_ / c_scale_);
         if (subsampled) cv::resize(small_, out, full, 0, 0, cv::INTER_LINEAR);
@@ -70,8 +71,7 @@ void RgbConverter::upsample_chroma(const AVFrame& frame) {
 }
 
 void RgbConverter::to_rgb_strip(const AVFrame& frame, int top, int end) {
-    auto* f = const_cast<AVFrame*>(&frame);  // read only here
-    const cv::Mat y = plane(f, 0, layout_).rowRange(top, end);
+    const cv::Mat y = plane(frame, 0, layout_).rowRange(top, end);
     y.convertTo(y_, CV_32F, 1.0 / y_scale_, -y_offset_ / y_scale_);
     ycbcr_to_rgb(y_, cb_.rowRange(top, end), cr_.rowRange(top, end), w_, rgb_);
 }
@@ -88,7 +88,7 @@ void RgbConverter::from_rgb_strip(AVFrame& frame, int top, int end) {
     cv::addWeighted(tmp_, 1.0 / (2.0 * (1.0 - kr)), cr_.rowRange(top, end), -1.0, 0.0, dcr);
     // Luma: rounded and saturated to the sample range (super-whites survive). The header
     // has the frame's size and type, so OpenCV writes into the frame.
-    cv::Mat y = plane(&frame, 0, layout_).rowRange(top, end);
+    cv::Mat y = plane(frame, 0, layout_).rowRange(top, end);
     const double ceiling = (layout_.max_value() - y_offset_) / y_scale_;
     cv::min(y_, ceiling, y_);
     y_.convertTo(y, y.type(), y_scale_, y_offset_);
@@ -97,7 +97,7 @@ void RgbConverter::from_rgb_strip(AVFrame& frame, int top, int end) {
 void RgbConverter::apply_chroma_change(AVFrame& frame) {
     const int type = layout_.depth > 8 ? CV_16U : CV_8U;
     auto apply = [&](int index, const cv::Mat& change_full) {
-        cv::Mat dst = plane(&frame, index, layout_);
+        cv::Mat dst = plane(frame, index, layout_);
         const bool subsampled = change_full.size() != dst.size();
         if (subsampled) cv::resize(change_full, change_, dst.size(), 0, 0, cv::INTER_AREA);
         dst.convertTo(current_, CV_32F);
@@ -109,15 +109,14 @@ void RgbConverter::apply_chroma_change(AVFrame& frame) {
 }
 
 void RgbConverter::to_rgb_preview(const AVFrame& frame, RgbPlanes& rgb, int max_width) const {
-    auto* f = const_cast<AVFrame*>(&frame);  // read only
-    const cv::Mat cb8 = plane(f, 1, layout_);
+    const cv::Mat cb8 = plane(frame, 1, layout_);
     cv::Size size = cb8.size();
     if (size.width > max_width) {
         size = cv::Size(max_width, std::max(1, size.height * max_width / size.width));
     }
     auto reduce = [&](int index, double scale, double offset) {
         cv::Mat small, out;
-        const cv::Mat src = plane(f, index, layout_);
+        const cv::Mat src = plane(frame, index, layout_);
         if (src.size() == size)
             small = src;
         else

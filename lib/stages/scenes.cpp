@@ -9,8 +9,8 @@
 #include "core/atomic_file.h"
 #include "media/frame_converter.h"
 #include "media/sound_span.h"
+#include "stages/frame_views.h"
 #include "stages/params.h"
-#include "stages/planes.h"
 #include "stages/rounding.h"
 #include "vision/shot_detector.h"
 
@@ -24,22 +24,14 @@ constexpr int kThumbnailWidth = 320;
 constexpr double kSilenceDb = -50.0;
 
 media::FrameFormat bgr_format(const FrameFormat& in, int width) {
-    media::FrameFormat f = in;
-    f.width = width;
-    f.height =
+    const int height =
         std::max(2, static_cast<int>(std::lround(in.height * double(width) / in.width / 2)) * 2);
-    f.pix_fmt = AV_PIX_FMT_BGR24;
-    f.range = AVCOL_RANGE_JPEG;
-    return f;
-}
-
-cv::Mat bgr_view(const AVFrame& f) {
-    return cv::Mat(f.height, f.width, CV_8UC3, f.data[0], static_cast<size_t>(f.linesize[0]));
+    return packed_format(in, width, height, AV_PIX_FMT_BGR24);
 }
 
 // Mean luma of a frame on a 0..255 full-range scale.
-double mean_luma(AVFrame& f, const YuvLayout& l) {
-    const double y = cv::mean(plane(&f, 0, l))[0] / (1 << (l.depth - 8));
+double mean_luma(const AVFrame& f, const YuvLayout& l) {
+    const double y = cv::mean(plane(f, 0, l))[0] / (1 << (l.depth - 8));
     return l.full_range ? y : std::clamp((y - 16.0) * 255.0 / 219.0, 0.0, 255.0);
 }
 
@@ -70,11 +62,10 @@ class Analyzer final : public StageAnalyzer {
     Status observe(const AVFrame& frame, int64_t index) override {
         if (first_ < 0) first_ = index;
         RR_ASSIGN(auto small, conv_.convert(av::ref_frame(&frame)));
-        cv::Mat hsv = vision::hsv_of(bgr_view(*small));
+        cv::Mat hsv = vision::hsv_of(packed_view(*small));
         content_.push_back(last_.empty() ? nlohmann::json(nullptr)
                                          : nlohmann::json(vision::content_difference(last_, hsv)));
-        AVFrame& mutable_frame = const_cast<AVFrame&>(frame);  // read-only use of the planes
-        luma_.push_back(round_to(mean_luma(mutable_frame, layout_), 3));
+        luma_.push_back(round_to(mean_luma(frame, layout_), 3));
         pts_.push_back(frame.pts);
         if (first_hsv_.empty()) first_hsv_ = hsv;
         last_ = hsv;
@@ -314,7 +305,7 @@ class Scenes final : public Stage {
             std::filesystem::create_directories(dir, ec);
             const std::string name = thumbnail_name(scene);
             try {
-                if (!cv::imwrite((dir / name).string(), bgr_view(*small),
+                if (!cv::imwrite((dir / name).string(), packed_view(*small),
                                  {cv::IMWRITE_JPEG_QUALITY, 90}))
                     return make_error(Errc::io, "cannot write " + (dir / name).string());
             } catch (const cv::Exception& e) {

@@ -5,10 +5,9 @@
 #include <numbers>
 #include <opencv2/imgproc.hpp>
 
-#include "media/av_error.h"
+#include "stages/frame_views.h"
 #include "stages/motion.h"
 #include "stages/params.h"
-#include "stages/planes.h"
 #include "stages/rounding.h"
 #include "stages/trajectory.h"
 
@@ -41,8 +40,8 @@ class Analyzer final : public StageAnalyzer {
 class Instance final : public StageInstance {
   public:
     Instance(const StabilizePlan& plan, const std::vector<int64_t>& pts, YuvLayout layout,
-             FrameFormat format)
-        : plan_(plan), pts_(pts), layout_(layout), format_(format) {}
+             FramePool pool)
+        : plan_(plan), pts_(pts), layout_(layout), pool_(std::move(pool)) {}
 
     Status process(av::FramePtr in, std::vector<av::FramePtr>& out) override {
         auto it = std::lower_bound(pts_.begin(), pts_.end(), in->pts);
@@ -52,22 +51,16 @@ class Instance final : public StageInstance {
             return {};
         }
         const PathPoint& c = plan_.correction[static_cast<size_t>(it - pts_.begin())];
-        av::FramePtr dst = av::make_frame();
-        dst->format = in->format;
-        dst->width = in->width;
-        dst->height = in->height;
-        int ret = av_frame_get_buffer(dst.get(), 0);
-        if (ret < 0) return av::error(ret, "frame allocation", Errc::internal);
-        av_frame_copy_props(dst.get(), in.get());
+        RR_ASSIGN(auto dst, frame_like(*in, pool_));
         for (int p = 0; p < layout_.planes; ++p) warp(*in, *dst, p, c);
         out.push_back(std::move(dst));
         return {};
     }
 
   private:
-    void warp(AVFrame& src, AVFrame& dst, int index, const PathPoint& c) const {
-        const cv::Mat s = plane(&src, index, layout_);
-        cv::Mat d = plane(&dst, index, layout_);
+    void warp(const AVFrame& src, AVFrame& dst, int index, const PathPoint& c) const {
+        const cv::Mat s = plane(src, index, layout_);
+        cv::Mat d = plane(dst, index, layout_);
         // Subsampled planes see the same motion in their own (coarser) coordinates.
         const double fx = index ? 1.0 / (1 << layout_.chroma_shift_w) : 1.0;
         const double fy = index ? 1.0 / (1 << layout_.chroma_shift_h) : 1.0;
@@ -88,7 +81,7 @@ class Instance final : public StageInstance {
     const StabilizePlan& plan_;
     const std::vector<int64_t>& pts_;
     YuvLayout layout_;
-    FrameFormat format_;
+    FramePool pool_;  // the warped frames (the input cannot be warped in place)
 };
 
 class Stabilize final : public Stage {
@@ -146,8 +139,9 @@ class Stabilize final : public Stage {
     }
 
     Result<std::unique_ptr<StageInstance>> open(const ChunkContext&) const override {
+        RR_ASSIGN(auto pool, FramePool::create(format_.width, format_.height, format_.pix_fmt));
         return std::unique_ptr<StageInstance>(
-            std::make_unique<Instance>(plan_, pts_, layout_, format_));
+            std::make_unique<Instance>(plan_, pts_, layout_, std::move(pool)));
     }
 
     nlohmann::json summarize(const std::vector<nlohmann::json>&) const override {

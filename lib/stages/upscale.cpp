@@ -7,8 +7,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include "media/frame_converter.h"
+#include "stages/frame_views.h"
 #include "stages/params.h"
-#include "stages/planes.h"
 #include "vision/super_resolution.h"
 
 namespace rr::stages {
@@ -29,27 +29,37 @@ int auto_tile(const vision::SrModelInfo& info) {
 }
 
 media::FrameFormat rgb_format(const FrameFormat& yuv, int width, int height) {
+    return packed_format(yuv, width, height,
+                         yuv.bit_depth() > 8 ? AV_PIX_FMT_RGB48LE : AV_PIX_FMT_RGB24);
+}
+
+// The luma plane of `yuv` alone: swscale computes it exactly as for the whole YUV format
+// (same matrix, range and rounding) and spends nothing on chroma the stage replaces.
+Result<media::FrameFormat> luma_format(const FrameFormat& yuv) {
     media::FrameFormat f = yuv;
-    f.width = width;
-    f.height = height;
-    f.pix_fmt = yuv.bit_depth() > 8 ? AV_PIX_FMT_RGB48LE : AV_PIX_FMT_RGB24;
-    f.range = AVCOL_RANGE_JPEG;
+    switch (yuv.bit_depth()) {
+        case 8:
+            f.pix_fmt = AV_PIX_FMT_GRAY8;
+            break;
+        case 9:
+            f.pix_fmt = AV_PIX_FMT_GRAY9LE;
+            break;
+        case 10:
+            f.pix_fmt = AV_PIX_FMT_GRAY10LE;
+            break;
+        case 12:
+            f.pix_fmt = AV_PIX_FMT_GRAY12LE;
+            break;
+        case 14:
+            f.pix_fmt = AV_PIX_FMT_GRAY14LE;
+            break;
+        case 16:
+            f.pix_fmt = AV_PIX_FMT_GRAY16LE;
+            break;
+        default:
+            return make_error(Errc::unsupported, "no luma format for " + yuv.describe());
+    }
     return f;
-}
-
-cv::Mat rgb_view(AVFrame* f) {
-    const int type = f->format == AV_PIX_FMT_RGB48LE ? CV_16UC3 : CV_8UC3;
-    return cv::Mat(f->height, f->width, type, f->data[0], static_cast<size_t>(f->linesize[0]));
-}
-
-Result<av::FramePtr> alloc_frame(const media::FrameFormat& f) {
-    av::FramePtr frame = av::make_frame();
-    frame->width = f.width;
-    frame->height = f.height;
-    frame->format = f.pix_fmt;
-    if (av_frame_get_buffer(frame.get(), 0) < 0)
-        return make_error(Errc::internal, "out of memory for a " + f.describe() + " frame");
-    return frame;
 }
 
 class Upscale final : public Stage {
@@ -85,12 +95,17 @@ class Upscale final : public Stage {
         }
         const auto rgb_in = rgb_format(in_, in_.width, in_.height);
         const auto rgb_out = rgb_format(in_, out_.width, out_.height);
+        RR_ASSIGN(const auto luma_out, luma_format(out_));
         RR_ASSIGN(inst->to_rgb, media::FrameConverter::create(in_, rgb_in, false, SWS_BICUBIC));
-        RR_ASSIGN(inst->from_rgb, media::FrameConverter::create(rgb_out, out_, false, SWS_AREA));
+        RR_ASSIGN(inst->to_luma, media::FrameConverter::create(rgb_out, luma_out, false, SWS_AREA));
         RR_ASSIGN(inst->resolver,
                   vision::SuperResolver::create(*model_, *info_, {in_.width, in_.height}, tile_,
                                                 kTileMargin));
-        inst->rgb_out = rgb_out;
+        // The network's picture never leaves the instance: one buffer serves every frame.
+        RR_ASSIGN(auto big_pool, FramePool::create(rgb_out.width, rgb_out.height, rgb_out.pix_fmt));
+        RR_ASSIGN(inst->big, big_pool.get());
+        RR_ASSIGN(inst->out_pool, FramePool::create(out_.width, out_.height, out_.pix_fmt));
+        inst->out_format = out_;
         RR_ASSIGN(inst->layout, yuv_layout(in_.pix_fmt, in_.range));
         return std::unique_ptr<StageInstance>(std::move(inst));
     }
@@ -126,9 +141,11 @@ class Upscale final : public Stage {
 
   private:
     struct Instance final : StageInstance {
-        std::optional<media::FrameConverter> lanczos, to_rgb, from_rgb;
+        std::optional<media::FrameConverter> lanczos, to_rgb, to_luma;
         std::optional<vision::SuperResolver> resolver;
-        media::FrameFormat rgb_out;
+        av::FramePtr big;                   // the network's RGB picture
+        std::optional<FramePool> out_pool;  // the frames handed downstream
+        media::FrameFormat out_format;
         YuvLayout layout;
         int64_t frames = 0;
         double ms = 0;
@@ -140,16 +157,18 @@ class Upscale final : public Stage {
                 out.push_back(std::move(scaled));
             } else {
                 RR_ASSIGN(auto rgb, to_rgb->convert(av::ref_frame(in.get())));
-                RR_ASSIGN(auto big, alloc_frame(rgb_out));
-                cv::Mat dst = rgb_view(big.get());
-                RR_TRY(resolver->upscale(rgb_view(rgb.get()), dst));
-                av_frame_copy_props(big.get(), in.get());
-                RR_ASSIGN(auto yuv, from_rgb->convert(std::move(big)));
+                cv::Mat dst = packed_view(*big);
+                RR_TRY(resolver->upscale(packed_view(*rgb), dst));
+                RR_ASSIGN(auto yuv, media::frame_from(*in, *out_pool));
+                out_format.tag(yuv.get());
                 // Luma comes from the network; chroma from Lanczos on the source's own chroma
                 // planes, which measured 0.9 dB closer to the original than the network's.
+                uint8_t* const luma[4] = {yuv->data[0], nullptr, nullptr, nullptr};
+                const int luma_stride[4] = {yuv->linesize[0], 0, 0, 0};
+                RR_TRY(to_luma->convert_into(*big, luma, luma_stride));
                 for (int p = 1; p < layout.planes; ++p) {
-                    cv::Mat dst_plane = plane(yuv.get(), p, layout);
-                    cv::resize(plane(in.get(), p, layout), dst_plane, dst_plane.size(), 0, 0,
+                    cv::Mat dst_plane = plane(*yuv, p, layout);
+                    cv::resize(plane(*in, p, layout), dst_plane, dst_plane.size(), 0, 0,
                                cv::INTER_LANCZOS4);
                     // Lanczos overshoots at sharp edges; 16-bit samples saturate at 65535,
                     // not at the format's maximum, and an encoder would wrap 1024 to 0.

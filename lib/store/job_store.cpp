@@ -57,7 +57,7 @@ ChunkState parse_chunk_state(const std::string& s) {
 ChunkRow read_chunk(const Stmt& s) {
     ChunkRow c;
     c.job_id = s.integer(0);
-    c.idx = static_cast<int>(s.integer(1));
+    c.task = TaskRef::from_index(static_cast<int>(s.integer(1)));
     c.first_frame = s.integer(2);
     c.frames = s.integer(3);
     c.start_time = s.real(4);
@@ -382,7 +382,7 @@ Status JobStore::replace_chunks(int64_t job_id, const std::vector<ChunkRow>& chu
                                                    ") VALUES (" + placeholders(17) + ")"));
         for (const auto& c : chunks) {
             ins.bind(1, job_id)
-                .bind(2, c.idx)
+                .bind(2, c.task.index())
                 .bind(3, c.first_frame)
                 .bind(4, c.frames)
                 .bind(5, c.start_time);
@@ -416,13 +416,13 @@ Result<std::vector<ChunkRow>> JobStore::chunks(int64_t job_id) {
     return rows;
 }
 
-Status JobStore::chunk_started(int64_t job_id, int idx, int worker) {
+Status JobStore::chunk_started(int64_t job_id, TaskRef task, int worker) {
     RR_ASSIGN(
         Stmt s,
         Stmt::prepare(db_,
                       "UPDATE chunks SET state = 'running', worker = ?, attempts = attempts + 1, "
                       "started_at = ?, error = NULL WHERE job_id = ? AND idx = ?"));
-    s.bind(1, worker).bind(2, now_seconds()).bind(3, job_id).bind(4, idx);
+    s.bind(1, worker).bind(2, now_seconds()).bind(3, job_id).bind(4, task.index());
     return s.run();
 }
 
@@ -432,25 +432,25 @@ Status JobStore::chunk_done(const ChunkRow& c) {
                           "UPDATE chunks SET state = 'done', file = ?, bytes = ?, checksum = ?, "
                           "seconds = ?, result = ?, finished_at = ? WHERE job_id = ? AND idx = ?"));
     s.bind(1, c.file).bind(2, c.bytes).bind(3, c.checksum).bind(4, c.seconds).bind(5, c.result);
-    s.bind(6, now_seconds()).bind(7, c.job_id).bind(8, c.idx);
+    s.bind(6, now_seconds()).bind(7, c.job_id).bind(8, c.task.index());
     return s.run();
 }
 
-Status JobStore::chunk_failed(int64_t job_id, int idx, const std::string& error) {
+Status JobStore::chunk_failed(int64_t job_id, TaskRef task, const std::string& error) {
     RR_ASSIGN(Stmt s,
               Stmt::prepare(db_,
                             "UPDATE chunks SET state = 'failed', error = ?, finished_at = ? "
                             "WHERE job_id = ? AND idx = ?"));
-    s.bind(1, error).bind(2, now_seconds()).bind(3, job_id).bind(4, idx);
+    s.bind(1, error).bind(2, now_seconds()).bind(3, job_id).bind(4, task.index());
     return s.run();
 }
 
-Status JobStore::chunk_pending(int64_t job_id, int idx) {
+Status JobStore::chunk_pending(int64_t job_id, TaskRef task) {
     RR_ASSIGN(Stmt s,
               Stmt::prepare(db_,
                             "UPDATE chunks SET state = 'pending', file = NULL, bytes = NULL, "
                             "checksum = NULL WHERE job_id = ? AND idx = ?"));
-    s.bind(1, job_id).bind(2, idx);
+    s.bind(1, job_id).bind(2, task.index());
     return s.run();
 }
 

@@ -13,6 +13,7 @@
 
 #include "core/result.h"
 #include "store/db.h"
+#include "store/task_ref.h"
 
 namespace rr::store {
 
@@ -79,7 +80,7 @@ struct JobRow {
 
 struct ChunkRow {
     int64_t job_id = 0;
-    int idx = 0;  // -1: the audio track
+    TaskRef task = TaskRef::chunk(0);
     int64_t first_frame = 0, frames = 0;
     double start_time = 0, end_time = 0;
     ChunkState state = ChunkState::pending;
@@ -139,13 +140,13 @@ class JobStore {
     // Back to queued for another try (retry command); chunks are kept.
     [[nodiscard]] Status requeue(int64_t id);
 
-    // Chunks
+    // Chunks (the audio task's row among them), in index order: the audio task first.
     [[nodiscard]] Status replace_chunks(int64_t job_id, const std::vector<ChunkRow>& chunks);
     [[nodiscard]] Result<std::vector<ChunkRow>> chunks(int64_t job_id);
-    [[nodiscard]] Status chunk_started(int64_t job_id, int idx, int worker);
+    [[nodiscard]] Status chunk_started(int64_t job_id, TaskRef task, int worker);
     [[nodiscard]] Status chunk_done(const ChunkRow& row);
-    [[nodiscard]] Status chunk_failed(int64_t job_id, int idx, const std::string& error);
-    [[nodiscard]] Status chunk_pending(int64_t job_id, int idx);
+    [[nodiscard]] Status chunk_failed(int64_t job_id, TaskRef task, const std::string& error);
+    [[nodiscard]] Status chunk_pending(int64_t job_id, TaskRef task);
 
     // Events
     [[nodiscard]] Status add_event(std::optional<int64_t> job_id, const std::string& kind,

@@ -66,6 +66,21 @@ Result<std::filesystem::path> move_file(const std::filesystem::path& from,
     return to;
 }
 
+Result<std::filesystem::path> dispose_source(const std::filesystem::path& source, Disposition what,
+                                             const std::filesystem::path& destination) {
+    switch (what) {
+        case Disposition::move:
+            return move_file(source, destination);
+        case Disposition::remove:
+            if (::unlink(source.c_str()) != 0)
+                return make_error(Errc::io, "cannot delete " + source.string());
+            return source;
+        case Disposition::keep:
+            break;
+    }
+    return source;
+}
+
 Status write_error_file(const std::filesystem::path& file, const std::string& text) {
     return write_file_atomic(file.string() + ".error.txt",
                              text.back() == '\n' ? text : text + "\n");

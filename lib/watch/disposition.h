@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 
+#include "core/choices.h"
 #include "core/result.h"
 
 namespace rr::watch {
@@ -16,6 +17,12 @@ namespace rr::watch {
 // and only then unlinks the source. Returns where the file ended up.
 [[nodiscard]] Result<std::filesystem::path> move_file(const std::filesystem::path& from,
                                                       const std::filesystem::path& to);
+
+// Does what a watch's on_success/on_failure asks with a source whose job ended: moves it to
+// `destination` (as move_file), deletes it, or keeps it. Returns where it is now.
+[[nodiscard]] Result<std::filesystem::path> dispose_source(
+    const std::filesystem::path& source, Disposition what,
+    const std::filesystem::path& destination);
 
 // Writes `<file>.error.txt` atomically.
 [[nodiscard]] Status write_error_file(const std::filesystem::path& file, const std::string& text);

@@ -173,9 +173,9 @@ BOOST_AUTO_TEST_CASE(kill_9_at_any_point_loses_nothing_and_redoes_no_finished_ch
         if (jobs.empty()) return size_t{0};
         size_t n = 0;
         for (const auto& c : d.chunks(jobs[0].id)) {
-            if (c.state == rr::store::ChunkState::done && c.idx >= 0) {
+            if (c.state == rr::store::ChunkState::done && !c.task.is_audio()) {
                 ++n;
-                finished.try_emplace(c.idx, c.finished_at.value_or(0));
+                finished.try_emplace(c.task.index(), c.finished_at.value_or(0));
             }
         }
         return n;
@@ -189,10 +189,9 @@ BOOST_AUTO_TEST_CASE(kill_9_at_any_point_loses_nothing_and_redoes_no_finished_ch
         t::wait_until([&] { return count_in(d.jobs(), JobState::done) == 1; }, 180s), d.log());
     auto jobs = d.jobs();
     for (const auto& c : d.chunks(jobs[0].id)) {
-        auto first = finished.find(c.idx);
+        auto first = finished.find(c.task.index());
         if (first != finished.end())
-            BOOST_TEST(c.finished_at.value_or(-1) == first->second,
-                       "chunk " << c.idx << " was redone");
+            BOOST_TEST(c.finished_at.value_or(-1) == first->second, c.task.name() << " was redone");
     }
     BOOST_TEST(finished.size() >= 8u);
     BOOST_TEST(d.log().find("kept from before") != std::string::npos);
@@ -220,21 +219,22 @@ BOOST_AUTO_TEST_CASE(a_resumed_job_keeps_its_finished_audio_pass_and_its_loudnes
     drop(in, d.dir("inbox") / "loud" / "quiet.mp4");
     std::optional<double> audio_finished;
     bool video_left = false;
-    BOOST_REQUIRE_MESSAGE(t::wait_until(
-                              [&] {
-                                  auto jobs = d.jobs();
-                                  if (jobs.empty()) return false;
-                                  video_left = false;
-                                  for (const auto& c : d.chunks(jobs[0].id)) {
-                                      if (c.idx < 0 && c.state == rr::store::ChunkState::done)
-                                          audio_finished = c.finished_at;
-                                      if (c.idx >= 0 && c.state != rr::store::ChunkState::done)
-                                          video_left = true;
-                                  }
-                                  return audio_finished.has_value();
-                              },
-                              120s),
-                          d.log());
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until(
+            [&] {
+                auto jobs = d.jobs();
+                if (jobs.empty()) return false;
+                video_left = false;
+                for (const auto& c : d.chunks(jobs[0].id)) {
+                    if (c.task.is_audio() && c.state == rr::store::ChunkState::done)
+                        audio_finished = c.finished_at;
+                    if (!c.task.is_audio() && c.state != rr::store::ChunkState::done)
+                        video_left = true;
+                }
+                return audio_finished.has_value();
+            },
+            120s),
+        d.log());
     BOOST_REQUIRE_MESSAGE(video_left, "every chunk finished before the audio task");
     d.kill9();
     d.start();
@@ -242,7 +242,7 @@ BOOST_AUTO_TEST_CASE(a_resumed_job_keeps_its_finished_audio_pass_and_its_loudnes
         t::wait_until([&] { return count_in(d.jobs(), JobState::done) == 1; }, 180s), d.log());
     auto jobs = d.jobs();
     for (const auto& c : d.chunks(jobs[0].id)) {
-        if (c.idx < 0)
+        if (c.task.is_audio())
             BOOST_TEST(c.finished_at.value_or(-1) == audio_finished.value_or(-2),
                        "the audio task was redone");
     }

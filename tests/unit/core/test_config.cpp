@@ -50,10 +50,11 @@ profiles:
     BOOST_TEST(p.stages[1].params["amount"].get<double>() == 0.1);
     BOOST_TEST(p.stages[1].mark->line == 9);
     BOOST_TEST(p.stages[2].name == "blur");
-    BOOST_TEST(p.video.codec == "hevc");
+    BOOST_TEST(p.video.codec == rr::VideoCodec::hevc);
+    BOOST_TEST(p.video.hwaccel == rr::HwAccel::none);
     BOOST_TEST(p.video.crf == 26);
-    BOOST_TEST(p.audio.codec == "opus");
-    BOOST_TEST(p.container == "mkv");
+    BOOST_TEST(p.audio.codec == rr::AudioCodec::opus);
+    BOOST_TEST(p.container == rr::Container::mkv);
 }
 
 BOOST_AUTO_TEST_CASE(every_problem_is_reported_with_line_and_column) {
@@ -73,6 +74,65 @@ profiles:
     BOOST_TEST(m.find("profiles.web.video.codec: invalid value 'vp8'") != std::string::npos);
     BOOST_TEST(m.find("profiles.web.video.crff: unknown key") != std::string::npos);
     BOOST_TEST(m.find("bad.yaml:6:5: profiles.web.colour: unknown key") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(choices_name_their_allowed_values_where_they_are_wrong) {
+    auto cfg = parse_config_text(R"(watches:
+  - {path: /in, output: /out, profile: web, on_failure: delete, on_success: shred}
+profiles:
+  web:
+    video: {hwaccel: cuda}
+    audio: {codec: mp3}
+    container: webm
+)",
+                                 "bad.yaml");
+    BOOST_REQUIRE(!cfg.ok());
+    const std::string& m = cfg.error().message;
+    BOOST_TEST_MESSAGE(m);
+    BOOST_TEST(m.find("bad.yaml:2:57: watches[0].on_failure: invalid value 'delete' (expected "
+                      "move|keep)") != std::string::npos);
+    BOOST_TEST(m.find("watches[0].on_success: invalid value 'shred' (expected "
+                      "move|keep|delete)") != std::string::npos);
+    BOOST_TEST(m.find("profiles.web.video.hwaccel: invalid value 'cuda' (expected "
+                      "auto|none|qsv|vaapi|nvenc)") != std::string::npos);
+    BOOST_TEST(m.find("profiles.web.audio.codec: invalid value 'mp3' (expected copy|aac|opus)") !=
+               std::string::npos);
+    BOOST_TEST(m.find("bad.yaml:7:16: profiles.web.container: invalid value 'webm' (expected "
+                      "mp4|mkv)") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(watch_dispositions_and_defaults_parse) {
+    auto cfg = parse_config_text(R"(watches:
+  - {path: /in, output: /out, profile: web, on_success: delete, on_failure: keep}
+  - {path: /in2, output: /out2, profile: web}
+profiles:
+  web: {}
+)",
+                                 "ok.yaml");
+    BOOST_REQUIRE_MESSAGE(cfg.ok(), (cfg.ok() ? "" : cfg.error().message));
+    BOOST_TEST(cfg->watches[0].on_success == rr::Disposition::remove);
+    BOOST_TEST(cfg->watches[0].on_failure == rr::Disposition::keep);
+    BOOST_TEST(cfg->watches[1].on_success == rr::Disposition::move);
+    BOOST_TEST(cfg->watches[1].on_failure == rr::Disposition::move);
+    const auto& p = cfg->profiles.at("web");
+    BOOST_TEST(p.video.codec == rr::VideoCodec::h264);
+    BOOST_TEST(p.video.hwaccel == rr::HwAccel::automatic);
+    BOOST_TEST(p.audio.codec == rr::AudioCodec::copy);
+    BOOST_TEST(p.container == rr::Container::mp4);
+}
+
+BOOST_AUTO_TEST_CASE(a_choice_reads_back_what_it_writes) {
+    for (auto c : {rr::VideoCodec::h264, rr::VideoCodec::hevc, rr::VideoCodec::av1})
+        BOOST_TEST((rr::parse_choice<rr::VideoCodec>(rr::to_string(c)) == c));
+    BOOST_TEST(rr::to_string(rr::HwAccel::automatic) == "auto");
+    BOOST_TEST(rr::to_string(rr::Disposition::remove) == "delete");
+    BOOST_TEST(!rr::parse_choice<rr::Container>("webm").has_value());
+    for (auto c : {rr::Container::mp4, rr::Container::mkv})
+        BOOST_TEST((rr::container_for_extension(rr::container_extension(c)) == c));
+    BOOST_TEST(rr::container_extension(rr::Container::mkv) == ".mkv");
+    BOOST_TEST(std::string(rr::muxer_name(rr::Container::mkv)) == "matroska");
+    BOOST_TEST((rr::container_for_extension(".MOV") == rr::Container::mp4));
+    BOOST_TEST(!rr::container_for_extension(".avi").has_value());
 }
 
 BOOST_AUTO_TEST_CASE(yaml_syntax_errors_have_a_position) {

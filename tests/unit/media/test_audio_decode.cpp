@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(a_bad_audio_filter_is_reported_in_ffmpegs_words) {
     BOOST_REQUIRE(file.ok());
     auto demuxer = Demuxer::open(*file, true);
     BOOST_REQUIRE(demuxer.ok());
-    auto plan = plan_audio(demuxer->format(), rr::AudioSettings{}, "mp4", true);
+    auto plan = plan_audio(demuxer->format(), rr::AudioSettings{}, rr::Container::mp4, true);
     BOOST_REQUIRE(plan.ok());
     BOOST_REQUIRE(plan->streams.size() == 1u);
     plan->streams[0].filter = "highpass=f=80,nosuchfilter=1";
@@ -132,7 +132,7 @@ BOOST_AUTO_TEST_CASE(write_audio_keeps_every_sample_of_a_trimmed_stream) {
     auto demuxer = Demuxer::open(*file, true);
     BOOST_REQUIRE(demuxer.ok());
     rr::AudioSettings settings;
-    auto plan = plan_audio(demuxer->format(), settings, "mkv", false);
+    auto plan = plan_audio(demuxer->format(), settings, rr::Container::mkv, false);
     BOOST_REQUIRE(plan.ok());
     trim_audio(*plan, 0.5, 1.5, settings);
     BOOST_REQUIRE(write_audio(*file, *plan, box / "audio.nut", {}).ok());

@@ -38,7 +38,7 @@ BOOST_AUTO_TEST_CASE(defaults_are_recorded) {
     BOOST_TEST(h->needs_source_depth());
     VideoSettings v;
     h->require_encoding(v);
-    BOOST_TEST(v.codec == "hevc");
+    BOOST_TEST(v.codec == VideoCodec::hevc);
     auto c = t::stage_from("color");
     BOOST_TEST(c->params()["white_balance"].get<std::string>() == "auto");
 }

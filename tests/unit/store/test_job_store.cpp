@@ -104,14 +104,14 @@ BOOST_AUTO_TEST_CASE(chunks_record_their_life) {
     std::vector<ChunkRow> rows(3);
     for (int i = 0; i < 3; ++i) {
         rows[i].job_id = id;
-        rows[i].idx = i - 1;
+        rows[i].task = i == 0 ? TaskRef::audio() : TaskRef::chunk(i - 1);
         rows[i].frames = 10;
     }
     BOOST_REQUIRE(s->replace_chunks(id, rows).ok());
-    BOOST_REQUIRE(s->chunk_started(id, 0, 1).ok());
+    BOOST_REQUIRE(s->chunk_started(id, TaskRef::chunk(0), 1).ok());
     ChunkRow done;
     done.job_id = id;
-    done.idx = 0;
+    done.task = TaskRef::chunk(0);
     done.file = "/w/chunk-0.nut";
     done.bytes = 1234;
     done.checksum = "ff";
@@ -120,16 +120,37 @@ BOOST_AUTO_TEST_CASE(chunks_record_their_life) {
     BOOST_REQUIRE(s->chunk_done(done).ok());
     auto got = s->chunks(id).value();
     BOOST_REQUIRE_EQUAL(got.size(), 3u);
-    BOOST_TEST(got[0].idx == -1);
+    BOOST_TEST(got[0].task.is_audio());
+    BOOST_TEST(got[1].task.index() == 0);
     BOOST_TEST(got[1].state == ChunkState::done);
     BOOST_TEST(got[1].attempts == 1);
     BOOST_TEST(got[1].worker.value() == 1);
     BOOST_TEST(got[1].bytes.value() == 1234);
     BOOST_TEST(got[1].finished_at.has_value());
-    BOOST_REQUIRE(s->chunk_pending(id, 0).ok());
+    BOOST_REQUIRE(s->chunk_pending(id, TaskRef::chunk(0)).ok());
     BOOST_TEST(s->chunks(id).value()[1].file.has_value() == false);
     BOOST_REQUIRE(s->add_event(id, "state", "queued").ok());
     BOOST_TEST(s->events(id, 10).value().size() == 1u);
+}
+
+// Stores written before the audio task had a name spell it chunk index -1; they still load,
+// and updates addressed to the audio task reach that row.
+BOOST_AUTO_TEST_CASE(a_stored_audio_row_is_the_audio_task) {
+    t::Sandbox box;
+    auto s = JobStore::open(box / "db");
+    auto id = s->insert_job(job("/x")).value();
+    BOOST_REQUIRE(s->db()
+                      .exec("INSERT INTO chunks (job_id, idx, first_frame, frames, start_time, "
+                            "end_time, state, attempts) VALUES (" +
+                            std::to_string(id) + ", -1, 0, 0, 0, 4, 'pending', 0)")
+                      .ok());
+    BOOST_REQUIRE(s->chunk_failed(id, TaskRef::audio(), "boom").ok());
+    auto got = s->chunks(id).value();
+    BOOST_REQUIRE_EQUAL(got.size(), 1u);
+    BOOST_TEST(got[0].task.is_audio());
+    BOOST_TEST(got[0].task.name() == "audio");
+    BOOST_TEST(got[0].state == ChunkState::failed);
+    BOOST_TEST(got[0].error.value_or("") == "boom");
 }
 
 BOOST_AUTO_TEST_CASE(a_transaction_rolls_back_unless_committed) {
