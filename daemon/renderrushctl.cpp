@@ -1,14 +1,36 @@
 // renderrushctl: the control client for a running renderrushd.
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "app/ctl.h"
 #include "core/version.h"
+
+namespace {
+
+// The first word that is not an option (or an option's value): the command the user meant.
+std::string first_word(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--socket") {
+            ++i;  // its value
+            continue;
+        }
+        if (!a.empty() && a[0] == '-') continue;
+        return a;
+    }
+    return {};
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"Control a running renderrushd over its Unix socket", "renderrushctl"};
     app.set_version_flag("--version", rr::kVersion);
     app.require_subcommand(1);
+    // Global options may come before or after the command (`status --json`): subcommands
+    // created below inherit fallthrough and hand options they do not know to this parent.
+    app.fallthrough();
     std::string socket;
     bool json = false;
     app.add_option("--socket", socket,
@@ -17,14 +39,16 @@ int main(int argc, char** argv) {
 
     std::string state, file, profile, watch_path;
     int64_t id = 0, limit = 50, offset = 0;
-    bool wait = false;
-    app.add_subcommand("status", "Workers, jobs by state, watches, hardware");
+    bool wait = false, verbose = false, force = false;
+    auto* status = app.add_subcommand("status", "Workers, jobs by state, watches, hardware");
+    status->add_flag("--verbose,-v", verbose, "Also the decoders, encoders and input formats");
+    app.add_subcommand("hardware", "The machine: cores, GPUs, decoders, encoders, formats");
     auto* jobs = app.add_subcommand("jobs", "List jobs, newest first");
     jobs->add_option("--state", state, "Only jobs in this state")
         ->check(CLI::IsMember(rr::app::job_state_names()));
     jobs->add_option("--limit", limit, "How many (default 50)")->check(CLI::Range(1, 1000));
     jobs->add_option("--offset", offset, "Skip this many")->check(CLI::NonNegativeNumber);
-    auto* job = app.add_subcommand("job", "One job with its chunks");
+    auto* job = app.add_subcommand("job", "One job with its chunks and events");
     job->add_option("ID", id, "Job id")->required();
     auto* submit =
         app.add_subcommand("submit", "Queue a file inside a watched folder or submit_roots");
@@ -35,6 +59,10 @@ int main(int argc, char** argv) {
     cancel->add_option("ID", id, "Job id")->required();
     auto* retry = app.add_subcommand("retry", "Queue a failed or cancelled job again");
     retry->add_option("ID", id, "Job id")->required();
+    retry->add_flag("--force", force, "A done or duplicate job: make it again (as reprocess)");
+    auto* reprocess = app.add_subcommand(
+        "reprocess", "Make a done or duplicate job's file again, as a new job (dedupe skipped)");
+    reprocess->add_option("ID", id, "Job id")->required();
     auto* pause = app.add_subcommand(
         "pause", "Stop taking files and starting work (everywhere, or one watch)");
     pause->add_option("WATCH", watch_path, "A watched folder");
@@ -45,6 +73,20 @@ int main(int argc, char** argv) {
     app.add_subcommand("watch", "Live progress of running jobs");
     app.add_subcommand("health", "Whether the daemon answers");
 
+    // CLI11 would call a mistyped command "A subcommand is required"; say what happened instead.
+    if (const std::string word = first_word(argc, argv); !word.empty()) {
+        std::string known;
+        bool found = false;
+        for (const auto* sub : app.get_subcommands({})) {
+            found = found || sub->get_name() == word;
+            known += (known.empty() ? "" : ", ") + sub->get_name();
+        }
+        if (!found) {
+            std::fprintf(stderr, "renderrushctl: unknown command '%s'; commands: %s\n",
+                         word.c_str(), known.c_str());
+            return rr::app::kCtlUsage;
+        }
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -52,17 +94,20 @@ int main(int argc, char** argv) {
         return rc == 0 ? 0 : rr::app::kCtlUsage;
     }
     const rr::app::CtlOptions opts{rr::app::resolve_socket(socket), json};
-    const std::string cmd = app.get_subcommands().front()->get_name();
+    std::string cmd = app.get_subcommands().front()->get_name();
     if (cmd == "submit") return rr::app::ctl_submit(opts, file, profile, wait);
     if (cmd == "watch") return rr::app::ctl_watch(opts);
     nlohmann::json args = nlohmann::json::object();
     if (cmd == "jobs") {
         args = {{"limit", limit}, {"offset", offset}};
         if (!state.empty()) args["state"] = state;
-    } else if (cmd == "job" || cmd == "cancel" || cmd == "retry") {
+    } else if (cmd == "job" || cmd == "cancel" || cmd == "retry" || cmd == "reprocess") {
         args = {{"id", id}};
+        if (cmd == "retry" && force) args["force"] = true;
     } else if ((cmd == "pause" || cmd == "resume") && !watch_path.empty()) {
         args = {{"watch", watch_path}};
+    } else if (cmd == "status" && verbose) {
+        args = {{"verbose", true}};
     }
     return rr::app::ctl_request(opts, cmd, args);
 }

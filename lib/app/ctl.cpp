@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <map>
 #include <thread>
@@ -56,6 +57,37 @@ int unreachable(const Error& e) {
     return kCtlUnreachable;
 }
 
+void print_hardware_line(const nlohmann::json& hw) {
+    std::string gpu = hw.value("gpu", false) ? "yes" : "none";
+    std::printf(
+        "hardware  tier %s · %s cores · %s RAM · GPU %s (oneVPL %zu, VAAPI %zu, NVIDIA %s)\n",
+        s(hw, "tier").c_str(), s(hw, "cores").c_str(),
+        human_size(hw.value("ram_bytes", int64_t{0})).c_str(), gpu.c_str(),
+        hw.value("onevpl", nlohmann::json::array()).size(),
+        hw.value("vaapi", nlohmann::json::array()).size(),
+        hw.contains("nvidia") && hw["nvidia"].value("cuda", false) ? "yes" : "no");
+}
+
+// `status --verbose` and `hardware`: the long lists, one line each ("encoders video: ...").
+void print_codec_lists(const nlohmann::json& hw) {
+    auto names = [](const nlohmann::json& list) {
+        std::string line;
+        for (const auto& n : list)
+            line += (line.empty() ? "" : " ") + (n.is_string() ? n.get<std::string>() : n.dump());
+        return line.empty() ? std::string("-") : line;
+    };
+    for (const char* key : {"encoders", "decoders", "input_formats"}) {
+        if (!hw.contains(key)) continue;
+        const auto& v = hw[key];
+        if (v.is_object()) {
+            for (const auto& [kind, list] : v.items())
+                std::printf("%s %s: %s\n", key, kind.c_str(), names(list).c_str());
+        } else {
+            std::printf("%s: %s\n", key, names(v).c_str());
+        }
+    }
+}
+
 void print_status(const nlohmann::json& d) {
     std::printf("renderrushd %s (pid %s), up %s\n", s(d, "version").c_str(), s(d, "pid").c_str(),
                 human_duration(d.value("uptime", 0.0)).c_str());
@@ -72,15 +104,8 @@ void print_status(const nlohmann::json& d) {
                 in.value("paused", false) ? "paused" : "taking files",
                 in.value("low_disk", false) ? " (PAUSED: low disk space)" : "",
                 s(in, "settling_files", "0").c_str());
-    const auto& hw = d["hardware"];
-    std::string gpu = hw.value("gpu", false) ? "yes" : "none";
-    std::printf(
-        "hardware  tier %s · %s cores · %s RAM · GPU %s (oneVPL %zu, VAAPI %zu, NVIDIA %s)\n",
-        s(hw, "tier").c_str(), s(hw, "cores").c_str(),
-        human_size(hw.value("ram_bytes", int64_t{0})).c_str(), gpu.c_str(),
-        hw.value("onevpl", nlohmann::json::array()).size(),
-        hw.value("vaapi", nlohmann::json::array()).size(),
-        hw.contains("nvidia") && hw["nvidia"].value("cuda", false) ? "yes" : "no");
+    print_hardware_line(d["hardware"]);
+    if (d["hardware"].contains("encoders")) print_codec_lists(d["hardware"]);
     std::vector<std::vector<std::string>> rows;
     for (const auto& w : d["watches"]) {
         rows.push_back({s(w, "path"), s(w, "profile"), s(w, "output"),
@@ -119,6 +144,16 @@ void print_jobs(const nlohmann::json& d) {
         "%s", table({"ID", "STATE", "PROFILE", "DONE", "SIZE", "UPDATED", "INPUT"}, rows).c_str());
 }
 
+// Local wall-clock time of a Unix timestamp, to the second ("2026-12-03 14:05:09").
+std::string clock_time(double unix_seconds) {
+    const auto t = static_cast<std::time_t>(unix_seconds);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
 void print_job(const nlohmann::json& j) {
     std::printf("job %s: %s\n", s(j, "id").c_str(), s(j, "state").c_str());
     for (const char* key :
@@ -132,6 +167,8 @@ void print_job(const nlohmann::json& j) {
         j.contains("live") ? j["live"].value("progress", 0.0) : j.value("progress", 0.0);
     std::printf("  %-10s %s (attempt %s)\n", "progress", percent(progress).c_str(),
                 s(j, "attempts").c_str());
+    if (j.contains("reprocess_of"))
+        std::printf("  %-10s job %s\n", "reprocess", s(j, "reprocess_of").c_str());
     std::vector<std::vector<std::string>> rows;
     for (const auto& c : j["chunks"]) {
         char range[64];
@@ -148,6 +185,10 @@ void print_job(const nlohmann::json& j) {
             "\n%s",
             table({"CHUNK", "STATE", "FRAMES", "RANGE", "BYTES", "TIME", "WORKER", "TRIES"}, rows)
                 .c_str());
+    rows.clear();
+    for (const auto& e : j.value("events", nlohmann::json::array()))
+        rows.push_back({clock_time(e.value("at", 0.0)), s(e, "kind"), s(e, "message")});
+    if (!rows.empty()) std::printf("\n%s", table({"TIME", "EVENT", "MESSAGE"}, rows).c_str());
 }
 
 void print_human(const std::string& cmd, const nlohmann::json& d) {
@@ -164,6 +205,12 @@ void print_human(const std::string& cmd, const nlohmann::json& d) {
                     human_duration(d.value("uptime", 0.0)).c_str());
     else if (cmd == "cancel")
         std::printf("job %s cancelled\n", s(d, "id").c_str());
+    else if (cmd == "hardware") {
+        print_hardware_line(d);
+        print_codec_lists(d);
+    } else if ((cmd == "retry" || cmd == "reprocess") && d.contains("reprocess_of"))
+        std::printf("job %s queued to make job %s again\n", s(d, "id").c_str(),
+                    s(d, "reprocess_of").c_str());
     else if (cmd == "retry")
         std::printf("job %s queued again\n", s(d, "id").c_str());
     else if (cmd == "pause" || cmd == "resume") {
@@ -252,7 +299,8 @@ int ctl_submit(const CtlOptions& opts, const std::string& file, const std::strin
                     std::printf("job %lld %s%s%s\n", static_cast<long long>(id), state.c_str(),
                                 e->error ? ": " : "", e->error.value_or("").c_str());
                 }
-                return e->state == store::JobState::done || e->state == store::JobState::duplicate
+                // done_with_warnings: the output is there; the warning was printed above.
+                return store::published(e->state) || e->state == store::JobState::duplicate
                            ? kCtlOk
                            : kCtlFailed;
             }
@@ -281,7 +329,10 @@ int ctl_watch(const CtlOptions& opts) {
     }
     int drawn = 0;
     auto redraw = [&] {
-        if (drawn) std::printf("\x1b[%dA", drawn);
+        // Back to the first line drawn last time and clear everything below it: fewer jobs
+        // than before must not leave the old lines on screen.
+        if (drawn) std::printf("\x1b[%dA\r", drawn);
+        std::printf("\x1b[J");
         drawn = 0;
         for (const auto& [id, r] : running) {
             std::printf("\x1b[Kjob %-5lld %s %s\n", static_cast<long long>(id),

@@ -25,9 +25,9 @@ struct JobEvent {
     int64_t id = 0;
     store::JobState state = store::JobState::queued;
     std::string input;
-    std::optional<std::string> error{};   // failed, cancelled, duplicate: why
-    std::optional<std::string> output{};  // done: where the result went
-    std::optional<JobTotals> totals{};    // done
+    std::optional<std::string> error{};   // failed, cancelled, duplicate, done_with_warnings: why
+    std::optional<std::string> output{};  // done(_with_warnings): where the result went
+    std::optional<JobTotals> totals{};    // done(_with_warnings)
 };
 
 // A chunk (or the audio task, index -1) finished.

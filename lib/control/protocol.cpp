@@ -67,4 +67,15 @@ std::variant<std::string, ArgError> string_arg(const nlohmann::json& args, const
     return ArgError{std::string("argument \"") + key + "\" must be a string"};
 }
 
+std::variant<bool, ArgError> bool_arg(const nlohmann::json& args, const char* key,
+                                      std::optional<bool> fallback) {
+    auto it = args.find(key);
+    if (it == args.end() || it->is_null()) {
+        if (fallback) return *fallback;
+        return ArgError{std::string("missing argument \"") + key + "\""};
+    }
+    if (it->is_boolean()) return it->get<bool>();
+    return ArgError{std::string("argument \"") + key + "\" must be true or false"};
+}
+
 }  // namespace rr::control

@@ -63,5 +63,7 @@ struct ArgError {
 [[nodiscard]] std::variant<std::string, ArgError> string_arg(
     const nlohmann::json& args, const char* key,
     std::optional<std::string> fallback = std::nullopt);
+[[nodiscard]] std::variant<bool, ArgError> bool_arg(const nlohmann::json& args, const char* key,
+                                                    std::optional<bool> fallback = std::nullopt);
 
 }  // namespace rr::control

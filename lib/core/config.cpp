@@ -45,6 +45,34 @@ void read_stages(const YAML::Node& node, const std::string& path, ConfigIssues& 
     }
 }
 
+// A command line as a YAML list of strings: [clamdscan, --no-summary, "{input}"].
+void read_argv(const YAML::Node& node, const std::string& path, ConfigIssues& issues,
+               std::vector<std::string>& out) {
+    if (!node) return;
+    if (!node.IsSequence() || node.size() == 0) {
+        issues.add(node, path, "expected a non-empty list: the program and its arguments");
+        return;
+    }
+    for (size_t i = 0; i < node.size(); ++i) {
+        if (!node[i].IsScalar()) {
+            issues.add(node[i], path + "[" + std::to_string(i) + "]", "expected a string");
+            return;
+        }
+        out.push_back(node[i].as<std::string>());
+    }
+}
+
+void read_hooks(const YAML::Node& node, const std::string& path, ConfigIssues& issues,
+                Hooks& hooks) {
+    MapReader r(node, path, issues);
+    if (!node || !r.valid()) return;
+    read_argv(r.child("before"), r.child_path("before"), issues, hooks.before);
+    read_argv(r.child("after_success"), r.child_path("after_success"), issues, hooks.after_success);
+    read_argv(r.child("after_failure"), r.child_path("after_failure"), issues, hooks.after_failure);
+    r.get("timeout_seconds", hooks.timeout_seconds, 0.1, 86400.0);
+    r.finish();
+}
+
 void read_profile(const std::string& name, const YAML::Node& node, ConfigIssues& issues,
                   Profile& profile) {
     const std::string path = "profiles." + name;
@@ -68,6 +96,7 @@ void read_profile(const std::string& name, const YAML::Node& node, ConfigIssues&
         a.finish();
     }
     r.get_choice("container", profile.container);
+    read_hooks(r.child("hooks"), r.child_path("hooks"), issues, profile.hooks);
     r.finish();
 }
 
@@ -87,6 +116,7 @@ void read_watches(const YAML::Node& node, ConfigIssues& issues, Config& cfg) {
         }
         r.get_path("path", w.path);
         r.get("profile", w.profile);
+        r.get("default_profile", w.default_profile);
         r.get_path("output", w.output);
         r.get("recursive", w.recursive);
         r.get("settle_seconds", w.settle_seconds, 0.0, 86400.0);
@@ -95,6 +125,7 @@ void read_watches(const YAML::Node& node, ConfigIssues& issues, Config& cfg) {
         r.get("priority", w.priority, -1000, 1000);
         r.get_path("done_dir", w.done_dir);
         r.get_path("failed_dir", w.failed_dir);
+        read_hooks(r.child("hooks"), r.child_path("hooks"), issues, w.hooks);
         r.finish();
         if (w.path.empty()) issues.add(w.mark, path + ".path", "a watch needs a path");
         if (w.output.empty())
@@ -116,6 +147,13 @@ void check_watches(const Config& cfg, ConfigIssues& issues) {
         const std::string path = "watches[" + std::to_string(i) + "]";
         if (!w.profile.empty() && w.profile != "by-folder" && !cfg.profiles.count(w.profile)) {
             issues.add(w.mark, path + ".profile", "no profile named '" + w.profile + "'");
+        }
+        // The implicit "default" may be missing: files at the top are then left alone, with a
+        // warning; a name someone wrote must exist.
+        if (w.profile == "by-folder" && w.default_profile != "default" &&
+            !cfg.profiles.count(w.default_profile)) {
+            issues.add(w.mark, path + ".default_profile",
+                       "no profile named '" + w.default_profile + "'");
         }
         for (const Watch& other : cfg.watches) {
             if (w.path.empty()) break;

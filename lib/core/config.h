@@ -28,12 +28,21 @@ struct AudioSettings {
     std::string bitrate = "160k";
 };
 
+// Programs run around a job (argv, no shell; "{input}" and friends are filled in per job).
+struct Hooks {
+    std::vector<std::string> before;         // non-zero exit: the job fails with its stderr
+    std::vector<std::string> after_success;  // done, done_with_warnings, duplicate
+    std::vector<std::string> after_failure;  // failed, cancelled
+    double timeout_seconds = 60;             // then the hook's process group is killed
+};
+
 struct Profile {
     std::string name;
     std::vector<StageSpec> stages;
     VideoSettings video;
     AudioSettings audio;
     Container container = Container::mp4;
+    Hooks hooks;  // run after the watch's
 };
 
 struct Limits {
@@ -53,8 +62,9 @@ struct Paths {
 // A watched folder. Files that settle there become jobs.
 struct Watch {
     std::filesystem::path path;
-    std::string profile;           // a profile name, or "by-folder" (first subfolder names it)
-    std::filesystem::path output;  // outputs mirror the input's path below the watch
+    std::string profile;  // a profile name, or "by-folder" (first subfolder names it)
+    std::string default_profile = "default";  // by-folder: for files at the top of the watch
+    std::filesystem::path output;             // outputs mirror the input's path below the watch
     bool recursive = true;
     double settle_seconds = 5;  // size and mtime unchanged this long before a file is taken
     Disposition on_success = Disposition::move;
@@ -62,6 +72,7 @@ struct Watch {
     int priority = 0;                            // higher runs first
     std::filesystem::path done_dir;              // default: "done" beside the watched folder
     std::filesystem::path failed_dir;            // default: "failed" beside the watched folder
+    Hooks hooks;                                 // run before the profile's
     SourceMark mark;
 };
 

@@ -226,16 +226,17 @@ Result<EncoderChoice> choose_encoder(const VideoSettings& settings, const FrameF
         nlohmann::json attempt = {
             {"encoder", candidate.name}, {"hwaccel", to_string(hw)}, {"ok", probe.ok()}};
         if (probe.ok()) {
-            logger->info("encoder: using {} ({})", candidate.name,
-                         hw == HwAccel::none ? std::string_view("software") : to_string(hw));
+            // Per job, so debug: the daemon logs what the machine offers once at start.
+            logger->debug("encoder: using {} ({})", candidate.name,
+                          hw == HwAccel::none ? std::string_view("software") : to_string(hw));
             candidate.attempts.push_back(attempt);
             return candidate;
         }
         attempt["error"] = probe.error().message;
         choice.attempts.push_back(attempt);
         if (hw == HwAccel::none) return probe.error();
-        logger->info("encoder: {} unavailable ({}), trying the next option", candidate.name,
-                     probe.error().message);
+        logger->debug("encoder: {} unavailable ({}), trying the next option", candidate.name,
+                      probe.error().message);
     }
     return make_error(Errc::unsupported, "no usable encoder");
 }

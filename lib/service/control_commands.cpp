@@ -35,6 +35,7 @@ nlohmann::json job_json(const store::JobRow& j) {
     if (j.checksum) out["checksum"] = *j.checksum;
     if (j.error) out["error"] = *j.error;
     if (j.duplicate_of) out["duplicate_of"] = *j.duplicate_of;
+    if (j.reprocess_of) out["reprocess_of"] = *j.reprocess_of;
     if (j.frames_total) out["frames_total"] = *j.frames_total;
     if (j.chunks_total) out["chunks_total"] = *j.chunks_total;
     if (j.started_at) out["started_at"] = *j.started_at;
@@ -143,10 +144,37 @@ Reply cancel(const ControlApi& api, const CommandContext& ctx) {
     return Reply::success({{"id", job_id}, {"cancelled", true}});
 }
 
+Reply reprocess_job(const ControlApi& api, const CommandContext& ctx, const store::JobRow& row) {
+    auto job = api.intake.reprocess(row, ctx.peer.uid);
+    if (!job) {
+        const auto code = job.error().code == Errc::not_found  ? Code::not_found
+                          : job.error().code == Errc::conflict ? Code::conflict
+                                                               : Code::error;
+        return Reply::failure(code, job.error().message);
+    }
+    nlohmann::json data = {
+        {"id", job->id}, {"reprocess_of", row.id}, {"profile", job->profile}, {"state", "queued"}};
+    if (job->output) data["output"] = *job->output;
+    return Reply::success(data);
+}
+
+Reply reprocess(const ControlApi& api, const CommandContext& ctx) {
+    auto found = job_from_args(api, ctx);
+    if (auto* reply = std::get_if<Reply>(&found)) return *reply;
+    return reprocess_job(api, ctx, std::get<store::JobRow>(found));
+}
+
 Reply retry(const ControlApi& api, const CommandContext& ctx) {
     auto found = job_from_args(api, ctx);
     if (auto* reply = std::get_if<Reply>(&found)) return *reply;
     const auto& row = std::get<store::JobRow>(found);
+    Reply err;
+    auto force = control::bool_arg(ctx.request.args, "force", false);
+    if (arg_failed(force, err)) return err;
+    // `retry --force` is reprocess for jobs that ended well.
+    if (std::get<bool>(force) &&
+        (store::published(row.state) || row.state == store::JobState::duplicate))
+        return reprocess_job(api, ctx, row);
     const int64_t job_id = row.id;
     const auto state = row.state;
     if (state != store::JobState::failed && state != store::JobState::cancelled) {
@@ -180,7 +208,14 @@ Reply pause_or_resume(const ControlApi& api, const CommandContext& ctx, bool pau
     return Reply::success({{"watch", w}, {"paused", pause}});
 }
 
-nlohmann::json status(const ControlApi& api) {
+// The machine without its codec and format lists (most of a verbose status's bytes).
+nlohmann::json hardware_summary(const nlohmann::json& hw) {
+    nlohmann::json out = hw;
+    for (const char* list : {"decoders", "encoders", "input_formats"}) out.erase(list);
+    return out;
+}
+
+nlohmann::json status(const ControlApi& api, bool verbose) {
     nlohmann::json by_state = nlohmann::json::object();
     if (auto counts = api.store.count_by_state()) {
         for (const auto& [k, v] : *counts) by_state[k] = v;
@@ -195,22 +230,23 @@ nlohmann::json status(const ControlApi& api) {
     }
     nlohmann::json running = nlohmann::json::array();
     for (const auto& [id, r] : api.runners) running.push_back(r->snapshot());
-    return {{"version", kVersion},
-            {"pid", ::getpid()},
-            {"uptime", api.daemon.uptime_seconds()},
-            {"workers", {{"busy", api.scheduler.busy()}, {"total", api.scheduler.size()}}},
-            {"jobs", by_state},
-            {"queue_depth", by_state.value("queued", 0)},
-            {"paused", api.daemon.paused()},
-            {"intake",
-             {{"paused", api.intake.paused()},
-              {"low_disk", api.intake.low_disk()},
-              {"settling_files", api.intake.pending()}}},
-            {"watches", watches},
-            {"running", running},
-            {"database", database_path(api.config).string()},
-            {"config", api.config_path.string()},
-            {"hardware", api.daemon.hardware()}};
+    return {
+        {"version", kVersion},
+        {"pid", ::getpid()},
+        {"uptime", api.daemon.uptime_seconds()},
+        {"workers", {{"busy", api.scheduler.busy()}, {"total", api.scheduler.size()}}},
+        {"jobs", by_state},
+        {"queue_depth", by_state.value("queued", 0)},
+        {"paused", api.daemon.paused()},
+        {"intake",
+         {{"paused", api.intake.paused()},
+          {"low_disk", api.intake.low_disk()},
+          {"settling_files", api.intake.pending()}}},
+        {"watches", watches},
+        {"running", running},
+        {"database", database_path(api.config).string()},
+        {"config", api.config_path.string()},
+        {"hardware", verbose ? api.daemon.hardware() : hardware_summary(api.daemon.hardware())}};
 }
 
 }  // namespace
@@ -237,8 +273,18 @@ Status register_commands(control::Registry& registry, ControlApi api) {
                                     {"paused", api.daemon.paused()},
                                     {"low_disk", api.intake.low_disk()}});
          }},
-        {"status", "Uptime, workers, jobs by state, queue, watches, hardware.", false,
-         [api](const CommandContext&) { return Reply::success(status(api)); }},
+        {"status",
+         "Uptime, workers, jobs by state, queue, watches, hardware; args: verbose (with codec "
+         "lists).",
+         false,
+         [api](const CommandContext& ctx) {
+             Reply err;
+             auto verbose = control::bool_arg(ctx.request.args, "verbose", false);
+             if (arg_failed(verbose, err)) return err;
+             return Reply::success(status(api, std::get<bool>(verbose)));
+         }},
+        {"hardware", "The machine: cores, GPUs, and the decoders, encoders and formats.", false,
+         [api](const CommandContext&) { return Reply::success(api.daemon.hardware()); }},
         {"jobs", "Jobs, newest first; args: state, limit (50), offset (0).", false,
          [api](const CommandContext& ctx) {
              Reply err;
@@ -293,8 +339,14 @@ Status register_commands(control::Registry& registry, ControlApi api) {
          [api](const CommandContext& ctx) { return submit(api, ctx); }},
         {"cancel", "Cancel a queued or running job; args: id.", true,
          [api](const CommandContext& ctx) { return cancel(api, ctx); }},
-        {"retry", "Queue a failed or cancelled job again; args: id.", true,
-         [api](const CommandContext& ctx) { return retry(api, ctx); }},
+        {"retry",
+         "Queue a failed or cancelled job again; args: id, force (a done or duplicate job: "
+         "reprocess it).",
+         true, [api](const CommandContext& ctx) { return retry(api, ctx); }},
+        {"reprocess",
+         "Make a done or duplicate job's file again, as a new job that dedupe leaves alone; "
+         "args: id.",
+         true, [api](const CommandContext& ctx) { return reprocess(api, ctx); }},
         {"pause", "Stop taking files and starting work; args: watch (optional folder).", true,
          [api](const CommandContext& ctx) { return pause_or_resume(api, ctx, true); }},
         {"resume", "Undo pause; args: watch (optional folder).", true,

@@ -74,9 +74,7 @@ bool Intake::set_watch_paused(const std::string& path, bool paused) {
 
 Result<Intake::Submitted> Intake::submit(const std::filesystem::path& file, const Watch* watch,
                                          std::string profile, unsigned requested_by) {
-    if (profile.empty() && watch) {
-        RR_ASSIGN(profile, profile_for(*watch, file));
-    }
+    if (profile.empty() && watch) profile = profile_for(*watch, file).name;
     auto prof = ctx_.config.profiles.find(profile);
     if (prof == ctx_.config.profiles.end()) {
         return make_error(Errc::not_found, profile.empty() ? "give a profile"
@@ -119,6 +117,45 @@ Result<Intake::Submitted> Intake::submit(const std::filesystem::path& file, cons
         control::JobEvent{.id = *id, .state = store::JobState::queued, .input = job.source_path});
     queued_();
     return Submitted{*id, profile, job.output_path};
+}
+
+Result<Intake::Submitted> Intake::reprocess(const store::JobRow& earlier, unsigned requested_by) {
+    using store::JobState;
+    if (!store::published(earlier.state) && earlier.state != JobState::duplicate) {
+        return make_error(Errc::conflict, "only done or duplicate jobs can be reprocessed; job " +
+                                              std::to_string(earlier.id) + " is " +
+                                              std::string(store::to_string(earlier.state)));
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(earlier.input_path, ec))
+        return make_error(Errc::not_found, "the job's input is gone: " + earlier.input_path);
+    store::NewJob job;
+    // Same source, watch and profile, so the output and the source's disposition land where the
+    // first job's did; the file is read from where it is now (often done/).
+    job.source_path = earlier.source_path;
+    job.input_path = earlier.input_path;
+    job.watch_path = earlier.watch_path;
+    job.size = earlier.size;
+    job.mtime_ns = earlier.mtime_ns;
+    job.profile = earlier.profile;
+    job.priority = earlier.priority;
+    job.reprocess_of = earlier.id;
+    if (!earlier.watch_path) {
+        const auto prof = ctx_.config.profiles.find(earlier.profile);
+        const Container container =
+            prof == ctx_.config.profiles.end() ? Container::mp4 : prof->second.container;
+        job.output_path = watch::unused_path(submit_output_for(ctx_.config, earlier.input_path,
+                                                               earlier.profile, container))
+                              .string();
+    }
+    auto id = ctx_.store->insert_job(job);
+    if (!id) return make_error(Errc::io, "job database: " + id.error().message);
+    ctx_.logger->info("job {}: reprocessing job {} ({}, profile {}) for uid {}", *id, earlier.id,
+                      earlier.input_path, earlier.profile, requested_by);
+    ctx_.emit(control::JobEvent{
+        .id = *id, .state = store::JobState::queued, .input = earlier.input_path});
+    queued_();
+    return Submitted{*id, earlier.profile, job.output_path};
 }
 
 void Intake::on_event(const watch::FsEvent& ev) {
@@ -164,18 +201,27 @@ void Intake::tick() {
             continue;
         }
         if (*seen) continue;  // this exact file already had its job, whatever became of it
-        auto profile = profile_for(w, f.path);
-        if (!profile) {
-            if (warned_.insert(f.path.string()).second)
-                ctx_.logger->warn("intake: {}", profile.error().message);
-            continue;
+        const auto profile = profile_for(w, f.path);
+        if (profile.top_level) {
+            const bool first = warned_.insert(f.path.string()).second;
+            if (!ctx_.config.profiles.count(profile.name)) {
+                if (first)
+                    ctx_.logger->warn(
+                        "intake: {} is at the top of by-folder watch {}, and its default_profile "
+                        "'{}' does not exist; put the file in a profile's subfolder",
+                        f.path.string(), w.path.string(), profile.name);
+                continue;
+            }
+            ctx_.logger->info(
+                "intake: {} is at the top of by-folder watch {}; using its default_profile {}",
+                f.path.string(), w.path.string(), profile.name);
         }
         store::NewJob job;
         job.source_path = f.path.string();
         job.watch_path = w.path.string();
         job.size = f.size;
         job.mtime_ns = f.mtime_ns;
-        job.profile = *profile;
+        job.profile = profile.name;
         job.priority = w.priority;
         batch.push_back(std::move(job));
     }

@@ -33,8 +33,8 @@ class Intake {
     [[nodiscard]] bool low_disk() const { return low_disk_; }
     // A file a user named (control `submit`), already resolved with realpath and allowed: in
     // `watch` (nullptr: a submit root). An empty `profile` takes the watch's. Errors:
-    // not_found (no such profile), conflict (already queued), config (by-folder without a
-    // folder), io (the job database).
+    // not_found (no such profile, e.g. a by-folder watch's default_profile), conflict (already
+    // queued), io (the job database).
     struct Submitted {
         int64_t id = 0;
         std::string profile;
@@ -42,6 +42,11 @@ class Intake {
     };
     [[nodiscard]] Result<Submitted> submit(const std::filesystem::path& file, const Watch* watch,
                                            std::string profile, unsigned requested_by);
+
+    // A new job for an ended `done`, `done_with_warnings` or `duplicate` job's file, wherever it
+    // is now, that dedupe leaves alone (control `reprocess`). Errors: conflict (the job has not
+    // ended that way), not_found (its file is gone), io (the job database).
+    [[nodiscard]] Result<Submitted> reprocess(const store::JobRow& earlier, unsigned requested_by);
 
     // Per-watch pause; false when no watch has that path.
     bool set_watch_paused(const std::string& path, bool paused);
@@ -65,7 +70,7 @@ class Intake {
     std::set<std::string> paused_watches_;
     bool paused_ = false;
     bool low_disk_ = false;
-    std::set<std::string> warned_;  // by-folder files without a folder: warned once each
+    std::set<std::string> warned_;  // files at the top of by-folder watches: logged once each
 };
 
 }  // namespace rr::service

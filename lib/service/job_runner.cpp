@@ -4,6 +4,7 @@
 
 #include "media/checksum.h"
 #include "pipeline/publish.h"
+#include "pipeline/sidecar.h"
 #include "service/layout.h"
 #include "watch/disposition.h"
 
@@ -55,7 +56,7 @@ void JobRunner::set_state(JobState state, const std::optional<std::string>& erro
                                    : std::string(store::to_string(state));
     log_store(ctx_.store->add_event(row_.id, "state", text));
     control::JobEvent ev{.id = row_.id, .state = state, .input = row_.input_path, .error = error};
-    if (state == JobState::done && done_totals_) {
+    if (store::published(state) && done_totals_) {
         ev.output = output_.string();
         ev.totals = done_totals_;
     }
@@ -116,8 +117,20 @@ void JobRunner::submit_prepare(std::vector<store::ChunkRow> existing) {
     ctx_.scheduler->submit(
         id, [this_ = weak_from_this(), poster = ctx_.poster, scheduler, id, settings = settings_,
              input = std::filesystem::path(row_.input_path), work = work_dir_,
-             existing = std::move(existing), logger = ctx_.logger](int, std::stop_token) {
+             existing = std::move(existing), logger = ctx_.logger,
+             before = hooks_for(source_watch(), &settings_.profile, HookKind::before),
+             values = hook_values("queued")](int, std::stop_token stop) {
+            // The operator's checks (a virus scan) come before anything reads the file.
+            std::vector<HookRun> hooks = run_hooks(before, values, stop, true);
             auto prepare = [&]() -> Result<Prepared> {
+                if (!hooks.empty() && !hooks.back().ok()) {
+                    const auto& h = hooks.back();
+                    if (stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
+                    std::string why = h.timed_out ? "timed out" : h.first_line();
+                    if (why.empty()) why = "exit " + std::to_string(h.exit_code);
+                    return make_error(Errc::invalid_argument,
+                                      "before hook " + h.argv.front() + ": " + why);
+                }
                 std::error_code ec;
                 std::filesystem::create_directories(work, ec);
                 if (ec)
@@ -139,10 +152,59 @@ void JobRunner::submit_prepare(std::vector<store::ChunkRow> existing) {
                 return p;
             };
             Result<Prepared> r = prepare();
-            poster->post([this_, r = std::move(r)]() mutable {
-                if (auto self = this_.lock()) self->on_prepared(std::move(r));
+            poster->post([this_, r = std::move(r), hooks = std::move(hooks)]() mutable {
+                if (auto self = this_.lock()) {
+                    self->record_hooks(hooks);
+                    self->on_prepared(std::move(r));
+                }
             });
         });
+}
+
+const Watch* JobRunner::source_watch() const {
+    return row_.watch_path ? watch_by_path(ctx_.config, *row_.watch_path) : nullptr;
+}
+
+std::map<std::string, std::string> JobRunner::hook_values(std::string_view state) const {
+    return {
+        {"input", row_.input_path},
+        {"output", output_.string()},
+        {"sidecar", output_.empty() ? std::string() : pipeline::sidecar_path_for(output_).string()},
+        {"job_id", std::to_string(row_.id)},
+        {"state", std::string(state)}};
+}
+
+void JobRunner::record_hooks(const std::vector<HookRun>& runs) {
+    for (const auto& h : runs) {
+        const std::string text = h.summary();
+        if (h.ok())
+            ctx_.logger->info("job {}: hook {}", row_.id, text);
+        else
+            ctx_.logger->warn("job {}: hook {}", row_.id, text);
+        log_store(ctx_.store->add_event(row_.id, "hook", text));
+    }
+}
+
+std::optional<int64_t> JobRunner::earlier_result(const std::string& checksum) {
+    auto same = ctx_.store->find_by_content(checksum, row_.profile, row_.id);
+    if (!same) {
+        ctx_.logger->error("job {}: job database: {}", row_.id, same.error().message);
+        return std::nullopt;
+    }
+    for (int64_t id : *same) {
+        auto earlier = ctx_.store->job(id);
+        if (!earlier || !*earlier) continue;
+        const auto& e = **earlier;
+        // A job still going will publish; a published one counts while its output exists (an
+        // operator who deleted it wants the file made again).
+        if (!store::published(e.state)) return id;
+        std::error_code ec;
+        if (e.output_path && std::filesystem::exists(*e.output_path, ec)) return id;
+        ctx_.logger->info(
+            "job {}: same content as job {}, whose output {} is gone; processing again", row_.id,
+            id, e.output_path.value_or("(none)"));
+    }
+    return std::nullopt;
 }
 
 void JobRunner::on_prepared(Result<Prepared> r) {
@@ -157,14 +219,13 @@ void JobRunner::on_prepared(Result<Prepared> r) {
     log_store(ctx_.store->set_probed(row_.id, job.info.checksum, job.total_frames(),
                                      static_cast<int64_t>(job.chunks.size())));
     row_.checksum = job.info.checksum;
-    if (ctx_.config.dedupe) {
-        auto same = ctx_.store->find_by_content(job.info.checksum, row_.profile, row_.id);
-        if (same && *same) {
-            log_store(ctx_.store->set_duplicate(row_.id, **same));
+    if (ctx_.config.dedupe && !row_.reprocess_of) {
+        if (auto same = earlier_result(job.info.checksum)) {
+            log_store(ctx_.store->set_duplicate(row_.id, *same));
             ctx_.logger->info("job {}: same content and profile as job {}; not processed again",
-                              row_.id, **same);
+                              row_.id, *same);
             phase_ = Phase::disposing;
-            dispose(Ending::duplicate, "duplicate of job " + std::to_string(**same), false);
+            dispose(Ending::duplicate, "duplicate of job " + std::to_string(*same), false);
             return;
         }
     }
@@ -378,23 +439,23 @@ void JobRunner::stop_for_shutdown() {
 
 void JobRunner::dispose(Ending ending, const std::string& message, bool no_space) {
     // Moving the source can mean copying it to another filesystem: a task, not loop work.
-    const Watch* watch = row_.watch_path ? watch_by_path(ctx_.config, *row_.watch_path) : nullptr;
+    const Watch* from = source_watch();
     struct Plan {
         Disposition mode = Disposition::keep;
         std::filesystem::path destination;
         bool error_file = false;
     } plan;
-    if (watch) {
+    if (from) {
         const bool success = ending == Ending::done || ending == Ending::duplicate;
         if (success) {
-            plan.mode = watch->on_success;
+            plan.mode = from->on_success;
             if (plan.mode == Disposition::move)
-                plan.destination = done_path_for(*watch, row_.source_path);
+                plan.destination = done_path_for(*from, row_.source_path);
         } else if (ending == Ending::failed && !no_space) {
             // Out of space: the source stays put (a move might need space too).
-            plan.mode = watch->on_failure;
+            plan.mode = from->on_failure;
             if (plan.mode == Disposition::move)
-                plan.destination = failed_path_for(*watch, row_.source_path);
+                plan.destination = failed_path_for(*from, row_.source_path);
             plan.error_file = true;
         }
     }
@@ -414,8 +475,11 @@ void JobRunner::dispose(Ending ending, const std::string& message, bool no_space
                 }
                 return input;
             }
+            // A reprocessed job's input may already be where success puts it.
+            const bool in_place = plan.mode == Disposition::move && plan.destination == input;
             RR_ASSIGN(std::filesystem::path now,
-                      watch::dispose_source(input, plan.mode, plan.destination));
+                      in_place ? Result<std::filesystem::path>(std::filesystem::path(input))
+                               : watch::dispose_source(input, plan.mode, plan.destination));
             if (plan.error_file) RR_TRY(watch::write_error_file(now, error_text));
             return now.string();
         };
@@ -439,7 +503,12 @@ void JobRunner::on_disposed(Ending ending, const std::string& message,
     }
     switch (ending) {
         case Ending::done:
-            set_state(JobState::done);
+            // The output is there; the operator still has to clean up after the source.
+            if (!new_input)
+                set_state(JobState::done_with_warnings,
+                          "source disposition: " + new_input.error().message);
+            else
+                set_state(JobState::done);
             break;
         case Ending::duplicate:
             set_state(JobState::duplicate, message);
@@ -451,6 +520,36 @@ void JobRunner::on_disposed(Ending ending, const std::string& message,
             set_state(JobState::cancelled, message);
             break;
     }
+    run_after_hooks(row_.state);
+}
+
+void JobRunner::run_after_hooks(JobState state) {
+    const bool success = store::published(state) || state == JobState::duplicate;
+    const Profile* profile = nullptr;
+    if (auto it = ctx_.config.profiles.find(row_.profile); it != ctx_.config.profiles.end())
+        profile = &it->second;
+    auto hooks = hooks_for(source_watch(), profile,
+                           success ? HookKind::after_success : HookKind::after_failure);
+    if (hooks.empty()) {
+        finish();
+        return;
+    }
+    // The job's stop token may already be spent (a cancelled job); the hooks' own timeouts
+    // bound them instead.
+    ctx_.scheduler->submit(
+        row_.id, [this_ = weak_from_this(), poster = ctx_.poster, hooks = std::move(hooks),
+                  values = hook_values(store::to_string(state))](int, std::stop_token) {
+            auto runs = run_hooks(hooks, values, std::stop_token{}, false);
+            poster->post([this_, runs = std::move(runs)] {
+                if (auto self = this_.lock()) {
+                    self->record_hooks(runs);
+                    self->finish();
+                }
+            });
+        });
+}
+
+void JobRunner::finish() {
     phase_ = Phase::finished;
     std::error_code ec;
     std::filesystem::remove_all(work_dir_, ec);

@@ -18,6 +18,7 @@
 #include "pipeline/job.h"
 #include "pipeline/progress.h"
 #include "service/context.h"
+#include "service/hooks.h"
 
 namespace rr::service {
 
@@ -64,8 +65,18 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
     void dispose(Ending ending, const std::string& message, bool no_space);
     void on_disposed(Ending ending, const std::string& message, Result<std::string> new_input);
     void fail(const Error& error);
+    // The earlier job with this content and profile that makes this one a duplicate: one still
+    // going, or one whose output still exists.
+    [[nodiscard]] std::optional<int64_t> earlier_result(const std::string& checksum);
 
     void set_state(store::JobState state, const std::optional<std::string>& error = std::nullopt);
+    [[nodiscard]] const Watch* source_watch() const;  // the job's watch, if it came from one
+    // {input} {output} {sidecar} {job_id} {state} for hooks.
+    [[nodiscard]] std::map<std::string, std::string> hook_values(std::string_view state) const;
+    void record_hooks(const std::vector<HookRun>& runs);  // into the log and the job's events
+    // Runs the after hooks for the final state on a worker, then finishes.
+    void run_after_hooks(store::JobState state);
+    void finish();
     void log_store(const Status& st) const;
 
     Context& ctx_;

@@ -55,15 +55,11 @@ std::filesystem::path relative_to(const Watch& watch, const std::filesystem::pat
     return file.lexically_normal().lexically_relative(watch.path.lexically_normal());
 }
 
-Result<std::string> profile_for(const Watch& watch, const std::filesystem::path& file) {
-    if (watch.profile != "by-folder") return watch.profile;
+ProfileChoice profile_for(const Watch& watch, const std::filesystem::path& file) {
+    if (watch.profile != "by-folder") return {watch.profile, false};
     const auto rel = relative_to(watch, file);
-    if (std::distance(rel.begin(), rel.end()) < 2) {
-        return make_error(Errc::config, "watch " + watch.path.string() +
-                                            " takes its profile from the first subfolder; " +
-                                            file.filename().string() + " is not in one");
-    }
-    return rel.begin()->string();
+    if (std::distance(rel.begin(), rel.end()) < 2) return {watch.default_profile, true};
+    return {rel.begin()->string(), false};
 }
 
 std::filesystem::path output_for(const Watch& watch, const std::filesystem::path& file,

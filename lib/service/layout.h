@@ -26,9 +26,13 @@ enum class RootSpelling { configured, resolved };
 // The file's path below the watch root.
 [[nodiscard]] std::filesystem::path relative_to(const Watch& watch,
                                                 const std::filesystem::path& file);
-// The profile for a file: the watch's, or for `by-folder` the name of its first subfolder.
-[[nodiscard]] Result<std::string> profile_for(const Watch& watch,
-                                              const std::filesystem::path& file);
+// The profile for a file: the watch's, or for `by-folder` the name of its first subfolder, or
+// the watch's default_profile for a file at the top of it (`top_level` says which).
+struct ProfileChoice {
+    std::string name;
+    bool top_level = false;
+};
+[[nodiscard]] ProfileChoice profile_for(const Watch& watch, const std::filesystem::path& file);
 // outbox/<relative dir>/<stem>.<mp4|mkv>
 [[nodiscard]] std::filesystem::path output_for(const Watch& watch,
                                                const std::filesystem::path& file,

@@ -47,7 +47,7 @@ void Metrics::observe(const control::Event& event) {
     } else if (const auto* job = std::get_if<control::JobEvent>(&event)) {
         if (!store::is_final(job->state)) return;
         ++jobs_finished_[std::string(store::to_string(job->state))];
-        if (job->state == store::JobState::done && job->totals) {
+        if (store::published(job->state) && job->totals) {
             frames_in_ += job->totals->frames_in;
             frames_out_ += job->totals->frames_out;
             bytes_in_ += job->totals->bytes_in;

@@ -49,6 +49,7 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     Service* self = s.get();
     s->ctx_.emit = [self](const control::Event& ev) { self->on_event(ev); };
     s->hardware_ = hw::probe();
+    s->log_hardware();
     RR_ASSIGN(s->intake_, Intake::create(s->ctx_, [self] { self->schedule_jobs(); }));
     RR_TRY(register_commands(s->registry_,
                              ControlApi{s->ctx_.config, s->ctx_.config_path, *s->store_, s->active_,
@@ -94,6 +95,23 @@ Service::~Service() {
 
 double Service::uptime_seconds() const {
     return seconds_since(started_);
+}
+
+// Once per start, at info: what the encoders can use. Each job's own encoder choice is logged
+// at debug, so a machine without a GPU does not log the same misses for every job.
+void Service::log_hardware() const {
+    const auto& hw = hardware_;
+    bool vpl_hw = false;
+    for (const auto& impl : hw.value("onevpl", nlohmann::json::array()))
+        vpl_hw = vpl_hw || impl.value("type", "") == "hardware";
+    const size_t vaapi = hw.value("vaapi", nlohmann::json::array()).size();
+    const bool cuda = hw.contains("nvidia") && hw["nvidia"].value("cuda", false);
+    ctx_.logger->info("hardware: {} cores, tier {}; QSV {}, VAAPI {}, NVENC {}{}",
+                      hw.value("cores", 0), hw.value("tier", std::string("?")),
+                      vpl_hw ? "available" : "unavailable",
+                      vaapi ? std::to_string(vaapi) + " device(s)" : std::string("unavailable"),
+                      cuda ? "available" : "unavailable",
+                      vpl_hw || vaapi || cuda ? "" : " (hwaccel auto encodes in software)");
 }
 
 void Service::on_event(const control::Event& event) {

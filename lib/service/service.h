@@ -70,6 +70,7 @@ class Service {
     Metrics metrics_;
     Notifier notifier_;
     nlohmann::json hardware_;
+    void log_hardware() const;
     std::map<int64_t, std::shared_ptr<JobRunner>> active_;
     uv::Signal sigterm_, sigint_, sighup_;
     uv::Timer progress_timer_, disk_timer_, shutdown_timer_, drain_timer_, watchdog_timer_,

@@ -12,7 +12,7 @@ constexpr const char* kJobColumns =
     "priority, state, "
     "progress, attempts, error, duplicate_of, frames_total, chunks_total, sidecar, created_at, "
     "updated_at, "
-    "started_at, finished_at";
+    "started_at, finished_at, reprocess_of";
 
 constexpr const char* kChunkColumns =
     "job_id, idx, first_frame, frames, start_time, end_time, state, file, bytes, checksum, worker, "
@@ -43,6 +43,7 @@ JobRow read_job(const Stmt& s) {
     r.updated_at = s.real(19);
     r.started_at = s.optional_real(20);
     r.finished_at = s.optional_real(21);
+    r.reprocess_of = s.optional_integer(22);
     return r;
 }
 
@@ -109,8 +110,9 @@ double now_seconds() {
 
 const std::vector<JobState>& all_job_states() {
     static const std::vector<JobState> kAll = {
-        JobState::queued, JobState::probing, JobState::running,   JobState::assembling,
-        JobState::done,   JobState::failed,  JobState::cancelled, JobState::duplicate};
+        JobState::queued,     JobState::probing,   JobState::running,
+        JobState::assembling, JobState::done,      JobState::done_with_warnings,
+        JobState::failed,     JobState::cancelled, JobState::duplicate};
     return kAll;
 }
 
@@ -126,6 +128,8 @@ std::string_view to_string(JobState s) {
             return "assembling";
         case JobState::done:
             return "done";
+        case JobState::done_with_warnings:
+            return "done_with_warnings";
         case JobState::failed:
             return "failed";
         case JobState::cancelled:
@@ -158,8 +162,12 @@ std::optional<JobState> parse_job_state(std::string_view s) {
 }
 
 bool is_final(JobState s) {
-    return s == JobState::done || s == JobState::failed || s == JobState::cancelled ||
+    return published(s) || s == JobState::failed || s == JobState::cancelled ||
            s == JobState::duplicate;
+}
+
+bool published(JobState s) {
+    return s == JobState::done || s == JobState::done_with_warnings;
 }
 
 Result<JobStore> JobStore::open(const std::filesystem::path& path) {
@@ -181,12 +189,12 @@ Result<std::vector<int64_t>> JobStore::insert_jobs(const std::vector<NewJob>& jo
         Stmt s,
         Stmt::prepare(db_,
                       "INSERT INTO jobs (source_path, input_path, watch_path, output_path, size, "
-                      "mtime_ns, profile, priority, state, created_at, updated_at) "
-                      "VALUES (?,?,?,?,?,?,?,?,'queued',?,?)"));
+                      "mtime_ns, profile, priority, state, created_at, updated_at, reprocess_of) "
+                      "VALUES (?,?,?,?,?,?,?,?,'queued',?,?,?)"));
     const double now = now_seconds();
     for (const auto& j : jobs) {
         s.bind(1, j.source_path)
-            .bind(2, j.source_path)
+            .bind(2, j.input_path.value_or(j.source_path))
             .bind(3, j.watch_path)
             .bind(4, j.output_path);
         s.bind(5, j.size)
@@ -194,7 +202,8 @@ Result<std::vector<int64_t>> JobStore::insert_jobs(const std::vector<NewJob>& jo
             .bind(7, j.profile)
             .bind(8, j.priority)
             .bind(9, now)
-            .bind(10, now);
+            .bind(10, now)
+            .bind(11, j.reprocess_of);
         RR_TRY(s.run());
         ids.push_back(db_.last_insert_id());
     }
@@ -260,18 +269,23 @@ Result<std::optional<int64_t>> JobStore::find_by_source(const std::string& path,
     return std::optional<int64_t>(s.integer(0));
 }
 
-Result<std::optional<int64_t>> JobStore::find_by_content(const std::string& checksum,
-                                                         const std::string& profile,
-                                                         int64_t other_than) {
-    RR_ASSIGN(Stmt s,
-              Stmt::prepare(
-                  db_,
-                  "SELECT id FROM jobs WHERE checksum = ? AND profile = ? AND id != ? "
-                  "AND state IN ('probing','running','assembling','done') ORDER BY id LIMIT 1"));
+Result<std::vector<int64_t>> JobStore::find_by_content(const std::string& checksum,
+                                                       const std::string& profile,
+                                                       int64_t other_than) {
+    RR_ASSIGN(
+        Stmt s,
+        Stmt::prepare(db_,
+                      "SELECT id FROM jobs WHERE checksum = ? AND profile = ? AND id != ? "
+                      "AND state IN ('probing','running','assembling','done','done_with_warnings') "
+                      "ORDER BY id"));
     s.bind(1, checksum).bind(2, profile).bind(3, other_than);
-    RR_ASSIGN(bool row, s.step());
-    if (!row) return std::optional<int64_t>();
-    return std::optional<int64_t>(s.integer(0));
+    std::vector<int64_t> ids;
+    while (true) {
+        RR_ASSIGN(bool row, s.step());
+        if (!row) break;
+        ids.push_back(s.integer(0));
+    }
+    return ids;
 }
 
 Result<std::map<std::string, int64_t>> JobStore::count_by_state() {
@@ -294,18 +308,18 @@ Result<int64_t> JobStore::count_in(JobState state) {
 }
 
 Status JobStore::set_state(int64_t id, JobState state, const std::optional<std::string>& error) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(
-                          db_,
-                          "UPDATE jobs SET state = ?, error = ?, updated_at = ?, "
-                          "finished_at = CASE WHEN ? THEN ? ELSE NULL END, "
-                          "progress = CASE WHEN ? = 'done' THEN 1 ELSE progress END WHERE id = ?"));
+    RR_ASSIGN(Stmt s,
+              Stmt::prepare(db_,
+                            "UPDATE jobs SET state = ?, error = ?, updated_at = ?, "
+                            "finished_at = CASE WHEN ? THEN ? ELSE NULL END, "
+                            "progress = CASE WHEN ? THEN 1 ELSE progress END WHERE id = ?"));
     const double now = now_seconds();
     s.bind(1, to_string(state))
         .bind(2, error)
         .bind(3, now)
         .bind(4, is_final(state) ? 1 : 0)
         .bind(5, now);
-    s.bind(6, to_string(state)).bind(7, id);
+    s.bind(6, published(state) ? 1 : 0).bind(7, id);
     return s.run();
 }
 

@@ -17,13 +17,27 @@
 
 namespace rr::store {
 
-enum class JobState { queued, probing, running, assembling, done, failed, cancelled, duplicate };
+// done_with_warnings: the output was published but something after it went wrong (the source
+// could not be moved or deleted); the job's error says what.
+enum class JobState {
+    queued,
+    probing,
+    running,
+    assembling,
+    done,
+    done_with_warnings,
+    failed,
+    cancelled,
+    duplicate
+};
 enum class ChunkState { pending, running, done, failed };
 
 [[nodiscard]] std::string_view to_string(JobState s);
 [[nodiscard]] std::string_view to_string(ChunkState s);
 [[nodiscard]] std::optional<JobState> parse_job_state(std::string_view s);
-[[nodiscard]] bool is_final(JobState s);  // done, failed, cancelled, duplicate
+[[nodiscard]] bool is_final(JobState s);  // done(_with_warnings), failed, cancelled, duplicate
+// Whether the job published an output: done or done_with_warnings.
+[[nodiscard]] bool published(JobState s);
 [[nodiscard]] const std::vector<JobState>& all_job_states();
 
 inline std::ostream& operator<<(std::ostream& os, JobState s) {
@@ -35,12 +49,14 @@ inline std::ostream& operator<<(std::ostream& os, ChunkState s) {
 
 struct NewJob {
     std::string source_path;
+    std::optional<std::string> input_path;  // where the file is now, when not at source_path
     std::optional<std::string> watch_path;
     std::optional<std::string> output_path;
     int64_t size = 0;
     int64_t mtime_ns = 0;
     std::string profile;
     int priority = 0;
+    std::optional<int64_t> reprocess_of;  // made again on request: dedupe does not apply
 };
 
 struct JobRow {
@@ -59,6 +75,7 @@ struct JobRow {
     std::optional<std::string> sidecar;
     double created_at = 0, updated_at = 0;
     std::optional<double> started_at, finished_at;
+    std::optional<int64_t> reprocess_of;
 };
 
 struct ChunkRow {
@@ -101,10 +118,11 @@ class JobStore {
     // A job already seen for this exact file (path, size, mtime), in any state.
     [[nodiscard]] Result<std::optional<int64_t>> find_by_source(const std::string& path,
                                                                 int64_t size, int64_t mtime_ns);
-    // A job with the same content and profile that is done or still going (not failed/cancelled).
-    [[nodiscard]] Result<std::optional<int64_t>> find_by_content(const std::string& checksum,
-                                                                 const std::string& profile,
-                                                                 int64_t other_than);
+    // Jobs with the same content and profile that published or are still going (not failed,
+    // cancelled or duplicate), oldest first.
+    [[nodiscard]] Result<std::vector<int64_t>> find_by_content(const std::string& checksum,
+                                                               const std::string& profile,
+                                                               int64_t other_than);
     [[nodiscard]] Result<std::map<std::string, int64_t>> count_by_state();
     // Jobs in one state (served by the state index; cheap enough for a 1 s status line).
     [[nodiscard]] Result<int64_t> count_in(JobState state);

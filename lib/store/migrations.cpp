@@ -6,7 +6,7 @@ namespace rr::store {
 namespace {
 
 // Append only: a migration that shipped is never edited.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // 1: jobs, chunks, events.
     R"sql(
 CREATE TABLE jobs (
@@ -68,6 +68,50 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_job ON events(job_id, id);
 )sql",
+    // 2: the done_with_warnings state, and reprocess_of (a job made again on request, which
+    // dedupe leaves alone). SQLite cannot alter a CHECK constraint, so the table is
+    // rebuilt (foreign keys are off while migrating, so chunks and events keep their rows).
+    R"sql(
+CREATE TABLE jobs_v2 (
+    id            INTEGER PRIMARY KEY,
+    source_path   TEXT NOT NULL,
+    input_path    TEXT NOT NULL,
+    watch_path    TEXT,
+    output_path   TEXT,
+    size          INTEGER NOT NULL,
+    mtime_ns      INTEGER NOT NULL,
+    checksum      TEXT,
+    profile       TEXT NOT NULL,
+    priority      INTEGER NOT NULL DEFAULT 0,
+    state         TEXT NOT NULL CHECK (state IN ('queued','probing','running','assembling','done',
+                                                 'done_with_warnings','failed','cancelled',
+                                                 'duplicate')),
+    progress      REAL NOT NULL DEFAULT 0,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    error         TEXT,
+    duplicate_of  INTEGER REFERENCES jobs(id),
+    frames_total  INTEGER,
+    chunks_total  INTEGER,
+    sidecar       TEXT,
+    created_at    REAL NOT NULL,
+    updated_at    REAL NOT NULL,
+    started_at    REAL,
+    finished_at   REAL,
+    reprocess_of  INTEGER REFERENCES jobs(id)
+);
+INSERT INTO jobs_v2 (id, source_path, input_path, watch_path, output_path, size, mtime_ns,
+                     checksum, profile, priority, state, progress, attempts, error, duplicate_of,
+                     frames_total, chunks_total, sidecar, created_at, updated_at, started_at,
+                     finished_at)
+SELECT id, source_path, input_path, watch_path, output_path, size, mtime_ns, checksum, profile,
+       priority, state, progress, attempts, error, duplicate_of, frames_total, chunks_total,
+       sidecar, created_at, updated_at, started_at, finished_at FROM jobs;
+DROP TABLE jobs;
+ALTER TABLE jobs_v2 RENAME TO jobs;
+CREATE INDEX jobs_by_state ON jobs(state, priority DESC, id);
+CREATE INDEX jobs_by_content ON jobs(checksum, profile);
+CREATE INDEX jobs_by_source ON jobs(source_path, size, mtime_ns);
+)sql",
 };
 
 Result<int> user_version(Db& db) {
@@ -91,13 +135,26 @@ Status migrate(Db& db) {
                                               std::to_string(latest_schema_version()) +
                                               "); run a newer renderrushd or restore a backup");
     }
+    if (current == latest_schema_version()) return {};
+    // A migration may rebuild a table that others reference; with foreign keys on, dropping the
+    // old table would cascade into chunks and events. The pragma is a no-op inside a
+    // transaction, so it is switched around them, and the result is checked before going on.
+    RR_TRY(db.exec("PRAGMA foreign_keys=OFF"));
     for (int v = current; v < latest_schema_version(); ++v) {
         RR_ASSIGN(Transaction tx, Transaction::begin(db));
         Status st = db.exec(kMigrations[static_cast<size_t>(v)]);
-        if (!st) return st.error().context("migration " + std::to_string(v + 1));
+        if (!st) {
+            (void)db.exec("PRAGMA foreign_keys=ON");
+            return st.error().context("migration " + std::to_string(v + 1));
+        }
         RR_TRY(db.exec("PRAGMA user_version = " + std::to_string(v + 1)));
         RR_TRY(tx.commit());
     }
+    RR_TRY(db.exec("PRAGMA foreign_keys=ON"));
+    RR_ASSIGN(Stmt check, Stmt::prepare(db, "PRAGMA foreign_key_check"));
+    RR_ASSIGN(bool broken, check.step());
+    if (broken)
+        return make_error(Errc::io, "the job database has dangling references after migrating");
     return {};
 }
 
