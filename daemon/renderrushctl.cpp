@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
     app.add_subcommand("metrics", "Prometheus metrics");
     app.add_subcommand("watch", "Live progress of running jobs");
     app.add_subcommand("health", "Whether the daemon answers");
+    app.add_subcommand("web-url",
+                       "The web dashboard's login link (admins only: it holds the token)");
 
     try {
         app.parse(argc, argv);
