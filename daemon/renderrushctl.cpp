@@ -72,6 +72,8 @@ int main(int argc, char** argv) {
     app.add_subcommand("metrics", "Prometheus metrics");
     app.add_subcommand("watch", "Live progress of running jobs");
     app.add_subcommand("health", "Whether the daemon answers");
+    app.add_subcommand("web-url",
+                       "The web dashboard's login link (admins only: it holds the token)");
 
     // CLI11 would call a mistyped command "A subcommand is required"; say what happened instead.
     if (const std::string word = first_word(argc, argv); !word.empty()) {

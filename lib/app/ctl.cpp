@@ -218,6 +218,8 @@ void print_human(const std::string& cmd, const nlohmann::json& d) {
                     d.value("paused", false) ? "paused" : "resumed");
     } else if (cmd == "reload")
         std::printf("configuration reloaded (%s watches)\n", s(d, "watches").c_str());
+    else if (cmd == "web-url")
+        std::printf("%s\n", s(d, "url").c_str());
     else
         std::printf("%s\n", d.dump(2).c_str());
 }

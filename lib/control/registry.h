@@ -18,12 +18,21 @@ struct Peer {
     bool may_change = false;  // root, the daemon's user, or control.admin_group
 };
 
-class Connection;  // the server's; handlers that stream (subscribe) use it
+// The connection a command came on, as far as a streaming command (subscribe) needs it; the
+// control socket and the web dashboard's WebSocket each implement it.
+class Subscriber {
+  public:
+    // From now on this connection receives the broadcast events.
+    virtual void subscribe() = 0;
+
+  protected:
+    ~Subscriber() = default;
+};
 
 struct CommandContext {
     const Request& request;
     const Peer& peer;
-    Connection& connection;
+    Subscriber& connection;
 };
 
 class Registry {

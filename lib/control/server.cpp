@@ -1,13 +1,13 @@
 #include "control/server.h"
 
-#include <grp.h>
-#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <vector>
+
+#include "control/peer.h"
 
 namespace rr::control {
 namespace {
@@ -17,34 +17,6 @@ struct WriteRequest {
     uv_write_t req{};
     std::string data;
 };
-
-std::optional<unsigned> group_id(const std::string& name) {
-    if (name.empty()) return std::nullopt;
-    std::vector<char> buf(16384);
-    struct group gr {
-    }, *out = nullptr;
-    if (getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &out) != 0 || !out)
-        return std::nullopt;
-    return out->gr_gid;
-}
-
-// The groups a user belongs to (primary and supplementary).
-std::vector<gid_t> groups_of(uid_t uid, gid_t primary) {
-    std::vector<gid_t> groups{primary};
-    std::vector<char> buf(16384);
-    struct passwd pw {
-    }, *out = nullptr;
-    if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &out) != 0 || !out) return groups;
-    int n = 64;
-    std::vector<gid_t> list(static_cast<size_t>(n));
-    if (getgrouplist(out->pw_name, out->pw_gid, list.data(), &n) == -1) {
-        list.resize(static_cast<size_t>(n));
-        getgrouplist(out->pw_name, out->pw_gid, list.data(), &n);
-    }
-    list.resize(static_cast<size_t>(std::max(n, 0)));
-    groups.insert(groups.end(), list.begin(), list.end());
-    return groups;
-}
 
 // A socket file nobody answers on is left over from a crash; one that answers is in use.
 Status clear_stale_socket(const std::filesystem::path& path) {
@@ -77,17 +49,14 @@ Status Server::listen() {
     RR_ASSIGN(listener_,
               detail::Pipe<std::function<void()>>::create(loop_, [this] { on_connection(); }));
     if (auto gid = group_id(options_.group)) {
-        socket_gid_ = *gid;
+        access_.socket_gid = *gid;
     } else {
-        socket_gid_ = getgid();
+        access_.socket_gid = getgid();
         if (!options_.group.empty())
             logger_->warn("control: group '{}' does not exist; the socket keeps the daemon's group",
                           options_.group);
     }
-    if (auto gid = group_id(options_.admin_group)) {
-        admin_gid_ = *gid;
-        have_admin_group_ = true;
-    }
+    access_.admin_gid = group_id(options_.admin_group);
     if (options_.inherited_fd >= 0) {
         if (int rc = uv_pipe_open(listener_.get(), options_.inherited_fd); rc != 0) {
             return make_error(
@@ -105,9 +74,10 @@ Status Server::listen() {
         owns_socket_file_ = true;
         // Group members may connect; everyone else is refused by the filesystem itself.
         ::chmod(options_.socket_path.c_str(), 0660);
-        if (::chown(options_.socket_path.c_str(), static_cast<uid_t>(-1), socket_gid_) != 0) {
+        if (::chown(options_.socket_path.c_str(), static_cast<uid_t>(-1), access_.socket_gid) !=
+            0) {
             logger_->warn("control: cannot give {} to group {}", options_.socket_path.string(),
-                          socket_gid_);
+                          access_.socket_gid);
         }
     }
     int rc = uv_listen(listener_.stream(), 128, [](uv_stream_t* server, int status) {
@@ -126,22 +96,7 @@ Server::~Server() {
 }
 
 Peer Server::identify(int fd) const {
-    Peer p;
-    ucred cred{};
-    socklen_t len = sizeof cred;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return p;
-    p.pid = cred.pid;
-    p.uid = cred.uid;
-    p.gid = cred.gid;
-    const bool privileged = cred.uid == 0 || cred.uid == getuid();
-    bool in_socket_group = false, in_admin_group = false;
-    for (gid_t g : groups_of(cred.uid, cred.gid)) {
-        in_socket_group = in_socket_group || g == socket_gid_;
-        in_admin_group = in_admin_group || (have_admin_group_ && g == admin_gid_);
-    }
-    p.may_read = privileged || in_socket_group || in_admin_group;
-    p.may_change = privileged || in_admin_group;
-    return p;
+    return identify_peer(fd, access_);
 }
 
 void Server::on_connection() {

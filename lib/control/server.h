@@ -11,6 +11,7 @@
 #include <string>
 
 #include "control/events.h"
+#include "control/peer.h"
 #include "control/registry.h"
 #include "core/logging.h"
 #include "core/result.h"
@@ -57,12 +58,12 @@ class Pipe : public uv::Handle<uv_pipe_t, State> {
 
 }  // namespace detail
 
-class Connection {
+class Connection : public Subscriber {
   public:
     // Queues one line; false if the connection is closing.
     bool send(const std::string& line);
     // From now on this connection receives broadcast events and is exempt from the idle timeout.
-    void subscribe();
+    void subscribe() override;
     [[nodiscard]] bool subscribed() const { return subscribed_; }
     [[nodiscard]] const Peer& peer() const { return peer_; }
     void close_after_writes();
@@ -130,9 +131,7 @@ class Server {
     LoggerPtr logger_;
     detail::Pipe<std::function<void()>> listener_;  // state: accept the next client
     bool owns_socket_file_ = false;
-    unsigned socket_gid_ = 0;
-    unsigned admin_gid_ = 0;
-    bool have_admin_group_ = false;
+    AccessRules access_;
     uint64_t next_id_ = 1;
     std::map<uint64_t, std::shared_ptr<Connection>> connections_;
 };

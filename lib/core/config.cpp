@@ -262,6 +262,16 @@ Result<Config> parse_config_text(const std::string& text, const std::filesystem:
         m.get("interval_seconds", cfg.metrics.interval_seconds, 1.0, 3600.0);
         m.finish();
     }
+    {
+        MapReader w(r.child("web"), "web", issues);
+        w.get("enabled", cfg.web.enabled);
+        w.get("listen", cfg.web.listen);
+        w.get_path("token_file", cfg.web.token_file);
+        w.get_path("root", cfg.web.root);
+        w.get("max_connections", cfg.web.max_connections, 1, 100000);
+        w.finish();
+        if (cfg.web.token_file.empty()) cfg.web.token_file = cfg.paths.state_dir / "web.token";
+    }
     if (const YAML::Node roots = r.child("submit_roots")) {
         if (!roots.IsSequence())
             issues.add(roots, "submit_roots", "expected a list of folders");

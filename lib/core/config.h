@@ -89,6 +89,15 @@ struct MetricsSettings {
     double interval_seconds = 15;
 };
 
+// The web dashboard (docs/WEB.md).
+struct WebSettings {
+    bool enabled = false;
+    std::string listen = "127.0.0.1:8573";  // host:port for TCP ("" = only web.sock)
+    std::filesystem::path token_file;       // "" = <state_dir>/web.token
+    std::filesystem::path root = "/usr/share/renderrush/web";  // the pages
+    int max_connections = 256;                                 // HTTP and WebSocket together
+};
+
 struct Config {
     std::filesystem::path source;  // file it was read from; empty for built-in defaults
     Paths paths;
@@ -111,6 +120,7 @@ struct Config {
     // Control
     ControlSettings control;
     MetricsSettings metrics;
+    WebSettings web;
     std::vector<std::filesystem::path>
         submit_roots;                     // besides watches, where `submit` may take files
     std::filesystem::path submit_output;  // outputs of files from submit_roots ("" = beside them)

@@ -10,6 +10,7 @@
 #include "service/job_runner.h"
 #include "service/layout.h"
 #include "service/service.h"
+#include "web/auth.h"
 
 namespace rr::service {
 namespace {
@@ -57,6 +58,9 @@ nlohmann::json chunk_json(const store::ChunkRow& c) {
     if (c.worker) out["worker"] = *c.worker;
     if (c.seconds) out["seconds"] = *c.seconds;
     if (c.error) out["error"] = *c.error;
+    // Wall-clock Unix seconds: the dashboard's timeline draws each chunk's bar from these.
+    if (c.started_at) out["started_at"] = *c.started_at;
+    if (c.finished_at) out["finished_at"] = *c.finished_at;
     return out;
 }
 
@@ -361,6 +365,24 @@ Status register_commands(control::Registry& registry, ControlApi api) {
          [api](const CommandContext&) {
              return Reply::success(
                  {{"format", "prometheus-text-0.0.4"}, {"text", api.daemon.metrics_text()}});
+         }},
+        // Mutating: the link carries the token, which grants an admin's rights over TCP.
+        {"web-url", "The web dashboard's login link (carries its token).", true,
+         [api](const CommandContext&) {
+             const auto& web = api.config.web;
+             if (!web.enabled)
+                 return Reply::failure(Code::unsupported,
+                                       "the web dashboard is off (web.enabled: false)");
+             if (web.listen.empty())
+                 return Reply::failure(Code::unsupported,
+                                       "the web dashboard has no TCP address (web.listen is "
+                                       "empty); it answers on " +
+                                           (api.config.paths.runtime_dir / "web.sock").string());
+             auto token = web::read_token(web.token_file);
+             if (!token) return Reply::failure(Code::error, token.error().message);
+             return Reply::success(
+                 {{"url", web::login_url(web.listen, *token)},
+                  {"socket", (api.config.paths.runtime_dir / "web.sock").string()}});
          }},
         {"subscribe", "Stream job, chunk and progress events, one JSON object per line.", false,
          [](const CommandContext& ctx) {

@@ -11,6 +11,7 @@
 #include "service/layout.h"
 #include "service/metrics_file.h"
 #include "service/recovery.h"
+#include "web/auth.h"
 
 namespace rr::service {
 
@@ -64,6 +65,7 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
         static_cast<size_t>(s->ctx_.config.control.max_subscriber_backlog_kb) * 1024;
     opts.inherited_fd = inherited_control_socket();
     RR_ASSIGN(s->server_, control::Server::start(*s->loop_, opts, s->registry_, s->ctx_.logger));
+    RR_TRY(s->start_web());
     RR_ASSIGN(s->watchdog_timer_,
               uv::Timer::create(*s->loop_, [self] { self->notifier_.watchdog(); }));
     RR_ASSIGN(s->metrics_timer_,
@@ -90,7 +92,27 @@ Service::~Service() {
     // Workers first: they post into the loop and use the store through their jobs.
     if (scheduler_) scheduler_->shutdown(std::chrono::milliseconds(0));
     active_.clear();
+    web_.reset();
     server_.reset();
+}
+
+Status Service::start_web() {
+    const auto& cfg = ctx_.config;
+    if (!cfg.web.enabled) return {};
+    web::ServerOptions opts;
+    RR_ASSIGN(opts.token, web::load_or_create_token(cfg.web.token_file));
+    opts.listen = cfg.web.listen;
+    opts.socket_path = cfg.paths.runtime_dir / "web.sock";
+    opts.group = cfg.control.group;
+    opts.admin_group = cfg.control.admin_group;
+    opts.root = cfg.web.root;
+    opts.max_connections = cfg.web.max_connections;
+    opts.max_subscriber_backlog = static_cast<size_t>(cfg.control.max_subscriber_backlog_kb) * 1024;
+    RR_ASSIGN(web_, web::Server::start(*loop_, opts, registry_, ctx_.logger));
+    ctx_.logger->info("web dashboard on {}{}",
+                      opts.listen.empty() ? "" : "http://" + opts.listen + " and ",
+                      opts.socket_path.string());
+    return {};
 }
 
 double Service::uptime_seconds() const {
@@ -117,6 +139,7 @@ void Service::log_hardware() const {
 void Service::on_event(const control::Event& event) {
     metrics_.observe(event);
     if (server_) server_->broadcast(event);
+    if (web_) web_->broadcast(event);
 }
 
 void Service::update_status() {
@@ -319,6 +342,7 @@ void Service::finish_shutdown() {
         if (Status st = remove_metrics_textfile(path); !st)
             ctx_.logger->warn("metrics: cannot remove {}: {}", path.string(), st.error().message);
     }
+    web_.reset();
     server_.reset();  // no more connections; the socket file goes away
     loop_->stop();
 }

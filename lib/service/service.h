@@ -19,6 +19,7 @@
 #include "service/notifier.h"
 #include "store/job_store.h"
 #include "uv/loop.h"
+#include "web/server.h"
 
 namespace rr::service {
 
@@ -58,6 +59,7 @@ class Service {
     [[nodiscard]] std::string status_text();  // for sd_notify STATUS=
     void write_metrics_file();
     [[nodiscard]] std::map<std::string, int64_t> disk_free();
+    [[nodiscard]] Status start_web();
 
     std::unique_ptr<uv::Loop> loop_;
     std::unique_ptr<store::JobStore> store_;
@@ -67,6 +69,7 @@ class Service {
     std::unique_ptr<Intake> intake_;
     control::Registry registry_;
     std::unique_ptr<control::Server> server_;
+    std::unique_ptr<web::Server> web_;  // only with web.enabled
     Metrics metrics_;
     Notifier notifier_;
     nlohmann::json hardware_;

@@ -13,10 +13,11 @@ Reply run(const Registry& registry, const std::string& cmd) {
     req.cmd = cmd;
     Peer peer;
     peer.may_read = peer.may_change = true;
-    // No handler here streams, so the connection is never touched (nor can a test make one).
-    static int no_connection = 0;
-    return registry.dispatch(
-        CommandContext{req, peer, *reinterpret_cast<Connection*>(&no_connection)});
+    // No handler here streams, so the connection is never asked to subscribe.
+    struct NoStream : Subscriber {
+        void subscribe() override {}
+    } no_connection;
+    return registry.dispatch(CommandContext{req, peer, no_connection});
 }
 
 }  // namespace

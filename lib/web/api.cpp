@@ -1,0 +1,116 @@
+#include "web/api.h"
+
+#include <unistd.h>
+
+#include <charconv>
+
+namespace rr::web {
+namespace {
+
+std::optional<int64_t> to_id(std::string_view s) {
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size() || v <= 0) return std::nullopt;
+    return v;
+}
+
+std::variant<ApiCall, HttpError> only(Method want, Method got, ApiCall call) {
+    if (want != got) return HttpError{405, want == Method::get ? "use GET" : "use POST"};
+    return call;
+}
+
+}  // namespace
+
+std::variant<ApiCall, HttpError> route(Method method, std::string_view path,
+                                       const QueryArg& query) {
+    constexpr std::string_view kApi = "/api/";
+    if (path.substr(0, kApi.size()) != kApi) return HttpError{404, "not an API path"};
+    path.remove_prefix(kApi.size());
+    if (!path.empty() && path.back() == '/') path.remove_suffix(1);
+
+    if (path == "status") return only(Method::get, method, {"status"});
+    if (path == "nodes") return only(Method::get, method, {"status", {}, ApiCall::Shape::nodes});
+    if (path == "pause" || path == "resume") {
+        ApiCall call{std::string(path)};
+        if (auto w = query("watch"); w && !w->empty()) call.args["watch"] = *w;
+        return only(Method::post, method, call);
+    }
+    if (path == "jobs") {
+        ApiCall call{"jobs"};
+        if (auto s = query("state"); s && !s->empty()) call.args["state"] = *s;
+        for (const char* key : {"limit", "offset"}) {
+            if (auto v = query(key); v && !v->empty()) {
+                int64_t n = 0;
+                auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+                if (ec != std::errc() || end != v->data() + v->size())
+                    return HttpError{400, std::string(key) + " must be a number"};
+                call.args[key] = n;
+            }
+        }
+        return only(Method::get, method, call);
+    }
+    constexpr std::string_view kJobs = "jobs/";
+    if (path.substr(0, kJobs.size()) == kJobs) {
+        path.remove_prefix(kJobs.size());
+        const size_t slash = path.find('/');
+        const auto id = to_id(path.substr(0, slash));
+        if (!id) return HttpError{404, "no such job"};
+        const std::string_view action =
+            slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+        if (action.empty()) return only(Method::get, method, {"job", {{"id", *id}}});
+        if (action == "sidecar")
+            return only(Method::get, method, {"job", {{"id", *id}}, ApiCall::Shape::sidecar});
+        if (action == "cancel" || action == "retry")
+            return only(Method::post, method, {std::string(action), {{"id", *id}}});
+        return HttpError{404, "no such job action"};
+    }
+    return HttpError{404, "no such API path"};
+}
+
+unsigned http_status(control::Code code) {
+    switch (code) {
+        case control::Code::ok:
+            return 200;
+        case control::Code::error:
+            return 400;
+        case control::Code::unsupported:
+            return 404;
+        case control::Code::not_found:
+            return 404;
+        case control::Code::conflict:
+            return 409;
+        case control::Code::forbidden:
+            return 403;
+    }
+    return 500;
+}
+
+nlohmann::json nodes_from_status(const nlohmann::json& status) {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    nlohmann::json node = {{"name", host},
+                           {"self", true},
+                           {"version", status.value("version", "")},
+                           {"uptime", status.value("uptime", 0.0)},
+                           {"paused", status.value("paused", false)},
+                           {"workers", status.value("workers", nlohmann::json::object())},
+                           {"running", status.value("running", nlohmann::json::array()).size()},
+                           {"hardware", status.value("hardware", nlohmann::json::object())}};
+    return {{"nodes", nlohmann::json::array({node})}};
+}
+
+nlohmann::json response_body(const ApiCall& call, const control::Reply& reply) {
+    if (reply.code != control::Code::ok)
+        return {{"error", reply.error}, {"code", static_cast<int>(reply.code)}};
+    switch (call.shape) {
+        case ApiCall::Shape::data:
+            return reply.data;
+        case ApiCall::Shape::nodes:
+            return nodes_from_status(reply.data);
+        case ApiCall::Shape::sidecar:
+            return reply.data.value("sidecar", nlohmann::json(nullptr));
+    }
+    return reply.data;
+}
+
+}  // namespace rr::web

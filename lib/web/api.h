@@ -1,0 +1,46 @@
+#pragma once
+// The JSON API as a mapping onto control commands: each URL names a command of the control
+// registry and its arguments, and each reply maps back to an HTTP status and body. Pure
+// functions; the server does the I/O and the registry does the work.
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "control/protocol.h"
+
+namespace rr::web {
+
+enum class Method { get, post, other };
+
+// One request for the registry, and how its reply is shaped for the browser.
+struct ApiCall {
+    std::string cmd;
+    nlohmann::json args = nlohmann::json::object();
+    enum class Shape { data, nodes, sidecar } shape = Shape::data;
+};
+
+struct HttpError {
+    unsigned status = 404;
+    std::string message;
+};
+
+// A query argument by name (already URL-decoded), or nullopt.
+using QueryArg = std::function<std::optional<std::string>(const char* name)>;
+
+// /api/... to its command; 404 for unknown paths, 405 for the wrong method.
+[[nodiscard]] std::variant<ApiCall, HttpError> route(Method method, std::string_view path,
+                                                     const QueryArg& query);
+
+[[nodiscard]] unsigned http_status(control::Code code);
+
+// The reply's `data` when it succeeded, else {"error", "code"}; shaped as the call asks.
+[[nodiscard]] nlohmann::json response_body(const ApiCall& call, const control::Reply& reply);
+
+// The single node of a daemon that is not part of a cluster, from its `status` data.
+[[nodiscard]] nlohmann::json nodes_from_status(const nlohmann::json& status);
+
+}  // namespace rr::web

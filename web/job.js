@@ -1,0 +1,187 @@
+// One job: its progress, the timeline of its chunks per worker (the parallelism made visible,
+// with the sequential estimate beside the measured wall time), what each stage did, its events
+// and its sidecar.
+import { api, post, liveEvents, debounce, el, svg, baseName, duration, size, when, progressBar,
+         showError, connectionBadge } from './common.js';
+
+const id = Number(new URLSearchParams(location.search).get('id'));
+let job = null;
+
+function summary() {
+  const live = job.live || (job.state === 'done' ? { progress: 1 } : { progress: job.progress });
+  const actions = [];
+  if (['queued', 'running'].includes(job.state))
+    actions.push(el('button', { onclick: () => post(`/api/jobs/${id}/cancel`).then(refresh, showError) }, 'Cancel'));
+  if (['failed', 'cancelled'].includes(job.state))
+    actions.push(el('button', { onclick: () => post(`/api/jobs/${id}/retry`).then(refresh, showError) }, 'Retry'));
+  document.title = `${baseName(job.source)} – RenderRush`;
+  document.getElementById('summary').replaceChildren(
+    el('h1', { id: 'file-name' }, baseName(job.source)),
+    el('div', { class: 'facts' },
+      el('span', { class: `chip state-${job.state}` }, job.state),
+      el('span', { id: 'job-progress' }, progressBar(live.progress)),
+      el('span', {}, `fps ${live.fps ? live.fps.toFixed(1) : '–'}`),
+      el('span', {}, `ETA ${live.eta !== undefined ? duration(live.eta) : '–'}`),
+      el('span', {}, `profile ${job.profile}`),
+      el('span', {}, size(job.size)),
+      ...actions),
+    el('dl', { class: 'meta' },
+      el('dt', {}, 'Input'), el('dd', {}, job.source),
+      el('dt', {}, 'Output'), el('dd', {}, job.output || '–'),
+      el('dt', {}, 'Started'), el('dd', {}, when(job.started_at)),
+      el('dt', {}, 'Finished'), el('dd', {}, when(job.finished_at)),
+      job.error ? [el('dt', {}, 'Error'), el('dd', { class: 'error-text' }, job.error)] : null,
+      el('dt', {}, 'Sidecar'), el('dd', {}, job.sidecar
+        ? el('a', { href: `/api/jobs/${id}/sidecar`, download: `job-${id}.sidecar.json`, id: 'sidecar-link' }, 'download JSON')
+        : 'not written yet')));
+}
+
+// Rows are workers (the audio task gets its own); x is wall-clock time from the first start.
+function timeline() {
+  const box = document.getElementById('timeline');
+  const chunks = job.chunks || [];
+  const started = chunks.filter((c) => c.started_at);
+  const now = Date.now() / 1000;
+  const t0 = Math.min(...started.map((c) => c.started_at));
+  const t1 = Math.max(...started.map((c) => c.finished_at || now));
+  const video = chunks.filter((c) => c.kind === 'video');
+  const waiting = video.filter((c) => !c.started_at).length;
+  const seq = chunks.filter((c) => c.seconds).reduce((a, c) => a + c.seconds, 0);
+  const wall = started.length ? t1 - t0 : 0;
+  document.getElementById('speedup').replaceChildren(
+    el('span', {}, `${video.length} chunks`),
+    el('span', {}, `measured wall time ${duration(wall)}`),
+    el('span', {}, `sequential estimate ${duration(seq)} (sum of chunk times)`),
+    el('span', { class: 'strong' }, wall > 0 && seq > 0 ? `speed-up ×${(seq / wall).toFixed(1)}` : ''),
+    ...(waiting ? [el('span', {}, `${waiting} waiting`)] : []));
+  if (!started.length) { box.replaceChildren(el('p', {}, 'No chunk has started yet.')); return; }
+
+  const lanes = [...new Set(started.map((c) => (c.kind === 'audio' ? 'audio' : `worker ${c.worker ?? '?'}`)))]
+    .sort((a, b) => (a === 'audio') - (b === 'audio') || a.localeCompare(b, undefined, { numeric: true }));
+  const W = 1000, lane = 28, left = 90, top = 6, axis = 22;
+  const H = top + lanes.length * lane + axis;
+  const span = Math.max(t1 - t0, 0.001);
+  const x = (t) => left + ((t - t0) / span) * (W - left - 10);
+  const g = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'timeline-svg', role: 'img',
+                         'aria-label': 'chunks per worker over time' });
+  lanes.forEach((name, i) => {
+    g.append(svg('text', { x: 4, y: top + i * lane + 18, class: 'lane-label' }, name));
+    g.append(svg('line', { x1: left, x2: W - 10, y1: top + (i + 1) * lane, y2: top + (i + 1) * lane, class: 'lane-line' }));
+  });
+  for (const c of started) {
+    const i = lanes.indexOf(c.kind === 'audio' ? 'audio' : `worker ${c.worker ?? '?'}`);
+    const x0 = x(c.started_at), x1 = Math.max(x(c.finished_at || now), x0 + 2);
+    const bar = svg('g', { class: `chunk-bar ${c.kind} ${c.state}`, 'data-chunk': c.index, 'data-kind': c.kind },
+      svg('rect', { x: x0, y: top + i * lane + 4, width: x1 - x0, height: lane - 8, rx: 3 }),
+      svg('title', {}, `${c.kind === 'audio' ? 'audio' : 'chunk ' + c.index}: ${c.state}` +
+          `${c.seconds ? ', ' + c.seconds.toFixed(2) + ' s' : ''}, frames ${c.frames}`));
+    if (c.kind === 'video' && x1 - x0 > 18)
+      bar.append(svg('text', { x: x0 + 4, y: top + i * lane + 18, class: 'bar-label' }, String(c.index)));
+    g.append(bar);
+  }
+  for (let k = 0; k <= 4; k++) {
+    const t = t0 + (span * k) / 4;
+    g.append(svg('text', { x: x(t), y: H - 6, class: 'tick', 'text-anchor': k === 0 ? 'start' : k === 4 ? 'end' : 'middle' },
+                 `${(t - t0).toFixed(1)} s`));
+  }
+  box.replaceChildren(g);
+}
+
+function stageBox(title, ...content) {
+  return el('div', { class: 'stage' }, el('h3', {}, title), ...content);
+}
+
+// Scenes on a strip as long as the output, cuts as ticks.
+function scenesView(result, total) {
+  const scenes = result.scenes || [];
+  const end = total || Math.max(0, ...scenes.map((s) => s.end_time || 0)) || 1;
+  const W = 1000, H = 40;
+  const g = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'strip', role: 'img', 'aria-label': 'scenes' });
+  scenes.forEach((s, i) => g.append(svg('rect', {
+    x: (s.start_time / end) * W, y: 4, width: Math.max(1, ((s.end_time - s.start_time) / end) * W), height: H - 8,
+    class: `scene scene-${i % 2}` }, svg('title', {}, `scene ${s.index}: ${s.start_time.toFixed(2)}–${s.end_time.toFixed(2)} s`))));
+  for (const c of result.cuts || [])
+    g.append(svg('line', { x1: (c.time / end) * W, x2: (c.time / end) * W, y1: 0, y2: H, class: `cut ${c.kind || ''}` }));
+  return stageBox(`Scenes: ${scenes.length} scenes, ${(result.cuts || []).length} cuts`, g);
+}
+
+function loudnessView(result) {
+  const rows = ['before', 'after'].filter((k) => result[k]).map((k) => {
+    const l = result[k];
+    const lufs = l.integrated_lufs;
+    const w = Math.max(0, Math.min(100, ((lufs + 70) / 70) * 100));
+    const bar = el('span', { class: `meter ${k}` });
+    bar.style.width = `${w}%`;
+    return el('tr', {}, el('th', {}, k), el('td', { class: 'meter-cell' }, bar),
+              el('td', {}, `${lufs} LUFS`), el('td', {}, `peak ${l.true_peak_dbtp} dBTP`), el('td', {}, `LRA ${l.lra_lu} LU`));
+  });
+  return stageBox('Loudness before / after', el('table', { class: 'loudness' }, rows));
+}
+
+function detectView(result) {
+  const tracks = result.tracks || {};
+  const counts = Object.entries(tracks).map(([label, t]) => el('span', { class: 'chip' }, `${label}: ${t.count}`));
+  const frames = result.frames || [];
+  let chart = null;
+  if (frames.length) {
+    const W = 1000, H = 60;
+    const tEnd = Math.max(...frames.map((f) => f.time || 0)) || 1;
+    const most = Math.max(1, ...frames.map((f) => (f.objects || []).length));
+    const pts = frames.map((f) => `${((f.time || 0) / tEnd) * W},${H - ((f.objects || []).length / most) * (H - 4)}`).join(' ');
+    chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'spark', role: 'img', 'aria-label': 'detections over time' },
+                svg('polyline', { points: pts }));
+  }
+  return stageBox(`Detections: ${result.frames_with_objects ?? 0} of ${result.frames_processed ?? 0} frames`,
+                  el('div', { class: 'chips' }, counts.length ? counts : 'nothing found'), chart);
+}
+
+function stages() {
+  const box = document.getElementById('stages');
+  const sc = job.sidecar;
+  if (!sc) { box.replaceChildren(el('p', {}, 'Stage results appear when the job is published.')); return; }
+  const views = [];
+  const total = sc.output && sc.output.duration;
+  for (const st of sc.stages || []) {
+    const r = st.result || {};
+    if (st.name === 'scenes' && r.scenes) views.push(scenesView(r, total));
+    else if (r.before && r.after && r.before.integrated_lufs !== undefined) views.push(loudnessView(r));
+    else if (st.name === 'detect' || r.tracks) views.push(detectView(r));
+    else views.push(stageBox(st.name, el('details', {}, el('summary', {}, 'result'),
+                                          el('pre', {}, JSON.stringify(r, null, 2)))));
+  }
+  if (sc.audio && sc.audio.loudness && sc.audio.loudness.before) views.push(loudnessView(sc.audio.loudness));
+  box.replaceChildren(...(views.length ? views : [el('p', {}, 'This profile has no analysis stages.')]));
+}
+
+function events() {
+  document.getElementById('events').replaceChildren(...(job.events || []).map((e) =>
+    el('li', {}, el('time', {}, when(e.at)), ' ', el('b', {}, e.kind), ' ', e.message)));
+}
+
+function render() {
+  summary();
+  timeline();
+  stages();
+  events();
+}
+
+async function refresh() {
+  try {
+    job = await api(`/api/jobs/${id}`);
+    render();
+    showError(null);
+  } catch (e) { showError(e); }
+}
+
+const refreshSoon = debounce(refresh, 400);
+
+liveEvents((ev) => {
+  if (ev.event === 'progress' && ev.id === id && job) {
+    job.live = ev;
+    summary();
+    timeline();
+  } else if ((ev.event === 'chunk' || ev.event === 'job') && ev.id === id) {
+    refreshSoon();
+  }
+}, connectionBadge);
+refresh();

@@ -1,0 +1,142 @@
+// The overview: workers, queue, jobs by state, disk guard, hardware, the jobs table with live
+// progress, watches with pause/resume, and the nodes.
+import { api, post, liveEvents, debounce, el, baseName, duration, when, progressBar,
+         showError, connectionBadge } from './common.js';
+
+let status = null;
+let jobs = [];
+
+function card(label, value, extra) {
+  return el('div', { class: 'card' }, el('div', { class: 'label' }, label),
+            el('div', { class: 'value' }, value), extra || null);
+}
+
+function renderStatus() {
+  const s = status;
+  document.getElementById('node').textContent =
+    `${s.version ? 'v' + s.version : ''} · up ${duration(s.uptime)}`;
+  const pauseButton = el('button', {
+    onclick: () => post(s.paused ? '/api/resume' : '/api/pause').then(refreshStatus, showError),
+  }, s.paused ? 'Resume' : 'Pause');
+  const disk = s.intake.low_disk ? 'LOW — intake paused' : 'ok';
+  const hw = s.hardware || {};
+  const cards = document.getElementById('cards');
+  cards.replaceChildren(
+    card('Workers busy', `${s.workers.busy} / ${s.workers.total}`),
+    card('Queue depth', String(s.queue_depth)),
+    card('Processing', s.paused ? 'paused' : 'running', pauseButton),
+    card('Disk guard', disk),
+    card('Hardware tier', String(hw.tier ?? '–'), el('div', { class: 'sub' },
+      `${hw.cores ?? '?'} cores${hw.gpu ? ' · GPU' : ''}`)),
+    card('Settling files', String(s.intake.settling_files ?? 0)),
+  );
+  cards.querySelectorAll('.card')[3].classList.toggle('warn', !!s.intake.low_disk);
+
+  const chips = document.getElementById('by-state');
+  chips.replaceChildren(...Object.entries(s.jobs).map(([k, v]) =>
+    el('a', { class: `chip state-${k}`, href: '#', onclick: (e) => {
+      e.preventDefault(); document.getElementById('state-filter').value = k; refreshJobs();
+    } }, `${k} ${v}`)));
+  if (!Object.keys(s.jobs).length) chips.append('no jobs yet');
+
+  // The daemon's own list of states (status.jobs has every one), so new states appear here.
+  const sf = document.getElementById('state-filter');
+  if (sf.options.length === 1)
+    for (const k of Object.keys(s.jobs)) sf.append(el('option', { value: k }, k));
+
+  const wf = document.getElementById('watch-filter');
+  const chosen = wf.value;
+  wf.replaceChildren(el('option', { value: '' }, 'all'),
+    ...s.watches.map((w) => el('option', { value: w.path, selected: w.path === chosen }, w.path)));
+
+  document.querySelector('#watches tbody').replaceChildren(...s.watches.map((w) =>
+    el('tr', {}, el('td', {}, w.path), el('td', {}, w.profile), el('td', { class: 'wide' }, w.output),
+       el('td', {}, el('button', {
+         onclick: () => post(`/api/${w.paused ? 'resume' : 'pause'}?watch=${encodeURIComponent(w.path)}`)
+           .then(refreshStatus, showError),
+       }, w.paused ? 'Resume' : 'Pause')))));
+}
+
+function liveOf(job) {
+  return job.live || (job.state === 'done' ? { progress: 1 } : { progress: job.progress });
+}
+
+function jobRow(job) {
+  const live = liveOf(job);
+  return el('tr', { 'data-job': job.id },
+    el('td', {}, el('a', { href: `/job?id=${job.id}` }, String(job.id))),
+    el('td', { class: 'file', title: job.source }, el('a', { href: `/job?id=${job.id}` }, baseName(job.source))),
+    el('td', {}, el('span', { class: `chip state-${job.state}` }, job.state)),
+    el('td', { class: 'progress-cell' }, progressBar(live.progress)),
+    el('td', { class: 'fps' }, live.fps ? live.fps.toFixed(1) : '–'),
+    el('td', { class: 'eta' }, live.eta !== undefined ? duration(live.eta) : '–'),
+    el('td', { class: 'wide' }, job.profile),
+    el('td', { class: 'wide' }, when(job.updated_at)));
+}
+
+function renderJobs() {
+  const watch = document.getElementById('watch-filter').value;
+  const shown = watch ? jobs.filter((j) => j.watch === watch) : jobs;
+  const body = document.querySelector('#jobs tbody');
+  body.replaceChildren(...shown.map(jobRow));
+  if (!shown.length) body.append(el('tr', {}, el('td', { colspan: '8' }, 'no jobs')));
+}
+
+async function refreshStatus() {
+  try {
+    status = await api('/api/status');
+    renderStatus();
+    showError(null);
+  } catch (e) { showError(e); }
+}
+
+async function refreshJobs() {
+  const state = document.getElementById('state-filter').value;
+  try {
+    jobs = (await api(`/api/jobs?limit=200${state ? '&state=' + state : ''}`)).jobs;
+    renderJobs();
+  } catch (e) { showError(e); }
+}
+
+async function refreshNodes() {
+  try {
+    const { nodes } = await api('/api/nodes');
+    document.querySelector('#nodes tbody').replaceChildren(...nodes.map((n) =>
+      el('tr', {}, el('td', {}, n.name + (n.self ? ' (this)' : '')),
+         el('td', {}, `${n.workers.busy} / ${n.workers.total}`), el('td', {}, String(n.running)),
+         el('td', {}, String((n.hardware || {}).tier ?? '–')), el('td', { class: 'wide' }, n.version))));
+  } catch (e) { showError(e); }
+}
+
+// A progress event changes one row in place; anything else refreshes what it affects.
+function onEvent(ev) {
+  if (ev.event === 'progress') {
+    // The progress event is the job's live state itself (id, progress, fps, eta, ...).
+    const job = jobs.find((j) => j.id === ev.id);
+    if (job) {
+      job.live = ev;
+      const row = document.querySelector(`#jobs tr[data-job="${ev.id}"]`);
+      if (row) row.replaceWith(jobRow(job));
+    } else {
+      refreshJobsSoon();
+    }
+    return;
+  }
+  if (ev.event === 'job') {
+    refreshJobsSoon();
+    refreshStatusSoon();
+  }
+}
+
+const refreshJobsSoon = debounce(refreshJobs, 500);
+const refreshStatusSoon = debounce(() => { refreshStatus(); refreshNodes(); }, 500);
+
+document.getElementById('state-filter').addEventListener('change', refreshJobs);
+document.getElementById('watch-filter').addEventListener('change', renderJobs);
+
+refreshStatus();
+refreshJobs();
+refreshNodes();
+liveEvents(onEvent, connectionBadge);
+// Uptime, settling files and the like change without events.
+setInterval(() => { refreshStatus(); refreshNodes(); }, 10000);
