@@ -1,0 +1,272 @@
+#include "store/pg_queue.h"
+
+#include <random>
+
+#include "store/pg_migrations.h"
+
+namespace rr::store {
+namespace {
+
+std::vector<Lease> leases(const PgResult& r) {
+    std::vector<Lease> out;
+    out.reserve(static_cast<size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+        out.push_back(Lease{r.integer(i, 0), r.integer(i, 1), static_cast<int>(r.integer(i, 2)),
+                            static_cast<int>(r.integer(i, 3)), r.integer(i, 4), r.text(i, 5)});
+    }
+    return out;
+}
+
+// A text[] literal: every element quoted, quotes and backslashes escaped.
+std::string text_array(const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (i) out += ',';
+        out += '"';
+        for (char c : items[i]) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
+}  // namespace
+
+Result<PgQueue> PgQueue::open(PgQueueOptions options) {
+    if (options.node_id.empty()) return make_error(Errc::config, "cluster: node_id is empty");
+    RR_ASSIGN(auto conn, PgConn::connect(options.conninfo));
+    RR_TRY(pg_migrate(conn));
+    RR_TRY(conn.prepare_statements());
+    PgQueue q(std::move(options), std::move(conn));
+    // Distinguishes this process from an earlier or concurrent one under the same node id.
+    q.incarnation_ = static_cast<int64_t>(std::random_device{}() >> 1) << 31 ^
+                     static_cast<int64_t>(std::random_device{}());
+    return q;
+}
+
+template <class F>
+auto PgQueue::retrying(F&& fn) -> decltype(fn()) {
+    auto first = fn();
+    if (first.ok() || !conn_.connection_lost()) return first;
+    if (auto re = conn_.reconnect(); !re.ok()) {
+        return std::move(first).error().context("reconnect failed (" + re.error().message + ")");
+    }
+    return fn();
+}
+
+Result<int64_t> PgQueue::add_job(const std::string& source_path, const std::string& profile,
+                                 const std::vector<std::string>& payloads) {
+    // Not retried: after a lost reply the job may exist, and adding it twice is not harmless.
+    RR_ASSIGN(auto tx, PgTransaction::begin(conn_));
+    RR_ASSIGN(auto job,
+              conn_.run(Q::insert_job,
+                        {source_path, profile, pg_param(static_cast<int64_t>(payloads.size()))}));
+    const int64_t id = job.integer(0, 0);
+    RR_TRY(conn_.run(Q::insert_tasks,
+                     {pg_param(id), text_array(payloads), pg_param(o_.max_attempts)}));
+    RR_TRY(tx.commit());
+    return id;
+}
+
+Result<std::vector<Lease>> PgQueue::claim(int n) {
+    // After a lost reply the earlier claim may have committed: those leases come back from
+    // renew() and the caller releases what it does not know (or lets them expire).
+    return retrying([&]() -> Result<std::vector<Lease>> {
+        RR_ASSIGN(auto r,
+                  conn_.run(Q::claim, {o_.node_id, pg_param(n), pg_param(o_.lease_seconds)}));
+        return leases(r);
+    });
+}
+
+Result<std::vector<Lease>> PgQueue::renew() {
+    return retrying([&]() -> Result<std::vector<Lease>> {
+        RR_ASSIGN(auto r, conn_.run(Q::renew_leases, {o_.node_id, pg_param(o_.lease_seconds)}));
+        return leases(r);
+    });
+}
+
+Result<Completion> PgQueue::complete(const Lease& lease, const std::string& result) {
+    return retrying([&]() -> Result<Completion> {
+        RR_ASSIGN(auto r, conn_.run(Q::complete, {pg_param(lease.task_id), o_.node_id,
+                                                  pg_param(lease.epoch), result}));
+        if (r.rows() == 1) return Completion{true, r.boolean(0, 1), r.integer(0, 0)};
+        // Fenced off, or accepted before a lost reply: only the latter has our node and epoch.
+        RR_ASSIGN(auto earlier,
+                  conn_.run(Q::completed_earlier,
+                            {pg_param(lease.task_id), o_.node_id, pg_param(lease.epoch)}));
+        if (earlier.rows() == 1)
+            return Completion{true, earlier.boolean(0, 1), earlier.integer(0, 0)};
+        return Completion{false, false, lease.job_id};
+    });
+}
+
+Status PgQueue::fail_job(int64_t job_id, int64_t task_id) {
+    RR_TRY(conn_.run(Q::fail_job, {pg_param(job_id), pg_param(task_id)}));
+    RR_TRY(conn_.run(Q::cancel_siblings, {pg_param(job_id)}));
+    return {};
+}
+
+Result<FailOutcome> PgQueue::fail(const Lease& lease, const std::string& error) {
+    return retrying([&]() -> Result<FailOutcome> {
+        RR_ASSIGN(auto tx, PgTransaction::begin(conn_));
+        RR_ASSIGN(auto r,
+                  conn_.run(Q::fail_attempt,
+                            {pg_param(lease.task_id), o_.node_id, pg_param(lease.epoch), error,
+                             pg_param(o_.backoff_seconds), pg_param(o_.backoff_max_seconds)}));
+        if (r.rows() == 0) return FailOutcome{false, false, false, lease.job_id};
+        FailOutcome out{true, r.boolean(0, 3), false, r.integer(0, 1)};
+        if (out.task_failed) {
+            RR_TRY(fail_job(out.job_id, lease.task_id));
+            out.job_failed = true;
+        }
+        RR_TRY(tx.commit());
+        return out;
+    });
+}
+
+Result<std::vector<Reaped>> PgQueue::reap(int limit) {
+    return retrying([&]() -> Result<std::vector<Reaped>> {
+        RR_ASSIGN(auto tx, PgTransaction::begin(conn_));
+        RR_ASSIGN(auto r, conn_.run(Q::reap, {pg_param(limit), pg_param(o_.backoff_seconds),
+                                              pg_param(o_.backoff_max_seconds)}));
+        std::vector<Reaped> out;
+        for (int i = 0; i < r.rows(); ++i) {
+            out.push_back(Reaped{r.integer(i, 0), r.integer(i, 1),
+                                 static_cast<int>(r.integer(i, 2)), r.boolean(i, 3), r.text(i, 4)});
+            if (out.back().failed) RR_TRY(fail_job(out.back().job_id, out.back().task_id));
+        }
+        RR_TRY(tx.commit());
+        return out;
+    });
+}
+
+Result<int64_t> PgQueue::release() {
+    return retrying([&]() -> Result<int64_t> {
+        RR_ASSIGN(auto r, conn_.run(Q::release, {o_.node_id}));
+        return r.integer(0, 0);
+    });
+}
+
+Status PgQueue::register_node(const NodeRegistration& reg) {
+    return retrying([&]() -> Status {
+        RR_ASSIGN(auto tx, PgTransaction::begin(conn_));
+        RR_ASSIGN(auto r, conn_.run(Q::register_node,
+                                    {o_.node_id, pg_param(incarnation_), reg.host,
+                                     pg_param(reg.pid), reg.version, pg_param(reg.workers),
+                                     pg_param(reg.stale_after_seconds)}));
+        if (r.rows() == 0) {
+            return make_error(Errc::conflict,
+                              "cluster: node id '" + o_.node_id +
+                                  "' is in use by a live node; set cluster.node_id");
+        }
+        RR_TRY(conn_.run(Q::expire_node_leases, {o_.node_id}));
+        return tx.commit();
+    });
+}
+
+Result<std::string> PgQueue::node_heartbeat(int busy) {
+    return retrying([&]() -> Result<std::string> {
+        RR_ASSIGN(auto r, conn_.run(Q::node_heartbeat,
+                                    {o_.node_id, pg_param(incarnation_), pg_param(busy)}));
+        if (r.rows() == 0) {
+            return make_error(Errc::conflict, "cluster: node id '" + o_.node_id +
+                                                  "' was taken over by another process");
+        }
+        return r.text(0, 0);
+    });
+}
+
+Status PgQueue::set_node_state(const std::string& node_id, const std::string& state) {
+    if (state != "active" && state != "draining") {
+        return make_error(Errc::invalid_argument, "a node can be set active or draining");
+    }
+    return retrying([&]() -> Status {
+        RR_ASSIGN(auto r, conn_.run(Q::set_node_state, {node_id, state}));
+        if (r.rows() == 0) return make_error(Errc::not_found, "no live node '" + node_id + "'");
+        return {};
+    });
+}
+
+Result<std::vector<std::string>> PgQueue::mark_lost(double stale_seconds) {
+    return retrying([&]() -> Result<std::vector<std::string>> {
+        RR_ASSIGN(auto r, conn_.run(Q::mark_lost, {pg_param(stale_seconds)}));
+        std::vector<std::string> out;
+        for (int i = 0; i < r.rows(); ++i) out.push_back(r.text(i, 0));
+        return out;
+    });
+}
+
+Result<std::vector<NodeView>> PgQueue::nodes() {
+    return retrying([&]() -> Result<std::vector<NodeView>> {
+        RR_ASSIGN(auto r, conn_.run(Q::list_nodes, std::initializer_list<PgParam>{}));
+        std::vector<NodeView> out;
+        for (int i = 0; i < r.rows(); ++i) {
+            NodeView n;
+            n.node_id = r.text(i, 0);
+            n.host = r.text(i, 1);
+            n.pid = static_cast<int>(r.integer(i, 2));
+            n.version = r.text(i, 3);
+            n.state = r.text(i, 4);
+            n.heartbeat_age_s = r.real(i, 5);
+            n.workers = static_cast<int>(r.integer(i, 6));
+            n.busy = static_cast<int>(r.integer(i, 7));
+            n.chunks_done = r.integer(i, 8);
+            n.leases = r.integer(i, 9);
+            out.push_back(std::move(n));
+        }
+        return out;
+    });
+}
+
+Status PgQueue::finish_job(int64_t job_id) {
+    return retrying([&]() -> Status {
+        RR_ASSIGN(auto r, conn_.run(Q::finish_job, {pg_param(job_id), o_.node_id}));
+        if (r.rows() == 0) {
+            return make_error(Errc::conflict, "job " + std::to_string(job_id) +
+                                                  " is not waiting for this node to join it");
+        }
+        return {};
+    });
+}
+
+Result<JobView> PgQueue::job(int64_t job_id) {
+    return retrying([&]() -> Result<JobView> {
+        RR_ASSIGN(auto r, conn_.run(Q::job, {pg_param(job_id)}));
+        if (r.rows() == 0) return make_error(Errc::not_found, "no job " + std::to_string(job_id));
+        JobView j;
+        j.id = r.integer(0, 0);
+        j.source_path = r.text(0, 1);
+        j.profile = r.text(0, 2);
+        j.state = r.text(0, 3);
+        j.chunks_total = static_cast<int>(r.integer(0, 4));
+        j.chunks_remaining = static_cast<int>(r.integer(0, 5));
+        j.error = r.optional_text(0, 6);
+        j.joiner = r.optional_text(0, 7);
+        return j;
+    });
+}
+
+Result<std::vector<AttemptView>> PgQueue::attempts(int64_t job_id, int idx) {
+    return retrying([&]() -> Result<std::vector<AttemptView>> {
+        RR_ASSIGN(auto r, conn_.run(Q::task_attempts, {pg_param(job_id), pg_param(idx)}));
+        std::vector<AttemptView> out;
+        for (int i = 0; i < r.rows(); ++i) {
+            out.push_back(AttemptView{static_cast<int>(r.integer(i, 0)), r.integer(i, 1),
+                                      r.text(i, 2), r.text(i, 3)});
+        }
+        return out;
+    });
+}
+
+Result<int64_t> PgQueue::prune(double retention_days) {
+    return retrying([&]() -> Result<int64_t> {
+        const double seconds = retention_days * 86400.0;
+        RR_ASSIGN(auto jobs, conn_.run(Q::prune_jobs, {pg_param(seconds)}));
+        RR_TRY(conn_.run(Q::prune_nodes, {pg_param(seconds)}));
+        return jobs.affected();
+    });
+}
+
+}  // namespace rr::store

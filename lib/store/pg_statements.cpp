@@ -1,0 +1,219 @@
+#include "store/pg_statements.h"
+
+#include <array>
+
+namespace rr::store {
+namespace {
+
+// Parameters are text; casts say what each one is. Every time is the database's now(), so
+// nodes with skewed clocks agree on when a lease expires.
+// Back-off after a failed or expired attempt: base · 2^(attempt−1) seconds, at most max.
+
+constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatements = {{
+    {Q::insert_job, "rr_insert_job", 3,
+     // NOTIFY is delivered on commit: idle nodes waiting in LISTEN wake up at once.
+     R"sql(WITH j AS (
+             INSERT INTO jobs (source_path, profile, state, chunks_total, chunks_remaining)
+             VALUES ($1::text, $2::text, 'running', $3::int, $3::int) RETURNING id)
+           SELECT id, pg_notify('renderrush_tasks', id::text) FROM j)sql"},
+    {Q::insert_tasks, "rr_insert_tasks", 3,
+     // $2: payloads as a text array, one task per element, idx in array order.
+     R"sql(INSERT INTO tasks (job_id, idx, payload, max_attempts)
+           SELECT $1::bigint, p.ord - 1, p.payload, $3::int
+           FROM unnest($2::text[]) WITH ORDINALITY AS p(payload, ord))sql"},
+    {Q::claim, "rr_claim", 3,
+     // MATERIALIZED: the locking subquery runs exactly once, so LIMIT bounds what is locked
+     // and SKIP LOCKED lets concurrent claimers pass each other instead of queueing. A node
+     // that is not active (draining, lost, unknown) claims nothing.
+     R"sql(WITH picked AS MATERIALIZED (
+             SELECT t.id FROM tasks t
+             WHERE t.state = 'available' AND t.run_after <= now()
+               AND EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = $1::text AND n.state = 'active')
+             ORDER BY t.id
+             FOR UPDATE SKIP LOCKED
+             LIMIT $2::int)
+           UPDATE tasks t
+           SET state = 'leased', attempt = t.attempt + 1, lease_epoch = t.lease_epoch + 1,
+               lease_owner = $1::text, lease_expires_at = now() + make_interval(secs => $3::float8)
+           FROM picked WHERE t.id = picked.id
+           RETURNING t.id, t.job_id, t.idx, t.attempt, t.lease_epoch, t.payload)sql"},
+    {Q::renew_leases, "rr_renew_leases", 2,
+     R"sql(UPDATE tasks t SET lease_expires_at = now() + make_interval(secs => $2::float8)
+           WHERE t.state = 'leased' AND t.lease_owner = $1::text
+           RETURNING t.id, t.job_id, t.idx, t.attempt, t.lease_epoch, t.payload)sql"},
+    {Q::complete, "rr_complete", 4,
+     // One statement, so one transaction: the fenced task update, the node's counter and the
+     // job's counter commit together. The job row's lock serialises the last two completions;
+     // whichever decrements chunks_remaining to 0 is the one joiner (no NOT EXISTS race).
+     R"sql(WITH done AS (
+             UPDATE tasks SET state = 'done', node = $2::text, result = $4::text,
+                              lease_owner = NULL, lease_expires_at = NULL, finished_at = now()
+             WHERE id = $1::bigint AND state = 'leased'
+               AND lease_owner = $2::text AND lease_epoch = $3::bigint
+             RETURNING id, job_id),
+           counted AS (
+             UPDATE nodes SET chunks_done = chunks_done + 1
+             WHERE node_id = $2::text AND EXISTS (SELECT 1 FROM done))
+           UPDATE jobs j
+           SET chunks_remaining = j.chunks_remaining - 1,
+               state = CASE WHEN j.chunks_remaining = 1 AND j.state = 'running'
+                            THEN 'joining' ELSE j.state END,
+               joiner = CASE WHEN j.chunks_remaining = 1 AND j.state = 'running'
+                             THEN $2::text ELSE j.joiner END,
+               join_task_id = CASE WHEN j.chunks_remaining = 1 AND j.state = 'running'
+                                   THEN done.id ELSE j.join_task_id END,
+               updated_at = now()
+           FROM done WHERE j.id = done.job_id
+           RETURNING j.id, j.join_task_id IS NOT DISTINCT FROM done.id)sql"},
+    {Q::completed_earlier, "rr_completed_earlier", 3,
+     // After a connection loss the completion may have committed before the reply was lost.
+     R"sql(SELECT t.job_id, j.join_task_id IS NOT DISTINCT FROM t.id
+           FROM tasks t JOIN jobs j ON j.id = t.job_id
+           WHERE t.id = $1::bigint AND t.state = 'done'
+             AND t.node = $2::text AND t.lease_epoch = $3::bigint)sql"},
+    {Q::fail_attempt, "rr_fail_attempt", 6,
+     R"sql(WITH f AS (
+             UPDATE tasks t
+             SET state = CASE WHEN t.attempt >= t.max_attempts THEN 'failed' ELSE 'available' END,
+                 run_after = now() + )sql"
+     "make_interval(secs => least($6::float8, $5::float8 * power(2, t.attempt - 1)))"
+     R"sql(,
+                 lease_owner = NULL, lease_expires_at = NULL,
+                 finished_at = CASE WHEN t.attempt >= t.max_attempts THEN now() END
+             WHERE t.id = $1::bigint AND t.state = 'leased'
+               AND t.lease_owner = $2::text AND t.lease_epoch = $3::bigint
+             RETURNING t.id, t.job_id, t.idx, t.state, t.attempt, t.lease_epoch),
+           a AS (
+             INSERT INTO task_attempts (task_id, attempt, epoch, node, error)
+             SELECT id, attempt, lease_epoch, $2::text, $4::text FROM f)
+           SELECT id, job_id, idx, state = 'failed' FROM f)sql"},
+    {Q::fail_job, "rr_fail_job", 2,
+     // The job's error lists every attempt of the chunk that exhausted its attempts.
+     R"sql(UPDATE jobs j
+           SET state = 'failed', finished_at = now(), updated_at = now(),
+               error = (SELECT format('chunk %s failed %s times: ', t.idx, count(*)) ||
+                               string_agg(format('attempt %s on %s: %s', a.attempt, a.node, a.error),
+                                          '; ' ORDER BY a.attempt)
+                        FROM task_attempts a JOIN tasks t ON t.id = a.task_id
+                        WHERE a.task_id = $2::bigint GROUP BY t.idx)
+           WHERE j.id = $1::bigint AND j.state IN ('running', 'joining')
+           RETURNING j.error)sql"},
+    {Q::cancel_siblings, "rr_cancel_siblings", 1,
+     // A failed job's waiting chunks are not worth anyone's time; leased ones finish or expire.
+     R"sql(UPDATE tasks SET state = 'failed', finished_at = now()
+           WHERE job_id = $1::bigint AND state = 'available')sql"},
+    {Q::reap, "rr_reap", 3,
+     // The old owner and epoch come from the locked row, before the update clears them.
+     R"sql(WITH expired AS MATERIALIZED (
+             SELECT id, lease_owner, lease_epoch FROM tasks
+             WHERE state = 'leased' AND lease_expires_at < now()
+             ORDER BY lease_expires_at
+             FOR UPDATE SKIP LOCKED
+             LIMIT $1::int),
+           r AS (
+             UPDATE tasks t
+             SET state = CASE WHEN t.attempt >= t.max_attempts THEN 'failed' ELSE 'available' END,
+                 run_after = now() + )sql"
+     "make_interval(secs => least($3::float8, $2::float8 * power(2, t.attempt - 1)))"
+     R"sql(,
+                 lease_owner = NULL, lease_expires_at = NULL,
+                 finished_at = CASE WHEN t.attempt >= t.max_attempts THEN now() END
+             FROM expired e WHERE t.id = e.id
+             RETURNING t.id, t.job_id, t.idx, t.state, t.attempt, e.lease_owner, e.lease_epoch),
+           a AS (
+             INSERT INTO task_attempts (task_id, attempt, epoch, node, error)
+             SELECT id, attempt, lease_epoch, lease_owner, 'lease expired' FROM r)
+           SELECT id, job_id, idx, state = 'failed', lease_owner FROM r)sql"},
+    {Q::release, "rr_release", 1,
+     // A clean shutdown is not a failed attempt: the attempt is given back, the epoch is not
+     // (a completion from before the release stays fenced off).
+     R"sql(WITH r AS (
+             UPDATE tasks SET state = 'available', attempt = attempt - 1, run_after = now(),
+                              lease_owner = NULL, lease_expires_at = NULL
+             WHERE state = 'leased' AND lease_owner = $1::text
+             RETURNING id)
+           SELECT count(*), pg_notify('renderrush_tasks', '') FROM r)sql"},
+    {Q::register_node, "rr_register_node", 7,
+     // A row for this id is taken over only when it is lost or its heartbeat is older than
+     // $7 seconds (or it is this very incarnation, retrying after a lost reply): a second live
+     // node with the same id gets no row back. Draining is the operator's word and survives.
+     R"sql(INSERT INTO nodes (node_id, incarnation, host, pid, version, workers, state,
+                              started_at, heartbeat_at)
+           VALUES ($1::text, $2::bigint, $3::text, $4::int, $5::text, $6::int, 'active', now(), now())
+           ON CONFLICT (node_id) DO UPDATE
+           SET incarnation = EXCLUDED.incarnation, host = EXCLUDED.host, pid = EXCLUDED.pid,
+               version = EXCLUDED.version, workers = EXCLUDED.workers, busy = 0,
+               state = CASE WHEN nodes.state = 'draining' THEN 'draining' ELSE 'active' END,
+               started_at = now(), heartbeat_at = now()
+           WHERE nodes.state = 'lost' OR nodes.incarnation = EXCLUDED.incarnation
+              OR nodes.heartbeat_at < now() - make_interval(secs => $7::float8)
+           RETURNING node_id, state)sql"},
+    {Q::expire_node_leases, "rr_expire_node_leases", 1,
+     // Leases still held under this id belong to a dead incarnation: let the reaper count them.
+     R"sql(UPDATE tasks SET lease_expires_at = now() - interval '1 millisecond'
+           WHERE state = 'leased' AND lease_owner = $1::text)sql"},
+    {Q::node_heartbeat, "rr_node_heartbeat", 3,
+     // No row back: another incarnation took this id over; this process must stop.
+     R"sql(UPDATE nodes
+           SET heartbeat_at = now(), busy = $3::int,
+               state = CASE WHEN state = 'lost' THEN 'active' ELSE state END
+           WHERE node_id = $1::text AND incarnation = $2::bigint
+           RETURNING state)sql"},
+    {Q::set_node_state, "rr_set_node_state", 2,
+     R"sql(UPDATE nodes SET state = $2::text
+           WHERE node_id = $1::text AND state IN ('active', 'draining')
+           RETURNING node_id)sql"},
+    {Q::mark_lost, "rr_mark_lost", 1,
+     R"sql(UPDATE nodes SET state = 'lost'
+           WHERE state <> 'lost' AND heartbeat_at < now() - make_interval(secs => $1::float8)
+           RETURNING node_id)sql"},
+    {Q::list_nodes, "rr_list_nodes", 0,
+     R"sql(SELECT n.node_id, n.host, n.pid, n.version, n.state,
+                  extract(epoch FROM now() - n.heartbeat_at)::float8, n.workers, n.busy,
+                  n.chunks_done,
+                  (SELECT count(*) FROM tasks t WHERE t.state = 'leased' AND t.lease_owner = n.node_id)
+           FROM nodes n ORDER BY n.node_id)sql"},
+    {Q::finish_job, "rr_finish_job", 2,
+     R"sql(UPDATE jobs SET state = 'done', finished_at = now(), updated_at = now()
+           WHERE id = $1::bigint AND state = 'joining' AND joiner = $2::text
+           RETURNING id)sql"},
+    {Q::job, "rr_job", 1,
+     R"sql(SELECT id, source_path, profile, state, chunks_total, chunks_remaining, error, joiner
+           FROM jobs WHERE id = $1::bigint)sql"},
+    {Q::task_attempts, "rr_task_attempts", 2,
+     R"sql(SELECT a.attempt, a.epoch, a.node, a.error
+           FROM task_attempts a JOIN tasks t ON t.id = a.task_id
+           WHERE t.job_id = $1::bigint AND t.idx = $2::int ORDER BY a.attempt)sql"},
+    {Q::prune_jobs, "rr_prune_jobs", 1,
+     // Tasks and attempts go with their job (ON DELETE CASCADE).
+     R"sql(DELETE FROM jobs
+           WHERE state IN ('done', 'failed', 'cancelled')
+             AND finished_at < now() - make_interval(secs => $1::float8))sql"},
+    {Q::prune_nodes, "rr_prune_nodes", 1,
+     R"sql(DELETE FROM nodes
+           WHERE state = 'lost' AND heartbeat_at < now() - make_interval(secs => $1::float8))sql"},
+    {Q::queue_depth, "rr_queue_depth", 0,
+     R"sql(SELECT count(*) FILTER (WHERE state = 'available'),
+                  count(*) FILTER (WHERE state = 'leased')
+           FROM tasks WHERE state IN ('available', 'leased'))sql"},
+}};
+
+constexpr bool in_index_order() {
+    for (std::size_t i = 0; i < kStatements.size(); ++i) {
+        if (static_cast<std::size_t>(kStatements[i].index) != i) return false;
+    }
+    return true;
+}
+static_assert(in_index_order(), "kStatements must list every Q in enum order");
+
+}  // namespace
+
+std::span<const PgStatement> pg_statements() {
+    return kStatements;
+}
+
+const PgStatement& pg_statement(Q q) {
+    return kStatements[static_cast<std::size_t>(q)];
+}
+
+}  // namespace rr::store
