@@ -112,4 +112,13 @@ std::filesystem::path models_dir() {
     return dir;
 }
 
+std::filesystem::path model_samples_dir() {
+    const auto dir = source_dir() / ".cache/model-samples";
+    if (!std::filesystem::exists(dir / "esrgan-slim/assets/fixture.png")) {
+        throw std::runtime_error("the model packages' published samples are missing from " +
+                                 dir.string() + ": run scripts/fetch-models (scripts/setup does)");
+    }
+    return dir;
+}
+
 }  // namespace rr::test

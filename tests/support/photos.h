@@ -18,5 +18,8 @@ namespace rr::test {
 // The source tree's models/ (what scripts/fetch-models fills). Throws, naming the script,
 // when the models are not there.
 [[nodiscard]] std::filesystem::path models_dir();
+// The model packages' fixture and published outputs (kept by scripts/fetch-models outside
+// models/, which holds only what the code loads).
+[[nodiscard]] std::filesystem::path model_samples_dir();
 
 }  // namespace rr::test

@@ -97,11 +97,11 @@ BOOST_AUTO_TEST_CASE(slim_and_medium_reproduce_the_published_samples) {
         cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
         return rgb;
     };
-    const auto models = t::models_dir();
-    const cv::Mat fixture = load(models / "esrgan-slim/assets/fixture.png");
+    const auto samples = t::model_samples_dir();
+    const cv::Mat fixture = load(samples / "esrgan-slim/assets/fixture.png");
     for (const std::string model : {"slim", "medium"}) {
         const cv::Mat published =
-            load(models / ("esrgan-" + model) / "assets/samples/2x/result.png");
+            load(samples / ("esrgan-" + model) / "assets/samples/2x/result.png");
         const double p = cv::PSNR(upscale(model, fixture), published);
         BOOST_TEST_MESSAGE(model << " x2 vs the package's published sample: " << p << " dB");
         BOOST_TEST(p >= 60.0);
