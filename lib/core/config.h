@@ -37,8 +37,10 @@ struct Profile {
 };
 
 struct Limits {
-    int64_t max_pixels = 8192LL * 4320LL;  // per frame; larger inputs are refused
-    double decode_error_ratio = 0.01;      // fraction of frames allowed to fail decoding
+    int64_t max_pixels = 8192LL * 4320LL;   // per frame; larger inputs are refused
+    double decode_error_ratio = 0.01;       // fraction of frames allowed to fail decoding
+    int64_t worker_memory_mb = 8192;        // a worker's address space beyond the input; 0: none
+    double worker_seconds_per_chunk = 600;  // a worker running longer is killed; 0: no limit
 };
 
 struct Paths {

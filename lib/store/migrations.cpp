@@ -6,7 +6,7 @@ namespace rr::store {
 namespace {
 
 // Append only: a migration that shipped is never edited.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // 1: jobs, chunks, events.
     R"sql(
 CREATE TABLE jobs (
@@ -67,6 +67,10 @@ CREATE TABLE events (
     message       TEXT NOT NULL
 );
 CREATE INDEX events_by_job ON events(job_id, id);
+)sql",
+    // 2: runs of a job cut short by the daemon dying (poison protection).
+    R"sql(
+ALTER TABLE jobs ADD COLUMN interruptions INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 
