@@ -50,10 +50,19 @@ void read_profile(const std::string& name, const YAML::Node& node, ConfigIssues&
     const std::string path = "profiles." + name;
     profile.name = name;
     MapReader r(node, path, issues);
+    // Where settings were written, for problems only found later (an encoder refusing them).
+    profile.marks["profile"] = mark_of(node);
+    if (node.IsMap()) {
+        if (const YAML::Node video = node["video"]; video && video.IsMap()) {
+            profile.marks["video"] = mark_of(video);
+            for (const auto& kv : video)
+                profile.marks["video." + kv.first.as<std::string>()] = mark_of(kv.second);
+        }
+    }
     read_stages(r.child("stages"), r.child_path("stages"), issues, profile.stages);
     {
         MapReader v(r.child("video"), r.child_path("video"), issues);
-        v.get_enum("codec", profile.video.codec, {"h264", "hevc", "av1"});
+        v.get_enum("codec", profile.video.codec, {"h264", "hevc", "av1", "vp9"});
         v.get("crf", profile.video.crf, 0, 63);
         v.get("preset", profile.video.preset);
         v.get_enum("hwaccel", profile.video.hwaccel, {"auto", "none", "qsv", "vaapi", "nvenc"});

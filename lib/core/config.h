@@ -15,7 +15,7 @@
 namespace rr {
 
 struct VideoSettings {
-    std::string codec = "h264";     // h264 | hevc | av1
+    std::string codec = "h264";     // h264 | hevc | av1 | vp9
     int crf = -1;                   // -1: the codec's default (h264 23, hevc 28, av1 35)
     std::string preset = "medium";  // x264/x265 names; mapped to SVT-AV1 numbers for av1
     std::string hwaccel = "auto";   // auto | none | qsv | vaapi | nvenc
@@ -32,7 +32,10 @@ struct Profile {
     std::vector<StageSpec> stages;
     VideoSettings video;
     AudioSettings audio;
-    std::string container = "mp4";  // mp4 | mkv
+    std::string container = "mp4";  // mp4 | mkv (| webm, from `process -o x.webm`)
+    // Where the profile and its video settings were written ("profile", "video",
+    // "video.preset", ...), for problems found after parsing, such as an encoder refusing them.
+    std::map<std::string, SourceMark> marks;
 };
 
 struct Limits {

@@ -205,9 +205,11 @@ nlohmann::json AudioPlan::to_json() const {
 
 namespace {
 
-void encode_instead(AudioStreamPlan& s, const AudioSettings& settings, std::string reason) {
+// WebM holds no AAC: what cannot be copied there becomes Opus.
+void encode_instead(AudioStreamPlan& s, const AudioSettings& settings, const std::string& container,
+                    std::string reason) {
     s.copy = false;
-    s.encoder = settings.codec == "opus" ? "libopus" : "aac";
+    s.encoder = settings.codec == "opus" || container == "webm" ? "libopus" : "aac";
     s.reason = std::move(reason);
 }
 
@@ -216,6 +218,7 @@ void encode_instead(AudioStreamPlan& s, const AudioSettings& settings, std::stri
 Result<AudioPlan> plan_audio(const AVFormatContext* input, const AudioSettings& settings,
                              const std::string& container, bool reencode) {
     AudioPlan plan;
+    plan.container = container;
     try {
         plan.bitrate = parse_bitrate(settings.bitrate);
     } catch (const std::exception&) {
@@ -235,7 +238,7 @@ Result<AudioPlan> plan_audio(const AVFormatContext* input, const AudioSettings& 
         if (settings.codec == "copy" && !reencode && fits) {
             s.reason = std::string("copy: ") + codec + " fits " + container;
         } else {
-            encode_instead(s, settings,
+            encode_instead(s, settings, container,
                            reencode ? "audio stages need re-encoding"
                            : settings.codec != "copy"
                                ? "profile asks for " + settings.codec
@@ -255,7 +258,7 @@ void trim_audio(AudioPlan& plan, double start, std::optional<double> end,
         snprintf(trim, sizeof trim, "atrim=start=%.6f", start);
     for (auto& s : plan.streams) {
         s.filter = s.filter.empty() ? trim : s.filter + "," + trim;
-        if (s.copy) encode_instead(s, settings, "trimmed with the video");
+        if (s.copy) encode_instead(s, settings, plan.container, "trimmed with the video");
     }
 }
 

@@ -29,6 +29,7 @@ struct AudioStreamPlan {
 struct AudioPlan {
     std::vector<AudioStreamPlan> streams;
     int64_t bitrate = 160000;
+    std::string container;  // the output's, for what a trimmed copy is re-encoded as
     [[nodiscard]] bool empty() const { return streams.empty(); }
     [[nodiscard]] nlohmann::json to_json() const;
 };

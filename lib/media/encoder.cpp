@@ -16,31 +16,43 @@ namespace {
 int default_crf(const std::string& codec) {
     if (codec == "hevc") return 28;
     if (codec == "av1") return 35;
+    if (codec == "vp9") return 31;
     return 23;
 }
 
 std::string software_encoder(const std::string& codec) {
     if (codec == "hevc") return "libx265";
     if (codec == "av1") return "libsvtav1";
+    if (codec == "vp9") return "libvpx-vp9";
     return "libx264";
 }
 
 std::string hardware_encoder(const std::string& codec, const std::string& hw) {
-    const std::string base = codec == "hevc" ? "hevc" : codec == "av1" ? "av1" : "h264";
+    const std::string base = codec == "h264" ? "h264" : codec;
     return base + "_" + hw;
 }
 
-// SVT-AV1 counts presets 0 (slowest) to 13; NVENC p1 (fastest) to p7.
+// SVT-AV1 counts presets 0 (slowest) to 13; NVENC p1 (fastest) to p7; libvpx's cpu-used
+// 8 (fastest) to 0.
+struct PresetNames {
+    const char* svtav1;
+    const char* nvenc;
+    const char* vpx;
+};
+
 std::string map_preset(const std::string& encoder, const std::string& preset) {
-    static const std::map<std::string, std::pair<const char*, const char*>> kNames = {
-        {"ultrafast", {"12", "p1"}}, {"superfast", {"11", "p1"}}, {"veryfast", {"10", "p2"}},
-        {"faster", {"9", "p3"}},     {"fast", {"8", "p3"}},       {"medium", {"6", "p4"}},
-        {"slow", {"4", "p5"}},       {"slower", {"3", "p6"}},     {"veryslow", {"2", "p7"}},
+    static const std::map<std::string, PresetNames> kNames = {
+        {"ultrafast", {"12", "p1", "8"}}, {"superfast", {"11", "p1", "7"}},
+        {"veryfast", {"10", "p2", "6"}},  {"faster", {"9", "p3", "5"}},
+        {"fast", {"8", "p3", "4"}},       {"medium", {"6", "p4", "3"}},
+        {"slow", {"4", "p5", "2"}},       {"slower", {"3", "p6", "1"}},
+        {"veryslow", {"2", "p7", "0"}},
     };
     auto it = kNames.find(preset);
-    if (encoder == "libsvtav1") return it != kNames.end() ? it->second.first : preset;
+    if (encoder == "libsvtav1") return it != kNames.end() ? it->second.svtav1 : preset;
+    if (encoder == "libvpx-vp9") return it != kNames.end() ? it->second.vpx : preset;
     if (encoder.find("nvenc") != std::string::npos)
-        return it != kNames.end() ? it->second.second : preset;
+        return it != kNames.end() ? it->second.nvenc : preset;
     return preset;
 }
 
@@ -84,6 +96,14 @@ Status apply_settings(AVCodecContext* ctx, const EncoderChoice& choice, int thre
         RR_TRY(set_opt(ctx, "preset", preset));
         RR_TRY(set_opt(ctx, "crf", std::to_string(crf)));
         RR_TRY(set_opt(ctx, "svtav1-params", "lp=" + std::to_string(threads)));
+    } else if (n == "libvpx-vp9") {
+        // Constant quality needs a zero bitrate; cpu-used takes the preset's place.
+        RR_TRY(set_opt(ctx, "crf", std::to_string(crf)));
+        RR_TRY(set_opt(ctx, "cpu-used", preset));
+        RR_TRY(set_opt(ctx, "deadline", "good"));
+        RR_TRY(set_opt(ctx, "row-mt", "1"));
+        ctx->bit_rate = 0;
+        ctx->thread_count = threads;
     } else if (choice.hwaccel == "qsv") {
         RR_TRY(set_opt(ctx, "preset", preset));
         ctx->global_quality = crf;

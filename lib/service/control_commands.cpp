@@ -263,6 +263,7 @@ nlohmann::json status(Service& svc) {
             {"running", running},
             {"database", database_path(c.config).string()},
             {"config", c.config_path.string()},
+            {"disabled_profiles", c.disabled_profiles},
             {"hardware", svc.hardware()}};
 }
 

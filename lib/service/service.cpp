@@ -8,20 +8,25 @@
 #include "core/version.h"
 #include "hw/probe.h"
 #include "pipeline/job.h"
+#include "pipeline/profile_check.h"
 #include "service/layout.h"
 #include "service/recovery.h"
 
 namespace rr::service {
 
-Status validate_config(const Config& config) {
+std::map<std::string, std::string> disabled_profiles(const Config& config) {
+    std::map<std::string, std::string> disabled;
     for (const auto& [name, profile] : config.profiles) {
-        Status st = pipeline::validate_profile(profile, config.paths.models_dir);
-        if (!st)
-            return make_error(Errc::config, (config.source.empty() ? std::string("<config>")
-                                                                   : config.source.string()) +
-                                                ": " + st.error().message);
+        auto problems = pipeline::check_profile_stages(profile, config.paths.models_dir);
+        if (!problems.empty()) disabled[name] = problems.front().message;
     }
-    return {};
+    return disabled;
+}
+
+void Service::apply_disabled_profiles() {
+    ctx_.disabled_profiles = disabled_profiles(ctx_.config);
+    for (const auto& [name, why] : ctx_.disabled_profiles)
+        ctx_.logger->warn("profile {} disabled, its jobs will fail: {}", name, why);
 }
 
 Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem::path config_path,
@@ -45,6 +50,7 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     s->ctx_.scheduler = s->scheduler_.get();
     s->ctx_.poster = s->poster_.get();
     s->ctx_.logger = std::move(logger);
+    s->apply_disabled_profiles();
     Service* self = s.get();
     s->ctx_.emit = [self](const nlohmann::json& ev) { self->on_event(ev); };
     s->hardware_ = hw::probe();
@@ -225,7 +231,7 @@ Status Service::reload() {
     ctx_.logger->info("reloading {}", ctx_.config_path.string());
     notifier_.reloading();
     auto cfg = load_config_file(ctx_.config_path);
-    Status valid = cfg ? validate_config(*cfg) : Status(cfg.error());
+    Status valid = cfg ? Status() : Status(cfg.error());
     if (!valid) {
         ctx_.logger->error("reload rejected, keeping the running configuration: {}",
                            valid.error().message);
@@ -236,6 +242,7 @@ Status Service::reload() {
         ctx_.logger->warn("reload: a new worker count applies after a restart");
     }
     ctx_.config = std::move(cfg).value();
+    apply_disabled_profiles();
     if (Status st = intake_->configure(); !st) ctx_.logger->error("reload: {}", st.error().message);
     ctx_.logger->info("configuration reloaded: {} watches, {} profiles", ctx_.config.watches.size(),
                       ctx_.config.profiles.size());
