@@ -141,8 +141,10 @@ Result<Published> publish_job(PublishRequest req) {
     result.sidecar = make_sidecar(parts);
     result.sidecar_path = sidecar_path_for(req.output);
     RR_TRY(publish_stage_extras(job, stage_results, req.output));
-    if (auto preview = publish_frame_pair(job, staged.path(), out_info, req.output))
-        result.sidecar["preview"] = std::move(*preview);
+    if (req.frame_pair) {
+        if (auto preview = publish_frame_pair(job, staged.path(), out_info, req.output))
+            result.sidecar["preview"] = std::move(*preview);
+    }
     RR_TRY(write_file_atomic(result.sidecar_path, result.sidecar.dump(2) + "\n"));
     Status published = staged.commit();
     if (!published) {
