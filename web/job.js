@@ -91,7 +91,8 @@ function stageBox(title, ...content) {
   return el('div', { class: 'stage' }, el('h3', {}, title), ...content);
 }
 
-// Scenes on a strip as long as the output, cuts as ticks.
+// Scenes on a strip as long as the output, cuts as ticks, and the scene stage's thumbnails
+// below, each under its scene.
 function scenesView(result, total) {
   const scenes = result.scenes || [];
   const end = total || Math.max(0, ...scenes.map((s) => s.end_time || 0)) || 1;
@@ -102,7 +103,14 @@ function scenesView(result, total) {
     class: `scene scene-${i % 2}` }, svg('title', {}, `scene ${s.index}: ${s.start_time.toFixed(2)}–${s.end_time.toFixed(2)} s`))));
   for (const c of result.cuts || [])
     g.append(svg('line', { x1: (c.time / end) * W, x2: (c.time / end) * W, y1: 0, y2: H, class: `cut ${c.kind || ''}` }));
-  return stageBox(`Scenes: ${scenes.length} scenes, ${(result.cuts || []).length} cuts`, g);
+  const thumbs = (result.thumbnails || []).map((name, i) => {
+    const s = scenes[i];
+    return el('figure', { class: 'thumb' },
+      el('img', { src: `/api/jobs/${id}/scenes/${encodeURIComponent(name)}`, alt: `scene ${i + 1}`, loading: 'lazy' }),
+      el('figcaption', {}, s ? `${s.start_time.toFixed(1)} s` : name));
+  });
+  return stageBox(`Scenes: ${scenes.length} scenes, ${(result.cuts || []).length} cuts`, g,
+                  thumbs.length ? el('div', { class: 'thumbs' }, thumbs) : null);
 }
 
 function loudnessView(result) {
@@ -118,21 +126,72 @@ function loudnessView(result) {
   return stageBox('Loudness before / after', el('table', { class: 'loudness' }, rows));
 }
 
+// One line per label (faces, people, ...): how many were seen in each analysed frame.
 function detectView(result) {
   const tracks = result.tracks || {};
-  const counts = Object.entries(tracks).map(([label, t]) => el('span', { class: 'chip' }, `${label}: ${t.count}`));
+  const counts = Object.entries(tracks).map(([label, t]) => el('span', { class: `chip label-${label}` }, `${label}: ${t.count}`));
   const frames = result.frames || [];
   let chart = null;
   if (frames.length) {
-    const W = 1000, H = 60;
+    const W = 1000, H = 80;
+    const labels = [...new Set(frames.flatMap((f) => (f.objects || []).map((o) => o.label)))].sort();
     const tEnd = Math.max(...frames.map((f) => f.time || 0)) || 1;
-    const most = Math.max(1, ...frames.map((f) => (f.objects || []).length));
-    const pts = frames.map((f) => `${((f.time || 0) / tEnd) * W},${H - ((f.objects || []).length / most) * (H - 4)}`).join(' ');
-    chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'spark', role: 'img', 'aria-label': 'detections over time' },
-                svg('polyline', { points: pts }));
+    const per = (f, label) => (f.objects || []).filter((o) => o.label === label).length;
+    const most = Math.max(1, ...frames.flatMap((f) => labels.map((l) => per(f, l))));
+    chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'spark', role: 'img', 'aria-label': 'detections over time' });
+    labels.forEach((label, k) => {
+      const pts = frames.map((f) => `${((f.time || 0) / tEnd) * W},${H - 2 - (per(f, label) / most) * (H - 6)}`).join(' ');
+      chart.append(svg('polyline', { points: pts, class: `series-${k % 3}`, 'data-label': label },
+                       svg('title', {}, `${label} per frame (most ${most})`)));
+    });
   }
   return stageBox(`Detections: ${result.frames_with_objects ?? 0} of ${result.frames_processed ?? 0} frames`,
                   el('div', { class: 'chips' }, counts.length ? counts : 'nothing found'), chart);
+}
+
+// Two bars per measure: the camera shake before and after, in pixels.
+function stabilizeView(r) {
+  const b = r.shake_before_px || {}, a = r.shake_after_px || {};
+  const top = Math.max(0.01, b.max || 0, a.max || 0);
+  const W = 1000, row = 22, left = 170;
+  const rows = [['mean before', b.mean, 'before'], ['mean after', a.mean, 'after'],
+                ['max before', b.max, 'before'], ['max after', a.max, 'after']];
+  const g = svg('svg', { viewBox: `0 0 ${W} ${rows.length * row + 4}`, class: 'bars', role: 'img', 'aria-label': 'shake before and after' });
+  rows.forEach(([name, v, kind], i) => {
+    g.append(svg('text', { x: 2, y: i * row + 16, class: 'lane-label' }, name));
+    g.append(svg('rect', { x: left, y: i * row + 4, height: row - 8, width: Math.max(1, ((v || 0) / top) * (W - left - 90)),
+                           class: `shake ${kind}` }));
+    g.append(svg('text', { x: left + ((v || 0) / top) * (W - left - 90) + 6, y: i * row + 16, class: 'tick' }, `${v ?? '–'} px`));
+  });
+  return stageBox(`Stabilization: shake ${b.mean ?? '–'} → ${a.mean ?? '–'} px (mean)`, g,
+                  el('p', { class: 'sub' }, `crop ${r.crop ?? '–'}, zoom ${r.zoom ?? '–'}, smoothing ${r.smoothing_frames ?? '–'} frames`));
+}
+
+function upscaleView(r) {
+  const [iw, ih] = r.input || [];
+  const [ow, oh] = r.output || [];
+  const tile = r.tile ? `${r.tile} px tiles` + (r.tile_size ? ` (${r.tile_size[0]}×${r.tile_size[1]}, margin ${r.tile_margin})` : '')
+                      : 'whole frame';
+  return stageBox(`Upscale ×${r.scale ?? '?'} with ${r.model ?? '?'}`,
+    el('dl', { class: 'meta' },
+      el('dt', {}, 'Model'), el('dd', { class: 'upscale-model' }, String(r.model ?? '–')),
+      el('dt', {}, 'Tile'), el('dd', { class: 'upscale-tile' }, tile),
+      el('dt', {}, 'Size'), el('dd', {}, iw ? `${iw}×${ih} → ${ow}×${oh}` : '–'),
+      el('dt', {}, 'Time'), el('dd', {}, r.ms_per_frame !== undefined ? `${r.ms_per_frame.toFixed(1)} ms per frame` : '–'),
+      r.fallback_reason ? [el('dt', {}, 'Fallback'), el('dd', {}, `${r.fallback}: ${r.fallback_reason}`)] : null));
+}
+
+// The input and the output at the same moment, written at publish.
+function framePair() {
+  const section = document.getElementById('frames-section');
+  const p = job.sidecar && job.sidecar.preview;
+  section.hidden = !p;
+  if (!p) return;
+  const fig = (which) => el('figure', {},
+    el('img', { id: `frame-${which}`, src: `/api/jobs/${id}/frames/${p[which].file}`, alt: `${which} at ${p.time} s`,
+                width: String(p[which].width), height: String(p[which].height) }),
+    el('figcaption', {}, `${which === 'before' ? 'input' : 'output'} at ${p.time} s`));
+  document.getElementById('frames').replaceChildren(fig('before'), fig('after'));
 }
 
 function stages() {
@@ -146,6 +205,8 @@ function stages() {
     if (st.name === 'scenes' && r.scenes) views.push(scenesView(r, total));
     else if (r.before && r.after && r.before.integrated_lufs !== undefined) views.push(loudnessView(r));
     else if (st.name === 'detect' || r.tracks) views.push(detectView(r));
+    else if (r.shake_before_px) views.push(stabilizeView(r));
+    else if (st.name === 'upscale' && r.model) views.push(upscaleView(r));
     else views.push(stageBox(st.name, el('details', {}, el('summary', {}, 'result'),
                                           el('pre', {}, JSON.stringify(r, null, 2)))));
   }
@@ -161,6 +222,7 @@ function events() {
 function render() {
   summary();
   timeline();
+  framePair();
   stages();
   events();
 }

@@ -1,6 +1,6 @@
 // The overview: workers, queue, jobs by state, disk guard, hardware, the jobs table with live
 // progress, watches with pause/resume, and the nodes.
-import { api, post, liveEvents, debounce, el, baseName, duration, when, progressBar,
+import { api, post, liveEvents, debounce, el, svg, baseName, duration, when, progressBar,
          showError, connectionBadge } from './common.js';
 
 let status = null;
@@ -32,6 +32,8 @@ function renderStatus() {
   );
   cards.querySelectorAll('.card')[3].classList.toggle('warn', !!s.intake.low_disk);
 
+  throughputChart(s.throughput);
+
   const chips = document.getElementById('by-state');
   chips.replaceChildren(...Object.entries(s.jobs).map(([k, v]) =>
     el('a', { class: `chip state-${k}`, href: '#', onclick: (e) => {
@@ -55,6 +57,36 @@ function renderStatus() {
          onclick: () => post(`/api/${w.paused ? 'resume' : 'pause'}?watch=${encodeURIComponent(w.path)}`)
            .then(refreshStatus, showError),
        }, w.paused ? 'Resume' : 'Pause')))));
+}
+
+// Frames per second for each of the last 60 minutes (the running minute over its seconds so
+// far), as bars.
+function throughputChart(t) {
+  const box = document.getElementById('throughput');
+  if (!t || !t.minutes) { box.replaceChildren(el('p', {}, 'not reported by this daemon')); return; }
+  const n = t.minutes.length;
+  const into = Math.max(1, t.seconds_into_minute || 0);
+  const fps = t.minutes.map((f, i) => f / (i === n - 1 ? Math.max(into, 1) : 60));
+  const top = Math.max(1, ...fps);
+  const W = 1000, H = 120, left = 50, bottom = 20, bw = (W - left) / n;
+  const g = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'throughput-svg', role: 'img',
+                         'aria-label': 'frames per second per minute over the last hour' });
+  for (const k of [0, 0.5, 1]) {
+    const y = (H - bottom) * (1 - k) + 2;
+    g.append(svg('line', { x1: left, x2: W, y1: y, y2: y, class: 'lane-line' }));
+    g.append(svg('text', { x: 2, y: y + 4, class: 'tick' }, `${(top * k).toFixed(top * k < 10 ? 1 : 0)}`));
+  }
+  fps.forEach((v, i) => {
+    const h = (v / top) * (H - bottom - 2);
+    g.append(svg('rect', { x: left + i * bw + 1, y: H - bottom - h + 2, width: bw - 2, height: h,
+                           class: i === n - 1 ? 'tp-bar now' : 'tp-bar' },
+                 svg('title', {}, `${n - 1 - i} min ago: ${v.toFixed(1)} frames/s`)));
+  });
+  g.append(svg('text', { x: left, y: H - 4, class: 'tick' }, '60 min ago'));
+  g.append(svg('text', { x: W, y: H - 4, class: 'tick', 'text-anchor': 'end' }, 'now'));
+  const total = t.minutes.reduce((a, b) => a + b, 0);
+  box.replaceChildren(g, el('p', { class: 'sub', id: 'throughput-summary' },
+    `${total} frames in the last hour · last full minute ${(t.fps || 0).toFixed(1)} frames/s`));
 }
 
 function liveOf(job) {
@@ -98,14 +130,17 @@ async function refreshJobs() {
   } catch (e) { showError(e); }
 }
 
+// Hidden where the daemon has no nodes endpoint.
 async function refreshNodes() {
+  const section = document.getElementById('nodes-section');
   try {
     const { nodes } = await api('/api/nodes');
+    section.hidden = !nodes || !nodes.length;
     document.querySelector('#nodes tbody').replaceChildren(...nodes.map((n) =>
       el('tr', {}, el('td', {}, n.name + (n.self ? ' (this)' : '')),
          el('td', {}, `${n.workers.busy} / ${n.workers.total}`), el('td', {}, String(n.running)),
          el('td', {}, String((n.hardware || {}).tier ?? '–')), el('td', { class: 'wide' }, n.version))));
-  } catch (e) { showError(e); }
+  } catch (e) { section.hidden = true; }
 }
 
 // A progress event changes one row in place; anything else refreshes what it affects.

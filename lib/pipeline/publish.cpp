@@ -4,6 +4,7 @@
 
 #include "core/atomic_file.h"
 #include "core/clock.h"
+#include "pipeline/frame_pair.h"
 #include "pipeline/sidecar.h"
 
 namespace rr::pipeline {
@@ -63,6 +64,37 @@ AudioOutcome audio_outcome_from_json(const PreparedJob& job, const nlohmann::jso
     return o;
 }
 
+namespace {
+
+// The dashboard's before/after pictures. Only a nicety: a failure is logged, never fatal.
+std::optional<nlohmann::json> publish_frame_pair(const PreparedJob& job,
+                                                 const std::filesystem::path& staged_output,
+                                                 const media::MediaInfo& out_info,
+                                                 const std::filesystem::path& output) {
+    if (out_info.duration <= 0) return std::nullopt;
+    FramePairRequest fr;
+    fr.input = job.input;
+    fr.output = staged_output;
+    const auto& pts = job.index.pts;
+    if (!pts.empty() && job.kept.first > 0 && static_cast<size_t>(job.kept.first) < pts.size())
+        fr.input_offset = job.index.seconds(pts[static_cast<size_t>(job.kept.first)]);
+    fr.output_duration = out_info.duration;
+    const auto final_dir = frame_pair_dir(output);
+    const auto staged = temp_sibling(final_dir);
+    auto written = write_frame_pair(fr, staged);
+    Status st = written ? publish_dir_atomic(staged, final_dir) : Status(written.error());
+    if (!st) {
+        std::error_code ec;
+        std::filesystem::remove_all(staged, ec);
+        job.logger->warn("{}: no before/after frames: {}", job.input.string(), st.error().message);
+        return std::nullopt;
+    }
+    (*written)["folder"] = final_dir.filename().string();
+    return std::move(*written);
+}
+
+}  // namespace
+
 Result<Published> publish_job(PublishRequest req) {
     const PreparedJob& job = *req.job;
     int64_t errors = 0;
@@ -109,6 +141,10 @@ Result<Published> publish_job(PublishRequest req) {
     result.sidecar = make_sidecar(parts);
     result.sidecar_path = sidecar_path_for(req.output);
     RR_TRY(publish_stage_extras(job, stage_results, req.output));
+    if (req.frame_pair) {
+        if (auto preview = publish_frame_pair(job, staged.path(), out_info, req.output))
+            result.sidecar["preview"] = std::move(*preview);
+    }
     RR_TRY(write_file_atomic(result.sidecar_path, result.sidecar.dump(2) + "\n"));
     Status published = staged.commit();
     if (!published) {

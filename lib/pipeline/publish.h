@@ -25,6 +25,8 @@ struct PublishRequest {
     std::string profile_name;
     nlohmann::json timings = nlohmann::json::object();
     SteadyClock::time_point started = SteadyClock::now();  // for timings.total
+    // The dashboard's before/after pictures in <output>.frames/ (the daemon asks for them).
+    bool frame_pair = false;
 };
 
 struct Published {

@@ -248,6 +248,7 @@ nlohmann::json status(const ControlApi& api, bool verbose) {
           {"settling_files", api.intake.pending()}}},
         {"watches", watches},
         {"running", running},
+        {"throughput", api.daemon.throughput()},
         {"database", database_path(api.config).string()},
         {"config", api.config_path.string()},
         {"hardware", verbose ? api.daemon.hardware() : hardware_summary(api.daemon.hardware())}};

@@ -377,6 +377,7 @@ void JobRunner::maybe_assemble() {
     req.timings = {{"job_id", row_.id}};
     if (audio_.written) req.timings["audio"] = audio_.seconds;
     req.started = started_;
+    req.frame_pair = true;  // for the web dashboard's job page
     std::error_code ec;
     std::filesystem::create_directories(output_.parent_path(), ec);
     ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster, job = job_,

@@ -138,6 +138,7 @@ void Service::log_hardware() const {
 
 void Service::on_event(const control::Event& event) {
     metrics_.observe(event);
+    throughput_.observe(event, SteadyClock::now());
     if (server_) server_->broadcast(event);
     if (web_) web_->broadcast(event);
 }

@@ -17,6 +17,7 @@
 #include "service/job_runner.h"
 #include "service/metrics.h"
 #include "service/notifier.h"
+#include "service/throughput.h"
 #include "store/job_store.h"
 #include "uv/loop.h"
 #include "web/server.h"
@@ -46,6 +47,8 @@ class Service {
     [[nodiscard]] const nlohmann::json& hardware() const { return hardware_; }
     [[nodiscard]] double uptime_seconds() const;
     [[nodiscard]] std::string metrics_text();
+    // Frames per minute over the last hour (`status.throughput`).
+    [[nodiscard]] nlohmann::json throughput() { return throughput_.to_json(SteadyClock::now()); }
     // Starts queued jobs while there is room.
     void schedule_jobs();
 
@@ -71,6 +74,7 @@ class Service {
     std::unique_ptr<control::Server> server_;
     std::unique_ptr<web::Server> web_;  // only with web.enabled
     Metrics metrics_;
+    Throughput throughput_;
     Notifier notifier_;
     nlohmann::json hardware_;
     void log_hardware() const;

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
+#include <filesystem>
 
 namespace rr::web {
 namespace {
@@ -17,6 +19,17 @@ std::optional<int64_t> to_id(std::string_view s) {
 std::variant<ApiCall, HttpError> only(Method want, Method got, ApiCall call) {
     if (want != got) return HttpError{405, want == Method::get ? "use GET" : "use POST"};
     return call;
+}
+
+// A JPEG's plain name: nothing that could climb out of the job's folders.
+bool picture_name(std::string_view name) {
+    constexpr std::string_view kExt = ".jpg";
+    if (name.size() <= kExt.size() || name.front() == '.' ||
+        name.substr(name.size() - kExt.size()) != kExt)
+        return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+    });
 }
 
 }  // namespace
@@ -60,6 +73,14 @@ std::variant<ApiCall, HttpError> route(Method method, std::string_view path,
         if (action.empty()) return only(Method::get, method, {"job", {{"id", *id}}});
         if (action == "sidecar")
             return only(Method::get, method, {"job", {{"id", *id}}, ApiCall::Shape::sidecar});
+        for (std::string_view kind : {"frames/", "scenes/"}) {
+            if (action.substr(0, kind.size()) != kind) continue;
+            const std::string_view name = action.substr(kind.size());
+            if (!picture_name(name)) return HttpError{404, "no such picture"};
+            ApiCall call{"job", {{"id", *id}}, ApiCall::Shape::file};
+            call.file = std::string(action);
+            return only(Method::get, method, call);
+        }
         if (action == "cancel" || action == "retry")
             return only(Method::post, method, {std::string(action), {{"id", *id}}});
         return HttpError{404, "no such job action"};
@@ -99,6 +120,31 @@ nlohmann::json nodes_from_status(const nlohmann::json& status) {
     return {{"nodes", nlohmann::json::array({node})}};
 }
 
+std::string file_path(const ApiCall& call, const nlohmann::json& job) {
+    const auto& sidecar = job.value("sidecar", nlohmann::json::object());
+    if (!sidecar.is_object()) return {};
+    const std::string output = sidecar.value("output", nlohmann::json::object()).value("path", "");
+    const size_t slash = call.file.find('/');
+    if (output.empty() || slash == std::string::npos) return {};
+    const std::string kind = call.file.substr(0, slash), name = call.file.substr(slash + 1);
+    const std::filesystem::path out(output);
+    if (kind == "frames") {
+        const auto& preview = sidecar.value("preview", nlohmann::json::object());
+        const std::string folder = preview.value("folder", "");
+        if (folder.empty() || folder.find('/') != std::string::npos) return {};
+        return (out.parent_path() / folder / name).string();
+    }
+    // Scene thumbnails only under the names the scene stage recorded.
+    for (const auto& stage : sidecar.value("stages", nlohmann::json::array())) {
+        if (stage.value("name", "") != "scenes") continue;
+        for (const auto& t : stage.value("result", nlohmann::json::object())
+                                 .value("thumbnails", nlohmann::json::array()))
+            if (t.is_string() && t.get<std::string>() == name)
+                return (out.string() + ".scenes/") + name;
+    }
+    return {};
+}
+
 nlohmann::json response_body(const ApiCall& call, const control::Reply& reply) {
     if (reply.code != control::Code::ok)
         return {{"error", reply.error}, {"code", static_cast<int>(reply.code)}};
@@ -109,6 +155,8 @@ nlohmann::json response_body(const ApiCall& call, const control::Reply& reply) {
             return nodes_from_status(reply.data);
         case ApiCall::Shape::sidecar:
             return reply.data.value("sidecar", nlohmann::json(nullptr));
+        case ApiCall::Shape::file:
+            return reply.data;
     }
     return reply.data;
 }

@@ -20,7 +20,10 @@ enum class Method { get, post, other };
 struct ApiCall {
     std::string cmd;
     nlohmann::json args = nlohmann::json::object();
-    enum class Shape { data, nodes, sidecar } shape = Shape::data;
+    enum class Shape { data, nodes, sidecar, file } shape = Shape::data;
+    // Shape::file: a picture the job published beside its output, as "<kind>/<name>" with kind
+    // frames (the before/after pair) or scenes (the scene thumbnails).
+    std::string file{};
 };
 
 struct HttpError {
@@ -39,6 +42,9 @@ using QueryArg = std::function<std::optional<std::string>(const char* name)>;
 
 // The reply's `data` when it succeeded, else {"error", "code"}; shaped as the call asks.
 [[nodiscard]] nlohmann::json response_body(const ApiCall& call, const control::Reply& reply);
+
+// Where a Shape::file call's picture lies, from the `job` reply; "" when the job has none.
+[[nodiscard]] std::string file_path(const ApiCall& call, const nlohmann::json& job);
 
 // The single node of a daemon that is not part of a cluster, from its `status` data.
 [[nodiscard]] nlohmann::json nodes_from_status(const nlohmann::json& status);

@@ -26,6 +26,7 @@ const char* mime_of(const std::string& name) {
     if (ends(".svg")) return "image/svg+xml";
     if (ends(".png")) return "image/png";
     if (ends(".ico")) return "image/x-icon";
+    if (ends(".jpg")) return "image/jpeg";
     if (ends(".json")) return "application/json";
     return nullptr;
 }
@@ -366,6 +367,13 @@ int Server::run_call(lws* wsi, Session& s, const ApiCall& call) {
         logger_->info("web: \"{}\" from uid {}: {}", req.cmd, s.peer.uid,
                       reply.code == control::Code::ok ? std::string("ok") : reply.error);
     }
+    if (call.shape == ApiCall::Shape::file && reply.code == control::Code::ok) {
+        const std::string path = file_path(call, reply.data);
+        std::error_code ec;
+        if (path.empty() || !std::filesystem::is_regular_file(path, ec))
+            return respond(wsi, s, 404, "application/json", R"({"error":"no such picture"})");
+        return send_file(wsi, path, "image/jpeg");
+    }
     std::vector<std::pair<std::string, std::string>> headers;
     if (call.shape == ApiCall::Shape::sidecar && reply.code == control::Code::ok) {
         headers.emplace_back("content-disposition:",
@@ -402,6 +410,10 @@ int Server::serve_page(lws* wsi, Session& s, const std::string& path) {
     std::error_code ec;
     if (!mime || !std::filesystem::is_regular_file(file, ec))
         return respond(wsi, s, 404, "text/plain", "not found");
+    return send_file(wsi, file, mime);
+}
+
+int Server::send_file(lws* wsi, const std::filesystem::path& file, const char* mime) {
     std::string extra;
     {
         unsigned char buf[1024];

@@ -90,6 +90,8 @@ class Server {
     int on_http(lws* wsi, Session& s, std::string path);
     int run_call(lws* wsi, Session& s, const ApiCall& call);
     int serve_page(lws* wsi, Session& s, const std::string& path);
+    // A file from disk with the security headers, sent by libwebsockets.
+    int send_file(lws* wsi, const std::filesystem::path& file, const char* mime);
     // Sets the cookie and sends the browser on to `to` (the page without the token).
     int login(lws* wsi, Session& s, const std::string& token, const std::string& to);
     int respond(lws* wsi, Session& s, unsigned status, const char* mime, std::string body,

@@ -247,7 +247,7 @@ BOOST_AUTO_TEST_CASE(a_duplicate_can_be_reprocessed_and_a_deleted_output_is_made
 
     // Outputs deleted: the same content dropped again is processed, not a duplicate.
     for (const auto& e : std::filesystem::directory_iterator(d.dir("outbox") / "plain"))
-        std::filesystem::remove(e.path());
+        std::filesystem::remove_all(e.path());  // the output, its sidecar and its .frames/
     drop(clip(), d.dir("inbox") / "plain" / "third.mp4");
     BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return ended(d, 5); }, 60s), d.log());
     BOOST_TEST(job_in(d, third->id + 2)->state == JobState::done);
@@ -263,9 +263,10 @@ BOOST_AUTO_TEST_CASE(watch_leaves_no_stale_line_when_a_job_ends) {
     // It is stopped (SIGTERM: a background job ignores ^C's SIGINT) once the test has seen both
     // jobs end.
     const auto stop = d.dir("stop-watching");
-    const std::string cmd = t::renderrushctl().string() + " --socket " + socket_of(d).string() +
-                            " watch & p=$!; while [ ! -e " + stop.string() +
-                            " ]; do sleep 0.2; done; sleep 1.5; kill -TERM $p; { wait $p; } 2>/dev/null";
+    const std::string cmd =
+        t::renderrushctl().string() + " --socket " + socket_of(d).string() +
+        " watch & p=$!; while [ ! -e " + stop.string() +
+        " ]; do sleep 0.2; done; sleep 1.5; kill -TERM $p; { wait $p; } 2>/dev/null";
     t::CommandResult shown;
     std::thread watcher([&] {
         shown = t::run({"script", "-q", "-e", "-c", cmd, "/dev/null"}, 60s);

@@ -113,3 +113,24 @@ BOOST_AUTO_TEST_CASE(the_web_section_defaults_off_with_the_token_under_the_state
     auto typo = rr::parse_config_text("web: {enable: true}\n", "t.yaml");
     BOOST_TEST(!typo.ok());
 }
+
+BOOST_AUTO_TEST_CASE(pictures_are_reached_only_under_the_names_the_sidecar_records) {
+    auto before = call(Method::get, "/api/jobs/7/frames/before.jpg");
+    BOOST_TEST(before.cmd == "job");
+    BOOST_TEST((before.shape == ApiCall::Shape::file));
+    BOOST_TEST(refused(Method::get, "/api/jobs/7/frames/../x.jpg") == 404u);
+    BOOST_TEST(refused(Method::get, "/api/jobs/7/frames/.hidden.jpg") == 404u);
+    BOOST_TEST(refused(Method::get, "/api/jobs/7/frames/before.png") == 404u);
+    BOOST_TEST(refused(Method::post, "/api/jobs/7/scenes/scene-001.jpg") == 405u);
+
+    const nlohmann::json job = {
+        {"sidecar",
+         {{"output", {{"path", "/srv/out/a.mp4"}}},
+          {"preview", {{"folder", "a.mp4.frames"}}},
+          {"stages", {{{"name", "scenes"}, {"result", {{"thumbnails", {"scene-001.jpg"}}}}}}}}}};
+    BOOST_TEST(file_path(before, job) == "/srv/out/a.mp4.frames/before.jpg");
+    auto thumb = call(Method::get, "/api/jobs/7/scenes/scene-001.jpg");
+    BOOST_TEST(file_path(thumb, job) == "/srv/out/a.mp4.scenes/scene-001.jpg");
+    BOOST_TEST(file_path(call(Method::get, "/api/jobs/7/scenes/scene-002.jpg"), job).empty());
+    BOOST_TEST(file_path(before, {{"sidecar", nullptr}}).empty());
+}
