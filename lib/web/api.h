@@ -40,7 +40,8 @@ using QueryArg = std::function<std::optional<std::string>(const char* name)>;
 // The reply's `data` when it succeeded, else {"error", "code"}; shaped as the call asks.
 [[nodiscard]] nlohmann::json response_body(const ApiCall& call, const control::Reply& reply);
 
-// The single node of a daemon that is not part of a cluster, from its `status` data.
+// The nodes for the dashboard, from `status`: this daemon alone, or in cluster mode every node
+// of status.cluster.nodes (this one with its local detail).
 [[nodiscard]] nlohmann::json nodes_from_status(const nlohmann::json& status);
 
 }  // namespace rr::web
