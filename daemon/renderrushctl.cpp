@@ -72,6 +72,12 @@ int main(int argc, char** argv) {
     app.add_subcommand("metrics", "Prometheus metrics");
     app.add_subcommand("watch", "Live progress of running jobs");
     app.add_subcommand("health", "Whether the daemon answers");
+    app.add_subcommand("nodes", "The cluster's nodes (cluster mode)");
+    std::string node;
+    auto* drain = app.add_subcommand("drain", "Stop a node claiming new chunks (cluster mode)");
+    drain->add_option("NODE", node, "Node id (default: this daemon's)");
+    auto* undrain = app.add_subcommand("undrain", "Let a drained node claim again");
+    undrain->add_option("NODE", node, "Node id (default: this daemon's)");
     app.add_subcommand("web-url",
                        "The web dashboard's login link (admins only: it holds the token)");
 
@@ -108,6 +114,8 @@ int main(int argc, char** argv) {
         if (cmd == "retry" && force) args["force"] = true;
     } else if ((cmd == "pause" || cmd == "resume") && !watch_path.empty()) {
         args = {{"watch", watch_path}};
+    } else if ((cmd == "drain" || cmd == "undrain") && !node.empty()) {
+        args = {{"node", node}};
     } else if (cmd == "status" && verbose) {
         args = {{"verbose", true}};
     }

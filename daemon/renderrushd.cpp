@@ -41,6 +41,12 @@ int main(int argc, char** argv) {
     process->add_option("--log-level", proc.log_level, "trace|debug|info|warn|error")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
 
+    auto* cluster = app.add_subcommand("cluster", "Cluster mode set-up (docs/CLUSTER.md)");
+    cluster->require_subcommand(1, 1);
+    auto* cluster_init = cluster->add_subcommand(
+        "init", "Create the queue schema and write the storage marker (once per cluster)");
+    cluster_init->add_option("--config", daemon_config, "Configuration file");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -55,6 +61,7 @@ int main(int argc, char** argv) {
     }
     const auto cfg =
         daemon_config.empty() ? std::nullopt : std::optional<std::filesystem::path>(daemon_config);
+    if (*cluster_init) return rr::app::run_cluster_init_command(cfg);
     if (check_config) return rr::app::run_check_config(cfg);
     return rr::app::run_daemon(cfg, log_level);
 }

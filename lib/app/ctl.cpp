@@ -104,6 +104,14 @@ void print_status(const nlohmann::json& d) {
                 in.value("paused", false) ? "paused" : "taking files",
                 in.value("low_disk", false) ? " (PAUSED: low disk space)" : "",
                 s(in, "settling_files", "0").c_str());
+    if (d.contains("cluster")) {
+        const auto& c = d["cluster"];
+        std::printf(
+            "cluster   node %s (%s) · %s nodes active, %s lost · queue %s chunks%s\n",
+            s(c, "node_id").c_str(), s(c, "state").c_str(), s(c, "nodes_active").c_str(),
+            s(c, "nodes_lost").c_str(), s(c, "queue_depth").c_str(),
+            c.value("claiming", false) ? "" : (" · NOT CLAIMING: " + s(c, "not_claiming")).c_str());
+    }
     print_hardware_line(d["hardware"]);
     if (d["hardware"].contains("encoders")) print_codec_lists(d["hardware"]);
     std::vector<std::vector<std::string>> rows;
@@ -125,6 +133,22 @@ void print_status(const nlohmann::json& d) {
         std::printf("\n%s",
                     table({"ID", "STATE", "PROFILE", "DONE", "CHUNKS", "FPS", "ETA", "INPUT"}, rows)
                         .c_str());
+}
+
+void print_nodes(const nlohmann::json& d) {
+    std::vector<std::vector<std::string>> rows;
+    const std::string self = s(d, "self", "");
+    for (const auto& n : d["nodes"]) {
+        char age[32];
+        std::snprintf(age, sizeof age, "%.1f s", n.value("heartbeat_age_s", 0.0));
+        rows.push_back({s(n, "node_id") + (s(n, "node_id") == self ? " *" : ""), s(n, "state"),
+                        s(n, "host"), s(n, "pid"), s(n, "version"), age,
+                        s(n, "busy") + "/" + s(n, "workers"), s(n, "chunks_done"), s(n, "leases")});
+    }
+    std::printf("%s", table({"NODE", "STATE", "HOST", "PID", "VERSION", "HEARTBEAT", "BUSY",
+                             "CHUNKS", "LEASES"},
+                            rows)
+                          .c_str());
 }
 
 void print_jobs(const nlohmann::json& d) {
@@ -196,6 +220,10 @@ void print_human(const std::string& cmd, const nlohmann::json& d) {
         print_status(d);
     else if (cmd == "jobs")
         print_jobs(d);
+    else if (cmd == "nodes")
+        print_nodes(d);
+    else if (cmd == "drain" || cmd == "undrain")
+        std::printf("node %s is %s\n", s(d, "node").c_str(), s(d, "state").c_str());
     else if (cmd == "job")
         print_job(d);
     else if (cmd == "metrics")

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "app/cluster_command.h"
 #include "app/exit_codes.h"
 #include "core/config.h"
 #include "core/logging.h"
@@ -43,9 +44,17 @@ int run_check_config(const std::optional<std::filesystem::path>& given) {
     auto loaded = load_valid(given);
     if (!loaded) return kExitUsage;
     const auto& [path, cfg] = *loaded;
-    std::printf("%s: OK (%zu watches, %zu profiles)\n", path.c_str(), cfg.watches.size(),
-                cfg.profiles.size());
+    if (!check_cluster(cfg)) return kExitFailed;
+    std::printf("%s: OK (%zu watches, %zu profiles%s)\n", path.c_str(), cfg.watches.size(),
+                cfg.profiles.size(),
+                cfg.cluster ? (", cluster node " + cfg.cluster->node_id).c_str() : "");
     return kExitOk;
+}
+
+int run_cluster_init_command(const std::optional<std::filesystem::path>& given) {
+    auto loaded = load_valid(given);
+    if (!loaded) return kExitUsage;
+    return run_cluster_init(loaded->second);
 }
 
 int run_daemon(const std::optional<std::filesystem::path>& given, const std::string& log_level) {

@@ -1,5 +1,7 @@
 #include "core/config.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -174,6 +176,46 @@ void check_watches(const Config& cfg, ConfigIssues& issues) {
     }
 }
 
+std::string host_name() {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) return "localhost";
+    return host;
+}
+
+void read_cluster(MapReader& r, ConfigIssues& issues, Config& cfg) {
+    {
+        MapReader s(r.child("storage"), "storage", issues);
+        s.get_path("root", cfg.storage.root);
+        s.finish();
+    }
+    const YAML::Node node = r.child("cluster");
+    if (!node) return;
+    MapReader c(node, "cluster", issues);
+    if (!c.valid()) return;
+    ClusterSettings cl;
+    cl.mark = mark_of(node);
+    c.get("database", cl.database);
+    c.get("node_id", cl.node_id);
+    c.get("lease_seconds", cl.lease_seconds, 0.5, 86400.0);
+    c.get("heartbeat_seconds", cl.heartbeat_seconds, 0.1, 3600.0);
+    c.get_path("work_dir", cl.work_dir);
+    c.get("poll_seconds", cl.poll_seconds, 0.1, 3600.0);
+    c.get("retention_days", cl.retention_days, 0.0, 36500.0);
+    c.finish();
+    if (cl.database.empty())
+        issues.add(node, "cluster.database", "required: a libpq conninfo or postgresql:// URI");
+    if (cl.work_dir.empty())
+        issues.add(node, "cluster.work_dir", "required: a folder on the shared storage");
+    else if (cl.work_dir.is_relative())
+        issues.add(c.child("work_dir"), "cluster.work_dir", "must be an absolute path");
+    if (cl.heartbeat_seconds >= cl.lease_seconds)
+        issues.add(c.child("heartbeat_seconds") ? c.child("heartbeat_seconds") : node,
+                   "cluster.heartbeat_seconds",
+                   "must be shorter than lease_seconds, or leases expire between renewals");
+    if (cl.node_id.empty()) cl.node_id = host_name();
+    cfg.cluster = std::move(cl);
+}
+
 }  // namespace
 
 const std::vector<std::string>& default_extensions() {
@@ -272,6 +314,7 @@ Result<Config> parse_config_text(const std::string& text, const std::filesystem:
         w.finish();
         if (cfg.web.token_file.empty()) cfg.web.token_file = cfg.paths.state_dir / "web.token";
     }
+    read_cluster(r, issues, cfg);
     if (const YAML::Node roots = r.child("submit_roots")) {
         if (!roots.IsSequence())
             issues.add(roots, "submit_roots", "expected a list of folders");

@@ -98,6 +98,23 @@ struct WebSettings {
     int max_connections = 256;                                 // HTTP and WebSocket together
 };
 
+// Cluster mode (docs/CLUSTER.md): present only when the config has a `cluster:` section.
+struct ClusterSettings {
+    std::string database;  // any libpq conninfo or URI (required)
+    std::string node_id;   // default: the host name
+    double lease_seconds = 60;
+    double heartbeat_seconds = 10;
+    std::filesystem::path work_dir;  // on the shared storage (required)
+    double poll_seconds = 2;
+    double retention_days = 7;
+    SourceMark mark;  // where the section starts, for problems found after parsing
+};
+
+// Where the shared media lives on this machine; paths in the database are relative to it.
+struct StorageSettings {
+    std::filesystem::path root = "/srv/renderrush";
+};
+
 struct Config {
     std::filesystem::path source;  // file it was read from; empty for built-in defaults
     Paths paths;
@@ -121,6 +138,8 @@ struct Config {
     ControlSettings control;
     MetricsSettings metrics;
     WebSettings web;
+    std::optional<ClusterSettings> cluster;  // none: single node on SQLite
+    StorageSettings storage;
     std::vector<std::filesystem::path>
         submit_roots;                     // besides watches, where `submit` may take files
     std::filesystem::path submit_output;  // outputs of files from submit_roots ("" = beside them)

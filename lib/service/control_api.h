@@ -16,6 +16,7 @@
 
 namespace rr::service {
 
+class ClusterNode;
 class Intake;
 class JobRunner;
 class Service;
@@ -29,6 +30,7 @@ struct ControlApi {
     const pipeline::Scheduler& scheduler;  // worker counts for `status`
     const std::function<void(const control::Event&)>& emit;
     Service& daemon;  // paused/set_paused, reload, schedule_jobs, uptime, hardware, metrics
+    ClusterNode* cluster = nullptr;  // cluster mode only
 };
 
 // Adds every control command (status, jobs, submit, ...) to `registry`.

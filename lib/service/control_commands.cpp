@@ -5,6 +5,7 @@
 
 #include "control/server.h"
 #include "core/version.h"
+#include "service/cluster_commands.h"
 #include "service/control_api.h"
 #include "service/intake.h"
 #include "service/job_runner.h"
@@ -234,7 +235,7 @@ nlohmann::json status(const ControlApi& api, bool verbose) {
     }
     nlohmann::json running = nlohmann::json::array();
     for (const auto& [id, r] : api.runners) running.push_back(r->snapshot());
-    return {
+    nlohmann::json out = {
         {"version", kVersion},
         {"pid", ::getpid()},
         {"uptime", api.daemon.uptime_seconds()},
@@ -252,6 +253,8 @@ nlohmann::json status(const ControlApi& api, bool verbose) {
         {"database", database_path(api.config).string()},
         {"config", api.config_path.string()},
         {"hardware", verbose ? api.daemon.hardware() : hardware_summary(api.daemon.hardware())}};
+    if (api.cluster) out["cluster"] = cluster_status_json(api.cluster->snapshot());
+    return out;
 }
 
 }  // namespace
@@ -393,7 +396,7 @@ Status register_commands(control::Registry& registry, ControlApi api) {
     };
     for (const auto& [name, help, mutating, handler] : commands)
         RR_TRY(registry.add(name, help, mutating, handler));
-    return {};
+    return register_cluster_commands(registry, api.cluster);
 }
 
 }  // namespace rr::service

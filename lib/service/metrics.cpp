@@ -56,6 +56,35 @@ void Metrics::observe(const control::Event& event) {
     }
 }
 
+namespace {
+
+// Every series carries the node label: the textfiles of all nodes meet in one Prometheus.
+void render_cluster(std::string& out, const GaugeReadings::Cluster& c) {
+    const std::string node = escape_label(c.node_id);
+    family(out, "renderrush_cluster_up", "gauge",
+           "1 while this node reaches the cluster database.");
+    out += fmt::format("renderrush_cluster_up{{node=\"{}\"}} {}\n", node, c.connected ? 1 : 0);
+    family(out, "renderrush_cluster_claiming", "gauge",
+           "1 while this node may claim chunks (database reachable, active, storage marker ok).");
+    out += fmt::format("renderrush_cluster_claiming{{node=\"{}\"}} {}\n", node, c.claiming ? 1 : 0);
+    family(out, "renderrush_cluster_nodes", "gauge", "Nodes of the cluster by state.");
+    for (const auto& [state, n] : {std::pair<const char*, int64_t>{"active", c.nodes_active},
+                                   {"draining", c.nodes_draining},
+                                   {"lost", c.nodes_lost}})
+        out += fmt::format("renderrush_cluster_nodes{{node=\"{}\",state=\"{}\"}} {}\n", node, state,
+                           n);
+    family(out, "renderrush_cluster_leases", "gauge", "Chunk leases this node holds.");
+    out += fmt::format("renderrush_cluster_leases{{node=\"{}\"}} {}\n", node, c.leases);
+    family(out, "renderrush_cluster_queue_depth", "gauge",
+           "Chunks in the cluster queue: available (waiting) or leased (being worked on).");
+    out += fmt::format("renderrush_cluster_queue_depth{{node=\"{}\",state=\"available\"}} {}\n",
+                       node, c.queue_available);
+    out += fmt::format("renderrush_cluster_queue_depth{{node=\"{}\",state=\"leased\"}} {}\n", node,
+                       c.queue_leased);
+}
+
+}  // namespace
+
 std::string Metrics::render(const GaugeReadings& g) const {
     std::string out;
     family(out, "renderrush_jobs", "gauge", "Jobs in the job database by state.");
@@ -124,6 +153,7 @@ std::string Metrics::render(const GaugeReadings& g) const {
                        std::chrono::duration<double>(started_.time_since_epoch()).count());
     family(out, "renderrush_uptime_seconds", "gauge", "Seconds since the daemon started.");
     out += fmt::format("renderrush_uptime_seconds {:.1f}\n", g.uptime_seconds);
+    if (g.cluster) render_cluster(out, *g.cluster);
     return out;
 }
 

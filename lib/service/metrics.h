@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,15 @@ struct GaugeReadings {
     std::map<std::string, int64_t> disk_free_bytes;  // by folder
     double uptime_seconds = 0;
     int control_connections = 0;
+    // Cluster mode only: what this node sees of the cluster.
+    struct Cluster {
+        std::string node_id;
+        bool connected = false, claiming = false;
+        int64_t nodes_active = 0, nodes_draining = 0, nodes_lost = 0;
+        int64_t leases = 0;  // held by this node
+        int64_t queue_available = 0, queue_leased = 0;
+    };
+    std::optional<Cluster> cluster;
 };
 
 // What renderrush_build_info labels: this build and the libraries it runs with.

@@ -1,6 +1,7 @@
 #include "service/service.h"
 
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <csignal>
 
@@ -26,6 +27,17 @@ Status validate_config(const Config& config) {
     return {};
 }
 
+namespace {
+
+NodeIdentity node_identity(const pipeline::Scheduler& scheduler) {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    return NodeIdentity{host, kVersion, static_cast<int>(::getpid()),
+                        static_cast<int>(scheduler.size())};
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem::path config_path,
                                                  LoggerPtr logger) {
     std::unique_ptr<Service> s(new Service());
@@ -39,6 +51,12 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     s->store_ = std::make_unique<store::JobStore>(std::move(store));
     s->scheduler_ =
         std::make_unique<pipeline::Scheduler>(pipeline::resolve_workers(config.workers));
+    if (config.cluster) {
+        pipeline::Scheduler* scheduler = s->scheduler_.get();
+        RR_ASSIGN(s->cluster_, ClusterNode::start(
+                                   *config.cluster, config.storage, node_identity(*scheduler),
+                                   [scheduler] { return scheduler->busy(); }, logger));
+    }
     RR_ASSIGN(s->poster_, uv::Poster::create(*s->loop_));
     s->ctx_.config = std::move(config);
     s->ctx_.config_path = std::move(config_path);
@@ -52,9 +70,10 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     s->hardware_ = hw::probe();
     s->log_hardware();
     RR_ASSIGN(s->intake_, Intake::create(s->ctx_, [self] { self->schedule_jobs(); }));
-    RR_TRY(register_commands(s->registry_,
-                             ControlApi{s->ctx_.config, s->ctx_.config_path, *s->store_, s->active_,
-                                        *s->intake_, *s->scheduler_, s->ctx_.emit, *s}));
+    RR_TRY(register_commands(
+        s->registry_,
+        ControlApi{s->ctx_.config, s->ctx_.config_path, *s->store_, s->active_, *s->intake_,
+                   *s->scheduler_, s->ctx_.emit, *s, s->cluster_.get()}));
     control::ServerOptions opts;
     opts.socket_path = s->ctx_.config.paths.runtime_dir / "control.sock";
     opts.group = s->ctx_.config.control.group;
@@ -89,6 +108,8 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
 }
 
 Service::~Service() {
+    // Its thread reads the scheduler; stopping it also signs this node off.
+    cluster_.reset();
     // Workers first: they post into the loop and use the store through their jobs.
     if (scheduler_) scheduler_->shutdown(std::chrono::milliseconds(0));
     active_.clear();
@@ -154,6 +175,11 @@ std::string Service::status_text() {
     text += std::to_string(active_.size()) + " running, " + std::to_string(queued ? *queued : 0) +
             " queued";
     if (intake_->low_disk()) text += ", intake paused (low disk space)";
+    if (cluster_) {
+        const auto snap = cluster_->snapshot();
+        text += ", node " + snap.node_id;
+        if (!snap.claiming()) text += " not claiming (" + snap.not_claiming_reason() + ")";
+    }
     return text;
 }
 
@@ -181,6 +207,22 @@ std::string Service::metrics_text() {
     g.disk_free_bytes = disk_free();
     g.uptime_seconds = uptime_seconds();
     g.control_connections = server_ ? static_cast<int>(server_->connections()) : 0;
+    if (cluster_) {
+        const auto snap = cluster_->snapshot();
+        GaugeReadings::Cluster c;
+        c.node_id = snap.node_id;
+        c.connected = snap.connected;
+        c.claiming = snap.claiming();
+        for (const auto& n : snap.nodes) {
+            c.nodes_active += n.state == "active";
+            c.nodes_draining += n.state == "draining";
+            c.nodes_lost += n.state == "lost";
+        }
+        c.leases = snap.leases;
+        c.queue_available = snap.depth.available;
+        c.queue_leased = snap.depth.leased;
+        g.cluster = c;
+    }
     return metrics_.render(g);
 }
 
@@ -219,9 +261,10 @@ int Service::run() {
     // The loop pings the watchdog itself: a hung loop stops the pings and systemd restarts us.
     if (auto period = notifier_.watchdog_period_ms()) watchdog_timer_.start(0, *period);
     ctx_.logger->info(
-        "renderrushd {} ready: {} watches, {} workers, database {}, control socket {}", kVersion,
+        "renderrushd {} ready: {} watches, {} workers, database {}, control socket {}{}", kVersion,
         ctx_.config.watches.size(), scheduler_->size(), database_path(ctx_.config).string(),
-        server_->socket_path().string());
+        server_->socket_path().string(),
+        cluster_ ? ", cluster node " + cluster_->snapshot().node_id : std::string());
     schedule_jobs();
     notifier_.ready(status_text());
     loop_->run();
@@ -345,6 +388,8 @@ void Service::finish_shutdown() {
     }
     web_.reset();
     server_.reset();  // no more connections; the socket file goes away
+    // Leases go back to the queue at once and the node row says it is gone.
+    cluster_.reset();
     loop_->stop();
 }
 

@@ -6,7 +6,7 @@ namespace rr::store {
 namespace {
 
 // Append only: a migration that shipped is never edited.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // 1: the chunk queue: jobs, tasks (leased chunks), attempts, nodes.
     R"sql(
 CREATE TABLE nodes (
@@ -87,6 +87,15 @@ ALTER TABLE jobs SET (fillfactor = 80, autovacuum_vacuum_scale_factor = 0.01,
 ALTER TABLE nodes SET (fillfactor = 50, autovacuum_vacuum_scale_factor = 0.0,
     autovacuum_vacuum_threshold = 100, autovacuum_vacuum_cost_delay = 0);
 )sql",
+    // 2: the cluster's identity, written once by `renderrushd cluster init`; every node compares
+    // it with the storage marker to tell a mounted share from an empty mount point.
+    R"sql(
+CREATE TABLE cluster_identity (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    cluster_id text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+)sql",
 };
 
 // Any constant shared by all renderrushd builds: the advisory lock that serialises migrations.
@@ -96,6 +105,13 @@ constexpr const char* kLock = "SELECT pg_advisory_xact_lock(7262657264)";
 
 int pg_latest_schema_version() {
     return static_cast<int>(kMigrations.size());
+}
+
+Result<int> pg_schema_version(PgConn& conn) {
+    RR_ASSIGN(auto exists, conn.query("SELECT to_regclass('schema_migrations') IS NOT NULL"));
+    if (!exists.boolean(0, 0)) return 0;
+    RR_ASSIGN(auto current, conn.query("SELECT coalesce(max(version), 0) FROM schema_migrations"));
+    return static_cast<int>(current.integer(0, 0));
 }
 
 Status pg_migrate(PgConn& conn) {

@@ -149,6 +149,37 @@ Result<int64_t> PgQueue::release() {
     });
 }
 
+Result<int64_t> PgQueue::leave() {
+    RR_ASSIGN(const int64_t released, release());
+    RR_TRY(retrying([&]() -> Status {
+        RR_TRY(conn_.run(Q::node_gone, {o_.node_id, pg_param(incarnation_)}));
+        return {};
+    }));
+    return released;
+}
+
+Result<QueueDepth> PgQueue::queue_depth() {
+    return retrying([&]() -> Result<QueueDepth> {
+        RR_ASSIGN(auto r, conn_.run(Q::queue_depth, std::initializer_list<PgParam>{}));
+        return QueueDepth{r.integer(0, 0), r.integer(0, 1)};
+    });
+}
+
+Result<std::optional<std::string>> PgQueue::cluster_id() {
+    return retrying([&]() -> Result<std::optional<std::string>> {
+        RR_ASSIGN(auto r, conn_.run(Q::cluster_id, std::initializer_list<PgParam>{}));
+        if (r.rows() == 0) return std::optional<std::string>();
+        return std::optional<std::string>(r.text(0, 0));
+    });
+}
+
+Result<std::string> PgQueue::init_cluster_id(const std::string& id) {
+    return retrying([&]() -> Result<std::string> {
+        RR_ASSIGN(auto r, conn_.run(Q::init_cluster_id, {id}));
+        return r.text(0, 0);
+    });
+}
+
 Status PgQueue::register_node(const NodeRegistration& reg) {
     return retrying([&]() -> Status {
         RR_ASSIGN(auto tx, PgTransaction::begin(conn_));

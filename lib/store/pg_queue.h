@@ -82,6 +82,10 @@ struct AttemptView {
     std::string node, error;
 };
 
+struct QueueDepth {
+    int64_t available = 0, leased = 0;
+};
+
 class PgQueue {
   public:
     // Connects, applies the schema migrations and prepares the statements.
@@ -105,6 +109,13 @@ class PgQueue {
     [[nodiscard]] Result<std::vector<Reaped>> reap(int limit = 1000);
     // Gives back every lease of this node (clean shutdown); returns how many.
     [[nodiscard]] Result<int64_t> release();
+    // Clean stop: release() and the node row marked lost, so the id is free at once.
+    [[nodiscard]] Result<int64_t> leave();
+    [[nodiscard]] Result<QueueDepth> queue_depth();
+    // The cluster's identity (`renderrushd cluster init`); nullopt before it was initialised.
+    [[nodiscard]] Result<std::optional<std::string>> cluster_id();
+    // Writes `id` unless an id exists; returns the one that holds.
+    [[nodiscard]] Result<std::string> init_cluster_id(const std::string& id);
 
     // Registers this process as node_id; Errc::conflict while another live node has the id.
     [[nodiscard]] Status register_node(const NodeRegistration& r);

@@ -196,6 +196,21 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
      R"sql(SELECT count(*) FILTER (WHERE state = 'available'),
                   count(*) FILTER (WHERE state = 'leased')
            FROM tasks WHERE state IN ('available', 'leased'))sql"},
+    {Q::node_gone, "rr_node_gone", 2,
+     // A clean stop: the row says at once that this node is gone instead of waiting to be
+     // found silent, and the id is free for the next start.
+     R"sql(UPDATE nodes SET state = 'lost', busy = 0
+           WHERE node_id = $1::text AND incarnation = $2::bigint
+           RETURNING node_id)sql"},
+    {Q::cluster_id, "rr_cluster_id", 0, R"sql(SELECT cluster_id FROM cluster_identity)sql"},
+    {Q::init_cluster_id, "rr_init_cluster_id", 1,
+     // The first id written stays: a second init returns the existing one.
+     R"sql(WITH ins AS (
+             INSERT INTO cluster_identity (cluster_id) VALUES ($1::text)
+             ON CONFLICT (singleton) DO NOTHING RETURNING cluster_id)
+           SELECT cluster_id FROM ins
+           UNION ALL SELECT cluster_id FROM cluster_identity
+           LIMIT 1)sql"},
 }};
 
 constexpr bool in_index_order() {

@@ -32,6 +32,9 @@ enum class Q : std::size_t {
     prune_jobs,
     prune_nodes,
     queue_depth,
+    node_gone,
+    cluster_id,
+    init_cluster_id,
     count_,  // not a statement: the table's size
 };
 

@@ -117,7 +117,25 @@ nlohmann::json nodes_from_status(const nlohmann::json& status) {
                            {"workers", status.value("workers", nlohmann::json::object())},
                            {"running", status.value("running", nlohmann::json::array()).size()},
                            {"hardware", status.value("hardware", nlohmann::json::object())}};
-    return {{"nodes", nlohmann::json::array({node})}};
+    if (!status.contains("cluster")) return {{"nodes", nlohmann::json::array({node})}};
+    // Cluster mode: every node the cluster knows, this one with its local detail.
+    const auto& cluster = status["cluster"];
+    const std::string self = cluster.value("node_id", "");
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const auto& n : cluster.value("nodes", nlohmann::json::array())) {
+        nlohmann::json item = n.get<nlohmann::json::object_t>();
+        const bool is_self = n.value("node_id", "") == self;
+        item["name"] = n.value("node_id", "");
+        item["self"] = is_self;
+        if (is_self) {
+            for (const char* key : {"uptime", "paused", "workers", "running", "hardware"})
+                item[key] = node[key];
+        } else {
+            item["workers"] = {{"busy", n.value("busy", 0)}, {"total", n.value("workers", 0)}};
+        }
+        nodes.push_back(std::move(item));
+    }
+    return {{"nodes", nodes}};
 }
 
 std::string file_path(const ApiCall& call, const nlohmann::json& job) {

@@ -46,7 +46,8 @@ using QueryArg = std::function<std::optional<std::string>(const char* name)>;
 // Where a Shape::file call's picture lies, from the `job` reply; "" when the job has none.
 [[nodiscard]] std::string file_path(const ApiCall& call, const nlohmann::json& job);
 
-// The single node of a daemon that is not part of a cluster, from its `status` data.
+// The nodes for the dashboard, from `status`: this daemon alone, or in cluster mode every node
+// of status.cluster.nodes (this one with its local detail).
 [[nodiscard]] nlohmann::json nodes_from_status(const nlohmann::json& status);
 
 }  // namespace rr::web

@@ -26,10 +26,22 @@ boost::test_tools::assertion_result have_postgres(utf::test_unit_id) {
     return r;
 }
 
-// One throwaway server and database per test case.
+// One throwaway server for the whole binary (starting one costs seconds), created on first
+// use; every test case gets a fresh database of its own, so cases stay independent.
+t::PgCluster& server() {
+    static t::PgCluster shared;
+    return shared;
+}
+
+std::string next_database_name() {
+    static int n = 0;
+    return "queue_" + std::to_string(++n);
+}
+
 struct Db {
-    t::PgCluster cluster;
-    std::string conninfo = cluster.create_database("queue");
+    t::PgCluster& cluster = server();
+    std::string name = next_database_name();
+    std::string conninfo = cluster.create_database(name);
 
     PgQueue node(const std::string& id, double lease_seconds = 30, double backoff = 0,
                  int max_attempts = 3) {
@@ -319,11 +331,11 @@ BOOST_AUTO_TEST_CASE(a_terminated_connection_is_reopened_and_the_call_succeeds) 
     const int64_t job = must(a.add_job("in/a.mkv", "web", payloads(1)));
     const Lease l = must(a.claim(1)).at(0);
     const int pid = a.conn().backend_pid();
-    db.cluster.sql("queue", "SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
+    db.cluster.sql(db.name, "SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
     std::this_thread::sleep_for(200ms);
     BOOST_TEST(must(a.renew()).size() == 1u);
     BOOST_TEST(a.conn().backend_pid() != pid);
-    db.cluster.sql("queue",
+    db.cluster.sql(db.name,
                    "SELECT pg_terminate_backend(" + std::to_string(a.conn().backend_pid()) + ")");
     std::this_thread::sleep_for(200ms);
     const Completion c = must(a.complete(l, "ok"));
@@ -343,7 +355,7 @@ BOOST_AUTO_TEST_CASE(finished_jobs_are_pruned_and_a_newer_schema_is_refused) {
     BOOST_TEST(!a.job(done).ok());
     BOOST_TEST(must(a.job(running)).state == "running");
 
-    db.cluster.sql("queue", "INSERT INTO schema_migrations (version) VALUES (99)");
+    db.cluster.sql(db.name, "INSERT INTO schema_migrations (version) VALUES (99)");
     PgQueueOptions o;
     o.conninfo = db.conninfo;
     o.node_id = "new";

@@ -25,6 +25,10 @@ class PgCluster {
     // A fresh database; returns its libpq conninfo.
     [[nodiscard]] std::string create_database(const std::string& name);
     [[nodiscard]] std::string conninfo(const std::string& database = "postgres") const;
+    // Stops the server at once (no clean shutdown, like a crash) / starts it again, for
+    // tests of what nodes do while the database is away.
+    void stop() const { pg_ctl("stop"); }
+    void start() const { pg_ctl("start"); }
     // Runs SQL as the superuser through psql-free libpq; throws on error.
     void sql(const std::string& database, const std::string& statement) const;
 

@@ -1,4 +1,6 @@
 #define BOOST_TEST_MODULE core_config
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
 
 #include "core/config.h"
@@ -161,4 +163,46 @@ BOOST_AUTO_TEST_CASE(metrics_textfile_defaults_to_debians_node_exporter_folder) 
     auto off = parse_config_text("metrics: {textfile_path: \"\"}\n", "test.yaml");
     BOOST_REQUIRE(off.ok());
     BOOST_TEST(off->metrics.textfile_path.empty());
+}
+
+BOOST_AUTO_TEST_CASE(no_cluster_section_means_single_node_and_the_section_has_defaults) {
+    auto none = parse_config_text("workers: 1\n", "test.yaml");
+    BOOST_REQUIRE(none.ok());
+    BOOST_TEST(!none->cluster.has_value());
+    BOOST_TEST(none->storage.root == "/srv/renderrush");
+    auto cfg = parse_config_text(
+        "cluster:\n  database: postgresql://rr@db/rr\n  work_dir: /srv/rr/.work\n", "test.yaml");
+    BOOST_REQUIRE_MESSAGE(cfg.ok(), (cfg.ok() ? "" : cfg.error().message));
+    BOOST_REQUIRE(cfg->cluster.has_value());
+    const auto& c = *cfg->cluster;
+    BOOST_TEST(c.database == "postgresql://rr@db/rr");
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    BOOST_TEST(c.node_id == std::string(host));
+    BOOST_TEST(c.lease_seconds == 60.0);
+    BOOST_TEST(c.heartbeat_seconds == 10.0);
+    BOOST_TEST(c.poll_seconds == 2.0);
+    BOOST_TEST(c.retention_days == 7.0);
+    BOOST_TEST(c.work_dir == "/srv/rr/.work");
+}
+
+BOOST_AUTO_TEST_CASE(cluster_problems_have_line_and_column) {
+    auto cfg = parse_config_text(R"(storage: {root: /mnt/share}
+cluster:
+  node_id: n1
+  lease_seconds: 2
+  heartbeat_seconds: 5
+  work_dir: rel/dir
+  poll: 3
+)",
+                                 "c.yaml");
+    BOOST_REQUIRE(!cfg.ok());
+    const std::string& m = cfg.error().message;
+    BOOST_TEST(m.find("c.yaml:3:3: cluster.database: required") != std::string::npos, m);
+    BOOST_TEST(
+        m.find("c.yaml:6:13: cluster.work_dir: must be an absolute path") != std::string::npos, m);
+    BOOST_TEST(m.find("c.yaml:5:22: cluster.heartbeat_seconds: must be shorter than "
+                      "lease_seconds") != std::string::npos,
+               m);
+    BOOST_TEST(m.find("c.yaml:7:3: cluster.poll") != std::string::npos, m);
 }

@@ -82,6 +82,27 @@ BOOST_AUTO_TEST_CASE(replies_map_to_statuses_and_bodies) {
     BOOST_TEST(nodes["nodes"][0]["workers"]["total"] == 2);
 }
 
+BOOST_AUTO_TEST_CASE(cluster_nodes_come_from_status_cluster) {
+    const nlohmann::json status = {
+        {"version", "0.1.0"},
+        {"uptime", 12.0},
+        {"workers", {{"busy", 1}, {"total", 2}}},
+        {"cluster",
+         {{"node_id", "a"},
+          {"nodes",
+           {{{"node_id", "a"}, {"state", "active"}, {"workers", 2}, {"busy", 1}},
+            {{"node_id", "b"}, {"state", "lost"}, {"workers", 4}, {"busy", 0}}}}}}};
+    auto nodes = nodes_from_status(status)["nodes"];
+    BOOST_REQUIRE(nodes.size() == 2u);
+    BOOST_TEST(nodes[0]["name"] == "a");
+    BOOST_TEST(nodes[0]["self"] == true);
+    BOOST_TEST(nodes[0]["uptime"] == 12.0);
+    BOOST_TEST(nodes[1]["name"] == "b");
+    BOOST_TEST(nodes[1]["self"] == false);
+    BOOST_TEST(nodes[1]["state"] == "lost");
+    BOOST_TEST(nodes[1]["workers"]["total"] == 4);
+}
+
 BOOST_AUTO_TEST_CASE(tokens_cookies_and_origins) {
     BOOST_TEST(token_matches("abcdef0123456789", "abcdef0123456789"));
     BOOST_TEST(!token_matches("abcdef012345678", "abcdef0123456789"));

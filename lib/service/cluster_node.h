@@ -1,0 +1,95 @@
+#pragma once
+// This daemon as one node of a cluster (docs/CLUSTER.md): registered in the PostgreSQL queue at
+// start, then a thread of its own heartbeats, renews leases, reaps expired ones, marks silent
+// nodes lost and checks the storage marker. libpq blocks, so none of it runs on the loop
+// thread: the loop reads the latest snapshot and hands over drain/undrain requests.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/logging.h"
+#include "store/pg_queue.h"
+
+namespace rr::service {
+
+struct ClusterSnapshot {
+    std::string node_id;
+    std::string database;  // without its password
+    bool connected = false;
+    std::string db_error;  // why the database is unreachable (when not connected)
+    std::string state;     // this node's: active | draining
+    std::optional<std::string> storage_problem;  // set: not claiming because of the storage
+    std::vector<store::NodeView> nodes;
+    store::QueueDepth depth;
+    int64_t leases = 0;  // held by this node
+    SteadyClock::time_point taken;
+    // Whether this node may claim chunks now: reachable, active, its storage the cluster's.
+    [[nodiscard]] bool claiming() const {
+        return connected && state == "active" && !storage_problem;
+    }
+    [[nodiscard]] std::string not_claiming_reason() const;
+};
+
+// What the node tells the others about itself.
+struct NodeIdentity {
+    std::string host, version;
+    int pid = 0;
+    int workers = 0;
+};
+
+class ClusterNode {
+  public:
+    // Connects, migrates, registers (Errc::conflict: a live node has this id) and starts the
+    // thread. Blocks: called once before the loop runs.
+    [[nodiscard]] static Result<std::unique_ptr<ClusterNode>> start(const ClusterSettings& settings,
+                                                                    const StorageSettings& storage,
+                                                                    NodeIdentity self,
+                                                                    std::function<int()> busy,
+                                                                    LoggerPtr logger);
+    ~ClusterNode();  // stop() if not done
+    ClusterNode(const ClusterNode&) = delete;
+    ClusterNode& operator=(const ClusterNode&) = delete;
+
+    [[nodiscard]] ClusterSnapshot snapshot() const;
+    // drain or undrain a node (this one when empty): checked against the latest snapshot,
+    // written by the node's thread at once. Errc::not_found for an unknown or lost node.
+    [[nodiscard]] Result<std::string> request_state(std::string node_id, const std::string& state);
+    // Releases this node's leases and marks it gone; joins the thread. Blocks (shutdown).
+    void stop();
+
+  private:
+    ClusterNode() = default;
+    void run();
+    void tick();
+    void apply_requests();
+
+    ClusterSettings settings_;
+    StorageSettings storage_;
+    std::function<int()> busy_;
+    LoggerPtr logger_;
+    std::optional<store::PgQueue> queue_;  // only the thread touches it after start()
+    std::optional<std::string> cluster_id_;
+    bool registered_ = false;
+    SteadyClock::time_point last_prune_{};
+
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::deque<std::pair<std::string, std::string>> requests_;  // node id, state
+    ClusterSnapshot snap_;
+    std::thread thread_;
+};
+
+// A conninfo or URI with its password left out, for status and logs.
+[[nodiscard]] std::string redact_conninfo(const std::string& conninfo);
+
+}  // namespace rr::service

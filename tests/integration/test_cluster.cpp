@@ -1,0 +1,303 @@
+#define BOOST_TEST_MODULE cluster
+// Cluster mode's node layer with real daemons against a throwaway PostgreSQL: nodes see each
+// other, duplicate ids are refused, drain/undrain, a killed node becomes lost, the storage
+// marker gates claiming, the database going away and coming back, --check-config and
+// `renderrushd cluster init`. Short settings: lease 2 s, heartbeat 0.5 s.
+
+#include <signal.h>
+
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "support/daemon.h"
+#include "support/postgres.h"
+#include "support/process.h"
+#include "support/sandbox.h"
+
+namespace t = rr::test;
+namespace utf = boost::unit_test;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+boost::test_tools::assertion_result have_postgres(utf::test_unit_id) {
+    boost::test_tools::assertion_result r(t::PgCluster::bin_dir().has_value());
+    r.message() << "PostgreSQL server binaries (initdb, pg_ctl) are not installed; "
+                   "install Debian's postgresql package or set RR_PG_BINDIR";
+    return r;
+}
+
+// One server for the binary; each case has its own database and storage.
+t::PgCluster& server() {
+    static t::PgCluster shared;
+    return shared;
+}
+
+struct Cluster {
+    t::Sandbox shared;  // the "share": storage root and work_dir
+    std::string db_name;
+    std::string conninfo;
+    explicit Cluster(const std::string& name)
+        : db_name(name), conninfo(server().create_database(name)) {
+        fs::create_directories(shared / "storage");
+    }
+    [[nodiscard]] fs::path root() const { return shared / "storage"; }
+};
+
+std::string node_config(const t::Daemon& d, const Cluster& c, const std::string& node_id,
+                        const fs::path& root, const std::string& database = "") {
+    return "workers: 1\nwatches:\n  - {path: " + d.dir("inbox").string() +
+           ", profile: plain, output: " + d.dir("outbox").string() +
+           "}\nprofiles:\n  plain:\n    video: {codec: h264, preset: ultrafast, hwaccel: none}\n"
+           "storage:\n  root: " +
+           root.string() + "\ncluster:\n  database: \"" +
+           (database.empty() ? c.conninfo : database) + "\"\n  node_id: " + node_id +
+           "\n  lease_seconds: 2\n  heartbeat_seconds: 0.5\n  work_dir: " +
+           (root / ".renderrush-work").string() + "\n";
+}
+
+t::CommandResult ctl(const t::Daemon& d, std::vector<std::string> args) {
+    args.insert(args.begin(), {t::renderrushctl().string(), "--socket",
+                               (d.dir("run") / "control.sock").string()});
+    return t::run(args, 30s);
+}
+
+nlohmann::json ctl_json(const t::Daemon& d, std::vector<std::string> args) {
+    args.insert(args.begin(), "--json");
+    auto r = ctl(d, args);
+    if (r.exit_code != 0) return nullptr;
+    return nlohmann::json::parse(r.out, nullptr, false);
+}
+
+nlohmann::json node_of(const nlohmann::json& nodes, const std::string& id) {
+    if (!nodes.is_object()) return nullptr;
+    for (const auto& n : nodes.value("nodes", nlohmann::json::array()))
+        if (n.value("node_id", "") == id) return n;
+    return nullptr;
+}
+
+// Waits until `node` shows `id` in `state`.
+bool wait_state(const t::Daemon& node, const std::string& id, const std::string& state,
+                std::chrono::seconds timeout) {
+    return t::wait_until(
+        [&] {
+            auto n = node_of(ctl_json(node, {"nodes"}), id);
+            return n.is_object() && n.value("state", "") == state;
+        },
+        timeout);
+}
+
+t::CommandResult renderrushd(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {t::renderrushd().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return t::run(argv, 60s);
+}
+
+void cluster_init(const t::Daemon& d) {
+    auto r = renderrushd({"cluster", "init", "--config", d.config_path().string()});
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out + r.err);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cluster, *utf::precondition(have_postgres))
+
+BOOST_AUTO_TEST_CASE(nodes_see_each_other_drain_duplicate_ids_and_a_killed_node) {
+    Cluster c("nodes");
+    t::Daemon a(""), b(""), dup("");
+    // A password in the conninfo must never show in status (trust auth ignores it).
+    a.write_config(node_config(a, c, "node-a", c.root(), c.conninfo + " password=s3cret"));
+    b.write_config(node_config(b, c, "node-b", c.root()));
+    dup.write_config(node_config(dup, c, "node-a", c.root()));
+    cluster_init(a);
+    a.start();
+    b.start();
+    BOOST_REQUIRE_MESSAGE(wait_state(a, "node-b", "active", 20s), a.log() + b.log());
+    BOOST_REQUIRE(wait_state(b, "node-a", "active", 10s));
+
+    const auto nodes = ctl_json(a, {"nodes"});
+    const auto na = node_of(nodes, "node-a");
+    std::set<std::string> keys;
+    for (const auto& [k, v] : na.items()) keys.insert(k);
+    BOOST_TEST((keys == std::set<std::string>{"node_id", "host", "pid", "version", "state",
+                                              "heartbeat_age_s", "workers", "busy", "chunks_done",
+                                              "leases"}));
+    BOOST_TEST(na["workers"] == 1);
+    BOOST_TEST(na["heartbeat_age_s"].get<double>() < 2.0);
+    BOOST_TEST(nodes["nodes"].size() == 2u);
+
+    const auto status = ctl_json(a, {"status"});
+    BOOST_REQUIRE(status.contains("cluster"));
+    BOOST_TEST(status["cluster"]["node_id"] == "node-a");
+    BOOST_TEST(status["cluster"]["nodes_active"] == 2);
+    BOOST_TEST(status["cluster"]["nodes_lost"] == 0);
+    BOOST_TEST(status["cluster"]["queue_depth"] == 0);
+    BOOST_TEST(status["cluster"]["claiming"] == true);
+    BOOST_TEST(status["cluster"]["database"].get<std::string>().find("s3cret") ==
+               std::string::npos);
+    BOOST_TEST(status.dump().find("s3cret") == std::string::npos);
+
+    // A second live node with the same id is refused at start, saying why.
+    dup.start();
+    const int rc = dup.wait_exit(30s);
+    BOOST_TEST(rc == 1);
+    BOOST_TEST(dup.log().find("node id 'node-a' is in use by a live node") != std::string::npos,
+               dup.log());
+
+    // drain from one node, seen by the other; undrain.
+    auto drained = ctl(a, {"drain", "node-b"});
+    BOOST_TEST(drained.exit_code == 0, drained.err);
+    BOOST_TEST(wait_state(b, "node-b", "draining", 5s));
+    BOOST_TEST(ctl_json(b, {"status"})["cluster"]["claiming"] == false);
+    BOOST_TEST(ctl(b, {"undrain"}).exit_code == 0);
+    BOOST_TEST(wait_state(a, "node-b", "active", 5s));
+    BOOST_TEST(ctl(a, {"drain", "nobody"}).exit_code != 0);
+
+    // kill -9: the other node reports it lost once its lease ran out.
+    b.kill9();
+    const auto killed = std::chrono::steady_clock::now();
+    BOOST_TEST(wait_state(a, "node-b", "lost", 10s));
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+    BOOST_TEST_MESSAGE("killed node reported lost after " << took << " s (lease 2 s)");
+    BOOST_TEST(took >= 1.0);
+
+    // SIGTERM: the node signs off at once (lost, no leases), long before a lease would tell.
+    a.signal(SIGTERM);
+    BOOST_TEST(a.wait_exit(30s) == 0);
+    BOOST_TEST(a.log().find("left the cluster") != std::string::npos, a.log());
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_storage_marker_stops_claiming_until_it_is_back) {
+    Cluster c("marker");
+    t::Daemon a("");
+    t::Sandbox unmounted;  // an empty mount point
+    a.write_config(node_config(a, c, "node-m", unmounted.path()));
+    {
+        // The cluster is initialised on the real share; this node's root lacks the marker.
+        t::Daemon init("");
+        init.write_config(node_config(init, c, "init", c.root()));
+        cluster_init(init);
+    }
+    a.start();
+    BOOST_REQUIRE_MESSAGE(wait_state(a, "node-m", "active", 20s), a.log());
+    auto status = ctl_json(a, {"status"});
+    BOOST_TEST(status["cluster"]["claiming"] == false);
+    BOOST_TEST(status["cluster"]["not_claiming"].get<std::string>().find("storage marker") !=
+               std::string::npos);
+    BOOST_TEST(a.log().find("not claiming") != std::string::npos, a.log());
+    auto human = ctl(a, {"status"});
+    BOOST_TEST(human.out.find("NOT CLAIMING") != std::string::npos, human.out);
+    // Another cluster's marker is no better.
+    t::write_file(unmounted / ".renderrush-cluster", "0123456789abcdef\n");
+    std::this_thread::sleep_for(1500ms);
+    BOOST_TEST(ctl_json(a, {"status"})["cluster"]["not_claiming"].get<std::string>().find(
+                   "belongs to cluster") != std::string::npos);
+    // The share mounted: the node claims again, with no restart.
+    fs::copy_file(c.root() / ".renderrush-cluster", unmounted / ".renderrush-cluster",
+                  fs::copy_options::overwrite_existing);
+    BOOST_TEST(
+        t::wait_until([&] { return ctl_json(a, {"status"})["cluster"]["claiming"] == true; }, 5s));
+}
+
+BOOST_AUTO_TEST_CASE(the_node_reconnects_after_the_database_goes_away) {
+    Cluster c("restart");
+    t::Daemon a("");
+    a.write_config(node_config(a, c, "node-r", c.root()));
+    cluster_init(a);
+    a.start();
+    BOOST_REQUIRE_MESSAGE(wait_state(a, "node-r", "active", 20s), a.log());
+
+    // Its backend terminated: the next heartbeat reconnects.
+    server().sql("postgres",
+                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
+                     c.db_name + "'");
+    std::this_thread::sleep_for(1500ms);
+    auto n = node_of(ctl_json(a, {"nodes"}), "node-r");
+    BOOST_TEST(n["heartbeat_age_s"].get<double>() < 1.5);
+    BOOST_TEST(ctl_json(a, {"status"})["cluster"]["connected"] == true);
+
+    // The server gone: the node says it is not claiming; back: heartbeats again.
+    server().stop();
+    BOOST_TEST(t::wait_until(
+        [&] { return ctl_json(a, {"status"})["cluster"]["connected"] == false; }, 10s));
+    auto status = ctl_json(a, {"status"});
+    BOOST_TEST(status["cluster"]["claiming"] == false);
+    BOOST_TEST(status["cluster"]["not_claiming"].get<std::string>().find("unreachable") !=
+               std::string::npos);
+    std::this_thread::sleep_for(1s);
+    server().start();
+    BOOST_TEST(t::wait_until(
+        [&] {
+            auto s = ctl_json(a, {"status"});
+            auto node = node_of(ctl_json(a, {"nodes"}), "node-r");
+            return s["cluster"]["connected"] == true && node.is_object() &&
+                   node["heartbeat_age_s"].get<double>() < 1.5;
+        },
+        15s));
+    BOOST_TEST(a.log().find("database reachable again") != std::string::npos, a.log());
+    a.signal(SIGTERM);
+    BOOST_TEST(a.wait_exit(30s) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(check_config_names_the_unreachable_database_and_an_unwritable_work_dir) {
+    Cluster c("check_config");
+    t::Daemon d("");
+    // A socket folder with no server in it: refused at once.
+    d.write_config(node_config(d, c, "node-c", c.root(),
+                               "host=" + (d.dir("state") / "nothing").string() +
+                                   " dbname=rr user=postgres password=hidden"));
+    auto bad = renderrushd({"--check-config", "--config", d.config_path().string()});
+    BOOST_TEST(bad.exit_code == 1);
+    BOOST_TEST(bad.err.find("cluster.database") != std::string::npos, bad.err);
+    BOOST_TEST(bad.err.find("does not answer") != std::string::npos, bad.err);
+    BOOST_TEST(bad.err.find("hidden") == std::string::npos, bad.err);
+    BOOST_TEST(bad.err.find("cluster.work_dir") != std::string::npos, bad.err);  // not created
+
+    d.write_config(node_config(d, c, "node-c", c.root()));
+    cluster_init(d);
+    auto good = renderrushd({"--check-config", "--config", d.config_path().string()});
+    BOOST_TEST(good.exit_code == 0, good.out + good.err);
+    BOOST_TEST(good.out.find("schema current") != std::string::npos, good.out);
+    BOOST_TEST(good.out.find("writable") != std::string::npos, good.out);
+
+    // A config error is reported with its line and column.
+    t::write_file(d.config_path(), "cluster:\n  database: x\n  work_dir: relative\n  leases: 3\n");
+    auto invalid = renderrushd({"--check-config", "--config", d.config_path().string()});
+    BOOST_TEST(invalid.exit_code == 2);
+    BOOST_TEST(
+        invalid.err.find(":3:13: cluster.work_dir: must be an absolute path") != std::string::npos,
+        invalid.err);
+    BOOST_TEST(invalid.err.find(":4:3: cluster.leases") != std::string::npos, invalid.err);
+}
+
+BOOST_AUTO_TEST_CASE(cluster_init_writes_the_marker_once) {
+    Cluster c("init");
+    t::Daemon d("");
+    d.write_config(node_config(d, c, "node-i", c.root()));
+    const fs::path marker = c.root() / ".renderrush-cluster";
+    cluster_init(d);
+    const std::string id = t::read_file(marker);
+    BOOST_TEST(id.size() == 33u);  // 32 hex digits and a newline
+    BOOST_TEST(fs::is_directory(c.root() / ".renderrush-work"));
+    cluster_init(d);  // again: nothing changes
+    BOOST_TEST(t::read_file(marker) == id);
+    // Storage that belongs to another cluster is never taken over.
+    t::write_file(marker, "ffffffffffffffffffffffffffffffff\n");
+    auto other = renderrushd({"cluster", "init", "--config", d.config_path().string()});
+    BOOST_TEST(other.exit_code == 1);
+    BOOST_TEST(
+        other.err.find("belongs to cluster ffffffffffffffffffffffffffffffff") != std::string::npos,
+        other.err);
+    BOOST_TEST(t::read_file(marker) == "ffffffffffffffffffffffffffffffff\n");
+    // Without a cluster: section there is nothing to initialise.
+    t::write_file(d.config_path(), "workers: 1\n");
+    BOOST_TEST(renderrushd({"cluster", "init", "--config", d.config_path().string()}).exit_code ==
+               2);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
