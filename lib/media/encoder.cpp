@@ -19,6 +19,8 @@ int default_crf(VideoCodec codec) {
             return 28;
         case VideoCodec::av1:
             return 35;
+        case VideoCodec::vp9:
+            return 31;
         case VideoCodec::h264:
             break;
     }
@@ -31,6 +33,8 @@ std::string software_encoder(VideoCodec codec) {
             return "libx265";
         case VideoCodec::av1:
             return "libsvtav1";
+        case VideoCodec::vp9:
+            return "libvpx-vp9";
         case VideoCodec::h264:
             break;
     }
@@ -43,17 +47,28 @@ std::string encoder_name(VideoCodec codec, HwAccel hw) {
     return std::string(to_string(codec)) + "_" + std::string(to_string(hw));
 }
 
-// SVT-AV1 counts presets 0 (slowest) to 13; NVENC p1 (fastest) to p7.
+// SVT-AV1 counts presets 0 (slowest) to 13; NVENC p1 (fastest) to p7; libvpx's cpu-used
+// 8 (fastest) to 0.
+struct PresetNames {
+    const char* svtav1;
+    const char* nvenc;
+    const char* vpx;
+};
+
 std::string map_preset(VideoCodec codec, HwAccel hw, const std::string& preset) {
-    static const std::map<std::string, std::pair<const char*, const char*>> kNames = {
-        {"ultrafast", {"12", "p1"}}, {"superfast", {"11", "p1"}}, {"veryfast", {"10", "p2"}},
-        {"faster", {"9", "p3"}},     {"fast", {"8", "p3"}},       {"medium", {"6", "p4"}},
-        {"slow", {"4", "p5"}},       {"slower", {"3", "p6"}},     {"veryslow", {"2", "p7"}},
+    static const std::map<std::string, PresetNames> kNames = {
+        {"ultrafast", {"12", "p1", "8"}}, {"superfast", {"11", "p1", "7"}},
+        {"veryfast", {"10", "p2", "6"}},  {"faster", {"9", "p3", "5"}},
+        {"fast", {"8", "p3", "4"}},       {"medium", {"6", "p4", "3"}},
+        {"slow", {"4", "p5", "2"}},       {"slower", {"3", "p6", "1"}},
+        {"veryslow", {"2", "p7", "0"}},
     };
     auto it = kNames.find(preset);
     if (hw == HwAccel::none && codec == VideoCodec::av1)
-        return it != kNames.end() ? it->second.first : preset;
-    if (hw == HwAccel::nvenc) return it != kNames.end() ? it->second.second : preset;
+        return it != kNames.end() ? it->second.svtav1 : preset;
+    if (hw == HwAccel::none && codec == VideoCodec::vp9)
+        return it != kNames.end() ? it->second.vpx : preset;
+    if (hw == HwAccel::nvenc) return it != kNames.end() ? it->second.nvenc : preset;
     return preset;
 }
 
@@ -98,6 +113,16 @@ Status apply_settings(AVCodecContext* ctx, const EncoderChoice& choice, int thre
         case HwAccel::automatic:
             return make_error(Errc::internal, "encoder chosen without a concrete hwaccel");
     }
+    if (s.codec == VideoCodec::vp9) {
+        // Constant quality needs a zero bitrate; cpu-used takes the preset's place.
+        RR_TRY(set_opt(ctx, "crf", std::to_string(crf)));
+        RR_TRY(set_opt(ctx, "cpu-used", preset));
+        RR_TRY(set_opt(ctx, "deadline", "good"));
+        RR_TRY(set_opt(ctx, "row-mt", "1"));
+        ctx->bit_rate = 0;
+        ctx->thread_count = threads;
+        return {};
+    }
     RR_TRY(set_opt(ctx, "preset", preset));
     RR_TRY(set_opt(ctx, "crf", std::to_string(crf)));
     switch (s.codec) {
@@ -115,6 +140,8 @@ Status apply_settings(AVCodecContext* ctx, const EncoderChoice& choice, int thre
         }
         case VideoCodec::av1:
             RR_TRY(set_opt(ctx, "svtav1-params", "lp=" + std::to_string(threads)));
+            break;
+        case VideoCodec::vp9:
             break;
     }
     return {};

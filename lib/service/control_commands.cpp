@@ -250,6 +250,7 @@ nlohmann::json status(const ControlApi& api, bool verbose) {
         {"running", running},
         {"database", database_path(api.config).string()},
         {"config", api.config_path.string()},
+        {"disabled_profiles", api.disabled_profiles},
         {"hardware", verbose ? api.daemon.hardware() : hardware_summary(api.daemon.hardware())}};
 }
 

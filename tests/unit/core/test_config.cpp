@@ -83,7 +83,7 @@ profiles:
   web:
     video: {hwaccel: cuda}
     audio: {codec: mp3}
-    container: webm
+    container: avi
 )",
                                  "bad.yaml");
     BOOST_REQUIRE(!cfg.ok());
@@ -97,8 +97,8 @@ profiles:
                       "auto|none|qsv|vaapi|nvenc)") != std::string::npos);
     BOOST_TEST(m.find("profiles.web.audio.codec: invalid value 'mp3' (expected copy|aac|opus)") !=
                std::string::npos);
-    BOOST_TEST(m.find("bad.yaml:7:16: profiles.web.container: invalid value 'webm' (expected "
-                      "mp4|mkv)") != std::string::npos);
+    BOOST_TEST(m.find("bad.yaml:7:16: profiles.web.container: invalid value 'avi' (expected "
+                      "mp4|mkv|webm)") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(watch_dispositions_and_defaults_parse) {
