@@ -77,7 +77,7 @@ BOOST_AUTO_TEST_CASE(every_failing_profile_is_reported_not_just_the_first) {
                                         "  a:\n"
                                         "    stages: [{upscale: {scale: 2}}]\n"
                                         "  b:\n"
-                                        "    video: {codec: av1, preset: bogus}\n");
+                                        "    video: {codec: hevc, preset: bogus}\n");
     auto r = check(box / "bad.yaml");
     BOOST_TEST_MESSAGE(r.err);
     BOOST_TEST(r.exit_code == 2);
