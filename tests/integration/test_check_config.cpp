@@ -5,6 +5,9 @@
 
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
+extern "C" {
+#include <libavcodec/avcodec.h>
+}
 
 #include "support/daemon.h"
 #include "support/media.h"
@@ -32,6 +35,12 @@ std::filesystem::path clip() {
         "-c:v libx264 -preset veryfast -g 25 -c:a aac");
 }
 
+boost::test_tools::assertion_result have_svtav1(boost::unit_test::test_unit_id) {
+    boost::test_tools::assertion_result r(avcodec_find_encoder_by_name("libsvtav1") != nullptr);
+    r.message() << "skipped: this FFmpeg has no libsvtav1, the AV1 encoder renderrushd uses";
+    return r;
+}
+
 void drop(const std::filesystem::path& from, const std::filesystem::path& to) {
     std::filesystem::create_directories(to.parent_path());
     const auto tmp = to.parent_path() / ("." + to.filename().string() + ".part");
@@ -55,7 +64,7 @@ BOOST_AUTO_TEST_CASE(a_preset_the_encoder_refuses_is_reported_with_its_line) {
     auto r = check(box / "bad.yaml");
     BOOST_TEST_MESSAGE(r.err);
     BOOST_TEST(r.exit_code == 2);
-    BOOST_TEST(contains(r.err, "bad.yaml:8:"));
+    BOOST_TEST(contains(r.err, "bad.yaml:8:15: profiles.web.video.preset"));
     BOOST_TEST(contains(r.err, "profiles.web.video.preset"));
     BOOST_TEST(contains(r.err, "veryfst"));
     BOOST_TEST(!contains(r.out, "OK"));
@@ -85,6 +94,40 @@ BOOST_AUTO_TEST_CASE(every_failing_profile_is_reported_not_just_the_first) {
     BOOST_TEST(contains(r.err, "profiles.a.stages[0]"));
     BOOST_TEST(contains(r.err, "bad.yaml:6:"));
     BOOST_TEST(contains(r.err, "profiles.b.video.preset"));
+}
+
+// Opening SVT-AV1 to check it and closing it unused never returned (SVT-AV1 1.4); nor did
+// opening it again to find which setting a bad preset was.
+BOOST_AUTO_TEST_CASE(av1_profiles_are_checked_and_the_check_returns,
+                     *boost::unit_test::precondition(have_svtav1)) {
+    t::Sandbox box;
+    t::write_file(box / "av1.yaml",
+                  "profiles:\n"
+                  "  small:\n"
+                  "    video: {codec: av1, preset: veryfast, hwaccel: none}\n"
+                  "  web:\n"
+                  "    container: webm\n"
+                  "    video: {codec: av1, hwaccel: none}\n"
+                  "    audio: {codec: opus}\n");
+    auto ok = t::run(
+        {t::renderrushd().string(), "--check-config", "--config", (box / "av1.yaml").string()},
+        60s);
+    BOOST_REQUIRE_MESSAGE(!ok.timed_out, "--check-config hung on an AV1 profile");
+    BOOST_TEST(ok.exit_code == 0, ok.err);
+    BOOST_TEST(contains(ok.out, "small: libsvtav1"));
+    BOOST_TEST(contains(ok.out, "web: libsvtav1"));
+
+    t::write_file(box / "bad.yaml",
+                  "profiles:\n"
+                  "  small:\n"
+                  "    video: {codec: av1, preset: bogus, hwaccel: none}\n");
+    auto bad = t::run(
+        {t::renderrushd().string(), "--check-config", "--config", (box / "bad.yaml").string()},
+        60s);
+    BOOST_REQUIRE_MESSAGE(!bad.timed_out, "--check-config hung on a bad AV1 preset");
+    BOOST_TEST(bad.exit_code == 2);
+    BOOST_TEST(contains(bad.err, "bad.yaml:3:"));
+    BOOST_TEST(contains(bad.err, "profiles.small.video.preset"));
 }
 
 BOOST_AUTO_TEST_CASE(a_profile_missing_its_model_is_disabled_and_the_daemon_runs_the_others) {
