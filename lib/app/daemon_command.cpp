@@ -56,6 +56,8 @@ int run_check_config(const std::optional<std::filesystem::path>& given) {
     auto loaded = load_parsed(given);
     if (!loaded) return kExitUsage;
     const auto& [path, cfg] = *loaded;
+    // Encoders print banners as they open; the checks below report what matters.
+    install_ffmpeg_log_bridge(make_logger("renderrushd", "warn", false));
     // Each profile is proven runnable: stages built, encoder opened with its settings.
     std::vector<ConfigIssue> issues;
     std::vector<std::string> encoders;
