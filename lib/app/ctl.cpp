@@ -104,6 +104,12 @@ void print_status(const nlohmann::json& d) {
                 in.value("paused", false) ? "paused" : "taking files",
                 in.value("low_disk", false) ? " (PAUSED: low disk space)" : "",
                 s(in, "settling_files", "0").c_str());
+    // Profiles the daemon could not build here: their jobs fail until config or models change.
+    const auto disabled = d.value("disabled_profiles", nlohmann::json::object());
+    for (const auto& [name, why] : disabled.items()) {
+        std::printf("disabled  profile %s: %s\n", name.c_str(),
+                    why.is_string() ? why.get<std::string>().c_str() : why.dump().c_str());
+    }
     print_hardware_line(d["hardware"]);
     if (d["hardware"].contains("encoders")) print_codec_lists(d["hardware"]);
     std::vector<std::vector<std::string>> rows;

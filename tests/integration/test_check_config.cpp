@@ -156,6 +156,13 @@ BOOST_AUTO_TEST_CASE(a_profile_missing_its_model_is_disabled_and_the_daemon_runs
     BOOST_REQUIRE(s.contains("disabled_profiles"));
     BOOST_TEST(s["disabled_profiles"].size() == 1u);
     BOOST_TEST(contains(s["disabled_profiles"]["sharp"].get<std::string>(), "upscale"));
+    // People see it too, with the reason.
+    auto human = t::run({t::renderrushctl().string(), "--socket",
+                         (d.dir("run") / "control.sock").string(), "status"},
+                        60s);
+    BOOST_REQUIRE_MESSAGE(human.exit_code == 0, human.err);
+    BOOST_TEST(contains(human.out, "disabled  profile sharp: "), human.out);
+    BOOST_TEST(!contains(human.out, "profile plain"), human.out);
 
     drop(clip(), d.dir("inbox") / "plain" / "a.mp4");
     drop(clip(), d.dir("inbox") / "sharp" / "b.mp4");
