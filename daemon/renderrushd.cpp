@@ -2,12 +2,26 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "app/daemon_command.h"
 #include "app/exit_codes.h"
 #include "app/process_command.h"
 #include "app/signals.h"
+#include "core/choices.h"
 #include "core/version.h"
+
+namespace {
+
+// The spellings the configuration accepts for E, so flags and config never disagree.
+template <rr::Choice E>
+std::vector<std::string> choice_names() {
+    const auto& names = rr::ChoiceNames<E>::names;
+    return {names.begin(), names.end()};
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"RenderRush: watch folders in, processed video out", "renderrushd"};
@@ -25,8 +39,10 @@ int main(int argc, char** argv) {
                    "trace|debug|info|warn|error (default: from the configuration)")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
     auto* process = app.add_subcommand("process", "Process one file in the foreground and exit");
-    process->add_option("INPUT", proc.input, "Video file to process")->required();
-    process->add_option("-o,--output", proc.output, "Output file (.mp4 or .mkv)")->required();
+    process->add_option("INPUT", proc.input, "Video file to process");
+    process->add_option("-o,--output", proc.output,
+                        "Output file; the extension picks the container: .mp4 .m4v .mov (MP4), "
+                        ".mkv (Matroska), .webm (WebM: VP9 or AV1 with Opus)");
     process->add_option("--config", config, "Configuration file (default: config/renderrush.yaml)");
     auto* profile_opt =
         process->add_option("--profile", proc.profile, "Profile from the configuration");
@@ -37,7 +53,44 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 1024));
     process->add_option("--chunk-seconds", proc.chunk_seconds, "Target chunk length in seconds")
         ->check(CLI::Range(0.5, 3600.0));
-    process->add_flag("--json", proc.json, "Print the sidecar JSON on stdout when done");
+    auto& enc = proc.encode;
+    process->add_option("--codec", enc.codec, "Video codec (overrides the profile)")
+        ->check(CLI::IsMember(choice_names<rr::VideoCodec>()));
+    process
+        ->add_option("--crf", enc.crf, "Constant quality, 0 (best) to 63; codec default if unset")
+        ->check(CLI::Range(0, 63));
+    process->add_option("--preset", enc.preset,
+                        "Speed preset, x264 names: ultrafast..medium..veryslow");
+    process->add_option("--hwaccel", enc.hwaccel, "Hardware encoder to try first")
+        ->check(CLI::IsMember(choice_names<rr::HwAccel>()));
+    process->add_option("--pix-fmt", enc.pix_fmt, "Output pixel format")
+        ->check(CLI::IsMember({"yuv420p", "yuv420p10le", "yuv422p", "yuv444p"}));
+    process
+        ->add_option("--audio-codec", enc.audio_codec,
+                     "copy (when the container allows), aac, opus")
+        ->check(CLI::IsMember(choice_names<rr::AudioCodec>()));
+    process
+        ->add_option("--audio-bitrate", enc.audio_bitrate, "Audio bitrate when encoding, e.g. 128k")
+        ->check(CLI::Validator(
+            [](std::string& v) -> std::string {
+                const auto digits = v.find_first_not_of("0123456789.");
+                const bool ok = digits != 0 && !v.empty() &&
+                                (digits == std::string::npos ||
+                                 (digits == v.size() - 1 &&
+                                  std::string("kKmM").find(v.back()) != std::string::npos));
+                return ok ? std::string() : "expected a bitrate such as 128k or 96000, got " + v;
+            },
+            "RATE"));
+    process->add_flag("-y,--overwrite", proc.overwrite,
+                      "Replace an existing output (default: refuse it, exit 2)");
+    process->add_flag("--dry-run", proc.dry_run,
+                      "Probe and plan: print the chunks and resolved settings, write nothing");
+    process->add_flag("--list-stages", proc.list_stages,
+                      "Print every stage with its parameters (ranges, defaults) and exit");
+    process->add_flag("--list-profiles", proc.list_profiles,
+                      "Print the configuration's profiles with their settings and exit");
+    process->add_flag("--json", proc.json,
+                      "Machine-readable output: the sidecar when done, or the plan/lists");
     process->add_option("--log-level", proc.log_level, "trace|debug|info|warn|error")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
 

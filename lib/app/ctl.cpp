@@ -112,6 +112,12 @@ void print_status(const nlohmann::json& d) {
             s(c, "nodes_lost").c_str(), s(c, "queue_depth").c_str(),
             c.value("claiming", false) ? "" : (" · NOT CLAIMING: " + s(c, "not_claiming")).c_str());
     }
+    // Profiles the daemon could not build here: their jobs fail until config or models change.
+    const auto disabled = d.value("disabled_profiles", nlohmann::json::object());
+    for (const auto& [name, why] : disabled.items()) {
+        std::printf("disabled  profile %s: %s\n", name.c_str(),
+                    why.is_string() ? why.get<std::string>().c_str() : why.dump().c_str());
+    }
     print_hardware_line(d["hardware"]);
     if (d["hardware"].contains("encoders")) print_codec_lists(d["hardware"]);
     std::vector<std::vector<std::string>> rows;

@@ -3,10 +3,13 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/dry_run.h"
 #include "app/exit_codes.h"
+#include "app/listings.h"
 #include "app/progress_bar.h"
 #include "core/config.h"
 #include "core/logging.h"
+#include "media/container.h"
 #include "pipeline/job.h"
 #include "pipeline/local_run.h"
 
@@ -45,29 +48,90 @@ Result<Profile> select_profile(const ProcessArgs& args, const Config& cfg) {
     return profile;
 }
 
+// `flag`'s value as one of E's spellings.
+template <Choice E>
+Status set_choice(const std::optional<std::string>& given, const char* flag, E& into) {
+    if (!given) return {};
+    auto parsed = parse_choice<E>(*given);
+    if (!parsed) {
+        std::string names;
+        for (auto n : ChoiceNames<E>::names) names += (names.empty() ? "" : "|") + std::string(n);
+        return make_error(Errc::invalid_argument,
+                          std::string(flag) + " '" + *given + "': expected " + names);
+    }
+    into = *parsed;
+    return {};
+}
+
+Status apply_overrides(const EncodeOverrides& o, Profile& p) {
+    RR_TRY(set_choice(o.codec, "--codec", p.video.codec));
+    if (o.crf) p.video.crf = *o.crf;
+    if (o.preset) p.video.preset = *o.preset;
+    RR_TRY(set_choice(o.hwaccel, "--hwaccel", p.video.hwaccel));
+    if (o.pix_fmt) p.video.pix_fmt = *o.pix_fmt;
+    RR_TRY(set_choice(o.audio_codec, "--audio-codec", p.audio.codec));
+    if (o.audio_bitrate) p.audio.bitrate = *o.audio_bitrate;
+    return {};
+}
+
+// Everything about the paths that can be refused before any work: no output is created and
+// the input is not read.
+Result<Container> check_paths(const ProcessArgs& args) {
+    if (args.input.empty()) return make_error(Errc::invalid_argument, "no INPUT file given");
+    if (args.output.empty()) return make_error(Errc::invalid_argument, "no output given (-o FILE)");
+    RR_ASSIGN(Container container, media::container_for_output(args.output));
+    std::error_code ec;
+    if (!std::filesystem::exists(args.input, ec))
+        return make_error(Errc::not_found, args.input.string() + ": no such file");
+    if (!std::filesystem::is_regular_file(args.input, ec))
+        return make_error(Errc::invalid_argument, args.input.string() + " is not a regular file");
+    if (!args.dry_run && !args.overwrite && std::filesystem::exists(args.output, ec)) {
+        return make_error(
+            Errc::invalid_argument,
+            "output " + args.output.string() + " exists; pass -y (--overwrite) to replace it");
+    }
+    return container;
+}
+
+int fail_usage(const Error& e) {
+    std::fprintf(stderr, "renderrushd: %s\n", e.message.c_str());
+    return exit_code_for(e);
+}
+
 }  // namespace
 
 int run_process_command(const ProcessArgs& args, std::stop_token stop) {
+    if (args.list_stages) {
+        std::cout << list_stages(args.json);
+        return kExitOk;
+    }
     auto cfg = load(args);
     if (!cfg) {
         std::fprintf(stderr, "renderrushd: %s\n", cfg.error().message.c_str());
         return kExitUsage;
     }
+    if (args.list_profiles) {
+        std::cout << list_profiles(*cfg, args.json);
+        return kExitOk;
+    }
+    auto container = check_paths(args);
+    if (!container) return fail_usage(container.error());
+
     auto logger =
         make_logger("renderrushd", args.log_level.empty() ? cfg->log_level : args.log_level, false);
     install_ffmpeg_log_bridge(logger);
 
     auto profile = select_profile(args, *cfg);
-    if (!profile) {
-        std::fprintf(stderr, "renderrushd: %s\n", profile.error().message.c_str());
-        return exit_code_for(profile.error());
+    if (!profile) return fail_usage(profile.error());
+    if (Status st = apply_overrides(args.encode, *profile); !st) return fail_usage(st.error());
+    profile->container = *container;
+    if (Status st = media::check_container_codecs(profile->container, profile->video.codec,
+                                                  profile->audio.codec);
+        !st) {
+        return fail_usage(st.error().context(args.output.string()));
     }
-    // The container follows the output's extension when it names one we write.
-    profile->container =
-        container_for_extension(args.output.extension().string()).value_or(profile->container);
     if (Status valid = pipeline::validate_profile(*profile, cfg->paths.models_dir); !valid) {
-        std::fprintf(stderr, "renderrushd: %s\n", valid.error().message.c_str());
-        return exit_code_for(valid.error());
+        return fail_usage(valid.error());
     }
 
     pipeline::LocalJob job;
@@ -80,6 +144,17 @@ int run_process_command(const ProcessArgs& args, std::stop_token stop) {
     job.settings.chunk_seconds = args.chunk_seconds.value_or(cfg->chunk_seconds);
     job.settings.limits = cfg->limits;
     job.settings.models_dir = cfg->paths.models_dir;
+
+    if (args.dry_run) {
+        auto plan = plan_dry_run(job, logger);
+        if (!plan) {
+            std::fprintf(stderr, "renderrushd: %s: %s\n", args.input.c_str(),
+                         plan.error().message.c_str());
+            return exit_code_for(plan.error());
+        }
+        std::cout << (args.json ? plan->dump(2) + "\n" : format_plan(*plan));
+        return kExitOk;
+    }
 
     pipeline::Progress progress;
     Result<pipeline::LocalResult> result = [&] {

@@ -6,6 +6,17 @@
 
 namespace rr::app {
 
+// Settings given on the command line; each one set overrides the profile's.
+struct EncodeOverrides {
+    std::optional<std::string> codec;    // a VideoCodec spelling: h264 | hevc | av1 | vp9
+    std::optional<int> crf;              // 0..63
+    std::optional<std::string> preset;   // x264 names (mapped for SVT-AV1, NVENC, libvpx)
+    std::optional<std::string> hwaccel;  // auto | none | qsv | vaapi | nvenc
+    std::optional<std::string> pix_fmt;
+    std::optional<std::string> audio_codec;  // copy | aac | opus
+    std::optional<std::string> audio_bitrate;
+};
+
 struct ProcessArgs {
     std::filesystem::path input;
     std::filesystem::path output;
@@ -14,6 +25,11 @@ struct ProcessArgs {
     std::optional<std::string> stages;
     std::optional<int> workers;
     std::optional<double> chunk_seconds;
+    EncodeOverrides encode;
+    bool overwrite = false;  // -y: replace an existing output
+    bool dry_run = false;    // probe and plan, print, write nothing
+    bool list_stages = false;
+    bool list_profiles = false;
     bool json = false;
     std::string log_level;  // empty: from config
 };

@@ -10,6 +10,8 @@ std::string_view container_extension(Container c) {
     switch (c) {
         case Container::mkv:
             return ".mkv";
+        case Container::webm:
+            return ".webm";
         case Container::mp4:
             break;
     }
@@ -20,6 +22,8 @@ const char* muxer_name(Container c) {
     switch (c) {
         case Container::mkv:
             return "matroska";
+        case Container::webm:
+            return "webm";
         case Container::mp4:
             break;
     }

@@ -12,9 +12,9 @@
 
 namespace rr {
 
-enum class VideoCodec { h264, hevc, av1 };
+enum class VideoCodec { h264, hevc, av1, vp9 };
 enum class HwAccel { automatic, none, qsv, vaapi, nvenc };  // "auto" tries qsv, vaapi, nvenc
-enum class Container { mp4, mkv };
+enum class Container { mp4, mkv, webm };
 enum class AudioCodec { copy, aac, opus };
 enum class Disposition { move, keep, remove };  // what happens to a source once its job ended
 
@@ -23,7 +23,7 @@ struct ChoiceNames;  // names[i] is how the config spells E(i)
 
 template <>
 struct ChoiceNames<VideoCodec> {
-    static constexpr std::array<std::string_view, 3> names = {"h264", "hevc", "av1"};
+    static constexpr std::array<std::string_view, 4> names = {"h264", "hevc", "av1", "vp9"};
 };
 template <>
 struct ChoiceNames<HwAccel> {
@@ -32,7 +32,7 @@ struct ChoiceNames<HwAccel> {
 };
 template <>
 struct ChoiceNames<Container> {
-    static constexpr std::array<std::string_view, 2> names = {"mp4", "mkv"};
+    static constexpr std::array<std::string_view, 3> names = {"mp4", "mkv", "webm"};
 };
 template <>
 struct ChoiceNames<AudioCodec> {
@@ -66,9 +66,9 @@ std::ostream& operator<<(std::ostream& os, E value) {
     return os << to_string(value);
 }
 
-// The file extension outputs in `c` get, with the dot: ".mp4", ".mkv".
+// The file extension outputs in `c` get, with the dot: ".mp4", ".mkv", ".webm".
 [[nodiscard]] std::string_view container_extension(Container c);
-// FFmpeg's muxer for `c`: "mp4", "matroska".
+// FFmpeg's muxer for `c`: "mp4", "matroska", "webm".
 [[nodiscard]] const char* muxer_name(Container c);
 // The container an output path asks for by its extension (any case; ".m4v" and ".mov" are
 // written as mp4), or nullopt for extensions we do not write.

@@ -80,6 +80,15 @@ void read_profile(const std::string& name, const YAML::Node& node, ConfigIssues&
     const std::string path = "profiles." + name;
     profile.name = name;
     MapReader r(node, path, issues);
+    // Where settings were written, for problems only found later (an encoder refusing them).
+    profile.marks["profile"] = mark_of(node);
+    if (node.IsMap()) {
+        if (const YAML::Node video = node["video"]; video && video.IsMap()) {
+            profile.marks["video"] = mark_of(video);
+            for (const auto& kv : video)
+                profile.marks["video." + kv.first.as<std::string>()] = mark_of(kv.second);
+        }
+    }
     read_stages(r.child("stages"), r.child_path("stages"), issues, profile.stages);
     {
         MapReader v(r.child("video"), r.child_path("video"), issues);

@@ -16,8 +16,8 @@
 namespace rr {
 
 struct VideoSettings {
-    VideoCodec codec = VideoCodec::h264;
-    int crf = -1;                   // -1: the codec's default (h264 23, hevc 28, av1 35)
+    VideoCodec codec = VideoCodec::h264;  // h264 | hevc | av1 | vp9
+    int crf = -1;                   // -1: the codec's default (h264 23, hevc 28, av1 35, vp9 31)
     std::string preset = "medium";  // x264/x265 names; mapped to SVT-AV1 numbers for av1
     HwAccel hwaccel = HwAccel::automatic;
     std::string pix_fmt;  // empty: yuv420p (8-bit input) or yuv420p10le (deep input, hevc/av1)
@@ -41,8 +41,11 @@ struct Profile {
     std::vector<StageSpec> stages;
     VideoSettings video;
     AudioSettings audio;
-    Container container = Container::mp4;
-    Hooks hooks;  // run after the watch's
+    Container container = Container::mp4;  // mp4 | mkv | webm
+    Hooks hooks;                           // run after the watch's
+    // Where the profile and its video settings were written ("profile", "video",
+    // "video.preset", ...), for problems found after parsing, such as an encoder refusing them.
+    std::map<std::string, SourceMark> marks;
 };
 
 struct Limits {

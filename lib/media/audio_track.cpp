@@ -159,9 +159,12 @@ nlohmann::json AudioPlan::to_json() const {
 
 namespace {
 
-void encode_instead(AudioStreamPlan& s, const AudioSettings& settings, std::string reason) {
+// WebM holds no AAC: what cannot be copied there becomes Opus.
+void encode_instead(AudioStreamPlan& s, const AudioSettings& settings, Container container,
+                    std::string reason) {
     s.copy = false;
-    s.encoder = settings.codec == AudioCodec::opus ? "libopus" : "aac";
+    s.encoder =
+        settings.codec == AudioCodec::opus || container == Container::webm ? "libopus" : "aac";
     s.reason = std::move(reason);
 }
 
@@ -170,6 +173,7 @@ void encode_instead(AudioStreamPlan& s, const AudioSettings& settings, std::stri
 Result<AudioPlan> plan_audio(const AVFormatContext* input, const AudioSettings& settings,
                              Container container, bool reencode) {
     AudioPlan plan;
+    plan.container = container;
     try {
         plan.bitrate = parse_bitrate(settings.bitrate);
     } catch (const std::exception&) {
@@ -190,7 +194,7 @@ Result<AudioPlan> plan_audio(const AVFormatContext* input, const AudioSettings& 
         if (settings.codec == AudioCodec::copy && !reencode && fits) {
             s.reason = std::string("copy: ") + codec + " fits " + container_name;
         } else {
-            encode_instead(s, settings,
+            encode_instead(s, settings, container,
                            reencode ? "audio stages need re-encoding"
                            : settings.codec != AudioCodec::copy
                                ? "profile asks for " + std::string(to_string(settings.codec))
@@ -210,7 +214,7 @@ void trim_audio(AudioPlan& plan, double start, std::optional<double> end,
         snprintf(trim, sizeof trim, "atrim=start=%.6f", start);
     for (auto& s : plan.streams) {
         s.filter = s.filter.empty() ? trim : s.filter + "," + trim;
-        if (s.copy) encode_instead(s, settings, "trimmed with the video");
+        if (s.copy) encode_instead(s, settings, plan.container, "trimmed with the video");
     }
 }
 

@@ -29,6 +29,7 @@ struct AudioStreamPlan {
 struct AudioPlan {
     std::vector<AudioStreamPlan> streams;
     int64_t bitrate = 160000;
+    Container container = Container::mp4;  // the output's, for what a trimmed copy becomes
     [[nodiscard]] bool empty() const { return streams.empty(); }
     [[nodiscard]] nlohmann::json to_json() const;
 };

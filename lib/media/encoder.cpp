@@ -2,6 +2,7 @@
 
 extern "C" {
 #include <libavutil/hwcontext.h>
+#include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 }
@@ -19,6 +20,8 @@ int default_crf(VideoCodec codec) {
             return 28;
         case VideoCodec::av1:
             return 35;
+        case VideoCodec::vp9:
+            return 31;
         case VideoCodec::h264:
             break;
     }
@@ -31,6 +34,8 @@ std::string software_encoder(VideoCodec codec) {
             return "libx265";
         case VideoCodec::av1:
             return "libsvtav1";
+        case VideoCodec::vp9:
+            return "libvpx-vp9";
         case VideoCodec::h264:
             break;
     }
@@ -43,17 +48,28 @@ std::string encoder_name(VideoCodec codec, HwAccel hw) {
     return std::string(to_string(codec)) + "_" + std::string(to_string(hw));
 }
 
-// SVT-AV1 counts presets 0 (slowest) to 13; NVENC p1 (fastest) to p7.
+// SVT-AV1 counts presets 0 (slowest) to 13; NVENC p1 (fastest) to p7; libvpx's cpu-used
+// 8 (fastest) to 0.
+struct PresetNames {
+    const char* svtav1;
+    const char* nvenc;
+    const char* vpx;
+};
+
 std::string map_preset(VideoCodec codec, HwAccel hw, const std::string& preset) {
-    static const std::map<std::string, std::pair<const char*, const char*>> kNames = {
-        {"ultrafast", {"12", "p1"}}, {"superfast", {"11", "p1"}}, {"veryfast", {"10", "p2"}},
-        {"faster", {"9", "p3"}},     {"fast", {"8", "p3"}},       {"medium", {"6", "p4"}},
-        {"slow", {"4", "p5"}},       {"slower", {"3", "p6"}},     {"veryslow", {"2", "p7"}},
+    static const std::map<std::string, PresetNames> kNames = {
+        {"ultrafast", {"12", "p1", "8"}}, {"superfast", {"11", "p1", "7"}},
+        {"veryfast", {"10", "p2", "6"}},  {"faster", {"9", "p3", "5"}},
+        {"fast", {"8", "p3", "4"}},       {"medium", {"6", "p4", "3"}},
+        {"slow", {"4", "p5", "2"}},       {"slower", {"3", "p6", "1"}},
+        {"veryslow", {"2", "p7", "0"}},
     };
     auto it = kNames.find(preset);
     if (hw == HwAccel::none && codec == VideoCodec::av1)
-        return it != kNames.end() ? it->second.first : preset;
-    if (hw == HwAccel::nvenc) return it != kNames.end() ? it->second.second : preset;
+        return it != kNames.end() ? it->second.svtav1 : preset;
+    if (hw == HwAccel::none && codec == VideoCodec::vp9)
+        return it != kNames.end() ? it->second.vpx : preset;
+    if (hw == HwAccel::nvenc) return it != kNames.end() ? it->second.nvenc : preset;
     return preset;
 }
 
@@ -98,6 +114,16 @@ Status apply_settings(AVCodecContext* ctx, const EncoderChoice& choice, int thre
         case HwAccel::automatic:
             return make_error(Errc::internal, "encoder chosen without a concrete hwaccel");
     }
+    if (s.codec == VideoCodec::vp9) {
+        // Constant quality needs a zero bitrate; cpu-used takes the preset's place.
+        RR_TRY(set_opt(ctx, "crf", std::to_string(crf)));
+        RR_TRY(set_opt(ctx, "cpu-used", preset));
+        RR_TRY(set_opt(ctx, "deadline", "good"));
+        RR_TRY(set_opt(ctx, "row-mt", "1"));
+        ctx->bit_rate = 0;
+        ctx->thread_count = threads;
+        return {};
+    }
     RR_TRY(set_opt(ctx, "preset", preset));
     RR_TRY(set_opt(ctx, "crf", std::to_string(crf)));
     switch (s.codec) {
@@ -116,8 +142,16 @@ Status apply_settings(AVCodecContext* ctx, const EncoderChoice& choice, int thre
         case VideoCodec::av1:
             RR_TRY(set_opt(ctx, "svtav1-params", "lp=" + std::to_string(threads)));
             break;
+        case VideoCodec::vp9:
+            break;
     }
     return {};
+}
+
+// SVT-AV1 1.4 (Debian 12) waits forever for a picture when an encoder that got none is
+// drained or closed. A black frame costs 0.35 s at 1080p and preset 6, 6 s at preset 2.
+bool hangs_unless_fed(const AVCodec* codec) {
+    return codec && std::string_view(codec->name) == "libsvtav1";
 }
 
 }  // namespace
@@ -160,6 +194,7 @@ Result<VideoEncoder> VideoEncoder::open(const EncoderChoice& choice, const Frame
     ctx->colorspace = format.matrix;
     ctx->color_range = format.range;
     ctx->pix_fmt = choice.input_format;
+    enc.sw_format_ = choice.input_format;
     ctx->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;  // parameter sets once, shared by all chunks
     RR_TRY(apply_settings(ctx, choice, threads, format));
 
@@ -186,7 +221,59 @@ Result<VideoEncoder> VideoEncoder::open(const EncoderChoice& choice, const Frame
     return enc;
 }
 
+VideoEncoder& VideoEncoder::operator=(VideoEncoder&& other) noexcept {
+    if (this != &other) {
+        close_unfed();
+        ctx_ = std::move(other.ctx_);  // freed before the device it may use
+        device_ = std::move(other.device_);
+        sw_format_ = other.sw_format_;
+        fed_ = other.fed_;
+        ended_ = other.ended_;
+    }
+    return *this;
+}
+
+VideoEncoder::~VideoEncoder() {
+    close_unfed();
+}
+
+void VideoEncoder::close_unfed() noexcept {
+    if (!ctx_ || fed_ || !hangs_unless_fed(ctx_->codec)) return;
+    av::FramePtr black(av_frame_alloc());
+    if (!black) return;
+    black->format = sw_format_;
+    black->width = ctx_->width;
+    black->height = ctx_->height;
+    black->pts = 0;
+    if (av_frame_get_buffer(black.get(), 0) < 0) return;
+    const ptrdiff_t linesize[4] = {black->linesize[0], black->linesize[1], black->linesize[2],
+                                   black->linesize[3]};
+    (void)av_image_fill_black(black->data, linesize, sw_format_, ctx_->color_range, black->width,
+                              black->height);
+    if (!submit(black.get())) return;
+    if (!submit(nullptr)) return;
+    av::PacketPtr pkt(av_packet_alloc());
+    if (!pkt) return;
+    while (avcodec_receive_packet(ctx_.get(), pkt.get()) == 0) av_packet_unref(pkt.get());
+}
+
 Status VideoEncoder::send(const AVFrame* frame) {
+    if (!frame) {
+        ended_ = true;
+        // No EOS for an encoder that got nothing: receive() ends it, close_unfed() closes it.
+        if (!fed_) return {};
+    }
+    RR_TRY(submit(frame));
+    if (frame) fed_ = true;
+    return {};
+}
+
+int VideoEncoder::receive(AVPacket* pkt) {
+    if (ended_ && !fed_) return AVERROR_EOF;
+    return avcodec_receive_packet(ctx_.get(), pkt);
+}
+
+Status VideoEncoder::submit(const AVFrame* frame) {
     int ret = 0;
     if (frame && ctx_->hw_frames_ctx) {
         av::FramePtr hw = av::make_frame();
@@ -219,9 +306,13 @@ Result<EncoderChoice> choose_encoder(const VideoSettings& settings, const FrameF
         candidate.hwaccel = hw;
         candidate.name = encoder_name(settings.codec, hw);
         candidate.input_format = hw_input_format(hw, wanted);
-        auto probe = [&] {
-            QuietFfmpegLogs quiet;  // a missing GPU is an expected answer, reported below
-            return VideoEncoder::open(candidate, format, 1);
+        // Opened and closed again inside the quiet scope: a missing GPU is an expected answer,
+        // reported below, and the probe's encoding statistics are noise.
+        const Status probe = [&]() -> Status {
+            QuietFfmpegLogs quiet;
+            auto opened = VideoEncoder::open(candidate, format, 1);
+            if (!opened) return opened.error();
+            return {};
         }();
         nlohmann::json attempt = {
             {"encoder", candidate.name}, {"hwaccel", to_string(hw)}, {"ok", probe.ok()}};

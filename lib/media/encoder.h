@@ -23,24 +23,37 @@ struct EncoderChoice {
     [[nodiscard]] nlohmann::json to_json() const;
 };
 
+// An opened encoder. Closing one that never received a frame is safe whatever the encoder:
+// SVT-AV1 1.4 never returns from closing (nor from draining) an encoder that got no picture,
+// so such an encoder is fed one black frame and drained, its packets discarded, before it is
+// freed. Probes (choose_encoder, --check-config) and empty chunks rely on this. Encoders that
+// close cleanly are not fed: x265 at veryslow would spend 2 s on a 1080p frame nobody sees.
 class VideoEncoder {
   public:
     // `threads` is the encoder's share of the machine (cores / workers).
     [[nodiscard]] static Result<VideoEncoder> open(const EncoderChoice& choice,
                                                    const FrameFormat& format, int threads);
-    VideoEncoder(VideoEncoder&&) noexcept = default;
-    VideoEncoder& operator=(VideoEncoder&&) noexcept = default;
+    VideoEncoder(VideoEncoder&& other) noexcept = default;
+    VideoEncoder& operator=(VideoEncoder&& other) noexcept;
+    VideoEncoder(const VideoEncoder&) = delete;
+    VideoEncoder& operator=(const VideoEncoder&) = delete;
+    ~VideoEncoder();
 
-    // nullptr flushes.
+    // nullptr flushes. Flushing an encoder that got no frame ends it without packets.
     [[nodiscard]] Status send(const AVFrame* frame);
     // 0 with a packet, AVERROR(EAGAIN), AVERROR_EOF.
-    [[nodiscard]] int receive(AVPacket* pkt) { return avcodec_receive_packet(ctx_.get(), pkt); }
+    [[nodiscard]] int receive(AVPacket* pkt);
     [[nodiscard]] AVCodecContext* context() const { return ctx_.get(); }
 
   private:
     VideoEncoder() = default;
+    [[nodiscard]] Status submit(const AVFrame* frame);
+    void close_unfed() noexcept;
     av::BufferRefPtr device_;  // hardware device (VAAPI), if any
     av::CodecContextPtr ctx_;
+    AVPixelFormat sw_format_ = AV_PIX_FMT_NONE;  // what frames given to send() are in
+    bool fed_ = false;                           // a frame reached the encoder
+    bool ended_ = false;                         // send(nullptr) was called
 };
 
 // Picks the encoder for `settings` on this machine by opening candidates in order:

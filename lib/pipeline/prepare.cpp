@@ -145,7 +145,10 @@ int64_t decode_error_budget(const PreparedJob& job) {
 Status validate_profile(const Profile& profile, const std::filesystem::path& models_dir) {
     stages::StageEnv env{models_dir, null_logger()};
     auto made = stages::make_stages(profile.stages, env);
-    if (!made) return made.error().context("profile '" + profile.name + "'");
+    // Stages from --stages belong to no profile; their errors name the stage alone.
+    if (!made)
+        return profile.name.empty() ? made.error()
+                                    : made.error().context("profile '" + profile.name + "'");
     return {};
 }
 

@@ -3,6 +3,9 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
 
 #include "control/events.h"
 #include "core/config.h"
@@ -15,6 +18,8 @@ namespace rr::service {
 
 struct Context {
     Config config;  // replaced as a whole on reload
+    // Profiles of `config` that cannot run here, with the reason (recomputed on reload).
+    std::map<std::string, std::string> disabled_profiles;
     std::filesystem::path config_path;
     uv::Loop* loop = nullptr;
     store::JobStore* store = nullptr;

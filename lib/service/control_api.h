@@ -24,6 +24,8 @@ class Service;
 struct ControlApi {
     const Config& config;  // the live one: a reload replaces its contents in place
     const std::filesystem::path& config_path;
+    // Profiles of `config` that cannot run here, with the reason (recomputed on reload).
+    const std::map<std::string, std::string>& disabled_profiles;
     store::JobStore& store;
     const std::map<int64_t, std::shared_ptr<JobRunner>>& runners;  // active jobs by id
     Intake& intake;

@@ -252,6 +252,7 @@ nlohmann::json status(const ControlApi& api, bool verbose) {
         {"throughput", api.daemon.throughput()},
         {"database", database_path(api.config).string()},
         {"config", api.config_path.string()},
+        {"disabled_profiles", api.disabled_profiles},
         {"hardware", verbose ? api.daemon.hardware() : hardware_summary(api.daemon.hardware())}};
     if (api.cluster) out["cluster"] = cluster_status_json(api.cluster->snapshot());
     return out;

@@ -72,6 +72,11 @@ void JobRunner::start() {
                         "no profile named '" + row_.profile + "' in " + ctx_.config_path.string()));
         return;
     }
+    if (auto off = ctx_.disabled_profiles.find(row_.profile); off != ctx_.disabled_profiles.end()) {
+        fail(
+            make_error(Errc::config, "profile '" + row_.profile + "' is disabled: " + off->second));
+        return;
+    }
     settings_.profile = profile->second;
     settings_.workers = pipeline::resolve_workers(cfg.workers);
     settings_.chunk_seconds = cfg.chunk_seconds;

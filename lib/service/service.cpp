@@ -7,7 +7,9 @@
 
 #include "core/version.h"
 #include "hw/probe.h"
+#include "media/container.h"
 #include "pipeline/job.h"
+#include "pipeline/profile_check.h"
 #include "service/control_api.h"
 #include "service/layout.h"
 #include "service/metrics_file.h"
@@ -16,15 +18,26 @@
 
 namespace rr::service {
 
-Status validate_config(const Config& config) {
+std::map<std::string, std::string> disabled_profiles(const Config& config) {
+    std::map<std::string, std::string> disabled;
     for (const auto& [name, profile] : config.profiles) {
-        Status st = pipeline::validate_profile(profile, config.paths.models_dir);
-        if (!st)
-            return make_error(Errc::config, (config.source.empty() ? std::string("<config>")
-                                                                   : config.source.string()) +
-                                                ": " + st.error().message);
+        // `container: webm` with h264 parses, but no output could hold what it encodes.
+        if (Status st = media::check_container_codecs(profile.container, profile.video.codec,
+                                                      profile.audio.codec);
+            !st) {
+            disabled[name] = st.error().message;
+            continue;
+        }
+        auto problems = pipeline::check_profile_stages(profile, config.paths.models_dir);
+        if (!problems.empty()) disabled[name] = problems.front().message;
     }
-    return {};
+    return disabled;
+}
+
+void Service::apply_disabled_profiles() {
+    ctx_.disabled_profiles = disabled_profiles(ctx_.config);
+    for (const auto& [name, why] : ctx_.disabled_profiles)
+        ctx_.logger->warn("profile {} disabled, its jobs will fail: {}", name, why);
 }
 
 namespace {
@@ -65,6 +78,7 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     s->ctx_.scheduler = s->scheduler_.get();
     s->ctx_.poster = s->poster_.get();
     s->ctx_.logger = std::move(logger);
+    s->apply_disabled_profiles();
     Service* self = s.get();
     s->ctx_.emit = [self](const control::Event& ev) { self->on_event(ev); };
     s->hardware_ = hw::probe();
@@ -72,8 +86,8 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     RR_ASSIGN(s->intake_, Intake::create(s->ctx_, [self] { self->schedule_jobs(); }));
     RR_TRY(register_commands(
         s->registry_,
-        ControlApi{s->ctx_.config, s->ctx_.config_path, *s->store_, s->active_, *s->intake_,
-                   *s->scheduler_, s->ctx_.emit, *s, s->cluster_.get()}));
+        ControlApi{s->ctx_.config, s->ctx_.config_path, s->ctx_.disabled_profiles, *s->store_,
+                   s->active_, *s->intake_, *s->scheduler_, s->ctx_.emit, *s, s->cluster_.get()}));
     control::ServerOptions opts;
     opts.socket_path = s->ctx_.config.paths.runtime_dir / "control.sock";
     opts.group = s->ctx_.config.control.group;
@@ -314,7 +328,7 @@ Status Service::reload() {
     ctx_.logger->info("reloading {}", ctx_.config_path.string());
     notifier_.reloading();
     auto cfg = load_config_file(ctx_.config_path);
-    Status valid = cfg ? validate_config(*cfg) : Status(cfg.error());
+    Status valid = cfg ? Status() : Status(cfg.error());
     if (!valid) {
         ctx_.logger->error("reload rejected, keeping the running configuration: {}",
                            valid.error().message);
@@ -325,6 +339,7 @@ Status Service::reload() {
         ctx_.logger->warn("reload: a new worker count applies after a restart");
     }
     ctx_.config = std::move(cfg).value();
+    apply_disabled_profiles();
     if (Status st = intake_->configure(); !st) ctx_.logger->error("reload: {}", st.error().message);
     ctx_.logger->info("configuration reloaded: {} watches, {} profiles", ctx_.config.watches.size(),
                       ctx_.config.profiles.size());

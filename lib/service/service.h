@@ -25,8 +25,9 @@
 
 namespace rr::service {
 
-// Everything a configuration must satisfy before the daemon runs on it (stages included).
-[[nodiscard]] Status validate_config(const Config& config);
+// Profiles whose stages cannot be built here (a missing model, say), each with the reason.
+// The daemon runs without them: their jobs fail with the reason and `status` lists them.
+[[nodiscard]] std::map<std::string, std::string> disabled_profiles(const Config& config);
 
 class Service {
   public:
@@ -58,6 +59,7 @@ class Service {
     void on_job_finished(int64_t id);
     void on_event(const control::Event& event);
     void check_disk();
+    void apply_disabled_profiles();
     void finish_shutdown();
     void update_status();
     [[nodiscard]] std::string status_text();  // for sd_notify STATUS=

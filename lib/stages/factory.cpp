@@ -47,6 +47,18 @@ std::vector<std::string> stage_names() {
     return names;
 }
 
+nlohmann::json describe_stages() {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& [name, maker] : makers()) {
+        StageSpec spec;
+        spec.name = name;
+        spec.describe = std::make_shared<nlohmann::json>(nlohmann::json::array());
+        (void)maker(spec, StageEnv{{}, null_logger()});
+        out.push_back({{"name", name}, {"params", *spec.describe}});
+    }
+    return out;
+}
+
 Result<std::unique_ptr<Stage>> make_stage(const StageSpec& spec, const StageEnv& env) {
     auto it = makers().find(spec.name);
     if (it == makers().end()) {

@@ -25,5 +25,9 @@ struct StageEnv {
     const std::vector<StageSpec>& specs, const StageEnv& env);
 // Every stage name the factory knows, for help texts and error messages.
 [[nodiscard]] std::vector<std::string> stage_names();
+// Every stage with the parameters it accepts, as its own parameter reader declares them:
+// [{name, params: [{name, type, default, min?, max?, values?}]}]. Builds each stage once with
+// its defaults and no models (a stage that then fails to load one still lists its parameters).
+[[nodiscard]] nlohmann::json describe_stages();
 
 }  // namespace rr::stages

@@ -22,12 +22,17 @@ std::string as_word(const nlohmann::json& v) {
 
 }  // namespace
 
-Params::Params(const StageSpec& spec) : stage_(spec.name), given_(spec.params) {
+Params::Params(const StageSpec& spec)
+    : stage_(spec.name), given_(spec.params), describe_(spec.describe) {
     if (spec.mark) {
         where_ = " (line " + std::to_string(spec.mark->line) + ", column " +
                  std::to_string(spec.mark->column) + ")";
     }
     if (!given_.is_object()) given_ = nlohmann::json::object();
+}
+
+void Params::describe(nlohmann::json record) {
+    if (describe_) describe_->push_back(std::move(record));
 }
 
 void Params::fail(const std::string& key, const std::string& why) {
@@ -43,6 +48,8 @@ const nlohmann::json* Params::get(const std::string& key) {
 }
 
 double Params::number(const std::string& key, double fallback, double min, double max) {
+    describe(
+        {{"name", key}, {"type", "number"}, {"default", fallback}, {"min", min}, {"max", max}});
     double v = fallback;
     if (const auto* j = get(key)) {
         if (!j->is_number()) {
@@ -61,6 +68,8 @@ double Params::number(const std::string& key, double fallback, double min, doubl
 }
 
 int Params::integer(const std::string& key, int fallback, int min, int max) {
+    describe(
+        {{"name", key}, {"type", "integer"}, {"default", fallback}, {"min", min}, {"max", max}});
     int v = fallback;
     if (const auto* j = get(key)) {
         if (!j->is_number_integer()) {
@@ -80,6 +89,7 @@ int Params::integer(const std::string& key, int fallback, int min, int max) {
 }
 
 bool Params::boolean(const std::string& key, bool fallback) {
+    describe({{"name", key}, {"type", "boolean"}, {"default", fallback}});
     bool v = fallback;
     if (const auto* j = get(key)) {
         if (j->is_boolean())
@@ -93,6 +103,10 @@ bool Params::boolean(const std::string& key, bool fallback) {
 
 std::string Params::choice(const std::string& key, const std::string& fallback,
                            std::initializer_list<const char*> allowed) {
+    describe({{"name", key},
+              {"type", "choice"},
+              {"default", fallback},
+              {"values", std::vector<std::string>(allowed.begin(), allowed.end())}});
     std::string v = fallback;
     if (const auto* j = get(key)) {
         std::string word = as_word(*j);
@@ -112,6 +126,7 @@ std::string Params::choice(const std::string& key, const std::string& fallback,
 }
 
 std::string Params::text(const std::string& key, const std::string& fallback) {
+    describe({{"name", key}, {"type", "text"}, {"default", fallback}});
     std::string v = fallback;
     if (const auto* j = get(key)) {
         if (j->is_string())
@@ -126,6 +141,10 @@ std::string Params::text(const std::string& key, const std::string& fallback) {
 std::vector<std::string> Params::choices(const std::string& key,
                                          const std::vector<std::string>& fallback,
                                          std::initializer_list<const char*> allowed) {
+    describe({{"name", key},
+              {"type", "list"},
+              {"default", fallback},
+              {"values", std::vector<std::string>(allowed.begin(), allowed.end())}});
     std::vector<std::string> v = fallback;
     if (const auto* j = get(key)) {
         nlohmann::json items = j->is_array() ? *j : nlohmann::json::array({*j});

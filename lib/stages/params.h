@@ -42,6 +42,8 @@ class Params {
     std::set<std::string> known_;
     std::string where_;
     std::string first_error_;
+    std::shared_ptr<nlohmann::json> describe_;  // see StageSpec::describe
+    void describe(nlohmann::json record);
 };
 
 }  // namespace rr::stages

@@ -85,7 +85,7 @@ profiles:
   web:
     video: {hwaccel: cuda}
     audio: {codec: mp3}
-    container: webm
+    container: avi
 )",
                                  "bad.yaml");
     BOOST_REQUIRE(!cfg.ok());
@@ -99,8 +99,8 @@ profiles:
                       "auto|none|qsv|vaapi|nvenc)") != std::string::npos);
     BOOST_TEST(m.find("profiles.web.audio.codec: invalid value 'mp3' (expected copy|aac|opus)") !=
                std::string::npos);
-    BOOST_TEST(m.find("bad.yaml:7:16: profiles.web.container: invalid value 'webm' (expected "
-                      "mp4|mkv)") != std::string::npos);
+    BOOST_TEST(m.find("bad.yaml:7:16: profiles.web.container: invalid value 'avi' (expected "
+                      "mp4|mkv|webm)") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(watch_dispositions_and_defaults_parse) {
@@ -124,15 +124,17 @@ profiles:
 }
 
 BOOST_AUTO_TEST_CASE(a_choice_reads_back_what_it_writes) {
-    for (auto c : {rr::VideoCodec::h264, rr::VideoCodec::hevc, rr::VideoCodec::av1})
+    for (auto c :
+         {rr::VideoCodec::h264, rr::VideoCodec::hevc, rr::VideoCodec::av1, rr::VideoCodec::vp9})
         BOOST_TEST((rr::parse_choice<rr::VideoCodec>(rr::to_string(c)) == c));
     BOOST_TEST(rr::to_string(rr::HwAccel::automatic) == "auto");
     BOOST_TEST(rr::to_string(rr::Disposition::remove) == "delete");
-    BOOST_TEST(!rr::parse_choice<rr::Container>("webm").has_value());
-    for (auto c : {rr::Container::mp4, rr::Container::mkv})
+    BOOST_TEST(!rr::parse_choice<rr::Container>("avi").has_value());
+    for (auto c : {rr::Container::mp4, rr::Container::mkv, rr::Container::webm})
         BOOST_TEST((rr::container_for_extension(rr::container_extension(c)) == c));
     BOOST_TEST(rr::container_extension(rr::Container::mkv) == ".mkv");
     BOOST_TEST(std::string(rr::muxer_name(rr::Container::mkv)) == "matroska");
+    BOOST_TEST(std::string(rr::muxer_name(rr::Container::webm)) == "webm");
     BOOST_TEST((rr::container_for_extension(".MOV") == rr::Container::mp4));
     BOOST_TEST(!rr::container_for_extension(".avi").has_value());
 }

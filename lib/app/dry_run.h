@@ -1,0 +1,20 @@
+#pragma once
+// `renderrushd process --dry-run`: everything the run would decide, nothing written.
+
+#include <nlohmann/json.hpp>
+
+#include "core/logging.h"
+#include "core/result.h"
+#include "pipeline/local_run.h"
+
+namespace rr::app {
+
+// Probes and plans `job` as a run would (stages built, chunks planned, encoder opened and
+// closed again) and describes the result: input, resolved settings, encoder, audio, chunks.
+[[nodiscard]] Result<nlohmann::json> plan_dry_run(const pipeline::LocalJob& job,
+                                                  const LoggerPtr& logger);
+
+// The plan for people: a few lines, one per chunk at the end.
+[[nodiscard]] std::string format_plan(const nlohmann::json& plan);
+
+}  // namespace rr::app
