@@ -17,6 +17,8 @@ enum class HwAccel { automatic, none, qsv, vaapi, nvenc };  // "auto" tries qsv,
 enum class Container { mp4, mkv, webm };
 enum class AudioCodec { copy, aac, opus };
 enum class Disposition { move, keep, remove };  // what happens to a source once its job ended
+enum class Interlace { automatic, keep, deinterlace };  // interlaced input (docs/CONFIG.md)
+enum class DeinterlaceRate { frame, field };            // one frame per frame, or per field
 
 template <class E>
 struct ChoiceNames;  // names[i] is how the config spells E(i)
@@ -41,6 +43,15 @@ struct ChoiceNames<AudioCodec> {
 template <>
 struct ChoiceNames<Disposition> {
     static constexpr std::array<std::string_view, 3> names = {"move", "keep", "delete"};
+};
+
+template <>
+struct ChoiceNames<Interlace> {
+    static constexpr std::array<std::string_view, 3> names = {"auto", "keep", "deinterlace"};
+};
+template <>
+struct ChoiceNames<DeinterlaceRate> {
+    static constexpr std::array<std::string_view, 2> names = {"frame", "field"};
 };
 
 template <class E>

@@ -98,6 +98,8 @@ void read_profile(const std::string& name, const YAML::Node& node, ConfigIssues&
         v.get_choice("hwaccel", profile.video.hwaccel);
         v.get_enum("pix_fmt", profile.video.pix_fmt,
                    {"yuv420p", "yuv420p10le", "yuv422p", "yuv444p"});
+        v.get_choice("interlace", profile.video.interlace);
+        v.get_choice("deinterlace_rate", profile.video.deinterlace_rate);
         v.finish();
     }
     {

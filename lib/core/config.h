@@ -21,6 +21,9 @@ struct VideoSettings {
     std::string preset = "medium";  // x264/x265 names; mapped to SVT-AV1 numbers for av1
     HwAccel hwaccel = HwAccel::automatic;
     std::string pix_fmt;  // empty: yuv420p (8-bit input) or yuv420p10le (deep input, hevc/av1)
+    // Interlaced input: deinterlace when detected (auto), always, or encode interlaced (keep).
+    Interlace interlace = Interlace::automatic;
+    DeinterlaceRate deinterlace_rate = DeinterlaceRate::frame;  // field: one frame per field
 };
 
 struct AudioSettings {

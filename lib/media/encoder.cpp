@@ -90,9 +90,21 @@ Status set_opt(AVCodecContext* ctx, const char* key, const std::string& value) {
     return {};
 }
 
+bool interlaced(AVFieldOrder o) {
+    return o == AV_FIELD_TT || o == AV_FIELD_BB || o == AV_FIELD_TB || o == AV_FIELD_BT;
+}
+
+bool top_first(AVFieldOrder o) {
+    return o == AV_FIELD_TT || o == AV_FIELD_BT;
+}
+
 Status apply_settings(AVCodecContext* ctx, const EncoderChoice& choice, int threads,
                       const FrameFormat& format) {
     const VideoSettings& s = choice.settings;
+    if (interlaced(choice.field_order) &&
+        (choice.hwaccel != HwAccel::none || s.codec != VideoCodec::h264)) {
+        return make_error(Errc::unsupported, "only libx264 encodes interlaced video here");
+    }
     const int crf = s.crf >= 0 ? s.crf : default_crf(s.codec);
     const std::string preset = map_preset(s.codec, choice.hwaccel, s.preset);
     switch (choice.hwaccel) {
@@ -129,6 +141,14 @@ Status apply_settings(AVCodecContext* ctx, const EncoderChoice& choice, int thre
     switch (s.codec) {
         case VideoCodec::h264:
             ctx->thread_count = threads;
+            if (interlaced(choice.field_order)) {
+                // MBAFF with the source's field order; x264 then signals it (pic_struct SEI),
+                // which is where players and ffprobe read tt/bb from.
+                ctx->flags |= AV_CODEC_FLAG_INTERLACED_DCT | AV_CODEC_FLAG_INTERLACED_ME;
+                ctx->field_order = choice.field_order;
+                RR_TRY(
+                    set_opt(ctx, "x264-params", top_first(choice.field_order) ? "tff=1" : "bff=1"));
+            }
             break;
         case VideoCodec::hevc: {
             std::string params = "log-level=error:pools=" + std::to_string(threads);
@@ -289,8 +309,13 @@ Status VideoEncoder::submit(const AVFrame* frame) {
     return {};
 }
 
+void mark_fields(AVFrame& frame, AVFieldOrder order) {
+    frame.interlaced_frame = interlaced(order) ? 1 : 0;
+    frame.top_field_first = top_first(order) ? 1 : 0;
+}
+
 Result<EncoderChoice> choose_encoder(const VideoSettings& settings, const FrameFormat& format,
-                                     const LoggerPtr& logger) {
+                                     const LoggerPtr& logger, AVFieldOrder field_order) {
     std::vector<HwAccel> order;
     if (settings.hwaccel == HwAccel::automatic)
         order = {HwAccel::qsv, HwAccel::vaapi, HwAccel::nvenc};
@@ -300,6 +325,7 @@ Result<EncoderChoice> choose_encoder(const VideoSettings& settings, const FrameF
 
     EncoderChoice choice;
     choice.settings = settings;
+    choice.field_order = field_order;
     const AVPixelFormat wanted = format.pix_fmt;
     for (const HwAccel hw : order) {
         EncoderChoice candidate = choice;

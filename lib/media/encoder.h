@@ -18,6 +18,8 @@ struct EncoderChoice {
     HwAccel hwaccel = HwAccel::none;                  // never automatic: what was chosen
     AVPixelFormat input_format = AV_PIX_FMT_YUV420P;  // what frames must be converted to
     VideoSettings settings;
+    // AV_FIELD_TT/BB: code interlaced (libx264 only; video.interlace: keep).
+    AVFieldOrder field_order = AV_FIELD_PROGRESSIVE;
     nlohmann::json attempts = nlohmann::json::array();  // [{encoder, hwaccel, ok, error}]
 
     [[nodiscard]] nlohmann::json to_json() const;
@@ -61,7 +63,11 @@ class VideoEncoder {
 // recorded; a failed hardware path falls back to software instead of failing the job.
 [[nodiscard]] Result<EncoderChoice> choose_encoder(const VideoSettings& settings,
                                                    const FrameFormat& format,
-                                                   const LoggerPtr& logger);
+                                                   const LoggerPtr& logger,
+                                                   AVFieldOrder field_order = AV_FIELD_PROGRESSIVE);
+
+// Marks a frame for an interlaced encoder (libx264 reads top_field_first per frame).
+void mark_fields(AVFrame& frame, AVFieldOrder order);
 
 // The default output pixel format for a codec and source depth, unless the profile names one.
 [[nodiscard]] AVPixelFormat output_pix_fmt(const VideoSettings& settings, int source_bit_depth);

@@ -1,11 +1,14 @@
 // run_chunk and analyse_job: the per-chunk frame loops.
 
 #include <algorithm>
+#include <deque>
 #include <functional>
+#include <optional>
 
 #include "core/clock.h"
 #include "media/av_error.h"
 #include "media/chunk_source.h"
+#include "media/deinterlacer.h"
 #include "media/frame_converter.h"
 #include "media/intermediate.h"
 #include "media/media_writer.h"
@@ -15,7 +18,8 @@
 namespace rr::pipeline {
 namespace {
 
-// Decoded frames of one chunk in the stages' working format.
+// Decoded frames of one chunk in the stages' working format, deinterlaced first when the job
+// says so (timestamps then in the working time base).
 class WorkingFrames {
   public:
     static Result<WorkingFrames> open(const PreparedJob& job, int64_t first, int64_t end) {
@@ -23,19 +27,39 @@ class WorkingFrames {
                                                         first, end, job.threads_per_worker));
         RR_ASSIGN(auto conv,
                   media::FrameConverter::create(job.decoded, job.working, job.cropped_to_even));
-        return WorkingFrames(std::move(source), std::move(conv), job.decoded);
+        WorkingFrames frames(std::move(source), std::move(conv), job.decoded);
+        if (job.interlace.action == media::InterlaceAction::deinterlaced) {
+            RR_ASSIGN(auto d,
+                      media::Deinterlacer::create(job.decoded, job.interlace.filter,
+                                                  job.working.time_base, job.threads_per_worker));
+            frames.deinterlacer_.emplace(std::move(d));
+        }
+        return frames;
     }
 
     Result<av::FramePtr> next() {
-        RR_ASSIGN(av::FramePtr frame, source_.next());
-        if (!frame) return frame;
-        if (frame->width != decoded_.width || frame->height != decoded_.height ||
-            frame->format != decoded_.pix_fmt) {
-            return make_error(Errc::unsupported, "the picture size or format changes mid-stream (" +
-                                                     std::to_string(frame->width) + "x" +
-                                                     std::to_string(frame->height) +
-                                                     "); such inputs are not supported");
+        while (ready_.empty()) {
+            if (ended_) return av::FramePtr{};
+            RR_ASSIGN(av::FramePtr frame, source_.next());
+            if (frame && (frame->width != decoded_.width || frame->height != decoded_.height ||
+                          frame->format != decoded_.pix_fmt)) {
+                return make_error(Errc::unsupported,
+                                  "the picture size or format changes mid-stream (" +
+                                      std::to_string(frame->width) + "x" +
+                                      std::to_string(frame->height) +
+                                      "); such inputs are not supported");
+            }
+            ended_ = !frame;
+            if (!deinterlacer_) {
+                if (frame) ready_.push_back(std::move(frame));
+                continue;
+            }
+            std::vector<av::FramePtr> out;
+            RR_TRY(deinterlacer_->push(std::move(frame), out));
+            for (auto& f : out) ready_.push_back(std::move(f));
         }
+        av::FramePtr frame = std::move(ready_.front());
+        ready_.pop_front();
         // Decoder-assigned picture types must not steer the encoder's frame decisions.
         frame->pict_type = AV_PICTURE_TYPE_NONE;
         return conv_.convert(std::move(frame));
@@ -48,10 +72,14 @@ class WorkingFrames {
     media::ChunkSource source_;
     media::FrameConverter conv_;
     media::FrameFormat decoded_;
+    std::optional<media::Deinterlacer> deinterlacer_;
+    std::deque<av::FramePtr> ready_;
+    bool ended_ = false;
 };
 
 stages::ChunkContext chunk_context(const PreparedJob& job, const media::ChunkSpan& span) {
-    return {span.index, span.first_frame, span.start_pts, job.threads_per_worker, job.work_dir};
+    return {span.index, span.first_frame, job.working_pts(span.start_pts), job.threads_per_worker,
+            job.work_dir};
 }
 
 // Decodes every frame, pushes it through the stages and hands what comes out to `consume`,
@@ -182,11 +210,14 @@ Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk, const std::fil
         if (ret != AVERROR(EAGAIN) && ret != AVERROR_EOF) return av::error(ret, "encode");
         return {};
     };
+    const int64_t start = job.working_pts(span.start_pts), end_pts = job.working_pts(span.end_pts);
+    const bool keep_fields = job.interlace.action == media::InterlaceAction::kept;
     RR_TRY(pump(frames, chain, stop, [&](std::vector<av::FramePtr>& ready) -> Status {
         for (auto& f : ready) {
             // Pre- and post-roll: seen by the stages, not part of this chunk.
-            if (f->pts < span.start_pts || f->pts >= span.end_pts) continue;
+            if (f->pts < start || f->pts >= end_pts) continue;
             RR_ASSIGN(av::FramePtr converted, to_encoder.convert(std::move(f)));
+            if (keep_fields) media::mark_fields(*converted, job.encoder.field_order);
             RR_TRY(encoder.send(converted.get()));
             RR_TRY(drain());
             ++outcome.frames;
@@ -213,10 +244,12 @@ Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk, const std::fil
     outcome.bytes = static_cast<int64_t>(std::filesystem::file_size(out, ec));
     const bool count_changes = std::any_of(job.stages.begin(), job.stages.end(),
                                            [](const auto& s) { return s->changes_frame_count(); });
-    if (job.index.exact && !count_changes && outcome.frames != span.frames()) {
+    // At field rate every frame is two.
+    const int64_t expected = span.frames() * job.interlace.rate_factor();
+    if (job.index.exact && !count_changes && outcome.frames != expected) {
         return make_error(Errc::media, "chunk " + std::to_string(chunk) + " produced " +
                                            std::to_string(outcome.frames) + " frames instead of " +
-                                           std::to_string(span.frames()));
+                                           std::to_string(expected));
     }
     if (progress) progress->chunk_done();
     return outcome;

@@ -20,6 +20,7 @@
 #include "media/chunk_plan.h"
 #include "media/encoder.h"
 #include "media/frame_index.h"
+#include "media/interlace.h"
 #include "media/mapped_file.h"
 #include "media/probe.h"
 #include "pipeline/job_settings.h"
@@ -55,6 +56,10 @@ struct PreparedJob {
     media::FrameFormat working;  // what the first stage receives
     media::FrameFormat encoded;  // what the last stage emits
     bool cropped_to_even = false;
+    // Detected fields and what is done about them (video.interlace). When deinterlacing, bwdif
+    // runs on decoded frames before the converter; with field rate the working time base is
+    // half the index's and every frame becomes two.
+    media::InterlacePlan interlace;
     std::vector<std::unique_ptr<stages::Stage>> stages;
     media::EncoderChoice encoder;
     media::AudioPlan audio;
@@ -67,8 +72,10 @@ struct PreparedJob {
     [[nodiscard]] int postroll(size_t upto = SIZE_MAX) const;
     [[nodiscard]] int64_t total_frames() const { return static_cast<int64_t>(index.frames()); }
     [[nodiscard]] bool trimmed() const { return kept.first > 0 || kept.end < total_frames(); }
-    // Frames the chunks will encode (total_frames() less any trimmed).
+    // Frames the chunks will encode (total_frames() less any trimmed, twice that at field rate).
     [[nodiscard]] int64_t output_frames() const;
+    // An index timestamp in the working time base (INT64_MAX, "no end", stays so).
+    [[nodiscard]] int64_t working_pts(int64_t index_pts) const;
 };
 
 // Opens, checksums, probes and validates the input, indexes it and plans everything.
@@ -76,6 +83,13 @@ struct PreparedJob {
 [[nodiscard]] Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& input,
                                                                const JobSettings& settings,
                                                                const LoggerPtr& logger);
+
+// Detects whether the input is interlaced and plans what video.interlace asks for (sets
+// `interlace`; under keep, pins the encoder to libx264). Called once the index exists.
+[[nodiscard]] Status decide_interlace(PreparedJob& job, AVFieldOrder stream_order);
+// Refuses stage chains the interlace plan cannot honour (field rate with whole-video analysis,
+// a height change under keep). Called once the stages are configured.
+[[nodiscard]] Status check_interlace_chain(const PreparedJob& job);
 
 // (Re)plans the job's chunks, preferring `cuts` (sorted frame indices) as boundaries, over the
 // kept frames only, and shares the workers' core budget out among the chunks that run at once.

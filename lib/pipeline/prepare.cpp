@@ -120,21 +120,32 @@ void plan_job_chunks(PreparedJob& job, std::span<const int64_t> cuts) {
 int64_t PreparedJob::output_frames() const {
     int64_t n = 0;
     for (const auto& c : chunks) n += c.frames();
-    return n;
+    return n * interlace.rate_factor();
 }
+
+int64_t PreparedJob::working_pts(int64_t index_pts) const {
+    if (index_pts == INT64_MAX) return index_pts;
+    return index_pts * interlace.rate_factor();
+}
+
+// bwdif looks one frame back and one ahead. It sits before the stages, so its frame is added
+// to theirs: a chunk's first and last frames are deinterlaced with their true neighbours and
+// come out as in an unchunked run; only the file's own first and last frames have none (bwdif
+// then uses the frame itself, in chunked and unchunked runs alike).
+constexpr int kDeinterlaceRoll = 1;
 
 int PreparedJob::preroll(size_t upto) const {
     int p = 0;
     for (size_t i = 0; i < std::min(upto, stages.size()); ++i)
         p = std::max(p, stages[i]->preroll_frames());
-    return p;
+    return p + (interlace.action == media::InterlaceAction::deinterlaced ? kDeinterlaceRoll : 0);
 }
 
 int PreparedJob::postroll(size_t upto) const {
     int p = 0;
     for (size_t i = 0; i < std::min(upto, stages.size()); ++i)
         p = std::max(p, stages[i]->postroll_frames());
-    return p;
+    return p + (interlace.action == media::InterlaceAction::deinterlaced ? kDeinterlaceRoll : 0);
 }
 
 int64_t decode_error_budget(const PreparedJob& job) {
@@ -233,8 +244,13 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
         keep_depth = keep_depth || stage->needs_source_depth();
         audio_stages = audio_stages || stage->audio_pass() != nullptr;
     }
+    RR_TRY(decide_interlace(*job, vst->codecpar->field_order));
     const VideoSettings& video = job->settings.profile.video;
     job->working = working_format(job->decoded, video, keep_depth, job->cropped_to_even);
+    if (job->interlace.rate_factor() > 1) {  // a frame per field: twice the rate, exact times
+        job->working.time_base.den *= job->interlace.rate_factor();
+        job->working.frame_rate.num *= job->interlace.rate_factor();
+    }
     // Audio stages fill in their chains when the audio runs; their streams are encoded.
     RR_ASSIGN(job->audio, media::plan_audio(demuxer.format(), settings.profile.audio,
                                             settings.profile.container, audio_stages));
@@ -245,11 +261,13 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
         fmt = *next;
     }
     job->encoded = fmt;
+    RR_TRY(check_interlace_chain(*job));
     // Planned once the stages are known: their pre-roll steers where chunks are cut.
     plan_job_chunks(*job, {});
     media::FrameFormat target = fmt;
     target.pix_fmt = media::output_pix_fmt(video, fmt.bit_depth());
-    RR_ASSIGN(job->encoder, media::choose_encoder(video, target, logger));
+    RR_ASSIGN(job->encoder,
+              media::choose_encoder(video, target, logger, job->interlace.encoded_order()));
     return job;
 }
 

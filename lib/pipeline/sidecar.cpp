@@ -72,6 +72,8 @@ nlohmann::json make_sidecar(const SidecarParts& parts) {
         lost.insert(lost.end(), c.lost.begin(), c.lost.end());
         damaged.insert(damaged.end(), c.damaged.begin(), c.damaged.end());
     }
+    nlohmann::json video = job.encoder.to_json();
+    video["interlace"] = job.interlace.to_json();
     nlohmann::json timings = job.timings;
     for (const auto& [k, v] : parts.timings.items()) timings[k] = v;
     return {{"renderrush", {{"version", kVersion}}},
@@ -80,7 +82,7 @@ nlohmann::json make_sidecar(const SidecarParts& parts) {
             {"profile",
              parts.profile.empty() ? nlohmann::json(nullptr) : nlohmann::json(parts.profile)},
             {"stages", stage_list},
-            {"video", job.encoder.to_json()},
+            {"video", video},
             {"audio", (parts.audio_plan ? *parts.audio_plan : job.audio).to_json()},
             {"subtitles", parts.assembly.subtitles},
             {"chapters", parts.assembly.chapters},

@@ -224,6 +224,8 @@ void JobRunner::on_prepared(Result<Prepared> r) {
     log_store(ctx_.store->set_probed(row_.id, job.info.checksum, job.total_frames(),
                                      static_cast<int64_t>(job.chunks.size())));
     row_.checksum = job.info.checksum;
+    if (job.interlace.action != media::InterlaceAction::none)
+        log_store(ctx_.store->add_event(row_.id, "interlace", job.interlace.to_json().dump()));
     if (ctx_.config.dedupe && !row_.reprocess_of) {
         if (auto same = earlier_result(job.info.checksum)) {
             log_store(ctx_.store->set_duplicate(row_.id, *same));

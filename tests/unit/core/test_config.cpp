@@ -208,3 +208,31 @@ cluster:
                m);
     BOOST_TEST(m.find("c.yaml:7:3: cluster.poll") != std::string::npos, m);
 }
+
+BOOST_AUTO_TEST_CASE(interlace_keys_parse_and_wrong_values_name_line_and_choices) {
+    auto ok = parse_config_text(R"(profiles:
+  tv: {video: {interlace: keep}}
+  web: {video: {interlace: deinterlace, deinterlace_rate: field}}
+  plain: {}
+)",
+                                "ok.yaml");
+    BOOST_REQUIRE_MESSAGE(ok.ok(), (ok.ok() ? "" : ok.error().message));
+    BOOST_TEST(ok->profiles.at("tv").video.interlace == rr::Interlace::keep);
+    BOOST_TEST(ok->profiles.at("web").video.interlace == rr::Interlace::deinterlace);
+    BOOST_TEST(ok->profiles.at("web").video.deinterlace_rate == rr::DeinterlaceRate::field);
+    BOOST_TEST(ok->profiles.at("plain").video.interlace == rr::Interlace::automatic);
+    BOOST_TEST(ok->profiles.at("plain").video.deinterlace_rate == rr::DeinterlaceRate::frame);
+
+    auto bad = parse_config_text(R"(profiles:
+  tv:
+    video: {interlace: yadif, deinterlace_rate: double}
+)",
+                                 "bad.yaml");
+    BOOST_REQUIRE(!bad.ok());
+    const std::string& m = bad.error().message;
+    BOOST_TEST_MESSAGE(m);
+    BOOST_TEST(m.find("bad.yaml:3:24: profiles.tv.video.interlace: invalid value 'yadif' "
+                      "(expected auto|keep|deinterlace)") != std::string::npos);
+    BOOST_TEST(m.find("profiles.tv.video.deinterlace_rate: invalid value 'double' (expected "
+                      "frame|field)") != std::string::npos);
+}
