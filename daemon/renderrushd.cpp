@@ -7,6 +7,7 @@
 #include "app/exit_codes.h"
 #include "app/process_command.h"
 #include "app/signals.h"
+#include "app/worker_command.h"
 #include "core/version.h"
 
 int main(int argc, char** argv) {
@@ -41,6 +42,11 @@ int main(int argc, char** argv) {
     process->add_option("--log-level", proc.log_level, "trace|debug|info|warn|error")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
 
+    int worker_fd = -1;
+    auto* worker = app.add_subcommand("worker", "")  // started by renderrushd itself; hidden
+                       ->group("");
+    worker->add_option("--fd", worker_fd)->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -49,6 +55,12 @@ int main(int argc, char** argv) {
     }
     if (!config.empty()) proc.config = config;
 
+#ifdef RENDERRUSH_FAULT_HOOKS
+    constexpr bool kFaultHooks = true;  // the test build's renderrushd-faults
+#else
+    constexpr bool kFaultHooks = false;
+#endif
+    if (*worker) return rr::app::run_worker_command(worker_fd, kFaultHooks);
     if (*process) {
         rr::app::StopOnSignals signals;
         return rr::app::run_process_command(proc, signals.token());

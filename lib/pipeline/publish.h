@@ -25,6 +25,8 @@ struct PublishRequest {
     std::string profile_name;
     nlohmann::json timings = nlohmann::json::object();
     SteadyClock::time_point started = SteadyClock::now();  // for timings.total
+    // Attempts that failed before their task succeeded ({task, error}), for the record.
+    nlohmann::json retried = nlohmann::json::array();
 };
 
 struct Published {
