@@ -444,7 +444,13 @@ Status JobStore::chunk_done(const ChunkRow& c) {
                           "seconds = ?, result = ?, finished_at = ? WHERE job_id = ? AND idx = ?"));
     s.bind(1, c.file).bind(2, c.bytes).bind(3, c.checksum).bind(4, c.seconds).bind(5, c.result);
     s.bind(6, now_seconds()).bind(7, c.job_id).bind(8, c.task.index());
-    return s.run();
+    RR_TRY(s.run());
+    // Progress: whatever interrupted this job before was not the job's fault.
+    RR_ASSIGN(Stmt reset, Stmt::prepare(db_,
+                                        "UPDATE jobs SET interruptions = 0 "
+                                        "WHERE id = ? AND interruptions > 0"));
+    reset.bind(1, c.job_id);
+    return reset.run();
 }
 
 Status JobStore::chunk_failed(int64_t job_id, TaskRef task, const std::string& error) {

@@ -70,7 +70,8 @@ struct JobRow {
     JobState state = JobState::queued;
     double progress = 0;
     int attempts = 0;
-    int interruptions = 0;  // runs cut short by the daemon dying (not by a clean stop)
+    // Runs in a row cut short by the daemon dying (not a clean stop) without finishing a chunk.
+    int interruptions = 0;
     std::optional<std::string> error;
     std::optional<int64_t> duplicate_of, frames_total, chunks_total;
     std::optional<std::string> sidecar;
