@@ -128,6 +128,6 @@ profiles:
     BOOST_TEST(back->profile.stages.size() == 2u);
     BOOST_TEST(back->profile.stages[1].params["radius"] == 3);
     BOOST_TEST(back->profile.video.pix_fmt == "yuv420p10le");
-    BOOST_TEST(back->profile.container == "mkv");
+    BOOST_TEST((back->profile.container == rr::Container::mkv));
     BOOST_TEST(!w::settings_from_json(json{{"profile", 1}}).ok());
 }
