@@ -39,6 +39,13 @@ bool same_plan(const std::vector<store::ChunkRow>& rows,
     return video == plan.size();
 }
 
+// A task's recorded outcome; an unreadable record counts as empty, never as an exception on
+// the loop thread.
+nlohmann::json stored_result(const store::ChunkRow& row) {
+    auto j = nlohmann::json::parse(row.result.value_or("{}"), nullptr, false);
+    return j.is_object() ? j : nlohmann::json::object();
+}
+
 }  // namespace
 
 JobRunner::JobRunner(Context& ctx, store::JobRow row, std::function<void(int64_t)> finished)
@@ -251,7 +258,7 @@ void JobRunner::on_prepared(Result<Prepared> r) {
         c.end_time = span.end_time;
         if (auto kept = r->reusable.find(c.task); kept != r->reusable.end()) {
             c = kept->second;
-            outcomes_[span.index] = nlohmann::json::parse(c.result.value_or("{}"), nullptr, false);
+            outcomes_[span.index] = stored_result(c);
             progress_->add_frames(c.frames);
             progress_->chunk_done();
         } else {
@@ -267,7 +274,7 @@ void JobRunner::on_prepared(Result<Prepared> r) {
         a.end_time = plan.chunks.empty() ? 0 : plan.chunks.back().end_time;
         if (auto kept = r->reusable.find(a.task); kept != r->reusable.end()) {
             a = kept->second;
-            audio_ = nlohmann::json::parse(a.result.value_or("{}"), nullptr, false);
+            audio_ = stored_result(a);
         } else {
             pending_.insert(a.task);
         }
@@ -385,7 +392,8 @@ void JobRunner::submit_publish() {
     pub.output = output_;
     pub.profile_name = row_.profile;
     pub.timings = {{"job_id", row_.id}};
-    if (audio_.value("written", false)) pub.timings["audio"] = audio_.value("seconds", 0.0);
+    if (audio_.is_object() && audio_.value("written", false))
+        pub.timings["audio"] = audio_.value("seconds", 0.0);
     pub.retried = retried_;
     pub.elapsed = seconds_since(started_);
     std::error_code ec;

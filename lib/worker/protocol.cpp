@@ -118,8 +118,12 @@ Error error_from_json(const nlohmann::json& j) {
         Errc::invalid_argument, Errc::config, Errc::io,        Errc::no_space,  Errc::media,
         Errc::unsupported,      Errc::limit,  Errc::cancelled, Errc::not_found, Errc::conflict,
         Errc::internal};
-    Error e{Errc::internal, j.value("message", std::string("worker failed"))};
-    const std::string code = j.value("code", std::string());
+    const auto text = [&](const char* key) {
+        return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
+                                                                      : std::string();
+    };
+    Error e{Errc::internal, text("message").empty() ? "worker failed" : text("message")};
+    const std::string code = text("code");
     for (Errc c : kAll)
         if (code == to_string(c)) e.code = c;
     return e;

@@ -215,8 +215,13 @@ Result<nlohmann::json> run_in_worker(const nlohmann::json& request, const Launch
 
     if (killed_for) return *killed_for;
     if (final) {
-        if (final->value("ok", false)) return final->value("result", nlohmann::json::object());
-        return error_from_json(final->value("error", nlohmann::json::object()));
+        // A compromised worker may say anything: nothing it sends may throw in this process.
+        const auto& ok = (*final)["ok"];
+        const auto& result = final->contains("result") ? (*final)["result"] : nlohmann::json();
+        const auto& error = final->contains("error") ? (*final)["error"] : nlohmann::json();
+        if (ok.is_boolean() && ok.get<bool>() && result.is_object()) return result;
+        if (ok.is_boolean() && !ok.get<bool>() && error.is_object()) return error_from_json(error);
+        return broken("a malformed answer");
     }
     if (WIFSIGNALED(*status)) {
         return make_error(Errc::media, "worker killed by " + signal_name(WTERMSIG(*status)));
