@@ -71,7 +71,10 @@ Result<json> run(const json& req, Channel& channel, const LoggerPtr& logger, boo
     }
     if (fault_hooks) {
         const char* spec = std::getenv(worker::kFaultVariable);
-        RR_TRY(worker::inject_fault(spec ? spec : "", task, req.value("input", std::string())));
+        const std::string work_dir =
+            req.value("settings", json::object()).value("work_dir", std::string());
+        RR_TRY(worker::inject_fault(spec ? spec : "", task, req.value("input", std::string()),
+                                    work_dir));
     }
     auto report = [&channel](int64_t frames) { channel.send({{"progress", frames}}); };
     return worker::run_task(req, logger, report, stop);

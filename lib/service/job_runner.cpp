@@ -130,45 +130,44 @@ void JobRunner::start() {
 }
 
 void JobRunner::submit_prepare(std::vector<store::ChunkRow> existing) {
-    ctx_.scheduler->submit(
-        row_.id, [this_ = weak_from_this(), poster = ctx_.poster, spec = spec_,
-                  existing = std::move(existing),
-                  before = hooks_for(source_watch(), &settings_.profile, HookKind::before),
-                  values = hook_values("queued")](int, std::stop_token stop) {
-            // The operator's checks (a virus scan) come before anything reads the file.
-            std::vector<HookRun> hooks = run_hooks(before, values, stop, true);
-            auto prepare = [&]() -> Result<Prepared> {
-                if (!hooks.empty() && !hooks.back().ok()) {
-                    const auto& h = hooks.back();
-                    if (stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
-                    std::string why = h.timed_out ? "timed out" : h.first_line();
-                    if (why.empty()) why = "exit " + std::to_string(h.exit_code);
-                    return make_error(Errc::invalid_argument,
-                                      "before hook " + h.argv.front() + ": " + why);
+    ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster, spec = spec_,
+                                     existing = std::move(existing),
+                                     before = hooks_for(source_watch(), &settings_.profile,
+                                                        HookKind::before),
+                                     values = hook_values("queued")](int, std::stop_token stop) {
+        // The operator's checks (a virus scan) come before anything reads the file.
+        std::vector<HookRun> hooks = run_hooks(before, values, stop, true);
+        auto prepare = [&]() -> Result<Prepared> {
+            if (!hooks.empty() && !hooks.back().ok()) {
+                const auto& h = hooks.back();
+                if (stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
+                std::string why = h.timed_out ? "timed out" : h.first_line();
+                if (why.empty()) why = "exit " + std::to_string(h.exit_code);
+                return make_error(Errc::invalid_argument,
+                                  "before hook " + h.argv.front() + ": " + why);
+            }
+            const auto& work = spec->settings.work_dir;
+            std::error_code ec;
+            std::filesystem::create_directories(work, ec);
+            if (ec)
+                return make_error(Errc::io, "cannot create " + work.string() + ": " + ec.message());
+            Prepared p;
+            RR_ASSIGN(p.plan, worker::run_prepare(*spec, stop));
+            if (same_plan(existing, p.plan.chunks)) {
+                for (const auto& row : existing) {
+                    if (file_matches(row)) p.reusable.emplace(row.task, row);
                 }
-                const auto& work = spec->settings.work_dir;
-                std::error_code ec;
-                std::filesystem::create_directories(work, ec);
-                if (ec)
-                    return make_error(Errc::io,
-                                      "cannot create " + work.string() + ": " + ec.message());
-                Prepared p;
-                RR_ASSIGN(p.plan, worker::run_prepare(*spec, stop));
-                if (same_plan(existing, p.plan.chunks)) {
-                    for (const auto& row : existing) {
-                        if (file_matches(row)) p.reusable.emplace(row.task, row);
-                    }
-                }
-                return p;
-            };
-            Result<Prepared> r = prepare();
-            poster->post([this_, r = std::move(r), hooks = std::move(hooks)]() mutable {
-                if (auto self = this_.lock()) {
-                    self->record_hooks(hooks);
-                    self->on_prepared(std::move(r));
-                }
-            });
+            }
+            return p;
+        };
+        Result<Prepared> r = prepare();
+        poster->post([this_, r = std::move(r), hooks = std::move(hooks)]() mutable {
+            if (auto self = this_.lock()) {
+                self->record_hooks(hooks);
+                self->on_prepared(std::move(r));
+            }
         });
+    });
 }
 
 const Watch* JobRunner::source_watch() const {

@@ -30,14 +30,22 @@ std::vector<std::string> split(const std::string& s, char sep, size_t max_parts)
 }  // namespace
 
 Status inject_fault(const std::string& spec, const std::string& task,
-                    const std::filesystem::path& input) {
+                    const std::filesystem::path& input, const std::filesystem::path& work_dir) {
     if (spec.empty()) return {};
-    const auto parts = split(spec, ':', 3);
+    const auto parts = split(spec, ':', 4);
     const std::string action = parts[0];
     const std::string want = parts.size() > 1 && !parts[1].empty() ? parts[1] : "chunk";
     const std::string match = parts.size() > 2 ? parts[2] : "";
+    const bool once = parts.size() > 3 && parts[3] == "once";
     if (want != "any" && want != task) return {};
     if (!match.empty() && input.string().find(match) == std::string::npos) return {};
+    if (once) {
+        // O_EXCL: of the job's workers for this task, only the first to get here misbehaves.
+        const auto marker = work_dir / ("fault-fired-" + task);
+        const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) return {};
+        ::close(fd);
+    }
 
     if (action == "crash") {
         ::raise(SIGSEGV);

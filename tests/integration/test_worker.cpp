@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "store/job_store.h"
 #include "support/daemon.h"
 #include "support/media.h"
 #include "support/process.h"
@@ -103,6 +104,20 @@ std::vector<pid_t> workers_of(pid_t parent) {
     return out;
 }
 
+// The job's stored events, as `renderrushctl events` shows them.
+std::vector<rr::store::EventRow> events_of(const t::Daemon& d, int64_t job) {
+    auto store = rr::store::JobStore::open_read_only(d.dir("state") / "renderrush.db");
+    if (!store) return {};
+    auto rows = store->events(job, 1000);
+    return rows ? *rows : std::vector<rr::store::EventRow>{};
+}
+
+bool has_event(const t::Daemon& d, int64_t job, const std::string& text) {
+    for (const auto& e : events_of(d, job))
+        if (e.message.find(text) != std::string::npos) return true;
+    return false;
+}
+
 std::string status_field(pid_t pid, const std::string& field) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
     std::string line;
@@ -144,6 +159,7 @@ BOOST_AUTO_TEST_CASE(a_crashing_worker_costs_its_attempts_and_the_daemon_keeps_s
         recorded =
             recorded || c.error.value_or("").find("worker killed by SIGSEGV") != std::string::npos;
     BOOST_TEST(recorded);
+    BOOST_TEST(has_event(d, bad.id, "worker killed by SIGSEGV"));
     // The failed source says why, beside it in failed/.
     const auto reason = d.dir("failed") / "plain" / "poison.mp4.error.txt";
     BOOST_REQUIRE(std::filesystem::exists(reason));
@@ -151,6 +167,25 @@ BOOST_AUTO_TEST_CASE(a_crashing_worker_costs_its_attempts_and_the_daemon_keeps_s
     // The other job is untouched: complete output, every frame.
     BOOST_TEST(t::count_frames(d.dir("outbox") / "plain" / "good.mp4") == 100);
     BOOST_TEST(!std::filesystem::exists(d.dir("outbox") / "plain" / "poison.mp4"));
+}
+
+BOOST_AUTO_TEST_CASE(a_chunk_whose_worker_crashed_once_is_retried_and_the_sidecar_says_so) {
+    FaultyDaemon f("crash:chunk:flaky:once", "max_attempts: 2\n");
+    auto& d = f.d;
+    drop(d.dir("inbox") / "plain" / "flaky.mp4");
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return in_state(d, "flaky.mp4", JobState::done); }, 120s), d.log());
+    const auto j = *job_for(d, "flaky.mp4");
+    BOOST_TEST(t::count_frames(d.dir("outbox") / "plain" / "flaky.mp4") == 100);
+    BOOST_REQUIRE(j.sidecar.has_value());
+    const auto sidecar = nlohmann::json::parse(*j.sidecar);
+    BOOST_TEST_MESSAGE("retried: " << sidecar.value("retried", nlohmann::json()).dump());
+    BOOST_REQUIRE(sidecar.contains("retried"));
+    BOOST_REQUIRE(sidecar["retried"].size() == 1u);
+    BOOST_TEST(
+        sidecar["retried"][0].value("error", std::string()).find("worker killed by SIGSEGV") !=
+        std::string::npos);
+    BOOST_TEST(has_event(d, j.id, "worker killed by SIGSEGV"));
 }
 
 BOOST_AUTO_TEST_CASE(a_hanging_worker_is_killed_after_its_time) {
