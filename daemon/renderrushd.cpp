@@ -9,6 +9,7 @@
 #include "app/exit_codes.h"
 #include "app/process_command.h"
 #include "app/signals.h"
+#include "app/worker_command.h"
 #include "core/choices.h"
 #include "core/version.h"
 
@@ -100,6 +101,11 @@ int main(int argc, char** argv) {
         "init", "Create the queue schema and write the storage marker (once per cluster)");
     cluster_init->add_option("--config", daemon_config, "Configuration file");
 
+    int worker_fd = -1;
+    auto* worker = app.add_subcommand("worker", "")  // started by renderrushd itself; hidden
+                       ->group("");
+    worker->add_option("--fd", worker_fd)->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -108,6 +114,12 @@ int main(int argc, char** argv) {
     }
     if (!config.empty()) proc.config = config;
 
+#ifdef RENDERRUSH_FAULT_HOOKS
+    constexpr bool kFaultHooks = true;  // the test build's renderrushd-faults
+#else
+    constexpr bool kFaultHooks = false;
+#endif
+    if (*worker) return rr::app::run_worker_command(worker_fd, kFaultHooks);
     if (*process) {
         rr::app::StopOnSignals signals;
         return rr::app::run_process_command(proc, signals.token());

@@ -276,6 +276,8 @@ Result<Config> parse_config_text(const std::string& text, const std::filesystem:
         l.get("max_pixels", cfg.limits.max_pixels, 1, int64_t{1} << 40);
         l.get("decode_error_ratio", cfg.limits.decode_error_ratio, 0.0, 1.0);
         l.get_enum("truncated", cfg.limits.truncated, {"process", "fail"});
+        l.get("worker_memory_mb", cfg.limits.worker_memory_mb, 0, int64_t{1} << 30);
+        l.get("worker_seconds_per_chunk", cfg.limits.worker_seconds_per_chunk, 0.0, 86400.0);
         l.finish();
     }
     r.get("max_concurrent_jobs", cfg.max_concurrent_jobs, 1, 64);

@@ -56,7 +56,9 @@ struct Limits {
     // Share of frames that may be lost (no picture came out) before a job fails. Like the
     // ffmpeg CLI, which delivers as long as the decoder does: 10 % matches its "most frames".
     double decode_error_ratio = 0.1;
-    std::string truncated = "process";  // process | fail: a file cut short
+    std::string truncated = "process";      // process | fail: a file cut short
+    int64_t worker_memory_mb = 8192;        // a worker's address space beyond the input; 0: none
+    double worker_seconds_per_chunk = 600;  // a worker running longer is killed; 0: no limit
 };
 
 struct Paths {

@@ -103,7 +103,19 @@ Status pump(WorkingFrames& frames, StageChain& chain, std::stop_token stop,
     return hand_over();
 }
 
+// What the stages decided after their analysis: preferred cuts, trimming (chunks, audio).
+Status apply_decisions(PreparedJob& job);
+
 }  // namespace
+
+Status restore_analysis(PreparedJob& job) {
+    for (size_t k = 0; k < job.stages.size(); ++k) {
+        const auto it = job.analysis.find(std::to_string(k));
+        if (it == job.analysis.end()) continue;
+        RR_TRY(job.stages[k]->finish_analysis(it->get<std::vector<nlohmann::json>>()));
+    }
+    return apply_decisions(job);
+}
 
 Status analyse_job(PreparedJob& job, const ParallelFor& run_parallel) {
     for (size_t k = 0; k < job.stages.size(); ++k) {
@@ -139,8 +151,15 @@ Status analyse_job(PreparedJob& job, const ParallelFor& run_parallel) {
             return {};
         }));
         RR_TRY(job.stages[k]->finish_analysis(results));
+        job.analysis[std::to_string(k)] = std::move(results);
         job.timings["analysis_" + job.stages[k]->name()] = seconds_since(t0);
     }
+    return apply_decisions(job);
+}
+
+namespace {
+
+Status apply_decisions(PreparedJob& job) {
     std::vector<int64_t> cuts;
     for (const auto& stage : job.stages) {
         auto more = stage->preferred_cuts();
@@ -172,6 +191,8 @@ Status analyse_job(PreparedJob& job, const ParallelFor& run_parallel) {
     }
     return {};
 }
+
+}  // namespace
 
 Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk, const std::filesystem::path& out,
                                Progress* progress, std::stop_token stop) {

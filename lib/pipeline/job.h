@@ -65,6 +65,9 @@ struct PreparedJob {
     media::AudioPlan audio;
     std::filesystem::path work_dir;  // intermediates; set by whoever runs the job
     nlohmann::json timings = nlohmann::json::object();
+    // What each analysing stage's chunks reported ({"<stage index>": [per chunk]}), so a
+    // worker process can restore the stages' decisions without analysing again.
+    nlohmann::json analysis = nlohmann::json::object();
     LoggerPtr logger;
 
     // Frames decoded before / after each chunk for the first `upto` stages (all by default).
@@ -78,11 +81,19 @@ struct PreparedJob {
     [[nodiscard]] int64_t working_pts(int64_t index_pts) const;
 };
 
+// What an earlier prepare_job of the same input found, so a later process can skip the
+// checksum and the frame index.
+struct PrepareHints {
+    std::string checksum;
+    media::FrameIndex index;
+};
+
 // Opens, checksums, probes and validates the input, indexes it and plans everything.
 // Errors are one line naming the reason (the caller adds the file name).
 [[nodiscard]] Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& input,
                                                                const JobSettings& settings,
-                                                               const LoggerPtr& logger);
+                                                               const LoggerPtr& logger,
+                                                               const PrepareHints* hints = nullptr);
 
 // Detects whether the input is interlaced and plans what video.interlace asks for (sets
 // `interlace`; under keep, pins the encoder to libx264). Called once the index exists.
@@ -104,6 +115,9 @@ void plan_job_chunks(PreparedJob& job, std::span<const int64_t> cuts);
 using ParallelFor =
     std::function<Status(size_t count, const std::function<Status(size_t, std::stop_token)>&)>;
 [[nodiscard]] Status analyse_job(PreparedJob& job, const ParallelFor& run_parallel);
+// Hands recorded analysis results (`job.analysis`, from an earlier analyse_job) to the stages
+// and applies their decisions again, without decoding.
+[[nodiscard]] Status restore_analysis(PreparedJob& job);
 
 // Decodes, processes and encodes one chunk into `out` (a NUT file, written atomically).
 [[nodiscard]] Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk,

@@ -3,10 +3,9 @@
 #include <optional>
 
 #include "core/clock.h"
-#include "pipeline/job.h"
-#include "pipeline/publish.h"
 #include "pipeline/scheduler.h"
 #include "pipeline/work_dir.h"
+#include "worker/client.h"
 
 namespace rr::pipeline {
 namespace {
@@ -38,15 +37,16 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
     JobSettings settings = spec.settings;
     RR_ASSIGN(WorkDir work, WorkDir::create(settings.work_dir.empty() ? out_dir : settings.work_dir,
                                             spec.output.filename().string()));
-    RR_ASSIGN(auto job, prepare_job(spec.input, settings, logger));
-    job->work_dir = work.path();
-    logger->info("{}: {} frames, {} chunks, {} workers x {} threads, encoder {}",
-                 spec.input.string(), job->total_frames(), job->chunks.size(), job->workers,
-                 job->threads_per_worker, job->encoder.name);
+    settings.work_dir = work.path();
+    // Everything that reads the input runs in worker processes; this one only schedules.
+    worker::JobSpec job{spec.input, settings,
+                        std::string(spdlog::level::to_string_view(logger->level()).data())};
+    RR_ASSIGN(worker::PlanSummary plan, worker::run_prepare(job, stop));
+    logger->info("{}: {}", spec.input.string(), plan.log);
 
-    // The calling thread works too, so `workers` threads in all process chunks.
+    // The calling thread works too, so `workers` processes in all run chunks.
     constexpr int64_t kJob = 0;
-    Scheduler pool(job->workers - 1);
+    Scheduler pool(resolve_workers(settings.workers) - 1);
     pool.add_job(kJob, 0);
     std::stop_callback cancel(stop, [&] { pool.cancel(kJob); });
     auto run_all = [&](size_t n,
@@ -55,42 +55,33 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
         if (st.ok() && stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
         return st;
     };
-    const auto t_analysis = SteadyClock::now();
-    RR_TRY(analyse_job(*job, run_all));
-    nlohmann::json timings = {{"analysis", seconds_since(t_analysis)}};
 
     // Chunks and the audio track run side by side on the same pool.
     const auto t_chunks = SteadyClock::now();
-    progress.start(job->output_frames(), static_cast<int>(job->chunks.size()));
-    PublishRequest req;
-    req.job = job.get();
-    req.chunks.resize(job->chunks.size());
-    for (size_t i = 0; i < job->chunks.size(); ++i)
-        req.chunk_files.push_back(chunk_file(work.path(), static_cast<int>(i)));
-    const std::filesystem::path audio_path = audio_file(work.path());
-    AudioOutcome audio;
-    const size_t tasks = job->chunks.size() + 1;
-    RR_TRY(run_all(tasks, [&](size_t i, std::stop_token st) -> Status {
-        if (i == job->chunks.size()) {
-            RR_ASSIGN(audio, run_audio(*job, audio_path, st));
+    const size_t chunks = plan.chunks.size();
+    progress.start(plan.output_frames, static_cast<int>(chunks));
+    worker::PublishSpec pub;
+    pub.chunks.resize(chunks);
+    worker::TaskFile audio;
+    RR_TRY(run_all(chunks + (plan.audio ? 1 : 0), [&](size_t i, std::stop_token st) -> Status {
+        if (i == chunks) {
+            RR_ASSIGN(audio, worker::run_audio(job, static_cast<int>(chunks), st));
             return {};
         }
-        auto outcome = run_chunk(*job, static_cast<int>(i), req.chunk_files[i], &progress, st);
-        if (!outcome) return outcome.error();
-        req.chunks[i] = std::move(outcome).value();
+        RR_ASSIGN(auto done, worker::run_chunk(job, static_cast<int>(i), &progress, st));
+        pub.chunks[i] = std::move(done.outcome);
         return {};
     }));
-    timings["chunks"] = seconds_since(t_chunks);
-    if (audio.written) {
-        req.audio_file = audio_path;
-        timings["audio"] = audio.seconds;
+    pub.timings = {{"chunks", seconds_since(t_chunks)}};
+    if (plan.audio) {
+        pub.audio = audio.outcome;
+        pub.audio_written = audio.file.has_value();
+        if (pub.audio_written) pub.timings["audio"] = audio.outcome.value("seconds", 0.0);
     }
-    req.audio = std::move(audio);
-    req.output = spec.output;
-    req.profile_name = spec.profile_name;
-    req.timings = timings;
-    req.started = t0;
-    RR_ASSIGN(Published published, publish_job(std::move(req)));
+    pub.output = spec.output;
+    pub.profile_name = spec.profile_name;
+    pub.elapsed = seconds_since(t0);
+    RR_ASSIGN(worker::PublishResult published, worker::run_publish(job, pub, stop));
     return LocalResult{std::move(published.sidecar), std::move(published.sidecar_path)};
 }
 

@@ -165,7 +165,8 @@ Status validate_profile(const Profile& profile, const std::filesystem::path& mod
 
 Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& input,
                                                  const JobSettings& settings,
-                                                 const LoggerPtr& logger) {
+                                                 const LoggerPtr& logger,
+                                                 const PrepareHints* hints) {
     auto job = std::make_unique<PreparedJob>();
     job->input = input;
     job->settings = settings;
@@ -175,7 +176,7 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
 
     RR_ASSIGN(job->file, media::MappedFile::open(input));
     if (job->file.size() == 0) return make_error(Errc::media, "file is empty (0 bytes)");
-    job->info.checksum = media::xxh3_128_hex(job->file);
+    job->info.checksum = hints ? hints->checksum : media::xxh3_128_hex(job->file);
     job->timings["checksum"] = seconds_since(t0);
 
     const auto t1 = SteadyClock::now();
@@ -218,15 +219,19 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
     job->timings["probe"] = seconds_since(t1);
 
     const auto t2 = SteadyClock::now();
-    RR_ASSIGN(job->index, media::build_frame_index(demuxer, job->video_stream, job->file.size(),
-                                                   settings.limits.truncated == "process"));
-    if (job->index.missing_at_end > 0) {
-        logger->warn(
-            "{}: truncated: {} video frames present, {} missing at the end; processing "
-            "what is there (limits.truncated)",
-            input.string(), job->total_frames(), job->index.missing_at_end);
+    if (hints) {
+        job->index = hints->index;
+    } else {
+        RR_ASSIGN(job->index, media::build_frame_index(demuxer, job->video_stream, job->file.size(),
+                                                       settings.limits.truncated == "process"));
+        if (job->index.missing_at_end > 0) {
+            logger->warn(
+                "{}: truncated: {} video frames present, {} missing at the end; processing "
+                "what is there (limits.truncated)",
+                input.string(), job->total_frames(), job->index.missing_at_end);
+        }
     }
-    if (!job->index.exact) {
+    if (!job->index.exact && !hints) {
         logger->warn("{}: timestamps are incomplete; processing as a single chunk", input.string());
     }
     job->kept = {0, job->total_frames()};

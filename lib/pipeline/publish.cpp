@@ -139,6 +139,7 @@ Result<Published> publish_job(PublishRequest req) {
     parts.timings = req.timings;
     Published result;
     result.sidecar = make_sidecar(parts);
+    if (!req.retried.empty()) result.sidecar["retried"] = req.retried;
     result.sidecar_path = sidecar_path_for(req.output);
     RR_TRY(publish_stage_extras(job, stage_results, req.output));
     if (req.frame_pair) {

@@ -27,6 +27,8 @@ struct PublishRequest {
     SteadyClock::time_point started = SteadyClock::now();  // for timings.total
     // The dashboard's before/after pictures in <output>.frames/ (the daemon asks for them).
     bool frame_pair = false;
+    // Attempts that failed before their task succeeded ({task, error}), for the record.
+    nlohmann::json retried = nlohmann::json::array();
 };
 
 struct Published {

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "media/checksum.h"
-#include "pipeline/publish.h"
 #include "pipeline/sidecar.h"
 #include "service/layout.h"
 #include "watch/disposition.h"
@@ -27,17 +26,24 @@ bool file_matches(const store::ChunkRow& row) {
 
 // The recorded chunks still describe this plan: same number, same frame ranges.
 bool same_plan(const std::vector<store::ChunkRow>& rows,
-               const std::vector<media::ChunkSpan>& plan) {
+               const std::vector<worker::ChunkSpan>& plan) {
     size_t video = 0;
     for (const auto& r : rows) {
         if (r.task.is_audio()) continue;
         const auto idx = static_cast<size_t>(r.task.index());
         if (idx >= plan.size()) return false;
         const auto& c = plan[idx];
-        if (c.first_frame != r.first_frame || c.frames() != r.frames) return false;
+        if (c.first_frame != r.first_frame || c.frames != r.frames) return false;
         ++video;
     }
     return video == plan.size();
+}
+
+// A task's recorded outcome; an unreadable record counts as empty, never as an exception on
+// the loop thread.
+nlohmann::json stored_result(const store::ChunkRow& row) {
+    auto j = nlohmann::json::parse(row.result.value_or("{}"), nullptr, false);
+    return j.is_object() ? j : nlohmann::json::object();
 }
 
 }  // namespace
@@ -83,6 +89,11 @@ void JobRunner::start() {
     settings_.limits = cfg.limits;
     settings_.models_dir = cfg.paths.models_dir;
     settings_.work_dir = work_dir_;
+    auto spec = std::make_shared<worker::JobSpec>();
+    spec->input = row_.input_path;
+    spec->settings = settings_;
+    spec->log_level = spdlog::level::to_string_view(ctx_.logger->level()).data();
+    spec_ = std::move(spec);
 
     // The output name is chosen once and kept, so a resumed job republishes to the same place.
     if (row_.output_path) {
@@ -97,6 +108,13 @@ void JobRunner::start() {
         output_ =
             watch::unused_path(output_for(*watch, row_.source_path, settings_.profile.container));
         log_store(ctx_.store->set_output_path(row_.id, output_.string()));
+    }
+    // Poison protection: a file that keeps taking the daemon down is not started again.
+    if (row_.interruptions >= ctx_.config.max_attempts) {
+        fail(make_error(Errc::media, "interrupted " + std::to_string(row_.interruptions) +
+                                         " times (the daemon died while it ran, with no chunk "
+                                         "finished in between); not started again"));
+        return;
     }
     log_store(ctx_.store->start_attempt(row_.id));
     ctx_.scheduler->add_job(row_.id, row_.priority);
@@ -117,53 +135,44 @@ void JobRunner::start() {
 }
 
 void JobRunner::submit_prepare(std::vector<store::ChunkRow> existing) {
-    auto* scheduler = ctx_.scheduler;
-    const int64_t id = row_.id;
-    ctx_.scheduler->submit(
-        id, [this_ = weak_from_this(), poster = ctx_.poster, scheduler, id, settings = settings_,
-             input = std::filesystem::path(row_.input_path), work = work_dir_,
-             existing = std::move(existing), logger = ctx_.logger,
-             before = hooks_for(source_watch(), &settings_.profile, HookKind::before),
-             values = hook_values("queued")](int, std::stop_token stop) {
-            // The operator's checks (a virus scan) come before anything reads the file.
-            std::vector<HookRun> hooks = run_hooks(before, values, stop, true);
-            auto prepare = [&]() -> Result<Prepared> {
-                if (!hooks.empty() && !hooks.back().ok()) {
-                    const auto& h = hooks.back();
-                    if (stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
-                    std::string why = h.timed_out ? "timed out" : h.first_line();
-                    if (why.empty()) why = "exit " + std::to_string(h.exit_code);
-                    return make_error(Errc::invalid_argument,
-                                      "before hook " + h.argv.front() + ": " + why);
+    ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster, spec = spec_,
+                                     existing = std::move(existing),
+                                     before = hooks_for(source_watch(), &settings_.profile,
+                                                        HookKind::before),
+                                     values = hook_values("queued")](int, std::stop_token stop) {
+        // The operator's checks (a virus scan) come before anything reads the file.
+        std::vector<HookRun> hooks = run_hooks(before, values, stop, true);
+        auto prepare = [&]() -> Result<Prepared> {
+            if (!hooks.empty() && !hooks.back().ok()) {
+                const auto& h = hooks.back();
+                if (stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
+                std::string why = h.timed_out ? "timed out" : h.first_line();
+                if (why.empty()) why = "exit " + std::to_string(h.exit_code);
+                return make_error(Errc::invalid_argument,
+                                  "before hook " + h.argv.front() + ": " + why);
+            }
+            const auto& work = spec->settings.work_dir;
+            std::error_code ec;
+            std::filesystem::create_directories(work, ec);
+            if (ec)
+                return make_error(Errc::io, "cannot create " + work.string() + ": " + ec.message());
+            Prepared p;
+            RR_ASSIGN(p.plan, worker::run_prepare(*spec, stop));
+            if (same_plan(existing, p.plan.chunks)) {
+                for (const auto& row : existing) {
+                    if (file_matches(row)) p.reusable.emplace(row.task, row);
                 }
-                std::error_code ec;
-                std::filesystem::create_directories(work, ec);
-                if (ec)
-                    return make_error(Errc::io,
-                                      "cannot create " + work.string() + ": " + ec.message());
-                auto job = pipeline::prepare_job(input, settings, logger);
-                if (!job) return job.error();
-                (*job)->work_dir = work;
-                RR_TRY(pipeline::analyse_job(**job, [scheduler, id](size_t n, const auto& fn) {
-                    return scheduler->run_parallel(id, n, fn);
-                }));
-                Prepared p;
-                p.job = std::shared_ptr<pipeline::PreparedJob>(std::move(job).value());
-                if (same_plan(existing, p.job->chunks)) {
-                    for (const auto& row : existing) {
-                        if (file_matches(row)) p.reusable.emplace(row.task, row);
-                    }
-                }
-                return p;
-            };
-            Result<Prepared> r = prepare();
-            poster->post([this_, r = std::move(r), hooks = std::move(hooks)]() mutable {
-                if (auto self = this_.lock()) {
-                    self->record_hooks(hooks);
-                    self->on_prepared(std::move(r));
-                }
-            });
+            }
+            return p;
+        };
+        Result<Prepared> r = prepare();
+        poster->post([this_, r = std::move(r), hooks = std::move(hooks)]() mutable {
+            if (auto self = this_.lock()) {
+                self->record_hooks(hooks);
+                self->on_prepared(std::move(r));
+            }
         });
+    });
 }
 
 const Watch* JobRunner::source_watch() const {
@@ -216,18 +225,23 @@ void JobRunner::on_prepared(Result<Prepared> r) {
     if (phase_ != Phase::preparing) return;
     if (!r) {
         if (r.error().code == Errc::cancelled && shutting_down_) return;
+        if (retry_whole_file_task("preparing", r.error())) {
+            auto existing = ctx_.store->chunks(row_.id);
+            submit_prepare(existing ? std::move(existing).value() : std::vector<store::ChunkRow>{});
+            return;
+        }
         fail(r.error());
         return;
     }
-    job_ = r->job;
-    const auto& job = *job_;
-    log_store(ctx_.store->set_probed(row_.id, job.info.checksum, job.total_frames(),
-                                     static_cast<int64_t>(job.chunks.size())));
-    row_.checksum = job.info.checksum;
-    if (job.interlace.action != media::InterlaceAction::none)
-        log_store(ctx_.store->add_event(row_.id, "interlace", job.interlace.to_json().dump()));
+    plan_ = std::move(r->plan);
+    const auto& plan = plan_;
+    log_store(ctx_.store->set_probed(row_.id, plan.checksum, plan.frames,
+                                     static_cast<int64_t>(plan.chunks.size())));
+    row_.checksum = plan.checksum;
+    if (plan.interlace.is_object() && plan.interlace.value("action", "none") != "none")
+        log_store(ctx_.store->add_event(row_.id, "interlace", plan.interlace.dump()));
     if (ctx_.config.dedupe && !row_.reprocess_of) {
-        if (auto same = earlier_result(job.info.checksum)) {
+        if (auto same = earlier_result(plan.checksum)) {
             log_store(ctx_.store->set_duplicate(row_.id, *same));
             ctx_.logger->info("job {}: same content and profile as job {}; not processed again",
                               row_.id, *same);
@@ -239,19 +253,18 @@ void JobRunner::on_prepared(Result<Prepared> r) {
 
     // Record the plan, keeping the chunks that survived from an earlier run.
     std::vector<store::ChunkRow> rows;
-    progress_->start(job.output_frames(), static_cast<int>(job.chunks.size()));
-    for (const auto& span : job.chunks) {
+    progress_->start(plan.output_frames, static_cast<int>(plan.chunks.size()));
+    for (const auto& span : plan.chunks) {
         store::ChunkRow c;
         c.job_id = row_.id;
         c.task = TaskRef::chunk(span.index);
         c.first_frame = span.first_frame;
-        c.frames = span.frames();
+        c.frames = span.frames;
         c.start_time = span.start_time;
         c.end_time = span.end_time;
         if (auto kept = r->reusable.find(c.task); kept != r->reusable.end()) {
             c = kept->second;
-            outcomes_[span.index] =
-                pipeline::chunk_outcome_from_json(nlohmann::json::parse(c.result.value_or("{}")));
+            outcomes_[span.index] = stored_result(c);
             progress_->add_frames(c.frames);
             progress_->chunk_done();
         } else {
@@ -259,16 +272,15 @@ void JobRunner::on_prepared(Result<Prepared> r) {
         }
         rows.push_back(std::move(c));
     }
-    has_audio_ = !job.audio.empty();
+    has_audio_ = plan.audio;
     if (has_audio_) {
         store::ChunkRow a;
         a.job_id = row_.id;
         a.task = TaskRef::audio();
-        a.end_time = job.chunks.empty() ? 0 : job.chunks.back().end_time;
+        a.end_time = plan.chunks.empty() ? 0 : plan.chunks.back().end_time;
         if (auto kept = r->reusable.find(a.task); kept != r->reusable.end()) {
             a = kept->second;
-            audio_ = pipeline::audio_outcome_from_json(
-                job, nlohmann::json::parse(a.result.value_or("{}")));
+            audio_ = stored_result(a);
         } else {
             pending_.insert(a.task);
         }
@@ -276,10 +288,10 @@ void JobRunner::on_prepared(Result<Prepared> r) {
     }
     log_store(ctx_.store->replace_chunks(row_.id, rows));
     const size_t reused = rows.size() - pending_.size();
-    ctx_.logger->info("job {}: {} frames in {} chunks{}, encoder {}", row_.id, job.total_frames(),
-                      job.chunks.size(),
+    ctx_.logger->info("job {}: {} frames in {} chunks{}, encoder {}", row_.id, plan.frames,
+                      plan.chunks.size(),
                       reused ? " (" + std::to_string(reused) + " kept from before)" : std::string(),
-                      job.encoder.name);
+                      plan.encoder);
     phase_ = Phase::running;
     set_state(JobState::running);
     for (TaskRef task : std::vector<TaskRef>(pending_.begin(), pending_.end())) submit_task(task);
@@ -288,8 +300,9 @@ void JobRunner::on_prepared(Result<Prepared> r) {
 
 void JobRunner::submit_task(TaskRef task) {
     attempts_[task]++;
-    ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster, job = job_,
-                                     task, progress = progress_, id = row_.id,
+    ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster, spec = spec_,
+                                     task, chunks = static_cast<int>(plan_.chunks.size()),
+                                     progress = progress_, id = row_.id,
                                      store = ctx_.store](int worker, std::stop_token stop) {
         poster->post([this_, task, worker, store, id] {
             if (auto self = this_.lock()) self->log_store(store->chunk_started(id, task, worker));
@@ -297,20 +310,11 @@ void JobRunner::submit_task(TaskRef task) {
         const auto t0 = SteadyClock::now();
         auto run = [&]() -> Result<ChunkDone> {
             ChunkDone done;
-            std::filesystem::path file;
             if (task.is_audio()) {
-                file = pipeline::audio_file(job->work_dir);
-                RR_ASSIGN(done.audio, pipeline::run_audio(*job, file, stop));
-                if (!done.audio.written) return done;
+                RR_ASSIGN(done.file, worker::run_audio(*spec, chunks, stop));
             } else {
-                file = pipeline::chunk_file(job->work_dir, task.index());
-                RR_ASSIGN(done.outcome,
-                          pipeline::run_chunk(*job, task.index(), file, progress.get(), stop));
+                RR_ASSIGN(done.file, worker::run_chunk(*spec, task.index(), progress.get(), stop));
             }
-            RR_ASSIGN(done.checksum, media::xxh3_128_file(file));
-            std::error_code ec;
-            done.bytes = static_cast<int64_t>(std::filesystem::file_size(file, ec));
-            done.file = file.string();
             done.seconds = seconds_since(t0);
             return done;
         };
@@ -331,6 +335,8 @@ void JobRunner::on_task_done(TaskRef task, Result<ChunkDone> r) {
         const std::string what = task.name();
         log_store(ctx_.store->chunk_failed(row_.id, task, r.error().message));
         log_store(ctx_.store->add_event(row_.id, "chunk", what + " failed: " + r.error().message));
+        retried_.push_back(
+            {{"task", what}, {"attempt", attempts_[task]}, {"error", r.error().message}});
         if (r.error().code != Errc::no_space && attempts_[task] < ctx_.config.max_attempts) {
             ctx_.logger->warn("job {}: {} failed (attempt {} of {}): {}; retrying", row_.id, what,
                               attempts_[task], ctx_.config.max_attempts, r.error().message);
@@ -347,49 +353,61 @@ void JobRunner::on_task_done(TaskRef task, Result<ChunkDone> r) {
     store::ChunkRow row;
     row.job_id = row_.id;
     row.task = task;
-    row.file = r->file;
-    row.bytes = r->bytes;
-    row.checksum = r->checksum;
+    row.file = r->file.file;
+    row.bytes = r->file.bytes;
+    row.checksum = r->file.checksum;
     row.seconds = r->seconds;
-    row.result =
-        (task.is_audio() ? pipeline::to_json(r->audio) : pipeline::to_json(r->outcome)).dump();
+    row.result = r->file.outcome.dump();
     if (task.is_audio()) {
-        if (!r->audio.written) {
-            has_audio_ = false;  // nothing usable in the input after all
-            row.file.reset();
-        }
-        audio_ = std::move(r->audio);
+        if (!r->file.file) has_audio_ = false;  // nothing usable in the input after all
+        audio_ = r->file.outcome;
     }
     log_store(ctx_.store->chunk_done(row));
     ctx_.emit(control::ChunkEvent{row_.id, task.index(), store::ChunkState::done, r->seconds});
-    if (!task.is_audio()) outcomes_[task.index()] = std::move(r->outcome);
+    if (!task.is_audio()) outcomes_[task.index()] = std::move(r->file.outcome);
     pending_.erase(task);
     maybe_assemble();
+}
+
+bool JobRunner::retry_whole_file_task(const std::string& what, const Error& error) {
+    // A refusal (an unreadable file, a limit) is the same every time; a worker that died or
+    // was killed may not be.
+    if (!worker::is_worker_failure(error)) return false;
+    const int tried = ++whole_file_attempts_[what];
+    log_store(ctx_.store->add_event(row_.id, "chunk", what + " failed: " + error.message));
+    retried_.push_back({{"task", what}, {"attempt", tried}, {"error", error.message}});
+    if (tried >= ctx_.config.max_attempts) return false;
+    ctx_.logger->warn("job {}: {} failed (attempt {} of {}): {}; retrying", row_.id, what, tried,
+                      ctx_.config.max_attempts, error.message);
+    return true;
 }
 
 void JobRunner::maybe_assemble() {
     if (phase_ != Phase::running || !pending_.empty()) return;
     phase_ = Phase::assembling;
     set_state(JobState::assembling);
-    pipeline::PublishRequest req;
-    req.job = job_.get();
-    for (size_t i = 0; i < job_->chunks.size(); ++i) {
-        req.chunks.push_back(outcomes_[static_cast<int>(i)]);
-        req.chunk_files.push_back(pipeline::chunk_file(work_dir_, static_cast<int>(i)));
-    }
-    if (has_audio_) req.audio_file = pipeline::audio_file(work_dir_);
-    req.audio = audio_;
-    req.output = output_;
-    req.profile_name = row_.profile;
-    req.timings = {{"job_id", row_.id}};
-    if (audio_.written) req.timings["audio"] = audio_.seconds;
-    req.started = started_;
-    req.frame_pair = true;  // for the web dashboard's job page
+    submit_publish();
+}
+
+void JobRunner::submit_publish() {
+    worker::PublishSpec pub;
+    for (size_t i = 0; i < plan_.chunks.size(); ++i)
+        pub.chunks.push_back(outcomes_[static_cast<int>(i)]);
+    pub.audio_written = has_audio_;
+    pub.audio = audio_;
+    pub.output = output_;
+    pub.profile_name = row_.profile;
+    pub.timings = {{"job_id", row_.id}};
+    if (audio_.is_object() && audio_.value("written", false))
+        pub.timings["audio"] = audio_.value("seconds", 0.0);
+    pub.retried = retried_;
+    pub.elapsed = seconds_since(started_);
+    pub.frame_pair = true;  // for the web dashboard's job page
     std::error_code ec;
     std::filesystem::create_directories(output_.parent_path(), ec);
-    ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster, job = job_,
-                                     req = std::move(req)](int, std::stop_token) mutable {
-        auto published = pipeline::publish_job(std::move(req));
+    ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster, spec = spec_,
+                                     pub = std::move(pub)](int, std::stop_token stop) mutable {
+        auto published = worker::run_publish(*spec, pub, stop);
         Result<nlohmann::json> r = published ? Result<nlohmann::json>(std::move(published->sidecar))
                                              : Result<nlohmann::json>(published.error());
         poster->post([this_, r = std::move(r)]() mutable {
@@ -401,6 +419,10 @@ void JobRunner::maybe_assemble() {
 void JobRunner::on_published(Result<nlohmann::json> sidecar) {
     if (phase_ != Phase::assembling) return;
     if (!sidecar) {
+        if (retry_whole_file_task("joining", sidecar.error())) {
+            submit_publish();
+            return;
+        }
         fail(sidecar.error());
         return;
     }

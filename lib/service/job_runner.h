@@ -15,10 +15,10 @@
 #include <set>
 #include <string>
 
-#include "pipeline/job.h"
 #include "pipeline/progress.h"
 #include "service/context.h"
 #include "service/hooks.h"
+#include "worker/client.h"
 
 namespace rr::service {
 
@@ -42,15 +42,12 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
   private:
     enum class Phase { preparing, running, assembling, disposing, finished };
     struct Prepared {
-        std::shared_ptr<pipeline::PreparedJob> job;
+        worker::PlanSummary plan;
         // Recorded tasks whose files match their records.
         std::map<store::TaskRef, store::ChunkRow> reusable;
     };
     struct ChunkDone {
-        pipeline::ChunkOutcome outcome;
-        pipeline::AudioOutcome audio;  // the audio task only
-        std::string file, checksum;
-        int64_t bytes = 0;
+        worker::TaskFile file;
         double seconds = 0;
     };
     enum class Ending { done, failed, duplicate, cancelled };
@@ -61,6 +58,9 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
     void submit_task(store::TaskRef task);
     void on_task_done(store::TaskRef task, Result<ChunkDone> r);
     void maybe_assemble();
+    void submit_publish();
+    // True when a failed prepare or join should run again (the worker died; tries remain).
+    bool retry_whole_file_task(const std::string& what, const Error& error);
     void on_published(Result<nlohmann::json> sidecar);
     void dispose(Ending ending, const std::string& message, bool no_space);
     void on_disposed(Ending ending, const std::string& message, Result<std::string> new_input);
@@ -87,14 +87,18 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
     std::filesystem::path output_;
     Phase phase_ = Phase::preparing;
     bool shutting_down_ = false;
-    std::shared_ptr<pipeline::PreparedJob> job_;
+    // What every worker of this job is given; the plan itself lives in the work folder.
+    std::shared_ptr<const worker::JobSpec> spec_;
+    worker::PlanSummary plan_;
     std::shared_ptr<pipeline::Progress> progress_ = std::make_shared<pipeline::Progress>();
-    std::map<int, pipeline::ChunkOutcome> outcomes_;  // finished video chunks, by index
-    std::map<store::TaskRef, int> attempts_;          // runs started per task, this process
+    std::map<int, nlohmann::json> outcomes_;  // finished video chunks (to_json(ChunkOutcome))
+    std::map<store::TaskRef, int> attempts_;  // runs started per task, this process
+    std::map<std::string, int> whole_file_attempts_;  // failed prepare/join runs
     std::set<store::TaskRef> pending_;                // tasks (chunks, audio) not finished
     bool has_audio_ = false;
-    pipeline::AudioOutcome audio_;                   // the audio task's result, once finished
-    std::optional<control::JobTotals> done_totals_;  // frames and bytes, for the done event
+    nlohmann::json audio_;                              // the audio task's outcome, once finished
+    nlohmann::json retried_ = nlohmann::json::array();  // failed attempts, for the sidecar
+    std::optional<control::JobTotals> done_totals_;     // frames and bytes, for the done event
     SteadyClock::time_point started_ = SteadyClock::now();
 };
 

@@ -24,17 +24,39 @@ size_t remove_temporaries(const std::filesystem::path& root) {
     return removed;
 }
 
+std::filesystem::path clean_stop_marker(const Config& cfg) {
+    return cfg.paths.state_dir / "clean-stop";
+}
+
 }  // namespace
 
-Result<size_t> recover(const Config& cfg, store::JobStore& store, const LoggerPtr& logger) {
+void mark_clean_stop(const Config& cfg, const LoggerPtr& logger) {
+    if (Status st = write_file_atomic(clean_stop_marker(cfg), "stopped cleanly\n"); !st)
+        logger->warn("cannot record the clean stop: {}", st.error().message);
+}
+
+bool take_clean_stop(const Config& cfg) {
+    std::error_code ec;
+    return std::filesystem::remove(clean_stop_marker(cfg), ec);
+}
+
+Result<size_t> recover(const Config& cfg, store::JobStore& store, const LoggerPtr& logger,
+                       bool clean_stop) {
     using store::JobState;
     RR_ASSIGN(auto interrupted,
               store.jobs_in({JobState::probing, JobState::running, JobState::assembling}));
     for (const auto& job : interrupted) {
+        const std::string was(store::to_string(job.state));
+        if (!clean_stop) {
+            RR_ASSIGN(int times, store.add_interruption(job.id));
+            logger->warn("recovery: job {} ({}) was {} when the daemon died ({} of {} allowed)",
+                         job.id, job.input_path, was, times, cfg.max_attempts);
+        }
         RR_TRY(store.requeue(job.id));
-        RR_TRY(store.add_event(
-            job.id, "state",
-            "queued again after a restart (was " + std::string(store::to_string(job.state)) + ")"));
+        RR_TRY(store.add_event(job.id, "state",
+                               std::string(clean_stop ? "queued again after a restart"
+                                                      : "queued again after the daemon died") +
+                                   " (was " + was + ")"));
     }
     if (!interrupted.empty())
         logger->info("recovery: {} interrupted jobs will resume", interrupted.size());

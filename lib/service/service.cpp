@@ -250,7 +250,8 @@ void Service::write_metrics_file() {
 }
 
 int Service::run() {
-    auto resumed = service::recover(ctx_.config, *store_, ctx_.logger);
+    auto resumed =
+        service::recover(ctx_.config, *store_, ctx_.logger, take_clean_stop(ctx_.config));
     if (!resumed) {
         ctx_.logger->error("recovery failed: {}", resumed.error().message);
         return 1;
@@ -402,6 +403,7 @@ void Service::finish_shutdown() {
             ctx_.logger->warn("metrics: cannot remove {}: {}", path.string(), st.error().message);
     }
     web_.reset();
+    mark_clean_stop(ctx_.config, ctx_.logger);
     server_.reset();  // no more connections; the socket file goes away
     // Leases go back to the queue at once and the node row says it is gone.
     cluster_.reset();

@@ -12,7 +12,7 @@ constexpr const char* kJobColumns =
     "priority, state, "
     "progress, attempts, error, duplicate_of, frames_total, chunks_total, sidecar, created_at, "
     "updated_at, "
-    "started_at, finished_at, reprocess_of";
+    "started_at, finished_at, reprocess_of, interruptions";
 
 constexpr const char* kChunkColumns =
     "job_id, idx, first_frame, frames, start_time, end_time, state, file, bytes, checksum, worker, "
@@ -38,6 +38,7 @@ JobRow read_job(const Stmt& s) {
     r.duplicate_of = s.optional_integer(14);
     r.frames_total = s.optional_integer(15);
     r.chunks_total = s.optional_integer(16);
+    r.interruptions = static_cast<int>(s.integer(23));
     r.sidecar = s.optional_text(17);
     r.created_at = s.real(18);
     r.updated_at = s.real(19);
@@ -372,6 +373,16 @@ Status JobStore::requeue(int64_t id) {
     return s.run();
 }
 
+Result<int> JobStore::add_interruption(int64_t id) {
+    RR_ASSIGN(Stmt s, Stmt::prepare(db_,
+                                    "UPDATE jobs SET interruptions = interruptions + 1, "
+                                    "updated_at = ? WHERE id = ? RETURNING interruptions"));
+    s.bind(1, now_seconds()).bind(2, id);
+    RR_ASSIGN(bool row, s.step());
+    if (!row) return make_error(Errc::not_found, "no job " + std::to_string(id));
+    return static_cast<int>(s.integer(0));
+}
+
 Status JobStore::replace_chunks(int64_t job_id, const std::vector<ChunkRow>& chunks) {
     RR_ASSIGN(Transaction tx, Transaction::begin(db_));
     {
@@ -433,7 +444,13 @@ Status JobStore::chunk_done(const ChunkRow& c) {
                           "seconds = ?, result = ?, finished_at = ? WHERE job_id = ? AND idx = ?"));
     s.bind(1, c.file).bind(2, c.bytes).bind(3, c.checksum).bind(4, c.seconds).bind(5, c.result);
     s.bind(6, now_seconds()).bind(7, c.job_id).bind(8, c.task.index());
-    return s.run();
+    RR_TRY(s.run());
+    // Progress: whatever interrupted this job before was not the job's fault.
+    RR_ASSIGN(Stmt reset, Stmt::prepare(db_,
+                                        "UPDATE jobs SET interruptions = 0 "
+                                        "WHERE id = ? AND interruptions > 0"));
+    reset.bind(1, c.job_id);
+    return reset.run();
 }
 
 Status JobStore::chunk_failed(int64_t job_id, TaskRef task, const std::string& error) {

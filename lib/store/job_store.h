@@ -70,6 +70,8 @@ struct JobRow {
     JobState state = JobState::queued;
     double progress = 0;
     int attempts = 0;
+    // Runs in a row cut short by the daemon dying (not a clean stop) without finishing a chunk.
+    int interruptions = 0;
     std::optional<std::string> error;
     std::optional<int64_t> duplicate_of, frames_total, chunks_total;
     std::optional<std::string> sidecar;
@@ -139,6 +141,8 @@ class JobStore {
     [[nodiscard]] Status start_attempt(int64_t id);  // attempts + 1, started_at
     // Back to queued for another try (retry command); chunks are kept.
     [[nodiscard]] Status requeue(int64_t id);
+    // Counts one more run cut short by the daemon dying; returns the new count.
+    [[nodiscard]] Result<int> add_interruption(int64_t id);
 
     // Chunks (the audio task's row among them), in index order: the audio task first.
     [[nodiscard]] Status replace_chunks(int64_t job_id, const std::vector<ChunkRow>& chunks);

@@ -6,7 +6,7 @@ namespace rr::store {
 namespace {
 
 // Append only: a migration that shipped is never edited.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     // 1: jobs, chunks, events.
     R"sql(
 CREATE TABLE jobs (
@@ -111,6 +111,10 @@ ALTER TABLE jobs_v2 RENAME TO jobs;
 CREATE INDEX jobs_by_state ON jobs(state, priority DESC, id);
 CREATE INDEX jobs_by_content ON jobs(checksum, profile);
 CREATE INDEX jobs_by_source ON jobs(source_path, size, mtime_ns);
+)sql",
+    // 3: runs of a job cut short by the daemon dying (poison protection).
+    R"sql(
+ALTER TABLE jobs ADD COLUMN interruptions INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

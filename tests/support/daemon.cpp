@@ -59,7 +59,8 @@ void Daemon::start(const std::map<std::string, std::string>& env,
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
-        const std::string bin = renderrushd().string(), cfg = config_path().string();
+        const std::string bin = (binary_.empty() ? renderrushd() : binary_).string(),
+                          cfg = config_path().string();
         execl(bin.c_str(), bin.c_str(), "--config", cfg.c_str(), static_cast<char*>(nullptr));
         _exit(127);
     }

@@ -26,6 +26,9 @@ class Daemon {
     [[nodiscard]] std::filesystem::path dir(const std::string& name) const { return box_ / name; }
     [[nodiscard]] std::filesystem::path config_path() const { return box_ / "renderrush.yaml"; }
     void write_config(const std::string& config_body) const;
+    // Runs this renderrushd instead of the shipped one (the test build's renderrushd-faults).
+    void set_binary(const std::filesystem::path& binary) { binary_ = binary; }
+    [[nodiscard]] pid_t pid() const { return pid_; }
 
     // `env` is added to the daemon's environment; a non-empty `listen_socket` is bound here and
     // handed over the way systemd socket activation does (LISTEN_FDS=1 on fd 3).
@@ -43,6 +46,7 @@ class Daemon {
 
   private:
     Sandbox box_;
+    std::filesystem::path binary_;
     pid_t pid_ = -1;
     int starts_ = 0;
 };

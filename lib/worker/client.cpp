@@ -1,0 +1,164 @@
+#include "worker/client.h"
+
+#include <cmath>
+
+#include "core/atomic_file.h"
+#include "worker/settings_json.h"
+#include "worker/supervisor.h"
+
+namespace rr::worker {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr uint64_t kMiB = uint64_t{1} << 20;
+// Whole-file tasks get the per-chunk time once per this much input (prepare) or per chunk.
+constexpr double kPrepareBytesPerPeriod = 256.0 * 1024 * 1024;
+
+uint64_t input_size(const JobSpec& job) {
+    std::error_code ec;
+    const auto size = fs::file_size(job.input, ec);
+    return ec ? 0 : size;
+}
+
+json request(const JobSpec& job, const std::string& task,
+             const std::vector<fs::path>& extra_writes = {}) {
+    const auto& limits = job.settings.limits;
+    // The input is mapped whole: the address-space limit is on top of its size.
+    const uint64_t space =
+        limits.worker_memory_mb > 0
+            ? static_cast<uint64_t>(limits.worker_memory_mb) * kMiB + input_size(job)
+            : 0;
+    json read = json::array({job.input.string()});
+    if (!job.settings.models_dir.empty()) read.push_back(job.settings.models_dir.string());
+    json write = json::array({job.settings.work_dir.string()});
+    for (const auto& p : extra_writes) write.push_back(p.string());
+    return {{"task", task},
+            {"input", job.input.string()},
+            {"settings", settings_to_json(job.settings)},
+            {"log_level", job.log_level},
+            {"allow", {{"read", read}, {"write", write}, {"address_space", space}}}};
+}
+
+Launch launch_for(const JobSpec& job, double periods) {
+    Launch l;
+    l.exe = job.exe;
+    l.memory_mb = job.settings.limits.worker_memory_mb;
+    l.timeout_seconds = job.settings.limits.worker_seconds_per_chunk * std::max(1.0, periods);
+    return l;
+}
+
+Result<TaskFile> task_file(const json& r) {
+    TaskFile f;
+    if (r.contains("file")) {
+        f.file = r["file"].get<std::string>();
+        f.checksum = r.at("checksum").get<std::string>();
+        f.bytes = r.at("bytes").get<int64_t>();
+    }
+    f.outcome = r.value("outcome", json::object());
+    return f;
+}
+
+// Any mistake in a worker's answer is the worker's fault, not ours.
+template <class F>
+auto parsed(F&& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const json::exception& e) {
+        return make_error(Errc::internal, std::string("worker broke the protocol: ") + e.what());
+    }
+}
+
+// A join worker that was killed could not remove what it had staged beside the output: the
+// output's, the sidecar's and the stages' extra files' temporary siblings.
+void remove_temporaries_of(const fs::path& output) {
+    const std::string mine = "." + output.filename().string() + ".";
+    const std::string sidecar = "." + output.stem().string() + ".renderrush.json";
+    std::error_code ec;
+    const fs::path dir = output.parent_path().empty() ? fs::path(".") : output.parent_path();
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (!is_temp_name(name)) continue;
+        if (name.rfind(mine, 0) == 0 || name.rfind(sidecar, 0) == 0) {
+            std::error_code rm;
+            fs::remove_all(it->path(), rm);
+        }
+    }
+}
+
+}  // namespace
+
+bool is_worker_failure(const Error& e) {
+    // Every failure the supervisor reports itself starts so (supervisor.cpp).
+    return e.code != Errc::cancelled && e.message.rfind("worker ", 0) == 0;
+}
+
+Result<PlanSummary> run_prepare(const JobSpec& job, std::stop_token stop) {
+    const double periods = std::ceil(static_cast<double>(input_size(job)) / kPrepareBytesPerPeriod);
+    RR_ASSIGN(json r, run_in_worker(request(job, "prepare"), launch_for(job, periods), {}, stop));
+    return parsed([&]() -> Result<PlanSummary> {
+        PlanSummary s;
+        s.checksum = r.at("checksum").get<std::string>();
+        s.frames = r.at("frames").get<int64_t>();
+        s.output_frames = r.at("output_frames").get<int64_t>();
+        for (const auto& c : r.at("chunks")) {
+            s.chunks.push_back({c.at("index").get<int>(), c.at("first_frame").get<int64_t>(),
+                                c.at("frames").get<int64_t>(), c.at("start_time").get<double>(),
+                                c.at("end_time").get<double>()});
+        }
+        s.audio = r.at("audio").get<bool>();
+        s.encoder = r.at("encoder").get<std::string>();
+        s.log = r.value("log", std::string());
+        s.interlace = r.value("interlace", nlohmann::json());
+        return s;
+    });
+}
+
+Result<TaskFile> run_chunk(const JobSpec& job, int chunk, pipeline::Progress* progress,
+                           std::stop_token stop) {
+    json req = request(job, "chunk");
+    req["chunk"] = chunk;
+    auto on_message = [progress](const json& m) {
+        if (progress && m.contains("progress") && m["progress"].is_number_integer())
+            progress->add_frames(m["progress"].get<int64_t>());
+    };
+    RR_ASSIGN(json r, run_in_worker(req, launch_for(job, 1), on_message, stop));
+    auto f = parsed([&] { return task_file(r); });
+    if (f && progress) progress->chunk_done();
+    return f;
+}
+
+Result<TaskFile> run_audio(const JobSpec& job, int chunks, std::stop_token stop) {
+    RR_ASSIGN(json r, run_in_worker(request(job, "audio"), launch_for(job, chunks), {}, stop));
+    return parsed([&] { return task_file(r); });
+}
+
+Result<PublishResult> run_publish(const JobSpec& job, const PublishSpec& spec,
+                                  std::stop_token stop) {
+    const fs::path out_dir =
+        spec.output.parent_path().empty() ? fs::path(".") : spec.output.parent_path();
+    json req = request(job, "publish", {out_dir});
+    req["output"] = spec.output.string();
+    req["profile_name"] = spec.profile_name;
+    req["chunks"] = spec.chunks;
+    req["audio"] = spec.audio;
+    req["audio_written"] = spec.audio_written;
+    req["timings"] = spec.timings;
+    req["retried"] = spec.retried;
+    req["elapsed"] = spec.elapsed;
+    req["frame_pair"] = spec.frame_pair;
+    auto answer =
+        run_in_worker(req, launch_for(job, static_cast<double>(spec.chunks.size())), {}, stop);
+    if (!answer) {
+        remove_temporaries_of(spec.output);
+        return answer.error();
+    }
+    const json& r = *answer;
+    return parsed([&]() -> Result<PublishResult> {
+        return PublishResult{r.at("sidecar"), r.at("sidecar_path").get<std::string>()};
+    });
+}
+
+}  // namespace rr::worker

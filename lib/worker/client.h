@@ -1,0 +1,80 @@
+#pragma once
+// The daemon's and `renderrushd process`'s side of the worker processes: one blocking call
+// per task kind, run on a scheduler thread. Each starts a confined worker, passes it what the
+// task needs and returns what it did; a worker that crashes, hangs or runs out of memory
+// fails only that call, with the reason.
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stop_token>
+#include <string>
+
+#include "core/result.h"
+#include "pipeline/job_settings.h"
+#include "pipeline/progress.h"
+
+namespace rr::worker {
+
+// One job as every worker sees it. `settings.work_dir` holds the intermediates and the plan.
+struct JobSpec {
+    std::filesystem::path input;
+    pipeline::JobSettings settings;
+    std::string log_level = "info";
+    std::filesystem::path exe = "/proc/self/exe";  // the renderrushd that runs workers
+};
+
+struct ChunkSpan {
+    int index = 0;
+    int64_t first_frame = 0, frames = 0;
+    double start_time = 0, end_time = 0;
+};
+
+// What the prepare worker decided (the plan itself stays in the work folder).
+struct PlanSummary {
+    std::string checksum;
+    int64_t frames = 0;         // input frames
+    int64_t output_frames = 0;  // frames the chunks encode
+    std::vector<ChunkSpan> chunks;
+    bool audio = false;  // the plan has an audio task
+    std::string encoder;
+    nlohmann::json interlace;  // media::InterlacePlan::to_json: what was detected and done
+    std::string log;  // one line for the log: frames, chunks, threads, encoder
+};
+
+// A chunk or audio intermediate, durable in the work folder.
+struct TaskFile {
+    std::optional<std::string> file, checksum;  // empty when the audio task wrote nothing
+    int64_t bytes = 0;
+    nlohmann::json outcome;  // pipeline::to_json(ChunkOutcome | AudioOutcome)
+};
+
+struct PublishSpec {
+    std::filesystem::path output;
+    std::string profile_name;
+    std::vector<nlohmann::json> chunks;  // each chunk's outcome, in order
+    nlohmann::json audio;                // the audio outcome, or null
+    bool audio_written = false;
+    nlohmann::json timings = nlohmann::json::object();
+    nlohmann::json retried = nlohmann::json::array();
+    double elapsed = 0;  // seconds the job has run so far (for timings.total)
+    bool frame_pair = false;  // the dashboard's before/after pictures in <output>.frames/
+};
+
+struct PublishResult {
+    nlohmann::json sidecar;
+    std::filesystem::path sidecar_path;
+};
+
+// The worker process failed (a signal, a limit, a broken conversation), as opposed to the
+// task refusing the input: worth another attempt.
+[[nodiscard]] bool is_worker_failure(const Error& e);
+
+[[nodiscard]] Result<PlanSummary> run_prepare(const JobSpec& job, std::stop_token stop);
+[[nodiscard]] Result<TaskFile> run_chunk(const JobSpec& job, int chunk,
+                                         pipeline::Progress* progress, std::stop_token stop);
+[[nodiscard]] Result<TaskFile> run_audio(const JobSpec& job, int chunks, std::stop_token stop);
+[[nodiscard]] Result<PublishResult> run_publish(const JobSpec& job, const PublishSpec& spec,
+                                                std::stop_token stop);
+
+}  // namespace rr::worker

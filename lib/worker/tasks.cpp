@@ -1,0 +1,129 @@
+#include "worker/tasks.h"
+
+#include "core/clock.h"
+#include "media/checksum.h"
+#include "pipeline/job.h"
+#include "pipeline/publish.h"
+#include "pipeline/scheduler.h"
+#include "worker/plan_file.h"
+#include "worker/settings_json.h"
+
+namespace rr::worker {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+// The file a task wrote, as the daemon records it.
+Result<json> describe_file(const fs::path& file) {
+    RR_ASSIGN(std::string sum, media::xxh3_128_file(file));
+    std::error_code ec;
+    const auto bytes = fs::file_size(file, ec);
+    if (ec) return make_error(Errc::io, "cannot stat " + file.string() + ": " + ec.message());
+    return json{{"file", file.string()}, {"bytes", static_cast<int64_t>(bytes)}, {"checksum", sum}};
+}
+
+// prepare_job and the analysis passes, chunk-parallel on this worker's own threads (the job's
+// core budget, like the chunks that follow).
+Result<json> prepare(const fs::path& input, const pipeline::JobSettings& settings,
+                     const LoggerPtr& logger, std::stop_token stop) {
+    RR_ASSIGN(auto job, pipeline::prepare_job(input, settings, logger));
+    job->work_dir = settings.work_dir;
+    pipeline::Scheduler pool(job->workers - 1);
+    constexpr int64_t kJob = 0;
+    pool.add_job(kJob, 0);
+    std::stop_callback cancel(stop, [&] { pool.cancel(kJob); });
+    const auto t0 = SteadyClock::now();
+    RR_TRY(pipeline::analyse_job(*job, [&](size_t n, const auto& fn) -> Status {
+        Status st = pool.run_parallel(kJob, n, fn);
+        if (st.ok() && stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
+        return st;
+    }));
+    job->timings["analysis"] = seconds_since(t0);
+    RR_TRY(write_plan(*job));
+    json summary = plan_summary(*job);
+    summary["log"] = fmt::format("{} frames, {} chunks, {} workers x {} threads, encoder {}",
+                                 job->total_frames(), job->chunks.size(), job->workers,
+                                 job->threads_per_worker, job->encoder.name);
+    return summary;
+}
+
+Result<json> chunk(const pipeline::PreparedJob& job, int idx, const ReportFrames& report,
+                   std::stop_token stop) {
+    if (idx < 0 || static_cast<size_t>(idx) >= job.chunks.size())
+        return make_error(Errc::internal, "no chunk " + std::to_string(idx) + " in the plan");
+    const fs::path file = pipeline::chunk_file(job.work_dir, idx);
+    pipeline::Progress progress;
+    // Frames reach the parent as the chunk goes, from a thread of its own.
+    std::jthread reporter([&](std::stop_token done) {
+        int64_t sent = 0;
+        while (!done.stop_requested()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(250));
+            const int64_t now = progress.snapshot().frames_done;
+            if (now > sent) report(now - sent);
+            sent = now;
+        }
+        const int64_t last = progress.snapshot().frames_done;
+        if (last > sent) report(last - sent);
+    });
+    auto outcome = pipeline::run_chunk(job, idx, file, &progress, stop);
+    reporter.request_stop();
+    reporter.join();
+    if (!outcome) return outcome.error();
+    RR_ASSIGN(json out, describe_file(file));
+    out["outcome"] = pipeline::to_json(*outcome);
+    return out;
+}
+
+Result<json> audio(const pipeline::PreparedJob& job, std::stop_token stop) {
+    const fs::path file = pipeline::audio_file(job.work_dir);
+    RR_ASSIGN(auto outcome, pipeline::run_audio(job, file, stop));
+    json out = json::object();
+    if (outcome.written) {
+        RR_ASSIGN(out, describe_file(file));
+    }
+    out["outcome"] = pipeline::to_json(outcome);
+    return out;
+}
+
+Result<json> publish(const pipeline::PreparedJob& job, const json& req) {
+    pipeline::PublishRequest p;
+    p.job = &job;
+    for (const auto& c : req.at("chunks")) p.chunks.push_back(pipeline::chunk_outcome_from_json(c));
+    for (size_t i = 0; i < job.chunks.size(); ++i)
+        p.chunk_files.push_back(pipeline::chunk_file(job.work_dir, static_cast<int>(i)));
+    if (p.chunks.size() != job.chunks.size())
+        return make_error(Errc::internal, "publish request does not list every chunk");
+    if (req.contains("audio") && !req["audio"].is_null())
+        p.audio = pipeline::audio_outcome_from_json(job, req["audio"]);
+    if (req.value("audio_written", false)) p.audio_file = pipeline::audio_file(job.work_dir);
+    p.output = req.at("output").get<std::string>();
+    p.profile_name = req.value("profile_name", std::string());
+    p.timings = req.value("timings", json::object());
+    p.retried = req.value("retried", json::array());
+    p.frame_pair = req.value("frame_pair", false);
+    const auto elapsed = std::chrono::duration<double>(req.value("elapsed", 0.0));
+    p.started = SteadyClock::now() - std::chrono::duration_cast<SteadyClock::duration>(elapsed);
+    RR_ASSIGN(auto published, pipeline::publish_job(std::move(p)));
+    return json{{"sidecar", std::move(published.sidecar)},
+                {"sidecar_path", published.sidecar_path.string()}};
+}
+
+}  // namespace
+
+Result<json> run_task(const json& req, const LoggerPtr& logger, const ReportFrames& report,
+                      std::stop_token stop) {
+    const std::string task = req.value("task", std::string());
+    RR_ASSIGN(auto settings, settings_from_json(req.value("settings", json::object())));
+    // OpenCV's pool is per process: this worker's share of the cores, as in the parent.
+    pipeline::configure_opencv_threads(settings.workers);
+    const fs::path input = req.value("input", std::string());
+    if (task == "prepare") return prepare(input, settings, logger, stop);
+    RR_ASSIGN(auto job, restore_job(input, settings, logger));
+    if (task == "chunk") return chunk(*job, req.value("chunk", -1), report, stop);
+    if (task == "audio") return audio(*job, stop);
+    if (task == "publish") return publish(*job, req);
+    return make_error(Errc::internal, "unknown worker task '" + task + "'");
+}
+
+}  // namespace rr::worker

@@ -1,0 +1,292 @@
+#define BOOST_TEST_MODULE integration_worker
+// Worker processes: whatever a hostile input does to the process that reads it (crash, hang,
+// runaway memory, reaching for the network or other files) costs that attempt only; the
+// daemon keeps serving and other jobs finish. Faults come from the test build's
+// renderrushd-faults (RENDERRUSH_FAULT, lib/worker/fault_hook.h).
+
+#include <signal.h>
+
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "store/job_store.h"
+#include "support/daemon.h"
+#include "support/media.h"
+#include "support/process.h"
+#include "support/sandbox.h"
+
+namespace t = rr::test;
+using rr::store::JobState;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kProfiles = R"(profiles:
+  plain:
+    video: {codec: h264, preset: ultrafast, hwaccel: none}
+)";
+
+std::filesystem::path faults_binary() {
+    return t::bin_dir() / "renderrushd-faults";
+}
+
+std::filesystem::path clip() {
+    return t::fixture(
+        "worker_clip_4s.mp4",
+        "-f lavfi -i testsrc2=size=320x240:rate=25:duration=4 -f lavfi -i sine=duration=4 "
+        "-c:v libx264 -preset veryfast -g 25 -c:a aac");
+}
+
+void drop(const std::filesystem::path& to) {
+    std::filesystem::create_directories(to.parent_path());
+    const auto tmp = to.parent_path() / ("." + to.filename().string() + ".part");
+    std::filesystem::copy_file(clip(), tmp, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::rename(tmp, to);
+}
+
+// A daemon running renderrushd-faults with `fault`, watching inbox/plain.
+struct FaultyDaemon {
+    t::Daemon d{""};
+    FaultyDaemon(const std::string& fault, const std::string& extra) {
+        d.set_binary(faults_binary());
+        d.write_config("chunk_seconds: 2\nworkers: 2\n" + extra +
+                       "watches:\n  - {path: " + d.dir("inbox").string() +
+                       ", profile: by-folder, output: " + d.dir("outbox").string() +
+                       ", settle_seconds: 1}\n" + kProfiles);
+        d.start({{"RENDERRUSH_FAULT", fault}});
+        BOOST_REQUIRE(t::wait_until(
+            [&] { return std::filesystem::exists(d.dir("run") / "control.sock"); }, 20s));
+    }
+};
+
+std::optional<rr::store::JobRow> job_for(const t::Daemon& d, const std::string& name) {
+    for (auto& j : d.jobs())
+        if (std::filesystem::path(j.source_path).filename() == name) return j;
+    return std::nullopt;
+}
+
+bool in_state(const t::Daemon& d, const std::string& name, JobState state) {
+    auto j = job_for(d, name);
+    return j && j->state == state;
+}
+
+bool status_answers(const t::Daemon& d) {
+    auto r = t::run({t::renderrushctl().string(), "--socket",
+                     (d.dir("run") / "control.sock").string(), "status"},
+                    10s);
+    return r.exit_code == 0;
+}
+
+// Worker processes (`renderrushd worker --fd N`) whose parent is `parent`.
+std::vector<pid_t> workers_of(pid_t parent) {
+    std::vector<pid_t> out;
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = e.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream stat(e.path() / "stat");
+        std::string line;
+        std::getline(stat, line);
+        const auto close = line.rfind(')');
+        if (close == std::string::npos) continue;
+        std::istringstream rest(line.substr(close + 2));
+        char state = 0;
+        pid_t ppid = 0;
+        rest >> state >> ppid;
+        if (ppid != parent) continue;
+        std::ifstream cmd(e.path() / "cmdline");
+        std::string args((std::istreambuf_iterator<char>(cmd)), {});
+        if (args.find(std::string("worker\0--fd", 11)) != std::string::npos)
+            out.push_back(std::stoi(name));
+    }
+    return out;
+}
+
+// The job's stored events, as `renderrushctl events` shows them.
+std::vector<rr::store::EventRow> events_of(const t::Daemon& d, int64_t job) {
+    auto store = rr::store::JobStore::open_read_only(d.dir("state") / "renderrush.db");
+    if (!store) return {};
+    auto rows = store->events(job, 1000);
+    return rows ? *rows : std::vector<rr::store::EventRow>{};
+}
+
+bool has_event(const t::Daemon& d, int64_t job, const std::string& text) {
+    for (const auto& e : events_of(d, job))
+        if (e.message.find(text) != std::string::npos) return true;
+    return false;
+}
+
+std::string status_field(pid_t pid, const std::string& field) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind(field + ":", 0) == 0) {
+            auto v = line.substr(field.size() + 1);
+            v.erase(0, v.find_first_not_of(" \t"));
+            return v;
+        }
+    }
+    return "";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_crashing_worker_costs_its_attempts_and_the_daemon_keeps_serving) {
+    FaultyDaemon f("crash:chunk:poison", "max_attempts: 2\ndedupe: false\n");
+    auto& d = f.d;
+    drop(d.dir("inbox") / "plain" / "poison.mp4");
+    drop(d.dir("inbox") / "plain" / "good.mp4");
+    bool answered = true;
+    BOOST_REQUIRE_MESSAGE(t::wait_until(
+                              [&] {
+                                  answered = answered && status_answers(d);
+                                  return in_state(d, "poison.mp4", JobState::failed) &&
+                                         in_state(d, "good.mp4", JobState::done);
+                              },
+                              120s),
+                          d.log());
+    BOOST_TEST(answered);
+    BOOST_TEST(d.running());
+    BOOST_TEST(status_answers(d));
+    const auto bad = *job_for(d, "poison.mp4");
+    BOOST_TEST_MESSAGE("error: " << bad.error.value_or(""));
+    BOOST_TEST(bad.error.value_or("").find("worker killed by SIGSEGV") != std::string::npos);
+    BOOST_TEST(bad.error.value_or("").find("after 2 attempts") != std::string::npos);
+    bool recorded = false;
+    for (const auto& c : d.chunks(bad.id))
+        recorded =
+            recorded || c.error.value_or("").find("worker killed by SIGSEGV") != std::string::npos;
+    BOOST_TEST(recorded);
+    BOOST_TEST(has_event(d, bad.id, "worker killed by SIGSEGV"));
+    // The failed source says why, beside it in failed/.
+    const auto reason = d.dir("failed") / "plain" / "poison.mp4.error.txt";
+    BOOST_REQUIRE(std::filesystem::exists(reason));
+    BOOST_TEST(t::read_file(reason).find("worker killed by SIGSEGV") != std::string::npos);
+    // The other job is untouched: complete output, every frame.
+    BOOST_TEST(t::count_frames(d.dir("outbox") / "plain" / "good.mp4") == 100);
+    BOOST_TEST(!std::filesystem::exists(d.dir("outbox") / "plain" / "poison.mp4"));
+}
+
+BOOST_AUTO_TEST_CASE(a_chunk_whose_worker_crashed_once_is_retried_and_the_sidecar_says_so) {
+    FaultyDaemon f("crash:chunk:flaky:once", "max_attempts: 2\n");
+    auto& d = f.d;
+    drop(d.dir("inbox") / "plain" / "flaky.mp4");
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return in_state(d, "flaky.mp4", JobState::done); }, 120s), d.log());
+    const auto j = *job_for(d, "flaky.mp4");
+    BOOST_TEST(t::count_frames(d.dir("outbox") / "plain" / "flaky.mp4") == 100);
+    BOOST_REQUIRE(j.sidecar.has_value());
+    const auto sidecar = nlohmann::json::parse(*j.sidecar);
+    BOOST_TEST_MESSAGE("retried: " << sidecar.value("retried", nlohmann::json()).dump());
+    BOOST_REQUIRE(sidecar.contains("retried"));
+    BOOST_REQUIRE(sidecar["retried"].size() == 1u);
+    BOOST_TEST(
+        sidecar["retried"][0].value("error", std::string()).find("worker killed by SIGSEGV") !=
+        std::string::npos);
+    BOOST_TEST(has_event(d, j.id, "worker killed by SIGSEGV"));
+}
+
+BOOST_AUTO_TEST_CASE(a_hanging_worker_is_killed_after_its_time) {
+    FaultyDaemon f("hang", "max_attempts: 1\nlimits: {worker_seconds_per_chunk: 2}\n");
+    drop(f.d.dir("inbox") / "plain" / "stuck.mp4");
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return in_state(f.d, "stuck.mp4", JobState::failed); }, 60s),
+        f.d.log());
+    const auto j = *job_for(f.d, "stuck.mp4");
+    BOOST_TEST_MESSAGE("error: " << j.error.value_or(""));
+    BOOST_TEST(j.error.value_or("").find("worker exceeded 2 s") != std::string::npos);
+    // The job's other workers (hung too) are asked to stop, then killed.
+    BOOST_TEST(t::wait_until([&] { return workers_of(f.d.pid()).empty(); }, 15s));
+}
+
+BOOST_AUTO_TEST_CASE(a_worker_past_its_memory_limit_fails_with_the_limit) {
+    FaultyDaemon f("memory", "max_attempts: 1\nlimits: {worker_memory_mb: 768}\n");
+    drop(f.d.dir("inbox") / "plain" / "greedy.mp4");
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return in_state(f.d, "greedy.mp4", JobState::failed); }, 60s),
+        f.d.log());
+    const auto j = *job_for(f.d, "greedy.mp4");
+    BOOST_TEST_MESSAGE("error: " << j.error.value_or(""));
+    BOOST_TEST(j.error.value_or("").find("worker exceeded 768 MB") != std::string::npos);
+    BOOST_TEST(f.d.running());
+}
+
+BOOST_AUTO_TEST_CASE(a_running_worker_is_confined) {
+    FaultyDaemon f("hang", "limits: {worker_seconds_per_chunk: 60}\n");
+    drop(f.d.dir("inbox") / "plain" / "watched.mp4");
+    std::vector<pid_t> workers;
+    BOOST_REQUIRE_MESSAGE(t::wait_until(
+                              [&] {
+                                  workers = workers_of(f.d.pid());
+                                  return !workers.empty() &&
+                                         !status_field(workers[0], "Seccomp").empty() &&
+                                         status_field(workers[0], "Seccomp") != "0";
+                              },
+                              60s),
+                          f.d.log());
+    for (pid_t w : workers) {
+        BOOST_TEST(status_field(w, "Seccomp") == "2");
+        BOOST_TEST(status_field(w, "NoNewPrivs") == "1");
+        BOOST_TEST(status_field(w, "CapEff") == "0000000000000000");
+    }
+    // Killing the daemon takes its workers with it.
+    f.d.kill9();
+    BOOST_TEST(t::wait_until(
+        [&] {
+            for (pid_t w : workers)
+                if (std::filesystem::exists("/proc/" + std::to_string(w)) &&
+                    status_field(w, "State").rfind("Z", 0) != 0)
+                    return false;
+            return true;
+        },
+        10s));
+}
+
+BOOST_AUTO_TEST_CASE(a_worker_cannot_open_a_socket_or_files_outside_its_allowance) {
+    t::Sandbox box;
+    t::write_file(box / "secret.txt", "not for workers");
+    const auto run_with = [&](const std::string& fault) {
+        return t::run({faults_binary().string(), "process", clip().string(), "-o",
+                       (box / "out.mp4").string(), "--workers", "1"},
+                      120s, {{"RENDERRUSH_FAULT", fault}});
+    };
+    auto sock = run_with("socket:prepare");
+    BOOST_TEST_MESSAGE(sock.err);
+    BOOST_TEST(sock.exit_code == 1);
+    BOOST_TEST(sock.err.find("socket(AF_INET) refused") != std::string::npos);
+    auto file = run_with("open=" + (box / "secret.txt").string() + ":chunk");
+    BOOST_TEST_MESSAGE(file.err);
+    BOOST_TEST(file.exit_code == 1);
+    BOOST_TEST(file.err.find("secret.txt refused") != std::string::npos);
+    // The input itself stays readable: the same hook pointed at it finds it allowed.
+    auto input = run_with("open=" + clip().string() + ":chunk");
+    BOOST_TEST(input.err.find("was allowed") != std::string::npos);
+    BOOST_TEST(!std::filesystem::exists(box / "out.mp4"));
+}
+
+BOOST_AUTO_TEST_CASE(a_job_that_keeps_killing_the_daemon_fails_after_max_attempts) {
+    // The worker hangs; the daemon is killed while the job runs, twice.
+    FaultyDaemon f("hang", "max_attempts: 2\nlimits: {worker_seconds_per_chunk: 300}\n");
+    auto& d = f.d;
+    drop(d.dir("inbox") / "plain" / "poison.mp4");
+    for (int round = 0; round < 2; ++round) {
+        BOOST_REQUIRE_MESSAGE(t::wait_until(
+                                  [&] {
+                                      return !workers_of(d.pid()).empty() &&
+                                             in_state(d, "poison.mp4", JobState::running);
+                                  },
+                                  60s),
+                              d.log());
+        d.kill9();
+        d.start({{"RENDERRUSH_FAULT", "hang"}});
+    }
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return in_state(d, "poison.mp4", JobState::failed); }, 60s), d.log());
+    const auto j = *job_for(d, "poison.mp4");
+    BOOST_TEST_MESSAGE("error: " << j.error.value_or(""));
+    BOOST_TEST(j.error.value_or("").find("interrupted 2 times") != std::string::npos);
+    BOOST_TEST(std::filesystem::exists(d.dir("failed") / "plain" / "poison.mp4"));
+    BOOST_TEST(status_answers(d));
+}
