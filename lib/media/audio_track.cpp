@@ -4,6 +4,7 @@ extern "C" {
 #include <libavutil/channel_layout.h>
 }
 
+#include <algorithm>
 #include <memory>
 
 #include "media/audio_decode.h"
@@ -70,9 +71,12 @@ class StreamCoder {
     template <class Sink>
     Status push(const AVPacket* pkt, Sink&& sink) {
         if (plan_.copy) {
-            if (!pkt) return {};
+            // An edit list (MP4/MOV) leaves these out of the presentation; decoders drop
+            // them, and a copy must too or the sound starts before the picture.
+            if (!pkt || (pkt->flags & AV_PKT_FLAG_DISCARD)) return {};
             av::PacketPtr copy = av::make_packet();
             if (av_packet_ref(copy.get(), pkt) < 0) throw std::bad_alloc();
+            make_continuous(*copy);
             return sink(copy.get(), in_tb_);
         }
         RR_TRY(decoder_->push(pkt, [&](AVFrame& frame) -> Status {
@@ -89,6 +93,21 @@ class StreamCoder {
 
   private:
     StreamCoder() = default;
+
+    // A copied stream whose clock jumps back (transport streams cut together, a wrapped
+    // clock the demuxer did not unwrap) continues where it was: every later packet moves by
+    // the same amount, so the sound stays continuous, as the ffmpeg CLI makes it.
+    void make_continuous(AVPacket& p) {
+        if (p.dts == AV_NOPTS_VALUE && last_dts_ != AV_NOPTS_VALUE)
+            p.dts = last_dts_ + last_duration_;
+        if (p.dts == AV_NOPTS_VALUE) return;
+        if (last_dts_ != AV_NOPTS_VALUE && p.dts + shift_ <= last_dts_)
+            shift_ = last_dts_ + last_duration_ - p.dts;
+        p.dts += shift_;
+        if (p.pts != AV_NOPTS_VALUE) p.pts += shift_;
+        last_dts_ = p.dts;
+        last_duration_ = std::max<int64_t>(p.duration, 1);
+    }
 
     // The plan's chain, then whatever the encoder needs (rate, sample format, layout).
     Status build_graph() {
@@ -133,6 +152,9 @@ class StreamCoder {
 
     AudioStreamPlan plan_;
     AVRational in_tb_{1, 1};
+    int64_t last_dts_ = AV_NOPTS_VALUE;  // copy: the previous packet's, after the shift
+    int64_t last_duration_ = 1;
+    int64_t shift_ = 0;  // copy: added to every packet since the last jump back
     AVStream* out_ = nullptr;
     std::unique_ptr<AudioDecoder> decoder_;
     av::CodecContextPtr enc_;
@@ -159,6 +181,13 @@ nlohmann::json AudioPlan::to_json() const {
 
 namespace {
 
+// Codecs FFmpeg's MP4 muxer lists as storable but refuses at write time unless told to be
+// experimental (FFmpeg 5.1): these are encoded like any codec the container cannot carry.
+bool experimental_in(Container container, AVCodecID codec) {
+    return container == Container::mp4 &&
+           (codec == AV_CODEC_ID_FLAC || codec == AV_CODEC_ID_TRUEHD);
+}
+
 void encode_instead(AudioStreamPlan& s, const AudioSettings& settings, std::string reason) {
     s.copy = false;
     s.encoder = settings.codec == AudioCodec::opus ? "libopus" : "aac";
@@ -184,7 +213,8 @@ Result<AudioPlan> plan_audio(const AVFormatContext* input, const AudioSettings& 
         AudioStreamPlan s;
         s.input_index = static_cast<int>(i);
         const bool fits =
-            ofmt && avformat_query_codec(ofmt, st->codecpar->codec_id, FF_COMPLIANCE_NORMAL) == 1;
+            ofmt && avformat_query_codec(ofmt, st->codecpar->codec_id, FF_COMPLIANCE_NORMAL) == 1 &&
+            !experimental_in(container, st->codecpar->codec_id);
         const char* codec = avcodec_get_name(st->codecpar->codec_id);
         const std::string container_name(to_string(container));
         if (settings.codec == AudioCodec::copy && !reencode && fits) {
