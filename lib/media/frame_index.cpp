@@ -141,7 +141,13 @@ Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t 
     ClockMender clock(demuxer.format(), st);
     bool mended = false;
     std::vector<Seen> seen;
-    if (st->nb_frames > 0) seen.reserve(static_cast<size_t>(st->nb_frames));
+    // The container's count is a claim, not a fact (a damaged or hostile header may promise
+    // billions of frames): reserve no more than the file could hold at a few bytes a frame,
+    // and no more than an hour at 300 fps; a longer video grows the vector as it goes.
+    if (st->nb_frames > 0) {
+        seen.reserve(
+            std::min({static_cast<size_t>(st->nb_frames), file_size / 8 + 1, size_t{1} << 20}));
+    }
     av::PacketPtr pkt = av::make_packet();
     CaptureFfmpegError reason;  // a cut-off file is reported once, below, in our words
     bool missing_pts = false;

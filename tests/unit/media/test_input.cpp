@@ -1,7 +1,10 @@
 #define BOOST_TEST_MODULE media_input
+#include <sys/resource.h>
 #include <xxhash.h>
 
 #include <boost/test/unit_test.hpp>
+#include <cstring>
+#include <fstream>
 
 #include "media/checksum.h"
 #include "media/chunk_source.h"
@@ -92,6 +95,50 @@ BOOST_AUTO_TEST_CASE(index_lists_every_frame_and_keyframe) {
     BOOST_TEST(index->frames() == 200u);
     BOOST_TEST(index->keys.size() >= 8u);
     for (size_t i = 1; i < index->pts.size(); ++i) BOOST_TEST(index->pts[i] > index->pts[i - 1]);
+}
+
+// Found by fuzz.media: the index reserved room for every frame the header promised, so an AVI
+// whose stream header claims 2^31 frames asked for 48 GiB. With the address space limited to
+// what the process has plus 2 GiB (as a worker's limits.worker_memory_mb would), indexing must
+// still work, and count the frames that are there.
+BOOST_AUTO_TEST_CASE(index_of_a_header_promising_billions_of_frames_stays_small) {
+    auto clip = t::fixture("unit_mpeg4_short.avi",
+                           "-f lavfi -i testsrc2=size=96x64:rate=25:duration=1 -c:v mpeg4 -q:v 8");
+    std::string bytes = t::read_file(clip);
+    const auto strh = bytes.find("strh");
+    BOOST_REQUIRE(strh != std::string::npos);
+    const uint32_t claimed = 0x7fffffff;  // dwLength: fcc, size, then 8 fields of 4 bytes
+    std::memcpy(bytes.data() + strh + 8 + 32, &claimed, sizeof claimed);
+    t::Sandbox box;
+    t::write_file(box / "claims.avi", bytes);
+
+    auto file = MappedFile::open(box / "claims.avi");
+    BOOST_REQUIRE(file.ok());
+    auto demuxer = Demuxer::open(*file, true);
+    BOOST_REQUIRE(demuxer.ok());
+    const int vs = demuxer->best_video_stream();
+    BOOST_REQUIRE(demuxer->stream(vs)->nb_frames == claimed);
+
+    size_t vm_kb = 0;
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmSize:", 0) == 0) vm_kb = std::stoul(line.substr(7));
+    rlimit old{};
+    getrlimit(RLIMIT_AS, &old);
+    rlimit tight = old;
+    tight.rlim_cur = (vm_kb << 10) + (size_t{2} << 30);
+    BOOST_REQUIRE(setrlimit(RLIMIT_AS, &tight) == 0);
+    auto index = [&] {
+        try {
+            return build_frame_index(*demuxer, vs, file->size(), true);
+        } catch (const std::bad_alloc&) {
+            setrlimit(RLIMIT_AS, &old);
+            throw;
+        }
+    }();
+    setrlimit(RLIMIT_AS, &old);
+    BOOST_REQUIRE(index.ok());
+    BOOST_TEST(index->frames() == 25u);
 }
 
 BOOST_AUTO_TEST_CASE(chunk_source_delivers_exactly_the_chunk_from_any_start) {
