@@ -151,6 +151,8 @@ Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t 
     av::PacketPtr pkt = av::make_packet();
     CaptureFfmpegError reason;  // a cut-off file is reported once, below, in our words
     bool missing_pts = false;
+    bool damaged_pts = false;
+    const int64_t ten_seconds = av_rescale_q(10, AVRational{1, 1}, st->time_base);
     bool read_error = false;
     int64_t packets = 0;  // complete video packets
     int64_t cut = 0;      // video packets the end of the file cuts short
@@ -187,6 +189,14 @@ Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t 
             continue;
         }
         if (clock.mend(*pkt)) mended = true;
+        // A picture is never shown before it is decoded, nor (in any stream we can encode)
+        // more than 10 s after: such a presentation time is damage. The ffmpeg CLI keeps the
+        // frame; so do we, in its decode-order slot.
+        if (pkt->pts != AV_NOPTS_VALUE && pkt->dts != AV_NOPTS_VALUE &&
+            (pkt->pts < pkt->dts || pkt->pts - pkt->dts > ten_seconds)) {
+            pkt->pts = AV_NOPTS_VALUE;
+            damaged_pts = true;
+        }
         if (pkt->pts == AV_NOPTS_VALUE && maybe_packed) missing_pts = true;
         if (pkt->pts == AV_NOPTS_VALUE && dts_is_pts) pkt->pts = pkt->dts;
         if (pkt->pts == AV_NOPTS_VALUE) missing_pts = true;
@@ -216,6 +226,16 @@ Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t 
     bool duplicates = false;
     if (missing_pts) {
         index.pts = slots_without_pts(seen, st);
+        // Decode times run ahead of presentation by the reorder delay: where only damage took
+        // presentation times away, the slots start where the intact ones do.
+        int64_t first_pts = AV_NOPTS_VALUE;
+        for (const auto& s : seen)
+            if (s.pts != AV_NOPTS_VALUE && (first_pts == AV_NOPTS_VALUE || s.pts < first_pts))
+                first_pts = s.pts;
+        if (damaged_pts && first_pts != AV_NOPTS_VALUE && !maybe_packed) {
+            const int64_t shift = first_pts - index.pts.front();
+            for (auto& slot : index.pts) slot += shift;
+        }
     } else {
         std::sort(seen.begin(), seen.end(),
                   [](const Seen& a, const Seen& b) { return a.pts < b.pts; });

@@ -141,6 +141,45 @@ BOOST_AUTO_TEST_CASE(index_of_a_header_promising_billions_of_frames_stays_small)
     BOOST_TEST(index->frames() == 25u);
 }
 
+// Found by `scripts/fuzz --files`: one flipped byte in a transport stream's PES header put a
+// frame two hours after its decode time; the index kept it there and the job failed ("no
+// decodable frame near 7550 s") where the ffmpeg CLI delivers every frame.
+BOOST_AUTO_TEST_CASE(a_damaged_presentation_time_keeps_its_frame_in_decode_order) {
+    auto clip = t::fixture("unit_h264_bframes.ts",
+                           "-f lavfi -i testsrc2=size=96x64:rate=25:duration=1 -c:v libx264 "
+                           "-preset ultrafast -bf 2 -g 10");
+    std::string bytes = t::read_file(clip);
+    // The 9th video PES header that carries a PTS and a DTS: move its PTS ~2 h ahead.
+    size_t at = 0;
+    for (int found = 0; found < 9; ++at) {
+        at = bytes.find(std::string("\x00\x00\x01\xe0", 4), at);
+        BOOST_REQUIRE(at != std::string::npos);
+        if ((static_cast<uint8_t>(bytes[at + 7]) & 0xc0) == 0xc0) ++found;
+    }
+    --at;
+    const int64_t pts = int64_t{679635648};
+    char* p = bytes.data() + at + 9;
+    p[0] = static_cast<char>((p[0] & 0xf1) | ((pts >> 29) & 0x0e));
+    p[1] = static_cast<char>((pts >> 22) & 0xff);
+    p[2] = static_cast<char>(((pts >> 14) & 0xfe) | 1);
+    p[3] = static_cast<char>((pts >> 7) & 0xff);
+    p[4] = static_cast<char>(((pts << 1) & 0xfe) | 1);
+    t::Sandbox box;
+    t::write_file(box / "damaged.ts", bytes);
+
+    auto file = MappedFile::open(box / "damaged.ts");
+    BOOST_REQUIRE(file.ok());
+    auto demuxer = Demuxer::open(*file, true);
+    BOOST_REQUIRE(demuxer.ok());
+    const int vs = demuxer->best_video_stream();
+    auto index = build_frame_index(*demuxer, vs, file->size(), true);
+    BOOST_REQUIRE(index.ok());
+    BOOST_TEST(index->frames() == 25u);
+    BOOST_TEST(!index->exact);
+    BOOST_TEST(index->seconds(index->pts.back()) < 1.0);
+    for (size_t i = 1; i < index->pts.size(); ++i) BOOST_TEST(index->pts[i] > index->pts[i - 1]);
+}
+
 BOOST_AUTO_TEST_CASE(chunk_source_delivers_exactly_the_chunk_from_any_start) {
     auto file = MappedFile::open(bframes_clip());
     BOOST_REQUIRE(file.ok());
