@@ -1,6 +1,7 @@
 #include "media/audio_track.h"
 
 extern "C" {
+#include <libavcodec/adts_parser.h>
 #include <libavutil/channel_layout.h>
 }
 
@@ -38,6 +39,8 @@ class StreamCoder {
         coder->plan_ = plan;
         coder->in_tb_ = in->time_base;
         if (plan.copy) {
+            coder->aac_ = in->codecpar->codec_id == AV_CODEC_ID_AAC;
+            coder->has_config_ = in->codecpar->extradata_size > 0;
             RR_ASSIGN(coder->out_, writer.add_stream(in->codecpar, in->time_base));
             return coder;
         }
@@ -74,6 +77,12 @@ class StreamCoder {
             // An edit list (MP4/MOV) leaves these out of the presentation; decoders drop
             // them, and a copy must too or the sound starts before the picture.
             if (!pkt || (pkt->flags & AV_PKT_FLAG_DISCARD)) return {};
+            if (damaged_adts(*pkt)) {
+                av_log(nullptr, AV_LOG_WARNING,
+                       "audio stream %d: dropped an AAC packet with a damaged ADTS header\n",
+                       plan_.input_index);
+                return {};
+            }
             av::PacketPtr copy = av::make_packet();
             if (av_packet_ref(copy.get(), pkt) < 0) throw std::bad_alloc();
             make_continuous(*copy);
@@ -93,6 +102,21 @@ class StreamCoder {
 
   private:
     StreamCoder() = default;
+
+    // Copied AAC in ADTS framing (transport streams) reaches MP4 through aac_adtstoasc,
+    // which refuses a packet whose ADTS header does not parse, and with it the whole output.
+    // Such a packet is dropped: its samples become a gap, later packets keep their times.
+    [[nodiscard]] bool damaged_adts(const AVPacket& p) const {
+        if (!aac_) return false;
+        const bool sync = p.size >= 2 && p.data[0] == 0xff && (p.data[1] & 0xf0) == 0xf0;
+        // With an AudioSpecificConfig in the stream, packets without the sync word are raw
+        // AAC and pass through; without one, the filter parses every packet.
+        if (!sync && has_config_) return false;
+        if (p.size < AV_AAC_ADTS_HEADER_SIZE) return true;
+        uint32_t samples = 0;
+        uint8_t frames = 0;
+        return av_adts_header_parse(p.data, &samples, &frames) < 0;
+    }
 
     // A copied stream whose clock jumps back (transport streams cut together, a wrapped
     // clock the demuxer did not unwrap) continues where it was: every later packet moves by
@@ -154,7 +178,10 @@ class StreamCoder {
     AVRational in_tb_{1, 1};
     int64_t last_dts_ = AV_NOPTS_VALUE;  // copy: the previous packet's, after the shift
     int64_t last_duration_ = 1;
-    int64_t shift_ = 0;  // copy: added to every packet since the last jump back
+    int64_t shift_ = 0;
+    bool aac_ = false;         // copy: AAC, maybe ADTS-framed
+    bool has_config_ = false;  // copy: the stream has an AudioSpecificConfig  // copy: added to
+                               // every packet since the last jump back
     AVStream* out_ = nullptr;
     std::unique_ptr<AudioDecoder> decoder_;
     av::CodecContextPtr enc_;

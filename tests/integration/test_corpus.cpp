@@ -43,6 +43,20 @@ const std::string kTone48 = "-f lavfi -i sine=frequency=440:sample_rate=48000:du
 const std::string kTone44 = "-f lavfi -i sine=frequency=440:sample_rate=44100:duration=1.2 ";
 const std::string kX264 = "-c:v libx264 -preset ultrafast ";
 
+// python3 IN OUT: copies a transport stream, setting the sampling-frequency index of the fifth
+// ADTS header in the audio PID (0x101, FFmpeg's first audio stream) to 15, which is invalid.
+const std::string kBreakFifthAdtsHeader =
+    "python3 -c \"import sys\n"
+    "d = bytearray(open(sys.argv[1], 'rb').read()); n = 0\n"
+    "for k in range(0, len(d) - 188, 188):\n"
+    "    if ((d[k + 1] & 0x1f) << 8 | d[k + 2]) != 0x101: continue\n"
+    "    i = d.find(b'\\xff\\xf1', k + 4, k + 185)\n"
+    "    if i < 0: continue\n"
+    "    n += 1\n"
+    "    if n == 5: d[i + 2] |= 0x3c; break\n"
+    "open(sys.argv[2], 'wb').write(d)\n"
+    "sys.exit(0 if n == 5 else 1)\"";
+
 std::string ff(const std::string& args, const std::string& muxer, const std::string& out = "$OUT") {
     return "ffmpeg -hide_banner -nostdin -loglevel error -y " + args + " -f " + muxer + " \"" +
            out + "\"";
@@ -85,6 +99,11 @@ std::vector<Variant> variants() {
             " && " +
             ff(kVideo + kTone48 + kX264 + "-c:a aac -output_ts_offset 2", "mpegts", "$OUT.2") +
             " && cat \"$OUT.1\" \"$OUT.2\" > \"$OUT\"; rm -f \"$OUT.1\" \"$OUT.2\"");
+    // One AAC frame's ADTS header damaged (sampling index 15): the ffmpeg CLI decodes around
+    // it; a copy into MP4 went through aac_adtstoasc, which refused it and the whole output.
+    add("ts_aac_damaged_adts_header", "ts",
+        ff(kVideo + kTone48 + kX264 + "-c:a aac", "mpegts", "$OUT.src") + " && " +
+            kBreakFifthAdtsHeader + " \"$OUT.src\" \"$OUT\"; rm -f \"$OUT.src\"");
     add("dv_pal", "dv",
         ff(kVideo + kTone48 +
                "-vf scale=720:576,setsar=16/15 -pix_fmt yuv420p -c:v dvvideo -c:a pcm_s16le -ac "
