@@ -2,6 +2,7 @@
 
 extern "C" {
 #include <libavutil/channel_layout.h>
+#include <libavutil/mathematics.h>
 }
 
 namespace rr::media {
@@ -32,11 +33,23 @@ AudioSourceFormat AudioDecoder::format() const {
     return {c.sample_rate, c.sample_fmt, &c.ch_layout, time_base_};
 }
 
+int64_t AudioDecoder::continuous_pts(const AVFrame& f) {
+    int64_t pts = f.best_effort_timestamp;
+    // Frames without a time (WMA in ASF gives one per packet, not per frame) and frames that
+    // would go back in time (a transport stream's clock starting over, overlapping packets)
+    // continue from the previous frame's end: audio is a sample count, and encoders and muxers
+    // refuse time running backwards.
+    if (next_pts_ != AV_NOPTS_VALUE && (pts == AV_NOPTS_VALUE || pts < next_pts_)) pts = next_pts_;
+    if (pts != AV_NOPTS_VALUE && f.sample_rate > 0)
+        next_pts_ = pts + av_rescale_q(f.nb_samples, AVRational{1, f.sample_rate}, time_base_);
+    return pts;
+}
+
 Status AudioDecoder::push(const AVPacket* pkt, const AudioFrameFn& on_frame) {
     (void)decoder_.send(pkt);  // a damaged packet only loses its own samples
     AVFrame* f = frame_.get();
     while (decoder_.receive(f) == 0) {
-        f->pts = f->best_effort_timestamp;
+        f->pts = continuous_pts(*f);
         make_usable(f->ch_layout);
         Status s = on_frame(*f);
         av_frame_unref(f);

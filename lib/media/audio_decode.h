@@ -1,6 +1,7 @@
 #pragma once
 // The one way audio is decoded: a decoder whose frames always carry a usable channel layout and
-// the stream's best-effort timestamps, and the pump that reads a stream through it.
+// the stream's best-effort timestamps (made continuous), and the pump that reads a stream through
+// it.
 
 #include <functional>
 #include <stop_token>
@@ -31,9 +32,11 @@ class AudioDecoder {
 
   private:
     AudioDecoder() = default;
+    int64_t continuous_pts(const AVFrame& f);
     Decoder decoder_;
     AVRational time_base_{1, 1};
     av::FramePtr frame_;
+    int64_t next_pts_ = AV_NOPTS_VALUE;  // where the next frame starts, in time_base_
 };
 
 // Reads stream `stream` of `demuxer` to its end (or an unreadable tail: what was read counts)

@@ -1,9 +1,11 @@
 #include "media/audio_track.h"
 
 extern "C" {
+#include <libavcodec/adts_parser.h>
 #include <libavutil/channel_layout.h>
 }
 
+#include <algorithm>
 #include <memory>
 
 #include "media/audio_decode.h"
@@ -37,6 +39,8 @@ class StreamCoder {
         coder->plan_ = plan;
         coder->in_tb_ = in->time_base;
         if (plan.copy) {
+            coder->aac_ = in->codecpar->codec_id == AV_CODEC_ID_AAC;
+            coder->has_config_ = in->codecpar->extradata_size > 0;
             RR_ASSIGN(coder->out_, writer.add_stream(in->codecpar, in->time_base));
             return coder;
         }
@@ -70,9 +74,18 @@ class StreamCoder {
     template <class Sink>
     Status push(const AVPacket* pkt, Sink&& sink) {
         if (plan_.copy) {
-            if (!pkt) return {};
+            // An edit list (MP4/MOV) leaves these out of the presentation; decoders drop
+            // them, and a copy must too or the sound starts before the picture.
+            if (!pkt || (pkt->flags & AV_PKT_FLAG_DISCARD)) return {};
+            if (damaged_adts(*pkt)) {
+                av_log(nullptr, AV_LOG_WARNING,
+                       "audio stream %d: dropped an AAC packet with a damaged ADTS header\n",
+                       plan_.input_index);
+                return {};
+            }
             av::PacketPtr copy = av::make_packet();
             if (av_packet_ref(copy.get(), pkt) < 0) throw std::bad_alloc();
+            make_continuous(*copy);
             return sink(copy.get(), in_tb_);
         }
         RR_TRY(decoder_->push(pkt, [&](AVFrame& frame) -> Status {
@@ -89,6 +102,36 @@ class StreamCoder {
 
   private:
     StreamCoder() = default;
+
+    // Copied AAC in ADTS framing (transport streams) reaches MP4 through aac_adtstoasc,
+    // which refuses a packet whose ADTS header does not parse, and with it the whole output.
+    // Such a packet is dropped: its samples become a gap, later packets keep their times.
+    [[nodiscard]] bool damaged_adts(const AVPacket& p) const {
+        if (!aac_) return false;
+        const bool sync = p.size >= 2 && p.data[0] == 0xff && (p.data[1] & 0xf0) == 0xf0;
+        // With an AudioSpecificConfig in the stream, packets without the sync word are raw
+        // AAC and pass through; without one, the filter parses every packet.
+        if (!sync && has_config_) return false;
+        if (p.size < AV_AAC_ADTS_HEADER_SIZE) return true;
+        uint32_t samples = 0;
+        uint8_t frames = 0;
+        return av_adts_header_parse(p.data, &samples, &frames) < 0;
+    }
+
+    // A copied stream whose clock jumps back (transport streams cut together, a wrapped
+    // clock the demuxer did not unwrap) continues where it was: every later packet moves by
+    // the same amount, so the sound stays continuous, as the ffmpeg CLI makes it.
+    void make_continuous(AVPacket& p) {
+        if (p.dts == AV_NOPTS_VALUE && last_dts_ != AV_NOPTS_VALUE)
+            p.dts = last_dts_ + last_duration_;
+        if (p.dts == AV_NOPTS_VALUE) return;
+        if (last_dts_ != AV_NOPTS_VALUE && p.dts + shift_ <= last_dts_)
+            shift_ = last_dts_ + last_duration_ - p.dts;
+        p.dts += shift_;
+        if (p.pts != AV_NOPTS_VALUE) p.pts += shift_;
+        last_dts_ = p.dts;
+        last_duration_ = std::max<int64_t>(p.duration, 1);
+    }
 
     // The plan's chain, then whatever the encoder needs (rate, sample format, layout).
     Status build_graph() {
@@ -133,6 +176,12 @@ class StreamCoder {
 
     AudioStreamPlan plan_;
     AVRational in_tb_{1, 1};
+    int64_t last_dts_ = AV_NOPTS_VALUE;  // copy: the previous packet's, after the shift
+    int64_t last_duration_ = 1;
+    int64_t shift_ = 0;
+    bool aac_ = false;         // copy: AAC, maybe ADTS-framed
+    bool has_config_ = false;  // copy: the stream has an AudioSpecificConfig  // copy: added to
+                               // every packet since the last jump back
     AVStream* out_ = nullptr;
     std::unique_ptr<AudioDecoder> decoder_;
     av::CodecContextPtr enc_;
@@ -158,6 +207,13 @@ nlohmann::json AudioPlan::to_json() const {
 }
 
 namespace {
+
+// Codecs FFmpeg's MP4 muxer lists as storable but refuses at write time unless told to be
+// experimental (FFmpeg 5.1): these are encoded like any codec the container cannot carry.
+bool experimental_in(Container container, AVCodecID codec) {
+    return container == Container::mp4 &&
+           (codec == AV_CODEC_ID_FLAC || codec == AV_CODEC_ID_TRUEHD);
+}
 
 // WebM holds no AAC: what cannot be copied there becomes Opus.
 void encode_instead(AudioStreamPlan& s, const AudioSettings& settings, Container container,
@@ -188,7 +244,8 @@ Result<AudioPlan> plan_audio(const AVFormatContext* input, const AudioSettings& 
         AudioStreamPlan s;
         s.input_index = static_cast<int>(i);
         const bool fits =
-            ofmt && avformat_query_codec(ofmt, st->codecpar->codec_id, FF_COMPLIANCE_NORMAL) == 1;
+            ofmt && avformat_query_codec(ofmt, st->codecpar->codec_id, FF_COMPLIANCE_NORMAL) == 1 &&
+            !experimental_in(container, st->codecpar->codec_id);
         const char* codec = avcodec_get_name(st->codecpar->codec_id);
         const std::string container_name(to_string(container));
         if (settings.codec == AudioCodec::copy && !reencode && fits) {

@@ -80,6 +80,44 @@ std::vector<int64_t> slots_without_pts(const std::vector<Seen>& seen, const AVSt
     return slots;
 }
 
+// Transport and program streams (broadcast recordings, segments cut together) may restart
+// or jump their clock part-way. Like the ffmpeg CLI, a decode time that goes backwards, or
+// forwards by more than 10 s, continues one frame after the previous packet instead; every
+// later packet moves by the same amount. Containers that promise a continuous clock are left
+// alone.
+class ClockMender {
+  public:
+    ClockMender(const AVFormatContext* fmt, const AVStream* st)
+        : active_(fmt->iformat && (fmt->iformat->flags & AVFMT_TS_DISCONT)),
+          limit_(av_rescale_q(10, AVRational{1, 1}, st->time_base)) {
+        const AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+        step_ =
+            rate.num > 0 ? std::max<int64_t>(av_rescale_q(1, av_inv_q(rate), st->time_base), 1) : 1;
+    }
+
+    // Moves the packet's timestamps onto the continuous clock; true when it had to jump.
+    bool mend(AVPacket& p) {
+        if (!active_ || p.dts == AV_NOPTS_VALUE) return false;
+        bool jumped = false;
+        const int64_t dts = p.dts + shift_;
+        if (last_dts_ != AV_NOPTS_VALUE && (dts < last_dts_ || dts > last_dts_ + limit_)) {
+            shift_ = last_dts_ + (p.duration > 0 ? p.duration : step_) - p.dts;
+            jumped = true;
+        }
+        p.dts += shift_;
+        if (p.pts != AV_NOPTS_VALUE) p.pts += shift_;
+        last_dts_ = p.dts;
+        return jumped;
+    }
+
+  private:
+    bool active_;
+    int64_t limit_;
+    int64_t step_ = 1;
+    int64_t shift_ = 0;
+    int64_t last_dts_ = AV_NOPTS_VALUE;
+};
+
 }  // namespace
 
 Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t file_size,
@@ -100,11 +138,21 @@ Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t 
     // times are slots, not the pictures' presentation times.
     const bool maybe_packed = st->codecpar->codec_id == AV_CODEC_ID_MPEG4;
 
+    ClockMender clock(demuxer.format(), st);
+    bool mended = false;
     std::vector<Seen> seen;
-    if (st->nb_frames > 0) seen.reserve(static_cast<size_t>(st->nb_frames));
+    // The container's count is a claim, not a fact (a damaged or hostile header may promise
+    // billions of frames): reserve no more than the file could hold at a few bytes a frame,
+    // and no more than an hour at 300 fps; a longer video grows the vector as it goes.
+    if (st->nb_frames > 0) {
+        seen.reserve(
+            std::min({static_cast<size_t>(st->nb_frames), file_size / 8 + 1, size_t{1} << 20}));
+    }
     av::PacketPtr pkt = av::make_packet();
     CaptureFfmpegError reason;  // a cut-off file is reported once, below, in our words
     bool missing_pts = false;
+    bool damaged_pts = false;
+    const int64_t ten_seconds = av_rescale_q(10, AVRational{1, 1}, st->time_base);
     bool read_error = false;
     int64_t packets = 0;  // complete video packets
     int64_t cut = 0;      // video packets the end of the file cuts short
@@ -140,6 +188,15 @@ Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t 
             av_packet_unref(pkt.get());
             continue;
         }
+        if (clock.mend(*pkt)) mended = true;
+        // A picture is never shown before it is decoded, nor (in any stream we can encode)
+        // more than 10 s after: such a presentation time is damage. The ffmpeg CLI keeps the
+        // frame; so do we, in its decode-order slot.
+        if (pkt->pts != AV_NOPTS_VALUE && pkt->dts != AV_NOPTS_VALUE &&
+            (pkt->pts < pkt->dts || pkt->pts - pkt->dts > ten_seconds)) {
+            pkt->pts = AV_NOPTS_VALUE;
+            damaged_pts = true;
+        }
         if (pkt->pts == AV_NOPTS_VALUE && maybe_packed) missing_pts = true;
         if (pkt->pts == AV_NOPTS_VALUE && dts_is_pts) pkt->pts = pkt->dts;
         if (pkt->pts == AV_NOPTS_VALUE) missing_pts = true;
@@ -169,6 +226,16 @@ Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t 
     bool duplicates = false;
     if (missing_pts) {
         index.pts = slots_without_pts(seen, st);
+        // Decode times run ahead of presentation by the reorder delay: where only damage took
+        // presentation times away, the slots start where the intact ones do.
+        int64_t first_pts = AV_NOPTS_VALUE;
+        for (const auto& s : seen)
+            if (s.pts != AV_NOPTS_VALUE && (first_pts == AV_NOPTS_VALUE || s.pts < first_pts))
+                first_pts = s.pts;
+        if (damaged_pts && first_pts != AV_NOPTS_VALUE && !maybe_packed) {
+            const int64_t shift = first_pts - index.pts.front();
+            for (auto& slot : index.pts) slot += shift;
+        }
     } else {
         std::sort(seen.begin(), seen.end(),
                   [](const Seen& a, const Seen& b) { return a.pts < b.pts; });
@@ -181,8 +248,10 @@ Result<FrameIndex> build_frame_index(Demuxer& demuxer, int video_stream, size_t 
             index.pts.push_back(s.pts);
         }
     }
-    index.exact = !missing_pts && !duplicates && !index.keys.empty() && !index.pts.empty() &&
-                  index.keys.front().pts <= index.pts.front();
+    // A mended clock is ours, not the file's: seeking by it would land in the wrong segment,
+    // so the decoder's frames take the mended slots in order, from the start.
+    index.exact = !missing_pts && !duplicates && !mended && !index.keys.empty() &&
+                  !index.pts.empty() && index.keys.front().pts <= index.pts.front();
     index.last_duration = missing_pts ? 0 : seen.back().duration;
     if (index.last_duration <= 0 && index.pts.size() >= 2) {
         index.last_duration = index.pts[index.pts.size() - 1] - index.pts[index.pts.size() - 2];

@@ -50,6 +50,28 @@ std::filesystem::path fixture(const std::string& name, const std::string& ffmpeg
     return path;
 }
 
+std::filesystem::path fixture_by(const std::string& name, const std::string& recipe) {
+    const auto path = cache_dir() / name;
+    const auto lock_path = cache_dir() / (".lock-" + name);
+    int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error("cannot open fixture lock");
+    ::flock(fd, LOCK_EX);
+    std::string failure;
+    if (!std::filesystem::exists(path)) {
+        const auto tmp = cache_dir() / ("tmp-" + name);
+        auto r = run({"sh", "-c", recipe}, std::chrono::seconds(120),
+                     {{"OUT", tmp.string()}, {"CACHE", cache_dir().string()}});
+        if (r.exit_code != 0 || !std::filesystem::exists(tmp))
+            failure = "fixture " + name + " (" + recipe + ") failed: " + r.err;
+        else
+            std::filesystem::rename(tmp, path);
+    }
+    ::flock(fd, LOCK_UN);
+    ::close(fd);
+    if (!failure.empty()) throw std::runtime_error(failure);
+    return path;
+}
+
 nlohmann::json ffprobe(const std::filesystem::path& file, const std::string& args) {
     auto r = run({"sh", "-c", "ffprobe -v error -of json " + args + " '" + file.string() + "'"});
     if (r.exit_code != 0)

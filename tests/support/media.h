@@ -17,6 +17,12 @@ namespace rr::test {
 [[nodiscard]] std::filesystem::path fixture(const std::string& name,
                                             const std::string& ffmpeg_args);
 
+// Returns cache_dir()/name, creating it first with the shell command `recipe`, in which
+// $OUT names the file to write and $CACHE the cache folder (for recipes built from other
+// fixtures). For media that takes more than one ffmpeg call or a muxer the extension does not
+// choose.
+[[nodiscard]] std::filesystem::path fixture_by(const std::string& name, const std::string& recipe);
+
 // Runs ffmpeg with the given arguments (a shell string); throws on failure.
 void ffmpeg(const std::string& args);
 

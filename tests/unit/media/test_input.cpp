@@ -1,7 +1,10 @@
 #define BOOST_TEST_MODULE media_input
+#include <sys/resource.h>
 #include <xxhash.h>
 
 #include <boost/test/unit_test.hpp>
+#include <cstring>
+#include <fstream>
 
 #include "media/checksum.h"
 #include "media/chunk_source.h"
@@ -91,6 +94,89 @@ BOOST_AUTO_TEST_CASE(index_lists_every_frame_and_keyframe) {
     BOOST_TEST(index->exact);
     BOOST_TEST(index->frames() == 200u);
     BOOST_TEST(index->keys.size() >= 8u);
+    for (size_t i = 1; i < index->pts.size(); ++i) BOOST_TEST(index->pts[i] > index->pts[i - 1]);
+}
+
+// Found by fuzz.media: the index reserved room for every frame the header promised, so an AVI
+// whose stream header claims 2^31 frames asked for 48 GiB. With the address space limited to
+// what the process has plus 2 GiB (as a worker's limits.worker_memory_mb would), indexing must
+// still work, and count the frames that are there.
+BOOST_AUTO_TEST_CASE(index_of_a_header_promising_billions_of_frames_stays_small) {
+    auto clip = t::fixture("unit_mpeg4_short.avi",
+                           "-f lavfi -i testsrc2=size=96x64:rate=25:duration=1 -c:v mpeg4 -q:v 8");
+    std::string bytes = t::read_file(clip);
+    const auto strh = bytes.find("strh");
+    BOOST_REQUIRE(strh != std::string::npos);
+    const uint32_t claimed = 0x7fffffff;  // dwLength: fcc, size, then 8 fields of 4 bytes
+    std::memcpy(bytes.data() + strh + 8 + 32, &claimed, sizeof claimed);
+    t::Sandbox box;
+    t::write_file(box / "claims.avi", bytes);
+
+    auto file = MappedFile::open(box / "claims.avi");
+    BOOST_REQUIRE(file.ok());
+    auto demuxer = Demuxer::open(*file, true);
+    BOOST_REQUIRE(demuxer.ok());
+    const int vs = demuxer->best_video_stream();
+    BOOST_REQUIRE(demuxer->stream(vs)->nb_frames == claimed);
+
+    size_t vm_kb = 0;
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmSize:", 0) == 0) vm_kb = std::stoul(line.substr(7));
+    rlimit old{};
+    getrlimit(RLIMIT_AS, &old);
+    rlimit tight = old;
+    tight.rlim_cur = (vm_kb << 10) + (size_t{2} << 30);
+    BOOST_REQUIRE(setrlimit(RLIMIT_AS, &tight) == 0);
+    auto index = [&] {
+        try {
+            return build_frame_index(*demuxer, vs, file->size(), true);
+        } catch (const std::bad_alloc&) {
+            setrlimit(RLIMIT_AS, &old);
+            throw;
+        }
+    }();
+    setrlimit(RLIMIT_AS, &old);
+    BOOST_REQUIRE(index.ok());
+    BOOST_TEST(index->frames() == 25u);
+}
+
+// Found by `scripts/fuzz --files`: one flipped byte in a transport stream's PES header put a
+// frame two hours after its decode time; the index kept it there and the job failed ("no
+// decodable frame near 7550 s") where the ffmpeg CLI delivers every frame.
+BOOST_AUTO_TEST_CASE(a_damaged_presentation_time_keeps_its_frame_in_decode_order) {
+    auto clip = t::fixture("unit_h264_bframes.ts",
+                           "-f lavfi -i testsrc2=size=96x64:rate=25:duration=1 -c:v libx264 "
+                           "-preset ultrafast -bf 2 -g 10");
+    std::string bytes = t::read_file(clip);
+    // The 9th video PES header that carries a PTS and a DTS: move its PTS ~2 h ahead.
+    size_t at = 0;
+    for (int found = 0; found < 9; ++at) {
+        at = bytes.find(std::string("\x00\x00\x01\xe0", 4), at);
+        BOOST_REQUIRE(at != std::string::npos);
+        if ((static_cast<uint8_t>(bytes[at + 7]) & 0xc0) == 0xc0) ++found;
+    }
+    --at;
+    const int64_t pts = int64_t{679635648};
+    char* p = bytes.data() + at + 9;
+    p[0] = static_cast<char>((p[0] & 0xf1) | ((pts >> 29) & 0x0e));
+    p[1] = static_cast<char>((pts >> 22) & 0xff);
+    p[2] = static_cast<char>(((pts >> 14) & 0xfe) | 1);
+    p[3] = static_cast<char>((pts >> 7) & 0xff);
+    p[4] = static_cast<char>(((pts << 1) & 0xfe) | 1);
+    t::Sandbox box;
+    t::write_file(box / "damaged.ts", bytes);
+
+    auto file = MappedFile::open(box / "damaged.ts");
+    BOOST_REQUIRE(file.ok());
+    auto demuxer = Demuxer::open(*file, true);
+    BOOST_REQUIRE(demuxer.ok());
+    const int vs = demuxer->best_video_stream();
+    auto index = build_frame_index(*demuxer, vs, file->size(), true);
+    BOOST_REQUIRE(index.ok());
+    BOOST_TEST(index->frames() == 25u);
+    BOOST_TEST(!index->exact);
+    BOOST_TEST(index->seconds(index->pts.back()) < 1.0);
     for (size_t i = 1; i < index->pts.size(); ++i) BOOST_TEST(index->pts[i] > index->pts[i - 1]);
 }
 
