@@ -81,7 +81,9 @@ bool status_answers(const t::Daemon& d) {
 }
 
 // Worker processes (`renderrushd worker --fd N`) whose parent is `parent`.
-std::vector<pid_t> workers_of(pid_t parent) {
+// The children of `parent` whose arguments contain `marker` (workers: `worker --fd`, and the
+// zygote: `worker --zygote`).
+std::vector<pid_t> children_of(pid_t parent, const std::string& marker) {
     std::vector<pid_t> out;
     for (const auto& e : std::filesystem::directory_iterator("/proc")) {
         const std::string name = e.path().filename().string();
@@ -98,10 +100,13 @@ std::vector<pid_t> workers_of(pid_t parent) {
         if (ppid != parent) continue;
         std::ifstream cmd(e.path() / "cmdline");
         std::string args((std::istreambuf_iterator<char>(cmd)), {});
-        if (args.find(std::string("worker\0--fd", 11)) != std::string::npos)
-            out.push_back(std::stoi(name));
+        if (args.find(marker) != std::string::npos) out.push_back(std::stoi(name));
     }
     return out;
+}
+
+std::vector<pid_t> workers_of(pid_t parent) {
+    return children_of(parent, std::string("worker\0--fd", 11));
 }
 
 // The job's stored events, as `renderrushctl events` shows them.
@@ -231,8 +236,17 @@ BOOST_AUTO_TEST_CASE(a_running_worker_is_confined) {
         BOOST_TEST(status_field(w, "NoNewPrivs") == "1");
         BOOST_TEST(status_field(w, "CapEff") == "0000000000000000");
     }
-    // Killing the daemon takes its workers with it.
+    // The zygote that forked them is small, and unconfined only because it never reads input.
+    const auto zygotes = children_of(f.d.pid(), std::string("worker\0--zygote", 15));
+    BOOST_TEST(zygotes.size() == 1u);
+    for (pid_t z : zygotes) {
+        BOOST_TEST_MESSAGE("zygote " << z << ": " << status_field(z, "VmRSS") << " ("
+                                     << status_field(z, "RssAnon") << " anonymous)");
+        BOOST_TEST(status_field(z, "Threads") == "1");
+    }
+    // Killing the daemon takes its workers and the zygote with it.
     f.d.kill9();
+    workers.insert(workers.end(), zygotes.begin(), zygotes.end());
     BOOST_TEST(t::wait_until(
         [&] {
             for (pid_t w : workers)
