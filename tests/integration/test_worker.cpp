@@ -258,6 +258,34 @@ BOOST_AUTO_TEST_CASE(a_running_worker_is_confined) {
         10s));
 }
 
+BOOST_AUTO_TEST_CASE(jobs_still_finish_when_the_zygote_is_killed_twice) {
+    FaultyDaemon f("", "dedupe: false\n");
+    auto& d = f.d;
+    const auto zygote = [&] {
+        const auto z = children_of(d.pid(), std::string("worker\0--zygote", 15));
+        return z.empty() ? pid_t{-1} : z.front();
+    };
+    const pid_t first = zygote();
+    BOOST_REQUIRE(first > 0);
+    ::kill(first, SIGKILL);
+    drop(d.dir("inbox") / "plain" / "one.mp4");
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return in_state(d, "one.mp4", JobState::done); }, 120s), d.log());
+    // Started again once, and that one serves the job.
+    const pid_t second = zygote();
+    BOOST_TEST(second > 0);
+    BOOST_TEST(second != first);
+    // A zygote that keeps dying is given up: workers are exec'd again, and said so.
+    ::kill(second, SIGKILL);
+    drop(d.dir("inbox") / "plain" / "two.mp4");
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return in_state(d, "two.mp4", JobState::done); }, 120s), d.log());
+    BOOST_TEST(zygote() == -1);
+    BOOST_TEST(d.log().find("workers are started with posix_spawn from now on") !=
+               std::string::npos);
+    BOOST_TEST(status_answers(d));
+}
+
 BOOST_AUTO_TEST_CASE(a_worker_cannot_open_a_socket_or_files_outside_its_allowance) {
     t::Sandbox box;
     t::write_file(box / "secret.txt", "not for workers");
