@@ -75,6 +75,32 @@ void rename_to_worker(std::span<char*> argv) {
     std::memcpy(begin, text.data(), text.size());
 }
 
+// clone3's arguments as the kernel reads them (CLONE_ARGS_SIZE_VER0), spelled out here because
+// <linux/sched.h> and glibc's <sched.h> do not mix.
+struct CloneArgs {
+    uint64_t flags = 0, pidfd = 0, child_tid = 0, parent_tid = 0, exit_signal = 0, stack = 0,
+             stack_size = 0, tls = 0;
+};
+static_assert(sizeof(CloneArgs) == 64);
+
+// A fork whose child is the daemon's (CLONE_PARENT). Raw clone leaves the C library's record
+// of the main thread's TID at the zygote's; as glibc's own fork does, have the kernel write
+// the child's TID there (and clear it at exit), so that pthread calls naming the main thread
+// (affinity, scheduling) reach the worker and not the zygote. Where the kernel cannot say
+// where that record is, or clone3 fails, the TID stays stale: nothing we run depends on it.
+long clone_worker() {
+    int* tid_address = nullptr;
+    if (::prctl(PR_GET_TID_ADDRESS, &tid_address) == 0 && tid_address) {
+        CloneArgs args;
+        args.flags = CLONE_PARENT | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID;
+        args.child_tid = reinterpret_cast<uint64_t>(tid_address);
+        // No exit_signal with CLONE_PARENT: the child inherits the zygote's, SIGCHLD.
+        const long pid = ::syscall(SYS_clone3, &args, sizeof args);
+        if (pid >= 0) return pid;
+    }
+    return ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+}
+
 }  // namespace
 
 Result<bool> serve_forks(int control_fd, std::span<char*> argv) {
@@ -89,7 +115,7 @@ Result<bool> serve_forks(int control_fd, std::span<char*> argv) {
         if (fd >= 0) {
             // CLONE_PARENT: the worker is the daemon's child, so the daemon waits for it and
             // sees how it ended (a signal, an exit status) exactly as with posix_spawn.
-            const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+            const long pid = clone_worker();
             if (pid == 0) {
                 ::close(control_fd);
                 if (::dup2(fd, kWorkerFd) < 0) ::_exit(1);  // dup2 clears close-on-exec
