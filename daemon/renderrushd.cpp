@@ -105,6 +105,8 @@ int main(int argc, char** argv) {
     auto* worker = app.add_subcommand("worker", "")  // started by renderrushd itself; hidden
                        ->group("");
     worker->add_option("--fd", worker_fd)->required();
+    bool zygote = false;
+    worker->add_flag("--zygote", zygote);
 
     try {
         app.parse(argc, argv);
@@ -119,6 +121,8 @@ int main(int argc, char** argv) {
 #else
     constexpr bool kFaultHooks = false;
 #endif
+    if (*worker && zygote)
+        return rr::app::run_zygote_command(worker_fd, kFaultHooks, {argv, size_t(argc)});
     if (*worker) return rr::app::run_worker_command(worker_fd, kFaultHooks);
     if (*process) {
         rr::app::StopOnSignals signals;

@@ -12,6 +12,7 @@
 #include "media/container.h"
 #include "pipeline/job.h"
 #include "pipeline/local_run.h"
+#include "worker/zygote.h"
 
 namespace rr::app {
 namespace {
@@ -134,7 +135,14 @@ int run_process_command(const ProcessArgs& args, std::stop_token stop) {
         return fail_usage(valid.error());
     }
 
+    // Before any input is touched: the fork server every worker comes from (worker/zygote.h).
+    auto zygote = worker::Zygote::start("/proc/self/exe", logger);
+    if (!zygote)
+        logger->warn("{}; workers are started with posix_spawn (about 0.3 s of CPU more each)",
+                     zygote.error().message);
+
     pipeline::LocalJob job;
+    job.zygote = zygote ? zygote->get() : nullptr;
     job.input = args.input;
     job.output = args.output;
     job.profile_name = profile->name;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -13,8 +14,10 @@
 
 #include "core/logging.h"
 #include "worker/fault_hook.h"
+#include "worker/fork_server.h"
 #include "worker/protocol.h"
 #include "worker/sandbox.h"
+#include "worker/spawn.h"
 #include "worker/supervisor.h"
 #include "worker/tasks.h"
 
@@ -117,6 +120,16 @@ int run_worker_command(int fd, bool fault_hooks) {
     ::shutdown(fd, SHUT_RDWR);  // ends the listener's read
     listener.join();
     return 0;
+}
+
+int run_zygote_command(int fd, bool fault_hooks, std::span<char*> argv) {
+    auto forked = worker::serve_forks(fd, argv);
+    if (!forked) {
+        std::fprintf(stderr, "renderrushd worker --zygote: %s\n", forked.error().message.c_str());
+        return 1;
+    }
+    if (!*forked) return 0;
+    return run_worker_command(worker::kWorkerFd, fault_hooks);
 }
 
 }  // namespace rr::app

@@ -41,6 +41,7 @@ Result<LocalResult> run_local(const LocalJob& spec, const LoggerPtr& logger, Pro
     // Everything that reads the input runs in worker processes; this one only schedules.
     worker::JobSpec job{spec.input, settings,
                         std::string(spdlog::level::to_string_view(logger->level()).data())};
+    job.zygote = spec.zygote;
     RR_ASSIGN(worker::PlanSummary plan, worker::run_prepare(job, stop));
     logger->info("{}: {}", spec.input.string(), plan.log);
 

@@ -12,6 +12,10 @@
 #include "pipeline/job_settings.h"
 #include "pipeline/progress.h"
 
+namespace rr::worker {
+class Zygote;
+}
+
 namespace rr::pipeline {
 
 struct LocalJob {
@@ -19,6 +23,7 @@ struct LocalJob {
     std::filesystem::path output;
     std::string profile_name;  // for the record; "" when stages came from --stages
     JobSettings settings;
+    worker::Zygote* zygote = nullptr;  // forks the workers; nullptr: each is posix_spawned
 };
 
 struct LocalResult {

@@ -14,6 +14,10 @@
 #include "store/job_store.h"
 #include "uv/loop.h"
 
+namespace rr::worker {
+class Zygote;
+}
+
 namespace rr::service {
 
 struct Context {
@@ -26,6 +30,7 @@ struct Context {
     pipeline::Scheduler* scheduler = nullptr;
     uv::Poster* poster = nullptr;
     LoggerPtr logger;
+    worker::Zygote* zygote = nullptr;  // forks workers; nullptr: each is posix_spawned
     // Every job and chunk state change and progress snapshot (control subscribers, metrics).
     std::function<void(const control::Event&)> emit = [](const control::Event&) {};
 };

@@ -92,6 +92,7 @@ void JobRunner::start() {
     auto spec = std::make_shared<worker::JobSpec>();
     spec->input = row_.input_path;
     spec->settings = settings_;
+    spec->zygote = ctx_.zygote;
     spec->log_level = spdlog::level::to_string_view(ctx_.logger->level()).data();
     spec_ = std::move(spec);
 

@@ -22,6 +22,7 @@
 #include "store/job_store.h"
 #include "uv/loop.h"
 #include "web/server.h"
+#include "worker/zygote.h"
 
 namespace rr::service {
 
@@ -67,6 +68,7 @@ class Service {
     [[nodiscard]] std::map<std::string, int64_t> disk_free();
     [[nodiscard]] Status start_web();
 
+    std::unique_ptr<worker::Zygote> zygote_;  // outlives every job (declared first)
     std::unique_ptr<uv::Loop> loop_;
     std::unique_ptr<store::JobStore> store_;
     std::unique_ptr<pipeline::Scheduler> scheduler_;

@@ -44,6 +44,7 @@ json request(const JobSpec& job, const std::string& task,
 Launch launch_for(const JobSpec& job, double periods) {
     Launch l;
     l.exe = job.exe;
+    l.zygote = job.zygote;
     l.memory_mb = job.settings.limits.worker_memory_mb;
     l.timeout_seconds = job.settings.limits.worker_seconds_per_chunk * std::max(1.0, periods);
     return l;

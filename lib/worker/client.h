@@ -16,12 +16,15 @@
 
 namespace rr::worker {
 
+class Zygote;
+
 // One job as every worker sees it. `settings.work_dir` holds the intermediates and the plan.
 struct JobSpec {
     std::filesystem::path input;
     pipeline::JobSettings settings;
     std::string log_level = "info";
     std::filesystem::path exe = "/proc/self/exe";  // the renderrushd that runs workers
+    Zygote* zygote = nullptr;  // forks them cheaply; nullptr: posix_spawn `exe` each time
 };
 
 struct ChunkSpan {

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,15 +14,14 @@
 #include <thread>
 
 #include "worker/protocol.h"
-
-extern char** environ;
+#include "worker/spawn.h"
+#include "worker/zygote.h"
 
 namespace rr::worker {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int kWorkerFd = 3;
 constexpr auto kCancelGrace = std::chrono::seconds(5);
 
 struct Fd {
@@ -37,17 +35,6 @@ struct Fd {
         if (fd >= 0) ::close(fd);
         fd = -1;
     }
-};
-
-struct SpawnActions {
-    posix_spawn_file_actions_t a;
-    SpawnActions() { posix_spawn_file_actions_init(&a); }
-    ~SpawnActions() { posix_spawn_file_actions_destroy(&a); }
-};
-struct SpawnAttr {
-    posix_spawnattr_t a;
-    SpawnAttr() { posix_spawnattr_init(&a); }
-    ~SpawnAttr() { posix_spawnattr_destroy(&a); }
 };
 
 std::string signal_name(int sig) {
@@ -96,27 +83,9 @@ class Child {
     std::optional<int> status_;
 };
 
-Result<pid_t> spawn(const std::filesystem::path& exe, int child_fd) {
-    SpawnActions actions;
-    posix_spawn_file_actions_adddup2(&actions.a, child_fd, kWorkerFd);  // clears close-on-exec
-    SpawnAttr attr;
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2})
-        sigaddset(&defaults, sig);
-    posix_spawnattr_setsigmask(&attr.a, &none);
-    posix_spawnattr_setsigdefault(&attr.a, &defaults);
-    posix_spawnattr_setflags(&attr.a, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    const std::string path = exe.string(), fd = std::to_string(kWorkerFd);
-    const char* argv[] = {path.c_str(), "worker", "--fd", fd.c_str(), nullptr};
-    pid_t pid = -1;
-    const int rc = posix_spawn(&pid, path.c_str(), &actions.a, &attr.a,
-                               const_cast<char* const*>(argv), environ);
-    if (rc != 0)
-        return make_error(Errc::internal,
-                          "cannot start a worker (" + path + "): " + std::strerror(rc));
-    return pid;
+Result<pid_t> spawn(const Launch& launch, int child_fd) {
+    if (launch.zygote) return launch.zygote->spawn_worker(child_fd);
+    return spawn_with_fd(launch.exe, {"worker", "--fd", std::to_string(kWorkerFd)}, child_fd);
 }
 
 }  // namespace
@@ -132,7 +101,7 @@ Result<nlohmann::json> run_in_worker(const nlohmann::json& request, const Launch
         Fd moved(::fcntl(theirs.fd, F_DUPFD_CLOEXEC, kWorkerFd + 1));
         std::swap(theirs.fd, moved.fd);
     }
-    RR_ASSIGN(pid_t pid, spawn(launch.exe, theirs.fd));
+    RR_ASSIGN(pid_t pid, spawn(launch, theirs.fd));
     Child child(pid);
     theirs.reset();
 

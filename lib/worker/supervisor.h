@@ -1,7 +1,8 @@
 #pragma once
-// Runs one task in a new worker process (`<exe> worker --fd 3`) and waits for its answer on
-// the calling thread. The worker is killed when it runs past the time limit, when it keeps
-// running after a stop request, and whenever its parent thread dies (PR_SET_PDEATHSIG).
+// Runs one task in a new worker process (`<exe> worker --fd 3`, or the same forked by the
+// zygote, zygote.h) and waits for its answer on the calling thread. The worker is killed when
+// it runs past the time limit, when it keeps running after a stop request, and whenever its
+// parent thread dies (PR_SET_PDEATHSIG; a forked worker's is the one that started the zygote).
 // Whatever happens to the worker (a signal, the memory limit, a broken conversation) comes
 // back as an error naming it; the caller's process is never at risk.
 
@@ -14,7 +15,10 @@
 
 namespace rr::worker {
 
+class Zygote;
+
 struct Launch {
+    Zygote* zygote = nullptr;  // forks the worker; nullptr: posix_spawn `exe`
     std::filesystem::path exe = "/proc/self/exe";
     double timeout_seconds = 0;  // 0: no limit
     int64_t memory_mb = 0;       // the worker's limit, for the message when it is exceeded

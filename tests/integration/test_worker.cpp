@@ -81,7 +81,9 @@ bool status_answers(const t::Daemon& d) {
 }
 
 // Worker processes (`renderrushd worker --fd N`) whose parent is `parent`.
-std::vector<pid_t> workers_of(pid_t parent) {
+// The children of `parent` whose arguments contain `marker` (workers: `worker --fd`, and the
+// zygote: `worker --zygote`).
+std::vector<pid_t> children_of(pid_t parent, const std::string& marker) {
     std::vector<pid_t> out;
     for (const auto& e : std::filesystem::directory_iterator("/proc")) {
         const std::string name = e.path().filename().string();
@@ -98,10 +100,13 @@ std::vector<pid_t> workers_of(pid_t parent) {
         if (ppid != parent) continue;
         std::ifstream cmd(e.path() / "cmdline");
         std::string args((std::istreambuf_iterator<char>(cmd)), {});
-        if (args.find(std::string("worker\0--fd", 11)) != std::string::npos)
-            out.push_back(std::stoi(name));
+        if (args.find(marker) != std::string::npos) out.push_back(std::stoi(name));
     }
     return out;
+}
+
+std::vector<pid_t> workers_of(pid_t parent) {
+    return children_of(parent, std::string("worker\0--fd", 11));
 }
 
 // The job's stored events, as `renderrushctl events` shows them.
@@ -231,8 +236,17 @@ BOOST_AUTO_TEST_CASE(a_running_worker_is_confined) {
         BOOST_TEST(status_field(w, "NoNewPrivs") == "1");
         BOOST_TEST(status_field(w, "CapEff") == "0000000000000000");
     }
-    // Killing the daemon takes its workers with it.
+    // The zygote that forked them is small, and unconfined only because it never reads input.
+    const auto zygotes = children_of(f.d.pid(), std::string("worker\0--zygote", 15));
+    BOOST_TEST(zygotes.size() == 1u);
+    for (pid_t z : zygotes) {
+        BOOST_TEST_MESSAGE("zygote " << z << ": " << status_field(z, "VmRSS") << " ("
+                                     << status_field(z, "RssAnon") << " anonymous)");
+        BOOST_TEST(status_field(z, "Threads") == "1");
+    }
+    // Killing the daemon takes its workers and the zygote with it.
     f.d.kill9();
+    workers.insert(workers.end(), zygotes.begin(), zygotes.end());
     BOOST_TEST(t::wait_until(
         [&] {
             for (pid_t w : workers)
@@ -242,6 +256,34 @@ BOOST_AUTO_TEST_CASE(a_running_worker_is_confined) {
             return true;
         },
         10s));
+}
+
+BOOST_AUTO_TEST_CASE(jobs_still_finish_when_the_zygote_is_killed_twice) {
+    FaultyDaemon f("", "dedupe: false\n");
+    auto& d = f.d;
+    const auto zygote = [&] {
+        const auto z = children_of(d.pid(), std::string("worker\0--zygote", 15));
+        return z.empty() ? pid_t{-1} : z.front();
+    };
+    const pid_t first = zygote();
+    BOOST_REQUIRE(first > 0);
+    ::kill(first, SIGKILL);
+    drop(d.dir("inbox") / "plain" / "one.mp4");
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return in_state(d, "one.mp4", JobState::done); }, 120s), d.log());
+    // Started again once, and that one serves the job.
+    const pid_t second = zygote();
+    BOOST_TEST(second > 0);
+    BOOST_TEST(second != first);
+    // A zygote that keeps dying is given up: workers are exec'd again, and said so.
+    ::kill(second, SIGKILL);
+    drop(d.dir("inbox") / "plain" / "two.mp4");
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return in_state(d, "two.mp4", JobState::done); }, 120s), d.log());
+    BOOST_TEST(zygote() == -1);
+    BOOST_TEST(d.log().find("workers are started with posix_spawn from now on") !=
+               std::string::npos);
+    BOOST_TEST(status_answers(d));
 }
 
 BOOST_AUTO_TEST_CASE(a_worker_cannot_open_a_socket_or_files_outside_its_allowance) {
