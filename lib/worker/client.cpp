@@ -32,6 +32,17 @@ json request(const JobSpec& job, const std::string& task,
             : 0;
     json read = json::array({job.input.string()});
     if (!job.settings.models_dir.empty()) read.push_back(job.settings.models_dir.string());
+    // Files the operator named in stage parameters (a colour LUT, say): readable too. They come
+    // from the configuration or the command line, never from an upload.
+    for (const auto& stage : job.settings.profile.stages) {
+        if (!stage.params.is_object()) continue;
+        for (const auto& [key, value] : stage.params.items()) {
+            if (!value.is_string()) continue;
+            const fs::path named(value.get<std::string>());
+            std::error_code ec;
+            if (named.is_absolute() && fs::is_regular_file(named, ec)) read.push_back(named.string());
+        }
+    }
     json write = json::array({job.settings.work_dir.string()});
     for (const auto& p : extra_writes) write.push_back(p.string());
     return {{"task", task},

@@ -48,7 +48,9 @@ nlohmann::json spans_to_json(const std::vector<media::ChunkSpan>& chunks) {
 }  // namespace
 
 std::filesystem::path plan_file(const std::filesystem::path& work_dir) {
-    return work_dir / "plan.json";
+    // CBOR, not JSON text: analysis results hold binary data (the scenes stage's histograms)
+    // that JSON text would turn into objects.
+    return work_dir / "plan.cbor";
 }
 
 nlohmann::json plan_summary(const pipeline::PreparedJob& job) {
@@ -68,17 +70,19 @@ Status write_plan(const pipeline::PreparedJob& job) {
                                  {"analysis", job.analysis},
                                  {"timings", job.timings},
                                  {"chunks", spans_to_json(job.chunks)}};
-    return write_file_atomic(plan_file(job.work_dir), plan.dump());
+    const auto bytes = nlohmann::json::to_cbor(plan);
+    return write_file_atomic(plan_file(job.work_dir),
+                             std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 Result<std::unique_ptr<pipeline::PreparedJob>> restore_job(const std::filesystem::path& input,
                                                            const pipeline::JobSettings& settings,
                                                            const LoggerPtr& logger) {
-    std::ifstream in(plan_file(settings.work_dir));
+    std::ifstream in(plan_file(settings.work_dir), std::ios::binary);
     if (!in) return make_error(Errc::not_found, "the job's plan is missing from its work folder");
     std::stringstream text;
     text << in.rdbuf();
-    const auto plan = nlohmann::json::parse(text.str(), nullptr, false);
+    const auto plan = nlohmann::json::from_cbor(text.str(), true, false);
     if (plan.is_discarded()) return make_error(Errc::internal, "the job's plan is unreadable");
     try {
         pipeline::PrepareHints hints{plan.at("checksum").get<std::string>(),

@@ -94,8 +94,16 @@ Result<json> publish(const pipeline::PreparedJob& job, const json& req) {
         p.chunk_files.push_back(pipeline::chunk_file(job.work_dir, static_cast<int>(i)));
     if (p.chunks.size() != job.chunks.size())
         return make_error(Errc::internal, "publish request does not list every chunk");
-    if (req.contains("audio") && !req["audio"].is_null())
+    if (req.contains("audio") && !req["audio"].is_null()) {
         p.audio = pipeline::audio_outcome_from_json(job, req["audio"]);
+    } else {
+        // No audio task ran because the input has no audio: its stages say so, as in-process.
+        p.audio.stage_results.resize(job.stages.size());
+        for (size_t k = 0; k < job.stages.size(); ++k)
+            if (job.stages[k]->audio_pass())
+                p.audio.stage_results[k] = {{"applied", false},
+                                            {"reason", "the input has no audio"}};
+    }
     if (req.value("audio_written", false)) p.audio_file = pipeline::audio_file(job.work_dir);
     p.output = req.at("output").get<std::string>();
     p.profile_name = req.value("profile_name", std::string());

@@ -33,7 +33,7 @@ t::ProcessRun denoise(const t::Sandbox& box, const std::filesystem::path& in,
                       const std::string& name, const std::string& stage,
                       const std::string& chunk_seconds = "2") {
     auto r = t::process(in, box / name,
-                        {"--config", lossless_config(box).string(), "--stages", stage,
+                        {"-y", "--config", lossless_config(box).string(), "--stages", stage,
                          "--chunk-seconds", chunk_seconds, "--workers", "2"});
     BOOST_REQUIRE_MESSAGE(r.cmd.exit_code == 0,
                           stage << ": exit " << r.cmd.exit_code << ": " << r.cmd.err);

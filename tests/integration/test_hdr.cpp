@@ -74,7 +74,8 @@ bool has_side_data(const nlohmann::json& list, const std::string& type) {
 
 t::ProcessRun run_ok(const std::filesystem::path& in, const std::filesystem::path& out,
                      const std::string& stages) {
-    auto r = t::process(in, out, {"--stages", stages, "--chunk-seconds", "1"});
+    // Some cases write the same output twice: -y, as `process` refuses to overwrite otherwise.
+    auto r = t::process(in, out, {"-y", "--stages", stages, "--chunk-seconds", "1"});
     BOOST_REQUIRE_MESSAGE(r.cmd.exit_code == 0, "exit " << r.cmd.exit_code << ": " << r.cmd.err);
     return r;
 }
