@@ -40,7 +40,8 @@ json request(const JobSpec& job, const std::string& task,
             if (!value.is_string()) continue;
             const fs::path named(value.get<std::string>());
             std::error_code ec;
-            if (named.is_absolute() && fs::is_regular_file(named, ec)) read.push_back(named.string());
+            if (named.is_absolute() && fs::is_regular_file(named, ec))
+                read.push_back(named.string());
         }
     }
     json write = json::array({job.settings.work_dir.string()});

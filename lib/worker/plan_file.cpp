@@ -71,8 +71,9 @@ Status write_plan(const pipeline::PreparedJob& job) {
                                  {"timings", job.timings},
                                  {"chunks", spans_to_json(job.chunks)}};
     const auto bytes = nlohmann::json::to_cbor(plan);
-    return write_file_atomic(plan_file(job.work_dir),
-                             std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    return write_file_atomic(
+        plan_file(job.work_dir),
+        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 Result<std::unique_ptr<pipeline::PreparedJob>> restore_job(const std::filesystem::path& input,
