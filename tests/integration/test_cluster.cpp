@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "support/daemon.h"
-#include "support/postgres.h"
+#include "support/pg_fixture.h"
 #include "support/process.h"
 #include "support/sandbox.h"
 
@@ -24,17 +24,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-boost::test_tools::assertion_result have_postgres(utf::test_unit_id) {
-    boost::test_tools::assertion_result r(t::PgCluster::bin_dir().has_value());
-    r.message() << "PostgreSQL server binaries (initdb, pg_ctl) are not installed; "
-                   "install Debian's postgresql package or set RR_PG_BINDIR";
-    return r;
-}
-
-// One server for the binary; each case has its own database and storage.
 t::PgCluster& server() {
-    static t::PgCluster shared;
-    return shared;
+    return t::shared_pg_server();
 }
 
 struct Cluster {
@@ -104,7 +95,7 @@ void cluster_init(const t::Daemon& d) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(cluster, *utf::precondition(have_postgres))
+BOOST_AUTO_TEST_SUITE(cluster, *utf::precondition(t::have_postgres))
 
 BOOST_AUTO_TEST_CASE(nodes_see_each_other_drain_duplicate_ids_and_a_killed_node) {
     Cluster c("nodes");

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "store/pg_queue.h"
-#include "support/postgres.h"
+#include "support/pg_fixture.h"
 
 using namespace rr::store;
 namespace t = rr::test;
@@ -19,18 +19,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-boost::test_tools::assertion_result have_postgres(utf::test_unit_id) {
-    boost::test_tools::assertion_result r(t::PgCluster::bin_dir().has_value());
-    r.message() << "PostgreSQL server binaries (initdb, pg_ctl) are not installed; "
-                   "install Debian's postgresql package or set RR_PG_BINDIR";
-    return r;
-}
-
-// One throwaway server for the whole binary (starting one costs seconds), created on first
-// use; every test case gets a fresh database of its own, so cases stay independent.
 t::PgCluster& server() {
-    static t::PgCluster shared;
-    return shared;
+    return t::shared_pg_server();
 }
 
 std::string next_database_name() {
@@ -83,7 +73,7 @@ void must(rr::Status s) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(pg_queue, *utf::precondition(have_postgres))
+BOOST_AUTO_TEST_SUITE(pg_queue, *utf::precondition(t::have_postgres))
 
 BOOST_AUTO_TEST_CASE(concurrent_claimers_never_get_the_same_task) {
     Db db;
