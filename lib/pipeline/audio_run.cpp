@@ -3,6 +3,7 @@
 #include "core/clock.h"
 #include "media/loudness_meter.h"
 #include "pipeline/job.h"
+#include "pipeline/no_audio.h"
 
 namespace rr::pipeline {
 namespace {
@@ -25,6 +26,14 @@ struct StagePass {
 };
 
 }  // namespace
+
+std::vector<nlohmann::json> no_audio_results(const PreparedJob& job) {
+    std::vector<nlohmann::json> results(job.stages.size());
+    for (size_t k = 0; k < job.stages.size(); ++k)
+        if (job.stages[k]->audio_pass())
+            results[k] = {{"applied", false}, {"reason", "the input has no audio"}};
+    return results;
+}
 
 Result<AudioOutcome> run_audio(const PreparedJob& job, const std::filesystem::path& out,
                                std::stop_token stop) {
@@ -54,12 +63,10 @@ Result<AudioOutcome> run_audio(const PreparedJob& job, const std::filesystem::pa
         }
         if (!chain.empty()) stream.filter = chain;
     }
-    for (size_t k = 0; k < job.stages.size(); ++k) {
-        if (outcome.plan.empty() && job.stages[k]->audio_pass()) {
-            outcome.stage_results[k] = {{"applied", false}, {"reason", "the input has no audio"}};
-        }
+    if (outcome.plan.empty()) {
+        outcome.stage_results = no_audio_results(job);
+        return outcome;
     }
-    if (outcome.plan.empty()) return outcome;
     RR_TRY(media::write_audio(job.file, outcome.plan, out, stop));
     outcome.written = true;
     outcome.seconds = seconds_since(t0);

@@ -3,6 +3,7 @@
 #include "core/clock.h"
 #include "media/checksum.h"
 #include "pipeline/job.h"
+#include "pipeline/no_audio.h"
 #include "pipeline/publish.h"
 #include "pipeline/scheduler.h"
 #include "worker/plan_file.h"
@@ -98,11 +99,7 @@ Result<json> publish(const pipeline::PreparedJob& job, const json& req) {
         p.audio = pipeline::audio_outcome_from_json(job, req["audio"]);
     } else {
         // No audio task ran because the input has no audio: its stages say so, as in-process.
-        p.audio.stage_results.resize(job.stages.size());
-        for (size_t k = 0; k < job.stages.size(); ++k)
-            if (job.stages[k]->audio_pass())
-                p.audio.stage_results[k] = {{"applied", false},
-                                            {"reason", "the input has no audio"}};
+        p.audio.stage_results = pipeline::no_audio_results(job);
     }
     if (req.value("audio_written", false)) p.audio_file = pipeline::audio_file(job.work_dir);
     p.output = req.at("output").get<std::string>();
