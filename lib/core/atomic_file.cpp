@@ -49,6 +49,19 @@ Status TempFile::commit() {
     return fsync_dir(final_.parent_path().empty() ? "." : final_.parent_path());
 }
 
+Status TempFile::commit_exclusive() {
+    RR_TRY(fsync_path(temp_));
+    if (::link(temp_.c_str(), final_.c_str()) != 0) {
+        const int err = errno;
+        if (err == EEXIST)
+            return make_error(Errc::conflict, final_.string() + " was already published");
+        return errno_error(err, final_.string());
+    }
+    ::unlink(temp_.c_str());
+    done_ = true;
+    return fsync_dir(final_.parent_path().empty() ? "." : final_.parent_path());
+}
+
 Status fsync_path(const std::filesystem::path& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return errno_error(errno, path.string());

@@ -26,6 +26,9 @@ class TempFile {
     [[nodiscard]] const std::filesystem::path& final_path() const { return final_; }
     // fsync the file, rename it into place, fsync the directory.
     [[nodiscard]] Status commit();
+    // As commit(), but with link() then unlink(): an existing final file is kept and the call
+    // fails with Errc::conflict (the first publisher wins, also on NFS).
+    [[nodiscard]] Status commit_exclusive();
 
   private:
     std::filesystem::path final_;

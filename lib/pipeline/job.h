@@ -39,6 +39,7 @@ struct ChunkOutcome {
     double seconds = 0;
     int64_t bytes = 0;
     std::vector<nlohmann::json> stage_results;  // one per stage
+    std::string node;  // cluster mode: the node that produced it (sidecar chunks[].node)
 };
 
 struct PreparedJob {

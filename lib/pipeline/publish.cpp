@@ -24,7 +24,8 @@ nlohmann::json to_json(const ChunkOutcome& o) {
             {"damaged", o.damaged},
             {"seconds", o.seconds},
             {"bytes", o.bytes},
-            {"stage_results", o.stage_results}};
+            {"stage_results", o.stage_results},
+            {"node", o.node}};
 }
 
 ChunkOutcome chunk_outcome_from_json(const nlohmann::json& j) {
@@ -35,6 +36,7 @@ ChunkOutcome chunk_outcome_from_json(const nlohmann::json& j) {
     o.damaged = j.value("damaged", std::vector<int64_t>{});
     o.seconds = j.value("seconds", 0.0);
     o.bytes = j.value("bytes", int64_t{0});
+    o.node = j.value("node", std::string());
     if (j.contains("stage_results"))
         o.stage_results = j["stage_results"].get<std::vector<nlohmann::json>>();
     return o;
@@ -147,8 +149,10 @@ Result<Published> publish_job(PublishRequest req) {
             result.sidecar["preview"] = std::move(*preview);
     }
     RR_TRY(write_file_atomic(result.sidecar_path, result.sidecar.dump(2) + "\n"));
-    Status published = staged.commit();
+    Status published = req.exclusive ? staged.commit_exclusive() : staged.commit();
     if (!published) {
+        // Another publisher's output stands, and so does the sidecar that describes it.
+        if (published.error().code == Errc::conflict) return published.error();
         std::error_code ec;
         std::filesystem::remove(result.sidecar_path, ec);
         return published.error();

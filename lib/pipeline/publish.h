@@ -29,6 +29,9 @@ struct PublishRequest {
     bool frame_pair = false;
     // Attempts that failed before their task succeeded ({task, error}), for the record.
     nlohmann::json retried = nlohmann::json::array();
+    // Cluster mode: publish with link() so that, on shared storage, a second publisher of the
+    // same output gets Errc::conflict instead of replacing the first one's file.
+    bool exclusive = false;
 };
 
 struct Published {

@@ -69,6 +69,7 @@ nlohmann::json make_sidecar(const SidecarParts& parts) {
                           {"bytes", c.bytes},
                           {"lost", c.lost.size()},
                           {"damaged", c.damaged.size()}});
+        if (!c.node.empty()) chunks.back()["node"] = c.node;
         lost.insert(lost.end(), c.lost.begin(), c.lost.end());
         damaged.insert(damaged.end(), c.damaged.begin(), c.damaged.end());
     }

@@ -156,6 +156,11 @@ void ClusterNode::apply_requests() {
     }
 }
 
+void ClusterNode::set_lease_listener(LeaseListener listener) {
+    std::lock_guard lock(mutex_);
+    lease_listener_ = std::move(listener);
+}
+
 void ClusterNode::tick() {
     ClusterSnapshot before = snapshot();
     ClusterSnapshot s;
@@ -192,9 +197,16 @@ void ClusterNode::tick() {
     s.connected = true;
     s.state = *state;
     if (!before.connected) logger_->info("cluster: database reachable again");
+    const auto asked = SteadyClock::now();
     auto leases = queue_->renew();
     if (!leases) return fail(leases.error());
     s.leases = static_cast<int64_t>(leases->size());
+    LeaseListener listener;
+    {
+        std::lock_guard lock(mutex_);
+        listener = lease_listener_;
+    }
+    if (listener) listener(*leases, asked);
     if (auto reaped = queue_->reap()) {
         for (const auto& r : *reaped)
             logger_->warn("cluster: lease of chunk {} of job {} held by {} expired{}", r.idx,

@@ -65,6 +65,11 @@ class ClusterNode {
     [[nodiscard]] Result<std::string> request_state(std::string node_id, const std::string& state);
     // Releases this node's leases and marks it gone; joins the thread. Blocks (shutdown).
     void stop();
+    // Told, after every renewal, which leases this node still holds (as of the time the
+    // renewal was sent): the chunk runner cancels the work of a lease that is missing.
+    using LeaseListener =
+        std::function<void(const std::vector<store::Lease>&, SteadyClock::time_point)>;
+    void set_lease_listener(LeaseListener listener);
 
   private:
     ClusterNode() = default;
@@ -85,6 +90,7 @@ class ClusterNode {
     std::condition_variable wake_;
     bool stopping_ = false;
     std::deque<std::pair<std::string, std::string>> requests_;  // node id, state
+    LeaseListener lease_listener_;
     ClusterSnapshot snap_;
     std::thread thread_;
 };

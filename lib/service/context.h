@@ -20,6 +20,8 @@ class Zygote;
 
 namespace rr::service {
 
+class ClusterWork;
+
 struct Context {
     Config config;  // replaced as a whole on reload
     // Profiles of `config` that cannot run here, with the reason (recomputed on reload).
@@ -31,6 +33,7 @@ struct Context {
     uv::Poster* poster = nullptr;
     LoggerPtr logger;
     worker::Zygote* zygote = nullptr;  // forks workers; nullptr: each is posix_spawned
+    ClusterWork* cluster = nullptr;    // cluster mode: the queue this node's jobs go through
     // Every job and chunk state change and progress snapshot (control subscribers, metrics).
     std::function<void(const control::Event&)> emit = [](const control::Event&) {};
 };

@@ -88,13 +88,6 @@ void JobRunner::start() {
     settings_.chunk_seconds = cfg.chunk_seconds;
     settings_.limits = cfg.limits;
     settings_.models_dir = cfg.paths.models_dir;
-    settings_.work_dir = work_dir_;
-    auto spec = std::make_shared<worker::JobSpec>();
-    spec->input = row_.input_path;
-    spec->settings = settings_;
-    spec->zygote = ctx_.zygote;
-    spec->log_level = spdlog::level::to_string_view(ctx_.logger->level()).data();
-    spec_ = std::move(spec);
 
     // The output name is chosen once and kept, so a resumed job republishes to the same place.
     if (row_.output_path) {
@@ -110,6 +103,22 @@ void JobRunner::start() {
             watch::unused_path(output_for(*watch, row_.source_path, settings_.profile.container));
         log_store(ctx_.store->set_output_path(row_.id, output_.string()));
     }
+    if (ctx_.cluster) {
+        // Through the queue when every node can find the input and the output on the share.
+        cluster_files_ = ctx_.cluster->files_for(row_.input_path, output_, row_.id);
+        if (cluster_files_)
+            work_dir_ = ctx_.cluster->work_dir(*cluster_files_);
+        else
+            ctx_.logger->warn("job {}: input or output outside storage.root; runs on this node only",
+                              row_.id);
+    }
+    settings_.work_dir = work_dir_;
+    auto spec = std::make_shared<worker::JobSpec>();
+    spec->input = row_.input_path;
+    spec->settings = settings_;
+    spec->zygote = ctx_.zygote;
+    spec->log_level = spdlog::level::to_string_view(ctx_.logger->level()).data();
+    spec_ = std::move(spec);
     // Poison protection: a file that keeps taking the daemon down is not started again.
     if (row_.interruptions >= ctx_.config.max_attempts) {
         fail(make_error(Errc::media, "interrupted " + std::to_string(row_.interruptions) +
@@ -140,7 +149,9 @@ void JobRunner::submit_prepare(std::vector<store::ChunkRow> existing) {
                                      existing = std::move(existing),
                                      before = hooks_for(source_watch(), &settings_.profile,
                                                         HookKind::before),
-                                     values = hook_values("queued")](int, std::stop_token stop) {
+                                     values = hook_values("queued"), cluster = ctx_.cluster,
+                                     files = cluster_files_,
+                                     profile = row_.profile](int, std::stop_token stop) {
         // The operator's checks (a virus scan) come before anything reads the file.
         std::vector<HookRun> hooks = run_hooks(before, values, stop, true);
         auto prepare = [&]() -> Result<Prepared> {
@@ -152,13 +163,41 @@ void JobRunner::submit_prepare(std::vector<store::ChunkRow> existing) {
                 return make_error(Errc::invalid_argument,
                                   "before hook " + h.argv.front() + ": " + why);
             }
+            Prepared p;
+            const bool queued = cluster && files;
+            if (queued) {
+                // One job per version of a file, whichever node's watcher saw it first.
+                std::error_code ec;
+                const auto size = std::filesystem::file_size(spec->input, ec);
+                const auto mtime = std::filesystem::last_write_time(spec->input, ec);
+                if (ec)
+                    return make_error(Errc::io,
+                                      "cannot stat " + spec->input.string() + ": " + ec.message());
+                const std::string key =
+                    std::to_string(size) + ":" +
+                    std::to_string(mtime.time_since_epoch().count());
+                RR_ASSIGN(auto opened, cluster->open_job(*files, key, profile));
+                p.cluster_job = opened.id;
+                if (!opened.created && opened.owner != cluster->node_id()) {
+                    p.elsewhere = opened.owner;
+                    return p;
+                }
+                if (!opened.created && opened.state != "preparing") {
+                    p.attached = true;  // planned before a restart; its tasks are queued
+                    return p;
+                }
+            }
             const auto& work = spec->settings.work_dir;
             std::error_code ec;
             std::filesystem::create_directories(work, ec);
             if (ec)
                 return make_error(Errc::io, "cannot create " + work.string() + ": " + ec.message());
-            Prepared p;
             RR_ASSIGN(p.plan, worker::run_prepare(*spec, stop));
+            if (queued) {
+                RR_TRY(cluster->start_tasks(p.cluster_job, *files, profile,
+                                            static_cast<int>(p.plan.chunks.size()), p.plan.audio));
+                return p;
+            }
             if (same_plan(existing, p.plan.chunks)) {
                 for (const auto& row : existing) {
                     if (file_matches(row)) p.reusable.emplace(row.task, row);
@@ -234,6 +273,26 @@ void JobRunner::on_prepared(Result<Prepared> r) {
         fail(r.error());
         return;
     }
+    cluster_job_ = r->cluster_job;
+    if (!r->elsewhere.empty()) {
+        ctx_.logger->info("job {}: {} is cluster job {}, owned by node {}; not processed here",
+                          row_.id, row_.input_path, cluster_job_, r->elsewhere);
+        cluster_job_ = 0;  // not ours to end
+        phase_ = Phase::disposing;
+        dispose(Ending::elsewhere,
+                "processed by cluster node " + r->elsewhere + " (cluster job " +
+                    std::to_string(r->cluster_job) + ")",
+                false);
+        return;
+    }
+    if (r->attached) {
+        ctx_.logger->info("job {}: following cluster job {} planned before the restart", row_.id,
+                          cluster_job_);
+        phase_ = Phase::running;
+        set_state(JobState::running);
+        watch_cluster_job();
+        return;
+    }
     plan_ = std::move(r->plan);
     const auto& plan = plan_;
     log_store(ctx_.store->set_probed(row_.id, plan.checksum, plan.frames,
@@ -241,7 +300,8 @@ void JobRunner::on_prepared(Result<Prepared> r) {
     row_.checksum = plan.checksum;
     if (plan.interlace.is_object() && plan.interlace.value("action", "none") != "none")
         log_store(ctx_.store->add_event(row_.id, "interlace", plan.interlace.dump()));
-    if (ctx_.config.dedupe && !row_.reprocess_of) {
+    // A cluster job's tasks are already queued: the nodes run them whatever this says.
+    if (ctx_.config.dedupe && !row_.reprocess_of && !cluster_job_) {
         if (auto same = earlier_result(plan.checksum)) {
             log_store(ctx_.store->set_duplicate(row_.id, *same));
             ctx_.logger->info("job {}: same content and profile as job {}; not processed again",
@@ -288,6 +348,15 @@ void JobRunner::on_prepared(Result<Prepared> r) {
         rows.push_back(std::move(a));
     }
     log_store(ctx_.store->replace_chunks(row_.id, rows));
+    if (cluster_job_) {
+        ctx_.logger->info("job {}: {} frames in {} chunks queued as cluster job {}", row_.id,
+                          plan.frames, plan.chunks.size(), cluster_job_);
+        pending_.clear();
+        phase_ = Phase::running;
+        set_state(JobState::running);
+        watch_cluster_job();
+        return;
+    }
     const size_t reused = rows.size() - pending_.size();
     ctx_.logger->info("job {}: {} frames in {} chunks{}, encoder {}", row_.id, plan.frames,
                       plan.chunks.size(),
@@ -451,6 +520,7 @@ void JobRunner::on_published(Result<nlohmann::json> sidecar) {
 
 void JobRunner::fail(const Error& error) {
     if (phase_ == Phase::disposing || phase_ == Phase::finished) return;
+    end_cluster_job("failed", error.message);
     ctx_.logger->error("job {}: {}: {}", row_.id, row_.input_path, error.message);
     ctx_.scheduler->cancel(row_.id);
     phase_ = Phase::disposing;
@@ -459,6 +529,7 @@ void JobRunner::fail(const Error& error) {
 
 void JobRunner::cancel(const std::string& reason) {
     if (phase_ == Phase::disposing || phase_ == Phase::finished) return;
+    end_cluster_job("cancelled", reason);
     ctx_.scheduler->cancel(row_.id);
     phase_ = Phase::disposing;
     dispose(Ending::cancelled, reason, false);
@@ -466,11 +537,85 @@ void JobRunner::cancel(const std::string& reason) {
 
 void JobRunner::stop_for_shutdown() {
     shutting_down_ = true;
+    // The cluster keeps running the job's tasks; this node follows it again after its start.
+    if (cluster_job_ && ctx_.cluster) ctx_.cluster->unwatch(cluster_job_);
+}
+
+void JobRunner::end_cluster_job(const std::string& state, const std::string& error) {
+    if (!cluster_job_ || !ctx_.cluster) return;
+    ctx_.cluster->unwatch(cluster_job_);
+    ctx_.cluster->end_job(cluster_job_, state, error);  // no-op once the job is finished
+}
+
+void JobRunner::watch_cluster_job() {
+    ctx_.cluster->watch(cluster_job_, [this_ = weak_from_this(),
+                                       poster = ctx_.poster](Result<ClusterJobUpdate> u) {
+        poster->post([this_, u = std::move(u)]() mutable {
+            if (auto self = this_.lock()) self->on_cluster_update(std::move(u));
+        });
+    });
+}
+
+void JobRunner::on_cluster_update(Result<ClusterJobUpdate> u) {
+    if (phase_ != Phase::running && phase_ != Phase::assembling) return;
+    if (!u) {
+        ctx_.logger->debug("job {}: cluster job {}: {}", row_.id, cluster_job_, u.error().message);
+        return;
+    }
+    const auto& job = u->job;
+    auto is_audio = [](const store::TaskView& t) {
+        auto p = nlohmann::json::parse(t.payload, nullptr, false);
+        return p.is_object() && p.value("kind", std::string()) == "audio";
+    };
+    if (progress_->snapshot().chunks_total == 0 && !u->tasks.empty()) {
+        // Attached after a restart: the plan's numbers come from the queue.
+        int chunks = 0;
+        for (const auto& t : u->tasks) chunks += is_audio(t) ? 0 : 1;
+        progress_->start(row_.frames_total.value_or(0), chunks);
+    }
+    for (const auto& t : u->tasks) {
+        if (t.state != "done" || cluster_seen_.count(t.idx)) continue;
+        cluster_seen_.insert(t.idx);
+        auto res = nlohmann::json::parse(t.result.value_or("{}"), nullptr, false);
+        if (!res.is_object()) res = nlohmann::json::object();
+        const bool audio = is_audio(t);
+        const TaskRef task = audio ? TaskRef::audio() : TaskRef::chunk(t.idx);
+        store::ChunkRow row;
+        row.job_id = row_.id;
+        row.task = task;
+        row.seconds = res.value("seconds", 0.0);
+        row.result = res.dump();
+        log_store(ctx_.store->chunk_done(row));
+        ctx_.emit(control::ChunkEvent{row_.id, task.index(), store::ChunkState::done,
+                                      row.seconds.value_or(0.0)});
+        if (!audio) {
+            const auto& outcome = res["outcome"];
+            progress_->add_frames(outcome.is_object() ? outcome.value("frames", int64_t{0}) : 0);
+            progress_->chunk_done();
+        }
+    }
+    if (job.state == "joining" && phase_ == Phase::running) {
+        phase_ = Phase::assembling;
+        set_state(JobState::assembling);
+    }
+    if (job.state == "joining" && job.joiner && job.joiner_state.value_or("") == "lost")
+        ctx_.cluster->take_over_join(cluster_job_, *job.joiner);
+    if (job.state == "done") {
+        ctx_.cluster->unwatch(cluster_job_);
+        auto sidecar = nlohmann::json::parse(job.result.value_or("{}"), nullptr, false);
+        if (!sidecar.is_object()) sidecar = nlohmann::json::object();
+        phase_ = Phase::assembling;
+        on_published(std::move(sidecar));
+    } else if (job.state == "failed" || job.state == "cancelled") {
+        ctx_.cluster->unwatch(cluster_job_);
+        fail(make_error(Errc::media, job.error.value_or("cluster job " + job.state)));
+    }
 }
 
 void JobRunner::dispose(Ending ending, const std::string& message, bool no_space) {
     // Moving the source can mean copying it to another filesystem: a task, not loop work.
-    const Watch* from = source_watch();
+    // A file another node processes stays where it is for that node.
+    const Watch* from = ending == Ending::elsewhere ? nullptr : source_watch();
     struct Plan {
         Disposition mode = Disposition::keep;
         std::filesystem::path destination;
@@ -550,6 +695,10 @@ void JobRunner::on_disposed(Ending ending, const std::string& message,
         case Ending::cancelled:
             set_state(JobState::cancelled, message);
             break;
+        case Ending::elsewhere:
+            set_state(JobState::duplicate, message);
+            finish();  // its hooks run on the node that processes it
+            return;
     }
     run_after_hooks(row_.state);
 }
@@ -582,6 +731,7 @@ void JobRunner::run_after_hooks(JobState state) {
 
 void JobRunner::finish() {
     phase_ = Phase::finished;
+    if (cluster_job_ && ctx_.cluster) ctx_.cluster->unwatch(cluster_job_);
     std::error_code ec;
     std::filesystem::remove_all(work_dir_, ec);
     ctx_.scheduler->remove_job(row_.id);

@@ -17,6 +17,7 @@
 
 #include "pipeline/progress.h"
 #include "service/context.h"
+#include "service/cluster_work.h"
 #include "service/hooks.h"
 #include "worker/client.h"
 
@@ -45,12 +46,17 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
         worker::PlanSummary plan;
         // Recorded tasks whose files match their records.
         std::map<store::TaskRef, store::ChunkRow> reusable;
+        // Cluster mode: the queue's job, and whether another node owns it (this node's job
+        // then ends as a duplicate) or this node had already planned it before a restart.
+        int64_t cluster_job = 0;
+        std::string elsewhere;
+        bool attached = false;
     };
     struct ChunkDone {
         worker::TaskFile file;
         double seconds = 0;
     };
-    enum class Ending { done, failed, duplicate, cancelled };
+    enum class Ending { done, failed, duplicate, cancelled, elsewhere };
 
     // Task launchers (loop thread) and their completions (loop thread).
     void submit_prepare(std::vector<store::ChunkRow> existing);
@@ -65,6 +71,10 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
     void dispose(Ending ending, const std::string& message, bool no_space);
     void on_disposed(Ending ending, const std::string& message, Result<std::string> new_input);
     void fail(const Error& error);
+    // Cluster mode: the owner follows its job in the queue until a joiner published it.
+    void watch_cluster_job();
+    void on_cluster_update(Result<ClusterJobUpdate> u);
+    void end_cluster_job(const std::string& state, const std::string& error);
     // The earlier job with this content and profile that makes this one a duplicate: one still
     // going, or one whose output still exists.
     [[nodiscard]] std::optional<int64_t> earlier_result(const std::string& checksum);
@@ -100,6 +110,9 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
     nlohmann::json retried_ = nlohmann::json::array();  // failed attempts, for the sidecar
     std::optional<control::JobTotals> done_totals_;     // frames and bytes, for the done event
     SteadyClock::time_point started_ = SteadyClock::now();
+    std::optional<ClusterJobFiles> cluster_files_;  // set: this job goes through the queue
+    int64_t cluster_job_ = 0;
+    std::set<int> cluster_seen_;  // queue tasks already counted as done here
 };
 
 }  // namespace rr::service

@@ -88,6 +88,17 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     s->ctx_.logger = std::move(logger);
     s->apply_disabled_profiles();
     s->ctx_.zygote = s->zygote_.get();
+    if (s->cluster_) {
+        RR_ASSIGN(s->cluster_work_,
+                  ClusterWork::start(s->ctx_.config, *s->scheduler_, s->zygote_.get(),
+                                     *s->cluster_, s->ctx_.logger));
+        ClusterWork* work = s->cluster_work_.get();
+        s->cluster_->set_lease_listener(
+            [work](const std::vector<store::Lease>& held, SteadyClock::time_point asked) {
+                work->on_renewed(held, asked);
+            });
+        s->ctx_.cluster = work;
+    }
     Service* self = s.get();
     s->ctx_.emit = [self](const control::Event& ev) { self->on_event(ev); };
     s->hardware_ = hw::probe();
@@ -130,11 +141,19 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     return s;
 }
 
+void Service::stop_cluster_work() {
+    if (!cluster_work_) return;
+    cluster_work_->stop();
+    if (cluster_) cluster_->set_lease_listener({});
+}
+
 Service::~Service() {
-    // Its thread reads the scheduler; stopping it also signs this node off.
+    // Their threads read the scheduler; stopping the node also signs it off.
+    stop_cluster_work();
     cluster_.reset();
     // Workers first: they post into the loop and use the store through their jobs.
     if (scheduler_) scheduler_->shutdown(std::chrono::milliseconds(0));
+    cluster_work_.reset();
     active_.clear();
     web_.reset();
     server_.reset();
@@ -393,6 +412,8 @@ void Service::begin_shutdown() {
     intake_->set_paused(true);
     scheduler_->set_paused(true);
     for (auto& [id, runner] : active_) runner->stop_for_shutdown();
+    // No new claims; running cluster tasks stop and their leases are released below.
+    stop_cluster_work();
     shutdown_timer_.start(static_cast<uint64_t>(ctx_.config.stop_timeout_seconds * 1000), 0);
     drain_timer_.start(0, 100);
 }
@@ -415,6 +436,8 @@ void Service::finish_shutdown() {
     mark_clean_stop(ctx_.config, ctx_.logger);
     server_.reset();  // no more connections; the socket file goes away
     // Leases go back to the queue at once and the node row says it is gone.
+    stop_cluster_work();
+    cluster_work_.reset();
     cluster_.reset();
     loop_->stop();
 }

@@ -13,6 +13,7 @@
 #include "core/logging.h"
 #include "pipeline/scheduler.h"
 #include "service/cluster_node.h"
+#include "service/cluster_work.h"
 #include "service/context.h"
 #include "service/intake.h"
 #include "service/job_runner.h"
@@ -72,7 +73,9 @@ class Service {
     std::unique_ptr<uv::Loop> loop_;
     std::unique_ptr<store::JobStore> store_;
     std::unique_ptr<pipeline::Scheduler> scheduler_;
-    std::unique_ptr<ClusterNode> cluster_;  // cluster mode only
+    std::unique_ptr<ClusterNode> cluster_;       // cluster mode only
+    std::unique_ptr<ClusterWork> cluster_work_;  // cluster mode only: claims and runs chunks
+    void stop_cluster_work();
     std::unique_ptr<uv::Poster> poster_;
     Context ctx_;
     std::unique_ptr<Intake> intake_;

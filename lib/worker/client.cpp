@@ -130,9 +130,10 @@ Result<PlanSummary> run_prepare(const JobSpec& job, std::stop_token stop) {
 }
 
 Result<TaskFile> run_chunk(const JobSpec& job, int chunk, pipeline::Progress* progress,
-                           std::stop_token stop) {
+                           std::stop_token stop, const fs::path& file) {
     json req = request(job, "chunk");
     req["chunk"] = chunk;
+    if (!file.empty()) req["file"] = file.string();
     auto on_message = [progress](const json& m) {
         if (progress && m.contains("progress") && m["progress"].is_number_integer())
             progress->add_frames(m["progress"].get<int64_t>());
@@ -143,8 +144,11 @@ Result<TaskFile> run_chunk(const JobSpec& job, int chunk, pipeline::Progress* pr
     return f;
 }
 
-Result<TaskFile> run_audio(const JobSpec& job, int chunks, std::stop_token stop) {
-    RR_ASSIGN(json r, run_in_worker(request(job, "audio"), launch_for(job, chunks), {}, stop));
+Result<TaskFile> run_audio(const JobSpec& job, int chunks, std::stop_token stop,
+                           const fs::path& file) {
+    json req = request(job, "audio");
+    if (!file.empty()) req["file"] = file.string();
+    RR_ASSIGN(json r, run_in_worker(req, launch_for(job, chunks), {}, stop));
     return parsed([&] { return task_file(r); });
 }
 
@@ -162,6 +166,12 @@ Result<PublishResult> run_publish(const JobSpec& job, const PublishSpec& spec,
     req["retried"] = spec.retried;
     req["elapsed"] = spec.elapsed;
     req["frame_pair"] = spec.frame_pair;
+    if (!spec.chunk_files.empty()) {
+        req["chunk_files"] = json::array();
+        for (const auto& f : spec.chunk_files) req["chunk_files"].push_back(f.string());
+    }
+    if (spec.audio_file) req["audio_file"] = spec.audio_file->string();
+    req["exclusive"] = spec.exclusive;
     auto answer =
         run_in_worker(req, launch_for(job, static_cast<double>(spec.chunks.size())), {}, stop);
     if (!answer) {

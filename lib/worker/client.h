@@ -62,6 +62,11 @@ struct PublishSpec {
     nlohmann::json retried = nlohmann::json::array();
     double elapsed = 0;  // seconds the job has run so far (for timings.total)
     bool frame_pair = false;  // the dashboard's before/after pictures in <output>.frames/
+    // Cluster mode: the intermediates as the queue recorded them (empty: the work folder's
+    // usual names), and a link()-publish that never replaces another node's output.
+    std::vector<std::filesystem::path> chunk_files;
+    std::optional<std::filesystem::path> audio_file;
+    bool exclusive = false;
 };
 
 struct PublishResult {
@@ -74,9 +79,14 @@ struct PublishResult {
 [[nodiscard]] bool is_worker_failure(const Error& e);
 
 [[nodiscard]] Result<PlanSummary> run_prepare(const JobSpec& job, std::stop_token stop);
+// `file`: where the intermediate goes (empty: the work folder's usual name). Cluster nodes
+// name it by lease epoch, so a fenced-off node never writes over the file of the one that
+// took its lease over.
 [[nodiscard]] Result<TaskFile> run_chunk(const JobSpec& job, int chunk,
-                                         pipeline::Progress* progress, std::stop_token stop);
-[[nodiscard]] Result<TaskFile> run_audio(const JobSpec& job, int chunks, std::stop_token stop);
+                                         pipeline::Progress* progress, std::stop_token stop,
+                                         const std::filesystem::path& file = {});
+[[nodiscard]] Result<TaskFile> run_audio(const JobSpec& job, int chunks, std::stop_token stop,
+                                         const std::filesystem::path& file = {});
 [[nodiscard]] Result<PublishResult> run_publish(const JobSpec& job, const PublishSpec& spec,
                                                 std::stop_token stop);
 

@@ -49,11 +49,24 @@ Result<json> prepare(const fs::path& input, const pipeline::JobSettings& setting
     return summary;
 }
 
-Result<json> chunk(const pipeline::PreparedJob& job, int idx, const ReportFrames& report,
-                   std::stop_token stop) {
+// The file a task writes: the one asked for (cluster nodes name it by lease epoch), else the
+// work folder's usual name. Only a name inside the work folder is accepted.
+Result<fs::path> task_output(const pipeline::PreparedJob& job, const json& req,
+                             const fs::path& usual) {
+    if (!req.contains("file")) return usual;
+    fs::path file = req["file"].get<std::string>();
+    std::error_code ec;
+    if (!fs::equivalent(file.parent_path(), job.work_dir, ec))
+        return make_error(Errc::internal, "task file " + file.string() + " is outside " +
+                                              job.work_dir.string());
+    return file;
+}
+
+Result<json> chunk(const pipeline::PreparedJob& job, int idx, const json& req,
+                   const ReportFrames& report, std::stop_token stop) {
     if (idx < 0 || static_cast<size_t>(idx) >= job.chunks.size())
         return make_error(Errc::internal, "no chunk " + std::to_string(idx) + " in the plan");
-    const fs::path file = pipeline::chunk_file(job.work_dir, idx);
+    RR_ASSIGN(const fs::path file, task_output(job, req, pipeline::chunk_file(job.work_dir, idx)));
     pipeline::Progress progress;
     // Frames reach the parent as the chunk goes, from a thread of its own.
     std::jthread reporter([&](std::stop_token done) {
@@ -76,8 +89,8 @@ Result<json> chunk(const pipeline::PreparedJob& job, int idx, const ReportFrames
     return out;
 }
 
-Result<json> audio(const pipeline::PreparedJob& job, std::stop_token stop) {
-    const fs::path file = pipeline::audio_file(job.work_dir);
+Result<json> audio(const pipeline::PreparedJob& job, const json& req, std::stop_token stop) {
+    RR_ASSIGN(const fs::path file, task_output(job, req, pipeline::audio_file(job.work_dir)));
     RR_ASSIGN(auto outcome, pipeline::run_audio(job, file, stop));
     json out = json::object();
     if (outcome.written) {
@@ -91,8 +104,14 @@ Result<json> publish(const pipeline::PreparedJob& job, const json& req) {
     pipeline::PublishRequest p;
     p.job = &job;
     for (const auto& c : req.at("chunks")) p.chunks.push_back(pipeline::chunk_outcome_from_json(c));
-    for (size_t i = 0; i < job.chunks.size(); ++i)
-        p.chunk_files.push_back(pipeline::chunk_file(job.work_dir, static_cast<int>(i)));
+    if (req.contains("chunk_files")) {
+        for (const auto& f : req["chunk_files"]) p.chunk_files.push_back(f.get<std::string>());
+    } else {
+        for (size_t i = 0; i < job.chunks.size(); ++i)
+            p.chunk_files.push_back(pipeline::chunk_file(job.work_dir, static_cast<int>(i)));
+    }
+    if (p.chunk_files.size() != job.chunks.size())
+        return make_error(Errc::internal, "publish request does not name every chunk's file");
     if (p.chunks.size() != job.chunks.size())
         return make_error(Errc::internal, "publish request does not list every chunk");
     if (req.contains("audio") && !req["audio"].is_null()) {
@@ -101,7 +120,12 @@ Result<json> publish(const pipeline::PreparedJob& job, const json& req) {
         // No audio task ran because the input has no audio: its stages say so, as in-process.
         p.audio.stage_results = pipeline::no_audio_results(job);
     }
-    if (req.value("audio_written", false)) p.audio_file = pipeline::audio_file(job.work_dir);
+    if (req.value("audio_written", false)) {
+        p.audio_file = req.contains("audio_file")
+                           ? fs::path(req["audio_file"].get<std::string>())
+                           : pipeline::audio_file(job.work_dir);
+    }
+    p.exclusive = req.value("exclusive", false);
     p.output = req.at("output").get<std::string>();
     p.profile_name = req.value("profile_name", std::string());
     p.timings = req.value("timings", json::object());
@@ -125,8 +149,8 @@ Result<json> run_task(const json& req, const LoggerPtr& logger, const ReportFram
     const fs::path input = req.value("input", std::string());
     if (task == "prepare") return prepare(input, settings, logger, stop);
     RR_ASSIGN(auto job, restore_job(input, settings, logger));
-    if (task == "chunk") return chunk(*job, req.value("chunk", -1), report, stop);
-    if (task == "audio") return audio(*job, stop);
+    if (task == "chunk") return chunk(*job, req.value("chunk", -1), req, report, stop);
+    if (task == "audio") return audio(*job, req, stop);
     if (task == "publish") return publish(*job, req);
     return make_error(Errc::internal, "unknown worker task '" + task + "'");
 }

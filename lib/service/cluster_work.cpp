@@ -1,0 +1,413 @@
+#include "service/cluster_work.h"
+
+#include <fmt/format.h>
+
+#include "media/checksum.h"
+#include "pipeline/job_settings.h"
+#include "pipeline/publish.h"
+#include "service/cluster_node.h"
+
+namespace rr::service {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+// The scheduler queue that every leased task of this node runs in (local jobs use their ids,
+// which are positive), so cluster tasks take their round-robin turn beside local jobs.
+constexpr int64_t kClusterTasks = -1;
+
+// `path` relative to `root` when it lies inside it.
+std::optional<std::string> inside(const fs::path& root, const fs::path& path) {
+    const fs::path rel = fs::weakly_canonical(path).lexically_relative(fs::weakly_canonical(root));
+    if (rel.empty() || rel.is_absolute() || *rel.begin() == "..") return std::nullopt;
+    return rel.string();
+}
+
+// The intermediate a lease writes: named by its epoch, so a node that lost its lease never
+// writes over the file of the node that took it over.
+std::string task_file_name(int chunk, int64_t epoch, bool audio) {
+    const std::string ext = pipeline::chunk_file("", 0).extension().string();
+    return audio ? fmt::format("audio.e{}{}", epoch, ext)
+                 : fmt::format("{}.e{}{}", chunk, epoch, ext);
+}
+
+json parse_object(const std::string& text) {
+    auto j = json::parse(text, nullptr, false);
+    return j.is_object() ? j : json::object();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ClusterWork>> ClusterWork::start(const Config& config,
+                                                        pipeline::Scheduler& scheduler,
+                                                        worker::Zygote* zygote, ClusterNode& node,
+                                                        LoggerPtr logger) {
+    std::unique_ptr<ClusterWork> w(new ClusterWork());
+    w->config_ = config;
+    w->scheduler_ = &scheduler;
+    w->zygote_ = zygote;
+    w->node_ = &node;
+    w->logger_ = std::move(logger);
+    const auto& c = *config.cluster;
+    store::PgQueueOptions o;
+    o.conninfo = c.database;
+    o.node_id = node.snapshot().node_id;
+    o.lease_seconds = c.lease_seconds;
+    o.max_attempts = config.max_attempts;
+    w->node_id_ = o.node_id;
+    RR_ASSIGN(auto q, store::PgQueue::open(std::move(o)));
+    w->queue_.emplace(std::move(q));
+    std::error_code ec;
+    fs::create_directories(c.work_dir, ec);
+    scheduler.add_job(kClusterTasks, 0);
+    w->thread_ = std::thread([p = w.get()] { p->run(); });
+    return w;
+}
+
+ClusterWork::~ClusterWork() {
+    stop();
+}
+
+template <class F>
+auto ClusterWork::locked(F&& f) -> decltype(f(std::declval<store::PgQueue&>())) {
+    std::lock_guard lock(db_mutex_);
+    return f(*queue_);
+}
+
+std::optional<ClusterJobFiles> ClusterWork::files_for(const fs::path& input, const fs::path& output,
+                                                      int64_t local_id) const {
+    const fs::path& root = config_.storage.root;
+    auto in = inside(root, input);
+    auto out = inside(root, output);
+    if (!in || !out) return std::nullopt;
+    return ClusterJobFiles{*in, *out, fmt::format("{}-{}", node_id_, local_id)};
+}
+
+fs::path ClusterWork::work_dir(const ClusterJobFiles& f) const {
+    return config_.cluster->work_dir / f.work;
+}
+
+Result<store::OpenedJob> ClusterWork::open_job(const ClusterJobFiles& f,
+                                               const std::string& source_key,
+                                               const std::string& profile) {
+    const json payload{{"input", f.input}, {"output", f.output}, {"work", f.work},
+                       {"profile", profile}, {"owner", node_id_}};
+    return locked(
+        [&](store::PgQueue& q) { return q.open_job(f.input, source_key, profile, payload.dump()); });
+}
+
+Status ClusterWork::start_tasks(int64_t job_id, const ClusterJobFiles& f,
+                                const std::string& profile, int chunks, bool audio) {
+    // Every task carries what a node needs to run it without another round trip.
+    const json job{{"id", job_id},           {"input", f.input},   {"output", f.output},
+                   {"work", f.work},         {"profile", profile}, {"chunks", chunks},
+                   {"audio", audio}};
+    std::vector<std::string> payloads;
+    for (int i = 0; i < chunks; ++i)
+        payloads.push_back(json{{"job", job}, {"kind", "chunk"}, {"chunk", i}}.dump());
+    if (audio) payloads.push_back(json{{"job", job}, {"kind", "audio"}}.dump());
+    RR_TRY(locked([&](store::PgQueue& q) { return q.start_tasks(job_id, payloads); }));
+    wake();
+    return {};
+}
+
+void ClusterWork::watch(int64_t job_id, std::function<void(Result<ClusterJobUpdate>)> on_update) {
+    std::lock_guard lock(mutex_);
+    watched_[job_id] = std::move(on_update);
+    woken_ = true;
+    wake_.notify_all();
+}
+
+void ClusterWork::unwatch(int64_t job_id) {
+    std::lock_guard lock(mutex_);
+    watched_.erase(job_id);
+}
+
+void ClusterWork::end_job(int64_t job_id, std::string state, std::string error) {
+    std::lock_guard lock(mutex_);
+    chores_.push_back([this, job_id, state = std::move(state),
+                       error = std::move(error)](store::PgQueue& q) {
+        if (Status st = q.end_job(job_id, state, error); !st)
+            logger_->warn("cluster: cannot end job {}: {}", job_id, st.error().message);
+    });
+    woken_ = true;
+    wake_.notify_all();
+}
+
+void ClusterWork::take_over_join(int64_t job_id, std::string dead_joiner) {
+    std::lock_guard lock(mutex_);
+    chores_.push_back([this, job_id, dead_joiner = std::move(dead_joiner)](store::PgQueue& q) {
+        auto mine = q.take_over_join(job_id, dead_joiner);
+        if (!mine || !*mine) return;
+        logger_->warn("cluster: joiner {} of job {} is lost; joining it here", dead_joiner,
+                      job_id);
+        scheduler_->submit(kClusterTasks,
+                           [this, job_id](int, std::stop_token) { join(job_id); });
+    });
+    woken_ = true;
+    wake_.notify_all();
+}
+
+void ClusterWork::wake() {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+    wake_.notify_all();
+}
+
+void ClusterWork::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ && !thread_.joinable()) return;
+        stopping_ = true;
+        for (auto& [id, r] : running_) r.stop.request_stop();
+        wake_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+}
+
+void ClusterWork::on_renewed(const std::vector<store::Lease>& held, SteadyClock::time_point asked) {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, r] : running_) {
+        if (r.lost || r.claimed >= asked) continue;
+        bool still = false;
+        for (const auto& l : held)
+            if (l.task_id == id && l.epoch == r.lease.epoch) still = true;
+        if (still) continue;
+        r.lost = true;
+        r.stop.request_stop();
+        logger_->warn("cluster: lease of task {} (chunk {} of job {}) was lost; abandoning it", id,
+                      r.lease.idx, r.lease.job_id);
+    }
+}
+
+void ClusterWork::run() {
+    const auto poll = std::chrono::duration<double>(config_.cluster->poll_seconds);
+    while (true) {
+        std::vector<std::function<void(store::PgQueue&)>> chores;
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait_for(lock, poll, [&] { return stopping_ || woken_; });
+            if (stopping_) return;
+            woken_ = false;
+            chores.swap(chores_);
+        }
+        for (auto& c : chores) locked([&](store::PgQueue& q) { c(q); });
+        claim_some();
+        poll_watched();
+    }
+}
+
+void ClusterWork::claim_some() {
+    if (!node_->snapshot().claiming() || scheduler_->paused()) return;
+    const int free = scheduler_->size() - scheduler_->busy() - static_cast<int>(scheduler_->queued());
+    if (free <= 0) return;
+    auto leases = locked([&](store::PgQueue& q) { return q.claim(free); });
+    if (!leases) {
+        logger_->warn("cluster: claim: {}", leases.error().message);
+        return;
+    }
+    for (auto& lease : *leases) {
+        std::stop_token token;
+        {
+            std::lock_guard lock(mutex_);
+            auto& r = running_[lease.task_id];
+            r.lease = lease;
+            r.claimed = SteadyClock::now();
+            token = r.stop.get_token();
+        }
+        logger_->info("cluster: claimed chunk {} of job {} (attempt {}, epoch {})",
+                      lease.idx, lease.job_id, lease.attempt, lease.epoch);
+        scheduler_->submit(kClusterTasks, [this, lease, token](int, std::stop_token pool_stop) {
+            std::stop_source both;
+            std::stop_callback a(token, [&] { both.request_stop(); });
+            std::stop_callback b(pool_stop, [&] { both.request_stop(); });
+            run_lease(lease, both.get_token());
+            {
+                std::lock_guard lock(mutex_);
+                running_.erase(lease.task_id);
+            }
+            wake();  // this worker is free again
+        });
+    }
+}
+
+Result<worker::JobSpec> ClusterWork::spec_for(const json& job) const {
+    const std::string profile = job.value("profile", std::string());
+    auto it = config_.profiles.find(profile);
+    if (it == config_.profiles.end())
+        return make_error(Errc::config, "no profile named '" + profile + "' on node " + node_id_);
+    worker::JobSpec spec;
+    spec.input = config_.storage.root / job.value("input", std::string());
+    spec.settings.profile = it->second;
+    spec.settings.workers = pipeline::resolve_workers(config_.workers);
+    spec.settings.chunk_seconds = config_.chunk_seconds;
+    spec.settings.limits = config_.limits;
+    spec.settings.models_dir = config_.paths.models_dir;
+    spec.settings.work_dir = config_.cluster->work_dir / job.value("work", std::string());
+    spec.zygote = zygote_;
+    spec.log_level = spdlog::level::to_string_view(logger_->level()).data();
+    return spec;
+}
+
+void ClusterWork::run_lease(const store::Lease& lease, std::stop_token stop) {
+    const json payload = parse_object(lease.payload);
+    const json job = payload.value("job", json::object());
+    const bool audio = payload.value("kind", std::string()) == "audio";
+    const std::string what = audio ? "audio" : "chunk " + std::to_string(lease.idx);
+    auto spec = spec_for(job);
+    fs::path file;
+    auto work = [&]() -> Result<worker::TaskFile> {
+        RR_TRY(spec);
+        file = spec->settings.work_dir / task_file_name(lease.idx, lease.epoch, audio);
+        if (audio) return worker::run_audio(*spec, job.value("chunks", 0), stop, file);
+        return worker::run_chunk(*spec, payload.value("chunk", -1), nullptr, stop, file);
+    };
+    const auto t0 = SteadyClock::now();
+    Result<worker::TaskFile> r = work();
+    auto remove_file = [&] {
+        std::error_code ec;
+        if (!file.empty()) fs::remove(file, ec);
+    };
+    bool lost = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = running_.find(lease.task_id); it != running_.end()) lost = it->second.lost;
+    }
+    if (lost || (!r && r.error().code == Errc::cancelled)) {
+        // Lost lease or shutdown: the task is someone else's (or the queue's) again.
+        remove_file();
+        return;
+    }
+    if (!r) {
+        remove_file();
+        logger_->warn("cluster: {} of job {} failed (attempt {}): {}", what, lease.job_id,
+                      lease.attempt, r.error().message);
+        auto failed = locked([&](store::PgQueue& q) { return q.fail(lease, r.error().message); });
+        if (failed && failed->job_failed)
+            logger_->error("cluster: job {} failed: {} failed {} times", lease.job_id, what,
+                           lease.attempt);
+        return;
+    }
+    json result = json::object();
+    json outcome = r->outcome;
+    if (outcome.is_object()) outcome["node"] = node_id_;
+    result["outcome"] = outcome;
+    result["node"] = node_id_;
+    result["seconds"] = seconds_since(t0);
+    if (r->file) {
+        result["file"] = fs::path(*r->file).filename().string();
+        result["bytes"] = r->bytes;
+        result["checksum"] = r->checksum.value_or("");
+    }
+    auto done = locked([&](store::PgQueue& q) { return q.complete(lease, result.dump()); });
+    if (!done) {
+        // The reply was lost twice; the lease expires and the task is run again elsewhere.
+        logger_->warn("cluster: cannot record {} of job {}: {}", what, lease.job_id,
+                      done.error().message);
+        return;
+    }
+    if (!done->accepted) {
+        remove_file();
+        logger_->warn(
+            "cluster: {} of job {} finished after its lease was taken over; result discarded",
+            what, lease.job_id);
+        return;
+    }
+    logger_->info("cluster: {} of job {} done in {:.2f} s", what, lease.job_id, seconds_since(t0));
+    if (done->job_ready) join(lease.job_id);
+}
+
+void ClusterWork::join(int64_t job_id) {
+    auto fail_job = [&](const std::string& why) {
+        logger_->error("cluster: job {}: {}", job_id, why);
+        (void)locked([&](store::PgQueue& q) { return q.end_job(job_id, "failed", why); });
+    };
+    auto view = locked([&](store::PgQueue& q) { return q.job(job_id); });
+    auto tasks = locked([&](store::PgQueue& q) { return q.tasks(job_id); });
+    if (!view || !tasks) {
+        logger_->error("cluster: cannot read job {} to join it: {}", job_id,
+                       (!view ? view.error() : tasks.error()).message);
+        return;
+    }
+    const json first = tasks->empty() ? json::object() : parse_object(tasks->front().payload);
+    const json job = first.value("job", parse_object(view->payload));
+    auto spec = spec_for(job);
+    if (!spec) return fail_job(spec.error().message);
+    const int chunks = job.value("chunks", 0);
+    worker::PublishSpec pub;
+    pub.output = config_.storage.root / job.value("output", std::string());
+    pub.profile_name = job.value("profile", std::string());
+    pub.exclusive = true;
+    pub.frame_pair = true;
+    pub.timings = {{"job_id", job_id}, {"joiner", node_id_}};
+    for (const auto& t : *tasks) {
+        const json res = parse_object(t.result.value_or("{}"));
+        const fs::path file = spec->settings.work_dir / res.value("file", std::string());
+        if (t.idx < chunks) {
+            pub.chunks.push_back(res.value("outcome", json::object()));
+            pub.chunk_files.push_back(file);
+        } else {
+            pub.audio = res.value("outcome", json::object());
+            pub.audio_written = res.contains("file");
+            if (pub.audio_written) pub.audio_file = file;
+            pub.timings["audio"] = res.value("seconds", 0.0);
+        }
+        if (t.attempt > 1) {
+            if (auto tried = locked([&](store::PgQueue& q) { return q.attempts(job_id, t.idx); }))
+                for (const auto& a : *tried)
+                    pub.retried.push_back(
+                        {{"task", t.idx < chunks ? "chunk " + std::to_string(t.idx) : "audio"},
+                         {"attempt", a.attempt},
+                         {"node", a.node},
+                         {"error", a.error}});
+        }
+    }
+    if (static_cast<int>(pub.chunks.size()) != chunks)
+        return fail_job(fmt::format("the queue holds {} of the job's {} chunks",
+                                    pub.chunks.size(), chunks));
+    std::error_code ec;
+    fs::create_directories(pub.output.parent_path(), ec);
+    logger_->info("cluster: joining job {} ({} chunks) into {}", job_id, chunks,
+                  pub.output.string());
+    auto published = worker::run_publish(*spec, pub, std::stop_token{});
+    if (!published) {
+        if (published.error().code == Errc::conflict) {
+            logger_->warn("cluster: job {}: {}", job_id, published.error().message);
+            return;
+        }
+        return fail_job(published.error().message);
+    }
+    const auto size = fs::file_size(pub.output, ec);
+    auto sum = media::xxh3_128_file(pub.output);
+    (void)locked([&](store::PgQueue& q) {
+        return q.record_output(job_id, ec ? 0 : static_cast<int64_t>(size),
+                               sum ? *sum : std::string());
+    });
+    auto finished =
+        locked([&](store::PgQueue& q) { return q.finish_job(job_id, published->sidecar.dump()); });
+    if (!finished)
+        logger_->error("cluster: job {} published but not recorded: {}", job_id,
+                       finished.error().message);
+    else
+        logger_->info("cluster: job {} published {}", job_id, pub.output.string());
+}
+
+void ClusterWork::poll_watched() {
+    std::map<int64_t, std::function<void(Result<ClusterJobUpdate>)>> watched;
+    {
+        std::lock_guard lock(mutex_);
+        watched = watched_;
+    }
+    for (auto& [id, callback] : watched) {
+        auto update = locked([&, id = id](store::PgQueue& q) -> Result<ClusterJobUpdate> {
+            ClusterJobUpdate u;
+            RR_ASSIGN(u.job, q.job(id));
+            RR_ASSIGN(u.tasks, q.tasks(id));
+            return u;
+        });
+        callback(std::move(update));
+    }
+}
+
+}  // namespace rr::service

@@ -1,0 +1,124 @@
+#pragma once
+// This node's share of the cluster's work (docs/CLUSTER.md, "Chunk distribution"): a thread of
+// its own claims chunk and audio tasks from the PostgreSQL queue whenever the shared scheduler
+// has a free worker, runs each in a confined worker with an epoch-named intermediate on the
+// shared work_dir, and records completion fenced by the lease. The node whose completion was a
+// job's last joins and publishes it. The same thread polls the jobs this node owns (made by its
+// watchers) for their owners. libpq blocks: nothing here runs on the loop thread.
+
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/logging.h"
+#include "pipeline/scheduler.h"
+#include "store/pg_queue.h"
+#include "worker/client.h"
+
+namespace rr::service {
+
+class ClusterNode;
+
+// What the owner of a cluster job learns on each poll.
+struct ClusterJobUpdate {
+    store::JobView job;
+    std::vector<store::TaskView> tasks;
+};
+
+// Where a job's files are, relative to the storage root (the same on every node).
+struct ClusterJobFiles {
+    std::string input, output, work;  // work: relative to cluster.work_dir
+};
+
+class ClusterWork {
+  public:
+    // Opens its own connection (the node thread keeps its own) and starts the thread.
+    [[nodiscard]] static Result<std::unique_ptr<ClusterWork>> start(
+        const Config& config, pipeline::Scheduler& scheduler, worker::Zygote* zygote,
+        ClusterNode& node, LoggerPtr logger);
+    ~ClusterWork();  // stop()
+    ClusterWork(const ClusterWork&) = delete;
+    ClusterWork& operator=(const ClusterWork&) = delete;
+
+    [[nodiscard]] const std::string& node_id() const { return node_id_; }
+    // The job's paths relative to the storage root; nullopt when the input or the output is
+    // outside it (such a job runs on this node alone).
+    [[nodiscard]] std::optional<ClusterJobFiles> files_for(const std::filesystem::path& input,
+                                                           const std::filesystem::path& output,
+                                                           int64_t local_id) const;
+    [[nodiscard]] std::filesystem::path work_dir(const ClusterJobFiles& f) const;
+
+    // Blocking calls for a job's owner (scheduler threads).
+    [[nodiscard]] Result<store::OpenedJob> open_job(const ClusterJobFiles& f,
+                                                    const std::string& source_key,
+                                                    const std::string& profile);
+    // The plan as tasks: chunks 0..n-1, then the audio task when the plan has one.
+    [[nodiscard]] Status start_tasks(int64_t job_id, const ClusterJobFiles& f,
+                                     const std::string& profile, int chunks, bool audio);
+
+    // The owner's view of its job, delivered on this object's thread every poll until
+    // unwatch(). Ends (cancel, failure) are sent from the thread too.
+    void watch(int64_t job_id, std::function<void(Result<ClusterJobUpdate>)> on_update);
+    void unwatch(int64_t job_id);
+    void end_job(int64_t job_id, std::string state, std::string error);
+    // Joins and publishes on this node a job whose joiner was lost (the owner takes over).
+    void take_over_join(int64_t job_id, std::string dead_joiner);
+
+    // From the node thread's renewal: the leases the database still gives this node, as of
+    // `asked` (a lease claimed after that may be missing without being lost).
+    void on_renewed(const std::vector<store::Lease>& held, SteadyClock::time_point asked);
+    // Something may be claimable now (a worker is free, a job was planned).
+    void wake();
+    // Stops claiming and asks running tasks to stop; joins the thread.
+    void stop();
+
+  private:
+    struct Running {
+        store::Lease lease;
+        SteadyClock::time_point claimed;
+        std::stop_source stop;
+        bool lost = false;
+    };
+    ClusterWork() = default;
+    void run();
+    void claim_some();
+    void poll_watched();
+    void run_lease(const store::Lease& lease, std::stop_token stop);
+    void join(int64_t job_id);
+    [[nodiscard]] Result<worker::JobSpec> spec_for(const nlohmann::json& job) const;
+    template <class F>
+    auto locked(F&& f) -> decltype(f(std::declval<store::PgQueue&>()));
+
+    Config config_;  // as at start: a reload does not change cluster work
+    pipeline::Scheduler* scheduler_ = nullptr;
+    worker::Zygote* zygote_ = nullptr;
+    ClusterNode* node_ = nullptr;
+    LoggerPtr logger_;
+    std::string node_id_;
+
+    std::mutex db_mutex_;  // the connection is shared by this thread and the scheduler's
+    std::optional<store::PgQueue> queue_;
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    bool woken_ = false;
+    int starting_ = 0;  // claimed, submitted, not yet running
+    std::map<int64_t, Running> running_;  // by task id
+    std::map<int64_t, std::function<void(Result<ClusterJobUpdate>)>> watched_;
+    std::vector<std::function<void(store::PgQueue&)>> chores_;  // end_job etc., on the thread
+    std::thread thread_;
+};
+
+}  // namespace rr::service
