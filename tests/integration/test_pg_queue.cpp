@@ -199,7 +199,7 @@ BOOST_AUTO_TEST_CASE(last_two_chunks_completed_at_once_make_exactly_one_joiner) 
             j.joiner.value_or("") == (ca.job_ready ? "a" : "b")) {
             ++single_joiner;
         }
-        must(j.joiner == "a" ? a.finish_job(job) : b.finish_job(job));
+        must(j.joiner == "a" ? a.finish_job(job, "{}") : b.finish_job(job, "{}"));
     }
     BOOST_TEST(single_joiner == rounds);
 }
@@ -340,7 +340,7 @@ BOOST_AUTO_TEST_CASE(finished_jobs_are_pruned_and_a_newer_schema_is_refused) {
     const int64_t done = must(a.add_job("in/a.mkv", "web", payloads(1)));
     const int64_t running = must(a.add_job("in/b.mkv", "web", payloads(1)));
     BOOST_TEST(must(a.complete(must(a.claim(1)).at(0), "ok")).job_ready);
-    must(a.finish_job(done));
+    must(a.finish_job(done, "{}"));
     BOOST_TEST(must(a.prune(0)) == 1);
     BOOST_TEST(!a.job(done).ok());
     BOOST_TEST(must(a.job(running)).state == "running");
