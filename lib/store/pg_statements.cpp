@@ -199,9 +199,13 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
      R"sql(DELETE FROM nodes
            WHERE state = 'lost' AND heartbeat_at < now() - make_interval(secs => $1::float8))sql"},
     {Q::queue_depth, "rr_queue_depth", 0,
-     R"sql(SELECT count(*) FILTER (WHERE state = 'available'),
-                  count(*) FILTER (WHERE state = 'leased')
-           FROM tasks WHERE state IN ('available', 'leased'))sql"},
+     // Only what can be claimed counts as waiting: a task the reaper handed back after its job
+     // failed stays 'available' until pruned but is nobody's work.
+     R"sql(SELECT count(*) FILTER (WHERE t.state = 'available'
+                                    AND EXISTS (SELECT 1 FROM jobs j
+                                                WHERE j.id = t.job_id AND j.state = 'running')),
+                  count(*) FILTER (WHERE t.state = 'leased')
+           FROM tasks t WHERE t.state IN ('available', 'leased'))sql"},
     {Q::node_gone, "rr_node_gone", 2,
      // A clean stop: the row says at once that this node is gone instead of waiting to be
      // found silent, and the id is free for the next start.

@@ -612,6 +612,7 @@ BOOST_AUTO_TEST_CASE(a_task_of_a_job_that_is_not_running_is_never_claimed) {
     BOOST_TEST(!reaped[0].failed);
     BOOST_TEST(must(b.tasks(job)).at(1).state == "available");
     BOOST_TEST(must(b.claim(5)).empty());
+    BOOST_TEST(must(b.queue_depth()).available == 0);  // nothing there is anyone's work
     BOOST_TEST(must(b.job(job)).state == "failed");
 
     // A job still being prepared has no tasks to claim, and a started one has.
