@@ -6,7 +6,7 @@ namespace rr::store {
 namespace {
 
 // Append only: a migration that shipped is never edited.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     // 1: the chunk queue: jobs, tasks (leased chunks), attempts, nodes.
     R"sql(
 CREATE TABLE nodes (
@@ -95,6 +95,26 @@ CREATE TABLE cluster_identity (
     cluster_id text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
 );
+)sql",
+    // 3: jobs distributed over the nodes. The node whose watcher saw a file first owns its job
+    // ('preparing' while it probes and plans, then it adds the tasks); every node reads the
+    // payload to run them; the joiner records the output before publishing it, so recovery can
+    // tell whether publishing happened.
+    R"sql(
+ALTER TABLE jobs
+    ADD COLUMN owner           text,                        -- NULL for add_job's jobs
+    ADD COLUMN source_key      text NOT NULL DEFAULT '',    -- the file's version: "size:mtime_ns"
+    ADD COLUMN payload         text NOT NULL DEFAULT '',    -- JSON every node needs for the tasks
+    ADD COLUMN result          text,                        -- the sidecar JSON once published
+    ADD COLUMN output_size     bigint,
+    ADD COLUMN output_checksum text;
+ALTER TABLE jobs DROP CONSTRAINT jobs_state_check;
+ALTER TABLE jobs ADD CONSTRAINT jobs_state_check
+    CHECK (state IN ('preparing', 'running', 'joining', 'done', 'failed', 'cancelled'));
+-- One job per version of a file, whichever node saw it first and whatever its state; pruning
+-- frees the version again. Jobs without a version (add_job: tests, the queue benchmark) are
+-- left out, so they may repeat a path, as they could before this migration.
+CREATE UNIQUE INDEX jobs_source_version ON jobs (source_path, source_key) WHERE source_key <> '';
 )sql",
 };
 

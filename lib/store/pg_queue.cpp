@@ -70,6 +70,122 @@ Result<int64_t> PgQueue::add_job(const std::string& source_path, const std::stri
     return id;
 }
 
+Result<OpenedJob> PgQueue::open_job(const std::string& source_path, const std::string& source_key,
+                                    const std::string& profile, const std::string& payload) {
+    if (source_key.empty()) {
+        return make_error(Errc::invalid_argument, "open_job: the source version key is empty");
+    }
+    int runs = 0;
+    return retrying([&]() -> Result<OpenedJob> {
+        const bool retry = runs++ > 0;
+        RR_ASSIGN(auto r,
+                  conn_.run(Q::open_job, {source_path, source_key, profile, payload, o_.node_id}));
+        if (r.rows() == 1) return OpenedJob{r.integer(0, 0), true, r.text(0, 1), r.text(0, 2)};
+        RR_ASSIGN(auto found, conn_.run(Q::find_job, {source_path, source_key}));
+        if (found.rows() == 0) {
+            // The conflicting row went between the two statements (pruned): try once more.
+            RR_ASSIGN(auto again, conn_.run(Q::open_job, {source_path, source_key, profile, payload,
+                                                          o_.node_id}));
+            if (again.rows() == 1) {
+                return OpenedJob{again.integer(0, 0), true, again.text(0, 1), again.text(0, 2)};
+            }
+            return make_error(Errc::conflict, "open_job: " + source_path + " (" + source_key +
+                                                  ") is being opened and removed at once");
+        }
+        OpenedJob out{found.integer(0, 0), false, found.text(0, 1), found.text(0, 2)};
+        // Our own insert whose reply was lost: this node owns it and must still prepare it.
+        out.created = retry && out.owner == o_.node_id && out.state == "preparing";
+        return out;
+    });
+}
+
+Status PgQueue::start_tasks(int64_t job_id, const std::vector<std::string>& payloads) {
+    const auto n = static_cast<int64_t>(payloads.size());
+    return retrying([&]() -> Status {
+        {
+            RR_ASSIGN(auto tx, PgTransaction::begin(conn_));
+            RR_ASSIGN(auto started,
+                      conn_.run(Q::start_job, {pg_param(job_id), o_.node_id, pg_param(n)}));
+            if (started.rows() == 1) {
+                if (n > 0) {
+                    RR_TRY(conn_.run(Q::insert_tasks, {pg_param(job_id), text_array(payloads),
+                                                       pg_param(o_.max_attempts)}));
+                }
+                return tx.commit();
+            }
+        }
+        // Not preparing or not ours: fine only when this very plan already started it.
+        RR_ASSIGN(const JobView j, job(job_id));
+        const bool ours = j.owner == o_.node_id;
+        const bool started = j.state == "running" || j.state == "joining" || j.state == "done";
+        if (ours && started && j.chunks_total == n) return {};
+        return make_error(Errc::conflict, "job " + std::to_string(job_id) +
+                                              " cannot be started by " + o_.node_id + " (owner '" +
+                                              j.owner + "', state " + j.state + ", " +
+                                              std::to_string(j.chunks_total) + " tasks)");
+    });
+}
+
+Status PgQueue::end_job(int64_t job_id, const std::string& state, const std::string& error) {
+    if (state != "failed" && state != "cancelled") {
+        return make_error(Errc::invalid_argument, "a job ends failed or cancelled");
+    }
+    return retrying([&]() -> Status {
+        RR_ASSIGN(auto r, conn_.run(Q::end_job, {pg_param(job_id), state, error}));
+        if (!r.boolean(0, 2)) {
+            return make_error(Errc::not_found, "no job " + std::to_string(job_id));
+        }
+        return {};
+    });
+}
+
+Status PgQueue::record_output(int64_t job_id, int64_t size, const std::string& checksum) {
+    return retrying([&]() -> Status {
+        RR_ASSIGN(auto r, conn_.run(Q::record_output,
+                                    {pg_param(job_id), o_.node_id, pg_param(size), checksum}));
+        if (r.rows() == 0) {
+            return make_error(Errc::conflict, "job " + std::to_string(job_id) +
+                                                  " is not waiting for this node to join it");
+        }
+        return {};
+    });
+}
+
+Result<bool> PgQueue::take_over_join(int64_t job_id, const std::string& dead_joiner) {
+    int runs = 0;
+    return retrying([&]() -> Result<bool> {
+        const bool retry = runs++ > 0;
+        RR_ASSIGN(auto r,
+                  conn_.run(Q::take_over_join, {pg_param(job_id), o_.node_id, dead_joiner}));
+        if (r.rows() == 1) return true;
+        if (!retry) return false;
+        // The first run may have taken it over before its reply was lost.
+        RR_ASSIGN(const JobView j, job(job_id));
+        return j.state == "joining" && j.joiner == o_.node_id;
+    });
+}
+
+Result<std::vector<TaskView>> PgQueue::tasks(int64_t job_id) {
+    return retrying([&]() -> Result<std::vector<TaskView>> {
+        RR_ASSIGN(auto r, conn_.run(Q::list_tasks, {pg_param(job_id)}));
+        std::vector<TaskView> out;
+        out.reserve(static_cast<size_t>(r.rows()));
+        for (int i = 0; i < r.rows(); ++i) {
+            TaskView t;
+            t.id = r.integer(i, 0);
+            t.idx = static_cast<int>(r.integer(i, 1));
+            t.state = r.text(i, 2);
+            t.attempt = static_cast<int>(r.integer(i, 3));
+            t.node = r.optional_text(i, 4);
+            t.lease_owner = r.optional_text(i, 5);
+            t.payload = r.text(i, 6);
+            t.result = r.optional_text(i, 7);
+            out.push_back(std::move(t));
+        }
+        return out;
+    });
+}
+
 Result<std::vector<Lease>> PgQueue::claim(int n) {
     // After a lost reply the earlier claim may have committed: those leases come back from
     // renew() and the caller releases what it does not know (or lets them expire).
@@ -251,14 +367,18 @@ Result<std::vector<NodeView>> PgQueue::nodes() {
     });
 }
 
-Status PgQueue::finish_job(int64_t job_id) {
+Status PgQueue::finish_job(int64_t job_id, const std::string& result) {
+    int runs = 0;
     return retrying([&]() -> Status {
-        RR_ASSIGN(auto r, conn_.run(Q::finish_job, {pg_param(job_id), o_.node_id}));
-        if (r.rows() == 0) {
-            return make_error(Errc::conflict, "job " + std::to_string(job_id) +
-                                                  " is not waiting for this node to join it");
+        const bool retry = runs++ > 0;
+        RR_ASSIGN(auto r, conn_.run(Q::finish_job, {pg_param(job_id), o_.node_id, result}));
+        if (r.rows() == 1) return {};
+        if (retry) {  // the first run may have finished it before its reply was lost
+            RR_ASSIGN(const JobView j, job(job_id));
+            if (j.state == "done" && j.joiner == o_.node_id) return {};
         }
-        return {};
+        return make_error(Errc::conflict, "job " + std::to_string(job_id) +
+                                              " is not waiting for this node to join it");
     });
 }
 
@@ -275,6 +395,13 @@ Result<JobView> PgQueue::job(int64_t job_id) {
         j.chunks_remaining = static_cast<int>(r.integer(0, 5));
         j.error = r.optional_text(0, 6);
         j.joiner = r.optional_text(0, 7);
+        j.owner = r.optional_text(0, 8).value_or("");
+        j.source_key = r.text(0, 9);
+        j.payload = r.text(0, 10);
+        j.result = r.optional_text(0, 11);
+        if (!r.is_null(0, 12)) j.output_size = r.integer(0, 12);
+        j.output_checksum = r.optional_text(0, 13);
+        j.joiner_state = r.optional_text(0, 14);
         return j;
     });
 }

@@ -74,6 +74,32 @@ struct JobView {
     std::string source_path, profile, state;
     int chunks_total = 0, chunks_remaining = 0;
     std::optional<std::string> error, joiner;
+    std::string owner;       // empty for add_job's jobs
+    std::string source_key;  // empty for add_job's jobs
+    std::string payload;
+    std::optional<std::string> result;  // the sidecar JSON once published
+    std::optional<int64_t> output_size;
+    std::optional<std::string> output_checksum;
+    // The joiner's node state (active|draining|lost); nullopt with no joiner or an unknown one.
+    std::optional<std::string> joiner_state;
+};
+
+struct OpenedJob {
+    int64_t id = 0;
+    bool created = false;  // true: this call made the row (this node owns the job)
+    std::string owner;     // the owning node (this node when created)
+    std::string state;     // the row's state now
+};
+
+struct TaskView {
+    int64_t id = 0;
+    int idx = 0;
+    std::string state;  // available|leased|done|failed
+    int attempt = 0;
+    std::optional<std::string> node;  // whose completion was accepted
+    std::optional<std::string> lease_owner;
+    std::string payload;
+    std::optional<std::string> result;  // what complete() stored
 };
 
 struct AttemptView {
@@ -94,10 +120,44 @@ class PgQueue {
     [[nodiscard]] const std::string& node_id() const { return o_.node_id; }
     [[nodiscard]] PgConn& conn() { return conn_; }
 
-    // A job and its tasks (one per payload, idx in order), in one transaction.
+    // A job and its tasks (one per payload, idx in order), in one transaction. The job has no
+    // owner and no source version (tests, the queue benchmark); the daemon uses open_job.
     [[nodiscard]] Result<int64_t> add_job(const std::string& source_path,
                                           const std::string& profile,
                                           const std::vector<std::string>& payloads);
+
+    // Makes the job row in state 'preparing' owned by this node, or, when a row with this
+    // (source_path, source_key) exists, returns it (created = false): one job per version of
+    // a file, however many nodes' watchers see it. source_key must not be empty. After a lost
+    // reply the retry reports created = true when the row is this node's and still preparing.
+    [[nodiscard]] Result<OpenedJob> open_job(const std::string& source_path,
+                                             const std::string& source_key,
+                                             const std::string& profile,
+                                             const std::string& payload);
+    // The owner's plan: one task per payload (idx in order, max_attempts from the options) and
+    // the job preparing -> running with chunks_total = chunks_remaining = n, in one
+    // transaction; NOTIFY renderrush_tasks. With n == 0 the job goes straight to 'joining'
+    // with this node as joiner. Harmless twice: when the job already started with n tasks,
+    // nothing changes. Errc::conflict when the job is not this node's, was started with
+    // another n, or has ended (failed, cancelled).
+    [[nodiscard]] Status start_tasks(int64_t job_id, const std::vector<std::string>& payloads);
+    // Ends a job that will not publish (the owner's prepare failed, cancel): state failed or
+    // cancelled with the error; its available and leased tasks become 'failed' (the holders'
+    // next renew() reports them lost). Any node may call it. No-op on a finished job;
+    // Errc::not_found for an unknown one.
+    [[nodiscard]] Status end_job(int64_t job_id, const std::string& state,
+                                 const std::string& error);
+    // The joiner records the output it is about to publish, so recovery can tell whether
+    // publishing happened. Errc::conflict when this node is not the job's joiner.
+    [[nodiscard]] Status record_output(int64_t job_id, int64_t size, const std::string& checksum);
+    // A join whose joiner is lost is taken over: joiner = this node only when the job is
+    // 'joining' and its joiner is dead_joiner. Returns whether this call made this node the
+    // joiner (a second call finds another joiner and returns false; the retry after a lost
+    // reply recognises its own take-over). The dead joiner's record_output/finish_job are
+    // fenced off from then on.
+    [[nodiscard]] Result<bool> take_over_join(int64_t job_id, const std::string& dead_joiner);
+    // The job's tasks, ordered by idx.
+    [[nodiscard]] Result<std::vector<TaskView>> tasks(int64_t job_id);
 
     // Up to n available tasks whose back-off has passed; none while this node is not active.
     [[nodiscard]] Result<std::vector<Lease>> claim(int n);
@@ -127,8 +187,9 @@ class PgQueue {
     [[nodiscard]] Result<std::vector<std::string>> mark_lost(double stale_seconds);
     [[nodiscard]] Result<std::vector<NodeView>> nodes();
 
-    // The joiner records that the job is published.
-    [[nodiscard]] Status finish_job(int64_t job_id);
+    // The joiner records that the job is published, with the sidecar JSON (jobs.result).
+    // Errc::conflict when this node is not the job's joiner (any more).
+    [[nodiscard]] Status finish_job(int64_t job_id, const std::string& result);
     [[nodiscard]] Result<JobView> job(int64_t job_id);
     [[nodiscard]] Result<std::vector<AttemptView>> attempts(int64_t job_id, int idx);
     // Finished jobs (with their tasks and attempts) and lost nodes older than this go.

@@ -24,13 +24,15 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
     {Q::claim, "rr_claim", 3,
      // MATERIALIZED: the locking subquery runs exactly once, so LIMIT bounds what is locked
      // and SKIP LOCKED lets concurrent claimers pass each other instead of queueing. A node
-     // that is not active (draining, lost, unknown) claims nothing.
+     // that is not active (draining, lost, unknown) claims nothing, and nobody claims a task
+     // of a job that is not running (failed, cancelled: end_job fails those tasks as well).
      R"sql(WITH picked AS MATERIALIZED (
              SELECT t.id FROM tasks t
              WHERE t.state = 'available' AND t.run_after <= now()
                AND EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = $1::text AND n.state = 'active')
+               AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = t.job_id AND j.state = 'running')
              ORDER BY t.id
-             FOR UPDATE SKIP LOCKED
+             FOR UPDATE OF t SKIP LOCKED
              LIMIT $2::int)
            UPDATE tasks t
            SET state = 'leased', attempt = t.attempt + 1, lease_epoch = t.lease_epoch + 1,
@@ -173,13 +175,17 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
                   n.chunks_done,
                   (SELECT count(*) FROM tasks t WHERE t.state = 'leased' AND t.lease_owner = n.node_id)
            FROM nodes n ORDER BY n.node_id)sql"},
-    {Q::finish_job, "rr_finish_job", 2,
-     R"sql(UPDATE jobs SET state = 'done', finished_at = now(), updated_at = now()
+    {Q::finish_job, "rr_finish_job", 3,
+     R"sql(UPDATE jobs SET state = 'done', result = $3::text, finished_at = now(), updated_at = now()
            WHERE id = $1::bigint AND state = 'joining' AND joiner = $2::text
            RETURNING id)sql"},
     {Q::job, "rr_job", 1,
-     R"sql(SELECT id, source_path, profile, state, chunks_total, chunks_remaining, error, joiner
-           FROM jobs WHERE id = $1::bigint)sql"},
+     // The joiner's node state lets the owner see that its joiner is lost.
+     R"sql(SELECT j.id, j.source_path, j.profile, j.state, j.chunks_total, j.chunks_remaining,
+                  j.error, j.joiner, j.owner, j.source_key, j.payload, j.result, j.output_size,
+                  j.output_checksum, n.state
+           FROM jobs j LEFT JOIN nodes n ON n.node_id = j.joiner
+           WHERE j.id = $1::bigint)sql"},
     {Q::task_attempts, "rr_task_attempts", 2,
      R"sql(SELECT a.attempt, a.epoch, a.node, a.error
            FROM task_attempts a JOIN tasks t ON t.id = a.task_id
@@ -193,9 +199,13 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
      R"sql(DELETE FROM nodes
            WHERE state = 'lost' AND heartbeat_at < now() - make_interval(secs => $1::float8))sql"},
     {Q::queue_depth, "rr_queue_depth", 0,
-     R"sql(SELECT count(*) FILTER (WHERE state = 'available'),
-                  count(*) FILTER (WHERE state = 'leased')
-           FROM tasks WHERE state IN ('available', 'leased'))sql"},
+     // Only what can be claimed counts as waiting: a task the reaper handed back after its job
+     // failed stays 'available' until pruned but is nobody's work.
+     R"sql(SELECT count(*) FILTER (WHERE t.state = 'available'
+                                    AND EXISTS (SELECT 1 FROM jobs j
+                                                WHERE j.id = t.job_id AND j.state = 'running')),
+                  count(*) FILTER (WHERE t.state = 'leased')
+           FROM tasks t WHERE t.state IN ('available', 'leased'))sql"},
     {Q::node_gone, "rr_node_gone", 2,
      // A clean stop: the row says at once that this node is gone instead of waiting to be
      // found silent, and the id is free for the next start.
@@ -211,6 +221,63 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
            SELECT cluster_id FROM ins
            UNION ALL SELECT cluster_id FROM cluster_identity
            LIMIT 1)sql"},
+    {Q::open_job, "rr_open_job", 5,
+     // No row back: the version has a job already (find_job reads it with a fresh snapshot;
+     // this statement's snapshot may predate the row it conflicted with).
+     R"sql(INSERT INTO jobs (source_path, source_key, profile, payload, owner, state,
+                             chunks_total, chunks_remaining)
+           VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, 'preparing', 0, 0)
+           ON CONFLICT (source_path, source_key) WHERE source_key <> '' DO NOTHING
+           RETURNING id, owner, state)sql"},
+    {Q::find_job, "rr_find_job", 2,
+     R"sql(SELECT id, coalesce(owner, ''), state FROM jobs
+           WHERE source_path = $1::text AND source_key = $2::text AND source_key <> '')sql"},
+    {Q::start_job, "rr_start_job", 3,
+     // The owner's plan moves the job on (its tasks are inserted in the same transaction); the
+     // row lock and the 'preparing' condition let only one start through. With no tasks the
+     // owner joins at once. NOTIFY is delivered on commit.
+     R"sql(WITH s AS (
+             UPDATE jobs
+             SET state = CASE WHEN $3::int = 0 THEN 'joining' ELSE 'running' END,
+                 joiner = CASE WHEN $3::int = 0 THEN owner END,
+                 chunks_total = $3::int, chunks_remaining = $3::int, updated_at = now()
+             WHERE id = $1::bigint AND owner = $2::text AND state = 'preparing'
+             RETURNING id)
+           SELECT id, pg_notify('renderrush_tasks', id::text) FROM s)sql"},
+    {Q::end_job, "rr_end_job", 3,
+     // Waiting and leased tasks fail with the job: their leases disappear, so the holders'
+     // next renew() reports them lost and a late completion is fenced off. Tasks are locked
+     // before the job row (j waits for t), the order complete takes them in, so a completion
+     // racing the end cannot deadlock with it. The last column tells a finished job (no-op)
+     // from an unknown one.
+     R"sql(WITH t AS (
+             UPDATE tasks SET state = 'failed', lease_owner = NULL, lease_expires_at = NULL,
+                              finished_at = now()
+             WHERE job_id = $1::bigint AND state IN ('available', 'leased')
+               AND EXISTS (SELECT 1 FROM jobs WHERE id = $1::bigint
+                           AND state IN ('preparing', 'running', 'joining'))
+             RETURNING id),
+           j AS (
+             UPDATE jobs SET state = $2::text, error = $3::text, finished_at = now(),
+                             updated_at = now()
+             WHERE id = $1::bigint AND state IN ('preparing', 'running', 'joining')
+               AND (SELECT count(*) FROM t) >= 0
+             RETURNING id)
+           SELECT (SELECT count(*) FROM j), (SELECT count(*) FROM t),
+                  EXISTS (SELECT 1 FROM jobs WHERE id = $1::bigint))sql"},
+    {Q::record_output, "rr_record_output", 4,
+     R"sql(UPDATE jobs SET output_size = $3::bigint, output_checksum = $4::text, updated_at = now()
+           WHERE id = $1::bigint AND state = 'joining' AND joiner = $2::text
+           RETURNING id)sql"},
+    {Q::take_over_join, "rr_take_over_join", 3,
+     // The joiner condition makes the take-over happen once, and fences the dead joiner's
+     // later record_output/finish_job (they name it as joiner).
+     R"sql(UPDATE jobs SET joiner = $2::text, updated_at = now()
+           WHERE id = $1::bigint AND state = 'joining' AND joiner = $3::text
+           RETURNING id)sql"},
+    {Q::list_tasks, "rr_list_tasks", 1,
+     R"sql(SELECT id, idx, state, attempt, node, lease_owner, payload, result
+           FROM tasks WHERE job_id = $1::bigint ORDER BY idx)sql"},
 }};
 
 constexpr bool in_index_order() {

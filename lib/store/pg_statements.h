@@ -35,6 +35,13 @@ enum class Q : std::size_t {
     node_gone,
     cluster_id,
     init_cluster_id,
+    open_job,
+    find_job,
+    start_job,
+    end_job,
+    record_output,
+    take_over_join,
+    list_tasks,
     count_,  // not a statement: the table's size
 };
 

@@ -199,7 +199,7 @@ BOOST_AUTO_TEST_CASE(last_two_chunks_completed_at_once_make_exactly_one_joiner) 
             j.joiner.value_or("") == (ca.job_ready ? "a" : "b")) {
             ++single_joiner;
         }
-        must(j.joiner == "a" ? a.finish_job(job) : b.finish_job(job));
+        must(j.joiner == "a" ? a.finish_job(job, "{}") : b.finish_job(job, "{}"));
     }
     BOOST_TEST(single_joiner == rounds);
 }
@@ -340,7 +340,7 @@ BOOST_AUTO_TEST_CASE(finished_jobs_are_pruned_and_a_newer_schema_is_refused) {
     const int64_t done = must(a.add_job("in/a.mkv", "web", payloads(1)));
     const int64_t running = must(a.add_job("in/b.mkv", "web", payloads(1)));
     BOOST_TEST(must(a.complete(must(a.claim(1)).at(0), "ok")).job_ready);
-    must(a.finish_job(done));
+    must(a.finish_job(done, "{}"));
     BOOST_TEST(must(a.prune(0)) == 1);
     BOOST_TEST(!a.job(done).ok());
     BOOST_TEST(must(a.job(running)).state == "running");
@@ -352,6 +352,325 @@ BOOST_AUTO_TEST_CASE(finished_jobs_are_pruned_and_a_newer_schema_is_refused) {
     const auto refused = PgQueue::open(o);
     BOOST_REQUIRE(!refused.ok());
     BOOST_TEST(refused.error().message.find("newer than this renderrushd") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(one_job_per_file_version_whichever_node_opens_it_first) {
+    Db db;
+    auto a = db.node("a");
+    auto b = db.node("b");
+    const OpenedJob first = must(a.open_job("in/a.mkv", "100:5", "web", R"({"plan":1})"));
+    BOOST_TEST(first.created);
+    BOOST_TEST(first.owner == "a");
+    BOOST_TEST(first.state == "preparing");
+    const OpenedJob seen = must(b.open_job("in/a.mkv", "100:5", "web", R"({"plan":2})"));
+    BOOST_TEST(!seen.created);
+    BOOST_TEST(seen.id == first.id);
+    BOOST_TEST(seen.owner == "a");
+    BOOST_TEST(seen.state == "preparing");
+    const JobView j = must(b.job(first.id));
+    BOOST_TEST(j.owner == "a");
+    BOOST_TEST(j.source_key == "100:5");
+    BOOST_TEST(j.payload == R"({"plan":1})");  // the first opener's plan, not the second's
+    BOOST_TEST(j.chunks_total == 0);
+
+    // The file was replaced: a new version is a new job, owned by whoever saw it.
+    const OpenedJob newer = must(b.open_job("in/a.mkv", "200:9", "web", "{}"));
+    BOOST_TEST(newer.created);
+    BOOST_TEST(newer.owner == "b");
+    BOOST_TEST(newer.id != first.id);
+    BOOST_TEST(must(a.open_job("in/b.mkv", "100:5", "web", "{}")).created);
+    BOOST_TEST(a.open_job("in/c.mkv", "", "web", "{}").error().code == rr::Errc::invalid_argument);
+
+    // After the connection dropped the call is made again and still makes the one job.
+    db.cluster.sql(db.name,
+                   "SELECT pg_terminate_backend(" + std::to_string(a.conn().backend_pid()) + ")");
+    std::this_thread::sleep_for(200ms);
+    const OpenedJob after = must(a.open_job("in/d.mkv", "1:1", "web", "{}"));
+    BOOST_TEST(after.created);
+    BOOST_TEST(!must(b.open_job("in/d.mkv", "1:1", "web", "{}")).created);
+}
+
+BOOST_AUTO_TEST_CASE(nodes_opening_one_file_at_the_same_moment_make_one_job) {
+    Db db;
+    std::vector<PgQueue> nodes;
+    for (int n = 0; n < 3; ++n) nodes.push_back(db.node("n" + std::to_string(n)));
+    const int rounds = 50;
+    int one_owner = 0;
+    for (int round = 0; round < rounds; ++round) {
+        const std::string path = "in/race" + std::to_string(round) + ".mkv";
+        std::barrier go(3);
+        std::vector<OpenedJob> got(3);
+        std::atomic<int> errors{0};
+        std::vector<std::thread> threads;
+        for (int n = 0; n < 3; ++n) {
+            threads.emplace_back([&, n] {
+                go.arrive_and_wait();
+                auto r = nodes[static_cast<size_t>(n)].open_job(path, "7:7", "web", "{}");
+                if (!r.ok()) return void(++errors);
+                got[static_cast<size_t>(n)] = *r;
+            });
+        }
+        for (auto& th : threads) th.join();
+        BOOST_REQUIRE(errors.load() == 0);
+        int created = 0;
+        std::set<int64_t> ids;
+        std::set<std::string> owners;
+        for (const OpenedJob& o : got) {
+            created += o.created ? 1 : 0;
+            ids.insert(o.id);
+            owners.insert(o.owner);
+        }
+        if (created == 1 && ids.size() == 1 && owners.size() == 1) ++one_owner;
+    }
+    BOOST_TEST(one_owner == rounds);
+}
+
+BOOST_AUTO_TEST_CASE(only_the_owner_starts_the_tasks_and_only_once) {
+    Db db;
+    auto a = db.node("a");
+    auto b = db.node("b");
+    const int64_t job = must(a.open_job("in/a.mkv", "1:1", "web", "{}")).id;
+    const auto stolen = b.start_tasks(job, payloads(3));
+    BOOST_REQUIRE(!stolen.ok());
+    BOOST_TEST(stolen.error().code == rr::Errc::conflict);
+    BOOST_TEST(must(a.job(job)).state == "preparing");
+    BOOST_TEST(must(b.claim(5)).empty());
+
+    must(a.start_tasks(job, payloads(3)));
+    must(a.start_tasks(job, payloads(3)));  // a retry of the same plan changes nothing
+    BOOST_TEST(a.start_tasks(job, payloads(4)).error().code == rr::Errc::conflict);
+    JobView j = must(a.job(job));
+    BOOST_TEST(j.state == "running");
+    BOOST_TEST(j.chunks_total == 3);
+    BOOST_TEST(j.chunks_remaining == 3);
+    const auto listed = must(a.tasks(job));
+    BOOST_REQUIRE(listed.size() == 3u);
+    for (int i = 0; i < 3; ++i) {
+        BOOST_TEST(listed[static_cast<size_t>(i)].idx == i);
+        BOOST_TEST(listed[static_cast<size_t>(i)].state == "available");
+        BOOST_TEST(listed[static_cast<size_t>(i)].payload == payloads(3)[static_cast<size_t>(i)]);
+    }
+
+    const auto leases = must(b.claim(10));
+    BOOST_REQUIRE(leases.size() == 3u);
+    int ready = 0;
+    for (const Lease& l : leases) ready += must(b.complete(l, "ok")).job_ready ? 1 : 0;
+    BOOST_TEST(ready == 1);
+    j = must(a.job(job));
+    BOOST_TEST(j.state == "joining");
+    BOOST_TEST(j.joiner.value_or("") == "b");
+    must(a.start_tasks(job, payloads(3)));  // still harmless once the tasks are done
+
+    // A file that needs no task: the owner joins it at once.
+    const int64_t empty = must(a.open_job("in/empty.mkv", "0:1", "web", "{}")).id;
+    must(a.start_tasks(empty, {}));
+    j = must(b.job(empty));
+    BOOST_TEST(j.state == "joining");
+    BOOST_TEST(j.joiner.value_or("") == "a");
+    BOOST_TEST(j.chunks_total == 0);
+    BOOST_TEST(must(a.tasks(empty)).empty());
+    must(a.start_tasks(empty, {}));
+    must(a.finish_job(empty, R"({"chunks":[]})"));
+    BOOST_TEST(must(b.job(empty)).state == "done");
+}
+
+BOOST_AUTO_TEST_CASE(an_ended_job_takes_its_tasks_from_their_holders) {
+    Db db;
+    auto owner = db.node("owner");
+    auto holder = db.node("holder");
+    auto ctl = db.node("ctl");
+    const int64_t job = must(owner.open_job("in/a.mkv", "1:1", "web", "{}")).id;
+    must(owner.start_tasks(job, payloads(3)));
+    const Lease held = must(holder.claim(1)).at(0);
+    BOOST_TEST(must(holder.renew()).size() == 1u);
+
+    must(ctl.end_job(job, "cancelled", "cancelled by the operator"));
+    BOOST_TEST(must(holder.renew()).empty());  // the holder learns to stop at its heartbeat
+    BOOST_TEST(must(owner.claim(5)).empty());  // the waiting ones are nobody's work now
+    BOOST_TEST(!must(holder.complete(held, "late")).accepted);
+    BOOST_TEST(!must(holder.fail(held, "late")).accepted);
+    JobView j = must(ctl.job(job));
+    BOOST_TEST(j.state == "cancelled");
+    BOOST_TEST(j.error.value_or("") == "cancelled by the operator");
+    BOOST_TEST(j.chunks_remaining == 3);
+    for (const TaskView& t : must(ctl.tasks(job))) {
+        BOOST_TEST(t.state == "failed");
+        BOOST_TEST(!t.lease_owner.has_value());
+        BOOST_TEST(!t.node.has_value());
+    }
+    const QueueDepth depth = must(ctl.queue_depth());
+    BOOST_TEST(depth.available == 0);
+    BOOST_TEST(depth.leased == 0);
+
+    // Ending it again, or as failed, changes nothing; nor can the owner start it again.
+    must(owner.end_job(job, "failed", "prepare failed"));
+    j = must(ctl.job(job));
+    BOOST_TEST(j.state == "cancelled");
+    BOOST_TEST(j.error.value_or("") == "cancelled by the operator");
+    BOOST_TEST(owner.start_tasks(job, payloads(3)).error().code == rr::Errc::conflict);
+    BOOST_TEST(ctl.end_job(job + 1000, "cancelled", "").error().code == rr::Errc::not_found);
+    BOOST_TEST(ctl.end_job(job, "done", "").error().code == rr::Errc::invalid_argument);
+
+    // The owner's prepare failed: the version keeps its failed job (until pruned), so another
+    // node's watcher does not try the same broken file again.
+    const int64_t broken = must(owner.open_job("in/broken.mkv", "9:9", "web", "{}")).id;
+    must(owner.end_job(broken, "failed", "probe: no video stream"));
+    const OpenedJob again = must(holder.open_job("in/broken.mkv", "9:9", "web", "{}"));
+    BOOST_TEST(!again.created);
+    BOOST_TEST(again.state == "failed");
+    BOOST_TEST(must(holder.job(broken)).error.value_or("") == "probe: no video stream");
+}
+
+BOOST_AUTO_TEST_CASE(the_joiner_records_its_output_and_the_sidecar) {
+    Db db;
+    auto a = db.node("a");
+    auto b = db.node("b");
+    const int64_t job = must(a.open_job("in/a.mkv", "1:1", "web", R"({"profile":"web"})")).id;
+    must(a.start_tasks(job, payloads(2)));
+    const Lease la = must(a.claim(1)).at(0);
+    const Lease lb = must(b.claim(1)).at(0);
+    BOOST_TEST(!must(a.complete(la, R"({"frames":48})")).job_ready);
+    BOOST_TEST(must(b.complete(lb, R"({"frames":50})")).job_ready);
+
+    BOOST_TEST(a.record_output(job, 1, "x").error().code == rr::Errc::conflict);  // not a's join
+    must(b.record_output(job, 123456, "sha256:abc"));
+    JobView j = must(a.job(job));
+    BOOST_TEST(j.state == "joining");
+    BOOST_TEST(j.output_size.value_or(0) == 123456);
+    BOOST_TEST(j.output_checksum.value_or("") == "sha256:abc");
+    BOOST_TEST(!j.result.has_value());
+    BOOST_TEST(a.finish_job(job, "{}").error().code == rr::Errc::conflict);
+    must(b.finish_job(job, R"({"chunks":[{"node":"a"},{"node":"b"}]})"));
+
+    j = must(a.job(job));
+    BOOST_TEST(j.state == "done");
+    BOOST_TEST(j.result.value_or("") == R"({"chunks":[{"node":"a"},{"node":"b"}]})");
+    BOOST_TEST(j.owner == "a");
+    BOOST_TEST(j.payload == R"({"profile":"web"})");
+    BOOST_TEST(j.joiner.value_or("") == "b");
+    BOOST_TEST(j.joiner_state.value_or("") == "active");
+    BOOST_TEST(b.finish_job(job, "{}").error().code == rr::Errc::conflict);  // published once
+
+    const auto listed = must(a.tasks(job));
+    BOOST_REQUIRE(listed.size() == 2u);
+    BOOST_TEST(listed[0].idx == 0);
+    BOOST_TEST(listed[0].state == "done");
+    BOOST_TEST(listed[0].attempt == 1);
+    BOOST_TEST(listed[0].node.value_or("") == (la.idx == 0 ? "a" : "b"));
+    BOOST_TEST(listed[0].result.value_or("") ==
+               (la.idx == 0 ? R"({"frames":48})" : R"({"frames":50})"));
+    BOOST_TEST(listed[1].node.value_or("") == (la.idx == 1 ? "a" : "b"));
+    BOOST_TEST(!listed[1].lease_owner.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(the_owner_takes_over_the_join_of_a_lost_joiner_once) {
+    Db db;
+    auto owner = db.node("owner");
+    auto joiner = db.node("joiner");
+    auto other = db.node("other");
+    const int64_t job = must(owner.open_job("in/a.mkv", "1:1", "web", "{}")).id;
+    must(owner.start_tasks(job, payloads(1)));
+    BOOST_TEST(must(joiner.complete(must(joiner.claim(1)).at(0), "ok")).job_ready);
+    must(joiner.record_output(job, 10, "sum"));
+    BOOST_TEST(must(owner.job(job)).joiner_state.value_or("") == "active");
+    must(joiner.leave());  // it goes away mid-join
+    BOOST_TEST(must(owner.job(job)).joiner_state.value_or("") == "lost");
+
+    BOOST_TEST(!must(owner.take_over_join(job, "someone-else")));
+    BOOST_TEST(must(owner.take_over_join(job, "joiner")));
+    BOOST_TEST(!must(owner.take_over_join(job, "joiner")));
+    BOOST_TEST(!must(other.take_over_join(job, "joiner")));
+    JobView j = must(other.job(job));
+    BOOST_TEST(j.joiner.value_or("") == "owner");
+    BOOST_TEST(j.joiner_state.value_or("") == "active");
+    BOOST_TEST(j.output_size.value_or(0) == 10);  // what the lost joiner recorded stays readable
+
+    // The old joiner, back from the dead, can no longer record or publish.
+    BOOST_TEST(joiner.record_output(job, 11, "other").error().code == rr::Errc::conflict);
+    BOOST_TEST(joiner.finish_job(job, "{}").error().code == rr::Errc::conflict);
+    must(owner.record_output(job, 10, "sum"));
+    must(owner.finish_job(job, R"({"ok":true})"));
+    BOOST_TEST(must(other.job(job)).state == "done");
+    BOOST_TEST(!must(owner.take_over_join(job, "owner")));  // nothing to take over once done
+}
+
+BOOST_AUTO_TEST_CASE(a_task_of_a_job_that_is_not_running_is_never_claimed) {
+    Db db;
+    auto a = db.node("a", 1.0, 0, 2);
+    auto b = db.node("b", 30.0, 0, 2);
+    const int64_t job = must(a.add_job("in/a.mkv", "web", payloads(2)));
+    BOOST_TEST(!must(a.fail(must(a.claim(1)).at(0), "first")).task_failed);
+    const auto both = must(a.claim(2));  // chunk 0's second attempt, chunk 1's first
+    BOOST_REQUIRE(both.size() == 2u);
+    const Lease& zero = both[0].idx == 0 ? both[0] : both[1];
+    BOOST_TEST(must(a.fail(zero, "second")).job_failed);
+    // Chunk 1 was leased when the job failed; its lease expires and the reaper hands it back
+    // (one attempt left), but its job is over.
+    std::this_thread::sleep_for(1200ms);
+    const auto reaped = must(b.reap());
+    BOOST_REQUIRE(reaped.size() == 1u);
+    BOOST_TEST(!reaped[0].failed);
+    BOOST_TEST(must(b.tasks(job)).at(1).state == "available");
+    BOOST_TEST(must(b.claim(5)).empty());
+    BOOST_TEST(must(b.queue_depth()).available == 0);  // nothing there is anyone's work
+    BOOST_TEST(must(b.job(job)).state == "failed");
+
+    // A job still being prepared has no tasks to claim, and a started one has.
+    const int64_t later = must(a.open_job("in/b.mkv", "1:1", "web", "{}")).id;
+    BOOST_TEST(must(b.claim(5)).empty());
+    must(a.start_tasks(later, payloads(1)));
+    BOOST_TEST(must(b.claim(5)).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_cancel_racing_the_completions_neither_deadlocks_nor_lets_one_through) {
+    Db db;
+    auto a = db.node("a");
+    auto b = db.node("b");
+    auto ctl = db.node("ctl");
+    const int rounds = 60;
+    int clean = 0;
+    for (int round = 0; round < rounds; ++round) {
+        const int64_t job =
+            must(a.open_job("in/c.mkv", std::to_string(round) + ":0", "web", "{}")).id;
+        must(a.start_tasks(job, payloads(2)));
+        const Lease la = must(a.claim(1)).at(0);
+        const Lease lb = must(b.claim(1)).at(0);
+        std::barrier go(3);
+        rr::Result<Completion> ca = Completion{}, cb = Completion{};
+        rr::Status ended;
+        std::thread ta([&] {
+            go.arrive_and_wait();
+            ca = a.complete(la, "a");
+        });
+        std::thread tb([&] {
+            go.arrive_and_wait();
+            cb = b.complete(lb, "b");
+        });
+        std::thread tc([&] {
+            go.arrive_and_wait();
+            ended = ctl.end_job(job, "cancelled", "race");
+        });
+        ta.join();
+        tb.join();
+        tc.join();
+        BOOST_REQUIRE_MESSAGE(ca.ok() && cb.ok() && ended.ok(),
+                              "round " << round << ": "
+                                       << (!ca.ok()      ? ca.error().message
+                                           : !cb.ok()    ? cb.error().message
+                                           : !ended.ok() ? ended.error().message
+                                                         : ""));
+        const JobView j = must(ctl.job(job));
+        // Either the cancel came first (no completion accepted, no joiner) or both chunks
+        // were done first (the job was joining when it was cancelled): never a joiner of a job
+        // whose chunks were taken away, never a completion after the cancel.
+        const int accepted = int(ca->accepted) + int(cb->accepted);
+        const bool ready = ca->job_ready || cb->job_ready;
+        if (j.state == "cancelled" && j.chunks_remaining == 2 - accepted &&
+            ready == (accepted == 2)) {
+            ++clean;
+        }
+    }
+    BOOST_TEST(clean == rounds);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
