@@ -91,18 +91,21 @@ fs::path ClusterWork::work_dir(const ClusterJobFiles& f) const {
 Result<store::OpenedJob> ClusterWork::open_job(const ClusterJobFiles& f,
                                                const std::string& source_key,
                                                const std::string& profile) {
-    const json payload{{"input", f.input}, {"output", f.output}, {"work", f.work},
-                       {"profile", profile}, {"owner", node_id_}};
-    return locked(
-        [&](store::PgQueue& q) { return q.open_job(f.input, source_key, profile, payload.dump()); });
+    const json payload{{"input", f.input},
+                       {"output", f.output},
+                       {"work", f.work},
+                       {"profile", profile},
+                       {"owner", node_id_}};
+    return locked([&](store::PgQueue& q) {
+        return q.open_job(f.input, source_key, profile, payload.dump());
+    });
 }
 
 Status ClusterWork::start_tasks(int64_t job_id, const ClusterJobFiles& f,
                                 const std::string& profile, int chunks, bool audio) {
     // Every task carries what a node needs to run it without another round trip.
-    const json job{{"id", job_id},           {"input", f.input},   {"output", f.output},
-                   {"work", f.work},         {"profile", profile}, {"chunks", chunks},
-                   {"audio", audio}};
+    const json job{{"id", job_id},       {"input", f.input}, {"output", f.output}, {"work", f.work},
+                   {"profile", profile}, {"chunks", chunks}, {"audio", audio}};
     std::vector<std::string> payloads;
     for (int i = 0; i < chunks; ++i)
         payloads.push_back(json{{"job", job}, {"kind", "chunk"}, {"chunk", i}}.dump());
@@ -126,11 +129,11 @@ void ClusterWork::unwatch(int64_t job_id) {
 
 void ClusterWork::end_job(int64_t job_id, std::string state, std::string error) {
     std::lock_guard lock(mutex_);
-    chores_.push_back([this, job_id, state = std::move(state),
-                       error = std::move(error)](store::PgQueue& q) {
-        if (Status st = q.end_job(job_id, state, error); !st)
-            logger_->warn("cluster: cannot end job {}: {}", job_id, st.error().message);
-    });
+    chores_.push_back(
+        [this, job_id, state = std::move(state), error = std::move(error)](store::PgQueue& q) {
+            if (Status st = q.end_job(job_id, state, error); !st)
+                logger_->warn("cluster: cannot end job {}: {}", job_id, st.error().message);
+        });
     woken_ = true;
     wake_.notify_all();
 }
@@ -140,10 +143,8 @@ void ClusterWork::take_over_join(int64_t job_id, std::string dead_joiner) {
     chores_.push_back([this, job_id, dead_joiner = std::move(dead_joiner)](store::PgQueue& q) {
         auto mine = q.take_over_join(job_id, dead_joiner);
         if (!mine || !*mine) return;
-        logger_->warn("cluster: joiner {} of job {} is lost; joining it here", dead_joiner,
-                      job_id);
-        scheduler_->submit(kClusterTasks,
-                           [this, job_id](int, std::stop_token) { join(job_id); });
+        logger_->warn("cluster: joiner {} of job {} is lost; joining it here", dead_joiner, job_id);
+        scheduler_->submit(kClusterTasks, [this, job_id](int, std::stop_token) { join(job_id); });
     });
     woken_ = true;
     wake_.notify_all();
@@ -200,7 +201,8 @@ void ClusterWork::run() {
 
 void ClusterWork::claim_some() {
     if (!node_->snapshot().claiming() || scheduler_->paused()) return;
-    const int free = scheduler_->size() - scheduler_->busy() - static_cast<int>(scheduler_->queued());
+    const int free =
+        scheduler_->size() - scheduler_->busy() - static_cast<int>(scheduler_->queued());
     if (free <= 0) return;
     auto leases = locked([&](store::PgQueue& q) { return q.claim(free); });
     if (!leases) {
@@ -216,8 +218,8 @@ void ClusterWork::claim_some() {
             r.claimed = SteadyClock::now();
             token = r.stop.get_token();
         }
-        logger_->info("cluster: claimed chunk {} of job {} (attempt {}, epoch {})",
-                      lease.idx, lease.job_id, lease.attempt, lease.epoch);
+        logger_->info("cluster: claimed chunk {} of job {} (attempt {}, epoch {})", lease.idx,
+                      lease.job_id, lease.attempt, lease.epoch);
         scheduler_->submit(kClusterTasks, [this, lease, token](int, std::stop_token pool_stop) {
             std::stop_source both;
             std::stop_callback a(token, [&] { both.request_stop(); });
@@ -310,8 +312,8 @@ void ClusterWork::run_lease(const store::Lease& lease, std::stop_token stop) {
     if (!done->accepted) {
         remove_file();
         logger_->warn(
-            "cluster: {} of job {} finished after its lease was taken over; result discarded",
-            what, lease.job_id);
+            "cluster: {} of job {} finished after its lease was taken over; result discarded", what,
+            lease.job_id);
         return;
     }
     logger_->info("cluster: {} of job {} done in {:.2f} s", what, lease.job_id, seconds_since(t0));
@@ -364,8 +366,8 @@ void ClusterWork::join(int64_t job_id) {
         }
     }
     if (static_cast<int>(pub.chunks.size()) != chunks)
-        return fail_job(fmt::format("the queue holds {} of the job's {} chunks",
-                                    pub.chunks.size(), chunks));
+        return fail_job(
+            fmt::format("the queue holds {} of the job's {} chunks", pub.chunks.size(), chunks));
     std::error_code ec;
     fs::create_directories(pub.output.parent_path(), ec);
     logger_->info("cluster: joining job {} ({} chunks) into {}", job_id, chunks,

@@ -44,9 +44,11 @@ struct ClusterJobFiles {
 class ClusterWork {
   public:
     // Opens its own connection (the node thread keeps its own) and starts the thread.
-    [[nodiscard]] static Result<std::unique_ptr<ClusterWork>> start(
-        const Config& config, pipeline::Scheduler& scheduler, worker::Zygote* zygote,
-        ClusterNode& node, LoggerPtr logger);
+    [[nodiscard]] static Result<std::unique_ptr<ClusterWork>> start(const Config& config,
+                                                                    pipeline::Scheduler& scheduler,
+                                                                    worker::Zygote* zygote,
+                                                                    ClusterNode& node,
+                                                                    LoggerPtr logger);
     ~ClusterWork();  // stop()
     ClusterWork(const ClusterWork&) = delete;
     ClusterWork& operator=(const ClusterWork&) = delete;
@@ -114,7 +116,7 @@ class ClusterWork {
     std::condition_variable wake_;
     bool stopping_ = false;
     bool woken_ = false;
-    int starting_ = 0;  // claimed, submitted, not yet running
+    int starting_ = 0;                    // claimed, submitted, not yet running
     std::map<int64_t, Running> running_;  // by task id
     std::map<int64_t, std::function<void(Result<ClusterJobUpdate>)>> watched_;
     std::vector<std::function<void(store::PgQueue&)>> chores_;  // end_job etc., on the thread

@@ -109,8 +109,8 @@ void JobRunner::start() {
         if (cluster_files_)
             work_dir_ = ctx_.cluster->work_dir(*cluster_files_);
         else
-            ctx_.logger->warn("job {}: input or output outside storage.root; runs on this node only",
-                              row_.id);
+            ctx_.logger->warn(
+                "job {}: input or output outside storage.root; runs on this node only", row_.id);
     }
     settings_.work_dir = work_dir_;
     auto spec = std::make_shared<worker::JobSpec>();
@@ -174,8 +174,7 @@ void JobRunner::submit_prepare(std::vector<store::ChunkRow> existing) {
                     return make_error(Errc::io,
                                       "cannot stat " + spec->input.string() + ": " + ec.message());
                 const std::string key =
-                    std::to_string(size) + ":" +
-                    std::to_string(mtime.time_since_epoch().count());
+                    std::to_string(size) + ":" + std::to_string(mtime.time_since_epoch().count());
                 RR_ASSIGN(auto opened, cluster->open_job(*files, key, profile));
                 p.cluster_job = opened.id;
                 if (!opened.created && opened.owner != cluster->node_id()) {
@@ -548,12 +547,12 @@ void JobRunner::end_cluster_job(const std::string& state, const std::string& err
 }
 
 void JobRunner::watch_cluster_job() {
-    ctx_.cluster->watch(cluster_job_, [this_ = weak_from_this(),
-                                       poster = ctx_.poster](Result<ClusterJobUpdate> u) {
-        poster->post([this_, u = std::move(u)]() mutable {
-            if (auto self = this_.lock()) self->on_cluster_update(std::move(u));
+    ctx_.cluster->watch(
+        cluster_job_, [this_ = weak_from_this(), poster = ctx_.poster](Result<ClusterJobUpdate> u) {
+            poster->post([this_, u = std::move(u)]() mutable {
+                if (auto self = this_.lock()) self->on_cluster_update(std::move(u));
+            });
         });
-    });
 }
 
 void JobRunner::on_cluster_update(Result<ClusterJobUpdate> u) {

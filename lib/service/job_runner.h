@@ -16,8 +16,8 @@
 #include <string>
 
 #include "pipeline/progress.h"
-#include "service/context.h"
 #include "service/cluster_work.h"
+#include "service/context.h"
 #include "service/hooks.h"
 #include "worker/client.h"
 

@@ -90,8 +90,8 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     s->ctx_.zygote = s->zygote_.get();
     if (s->cluster_) {
         RR_ASSIGN(s->cluster_work_,
-                  ClusterWork::start(s->ctx_.config, *s->scheduler_, s->zygote_.get(),
-                                     *s->cluster_, s->ctx_.logger));
+                  ClusterWork::start(s->ctx_.config, *s->scheduler_, s->zygote_.get(), *s->cluster_,
+                                     s->ctx_.logger));
         ClusterWork* work = s->cluster_work_.get();
         s->cluster_->set_lease_listener(
             [work](const std::vector<store::Lease>& held, SteadyClock::time_point asked) {

@@ -42,7 +42,7 @@ struct PlanSummary {
     bool audio = false;  // the plan has an audio task
     std::string encoder;
     nlohmann::json interlace;  // media::InterlacePlan::to_json: what was detected and done
-    std::string log;  // one line for the log: frames, chunks, threads, encoder
+    std::string log;           // one line for the log: frames, chunks, threads, encoder
 };
 
 // A chunk or audio intermediate, durable in the work folder.
@@ -60,7 +60,7 @@ struct PublishSpec {
     bool audio_written = false;
     nlohmann::json timings = nlohmann::json::object();
     nlohmann::json retried = nlohmann::json::array();
-    double elapsed = 0;  // seconds the job has run so far (for timings.total)
+    double elapsed = 0;       // seconds the job has run so far (for timings.total)
     bool frame_pair = false;  // the dashboard's before/after pictures in <output>.frames/
     // Cluster mode: the intermediates as the queue recorded them (empty: the work folder's
     // usual names), and a link()-publish that never replaces another node's output.

@@ -57,8 +57,8 @@ Result<fs::path> task_output(const pipeline::PreparedJob& job, const json& req,
     fs::path file = req["file"].get<std::string>();
     std::error_code ec;
     if (!fs::equivalent(file.parent_path(), job.work_dir, ec))
-        return make_error(Errc::internal, "task file " + file.string() + " is outside " +
-                                              job.work_dir.string());
+        return make_error(Errc::internal,
+                          "task file " + file.string() + " is outside " + job.work_dir.string());
     return file;
 }
 
@@ -121,9 +121,8 @@ Result<json> publish(const pipeline::PreparedJob& job, const json& req) {
         p.audio.stage_results = pipeline::no_audio_results(job);
     }
     if (req.value("audio_written", false)) {
-        p.audio_file = req.contains("audio_file")
-                           ? fs::path(req["audio_file"].get<std::string>())
-                           : pipeline::audio_file(job.work_dir);
+        p.audio_file = req.contains("audio_file") ? fs::path(req["audio_file"].get<std::string>())
+                                                  : pipeline::audio_file(job.work_dir);
     }
     p.exclusive = req.value("exclusive", false);
     p.output = req.at("output").get<std::string>();

@@ -1,0 +1,281 @@
+#define BOOST_TEST_MODULE cluster_media
+// Cluster mode doing real work: several renderrushd nodes on this machine share one storage
+// root and one throwaway PostgreSQL, all watching the same folder. One dropped file becomes one
+// job whose chunks run on several nodes; the output is frame-exact and decodes to the same
+// frames as a single-node run. A node killed (-9) or stopped (SIGSTOP) while it holds leases
+// costs nothing but time: its chunks are taken over after the lease, a late completion is
+// refused and its file removed. Short settings: lease 2 s, heartbeat 0.5 s, poll 0.2 s.
+
+#include <signal.h>
+
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "support/daemon.h"
+#include "support/media.h"
+#include "support/pg_fixture.h"
+#include "support/process.h"
+#include "support/sandbox.h"
+
+namespace t = rr::test;
+namespace utf = boost::unit_test;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+// 8 s with a keyframe every 0.5 s: 16 chunks of 0.5 s.
+fs::path clip() {
+    return t::fixture("cluster_clip_8s_320x240.mp4",
+                      "-f lavfi -i testsrc2=size=320x240:rate=24:duration=8 -f lavfi -i "
+                      "sine=frequency=440:duration=8 -c:v libx264 -preset veryfast -g 12 "
+                      "-keyint_min 12 -sc_threshold 0 -pix_fmt yuv420p -c:a aac -shortest");
+}
+
+constexpr int kFrames = 192;
+
+const char* kProfile =
+    "profiles:\n  farm:\n    stages: [{blur: {radius: 3}}]\n"
+    "    video: {codec: h264, preset: ultrafast, crf: 23, hwaccel: none}\n";
+
+struct Share {
+    t::Sandbox box;
+    std::string conninfo;
+    explicit Share(const std::string& db) : conninfo(t::shared_pg_server().create_database(db)) {
+        for (const char* d : {"storage/inbox", "storage/outbox", "storage/done"})
+            fs::create_directories(box / d);
+    }
+    [[nodiscard]] fs::path root() const { return box / "storage"; }
+    [[nodiscard]] fs::path inbox() const { return root() / "inbox"; }
+    [[nodiscard]] fs::path outbox() const { return root() / "outbox"; }
+    [[nodiscard]] fs::path work() const { return root() / ".renderrush-work"; }
+};
+
+std::string node_config(const Share& s, const std::string& node_id) {
+    return std::string("workers: 1\nchunk_seconds: 0.5\nmax_attempts: 3\n") +
+           "watches:\n  - {path: " + s.inbox().string() +
+           ", profile: farm, output: " + s.outbox().string() + ", on_success: keep}\n" + kProfile +
+           "storage:\n  root: " + s.root().string() + "\ncluster:\n  database: \"" + s.conninfo +
+           "\"\n  node_id: " + node_id +
+           "\n  lease_seconds: 2\n  heartbeat_seconds: 0.5\n  poll_seconds: 0.2\n  work_dir: " +
+           s.work().string() + "\n";
+}
+
+struct Farm {
+    Share share;
+    std::vector<std::unique_ptr<t::Daemon>> nodes;
+    Farm(const std::string& db, int n) : share(db) {
+        for (int i = 0; i < n; ++i) {
+            nodes.push_back(std::make_unique<t::Daemon>(""));
+            nodes.back()->write_config(node_config(share, "node-" + std::to_string(i)));
+        }
+        auto r = t::run({t::renderrushd().string(), "cluster", "init", "--config",
+                         nodes.front()->config_path().string()},
+                        60s);
+        BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out + r.err);
+        for (auto& d : nodes) d->start();
+    }
+    [[nodiscard]] std::string logs() const {
+        std::string all;
+        for (const auto& d : nodes) all += "---- node\n" + d->log();
+        return all;
+    }
+    // The sidecar of the published output, once every node's job for it ended.
+    [[nodiscard]] fs::path output() const { return share.outbox() / "clip.mp4"; }
+    [[nodiscard]] fs::path sidecar() const { return share.outbox() / "clip.renderrush.json"; }
+};
+
+t::CommandResult ctl(const t::Daemon& d, std::vector<std::string> args) {
+    args.insert(args.begin(), {t::renderrushctl().string(), "--socket",
+                               (d.dir("run") / "control.sock").string()});
+    return t::run(args, 30s);
+}
+
+nlohmann::json nodes_json(const t::Daemon& d) {
+    auto r = ctl(d, {"--json", "nodes"});
+    if (r.exit_code != 0) return nullptr;
+    return nlohmann::json::parse(r.out, nullptr, false);
+}
+
+int64_t leases_of(const t::Daemon& any, const std::string& id) {
+    auto j = nodes_json(any);
+    if (!j.is_object()) return 0;
+    for (const auto& n : j.value("nodes", nlohmann::json::array()))
+        if (n.value("node_id", "") == id) return n.value("leases", int64_t{0});
+    return 0;
+}
+
+nlohmann::json read_json(const fs::path& p) {
+    return nlohmann::json::parse(t::read_file(p), nullptr, false);
+}
+
+// Decoded frames, one hash each (ffmpeg's framemd5), so two outputs can be compared frame by
+// frame whatever their containers say.
+std::vector<std::string> frame_hashes(const fs::path& file) {
+    auto r = t::run(
+        {"ffmpeg", "-v", "error", "-i", file.string(), "-map", "0:v", "-f", "framemd5", "-"}, 120s);
+    std::vector<std::string> hashes;
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) {
+        if (line.empty() || line[0] == '#') continue;
+        hashes.push_back(line.substr(line.rfind(',') + 1));
+    }
+    return hashes;
+}
+
+std::set<std::string> chunk_nodes(const nlohmann::json& sidecar) {
+    std::set<std::string> nodes;
+    for (const auto& c : sidecar.value("chunks", nlohmann::json::array()))
+        nodes.insert(c.value("node", ""));
+    return nodes;
+}
+
+bool published(const Farm& f) {
+    std::error_code ec;
+    return fs::exists(f.output(), ec) && fs::exists(f.sidecar(), ec);
+}
+
+// Every node's local job for the clip reached a final state: done on the owner, duplicate
+// (owned elsewhere) on the others.
+bool all_settled(const Farm& f) {
+    for (const auto& d : f.nodes) {
+        if (!d->running()) continue;
+        for (const auto& j : d->jobs())
+            if (!rr::store::is_final(j.state)) return false;
+    }
+    return true;
+}
+
+std::vector<std::string> reference_hashes() {
+    t::Sandbox box;
+    t::write_file(box / "ref.yaml", std::string("chunk_seconds: 0.5\n") + kProfile);
+    const fs::path out = box / "ref.mp4";
+    auto r =
+        t::run({t::renderrushd().string(), "process", clip().string(), "-o", out.string(),
+                "--config", (box / "ref.yaml").string(), "--profile", "farm", "--workers", "1"},
+               300s);
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out + r.err);
+    return frame_hashes(out);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cluster_media, *utf::precondition(t::have_postgres))
+
+BOOST_AUTO_TEST_CASE(three_nodes_share_one_files_chunks_and_publish_it_once) {
+    Farm f("media3", 3);
+    fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f) && all_settled(f); }, 240s),
+                          f.logs());
+    const auto sidecar = read_json(f.sidecar());
+    BOOST_REQUIRE(sidecar.is_object());
+    BOOST_TEST(sidecar["chunks"].size() == 16u);
+    BOOST_TEST(sidecar["frames"]["output"] == kFrames);
+    BOOST_TEST(t::count_frames(f.output()) == kFrames);
+    const auto nodes = chunk_nodes(sidecar);
+    BOOST_TEST_MESSAGE("chunks ran on " << nodes.size() << " nodes");
+    BOOST_TEST(nodes.size() >= 2u, sidecar["chunks"].dump());
+    BOOST_TEST(!nodes.count(""));
+    // One job: exactly one node published (done), the others saw it owned elsewhere.
+    int done = 0, elsewhere = 0;
+    for (const auto& d : f.nodes) {
+        for (const auto& j : d->jobs()) {
+            if (rr::store::published(j.state)) ++done;
+            if (j.state == rr::store::JobState::duplicate) ++elsewhere;
+        }
+    }
+    BOOST_TEST(done == 1);
+    BOOST_TEST(elsewhere == 2);
+    BOOST_TEST(frame_hashes(f.output()) == reference_hashes());
+    // The shared work folder is cleaned up once the owner finished.
+    BOOST_TEST(t::wait_until([&] { return fs::is_empty(f.share.work()); }, 10s));
+}
+
+BOOST_AUTO_TEST_CASE(a_node_killed_mid_chunk_costs_only_its_lease) {
+    Farm f("kill9", 3);
+    fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
+    // node-2 is never the owner (node-0 and node-1 see the file as early, but the victim has
+    // to be a node that does not own it: pick whichever non-owner holds a lease first).
+    std::string victim;
+    BOOST_REQUIRE(t::wait_until(
+        [&] {
+            for (int i = 1; i < 3; ++i) {
+                const std::string id = "node-" + std::to_string(i);
+                bool owner = false;
+                for (const auto& j : f.nodes[static_cast<size_t>(i)]->jobs())
+                    owner = owner || j.state != rr::store::JobState::duplicate;
+                if (!owner && leases_of(*f.nodes[0], id) > 0) {
+                    victim = id;
+                    return true;
+                }
+            }
+            return false;
+        },
+        120s));
+    const size_t v = victim == "node-1" ? 1 : 2;
+    f.nodes[v]->kill9();
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f) && all_settled(f); }, 240s),
+                          f.logs());
+    const auto sidecar = read_json(f.sidecar());
+    BOOST_TEST(sidecar["frames"]["output"] == kFrames);
+    BOOST_TEST(t::count_frames(f.output()) == kFrames);
+    // The killed node's lease expired and another node redid that chunk.
+    BOOST_TEST(f.logs().find("held by " + victim + " expired") != std::string::npos, f.logs());
+}
+
+BOOST_AUTO_TEST_CASE(a_stopped_node_cannot_complete_after_its_lease_was_taken_over) {
+    Farm f("sigstop", 2);
+    fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
+    // Stop whichever node does not own the job while it holds a lease.
+    size_t victim = 2;
+    BOOST_REQUIRE(t::wait_until(
+        [&] {
+            for (size_t i = 0; i < 2; ++i) {
+                bool owner = false;
+                for (const auto& j : f.nodes[i]->jobs())
+                    owner = owner || j.state != rr::store::JobState::duplicate;
+                if (!owner && leases_of(*f.nodes[1 - i], "node-" + std::to_string(i)) > 0) {
+                    victim = i;
+                    return true;
+                }
+            }
+            return false;
+        },
+        120s));
+    auto& stopped = *f.nodes[victim];
+    stopped.signal(SIGSTOP);
+    // The other node finishes the whole job alone once the stopped node's lease ran out.
+    const bool finished = t::wait_until([&] { return published(f) && all_settled(f); }, 240s);
+    stopped.signal(SIGCONT);
+    BOOST_REQUIRE_MESSAGE(finished, f.logs());
+    const auto sidecar = read_json(f.sidecar());
+    BOOST_TEST(sidecar["frames"]["output"] == kFrames);
+    BOOST_TEST(t::count_frames(f.output()) == kFrames);
+    const std::string late = "node-" + std::to_string(victim);
+    BOOST_TEST_MESSAGE("chunks ran on " << chunk_nodes(sidecar).size() << " nodes");
+    // Resumed, the stopped node learns it lost the lease and leaves nothing behind.
+    BOOST_TEST(t::wait_until(
+                   [&] {
+                       const auto log = stopped.log();
+                       return log.find("was lost; abandoning it") != std::string::npos ||
+                              log.find("result discarded") != std::string::npos;
+                   },
+                   30s),
+               stopped.log());
+    BOOST_TEST(t::wait_until(
+        [&] {
+            std::error_code ec;
+            return !fs::exists(f.share.work(), ec) || fs::is_empty(f.share.work(), ec);
+        },
+        30s));
+    // Exactly one output: nothing was published twice or under another name.
+    int outputs = 0;
+    for (const auto& e : fs::directory_iterator(f.share.outbox()))
+        if (e.path().extension() == ".mp4") ++outputs;
+    BOOST_TEST(outputs == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
