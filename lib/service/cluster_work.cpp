@@ -169,6 +169,23 @@ void ClusterWork::stop() {
 
 void ClusterWork::on_renewed(const std::vector<store::Lease>& held, SteadyClock::time_point asked) {
     std::lock_guard lock(mutex_);
+    // A lease the database gives this node but no task here runs (a claim whose reply was
+    // lost): handed back as a failed attempt, or it would be renewed forever. Only when no
+    // claim was on its way at the time of the renewal, whose leases may not be listed yet.
+    if (!claim_in_flight_ && last_claim_end_ <= asked) {
+        for (const auto& l : held) {
+            if (running_.count(l.task_id)) continue;
+            logger_->warn(
+                "cluster: lease of task {} (chunk {} of job {}) is not running here; "
+                "handing it back",
+                l.task_id, l.idx, l.job_id);
+            chores_.push_back([this, l](store::PgQueue& q) {
+                (void)q.fail(l, "node " + node_id_ + " lost track of its lease");
+            });
+            woken_ = true;
+        }
+        if (woken_) wake_.notify_all();
+    }
     for (auto& [id, r] : running_) {
         if (r.lost || r.claimed >= asked) continue;
         bool still = false;
@@ -204,6 +221,19 @@ void ClusterWork::claim_some() {
     const int free =
         scheduler_->size() - scheduler_->busy() - static_cast<int>(scheduler_->queued());
     if (free <= 0) return;
+    {
+        std::lock_guard lock(mutex_);
+        claim_in_flight_ = true;
+    }
+    // Every lease is in running_ before anyone may look for orphans again.
+    struct Landed {
+        ClusterWork* w;
+        ~Landed() {
+            std::lock_guard lock(w->mutex_);
+            w->claim_in_flight_ = false;
+            w->last_claim_end_ = SteadyClock::now();
+        }
+    } landed{this};
     auto leases = locked([&](store::PgQueue& q) { return q.claim(free); });
     if (!leases) {
         logger_->warn("cluster: claim: {}", leases.error().message);
@@ -302,10 +332,24 @@ void ClusterWork::run_lease(const store::Lease& lease, std::stop_token stop) {
         result["bytes"] = r->bytes;
         result["checksum"] = r->checksum.value_or("");
     }
+    // The database away (a restart, a partition): keep the file and try again while the lease
+    // may still be ours. A completion whose reply was lost is recognised on the next try; once
+    // the lease was reaped the answer is a refusal.
     auto done = locked([&](store::PgQueue& q) { return q.complete(lease, result.dump()); });
+    const auto give_up =
+        SteadyClock::now() +
+        std::chrono::duration_cast<SteadyClock::duration>(
+            std::chrono::duration<double>(10 * config_.cluster->lease_seconds + 30));
+    while (!done && !stop.stop_requested() && SteadyClock::now() < give_up) {
+        logger_->warn("cluster: cannot record {} of job {} yet: {}", what, lease.job_id,
+                      done.error().message);
+        std::this_thread::sleep_for(
+            std::chrono::duration<double>(std::min(1.0, config_.cluster->heartbeat_seconds)));
+        done = locked([&](store::PgQueue& q) { return q.complete(lease, result.dump()); });
+    }
     if (!done) {
-        // The reply was lost twice; the lease expires and the task is run again elsewhere.
-        logger_->warn("cluster: cannot record {} of job {}: {}", what, lease.job_id,
+        remove_file();  // the lease expires and the task runs again
+        logger_->warn("cluster: gave up recording {} of job {}: {}", what, lease.job_id,
                       done.error().message);
         return;
     }

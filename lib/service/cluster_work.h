@@ -116,7 +116,8 @@ class ClusterWork {
     std::condition_variable wake_;
     bool stopping_ = false;
     bool woken_ = false;
-    int starting_ = 0;                    // claimed, submitted, not yet running
+    bool claim_in_flight_ = false;  // a claim's leases may not be in running_ yet
+    SteadyClock::time_point last_claim_end_{};
     std::map<int64_t, Running> running_;  // by task id
     std::map<int64_t, std::function<void(Result<ClusterJobUpdate>)>> watched_;
     std::vector<std::function<void(store::PgQueue&)>> chores_;  // end_job etc., on the thread

@@ -558,6 +558,12 @@ void JobRunner::watch_cluster_job() {
 void JobRunner::on_cluster_update(Result<ClusterJobUpdate> u) {
     if (phase_ != Phase::running && phase_ != Phase::assembling) return;
     if (!u) {
+        if (u.error().code == Errc::not_found) {
+            // Restored from an older backup, or removed by hand: nobody will run it.
+            fail(make_error(Errc::io, "cluster job " + std::to_string(cluster_job_) +
+                                          " is no longer in the cluster database"));
+            return;
+        }
         ctx_.logger->debug("job {}: cluster job {}: {}", row_.id, cluster_job_, u.error().message);
         return;
     }

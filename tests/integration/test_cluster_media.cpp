@@ -10,7 +10,9 @@
 
 #include <boost/test/unit_test.hpp>
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -45,6 +47,10 @@ struct Share {
     t::Sandbox box;
     std::string conninfo;
     explicit Share(const std::string& db) : conninfo(t::shared_pg_server().create_database(db)) {
+        // As on a production server, a commit is durable once it returned (the throwaway
+        // server turns that off for speed, and its stop() is a crash).
+        t::shared_pg_server().sql("postgres",
+                                  "ALTER DATABASE " + db + " SET synchronous_commit = on");
         for (const char* d : {"storage/inbox", "storage/outbox", "storage/done"})
             fs::create_directories(box / d);
     }
@@ -54,12 +60,16 @@ struct Share {
     [[nodiscard]] fs::path work() const { return root() / ".renderrush-work"; }
 };
 
-std::string node_config(const Share& s, const std::string& node_id) {
+// `root`: where this node mounts the share (empty: the share itself). work_dir is always on
+// the share: a node without the share claims nothing, so it never writes there.
+std::string node_config(const Share& s, const std::string& node_id, fs::path root = {}) {
+    if (root.empty()) root = s.root();
+    fs::create_directories(root / "inbox");
     return std::string("workers: 1\nchunk_seconds: 0.5\nmax_attempts: 3\n") +
-           "watches:\n  - {path: " + s.inbox().string() +
-           ", profile: farm, output: " + s.outbox().string() + ", on_success: keep}\n" + kProfile +
-           "storage:\n  root: " + s.root().string() + "\ncluster:\n  database: \"" + s.conninfo +
-           "\"\n  node_id: " + node_id +
+           "watches:\n  - {path: " + (root / "inbox").string() +
+           ", profile: farm, output: " + (root / "outbox").string() + ", on_success: keep}\n" +
+           kProfile + "storage:\n  root: " + root.string() + "\ncluster:\n  database: \"" +
+           s.conninfo + "\"\n  node_id: " + node_id +
            "\n  lease_seconds: 2\n  heartbeat_seconds: 0.5\n  poll_seconds: 0.2\n  work_dir: " +
            s.work().string() + "\n";
 }
@@ -67,16 +77,22 @@ std::string node_config(const Share& s, const std::string& node_id) {
 struct Farm {
     Share share;
     std::vector<std::unique_ptr<t::Daemon>> nodes;
-    Farm(const std::string& db, int n) : share(db) {
+    // `roots[i]`, where given, is node i's storage root instead of the share; `env` is every
+    // node's extra environment (with `binary`, the fault hooks).
+    Farm(const std::string& db, int n, const std::map<std::string, std::string>& env = {},
+         const fs::path& binary = {}, const std::map<int, fs::path>& roots = {})
+        : share(db) {
         for (int i = 0; i < n; ++i) {
             nodes.push_back(std::make_unique<t::Daemon>(""));
-            nodes.back()->write_config(node_config(share, "node-" + std::to_string(i)));
+            auto root = roots.count(i) ? roots.at(i) : fs::path();
+            nodes.back()->write_config(node_config(share, "node-" + std::to_string(i), root));
+            if (!binary.empty()) nodes.back()->set_binary(binary);
         }
         auto r = t::run({t::renderrushd().string(), "cluster", "init", "--config",
                          nodes.front()->config_path().string()},
                         60s);
         BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out + r.err);
-        for (auto& d : nodes) d->start();
+        for (auto& d : nodes) d->start(env);
     }
     [[nodiscard]] std::string logs() const {
         std::string all;
@@ -98,6 +114,18 @@ nlohmann::json nodes_json(const t::Daemon& d) {
     auto r = ctl(d, {"--json", "nodes"});
     if (r.exit_code != 0) return nullptr;
     return nlohmann::json::parse(r.out, nullptr, false);
+}
+
+// The node whose watcher made the job (its local job is not a duplicate), once one has.
+std::optional<size_t> owner_of(const Farm& f) {
+    for (size_t i = 0; i < f.nodes.size(); ++i) {
+        if (!f.nodes[i]->running()) continue;
+        for (const auto& j : f.nodes[i]->jobs())
+            if (j.state != rr::store::JobState::duplicate &&
+                j.state != rr::store::JobState::queued && j.state != rr::store::JobState::probing)
+                return i;
+    }
+    return std::nullopt;
 }
 
 int64_t leases_of(const t::Daemon& any, const std::string& id) {
@@ -276,6 +304,121 @@ BOOST_AUTO_TEST_CASE(a_stopped_node_cannot_complete_after_its_lease_was_taken_ov
     for (const auto& e : fs::directory_iterator(f.share.outbox()))
         if (e.path().extension() == ".mp4") ++outputs;
     BOOST_TEST(outputs == 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_owner_killed_mid_job_the_others_publish_and_it_catches_up_on_restart) {
+    Farm f("owner", 3);
+    fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
+    std::optional<size_t> owner;
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return (owner = owner_of(f)).has_value(); }, 120s),
+                          f.logs());
+    const size_t other = (*owner + 1) % 3;
+    const std::string owner_id = "node-" + std::to_string(*owner);
+    BOOST_REQUIRE(t::wait_until([&] { return leases_of(*f.nodes[other], owner_id) > 0; }, 60s));
+    f.nodes[*owner]->kill9();
+    // The job needs no owner to finish: the last completer joins and publishes.
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f); }, 240s), f.logs());
+    const auto sidecar = read_json(f.sidecar());
+    BOOST_TEST(sidecar["frames"]["output"] == kFrames);
+    BOOST_TEST(t::count_frames(f.output()) == kFrames);
+    BOOST_TEST(!chunk_nodes(sidecar).count(""));
+    // Restarted once its id is free again, the owner finds its job published and finishes it.
+    BOOST_REQUIRE(t::wait_until(
+        [&] {
+            auto j = nodes_json(*f.nodes[other]);
+            for (const auto& n : j.value("nodes", nlohmann::json::array()))
+                if (n.value("node_id", "") == owner_id) return n.value("state", "") == "lost";
+            return false;
+        },
+        30s));
+    f.nodes[*owner]->start();
+    BOOST_TEST(t::wait_until(
+                   [&] {
+                       for (const auto& j : f.nodes[*owner]->jobs())
+                           if (rr::store::published(j.state)) return true;
+                       return false;
+                   },
+                   60s),
+               f.nodes[*owner]->log());
+    int outputs = 0;
+    for (const auto& e : fs::directory_iterator(f.share.outbox()))
+        if (e.path().extension() == ".mp4") ++outputs;
+    BOOST_TEST(outputs == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_poison_file_fails_its_job_after_max_attempts_on_every_node) {
+    // Every chunk worker crashes on this file, on every node.
+    Farm f("poison", 2, {{"RENDERRUSH_FAULT", "crash:chunk:poison"}},
+           t::bin_dir() / "renderrushd-faults");
+    fs::copy_file(clip(), f.share.inbox() / "poison.mp4");
+    std::optional<rr::store::JobRow> failed;
+    BOOST_REQUIRE_MESSAGE(t::wait_until(
+                              [&] {
+                                  for (const auto& d : f.nodes)
+                                      for (const auto& j : d->jobs())
+                                          if (j.state == rr::store::JobState::failed) failed = j;
+                                  return failed.has_value() && all_settled(f);
+                              },
+                              120s),
+                          f.logs());
+    const std::string error = failed->error.value_or("");
+    BOOST_TEST_MESSAGE("poison job: " << error);
+    BOOST_TEST(error.find("failed 3 times") != std::string::npos, error);
+    BOOST_TEST(error.find("attempt 1 on node-") != std::string::npos, error);
+    BOOST_TEST(error.find("SIGSEGV") != std::string::npos, error);
+    BOOST_TEST(!fs::exists(f.share.outbox() / "poison.mp4"));
+    // Both daemons are still up and answering.
+    for (const auto& d : f.nodes) BOOST_TEST(ctl(*d, {"status"}).exit_code == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_drained_node_and_one_without_the_share_claim_nothing) {
+    t::Sandbox unmounted;  // node-2's mount point, empty: no storage marker
+    Farm f("drain", 3, {}, {}, {{2, unmounted.path()}});
+    BOOST_REQUIRE(t::wait_until(
+        [&] {
+            auto j = nodes_json(*f.nodes[0]);
+            return j.is_object() && j["nodes"].size() == 3u;
+        },
+        30s));
+    BOOST_REQUIRE(ctl(*f.nodes[0], {"drain", "node-1"}).exit_code == 0);
+    BOOST_REQUIRE(t::wait_until(
+        [&] {
+            auto s = ctl(*f.nodes[1], {"--json", "status"});
+            auto j = nlohmann::json::parse(s.out, nullptr, false);
+            return j.is_object() && j["cluster"]["claiming"] == false;
+        },
+        10s));
+    fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f) && all_settled(f); }, 240s),
+                          f.logs());
+    const auto sidecar = read_json(f.sidecar());
+    BOOST_TEST(sidecar["frames"]["output"] == kFrames);
+    BOOST_TEST((chunk_nodes(sidecar) == std::set<std::string>{"node-0"}), sidecar["chunks"].dump());
+}
+
+BOOST_AUTO_TEST_CASE(the_database_restarted_mid_job_the_nodes_reconnect_and_finish) {
+    Farm f("dbrestart", 2);
+    fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
+    BOOST_REQUIRE(t::wait_until(
+        [&] { return leases_of(*f.nodes[0], "node-0") + leases_of(*f.nodes[0], "node-1") > 0; },
+        120s));
+    // Down for longer than a lease: the nodes stop claiming and say so.
+    t::shared_pg_server().stop();
+    BOOST_TEST(t::wait_until(
+        [&] {
+            auto s = ctl(*f.nodes[0], {"--json", "status"});
+            auto j = nlohmann::json::parse(s.out, nullptr, false);
+            return j.is_object() && j["cluster"]["claiming"] == false;
+        },
+        10s));
+    std::this_thread::sleep_for(3s);
+    t::shared_pg_server().start();
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f) && all_settled(f); }, 240s),
+                          f.logs());
+    const auto sidecar = read_json(f.sidecar());
+    BOOST_TEST(sidecar["frames"]["output"] == kFrames);
+    BOOST_TEST(t::count_frames(f.output()) == kFrames);
+    BOOST_TEST(f.logs().find("database reachable again") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
