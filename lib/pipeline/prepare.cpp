@@ -249,7 +249,8 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
         keep_depth = keep_depth || stage->needs_source_depth();
         audio_stages = audio_stages || stage->audio_pass() != nullptr;
     }
-    RR_TRY(decide_interlace(*job, vst->codecpar->field_order));
+    RR_TRY(decide_interlace(*job, vst->codecpar->field_order,
+                            hints && hints->interlace ? &*hints->interlace : nullptr));
     const VideoSettings& video = job->settings.profile.video;
     job->working = working_format(job->decoded, video, keep_depth, job->cropped_to_even);
     if (job->interlace.rate_factor() > 1) {  // a frame per field: twice the rate, exact times
