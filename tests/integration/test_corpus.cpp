@@ -152,9 +152,11 @@ std::vector<Variant> variants() {
     // FLAC, which MP4 holds only experimentally in FFmpeg 5.1.
     add("mkv_h264_yuv444_flac", "mkv",
         ff(kVideo + kTone48 + kX264 + "-pix_fmt yuv444p -c:a flac", "matroska"));
-    add("mp4_odd_size_321x241", "mp4",
-        ff("-f lavfi -i testsrc2=size=321x241:rate=25:duration=1.2 " + kTone48 + kX264 +
-               "-pix_fmt yuv444p -c:a aac",
+    // testsrc2 makes its pictures even-sized whatever size it is asked for: scale to the odd
+    // size afterwards, and 4:4:4 so that the encoder keeps it.
+    add("mp4_odd_size_321x241_yuv444", "mp4",
+        ff("-f lavfi -i testsrc2=size=320x240:rate=25:duration=1.2 " + kTone48 +
+               "-vf scale=321:241 " + kX264 + "-pix_fmt yuv444p -c:a aac",
            "mp4"));
     add("mkv_two_audio_streams", "mkv",
         ff(kVideo + kTone48 + "-f lavfi -i sine=frequency=880:sample_rate=44100:duration=1.2 " +
@@ -289,6 +291,14 @@ void delivers(const Variant& v, const std::filesystem::path& in) {
                        << " against " << in_video << ")");
     }
     BOOST_TEST((rotation(out) == rotation(in)), "rotation kept");
+
+    // 4:2:0 output needs even sizes: an odd column or row is cropped, and the sidecar says so.
+    const auto in_v = t::video_stream(in), out_v = t::video_stream(out);
+    const int in_w = in_v["width"].get<int>(), in_h = in_v["height"].get<int>();
+    const bool odd = in_w % 2 != 0 || in_h % 2 != 0;
+    BOOST_TEST(frames["cropped_to_even"].get<bool>() == odd);
+    BOOST_TEST(out_v["width"].get<int>() == (in_w & ~1));
+    BOOST_TEST(out_v["height"].get<int>() == (in_h & ~1));
 }
 
 void named_failure(const Variant& v, const std::filesystem::path& in) {
