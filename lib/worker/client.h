@@ -42,7 +42,7 @@ struct PlanSummary {
     bool audio = false;  // the plan has an audio task
     std::string encoder;
     nlohmann::json interlace;  // media::InterlacePlan::to_json: what was detected and done
-    std::string log;  // one line for the log: frames, chunks, threads, encoder
+    std::string log;           // one line for the log: frames, chunks, threads, encoder
 };
 
 // A chunk or audio intermediate, durable in the work folder.
@@ -60,7 +60,7 @@ struct PublishSpec {
     bool audio_written = false;
     nlohmann::json timings = nlohmann::json::object();
     nlohmann::json retried = nlohmann::json::array();
-    double elapsed = 0;  // seconds the job has run so far (for timings.total)
+    double elapsed = 0;       // seconds the job has run so far (for timings.total)
     bool frame_pair = false;  // the dashboard's before/after pictures in <output>.frames/
 };
 
@@ -74,6 +74,9 @@ struct PublishResult {
 [[nodiscard]] bool is_worker_failure(const Error& e);
 
 [[nodiscard]] Result<PlanSummary> run_prepare(const JobSpec& job, std::stop_token stop);
+// prepare_job only, in a worker that may write nothing: `process --dry-run`'s plan
+// (source, output_size, stages, video, audio_streams, workers, threads_per_worker, chunks).
+[[nodiscard]] Result<nlohmann::json> run_dry_run(const JobSpec& job, std::stop_token stop);
 [[nodiscard]] Result<TaskFile> run_chunk(const JobSpec& job, int chunk,
                                          pipeline::Progress* progress, std::stop_token stop);
 [[nodiscard]] Result<TaskFile> run_audio(const JobSpec& job, int chunks, std::stop_token stop);
