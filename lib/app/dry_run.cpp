@@ -3,44 +3,38 @@
 #include <cstdio>
 #include <sstream>
 
-#include "pipeline/job.h"
+#include "worker/client.h"
 
 namespace rr::app {
 
-Result<nlohmann::json> plan_dry_run(const pipeline::LocalJob& spec, const LoggerPtr& logger) {
-    RR_ASSIGN(auto job, pipeline::prepare_job(spec.input, spec.settings, logger));
+Result<nlohmann::json> plan_dry_run(const pipeline::LocalJob& spec, const LoggerPtr& logger,
+                                    std::stop_token stop) {
+    // The input is parsed in a confined worker, as in a run; this process only prints.
+    worker::JobSpec job{spec.input, spec.settings,
+                        std::string(spdlog::level::to_string_view(logger->level()).data())};
+    job.zygote = spec.zygote;
+    RR_ASSIGN(nlohmann::json planned, worker::run_dry_run(job, stop));
     const Profile& profile = spec.settings.profile;
-    nlohmann::json stages = nlohmann::json::array();
-    for (const auto& s : job->stages)
-        stages.push_back({{"name", s->name()}, {"params", s->params()}});
-    nlohmann::json chunks = nlohmann::json::array();
-    for (const auto& c : job->chunks) {
-        chunks.push_back({{"index", c.index},
-                          {"first_frame", c.first_frame},
-                          {"end_frame", c.end_frame},
-                          {"frames", c.frames()},
-                          {"start", c.start_time},
-                          {"end", c.end_time}});
+    try {
+        nlohmann::json plan = {{"input", spec.input.string()},
+                               {"output", spec.output.string()},
+                               {"profile", spec.profile_name},
+                               {"container", std::string(to_string(profile.container))},
+                               {"source", planned.at("source")},
+                               {"output_size", planned.at("output_size")},
+                               {"stages", planned.at("stages")},
+                               {"video", planned.at("video")},
+                               {"audio",
+                                {{"codec", std::string(to_string(profile.audio.codec))},
+                                 {"bitrate", profile.audio.bitrate},
+                                 {"streams", planned.at("audio_streams")}}},
+                               {"workers", planned.at("workers")},
+                               {"threads_per_worker", planned.at("threads_per_worker")},
+                               {"chunks", planned.at("chunks")}};
+        return plan;
+    } catch (const nlohmann::json::exception& e) {
+        return make_error(Errc::internal, std::string("worker broke the protocol: ") + e.what());
     }
-    return nlohmann::json{
-        {"input", spec.input.string()},
-        {"output", spec.output.string()},
-        {"profile", spec.profile_name},
-        {"container", std::string(to_string(profile.container))},
-        {"source",
-         {{"width", job->decoded.width},
-          {"height", job->decoded.height},
-          {"frames", job->total_frames()}}},
-        {"output_size", {{"width", job->encoded.width}, {"height", job->encoded.height}}},
-        {"stages", stages},
-        {"video", job->encoder.to_json()},
-        {"audio",
-         {{"codec", std::string(to_string(profile.audio.codec))},
-          {"bitrate", profile.audio.bitrate},
-          {"streams", job->audio.to_json()}}},
-        {"workers", job->workers},
-        {"threads_per_worker", job->threads_per_worker},
-        {"chunks", chunks}};
 }
 
 std::string format_plan(const nlohmann::json& plan) {

@@ -154,7 +154,7 @@ int run_process_command(const ProcessArgs& args, std::stop_token stop) {
     job.settings.models_dir = cfg->paths.models_dir;
 
     if (args.dry_run) {
-        auto plan = plan_dry_run(job, logger);
+        auto plan = plan_dry_run(job, logger, stop);
         if (!plan) {
             std::fprintf(stderr, "renderrushd: %s: %s\n", args.input.c_str(),
                          plan.error().message.c_str());

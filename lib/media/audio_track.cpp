@@ -203,6 +203,8 @@ nlohmann::json AudioPlan::to_json() const {
         if (!s.filter.empty()) j["filter"] = s.filter;
         arr.push_back(std::move(j));
     }
+    for (const auto& d : dropped)
+        arr.push_back({{"input_stream", d.input_index}, {"mode", "dropped"}, {"reason", d.reason}});
     return arr;
 }
 

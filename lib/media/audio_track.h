@@ -26,8 +26,15 @@ struct AudioStreamPlan {
     std::string filter;   // libavfilter chain applied before encoding ("" = none)
 };
 
+// An audio stream that cannot come out at all, and why (the sidecar lists it).
+struct DroppedAudio {
+    int input_index = -1;
+    std::string reason;
+};
+
 struct AudioPlan {
     std::vector<AudioStreamPlan> streams;
+    std::vector<DroppedAudio> dropped;
     int64_t bitrate = 160000;
     Container container = Container::mp4;  // the output's, for what a trimmed copy becomes
     [[nodiscard]] bool empty() const { return streams.empty(); }
@@ -40,6 +47,12 @@ struct AudioPlan {
 [[nodiscard]] Result<AudioPlan> plan_audio(const AVFormatContext* input,
                                            const AudioSettings& settings, Container container,
                                            bool reencode);
+
+// Moves to `dropped` the planned streams of an MP4/MOV input whose sample table gives no
+// packet at all (damaged stsz/stco): FFmpeg opens such a file and the ffmpeg CLI delivers its
+// video without that stream, where writing it would fail the job.
+[[nodiscard]] Status drop_unreadable_audio(const MappedFile& input, const AVFormatContext* probed,
+                                           AudioPlan& plan);
 
 // Keeps only [start, end) seconds of the input's timeline (the stream timestamps) of every
 // planned stream: an atrim filter is added and copied streams are encoded instead.

@@ -5,14 +5,24 @@
 
 namespace rr::pipeline {
 
-Status decide_interlace(PreparedJob& job, AVFieldOrder stream_order) {
+Status decide_interlace(PreparedJob& job, AVFieldOrder stream_order,
+                        const media::InterlaceDetection* known) {
     const auto t0 = SteadyClock::now();
     VideoSettings& video = job.settings.profile.video;
-    RR_ASSIGN(auto detected, media::detect_interlace(job.file, job.video_stream, job.index,
-                                                     job.decoded, stream_order, job.workers));
+    media::InterlaceDetection detected;
+    if (known) {
+        detected = *known;
+    } else {
+        RR_ASSIGN(detected, media::detect_interlace(job.file, job.video_stream, job.index,
+                                                    job.decoded, stream_order, job.workers));
+        if (detected.method == "idet") {
+            job.timings["interlace_detection"] = seconds_since(t0);
+            job.logger->debug("{}: idet over {} frames", job.input.string(),
+                              detected.idet ? detected.idet->sampled : 0);
+        }
+    }
     RR_ASSIGN(job.interlace, media::plan_interlace(detected, video.interlace,
                                                    video.deinterlace_rate, video.codec));
-    if (detected.method == "idet") job.timings["interlace_detection"] = seconds_since(t0);
     const char* order = media::field_order_name(detected.order);
     switch (job.interlace.action) {
         case media::InterlaceAction::deinterlaced:

@@ -87,6 +87,9 @@ struct PreparedJob {
 struct PrepareHints {
     std::string checksum;
     media::FrameIndex index;
+    // What the first prepare found about the fields: idet decodes a sample, too much to repeat
+    // in every chunk worker. Absent: detect again.
+    std::optional<media::InterlaceDetection> interlace;
 };
 
 // Opens, checksums, probes and validates the input, indexes it and plans everything.
@@ -98,7 +101,9 @@ struct PrepareHints {
 
 // Detects whether the input is interlaced and plans what video.interlace asks for (sets
 // `interlace`; under keep, pins the encoder to libx264). Called once the index exists.
-[[nodiscard]] Status decide_interlace(PreparedJob& job, AVFieldOrder stream_order);
+// `known`: an earlier detection of the same input, used instead of detecting again.
+[[nodiscard]] Status decide_interlace(PreparedJob& job, AVFieldOrder stream_order,
+                                      const media::InterlaceDetection* known = nullptr);
 // Refuses stage chains the interlace plan cannot honour (field rate with whole-video analysis,
 // a height change under keep). Called once the stages are configured.
 [[nodiscard]] Status check_interlace_chain(const PreparedJob& job);

@@ -249,7 +249,8 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
         keep_depth = keep_depth || stage->needs_source_depth();
         audio_stages = audio_stages || stage->audio_pass() != nullptr;
     }
-    RR_TRY(decide_interlace(*job, vst->codecpar->field_order));
+    RR_TRY(decide_interlace(*job, vst->codecpar->field_order,
+                            hints && hints->interlace ? &*hints->interlace : nullptr));
     const VideoSettings& video = job->settings.profile.video;
     job->working = working_format(job->decoded, video, keep_depth, job->cropped_to_even);
     if (job->interlace.rate_factor() > 1) {  // a frame per field: twice the rate, exact times
@@ -259,6 +260,11 @@ Result<std::unique_ptr<PreparedJob>> prepare_job(const std::filesystem::path& in
     // Audio stages fill in their chains when the audio runs; their streams are encoded.
     RR_ASSIGN(job->audio, media::plan_audio(demuxer.format(), settings.profile.audio,
                                             settings.profile.container, audio_stages));
+    RR_TRY(media::drop_unreadable_audio(job->file, demuxer.format(), job->audio));
+    if (!hints) {  // said once per job, by the first prepare
+        for (const auto& d : job->audio.dropped)
+            logger->warn("{}: audio stream {} {}", input.string(), d.input_index, d.reason);
+    }
     media::FrameFormat fmt = job->working;
     for (auto& stage : job->stages) {
         auto next = stage->configure(fmt);

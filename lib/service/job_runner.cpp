@@ -512,6 +512,16 @@ void JobRunner::on_published(Result<nlohmann::json> sidecar) {
             fmt::format("damaged input: {} frames damaged, {} lost, {} missing at the end",
                         t.frames_damaged, t.frames_lost, t.frames_missing_at_end)));
     }
+    // Streams the input declares but could not give (a damaged sample table): the output
+    // lacks them, which the operator should hear about beside the sidecar's audio list.
+    const auto& audio = (*sidecar)["audio"];
+    for (const auto& a : audio.is_array() ? audio : nlohmann::json::array()) {
+        if (a.value("mode", "") != "dropped") continue;
+        const std::string text = fmt::format("audio stream {} {}", a.value("input_stream", -1),
+                                             a.value("reason", std::string()));
+        ctx_.logger->warn("job {}: {}", row_.id, text);
+        log_store(ctx_.store->add_event(row_.id, "audio", text));
+    }
     ctx_.logger->info("job {}: published {}", row_.id, output_.string());
     phase_ = Phase::disposing;
     dispose(Ending::done, "", false);

@@ -129,6 +129,16 @@ Result<PlanSummary> run_prepare(const JobSpec& job, std::stop_token stop) {
     });
 }
 
+Result<json> run_dry_run(const JobSpec& job, std::stop_token stop) {
+    JobSpec reader = job;
+    reader.settings.work_dir.clear();  // a plan writes nothing: no folder to write in
+    const double periods = std::ceil(static_cast<double>(input_size(job)) / kPrepareBytesPerPeriod);
+    RR_ASSIGN(json r,
+              run_in_worker(request(reader, "dry_run"), launch_for(reader, periods), {}, stop));
+    if (!r.is_object()) return make_error(Errc::internal, "worker broke the protocol: no plan");
+    return r;
+}
+
 Result<TaskFile> run_chunk(const JobSpec& job, int chunk, pipeline::Progress* progress,
                            std::stop_token stop, const fs::path& file) {
     json req = request(job, "chunk");

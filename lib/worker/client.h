@@ -79,6 +79,9 @@ struct PublishResult {
 [[nodiscard]] bool is_worker_failure(const Error& e);
 
 [[nodiscard]] Result<PlanSummary> run_prepare(const JobSpec& job, std::stop_token stop);
+// prepare_job only, in a worker that may write nothing: `process --dry-run`'s plan
+// (source, output_size, stages, video, audio_streams, workers, threads_per_worker, chunks).
+[[nodiscard]] Result<nlohmann::json> run_dry_run(const JobSpec& job, std::stop_token stop);
 // `file`: where the intermediate goes (empty: the work folder's usual name). Cluster nodes
 // name it by lease epoch, so a fenced-off node never writes over the file of the one that
 // took its lease over.

@@ -33,6 +33,30 @@ media::FrameIndex index_from_json(const nlohmann::json& j) {
     return ix;
 }
 
+// The detection, not the plan: the plan follows from it and the settings (plan_interlace), and
+// the field order goes as FFmpeg's number since only this file reads it back.
+nlohmann::json detection_to_json(const media::InterlaceDetection& d) {
+    nlohmann::json j = {{"order", static_cast<int>(d.order)}, {"method", d.method}};
+    if (d.idet) {
+        const auto& c = *d.idet;
+        j["idet"] = {c.tff, c.bff, c.progressive, c.undetermined, c.sampled};
+    }
+    return j;
+}
+
+media::InterlaceDetection detection_from_json(const nlohmann::json& j) {
+    media::InterlaceDetection d;
+    d.order = static_cast<AVFieldOrder>(j.at("order").get<int>());
+    d.method = j.at("method").get<std::string>();
+    if (j.contains("idet")) {
+        const auto& c = j.at("idet");
+        d.idet = media::IdetCounts{c.at(0).get<int64_t>(), c.at(1).get<int64_t>(),
+                                   c.at(2).get<int64_t>(), c.at(3).get<int64_t>(),
+                                   c.at(4).get<int64_t>()};
+    }
+    return d;
+}
+
 nlohmann::json spans_to_json(const std::vector<media::ChunkSpan>& chunks) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& c : chunks) {
@@ -67,6 +91,7 @@ Status write_plan(const pipeline::PreparedJob& job) {
                                   {{"name", job.encoder.name},
                                    {"hwaccel", to_string(job.encoder.hwaccel)},
                                    {"attempts", job.encoder.attempts}}},
+                                 {"interlace", detection_to_json(job.interlace.detected)},
                                  {"analysis", job.analysis},
                                  {"timings", job.timings},
                                  {"chunks", spans_to_json(job.chunks)}};
@@ -87,7 +112,8 @@ Result<std::unique_ptr<pipeline::PreparedJob>> restore_job(const std::filesystem
     if (plan.is_discarded()) return make_error(Errc::internal, "the job's plan is unreadable");
     try {
         pipeline::PrepareHints hints{plan.at("checksum").get<std::string>(),
-                                     index_from_json(plan.at("index"))};
+                                     index_from_json(plan.at("index")),
+                                     detection_from_json(plan.at("interlace"))};
         // The encoder was chosen once; only that one is opened again.
         pipeline::JobSettings pinned = settings;
         const auto hw = parse_choice<HwAccel>(plan.at("encoder").at("hwaccel").get<std::string>());

@@ -16,8 +16,8 @@ namespace rr::worker {
 
 [[nodiscard]] Status write_plan(const pipeline::PreparedJob& job);
 
-// prepare_job with the recorded checksum, frame index, encoder and analysis results; fails
-// when the input no longer gives the recorded plan.
+// prepare_job with the recorded checksum, frame index, interlace detection, encoder and analysis
+// results; fails when the input no longer gives the recorded plan.
 [[nodiscard]] Result<std::unique_ptr<pipeline::PreparedJob>> restore_job(
     const std::filesystem::path& input, const pipeline::JobSettings& settings,
     const LoggerPtr& logger);

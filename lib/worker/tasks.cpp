@@ -49,6 +49,36 @@ Result<json> prepare(const fs::path& input, const pipeline::JobSettings& setting
     return summary;
 }
 
+// `process --dry-run`: prepare_job and what it decided, nothing written (the worker is given
+// no folder to write in). The caller adds what it knows without the input: names, container.
+Result<json> dry_run(const fs::path& input, const pipeline::JobSettings& settings,
+                     const LoggerPtr& logger) {
+    RR_ASSIGN(auto job, pipeline::prepare_job(input, settings, logger));
+    json stages = json::array();
+    for (const auto& s : job->stages)
+        stages.push_back({{"name", s->name()}, {"params", s->params()}});
+    json chunks = json::array();
+    for (const auto& c : job->chunks) {
+        chunks.push_back({{"index", c.index},
+                          {"first_frame", c.first_frame},
+                          {"end_frame", c.end_frame},
+                          {"frames", c.frames()},
+                          {"start", c.start_time},
+                          {"end", c.end_time}});
+    }
+    return json{{"source",
+                 {{"width", job->decoded.width},
+                  {"height", job->decoded.height},
+                  {"frames", job->total_frames()}}},
+                {"output_size", {{"width", job->encoded.width}, {"height", job->encoded.height}}},
+                {"stages", stages},
+                {"video", job->encoder.to_json()},
+                {"audio_streams", job->audio.to_json()},
+                {"workers", job->workers},
+                {"threads_per_worker", job->threads_per_worker},
+                {"chunks", chunks}};
+}
+
 // The file a task writes: the one asked for (cluster nodes name it by lease epoch), else the
 // work folder's usual name. Only a name inside the work folder is accepted.
 Result<fs::path> task_output(const pipeline::PreparedJob& job, const json& req,
@@ -147,6 +177,7 @@ Result<json> run_task(const json& req, const LoggerPtr& logger, const ReportFram
     pipeline::configure_opencv_threads(settings.workers);
     const fs::path input = req.value("input", std::string());
     if (task == "prepare") return prepare(input, settings, logger, stop);
+    if (task == "dry_run") return dry_run(input, settings, logger);
     RR_ASSIGN(auto job, restore_job(input, settings, logger));
     if (task == "chunk") return chunk(*job, req.value("chunk", -1), req, report, stop);
     if (task == "audio") return audio(*job, req, stop);

@@ -32,8 +32,9 @@ struct Variant {
     std::string ext;     // the file's extension
     std::string recipe;  // shell command writing "$OUT"
     Expect expect = Expect::delivers;
-    std::string symptom;  // named_failure: text the error must contain
-    std::string encoder;  // an encoder the recipe needs ("" = always present)
+    std::string symptom;    // named_failure: text the error must contain
+    std::string encoder;    // an encoder the recipe needs ("" = always present)
+    int dropped_audio = 0;  // audio streams that cannot come out (explained in the sidecar)
 };
 
 // 1.2 s of moving picture and a tone, small enough that the whole corpus runs in about a
@@ -56,6 +57,17 @@ const std::string kBreakFifthAdtsHeader =
     "    if n == 5: d[i + 2] |= 0x3c; break\n"
     "open(sys.argv[2], 'wb').write(d)\n"
     "sys.exit(0 if n == 5 else 1)\"";
+
+// python3 IN OUT: copies an MP4, overwriting the body of the sample-size table (stsz) of the
+// first sound track (the first stsz after the 'soun' handler) with 0xff bytes.
+const std::string kBreakAudioSampleTable =
+    "python3 -c \"import sys\n"
+    "d = bytearray(open(sys.argv[1], 'rb').read())\n"
+    "i = d.find(b'stsz', d.find(b'soun'))\n"
+    "if d.find(b'soun') < 0 or i < 0: sys.exit(1)\n"
+    "n = int.from_bytes(d[i - 4:i], 'big')\n"
+    "d[i + 4:i - 4 + n] = b'\\xff' * (n - 8)\n"
+    "open(sys.argv[2], 'wb').write(d)\"";
 
 std::string ff(const std::string& args, const std::string& muxer, const std::string& out = "$OUT") {
     return "ffmpeg -hide_banner -nostdin -loglevel error -y " + args + " -f " + muxer + " \"" +
@@ -152,10 +164,18 @@ std::vector<Variant> variants() {
     // FLAC, which MP4 holds only experimentally in FFmpeg 5.1.
     add("mkv_h264_yuv444_flac", "mkv",
         ff(kVideo + kTone48 + kX264 + "-pix_fmt yuv444p -c:a flac", "matroska"));
-    add("mp4_odd_size_321x241", "mp4",
-        ff("-f lavfi -i testsrc2=size=321x241:rate=25:duration=1.2 " + kTone48 + kX264 +
-               "-pix_fmt yuv444p -c:a aac",
+    // testsrc2 makes its pictures even-sized whatever size it is asked for: scale to the odd
+    // size afterwards, and 4:4:4 so that the encoder keeps it.
+    add("mp4_odd_size_321x241_yuv444", "mp4",
+        ff("-f lavfi -i testsrc2=size=320x240:rate=25:duration=1.2 " + kTone48 +
+               "-vf scale=321:241 " + kX264 + "-pix_fmt yuv444p -c:a aac",
            "mp4"));
+    // Damaged MP4 whose sound track's sample table is unreadable: the ffmpeg CLI delivers the
+    // video alone, and so does RenderRush, saying why.
+    v.push_back({"mp4_damaged_audio_sample_table", "mp4",
+                 ff(kVideo + kTone48 + kX264 + "-c:a aac", "mp4", "$OUT.src") + " && " +
+                     kBreakAudioSampleTable + " \"$OUT.src\" \"$OUT\"; rm -f \"$OUT.src\"",
+                 Expect::delivers, "", "", 1});
     add("mkv_two_audio_streams", "mkv",
         ff(kVideo + kTone48 + "-f lavfi -i sine=frequency=880:sample_rate=44100:duration=1.2 " +
                "-map 0:v -map 1:a -map 2:a " + kX264 + "-c:a:0 aac -c:a:1 ac3",
@@ -275,9 +295,15 @@ void delivers(const Variant& v, const std::filesystem::path& in) {
     // as long as the video within one video frame plus one audio frame.
     const int in_audio = audio_streams(in);
     BOOST_TEST(static_cast<int>(side["audio"].size()) == in_audio);
-    BOOST_TEST(audio_streams(out) == in_audio);
-    for (const auto& a : side["audio"]) BOOST_TEST(!a["reason"].get<std::string>().empty());
-    for (int i = 0; i < std::min(in_audio, audio_streams(out)); ++i) {
+    int dropped = 0;
+    for (const auto& a : side["audio"]) {
+        BOOST_TEST(!a["reason"].get<std::string>().empty());
+        dropped += a["mode"] == "dropped" ? 1 : 0;
+    }
+    BOOST_TEST(dropped == v.dropped_audio);
+    BOOST_TEST(audio_streams(out) == in_audio - dropped);
+    // Stream i out is stream i in only where none was dropped.
+    for (int i = 0; dropped == 0 && i < std::min(in_audio, audio_streams(out)); ++i) {
         const std::string sel = "a:" + std::to_string(i);
         const double in_a = decoded_span(in, sel);
         const double out_a = decoded_span(out, sel);
@@ -289,6 +315,14 @@ void delivers(const Variant& v, const std::filesystem::path& in) {
                        << " against " << in_video << ")");
     }
     BOOST_TEST((rotation(out) == rotation(in)), "rotation kept");
+
+    // 4:2:0 output needs even sizes: an odd column or row is cropped, and the sidecar says so.
+    const auto in_v = t::video_stream(in), out_v = t::video_stream(out);
+    const int in_w = in_v["width"].get<int>(), in_h = in_v["height"].get<int>();
+    const bool odd = in_w % 2 != 0 || in_h % 2 != 0;
+    BOOST_TEST(frames["cropped_to_even"].get<bool>() == odd);
+    BOOST_TEST(out_v["width"].get<int>() == (in_w & ~1));
+    BOOST_TEST(out_v["height"].get<int>() == (in_h & ~1));
 }
 
 void named_failure(const Variant& v, const std::filesystem::path& in) {

@@ -1,11 +1,16 @@
 #define BOOST_TEST_MODULE integration_damage
 #include <boost/test/unit_test.hpp>
+#include <thread>
 
+#include "store/job_store.h"
 #include "support/cli.h"
+#include "support/daemon.h"
 #include "support/media.h"
+#include "support/process.h"
 #include "support/sandbox.h"
 
 namespace t = rr::test;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -50,6 +55,21 @@ std::string damaged_copy(const Clip& clip, uint32_t seed, int& flips) {
         const size_t at = begin + next() % (end - begin);
         data[at] = static_cast<char>(data[at] ^ (1 << (next() % 8)));
     }
+    return data;
+}
+
+// The first stsz box after the first 'soun' handler (the sound track's sample sizes) with
+// its body overwritten: the MP4 demuxer indexes no sample of that track.
+std::string with_unreadable_audio_table(const std::filesystem::path& file) {
+    std::string data = t::read_file(file);
+    const size_t sound = data.find("soun");
+    BOOST_REQUIRE(sound != std::string::npos);
+    const size_t stsz = data.find("stsz", sound);
+    BOOST_REQUIRE(stsz != std::string::npos);
+    const auto* p = reinterpret_cast<const unsigned char*>(data.data() + stsz - 4);
+    const size_t size = size_t{p[0]} << 24 | size_t{p[1]} << 16 | size_t{p[2]} << 8 | p[3];
+    std::fill(data.begin() + static_cast<std::ptrdiff_t>(stsz + 4),
+              data.begin() + static_cast<std::ptrdiff_t>(stsz - 4 + size), '\xff');
     return data;
 }
 
@@ -139,4 +159,47 @@ BOOST_AUTO_TEST_CASE(truncated_file_is_processed_as_far_as_it_goes) {
         f.cmd.err.find((box / "cut.mp4").string() + ": truncated: only") != std::string::npos,
         f.cmd.err);
     BOOST_TEST(out2.list().empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_unreadable_audio_track_is_dropped_and_the_daemon_says_so) {
+    const auto clip = t::fixture("damage_h264_aac_2s.mp4",
+                                 "-f lavfi -i testsrc2=size=320x240:rate=25:duration=2 -f lavfi "
+                                 "-i sine=duration=2 -c:v libx264 -preset veryfast -g 25 -c:a aac");
+    t::Daemon d("");
+    d.write_config("chunk_seconds: 1\nwatches:\n  - {path: " + d.dir("inbox").string() +
+                   ", profile: plain, output: " + d.dir("outbox").string() +
+                   ", settle_seconds: 1}\nprofiles:\n  plain:\n    video: {codec: h264, preset: "
+                   "ultrafast, hwaccel: none}\n");
+    d.start();
+    const auto part = d.dir("inbox") / ".broken.mp4.part";
+    t::write_file(part, with_unreadable_audio_table(clip));
+    std::filesystem::rename(part, d.dir("inbox") / "broken.mp4");
+    std::optional<rr::store::JobRow> job;
+    BOOST_REQUIRE_MESSAGE(t::wait_until(
+                              [&] {
+                                  for (auto& j : d.jobs())
+                                      if (rr::store::is_final(j.state)) job = j;
+                                  return job.has_value();
+                              },
+                              90s),
+                          d.log());
+    BOOST_TEST_MESSAGE("error: " << job->error.value_or(""));
+    BOOST_REQUIRE(job->state == rr::store::JobState::done);
+    // The video, every frame; no audio stream; the sidecar and an event say why.
+    const auto out = d.dir("outbox") / "broken.mp4";
+    BOOST_TEST(t::count_frames(out) == kClipFrames);
+    BOOST_TEST(t::ffprobe(out, "-select_streams a -show_entries stream=index")["streams"].empty());
+    const auto sidecar = nlohmann::json::parse(job->sidecar.value_or("{}"));
+    BOOST_REQUIRE(sidecar["audio"].size() == 1u);
+    BOOST_TEST(sidecar["audio"][0]["mode"] == "dropped");
+    BOOST_TEST(sidecar["audio"][0]["reason"].get<std::string>().find("sample table") !=
+               std::string::npos);
+    auto store = rr::store::JobStore::open_read_only(d.dir("state") / "renderrush.db");
+    BOOST_REQUIRE(store.ok());
+    auto events = store->events(job->id, 1000);
+    BOOST_REQUIRE(events.ok());
+    bool told = false;
+    for (const auto& e : *events)
+        told = told || e.message.find("audio stream 1 dropped") != std::string::npos;
+    BOOST_TEST(told);
 }
