@@ -1,0 +1,35 @@
+#pragma once
+// The farm's coordinator: fills the queue, starts the node processes together, kills some of
+// them mid-run when asked, and waits until no task is available or leased.
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "cpu_usage.h"
+#include "farm_options.h"
+#include "store/pg_queue.h"
+
+namespace rr::farm {
+
+struct FarmRun {
+    std::vector<std::string> node_ids, log_paths;
+    std::set<std::string> killed;
+    std::vector<int64_t> job_ids;
+    int64_t t_go = 0, t_end = 0, t_kill = 0;  // now_us(); t_kill 0: nobody killed
+    int64_t done_at_kill = 0;
+    MachineCpu cpu;             // over go..end
+    double postgres_cpu_s = 0;  // over go..end
+    double nodes_cpu_s = 0;     // the node processes, whole life
+    int node_failures = 0;
+    bool drained = false;  // false: the timeout passed with tasks still available or leased      //
+                           // node processes that exited with a status other than 0
+};
+
+// `dir` holds the nodes' event logs; `socket_dir` finds the server for the CPU figures.
+[[nodiscard]] Result<FarmRun> run_farm(const FarmOptions& options, store::PgQueue& queue,
+                                       const std::string& dir, const std::string& socket_dir);
+
+}  // namespace rr::farm
