@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <thread>
 
 #include "event_log.h"
@@ -172,6 +173,8 @@ Result<FarmRun> run_farm(const FarmOptions& o, store::PgQueue& queue, const std:
     const MachineCpu cpu1 = machine_cpu();
     run.cpu = MachineCpu{cpu1.busy_s - cpu0.busy_s, cpu1.total_s - cpu0.total_s};
     run.postgres_cpu_s = postgres_cpu_seconds(socket_dir) - pg0;
+    double load[1] = {0};
+    if (::getloadavg(load, 1) == 1) run.load_average = load[0];
 
     for (size_t i = 0; i < pids.size(); ++i)
         if (!run.killed.count(run.node_ids[i])) ::kill(pids[i], SIGTERM);

@@ -142,6 +142,7 @@ Result<json> verdict(const FarmOptions& o, const FarmRun& run, store::PgQueue& q
     const double span = static_cast<double>(run.t_end - run.t_go) / 1e6;
     r["cpu"] = {{"cores", std::round(run.cpu.total_s / span)},
                 {"machine_busy_share", std::round(run.cpu.busy_s / run.cpu.total_s * 1000) / 1000},
+                {"load_average_1min", std::round(run.load_average * 10) / 10},
                 {"postgres_cores", std::round(run.postgres_cpu_s / span * 100) / 100},
                 {"nodes_cpu_s", std::round(run.nodes_cpu_s * 10) / 10}};
 
@@ -162,10 +163,17 @@ Result<json> verdict(const FarmOptions& o, const FarmRun& run, store::PgQueue& q
         int64_t reaped_last = run.t_kill, reclaimed_last = run.t_kill;
         for (const auto& kv : reaped_at) reaped_last = std::max(reaped_last, kv.second);
         for (const auto& kv : reclaimed_at) reclaimed_last = std::max(reclaimed_last, kv.second);
+        const double ideal_after_kill =
+            static_cast<double>(run.t_kill - run.t_go) / 1e6 +
+            static_cast<double>(o.tasks - run.done_at_kill) * (o.node.task_ms / 1000.0) /
+                static_cast<double>((o.nodes - static_cast<int>(run.killed.size())) *
+                                    o.node.workers);
         auto secs = [&](int64_t t) { return std::round((t - run.t_kill) / 1e4) / 100; };
         r["takeover"] = {{"killed", run.killed.size()},
                          {"killed_at_done", run.done_at_kill},
                          {"killed_at_s", std::round((run.t_kill - run.t_go) / 1e4) / 100},
+                         // The best a farm could do losing these workers at that moment.
+                         {"ideal_with_kill_s", std::round(ideal_after_kill * 100) / 100},
                          {"dead_leases_reaped", reaped_at.size()},
                          {"dead_leases_reclaimed", reclaimed_at.size()},
                          {"all_reaped_after_s", secs(reaped_last)},
