@@ -94,11 +94,11 @@ std::vector<size_t> victims(const FarmOptions& o, const std::vector<store::NodeV
         (it != view.end() && it->leases > 0 ? holding : idle).push_back(i);
     }
     std::vector<size_t> out;
-    const size_t step = std::max<size_t>(1, holding.size() / static_cast<size_t>(o.kill));
-    for (size_t i = 0; i < holding.size() && out.size() < static_cast<size_t>(o.kill); i += step)
+    const auto want = static_cast<size_t>(o.kill + o.freeze);
+    const size_t step = std::max<size_t>(1, holding.size() / want);
+    for (size_t i = 0; i < holding.size() && out.size() < want; i += step)
         out.push_back(holding[i]);
-    for (size_t i = 0; i < idle.size() && out.size() < static_cast<size_t>(o.kill); ++i)
-        out.push_back(idle[i]);
+    for (size_t i = 0; i < idle.size() && out.size() < want; ++i) out.push_back(idle[i]);
     return out;
 }
 
@@ -154,19 +154,29 @@ Result<FarmRun> run_farm(const FarmOptions& o, store::PgQueue& queue, const std:
     while (now_us() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         RR_ASSIGN(const auto depth, queue.queue_depth());
-        if (depth.available == 0 && depth.leased == 0) {
+        const bool thawed = run.frozen.empty() || run.t_thaw != 0;
+        if (depth.available == 0 && depth.leased == 0 && thawed) {
             finished = true;
             break;
         }
         const int64_t done = o.tasks - depth.available - depth.leased;
-        if (o.kill > 0 && run.t_kill == 0 && done >= o.kill_at * o.tasks) {
+        if (o.kill + o.freeze > 0 && run.t_kill == 0 && done >= o.kill_at * o.tasks) {
             RR_ASSIGN(const auto view, queue.nodes());
-            for (size_t i : victims(o, view, run.node_ids)) {
-                ::kill(pids[i], SIGKILL);
-                run.killed.insert(run.node_ids[i]);
+            const auto chosen = victims(o, view, run.node_ids);
+            for (size_t k = 0; k < chosen.size(); ++k) {
+                const size_t i = chosen[k];
+                const bool kill = static_cast<int>(k) < o.kill;
+                ::kill(pids[i], kill ? SIGKILL : SIGSTOP);
+                (kill ? run.killed : run.frozen).insert(run.node_ids[i]);
             }
             run.t_kill = now_us();
             run.done_at_kill = done;
+        }
+        if (!run.frozen.empty() && run.t_thaw == 0 &&
+            now_us() >= run.t_kill + static_cast<int64_t>(o.freeze_seconds * 1e6)) {
+            for (size_t i = 0; i < pids.size(); ++i)
+                if (run.frozen.count(run.node_ids[i])) ::kill(pids[i], SIGCONT);
+            run.t_thaw = now_us();
         }
     }
     run.t_end = now_us();
@@ -176,8 +186,11 @@ Result<FarmRun> run_farm(const FarmOptions& o, store::PgQueue& queue, const std:
     double load[1] = {0};
     if (::getloadavg(load, 1) == 1) run.load_average = load[0];
 
-    for (size_t i = 0; i < pids.size(); ++i)
-        if (!run.killed.count(run.node_ids[i])) ::kill(pids[i], SIGTERM);
+    for (size_t i = 0; i < pids.size(); ++i) {
+        if (run.killed.count(run.node_ids[i])) continue;
+        ::kill(pids[i], SIGTERM);
+        ::kill(pids[i], SIGCONT);  // a node still frozen (timeout) must run to see SIGTERM
+    }
     for (size_t i = 0; i < pids.size(); ++i) {
         int status = 0;
         ::waitpid(pids[i], &status, 0);

@@ -1,6 +1,6 @@
 #pragma once
-// The farm's coordinator: fills the queue, starts the node processes together, kills some of
-// them mid-run when asked, and waits until no task is available or leased.
+// The farm's coordinator: fills the queue, starts the node processes together, kills or freezes
+// some of them mid-run when asked, and waits until no task is available or leased.
 
 #include <cstdint>
 #include <set>
@@ -16,9 +16,10 @@ namespace rr::farm {
 
 struct FarmRun {
     std::vector<std::string> node_ids, log_paths;
-    std::set<std::string> killed;
+    std::set<std::string> killed, frozen;
     std::vector<int64_t> job_ids;
-    int64_t t_go = 0, t_end = 0, t_kill = 0;  // now_us(); t_kill 0: nobody killed
+    // now_us(); t_kill: when nodes were killed or frozen (0: none), t_thaw: continued.
+    int64_t t_go = 0, t_end = 0, t_kill = 0, t_thaw = 0;
     int64_t done_at_kill = 0;
     MachineCpu cpu;             // over go..end
     double postgres_cpu_s = 0;  // over go..end

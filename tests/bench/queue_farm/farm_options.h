@@ -27,6 +27,11 @@ struct FarmOptions {
     int jobs = 100;        // tasks are spread evenly over this many jobs
     int kill = 0;          // node processes killed with SIGKILL mid-run
     double kill_at = 0.4;  // ... once this share of the tasks is done
+    // Node processes stopped (SIGSTOP) at the same moment and continued after freeze_seconds,
+    // like a node cut off from the database: by then their leases were reaped and claimed by
+    // others, and their late completions must be refused.
+    int freeze = 0;
+    double freeze_seconds = 6;
     std::string conninfo;  // empty: start a throwaway server
     std::string self;      // this program, spawned again as each node
     double timeout_seconds = 600;

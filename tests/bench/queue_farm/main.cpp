@@ -84,6 +84,8 @@ int main(int argc, char** argv) {
     app.add_option("--kill", o.kill, "nodes killed with SIGKILL mid-run");
     app.add_option("--kill-at", o.kill_at, "share of the tasks done when they are killed")
         ->check(CLI::Range(0.0, 1.0));
+    app.add_option("--freeze", o.freeze, "nodes stopped (SIGSTOP) when the others are killed");
+    app.add_option("--freeze-seconds", o.freeze_seconds, "... and continued after this long");
     app.add_option("--timeout", o.timeout_seconds, "give up after this many seconds");
     app.add_flag("--shared-connection", shared, "one connection per node, shared by its threads");
     app.add_flag("--keep-logs", keep_logs, "keep the nodes' event logs");
@@ -103,8 +105,8 @@ int main(int argc, char** argv) {
     node->add_flag("--shared-connection", shared);
     CLI11_PARSE(app, argc, argv);
     o.node.connection_per_thread = !shared;
-    if (o.kill >= o.nodes) {
-        std::cerr << "rr-queue-farm: --kill must leave at least one node\n";
+    if (o.kill + o.freeze >= o.nodes) {
+        std::cerr << "rr-queue-farm: --kill and --freeze must leave at least one node\n";
         return 2;
     }
     try {

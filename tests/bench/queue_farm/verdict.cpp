@@ -46,7 +46,7 @@ Result<json> verdict(const FarmOptions& o, const FarmRun& run, store::PgQueue& q
 
     std::vector<int64_t> granted, all_claims, completes;
     std::map<int64_t, int> accepted;  // task -> accepted completions written by the nodes
-    int64_t rejected = 0, joins = 0, last_done = run.t_go;
+    int64_t rejected = 0, rejected_live = 0, joins = 0, last_done = run.t_go;
     std::vector<std::string> errors;
     for (const auto& [e, node] : events) {
         switch (e.kind) {
@@ -65,6 +65,7 @@ Result<json> verdict(const FarmOptions& o, const FarmRun& run, store::PgQueue& q
                 break;
             case Ev::rejected:
                 ++rejected;
+                if (!run.frozen.count(*node)) ++rejected_live;
                 break;
             case Ev::error:
                 errors.push_back(*node + ": " + e.text);
@@ -114,7 +115,8 @@ Result<json> verdict(const FarmOptions& o, const FarmRun& run, store::PgQueue& q
                    {"heartbeat_s", o.node.heartbeat_seconds},
                    {"connections_per_node", o.node.connection_per_thread ? o.node.workers + 1 : 1},
                    {"kill", o.kill},
-                   {"kill_at", o.kill_at}};
+                   {"kill_at", o.kill_at},
+                   {"freeze", o.freeze}};
     r["wall_s"] = std::round(wall * 100) / 100;
     r["ideal_s"] = ideal;
     r["wall_over_ideal"] = std::round(wall / ideal * 1000) / 1000;
@@ -128,6 +130,8 @@ Result<json> verdict(const FarmOptions& o, const FarmRun& run, store::PgQueue& q
         {"tasks_logged_twice", logged_twice},
         {"tasks_unlogged", unlogged},
         {"rejected_completions", rejected},
+        // Refusals to nodes that were never frozen: a live node lost a lease.
+        {"rejected_completions_live_nodes", rejected_live},
         {"jobs_done", jobs_done},
         {"jobs_joining_with_killed_joiner", jobs_joining_dead},
         {"jobs_wrong", jobs_bad},
@@ -148,28 +152,40 @@ Result<json> verdict(const FarmOptions& o, const FarmRun& run, store::PgQueue& q
 
     if (run.t_kill) {
         // The dead nodes' leases: reaped by a survivor, then claimed again by one.
+        auto gone = [&](const std::string& n) {
+            return run.killed.count(n) > 0 || run.frozen.count(n) > 0;
+        };
         std::map<int64_t, int64_t> reaped_at, reclaimed_at;
         int64_t lost_last = 0;
         for (const auto& [e, node] : events) {
             if (e.t_us < run.t_kill) continue;
-            if (e.kind == Ev::reaped && run.killed.count(e.text) && !reaped_at.count(e.task))
+            if (e.kind == Ev::reaped && gone(e.text) && !reaped_at.count(e.task))
                 reaped_at[e.task] = e.t_us;
-            if (e.kind == Ev::lost && run.killed.count(e.text))
-                lost_last = std::max(lost_last, e.t_us);
-            if (e.kind == Ev::claimed && !run.killed.count(*node) && reaped_at.count(e.task) &&
+            if (e.kind == Ev::lost && gone(e.text)) lost_last = std::max(lost_last, e.t_us);
+            if (e.kind == Ev::claimed && !gone(*node) && reaped_at.count(e.task) &&
                 !reclaimed_at.count(e.task))
                 reclaimed_at[e.task] = e.t_us;
         }
         int64_t reaped_last = run.t_kill, reclaimed_last = run.t_kill;
         for (const auto& kv : reaped_at) reaped_last = std::max(reaped_last, kv.second);
         for (const auto& kv : reclaimed_at) reclaimed_last = std::max(reclaimed_last, kv.second);
+        // The work left at the kill, done by the survivors; frozen nodes rejoin at the thaw.
+        const double w = o.node.workers, task_s = o.node.task_ms / 1000.0;
+        const double during =
+            (o.nodes - static_cast<double>(run.killed.size() + run.frozen.size())) * w;
+        const double after = (o.nodes - static_cast<double>(run.killed.size())) * w;
+        const double at_kill = static_cast<double>(run.t_kill - run.t_go) / 1e6;
+        const double frozen_for =
+            run.t_thaw ? static_cast<double>(run.t_thaw - run.t_kill) / 1e6 : 0;
+        const double left = static_cast<double>(o.tasks - run.done_at_kill) * task_s;
         const double ideal_after_kill =
-            static_cast<double>(run.t_kill - run.t_go) / 1e6 +
-            static_cast<double>(o.tasks - run.done_at_kill) * (o.node.task_ms / 1000.0) /
-                static_cast<double>((o.nodes - static_cast<int>(run.killed.size())) *
-                                    o.node.workers);
+            left <= during * frozen_for || run.frozen.empty()
+                ? at_kill + left / during
+                : at_kill + frozen_for + (left - during * frozen_for) / after;
         auto secs = [&](int64_t t) { return std::round((t - run.t_kill) / 1e4) / 100; };
         r["takeover"] = {{"killed", run.killed.size()},
+                         {"frozen", run.frozen.size()},
+                         {"frozen_s", std::round(frozen_for * 100) / 100},
                          {"killed_at_done", run.done_at_kill},
                          {"killed_at_s", std::round((run.t_kill - run.t_go) / 1e4) / 100},
                          // The best a farm could do losing these workers at that moment.
