@@ -102,6 +102,13 @@ std::vector<size_t> victims(const FarmOptions& o, const std::vector<store::NodeV
     return out;
 }
 
+double children_cpu_seconds() {
+    rusage ru{};
+    ::getrusage(RUSAGE_CHILDREN, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 }  // namespace
 
 Result<FarmRun> run_farm(const FarmOptions& o, store::PgQueue& queue, const std::string& dir,
@@ -117,6 +124,8 @@ Result<FarmRun> run_farm(const FarmOptions& o, store::PgQueue& queue, const std:
         run.job_ids.push_back(id);
     }
 
+    // The server's initdb and pg_ctl were children too: count from here.
+    const double children0 = children_cpu_seconds();
     RR_ASSIGN(auto ready, make_pipe());
     RR_ASSIGN(auto go, make_pipe());
     std::vector<pid_t> pids;
@@ -197,10 +206,7 @@ Result<FarmRun> run_farm(const FarmOptions& o, store::PgQueue& queue, const std:
         const bool killed = run.killed.count(run.node_ids[i]) > 0;
         if (!killed && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) ++run.node_failures;
     }
-    rusage ru{};
-    ::getrusage(RUSAGE_CHILDREN, &ru);
-    run.nodes_cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-                      static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    run.nodes_cpu_s = children_cpu_seconds() - children0;
     run.drained = finished;
     return run;
 }

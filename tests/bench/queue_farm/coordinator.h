@@ -23,12 +23,10 @@ struct FarmRun {
     int64_t done_at_kill = 0;
     MachineCpu cpu;             // over go..end
     double postgres_cpu_s = 0;  // over go..end
-    double nodes_cpu_s = 0;
-    double load_average = 0;  // 1 minute, at the end (other programs on the machine show here) //
-                              // the node processes, whole life
-    int node_failures = 0;
-    bool drained = false;  // false: the timeout passed with tasks still available or leased      //
-                           // node processes that exited with a status other than 0
+    double nodes_cpu_s = 0;     // the node processes, start to exit
+    double load_average = 0;    // 1 minute, at the end: other programs on the machine show here
+    int node_failures = 0;      // node processes that exited with a status other than 0
+    bool drained = false;       // false: the timeout passed with tasks available or leased
 };
 
 // `dir` holds the nodes' event logs; `socket_dir` finds the server for the CPU figures.

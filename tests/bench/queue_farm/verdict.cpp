@@ -148,7 +148,8 @@ Result<json> verdict(const FarmOptions& o, const FarmRun& run, store::PgQueue& q
                 {"machine_busy_share", std::round(run.cpu.busy_s / run.cpu.total_s * 1000) / 1000},
                 {"load_average_1min", std::round(run.load_average * 10) / 10},
                 {"postgres_cores", std::round(run.postgres_cpu_s / span * 100) / 100},
-                {"nodes_cpu_s", std::round(run.nodes_cpu_s * 10) / 10}};
+                {"nodes_cpu_s", std::round(run.nodes_cpu_s * 10) / 10},
+                {"nodes_cores", std::round(run.nodes_cpu_s / span * 100) / 100}};
 
     if (run.t_kill) {
         // The dead nodes' leases: reaped by a survivor, then claimed again by one.
