@@ -1,6 +1,7 @@
 #include "node.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -162,6 +163,11 @@ int run_node(const NodeOptions& o, int ready_fd, int go_fd) {
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    // A coordinator that dies (a test's timeout) takes its nodes with it instead of leaving
+    // them polling.
+    const pid_t parent = ::getppid();
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) return 1;
 
     std::vector<std::unique_ptr<Slot>> slots;
     const int connections = o.connection_per_thread ? o.workers + 1 : 1;
