@@ -74,6 +74,20 @@ bool check_cluster(const Config& cfg) {
             "(mount the share, or run `renderrushd cluster init` once)\n",
             service::storage_marker_path(cfg.storage.root).c_str());
     }
+    // Only files every node can reach go through the queue; the rest stay on this node.
+    auto under_root = [&](const std::filesystem::path& p) {
+        const auto rel = std::filesystem::weakly_canonical(p).lexically_relative(
+            std::filesystem::weakly_canonical(cfg.storage.root));
+        return !rel.empty() && *rel.begin() != "..";
+    };
+    for (const auto& w : cfg.watches) {
+        if (!under_root(w.path) || !under_root(w.output)) {
+            std::printf(
+                "cluster: warning: watch %s (output %s) is outside storage.root %s: its jobs "
+                "run on this node only\n",
+                w.path.c_str(), w.output.c_str(), cfg.storage.root.c_str());
+        }
+    }
     return ok;
 }
 

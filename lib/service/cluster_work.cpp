@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "media/checksum.h"
 #include "pipeline/job_settings.h"
 #include "pipeline/publish.h"
+#include "pipeline/sidecar.h"
 #include "service/cluster_node.h"
 
 namespace rr::service {
@@ -61,6 +65,13 @@ Result<std::unique_ptr<ClusterWork>> ClusterWork::start(const Config& config,
     std::error_code ec;
     fs::create_directories(c.work_dir, ec);
     scheduler.add_job(kClusterTasks, 0);
+    if (auto l = store::PgListener::open(c.database)) {
+        w->listener_.emplace(std::move(*l));
+        w->listen_thread_ = std::thread([p = w.get()] { p->listen(); });
+    } else {
+        w->logger_->warn("cluster: cannot LISTEN for new tasks ({}); polling every {} s",
+                         l.error().message, c.poll_seconds);
+    }
     w->thread_ = std::thread([p = w.get()] { p->run(); });
     return w;
 }
@@ -165,6 +176,24 @@ void ClusterWork::stop() {
         wake_.notify_all();
     }
     if (thread_.joinable()) thread_.join();
+    if (listen_thread_.joinable()) listen_thread_.join();
+}
+
+void ClusterWork::listen() {
+    // Short waits, so stop() never waits long for this thread.
+    constexpr auto kSlice = std::chrono::milliseconds(500);
+    while (true) {
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_) return;
+        }
+        auto heard = listener_->wait(kSlice);
+        if (heard && *heard) {
+            wake();
+        } else if (!heard) {
+            std::this_thread::sleep_for(kSlice);  // the database is away; the node thread says so
+        }
+    }
 }
 
 void ClusterWork::on_renewed(const std::vector<store::Lease>& held, SteadyClock::time_point asked) {
@@ -201,11 +230,14 @@ void ClusterWork::on_renewed(const std::vector<store::Lease>& held, SteadyClock:
 
 void ClusterWork::run() {
     const auto poll = std::chrono::duration<double>(config_.cluster->poll_seconds);
+    // An owner learns of its job's end within a second, whatever the claim poll is.
+    const auto follow = std::min(poll, std::chrono::duration<double>(1.0));
     while (true) {
         std::vector<std::function<void(store::PgQueue&)>> chores;
         {
             std::unique_lock lock(mutex_);
-            wake_.wait_for(lock, poll, [&] { return stopping_ || woken_; });
+            wake_.wait_for(lock, watched_.empty() ? poll : follow,
+                           [&] { return stopping_ || woken_; });
             if (stopping_) return;
             woken_ = false;
             chores.swap(chores_);
@@ -419,7 +451,15 @@ void ClusterWork::join(int64_t job_id) {
     auto published = worker::run_publish(*spec, pub, std::stop_token{});
     if (!published) {
         if (published.error().code == Errc::conflict) {
+            // A joiner before us published and died before recording it: its output and the
+            // sidecar written just before it stand, and finish the job.
             logger_->warn("cluster: job {}: {}", job_id, published.error().message);
+            std::ifstream in(pipeline::sidecar_path_for(pub.output));
+            const std::string text((std::istreambuf_iterator<char>(in)),
+                                   std::istreambuf_iterator<char>());
+            if (!parse_object(text).empty()) {
+                (void)locked([&](store::PgQueue& q) { return q.finish_job(job_id, text); });
+            }
             return;
         }
         return fail_job(published.error().message);

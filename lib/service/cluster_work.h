@@ -23,6 +23,7 @@
 #include "core/config.h"
 #include "core/logging.h"
 #include "pipeline/scheduler.h"
+#include "store/pg_listener.h"
 #include "store/pg_queue.h"
 #include "worker/client.h"
 
@@ -122,6 +123,10 @@ class ClusterWork {
     std::map<int64_t, std::function<void(Result<ClusterJobUpdate>)>> watched_;
     std::vector<std::function<void(store::PgQueue&)>> chores_;  // end_job etc., on the thread
     std::thread thread_;
+    // LISTEN: wakes the claimer when any node queues tasks (polling is the fallback).
+    std::optional<store::PgListener> listener_;
+    std::thread listen_thread_;
+    void listen();
 };
 
 }  // namespace rr::service

@@ -114,7 +114,7 @@ class Node {
             if (done->job_ready) {
                 // The joiner: a real node would concatenate the chunks here.
                 std::lock_guard lock(s.mutex);
-                if (auto f = s.queue.finish_job(done->job_id); !f)
+                if (auto f = s.queue.finish_job(done->job_id, "{}"); !f)
                     error("finish_job", f.error().message);
             }
         }
