@@ -445,7 +445,10 @@ Status JobStore::chunk_done(const ChunkRow& c) {
     s.bind(1, c.file).bind(2, c.bytes).bind(3, c.checksum).bind(4, c.seconds).bind(5, c.result);
     s.bind(6, now_seconds()).bind(7, c.job_id).bind(8, c.task.index());
     RR_TRY(s.run());
-    // Progress: whatever interrupted this job before was not the job's fault.
+    // Progress: whatever interrupted this job before was not the job's fault. Only a video
+    // chunk counts: the audio task finishes early on every run, also of a file whose video
+    // keeps taking the daemon down.
+    if (c.task.is_audio()) return {};
     RR_ASSIGN(Stmt reset, Stmt::prepare(db_,
                                         "UPDATE jobs SET interruptions = 0 "
                                         "WHERE id = ? AND interruptions > 0"));

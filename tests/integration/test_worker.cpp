@@ -231,10 +231,16 @@ BOOST_AUTO_TEST_CASE(a_running_worker_is_confined) {
     std::vector<pid_t> workers;
     BOOST_REQUIRE_MESSAGE(t::wait_until(
                               [&] {
+                                  // A worker forked a moment ago confines itself first
+                                  // (it reads no input before): wait until every worker
+                                  // listed has done so, then check them all.
                                   workers = workers_of(f.d.pid());
-                                  return !workers.empty() &&
-                                         !status_field(workers[0], "Seccomp").empty() &&
-                                         status_field(workers[0], "Seccomp") != "0";
+                                  if (workers.empty()) return false;
+                                  for (pid_t w : workers) {
+                                      const auto s = status_field(w, "Seccomp");
+                                      if (s.empty() || s == "0") return false;
+                                  }
+                                  return true;
                               },
                               60s),
                           f.d.log());

@@ -167,3 +167,28 @@ BOOST_AUTO_TEST_CASE(a_transaction_rolls_back_unless_committed) {
     BOOST_REQUIRE(rows->step().value());
     BOOST_TEST(rows->integer(0) == 0);
 }
+
+// Poison protection: a job that keeps being interrupted stays counted while only its audio
+// task finishes (it finishes early on every run); a finished video chunk is progress.
+BOOST_AUTO_TEST_CASE(only_a_video_chunk_resets_the_interruption_count) {
+    t::Sandbox box;
+    auto s = JobStore::open(box / "db");
+    auto id = s->insert_job(job("/poison")).value();
+    std::vector<ChunkRow> rows(2);
+    rows[0].job_id = rows[1].job_id = id;
+    rows[0].task = TaskRef::chunk(0);
+    rows[1].task = TaskRef::audio();
+    BOOST_REQUIRE(s->replace_chunks(id, rows).ok());
+    BOOST_TEST(s->add_interruption(id).value() == 1);
+    BOOST_TEST(s->add_interruption(id).value() == 2);
+    ChunkRow audio;
+    audio.job_id = id;
+    audio.task = TaskRef::audio();
+    BOOST_REQUIRE(s->chunk_done(audio).ok());
+    BOOST_TEST(s->job(id).value()->interruptions == 2);
+    ChunkRow video;
+    video.job_id = id;
+    video.task = TaskRef::chunk(0);
+    BOOST_REQUIRE(s->chunk_done(video).ok());
+    BOOST_TEST(s->job(id).value()->interruptions == 0);
+}
