@@ -250,8 +250,18 @@ void ClusterWork::run() {
 
 void ClusterWork::claim_some() {
     if (!node_->snapshot().claiming() || scheduler_->paused()) return;
-    const int free =
-        scheduler_->size() - scheduler_->busy() - static_cast<int>(scheduler_->queued());
+    auto free_workers = [&] {
+        return scheduler_->size() - scheduler_->busy() - static_cast<int>(scheduler_->queued());
+    };
+    int free = free_workers();
+    // A task that just ended wakes us while the pool still counts it busy for a moment: look
+    // again briefly instead of idling until the next poll.
+    for (int i = 0; free <= 0 && i < 20 && task_ended_.exchange(false); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        free = free_workers();
+        if (free <= 0) task_ended_ = true;
+    }
+    task_ended_ = false;
     if (free <= 0) return;
     {
         std::lock_guard lock(mutex_);
@@ -291,6 +301,7 @@ void ClusterWork::claim_some() {
                 std::lock_guard lock(mutex_);
                 running_.erase(lease.task_id);
             }
+            task_ended_ = true;
             wake();  // this worker is free again
         });
     }
