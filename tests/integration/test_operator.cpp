@@ -271,10 +271,12 @@ BOOST_AUTO_TEST_CASE(watch_leaves_no_stale_line_when_a_job_ends) {
     std::thread watcher([&] {
         shown = t::run({"script", "-q", "-e", "-c", cmd, "/dev/null"}, 60s);
     });
-    std::this_thread::sleep_for(1s);
-    // Two jobs side by side; the short one ends first, then the long one.
-    drop(big_clip(4), d.dir("inbox") / "blurred" / "short.mp4");
-    drop(big_clip(8), d.dir("inbox") / "blurred" / "long.mp4");
+    std::this_thread::sleep_for(2s);
+    // Two jobs side by side; the short one ends first, then the long one. The short one lasts
+    // long enough to be drawn even on a loaded machine (a 4 s clip once ended between two
+    // screens of a watch that was still starting on CI).
+    drop(big_clip(8), d.dir("inbox") / "blurred" / "short.mp4");
+    drop(big_clip(16), d.dir("inbox") / "blurred" / "long.mp4");
     const bool both_ended = t::wait_until([&] { return ended(d, 2); }, 90s);
     std::ofstream(stop) << "";
     watcher.join();
