@@ -49,10 +49,21 @@ nlohmann::json stored_result(const store::ChunkRow& row) {
 }  // namespace
 
 JobRunner::JobRunner(Context& ctx, store::JobRow row, std::function<void(int64_t)> finished)
-    : ctx_(ctx), row_(std::move(row)), finished_(std::move(finished)) {}
+    : ctx_(ctx),
+      row_(std::move(row)),
+      finished_(std::move(finished)),
+      life_(*this, ctx_.config.max_attempts) {}
 
 void JobRunner::log_store(const Status& st) const {
     if (!st) ctx_.logger->error("job {}: job database: {}", row_.id, st.error().message);
+}
+
+void JobRunner::warn(const std::string& message) {
+    ctx_.logger->warn("job {}: {}", row_.id, message);
+}
+
+void JobRunner::cancel_tasks() {
+    ctx_.scheduler->cancel(row_.id);
 }
 
 void JobRunner::set_state(JobState state, const std::optional<std::string>& error) {
@@ -74,12 +85,12 @@ void JobRunner::start() {
     work_dir_ = job_work_dir(cfg, row_.id);
     auto profile = cfg.profiles.find(row_.profile);
     if (profile == cfg.profiles.end()) {
-        fail(make_error(Errc::config,
-                        "no profile named '" + row_.profile + "' in " + ctx_.config_path.string()));
+        life_.fail(make_error(Errc::config, "no profile named '" + row_.profile + "' in " +
+                                                ctx_.config_path.string()));
         return;
     }
     if (auto off = ctx_.disabled_profiles.find(row_.profile); off != ctx_.disabled_profiles.end()) {
-        fail(
+        life_.fail(
             make_error(Errc::config, "profile '" + row_.profile + "' is disabled: " + off->second));
         return;
     }
@@ -96,7 +107,8 @@ void JobRunner::start() {
         const Watch* watch = row_.watch_path ? watch_by_path(cfg, *row_.watch_path) : nullptr;
         if (!watch) watch = watch_for(cfg, row_.source_path);
         if (!watch) {
-            fail(make_error(Errc::config, "no watch or output folder for " + row_.source_path));
+            life_.fail(
+                make_error(Errc::config, "no watch or output folder for " + row_.source_path));
             return;
         }
         output_ =
@@ -121,14 +133,14 @@ void JobRunner::start() {
     spec_ = std::move(spec);
     // Poison protection: a file that keeps taking the daemon down is not started again.
     if (row_.interruptions >= ctx_.config.max_attempts) {
-        fail(make_error(Errc::media, "interrupted " + std::to_string(row_.interruptions) +
-                                         " times (the daemon died while it ran, with no chunk "
-                                         "finished in between); not started again"));
+        life_.fail(
+            make_error(Errc::media, "interrupted " + std::to_string(row_.interruptions) +
+                                        " times (the daemon died while it ran, with no chunk "
+                                        "finished in between); not started again"));
         return;
     }
     log_store(ctx_.store->start_attempt(row_.id));
     ctx_.scheduler->add_job(row_.id, row_.priority);
-    set_state(JobState::probing);
     ctx_.logger->info("job {}: {} (profile {}) -> {}", row_.id, row_.input_path, row_.profile,
                       output_.string());
 
@@ -136,15 +148,16 @@ void JobRunner::start() {
     std::error_code ec;
     if (row_.sidecar && std::filesystem::exists(output_, ec)) {
         ctx_.logger->info("job {}: output was already published; finishing", row_.id);
-        phase_ = Phase::disposing;
-        dispose(Ending::done, "", false);
+        life_.resume_published();
         return;
     }
-    auto existing = ctx_.store->chunks(row_.id);
-    submit_prepare(existing ? std::move(existing).value() : std::vector<store::ChunkRow>{});
+    life_.start();
 }
 
-void JobRunner::submit_prepare(std::vector<store::ChunkRow> existing) {
+void JobRunner::submit_prepare() {
+    auto rows = ctx_.store->chunks(row_.id);
+    std::vector<store::ChunkRow> existing =
+        rows ? std::move(rows).value() : std::vector<store::ChunkRow>{};
     ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster, spec = spec_,
                                      existing = std::move(existing),
                                      before = hooks_for(source_watch(), &settings_.profile,
@@ -261,15 +274,10 @@ std::optional<int64_t> JobRunner::earlier_result(const std::string& checksum) {
 }
 
 void JobRunner::on_prepared(Result<Prepared> r) {
-    if (phase_ != Phase::preparing) return;
+    if (life_.step() != JobLifecycle::Step::probing) return;
     if (!r) {
-        if (r.error().code == Errc::cancelled && shutting_down_) return;
-        if (retry_whole_file_task("preparing", r.error())) {
-            auto existing = ctx_.store->chunks(row_.id);
-            submit_prepare(existing ? std::move(existing).value() : std::vector<store::ChunkRow>{});
-            return;
-        }
-        fail(r.error());
+        if (r.error().code == Errc::cancelled && life_.shutting_down()) return;
+        life_.prepare_failed(r.error(), note_whole_file_failure("preparing", r.error()));
         return;
     }
     cluster_job_ = r->cluster_job;
@@ -277,19 +285,14 @@ void JobRunner::on_prepared(Result<Prepared> r) {
         ctx_.logger->info("job {}: {} is cluster job {}, owned by node {}; not processed here",
                           row_.id, row_.input_path, cluster_job_, r->elsewhere);
         cluster_job_ = 0;  // not ours to end
-        phase_ = Phase::disposing;
-        dispose(Ending::elsewhere,
-                "processed by cluster node " + r->elsewhere + " (cluster job " +
-                    std::to_string(r->cluster_job) + ")",
-                false);
+        life_.elsewhere("processed by cluster node " + r->elsewhere + " (cluster job " +
+                        std::to_string(r->cluster_job) + ")");
         return;
     }
     if (r->attached) {
         ctx_.logger->info("job {}: following cluster job {} planned before the restart", row_.id,
                           cluster_job_);
-        phase_ = Phase::running;
-        set_state(JobState::running);
-        watch_cluster_job();
+        life_.attached();
         return;
     }
     plan_ = std::move(r->plan);
@@ -305,14 +308,14 @@ void JobRunner::on_prepared(Result<Prepared> r) {
             log_store(ctx_.store->set_duplicate(row_.id, *same));
             ctx_.logger->info("job {}: same content and profile as job {}; not processed again",
                               row_.id, *same);
-            phase_ = Phase::disposing;
-            dispose(Ending::duplicate, "duplicate of job " + std::to_string(*same), false);
+            life_.duplicate("duplicate of job " + std::to_string(*same));
             return;
         }
     }
 
     // Record the plan, keeping the chunks that survived from an earlier run.
     std::vector<store::ChunkRow> rows;
+    std::set<TaskRef> pending;
     progress_->start(plan.output_frames, static_cast<int>(plan.chunks.size()));
     for (const auto& span : plan.chunks) {
         store::ChunkRow c;
@@ -328,7 +331,7 @@ void JobRunner::on_prepared(Result<Prepared> r) {
             progress_->add_frames(c.frames);
             progress_->chunk_done();
         } else {
-            pending_.insert(c.task);
+            pending.insert(c.task);
         }
         rows.push_back(std::move(c));
     }
@@ -342,7 +345,7 @@ void JobRunner::on_prepared(Result<Prepared> r) {
             a = kept->second;
             audio_ = stored_result(a);
         } else {
-            pending_.insert(a.task);
+            pending.insert(a.task);
         }
         rows.push_back(std::move(a));
     }
@@ -350,25 +353,19 @@ void JobRunner::on_prepared(Result<Prepared> r) {
     if (cluster_job_) {
         ctx_.logger->info("job {}: {} frames in {} chunks queued as cluster job {}", row_.id,
                           plan.frames, plan.chunks.size(), cluster_job_);
-        pending_.clear();
-        phase_ = Phase::running;
-        set_state(JobState::running);
-        watch_cluster_job();
+        life_.planned({}, true);
         return;
     }
-    const size_t reused = rows.size() - pending_.size();
+    const size_t reused = rows.size() - pending.size();
     ctx_.logger->info("job {}: {} frames in {} chunks{}, encoder {}", row_.id, plan.frames,
                       plan.chunks.size(),
                       reused ? " (" + std::to_string(reused) + " kept from before)" : std::string(),
                       plan.encoder);
-    phase_ = Phase::running;
-    set_state(JobState::running);
-    for (TaskRef task : std::vector<TaskRef>(pending_.begin(), pending_.end())) submit_task(task);
-    maybe_assemble();
+    life_.planned(std::move(pending), false);
 }
 
 void JobRunner::submit_task(TaskRef task) {
-    attempts_[task]++;
+    if (life_.attempts(task) > 1) log_store(ctx_.store->chunk_pending(row_.id, task));
     ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster, spec = spec_,
                                      task, chunks = static_cast<int>(plan_.chunks.size()),
                                      progress = progress_, id = row_.id,
@@ -395,28 +392,17 @@ void JobRunner::submit_task(TaskRef task) {
 }
 
 void JobRunner::on_task_done(TaskRef task, Result<ChunkDone> r) {
-    if (phase_ != Phase::running) return;
+    if (!life_.wants_task_results()) return;
     if (!r) {
         if (r.error().code == Errc::cancelled) {
             log_store(ctx_.store->chunk_pending(row_.id, task));  // resumed on the next start
+            life_.task_interrupted(task);
             return;
         }
-        const std::string what = task.name();
         log_store(ctx_.store->chunk_failed(row_.id, task, r.error().message));
-        log_store(ctx_.store->add_event(row_.id, "chunk", what + " failed: " + r.error().message));
-        retried_.push_back(
-            {{"task", what}, {"attempt", attempts_[task]}, {"error", r.error().message}});
-        if (r.error().code != Errc::no_space && attempts_[task] < ctx_.config.max_attempts) {
-            ctx_.logger->warn("job {}: {} failed (attempt {} of {}): {}; retrying", row_.id, what,
-                              attempts_[task], ctx_.config.max_attempts, r.error().message);
-            log_store(ctx_.store->chunk_pending(row_.id, task));
-            submit_task(task);
-            return;
-        }
-        fail(r.error().code == Errc::no_space
-                 ? r.error()
-                 : r.error().context(what + " failed after " + std::to_string(attempts_[task]) +
-                                     " attempts"));
+        log_store(
+            ctx_.store->add_event(row_.id, "chunk", task.name() + " failed: " + r.error().message));
+        life_.task_failed(task, r.error());
         return;
     }
     store::ChunkRow row;
@@ -434,31 +420,18 @@ void JobRunner::on_task_done(TaskRef task, Result<ChunkDone> r) {
     log_store(ctx_.store->chunk_done(row));
     ctx_.emit(control::ChunkEvent{row_.id, task.index(), store::ChunkState::done, r->seconds});
     if (!task.is_audio()) outcomes_[task.index()] = std::move(r->file.outcome);
-    pending_.erase(task);
-    maybe_assemble();
+    life_.task_done(task);
 }
 
-bool JobRunner::retry_whole_file_task(const std::string& what, const Error& error) {
+bool JobRunner::note_whole_file_failure(const std::string& what, const Error& error) {
     // A refusal (an unreadable file, a limit) is the same every time; a worker that died or
     // was killed may not be.
     if (!worker::is_worker_failure(error)) return false;
-    const int tried = ++whole_file_attempts_[what];
     log_store(ctx_.store->add_event(row_.id, "chunk", what + " failed: " + error.message));
-    retried_.push_back({{"task", what}, {"attempt", tried}, {"error", error.message}});
-    if (tried >= ctx_.config.max_attempts) return false;
-    ctx_.logger->warn("job {}: {} failed (attempt {} of {}): {}; retrying", row_.id, what, tried,
-                      ctx_.config.max_attempts, error.message);
     return true;
 }
 
-void JobRunner::maybe_assemble() {
-    if (phase_ != Phase::running || !pending_.empty()) return;
-    phase_ = Phase::assembling;
-    set_state(JobState::assembling);
-    submit_publish();
-}
-
-void JobRunner::submit_publish() {
+void JobRunner::submit_join() {
     worker::PublishSpec pub;
     for (size_t i = 0; i < plan_.chunks.size(); ++i)
         pub.chunks.push_back(outcomes_[static_cast<int>(i)]);
@@ -469,8 +442,8 @@ void JobRunner::submit_publish() {
     pub.timings = {{"job_id", row_.id}};
     if (audio_.is_object() && audio_.value("written", false))
         pub.timings["audio"] = audio_.value("seconds", 0.0);
-    pub.retried = retried_;
-    pub.elapsed = seconds_since(started_);
+    pub.retried = life_.retried();
+    pub.elapsed = life_.elapsed();
     pub.frame_pair = true;  // for the web dashboard's job page
     std::error_code ec;
     std::filesystem::create_directories(output_.parent_path(), ec);
@@ -486,13 +459,9 @@ void JobRunner::submit_publish() {
 }
 
 void JobRunner::on_published(Result<nlohmann::json> sidecar) {
-    if (phase_ != Phase::assembling) return;
+    if (!life_.wants_join_result()) return;
     if (!sidecar) {
-        if (retry_whole_file_task("joining", sidecar.error())) {
-            submit_publish();
-            return;
-        }
-        fail(sidecar.error());
+        life_.join_failed(sidecar.error(), note_whole_file_failure("joining", sidecar.error()));
         return;
     }
     log_store(ctx_.store->set_sidecar(row_.id, sidecar->dump()));
@@ -523,40 +492,27 @@ void JobRunner::on_published(Result<nlohmann::json> sidecar) {
         log_store(ctx_.store->add_event(row_.id, "audio", text));
     }
     ctx_.logger->info("job {}: published {}", row_.id, output_.string());
-    phase_ = Phase::disposing;
-    dispose(Ending::done, "", false);
-}
-
-void JobRunner::fail(const Error& error) {
-    if (phase_ == Phase::disposing || phase_ == Phase::finished) return;
-    end_cluster_job("failed", error.message);
-    ctx_.logger->error("job {}: {}: {}", row_.id, row_.input_path, error.message);
-    ctx_.scheduler->cancel(row_.id);
-    phase_ = Phase::disposing;
-    dispose(Ending::failed, error.message, error.code == Errc::no_space);
+    life_.joined();
 }
 
 void JobRunner::cancel(const std::string& reason) {
-    if (phase_ == Phase::disposing || phase_ == Phase::finished) return;
-    end_cluster_job("cancelled", reason);
-    ctx_.scheduler->cancel(row_.id);
-    phase_ = Phase::disposing;
-    dispose(Ending::cancelled, reason, false);
+    life_.cancel(reason);
 }
 
 void JobRunner::stop_for_shutdown() {
-    shutting_down_ = true;
+    life_.shutdown();
     // The cluster keeps running the job's tasks; this node follows it again after its start.
     if (cluster_job_ && ctx_.cluster) ctx_.cluster->unwatch(cluster_job_);
 }
 
-void JobRunner::end_cluster_job(const std::string& state, const std::string& error) {
+void JobRunner::end_cluster_job(JobState state, const std::string& error) {
     if (!cluster_job_ || !ctx_.cluster) return;
     ctx_.cluster->unwatch(cluster_job_);
-    ctx_.cluster->end_job(cluster_job_, state, error);  // no-op once the job is finished
+    // No-op once the job is finished.
+    ctx_.cluster->end_job(cluster_job_, std::string(store::to_string(state)), error);
 }
 
-void JobRunner::watch_cluster_job() {
+void JobRunner::follow_cluster_job() {
     ctx_.cluster->watch(
         cluster_job_, [this_ = weak_from_this(), poster = ctx_.poster](Result<ClusterJobUpdate> u) {
             poster->post([this_, u = std::move(u)]() mutable {
@@ -566,12 +522,12 @@ void JobRunner::watch_cluster_job() {
 }
 
 void JobRunner::on_cluster_update(Result<ClusterJobUpdate> u) {
-    if (phase_ != Phase::running && phase_ != Phase::assembling) return;
+    if (!life_.following_cluster()) return;
     if (!u) {
         if (u.error().code == Errc::not_found) {
             // Restored from an older backup, or removed by hand: nobody will run it.
-            fail(make_error(Errc::io, "cluster job " + std::to_string(cluster_job_) +
-                                          " is no longer in the cluster database"));
+            life_.fail(make_error(Errc::io, "cluster job " + std::to_string(cluster_job_) +
+                                                " is no longer in the cluster database"));
             return;
         }
         ctx_.logger->debug("job {}: cluster job {}: {}", row_.id, cluster_job_, u.error().message);
@@ -609,40 +565,40 @@ void JobRunner::on_cluster_update(Result<ClusterJobUpdate> u) {
             progress_->chunk_done();
         }
     }
-    if (job.state == "joining" && phase_ == Phase::running) {
-        phase_ = Phase::assembling;
-        set_state(JobState::assembling);
-    }
+    if (job.state == "joining") life_.cluster_joining();
     if (job.state == "joining" && job.joiner && job.joiner_state.value_or("") == "lost")
         ctx_.cluster->take_over_join(cluster_job_, *job.joiner);
     if (job.state == "done") {
         ctx_.cluster->unwatch(cluster_job_);
         auto sidecar = nlohmann::json::parse(job.result.value_or("{}"), nullptr, false);
         if (!sidecar.is_object()) sidecar = nlohmann::json::object();
-        phase_ = Phase::assembling;
+        life_.cluster_joining();
         on_published(std::move(sidecar));
     } else if (job.state == "failed" || job.state == "cancelled") {
         ctx_.cluster->unwatch(cluster_job_);
-        fail(make_error(Errc::media, job.error.value_or("cluster job " + job.state)));
+        life_.cluster_ended(
+            make_error(Errc::media, job.error.value_or("cluster job " + job.state)));
     }
 }
 
-void JobRunner::dispose(Ending ending, const std::string& message, bool no_space) {
+void JobRunner::dispose(const JobEnding& ending) {
+    if (ending.state == JobState::failed)
+        ctx_.logger->error("job {}: {}: {}", row_.id, row_.input_path, ending.message);
     // Moving the source can mean copying it to another filesystem: a task, not loop work.
     // A file another node processes stays where it is for that node.
-    const Watch* from = ending == Ending::elsewhere ? nullptr : source_watch();
+    const Watch* from = ending.here ? source_watch() : nullptr;
     struct Plan {
         Disposition mode = Disposition::keep;
         std::filesystem::path destination;
         bool error_file = false;
     } plan;
     if (from) {
-        const bool success = ending == Ending::done || ending == Ending::duplicate;
+        const bool success = ending.state == JobState::done || ending.state == JobState::duplicate;
         if (success) {
             plan.mode = from->on_success;
             if (plan.mode == Disposition::move)
                 plan.destination = done_path_for(*from, row_.source_path);
-        } else if (ending == Ending::failed && !no_space) {
+        } else if (ending.state == JobState::failed && !ending.no_space) {
             // Out of space: the source stays put (a move might need space too).
             plan.mode = from->on_failure;
             if (plan.mode == Disposition::move)
@@ -650,13 +606,13 @@ void JobRunner::dispose(Ending ending, const std::string& message, bool no_space
             plan.error_file = true;
         }
     }
-    const std::string error_text = "renderrush job " + std::to_string(row_.id) +
-                                   " failed\nfile: " + row_.input_path +
-                                   "\nprofile: " + row_.profile + "\nreason: " + message + "\n";
+    const std::string error_text =
+        "renderrush job " + std::to_string(row_.id) + " failed\nfile: " + row_.input_path +
+        "\nprofile: " + row_.profile + "\nreason: " + ending.message + "\n";
     ctx_.scheduler->add_job(row_.id, row_.priority);  // a cancelled job still needs this one task
     ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster,
-                                     input = row_.input_path, plan, error_text, ending,
-                                     message](int, std::stop_token) {
+                                     input = row_.input_path, plan,
+                                     error_text](int, std::stop_token) {
         auto act = [&]() -> Result<std::string> {
             std::error_code ec;
             if (!std::filesystem::exists(input, ec)) {
@@ -675,14 +631,13 @@ void JobRunner::dispose(Ending ending, const std::string& message, bool no_space
             return now.string();
         };
         Result<std::string> r = act();
-        poster->post([this_, ending, message, r = std::move(r)]() mutable {
-            if (auto self = this_.lock()) self->on_disposed(ending, message, std::move(r));
+        poster->post([this_, r = std::move(r)]() mutable {
+            if (auto self = this_.lock()) self->on_disposed(std::move(r));
         });
     });
 }
 
-void JobRunner::on_disposed(Ending ending, const std::string& message,
-                            Result<std::string> new_input) {
+void JobRunner::on_disposed(Result<std::string> new_input) {
     if (new_input) {
         if (*new_input != row_.input_path) {
             row_.input_path = *new_input;
@@ -692,30 +647,7 @@ void JobRunner::on_disposed(Ending ending, const std::string& message,
         ctx_.logger->error("job {}: source disposition: {}", row_.id, new_input.error().message);
         log_store(ctx_.store->add_event(row_.id, "source", new_input.error().message));
     }
-    switch (ending) {
-        case Ending::done:
-            // The output is there; the operator still has to clean up after the source.
-            if (!new_input)
-                set_state(JobState::done_with_warnings,
-                          "source disposition: " + new_input.error().message);
-            else
-                set_state(JobState::done);
-            break;
-        case Ending::duplicate:
-            set_state(JobState::duplicate, message);
-            break;
-        case Ending::failed:
-            set_state(JobState::failed, message);
-            break;
-        case Ending::cancelled:
-            set_state(JobState::cancelled, message);
-            break;
-        case Ending::elsewhere:
-            set_state(JobState::duplicate, message);
-            finish();  // its hooks run on the node that processes it
-            return;
-    }
-    run_after_hooks(row_.state);
+    life_.disposed(new_input ? std::nullopt : std::optional(new_input.error().message));
 }
 
 void JobRunner::run_after_hooks(JobState state) {
@@ -726,7 +658,7 @@ void JobRunner::run_after_hooks(JobState state) {
     auto hooks = hooks_for(source_watch(), profile,
                            success ? HookKind::after_success : HookKind::after_failure);
     if (hooks.empty()) {
-        finish();
+        life_.hooks_done();
         return;
     }
     // The job's stop token may already be spent (a cancelled job); the hooks' own timeouts
@@ -738,14 +670,13 @@ void JobRunner::run_after_hooks(JobState state) {
             poster->post([this_, runs = std::move(runs)] {
                 if (auto self = this_.lock()) {
                     self->record_hooks(runs);
-                    self->finish();
+                    self->life_.hooks_done();
                 }
             });
         });
 }
 
 void JobRunner::finish() {
-    phase_ = Phase::finished;
     if (cluster_job_ && ctx_.cluster) ctx_.cluster->unwatch(cluster_job_);
     std::error_code ec;
     std::filesystem::remove_all(work_dir_, ec);
@@ -770,7 +701,7 @@ control::JobProgress JobRunner::snapshot() const {
 }
 
 void JobRunner::report_progress() {
-    if (phase_ != Phase::running) return;
+    if (life_.step() != JobLifecycle::Step::running) return;
     auto snap = snapshot();
     row_.progress = snap.progress;
     log_store(ctx_.store->set_progress(row_.id, row_.progress));

@@ -2,6 +2,8 @@
 // One active job in the daemon. Its methods run on the loop thread and own every store
 // update for the job; the heavy work (prepare + analysis, chunks, audio, assembly, moving the
 // source) runs as tasks on the shared scheduler, which post their results back to the loop.
+// What happens next is decided by the job's JobLifecycle (service/job_lifecycle.h); this class
+// carries its decisions out (JobEffects) and feeds the results back to it.
 //
 // Crash safety: every chunk is written atomically and recorded (size, checksum, result) only
 // after it is durable. A restarted job plans again, keeps the chunks whose files still match
@@ -19,11 +21,12 @@
 #include "service/cluster_work.h"
 #include "service/context.h"
 #include "service/hooks.h"
+#include "service/job_lifecycle.h"
 #include "worker/client.h"
 
 namespace rr::service {
 
-class JobRunner : public std::enable_shared_from_this<JobRunner> {
+class JobRunner : public std::enable_shared_from_this<JobRunner>, private JobEffects {
   public:
     // `finished(id)` runs on the loop once the job reached a final state and was cleaned up.
     JobRunner(Context& ctx, store::JobRow row, std::function<void(int64_t)> finished);
@@ -41,7 +44,6 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
     void report_progress();
 
   private:
-    enum class Phase { preparing, running, assembling, disposing, finished };
     struct Prepared {
         worker::PlanSummary plan;
         // Recorded tasks whose files match their records.
@@ -56,61 +58,55 @@ class JobRunner : public std::enable_shared_from_this<JobRunner> {
         worker::TaskFile file;
         double seconds = 0;
     };
-    enum class Ending { done, failed, duplicate, cancelled, elsewhere };
 
-    // Task launchers (loop thread) and their completions (loop thread).
-    void submit_prepare(std::vector<store::ChunkRow> existing);
+    // JobEffects: what the lifecycle asks for.
+    void set_state(store::JobState state, const std::optional<std::string>& error) override;
+    void submit_prepare() override;
+    void submit_task(store::TaskRef task) override;
+    void submit_join() override;
+    void follow_cluster_job() override;
+    void end_cluster_job(store::JobState state, const std::string& error) override;
+    void cancel_tasks() override;
+    void dispose(const JobEnding& ending) override;
+    void run_after_hooks(store::JobState state) override;
+    void finish() override;
+    void warn(const std::string& message) override;
+
+    // Task completions (loop thread): recorded here, then handed to the lifecycle.
     void on_prepared(Result<Prepared> r);
-    void submit_task(store::TaskRef task);
     void on_task_done(store::TaskRef task, Result<ChunkDone> r);
-    void maybe_assemble();
-    void submit_publish();
-    // True when a failed prepare or join should run again (the worker died; tries remain).
-    bool retry_whole_file_task(const std::string& what, const Error& error);
     void on_published(Result<nlohmann::json> sidecar);
-    void dispose(Ending ending, const std::string& message, bool no_space);
-    void on_disposed(Ending ending, const std::string& message, Result<std::string> new_input);
-    void fail(const Error& error);
+    void on_disposed(Result<std::string> new_input);
+    // A whole-file task's failure, as a job event when it may be retried.
+    bool note_whole_file_failure(const std::string& what, const Error& error);
     // Cluster mode: the owner follows its job in the queue until a joiner published it.
-    void watch_cluster_job();
     void on_cluster_update(Result<ClusterJobUpdate> u);
-    void end_cluster_job(const std::string& state, const std::string& error);
     // The earlier job with this content and profile that makes this one a duplicate: one still
     // going, or one whose output still exists.
     [[nodiscard]] std::optional<int64_t> earlier_result(const std::string& checksum);
 
-    void set_state(store::JobState state, const std::optional<std::string>& error = std::nullopt);
     [[nodiscard]] const Watch* source_watch() const;  // the job's watch, if it came from one
     // {input} {output} {sidecar} {job_id} {state} for hooks.
     [[nodiscard]] std::map<std::string, std::string> hook_values(std::string_view state) const;
     void record_hooks(const std::vector<HookRun>& runs);  // into the log and the job's events
-    // Runs the after hooks for the final state on a worker, then finishes.
-    void run_after_hooks(store::JobState state);
-    void finish();
     void log_store(const Status& st) const;
 
     Context& ctx_;
     store::JobRow row_;
     std::function<void(int64_t)> finished_;
+    JobLifecycle life_;
     pipeline::JobSettings settings_;
     std::filesystem::path work_dir_;
     std::filesystem::path output_;
-    Phase phase_ = Phase::preparing;
-    bool shutting_down_ = false;
     // What every worker of this job is given; the plan itself lives in the work folder.
     std::shared_ptr<const worker::JobSpec> spec_;
     worker::PlanSummary plan_;
     std::shared_ptr<pipeline::Progress> progress_ = std::make_shared<pipeline::Progress>();
     std::map<int, nlohmann::json> outcomes_;  // finished video chunks (to_json(ChunkOutcome))
-    std::map<store::TaskRef, int> attempts_;  // runs started per task, this process
-    std::map<std::string, int> whole_file_attempts_;  // failed prepare/join runs
-    std::set<store::TaskRef> pending_;                // tasks (chunks, audio) not finished
     bool has_audio_ = false;
-    nlohmann::json audio_;                              // the audio task's outcome, once finished
-    nlohmann::json retried_ = nlohmann::json::array();  // failed attempts, for the sidecar
-    std::optional<control::JobTotals> done_totals_;     // frames and bytes, for the done event
-    SteadyClock::time_point started_ = SteadyClock::now();
-    std::optional<ClusterJobFiles> cluster_files_;  // set: this job goes through the queue
+    nlohmann::json audio_;                           // the audio task's outcome, once finished
+    std::optional<control::JobTotals> done_totals_;  // frames and bytes, for the done event
+    std::optional<ClusterJobFiles> cluster_files_;   // set: this job goes through the queue
     int64_t cluster_job_ = 0;
     std::set<int> cluster_seen_;  // queue tasks already counted as done here
 };

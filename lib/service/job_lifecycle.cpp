@@ -1,0 +1,245 @@
+#include "service/job_lifecycle.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace rr::service {
+
+using store::JobState;
+using store::TaskRef;
+
+std::string_view to_string(JobLifecycle::Step step) {
+    switch (step) {
+        case JobLifecycle::Step::created:
+            return "created";
+        case JobLifecycle::Step::probing:
+            return "probing";
+        case JobLifecycle::Step::running:
+            return "running";
+        case JobLifecycle::Step::assembling:
+            return "assembling";
+        case JobLifecycle::Step::disposing:
+            return "disposing";
+        case JobLifecycle::Step::hooks:
+            return "hooks";
+        case JobLifecycle::Step::finished:
+            return "finished";
+    }
+    return "unknown";
+}
+
+JobLifecycle::JobLifecycle(JobEffects& effects, int max_attempts, Clock clock)
+    : fx_(effects),
+      max_attempts_(max_attempts < 1 ? 1 : max_attempts),
+      clock_(std::move(clock)),
+      started_(clock_()) {}
+
+double JobLifecycle::elapsed() const {
+    return std::chrono::duration<double>(clock_() - started_).count();
+}
+
+int JobLifecycle::attempts(TaskRef task) const {
+    auto it = attempts_.find(task);
+    return it == attempts_.end() ? 0 : it->second;
+}
+
+void JobLifecycle::enter(Step step, JobState state) {
+    step_ = step;
+    state_ = state;
+    fx_.set_state(state, std::nullopt);
+}
+
+void JobLifecycle::start() {
+    if (step_ != Step::created) return;
+    started_ = clock_();
+    enter(Step::probing, JobState::probing);
+    fx_.submit_prepare();
+}
+
+void JobLifecycle::resume_published() {
+    if (step_ != Step::created) return;
+    started_ = clock_();
+    enter(Step::probing, JobState::probing);
+    end({.state = JobState::done, .message = {}});
+}
+
+void JobLifecycle::planned(std::set<TaskRef> pending, bool cluster) {
+    if (step_ != Step::probing) return;
+    cluster_ = cluster;
+    enter(Step::running, JobState::running);
+    if (cluster_) {
+        fx_.follow_cluster_job();  // the queue's nodes run the tasks
+        return;
+    }
+    pending_ = std::move(pending);
+    for (TaskRef task : std::vector<TaskRef>(pending_.begin(), pending_.end())) run_task(task);
+    maybe_join();
+}
+
+void JobLifecycle::attached() {
+    if (step_ != Step::probing) return;
+    cluster_ = true;
+    enter(Step::running, JobState::running);
+    fx_.follow_cluster_job();
+}
+
+void JobLifecycle::duplicate(const std::string& message) {
+    if (step_ != Step::probing) return;
+    end({.state = JobState::duplicate, .message = message});
+}
+
+void JobLifecycle::elsewhere(const std::string& message) {
+    if (step_ != Step::probing) return;
+    end({.state = JobState::duplicate, .message = message, .here = false});
+}
+
+void JobLifecycle::prepare_failed(const Error& error, bool retryable) {
+    if (step_ != Step::probing) return;
+    // Stopped by the daemon's shutdown: the next start prepares again.
+    if (error.code == Errc::cancelled && shutting_down_) return;
+    if (retry_whole_file("preparing", error, retryable)) {
+        fx_.submit_prepare();
+        return;
+    }
+    fail(error);
+}
+
+void JobLifecycle::run_task(TaskRef task) {
+    ++attempts_[task];
+    fx_.submit_task(task);
+}
+
+void JobLifecycle::task_done(TaskRef task) {
+    if (!wants_task_results() || !pending_.count(task)) return;
+    pending_.erase(task);
+    maybe_join();
+}
+
+void JobLifecycle::task_interrupted(TaskRef) {
+    // Left pending: the next start runs it again; not a failed attempt.
+}
+
+void JobLifecycle::task_failed(TaskRef task, const Error& error) {
+    if (!wants_task_results() || !pending_.count(task)) return;
+    if (error.code == Errc::cancelled) return task_interrupted(task);
+    const std::string what = task.name();
+    const int attempt = attempts(task);
+    const bool again = record_failure(what, attempt, error);
+    if (error.code != Errc::no_space && again) {
+        fx_.warn(fmt::format("{} failed (attempt {} of {}): {}; retrying", what, attempt,
+                             max_attempts_, error.message));
+        run_task(task);
+        return;
+    }
+    fail(error.code == Errc::no_space
+             ? error
+             : error.context(what + " failed after " + std::to_string(attempt) + " attempts"));
+}
+
+bool JobLifecycle::record_failure(const std::string& what, int attempt, const Error& error) {
+    retried_.push_back({{"task", what},
+                        {"attempt", attempt},
+                        {"error", error.message},
+                        {"at", std::round(elapsed() * 1000) / 1000}});
+    return attempt < max_attempts_;
+}
+
+bool JobLifecycle::retry_whole_file(const std::string& what, const Error& error, bool retryable) {
+    // A refusal (an unreadable file, a limit) is the same every time; a worker that died or
+    // was killed may not be.
+    if (!retryable) return false;
+    const int tried = ++whole_file_attempts_[what];
+    if (!record_failure(what, tried, error)) return false;
+    fx_.warn(fmt::format("{} failed (attempt {} of {}): {}; retrying", what, tried, max_attempts_,
+                         error.message));
+    return true;
+}
+
+void JobLifecycle::maybe_join() {
+    if (step_ != Step::running || cluster_ || !pending_.empty()) return;
+    enter(Step::assembling, JobState::assembling);
+    fx_.submit_join();
+}
+
+void JobLifecycle::joined() {
+    if (step_ != Step::assembling) return;
+    end({.state = JobState::done, .message = {}});
+}
+
+void JobLifecycle::join_failed(const Error& error, bool retryable) {
+    if (step_ != Step::assembling) return;
+    if (retry_whole_file("joining", error, retryable)) {
+        fx_.submit_join();
+        return;
+    }
+    fail(error);
+}
+
+void JobLifecycle::cluster_joining() {
+    if (cluster_ && step_ == Step::running) enter(Step::assembling, JobState::assembling);
+}
+
+void JobLifecycle::cluster_ended(const Error& error) {
+    if (!following_cluster()) return;
+    fail(error);
+}
+
+void JobLifecycle::fail(const Error& error) {
+    if (ended()) return;
+    fx_.end_cluster_job(JobState::failed, error.message);
+    fx_.cancel_tasks();
+    end({.state = JobState::failed,
+         .message = error.message,
+         .no_space = error.code == Errc::no_space});
+}
+
+void JobLifecycle::cancel(const std::string& reason) {
+    if (ended()) return;
+    fx_.end_cluster_job(JobState::cancelled, reason);
+    fx_.cancel_tasks();
+    end({.state = JobState::cancelled, .message = reason});
+}
+
+void JobLifecycle::shutdown() {
+    shutting_down_ = true;
+}
+
+void JobLifecycle::end(JobEnding ending) {
+    step_ = Step::disposing;
+    ending_ = std::move(ending);
+    fx_.dispose(*ending_);
+}
+
+void JobLifecycle::disposed(const std::optional<std::string>& warning) {
+    if (step_ != Step::disposing || !ending_) return;
+    JobState final_state = ending_->state;
+    std::optional<std::string> error;
+    if (final_state == JobState::done) {
+        // The output is there; the operator still has to clean up after the source.
+        if (warning) {
+            final_state = JobState::done_with_warnings;
+            error = "source disposition: " + *warning;
+        }
+    } else {
+        error = ending_->message;
+    }
+    state_ = final_state;
+    fx_.set_state(final_state, error);
+    if (!ending_->here) {
+        // Its hooks run on the node that processes it.
+        step_ = Step::finished;
+        fx_.finish();
+        return;
+    }
+    step_ = Step::hooks;
+    fx_.run_after_hooks(final_state);
+}
+
+void JobLifecycle::hooks_done() {
+    if (step_ != Step::hooks) return;
+    step_ = Step::finished;
+    fx_.finish();
+}
+
+}  // namespace rr::service
