@@ -111,7 +111,14 @@ void Scheduler::work(int worker) {
         }
         idle_cv_.notify_all();
         cv_.notify_one();
+        std::lock_guard hook(hook_mutex_);
+        if (worker_free_) worker_free_();
     }
+}
+
+void Scheduler::on_worker_free(std::function<void()> hook) {
+    std::lock_guard lock(hook_mutex_);
+    worker_free_ = std::move(hook);
 }
 
 Status Scheduler::run_parallel(int64_t job, size_t n,

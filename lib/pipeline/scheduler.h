@@ -41,6 +41,12 @@ class Scheduler {
     [[nodiscard]] Status run_parallel(int64_t job, size_t n,
                                       const std::function<Status(size_t, std::stop_token)>& fn);
 
+    // Called on the worker's thread each time a task ended and its worker is free again (the
+    // pool's counts already say so): a source of work outside the pool (the cluster queue)
+    // claims more at once instead of polling. Replacing or clearing it waits for a call in
+    // progress, so the caller may go away afterwards.
+    void on_worker_free(std::function<void()> hook);
+
     void set_paused(bool paused);
     [[nodiscard]] bool paused() const;
     [[nodiscard]] int busy() const;
@@ -70,6 +76,8 @@ class Scheduler {
     int running_ = 0;
     bool paused_ = false;
     bool stopping_ = false;
+    std::mutex hook_mutex_;  // held while the hook runs
+    std::function<void()> worker_free_;
     std::vector<std::jthread> threads_;
 };
 

@@ -65,6 +65,8 @@ Result<std::unique_ptr<ClusterWork>> ClusterWork::start(const Config& config,
     std::error_code ec;
     fs::create_directories(c.work_dir, ec);
     scheduler.add_job(kClusterTasks, 0);
+    // Any task's end frees a worker this node may fill from the queue.
+    scheduler.on_worker_free([p = w.get()] { p->wake(); });
     if (auto l = store::PgListener::open(c.database)) {
         w->listener_.emplace(std::move(*l));
         w->listen_thread_ = std::thread([p = w.get()] { p->listen(); });
@@ -168,6 +170,8 @@ void ClusterWork::wake() {
 }
 
 void ClusterWork::stop() {
+    // Before taking mutex_: a hook in progress (wake) may be waiting for it.
+    if (scheduler_) scheduler_->on_worker_free({});
     {
         std::lock_guard lock(mutex_);
         if (stopping_ && !thread_.joinable()) return;
@@ -250,19 +254,9 @@ void ClusterWork::run() {
 
 void ClusterWork::claim_some() {
     if (!node_->snapshot().claiming() || scheduler_->paused()) return;
-    auto free_workers = [&] {
-        return scheduler_->size() - scheduler_->busy() - static_cast<int>(scheduler_->queued());
-    };
-    int free = free_workers();
-    // A task that just ended wakes us while the pool still counts it busy for a moment: look
-    // again briefly instead of idling until the next poll.
-    for (int i = 0; free <= 0 && i < 20 && task_ended_.exchange(false); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        free = free_workers();
-        if (free <= 0) task_ended_ = true;
-    }
-    task_ended_ = false;
-    if (free <= 0) return;
+    const int free =
+        scheduler_->size() - scheduler_->busy() - static_cast<int>(scheduler_->queued());
+    if (free <= 0) return;  // the scheduler's worker-free hook wakes this thread again
     {
         std::lock_guard lock(mutex_);
         claim_in_flight_ = true;
@@ -301,8 +295,7 @@ void ClusterWork::claim_some() {
                 std::lock_guard lock(mutex_);
                 running_.erase(lease.task_id);
             }
-            task_ended_ = true;
-            wake();  // this worker is free again
+            // The scheduler's worker-free hook wakes the claimer once this worker is free.
         });
     }
 }

@@ -6,7 +6,6 @@
 // job's last joins and publishes it. The same thread polls the jobs this node owns (made by its
 // watchers) for their owners. libpq blocks: nothing here runs on the loop thread.
 
-#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
@@ -118,8 +117,7 @@ class ClusterWork {
     std::condition_variable wake_;
     bool stopping_ = false;
     bool woken_ = false;
-    std::atomic<bool> task_ended_{false};  // a claimed task just ended: its worker frees up
-    bool claim_in_flight_ = false;         // a claim's leases may not be in running_ yet
+    bool claim_in_flight_ = false;  // a claim's leases may not be in running_ yet
     SteadyClock::time_point last_claim_end_{};
     std::map<int64_t, Running> running_;  // by task id
     std::map<int64_t, std::function<void(Result<ClusterJobUpdate>)>> watched_;

@@ -534,15 +534,22 @@ void JobRunner::on_cluster_update(Result<ClusterJobUpdate> u) {
         return;
     }
     const auto& job = u->job;
-    auto is_audio = [](const store::TaskView& t) {
-        auto p = nlohmann::json::parse(t.payload, nullptr, false);
-        return p.is_object() && p.value("kind", std::string()) == "audio";
+    if (!cluster_audio_ && !u->tasks.empty()) {
+        // A task's kind never changes: its payload is read once, not on every poll.
+        cluster_audio_.emplace();
+        for (const auto& t : u->tasks) {
+            auto p = nlohmann::json::parse(t.payload, nullptr, false);
+            if (p.is_object() && p.value("kind", std::string()) == "audio")
+                cluster_audio_->insert(t.idx);
+        }
+    }
+    auto is_audio = [&](const store::TaskView& t) {
+        return cluster_audio_ && cluster_audio_->count(t.idx) > 0;
     };
     if (progress_->snapshot().chunks_total == 0 && !u->tasks.empty()) {
         // Attached after a restart: the plan's numbers come from the queue.
-        int chunks = 0;
-        for (const auto& t : u->tasks) chunks += is_audio(t) ? 0 : 1;
-        progress_->start(row_.frames_total.value_or(0), chunks);
+        const auto audio = static_cast<int>(cluster_audio_->size());
+        progress_->start(row_.frames_total.value_or(0), static_cast<int>(u->tasks.size()) - audio);
     }
     for (const auto& t : u->tasks) {
         if (t.state != "done" || cluster_seen_.count(t.idx)) continue;

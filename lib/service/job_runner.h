@@ -108,7 +108,8 @@ class JobRunner : public std::enable_shared_from_this<JobRunner>, private JobEff
     std::optional<control::JobTotals> done_totals_;  // frames and bytes, for the done event
     std::optional<ClusterJobFiles> cluster_files_;   // set: this job goes through the queue
     int64_t cluster_job_ = 0;
-    std::set<int> cluster_seen_;  // queue tasks already counted as done here
+    std::set<int> cluster_seen_;                  // queue tasks already counted as done here
+    std::optional<std::set<int>> cluster_audio_;  // the queue's audio tasks, once known
 };
 
 }  // namespace rr::service

@@ -115,3 +115,39 @@ BOOST_AUTO_TEST_CASE(shutdown_grace_then_interrupt) {
     BOOST_TEST(!s.shutdown(100ms));  // did not finish within the grace period
     BOOST_TEST(interrupted.load());
 }
+
+// The cluster claimer fills a worker the moment it is free: when the hook runs, the pool's
+// counts must already show that worker idle, or the claimer would see no room and sleep.
+BOOST_AUTO_TEST_CASE(the_worker_free_hook_runs_once_per_task_with_the_worker_already_idle) {
+    Scheduler s(2);
+    s.add_job(1, 0);
+    std::mutex m;
+    std::vector<int> idle_seen;
+    s.on_worker_free([&] {
+        std::lock_guard lock(m);
+        idle_seen.push_back(s.size() - s.busy());
+    });
+    std::atomic<bool> release{false};
+    for (int i = 0; i < 2; ++i)
+        s.submit(1, [&](int, std::stop_token) {
+            while (!release) std::this_thread::sleep_for(1ms);
+        });
+    for (int i = 0; i < 500 && s.busy() < 2; ++i) std::this_thread::sleep_for(1ms);
+    BOOST_TEST(s.busy() == 2);
+    release = true;
+    drain(s);
+    for (int i = 0; i < 500; ++i) {
+        {
+            std::lock_guard lock(m);
+            if (idle_seen.size() >= 2) break;
+        }
+        std::this_thread::sleep_for(1ms);
+    }
+    s.on_worker_free({});  // cleared: later tasks call nothing
+    s.submit(1, [](int, std::stop_token) {});
+    drain(s);
+    std::lock_guard lock(m);
+    BOOST_REQUIRE(idle_seen.size() == 2u);
+    // Each call saw at least its own worker idle.
+    for (int idle : idle_seen) BOOST_TEST(idle >= 1);
+}
