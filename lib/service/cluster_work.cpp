@@ -2,14 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <iterator>
-
-#include "media/checksum.h"
 #include "pipeline/job_settings.h"
 #include "pipeline/publish.h"
-#include "pipeline/sidecar.h"
 #include "service/cluster_node.h"
+#include "service/cluster_publish.h"
 
 namespace rr::service {
 namespace {
@@ -427,7 +423,7 @@ void ClusterWork::join(int64_t job_id) {
     worker::PublishSpec pub;
     pub.output = config_.storage.root / job.value("output", std::string());
     pub.profile_name = job.value("profile", std::string());
-    pub.exclusive = true;
+    pub.stage_only = true;
     pub.frame_pair = true;
     pub.timings = {{"job_id", job_id}, {"joiner", node_id_}};
     for (const auto& t : *tasks) {
@@ -455,39 +451,75 @@ void ClusterWork::join(int64_t job_id) {
     if (static_cast<int>(pub.chunks.size()) != chunks)
         return fail_job(
             fmt::format("the queue holds {} of the job's {} chunks", pub.chunks.size(), chunks));
+    auto finish = [&](const std::string& sidecar) {
+        auto finished = locked([&](store::PgQueue& q) { return q.finish_job(job_id, sidecar); });
+        if (!finished)
+            logger_->error("cluster: job {} published but not recorded: {}", job_id,
+                           finished.error().message);
+        else
+            logger_->info("cluster: job {} published {}", job_id, pub.output.string());
+    };
+    // A joiner before us recorded its output and may have published it before it was lost.
+    if (view->output_size && view->output_checksum) {
+        const OutputRecord recorded{*view->output_size, *view->output_checksum};
+        auto seen = check_published(recorded, pub.output);
+        if (!seen) return fail_job(seen.error().message);
+        if (seen->state == PublishedCheck::State::broken) return fail_job(seen->message);
+        if (seen->state == PublishedCheck::State::matches) {
+            logger_->warn(
+                "cluster: job {}: {} was already published by an earlier joiner; not "
+                "joining again",
+                job_id, pub.output.string());
+            return finish(seen->sidecar);
+        }
+    }
     std::error_code ec;
     fs::create_directories(pub.output.parent_path(), ec);
     logger_->info("cluster: joining job {} ({} chunks) into {}", job_id, chunks,
                   pub.output.string());
     auto published = worker::run_publish(*spec, pub, std::stop_token{});
-    if (!published) {
-        if (published.error().code == Errc::conflict) {
-            // A joiner before us published and died before recording it: its output and the
-            // sidecar written just before it stand, and finish the job.
-            logger_->warn("cluster: job {}: {}", job_id, published.error().message);
-            std::ifstream in(pipeline::sidecar_path_for(pub.output));
-            const std::string text((std::istreambuf_iterator<char>(in)),
-                                   std::istreambuf_iterator<char>());
-            if (!parse_object(text).empty()) {
-                (void)locked([&](store::PgQueue& q) { return q.finish_job(job_id, text); });
-            }
-            return;
+    if (!published) return fail_job(published.error().message);
+    StagedPublish staged{TempFile::adopt(pub.output, published->staged_output),
+                         TempFile::adopt(published->sidecar_path, published->staged_sidecar)};
+    // Recorded before published, so that whoever takes the join over can tell whether it was.
+    // The database away: try again while the join may still be ours (as for completions).
+    const auto give_up =
+        SteadyClock::now() +
+        std::chrono::duration_cast<SteadyClock::duration>(
+            std::chrono::duration<double>(10 * config_.cluster->lease_seconds + 30));
+    auto record = [&](const OutputRecord& r) -> Status {
+        while (true) {
+            Status st = locked(
+                [&](store::PgQueue& q) { return q.record_output(job_id, r.size, r.checksum); });
+            if (st || st.error().code == Errc::conflict || SteadyClock::now() >= give_up) return st;
+            logger_->warn("cluster: cannot record the output of job {} yet: {}", job_id,
+                          st.error().message);
+            std::this_thread::sleep_for(
+                std::chrono::duration<double>(std::min(1.0, config_.cluster->heartbeat_seconds)));
         }
-        return fail_job(published.error().message);
+    };
+    auto outcome = record_then_publish(staged, record);
+    if (!outcome) return fail_job(outcome.error().message);
+    switch (outcome->outcome) {
+        case PublishOutcome::fenced_off:
+            logger_->warn(
+                "cluster: job {}: another node took the join over; nothing published here", job_id);
+            return;
+        case PublishOutcome::lost_race: {
+            // Another publisher linked first: its output stands if it is the one we recorded.
+            auto seen = check_published(outcome->record, pub.output);
+            if (!seen) return fail_job(seen.error().message);
+            if (seen->state != PublishedCheck::State::matches)
+                return fail_job(seen->state == PublishedCheck::State::broken
+                                    ? seen->message
+                                    : pub.output.string() + " was published and removed at once");
+            logger_->warn("cluster: job {}: {} was published by another joiner first", job_id,
+                          pub.output.string());
+            return finish(seen->sidecar);
+        }
+        case PublishOutcome::published:
+            return finish(published->sidecar.dump());
     }
-    const auto size = fs::file_size(pub.output, ec);
-    auto sum = media::xxh3_128_file(pub.output);
-    (void)locked([&](store::PgQueue& q) {
-        return q.record_output(job_id, ec ? 0 : static_cast<int64_t>(size),
-                               sum ? *sum : std::string());
-    });
-    auto finished =
-        locked([&](store::PgQueue& q) { return q.finish_job(job_id, published->sidecar.dump()); });
-    if (!finished)
-        logger_->error("cluster: job {} published but not recorded: {}", job_id,
-                       finished.error().message);
-    else
-        logger_->info("cluster: job {} published {}", job_id, pub.output.string());
 }
 
 void ClusterWork::poll_watched() {
