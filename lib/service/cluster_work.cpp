@@ -108,8 +108,10 @@ Result<store::OpenedJob> ClusterWork::open_job(const ClusterJobFiles& f,
     });
 }
 
-Status ClusterWork::start_tasks(int64_t job_id, const ClusterJobFiles& f,
-                                const std::string& profile, int chunks, bool audio) {
+Result<std::optional<std::string>> ClusterWork::start_tasks(int64_t job_id,
+                                                            const ClusterJobFiles& f,
+                                                            const std::string& profile, int chunks,
+                                                            bool audio) {
     // Every task carries what a node needs to run it without another round trip.
     const json job{{"id", job_id},       {"input", f.input}, {"output", f.output}, {"work", f.work},
                    {"profile", profile}, {"chunks", chunks}, {"audio", audio}};
@@ -117,9 +119,22 @@ Status ClusterWork::start_tasks(int64_t job_id, const ClusterJobFiles& f,
     for (int i = 0; i < chunks; ++i)
         payloads.push_back(json{{"job", job}, {"kind", "chunk"}, {"chunk", i}}.dump());
     if (audio) payloads.push_back(json{{"job", job}, {"kind", "audio"}}.dump());
-    RR_TRY(locked([&](store::PgQueue& q) { return q.start_tasks(job_id, payloads); }));
+    Status started = locked([&](store::PgQueue& q) { return q.start_tasks(job_id, payloads); });
+    if (!started) {
+        if (started.error().code != Errc::conflict) return started.error();
+        // This node was lost while it prepared, and another one took the preparation over.
+        auto now = locked([&](store::PgQueue& q) { return q.job(job_id); });
+        if (now && now->owner != node_id_ && !now->owner.empty())
+            return std::optional<std::string>(now->owner);
+        return started.error();
+    }
     wake();
-    return {};
+    return std::optional<std::string>();
+}
+
+void ClusterWork::set_orphan_handler(std::function<void(Orphan)> handler) {
+    std::lock_guard lock(mutex_);
+    on_orphan_ = std::move(handler);
 }
 
 void ClusterWork::watch(int64_t job_id, std::function<void(Result<ClusterJobUpdate>)> on_update) {
@@ -241,6 +256,51 @@ void ClusterWork::run() {
         for (auto& c : chores) locked([&](store::PgQueue& q) { c(q); });
         claim_some();
         poll_watched();
+        adopt_orphans();
+    }
+}
+
+void ClusterWork::adopt_orphans() {
+    // Every poll_seconds at most, and only while this node may work (a node whose share is
+    // not mounted must not conclude that a file is gone).
+    const auto now = SteadyClock::now();
+    if (now - orphans_checked_ < std::chrono::duration<double>(config_.cluster->poll_seconds))
+        return;
+    orphans_checked_ = now;
+    std::function<void(Orphan)> handler;
+    {
+        std::lock_guard lock(mutex_);
+        handler = on_orphan_;
+    }
+    if (!handler || !node_->snapshot().claiming()) return;
+    auto orphans = locked([&](store::PgQueue& q) { return q.orphaned_jobs(); });
+    if (!orphans) {
+        logger_->warn("cluster: cannot list jobs left preparing: {}", orphans.error().message);
+        return;
+    }
+    for (const auto& o : *orphans) {
+        if (!orphans_handed_.insert(o.id).second) continue;
+        Orphan orphan{o.id, config_.storage.root / o.source_path, o.profile, o.owner};
+        // The version key the owner's prepare computed (JobRunner's submit_prepare).
+        std::error_code ec, ec_time;
+        const auto size = fs::file_size(orphan.input, ec);
+        const auto mtime = fs::last_write_time(orphan.input, ec_time);
+        if (!ec) ec = ec_time;
+        const std::string key =
+            ec ? std::string()
+               : std::to_string(size) + ":" + std::to_string(mtime.time_since_epoch().count());
+        if (key != o.source_key) {
+            // Nobody can prepare this version any more; a newer one is a job of its own.
+            const std::string why = fmt::format(
+                "owner {} was lost while preparing it and {} is {}", o.owner, orphan.input.string(),
+                ec ? "gone" : "no longer the version it was opened for");
+            logger_->warn("cluster: job {}: {}; ending it", o.id, why);
+            (void)locked([&](store::PgQueue& q) { return q.end_job(o.id, "failed", why); });
+            continue;
+        }
+        logger_->warn("cluster: owner {} of job {} was lost while preparing it; taking over {}",
+                      o.owner, o.id, orphan.input.string());
+        handler(std::move(orphan));
     }
 }
 

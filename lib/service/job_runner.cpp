@@ -193,8 +193,10 @@ void JobRunner::submit_prepare(std::vector<store::ChunkRow> existing) {
                 return make_error(Errc::io, "cannot create " + work.string() + ": " + ec.message());
             RR_ASSIGN(p.plan, worker::run_prepare(*spec, stop));
             if (queued) {
-                RR_TRY(cluster->start_tasks(p.cluster_job, *files, profile,
-                                            static_cast<int>(p.plan.chunks.size()), p.plan.audio));
+                RR_ASSIGN(auto taken, cluster->start_tasks(p.cluster_job, *files, profile,
+                                                           static_cast<int>(p.plan.chunks.size()),
+                                                           p.plan.audio));
+                if (taken) p.elsewhere = *taken;  // adopted while this node was lost
                 return p;
             }
             if (same_plan(existing, p.plan.chunks)) {
