@@ -30,6 +30,17 @@ std::filesystem::path temp_sibling(const std::filesystem::path& final_path) {
 TempFile::TempFile(std::filesystem::path final_path)
     : final_(std::move(final_path)), temp_(temp_sibling(final_)) {}
 
+TempFile TempFile::adopt(std::filesystem::path final_path, std::filesystem::path temp) {
+    TempFile t(std::move(final_path));
+    t.temp_ = std::move(temp);
+    return t;
+}
+
+std::filesystem::path TempFile::release() {
+    done_ = true;
+    return temp_;
+}
+
 TempFile::~TempFile() {
     if (!done_ && !temp_.empty()) {
         std::error_code ec;
@@ -81,6 +92,11 @@ Status fsync_dir(const std::filesystem::path& dir) {
 }
 
 Status write_file_atomic(const std::filesystem::path& path, std::string_view content) {
+    RR_ASSIGN(TempFile tmp, write_temp_file(path, content));
+    return tmp.commit();
+}
+
+Result<TempFile> write_temp_file(const std::filesystem::path& path, std::string_view content) {
     TempFile tmp(path);
     int fd = ::open(tmp.path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return errno_error(errno, tmp.path().string());
@@ -101,7 +117,7 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view con
         return errno_error(err, path.string() + ": fsync");
     }
     if (::close(fd) != 0) return errno_error(errno, path.string());
-    return tmp.commit();
+    return Result<TempFile>(std::move(tmp));
 }
 
 Status publish_dir_atomic(const std::filesystem::path& staged,
@@ -128,6 +144,15 @@ Status publish_dir_atomic(const std::filesystem::path& staged,
 
 bool is_temp_name(const std::filesystem::path& path) {
     return path.filename().string().find(kTempMarker) != std::string::npos;
+}
+
+bool is_temp_sibling_of(const std::filesystem::path& temp,
+                        const std::filesystem::path& final_path) {
+    const std::string prefix = "." + final_path.filename().string() + std::string(kTempMarker);
+    const std::string name = temp.filename().string();
+    return temp.parent_path() == final_path.parent_path() && name.size() > prefix.size() &&
+           name.compare(0, prefix.size(), prefix) == 0 &&
+           name.find('/', prefix.size()) == std::string::npos;
 }
 
 }  // namespace rr

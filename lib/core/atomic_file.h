@@ -17,6 +17,10 @@ inline constexpr std::string_view kTempMarker = ".rr-tmp-";
 class TempFile {
   public:
     explicit TempFile(std::filesystem::path final_path);
+    // Takes charge of `temp`, a temp_sibling of `final_path` written by someone else (a
+    // worker): removed on destruction unless committed.
+    [[nodiscard]] static TempFile adopt(std::filesystem::path final_path,
+                                        std::filesystem::path temp);
     ~TempFile();
     TempFile(TempFile&& other) noexcept;
     TempFile& operator=(TempFile&&) = delete;
@@ -29,6 +33,8 @@ class TempFile {
     // As commit(), but with link() then unlink(): an existing final file is kept and the call
     // fails with Errc::conflict (the first publisher wins, also on NFS).
     [[nodiscard]] Status commit_exclusive();
+    // Leaves the file where it is for someone else to commit (see adopt()); returns its path.
+    std::filesystem::path release();
 
   private:
     std::filesystem::path final_;
@@ -39,6 +45,10 @@ class TempFile {
 [[nodiscard]] Status fsync_path(const std::filesystem::path& path);
 [[nodiscard]] Status fsync_dir(const std::filesystem::path& dir);
 [[nodiscard]] Status write_file_atomic(const std::filesystem::path& path, std::string_view content);
+// As write_file_atomic, but stops before the rename: the content is durable under the
+// temporary name, which commit() (or release() and a later adopt()) publishes.
+[[nodiscard]] Result<TempFile> write_temp_file(const std::filesystem::path& path,
+                                               std::string_view content);
 
 // A hidden temporary sibling name for `final_path` (same directory, marked as temporary).
 [[nodiscard]] std::filesystem::path temp_sibling(const std::filesystem::path& final_path);
@@ -48,5 +58,8 @@ class TempFile {
 [[nodiscard]] Status publish_dir_atomic(const std::filesystem::path& staged,
                                         const std::filesystem::path& final_dir);
 [[nodiscard]] bool is_temp_name(const std::filesystem::path& path);
+// Whether `temp` has the form temp_sibling(final_path) gives (same folder, marked name).
+[[nodiscard]] bool is_temp_sibling_of(const std::filesystem::path& temp,
+                                      const std::filesystem::path& final_path);
 
 }  // namespace rr

@@ -148,11 +148,16 @@ Result<Published> publish_job(PublishRequest req) {
         if (auto preview = publish_frame_pair(job, staged.path(), out_info, req.output))
             result.sidecar["preview"] = std::move(*preview);
     }
+    if (req.stage_only) {
+        RR_ASSIGN(TempFile sidecar,
+                  write_temp_file(result.sidecar_path, result.sidecar.dump(2) + "\n"));
+        RR_TRY(fsync_path(staged.path()));
+        result.staged_sidecar = sidecar.release();
+        result.staged_output = staged.release();
+        return result;
+    }
     RR_TRY(write_file_atomic(result.sidecar_path, result.sidecar.dump(2) + "\n"));
-    Status published = req.exclusive ? staged.commit_exclusive() : staged.commit();
-    if (!published) {
-        // Another publisher's output stands, and so does the sidecar that describes it.
-        if (published.error().code == Errc::conflict) return published.error();
+    if (Status published = staged.commit(); !published) {
         std::error_code ec;
         std::filesystem::remove(result.sidecar_path, ec);
         return published.error();

@@ -29,14 +29,18 @@ struct PublishRequest {
     bool frame_pair = false;
     // Attempts that failed before their task succeeded ({task, error}), for the record.
     nlohmann::json retried = nlohmann::json::array();
-    // Cluster mode: publish with link() so that, on shared storage, a second publisher of the
-    // same output gets Errc::conflict instead of replacing the first one's file.
-    bool exclusive = false;
+    // Cluster mode: stop before publishing. The output and the sidecar stay under their
+    // temporary names (fsynced) and are returned in Published::staged_*; the caller records
+    // the output in the queue first and then publishes them (link(), so that on shared storage
+    // a second publisher gets EEXIST instead of replacing the first one's file).
+    bool stage_only = false;
 };
 
 struct Published {
     nlohmann::json sidecar;
     std::filesystem::path sidecar_path;
+    // stage_only: temp_sibling()s of the output and of sidecar_path, not yet published.
+    std::filesystem::path staged_output, staged_sidecar;
 };
 
 [[nodiscard]] Result<Published> publish_job(PublishRequest request);

@@ -2,14 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <iterator>
-
-#include "media/checksum.h"
 #include "pipeline/job_settings.h"
 #include "pipeline/publish.h"
-#include "pipeline/sidecar.h"
 #include "service/cluster_node.h"
+#include "service/cluster_publish.h"
 
 namespace rr::service {
 namespace {
@@ -114,8 +110,10 @@ Result<store::OpenedJob> ClusterWork::open_job(const ClusterJobFiles& f,
     });
 }
 
-Status ClusterWork::start_tasks(int64_t job_id, const ClusterJobFiles& f,
-                                const std::string& profile, int chunks, bool audio) {
+Result<std::optional<std::string>> ClusterWork::start_tasks(int64_t job_id,
+                                                            const ClusterJobFiles& f,
+                                                            const std::string& profile, int chunks,
+                                                            bool audio) {
     // Every task carries what a node needs to run it without another round trip.
     const json job{{"id", job_id},       {"input", f.input}, {"output", f.output}, {"work", f.work},
                    {"profile", profile}, {"chunks", chunks}, {"audio", audio}};
@@ -123,9 +121,22 @@ Status ClusterWork::start_tasks(int64_t job_id, const ClusterJobFiles& f,
     for (int i = 0; i < chunks; ++i)
         payloads.push_back(json{{"job", job}, {"kind", "chunk"}, {"chunk", i}}.dump());
     if (audio) payloads.push_back(json{{"job", job}, {"kind", "audio"}}.dump());
-    RR_TRY(locked([&](store::PgQueue& q) { return q.start_tasks(job_id, payloads); }));
+    Status started = locked([&](store::PgQueue& q) { return q.start_tasks(job_id, payloads); });
+    if (!started) {
+        if (started.error().code != Errc::conflict) return started.error();
+        // This node was lost while it prepared, and another one took the preparation over.
+        auto now = locked([&](store::PgQueue& q) { return q.job(job_id); });
+        if (now && now->owner != node_id_ && !now->owner.empty())
+            return std::optional<std::string>(now->owner);
+        return started.error();
+    }
     wake();
-    return {};
+    return std::optional<std::string>();
+}
+
+void ClusterWork::set_orphan_handler(std::function<void(Orphan)> handler) {
+    std::lock_guard lock(mutex_);
+    on_orphan_ = std::move(handler);
 }
 
 void ClusterWork::watch(int64_t job_id, std::function<void(Result<ClusterJobUpdate>)> on_update) {
@@ -249,6 +260,51 @@ void ClusterWork::run() {
         for (auto& c : chores) locked([&](store::PgQueue& q) { c(q); });
         claim_some();
         poll_watched();
+        adopt_orphans();
+    }
+}
+
+void ClusterWork::adopt_orphans() {
+    // Every poll_seconds at most, and only while this node may work (a node whose share is
+    // not mounted must not conclude that a file is gone).
+    const auto now = SteadyClock::now();
+    if (now - orphans_checked_ < std::chrono::duration<double>(config_.cluster->poll_seconds))
+        return;
+    orphans_checked_ = now;
+    std::function<void(Orphan)> handler;
+    {
+        std::lock_guard lock(mutex_);
+        handler = on_orphan_;
+    }
+    if (!handler || !node_->snapshot().claiming()) return;
+    auto orphans = locked([&](store::PgQueue& q) { return q.orphaned_jobs(); });
+    if (!orphans) {
+        logger_->warn("cluster: cannot list jobs left preparing: {}", orphans.error().message);
+        return;
+    }
+    for (const auto& o : *orphans) {
+        if (!orphans_handed_.insert(o.id).second) continue;
+        Orphan orphan{o.id, config_.storage.root / o.source_path, o.profile, o.owner};
+        // The version key the owner's prepare computed (JobRunner's submit_prepare).
+        std::error_code ec, ec_time;
+        const auto size = fs::file_size(orphan.input, ec);
+        const auto mtime = fs::last_write_time(orphan.input, ec_time);
+        if (!ec) ec = ec_time;
+        const std::string key =
+            ec ? std::string()
+               : std::to_string(size) + ":" + std::to_string(mtime.time_since_epoch().count());
+        if (key != o.source_key) {
+            // Nobody can prepare this version any more; a newer one is a job of its own.
+            const std::string why = fmt::format(
+                "owner {} was lost while preparing it and {} is {}", o.owner, orphan.input.string(),
+                ec ? "gone" : "no longer the version it was opened for");
+            logger_->warn("cluster: job {}: {}; ending it", o.id, why);
+            (void)locked([&](store::PgQueue& q) { return q.end_job(o.id, "failed", why); });
+            continue;
+        }
+        logger_->warn("cluster: owner {} of job {} was lost while preparing it; taking over {}",
+                      o.owner, o.id, orphan.input.string());
+        handler(std::move(orphan));
     }
 }
 
@@ -420,7 +476,7 @@ void ClusterWork::join(int64_t job_id) {
     worker::PublishSpec pub;
     pub.output = config_.storage.root / job.value("output", std::string());
     pub.profile_name = job.value("profile", std::string());
-    pub.exclusive = true;
+    pub.stage_only = true;
     pub.frame_pair = true;
     pub.timings = {{"job_id", job_id}, {"joiner", node_id_}};
     for (const auto& t : *tasks) {
@@ -448,39 +504,75 @@ void ClusterWork::join(int64_t job_id) {
     if (static_cast<int>(pub.chunks.size()) != chunks)
         return fail_job(
             fmt::format("the queue holds {} of the job's {} chunks", pub.chunks.size(), chunks));
+    auto finish = [&](const std::string& sidecar) {
+        auto finished = locked([&](store::PgQueue& q) { return q.finish_job(job_id, sidecar); });
+        if (!finished)
+            logger_->error("cluster: job {} published but not recorded: {}", job_id,
+                           finished.error().message);
+        else
+            logger_->info("cluster: job {} published {}", job_id, pub.output.string());
+    };
+    // A joiner before us recorded its output and may have published it before it was lost.
+    if (view->output_size && view->output_checksum) {
+        const OutputRecord recorded{*view->output_size, *view->output_checksum};
+        auto seen = check_published(recorded, pub.output);
+        if (!seen) return fail_job(seen.error().message);
+        if (seen->state == PublishedCheck::State::broken) return fail_job(seen->message);
+        if (seen->state == PublishedCheck::State::matches) {
+            logger_->warn(
+                "cluster: job {}: {} was already published by an earlier joiner; not "
+                "joining again",
+                job_id, pub.output.string());
+            return finish(seen->sidecar);
+        }
+    }
     std::error_code ec;
     fs::create_directories(pub.output.parent_path(), ec);
     logger_->info("cluster: joining job {} ({} chunks) into {}", job_id, chunks,
                   pub.output.string());
     auto published = worker::run_publish(*spec, pub, std::stop_token{});
-    if (!published) {
-        if (published.error().code == Errc::conflict) {
-            // A joiner before us published and died before recording it: its output and the
-            // sidecar written just before it stand, and finish the job.
-            logger_->warn("cluster: job {}: {}", job_id, published.error().message);
-            std::ifstream in(pipeline::sidecar_path_for(pub.output));
-            const std::string text((std::istreambuf_iterator<char>(in)),
-                                   std::istreambuf_iterator<char>());
-            if (!parse_object(text).empty()) {
-                (void)locked([&](store::PgQueue& q) { return q.finish_job(job_id, text); });
-            }
-            return;
+    if (!published) return fail_job(published.error().message);
+    StagedPublish staged{TempFile::adopt(pub.output, published->staged_output),
+                         TempFile::adopt(published->sidecar_path, published->staged_sidecar)};
+    // Recorded before published, so that whoever takes the join over can tell whether it was.
+    // The database away: try again while the join may still be ours (as for completions).
+    const auto give_up =
+        SteadyClock::now() +
+        std::chrono::duration_cast<SteadyClock::duration>(
+            std::chrono::duration<double>(10 * config_.cluster->lease_seconds + 30));
+    auto record = [&](const OutputRecord& r) -> Status {
+        while (true) {
+            Status st = locked(
+                [&](store::PgQueue& q) { return q.record_output(job_id, r.size, r.checksum); });
+            if (st || st.error().code == Errc::conflict || SteadyClock::now() >= give_up) return st;
+            logger_->warn("cluster: cannot record the output of job {} yet: {}", job_id,
+                          st.error().message);
+            std::this_thread::sleep_for(
+                std::chrono::duration<double>(std::min(1.0, config_.cluster->heartbeat_seconds)));
         }
-        return fail_job(published.error().message);
+    };
+    auto outcome = record_then_publish(staged, record);
+    if (!outcome) return fail_job(outcome.error().message);
+    switch (outcome->outcome) {
+        case PublishOutcome::fenced_off:
+            logger_->warn(
+                "cluster: job {}: another node took the join over; nothing published here", job_id);
+            return;
+        case PublishOutcome::lost_race: {
+            // Another publisher linked first: its output stands if it is the one we recorded.
+            auto seen = check_published(outcome->record, pub.output);
+            if (!seen) return fail_job(seen.error().message);
+            if (seen->state != PublishedCheck::State::matches)
+                return fail_job(seen->state == PublishedCheck::State::broken
+                                    ? seen->message
+                                    : pub.output.string() + " was published and removed at once");
+            logger_->warn("cluster: job {}: {} was published by another joiner first", job_id,
+                          pub.output.string());
+            return finish(seen->sidecar);
+        }
+        case PublishOutcome::published:
+            return finish(published->sidecar.dump());
     }
-    const auto size = fs::file_size(pub.output, ec);
-    auto sum = media::xxh3_128_file(pub.output);
-    (void)locked([&](store::PgQueue& q) {
-        return q.record_output(job_id, ec ? 0 : static_cast<int64_t>(size),
-                               sum ? *sum : std::string());
-    });
-    auto finished =
-        locked([&](store::PgQueue& q) { return q.finish_job(job_id, published->sidecar.dump()); });
-    if (!finished)
-        logger_->error("cluster: job {} published but not recorded: {}", job_id,
-                       finished.error().message);
-    else
-        logger_->info("cluster: job {} published {}", job_id, pub.output.string());
 }
 
 void ClusterWork::poll_watched() {

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -66,9 +67,24 @@ class ClusterWork {
     [[nodiscard]] Result<store::OpenedJob> open_job(const ClusterJobFiles& f,
                                                     const std::string& source_key,
                                                     const std::string& profile);
-    // The plan as tasks: chunks 0..n-1, then the audio task when the plan has one.
-    [[nodiscard]] Status start_tasks(int64_t job_id, const ClusterJobFiles& f,
-                                     const std::string& profile, int chunks, bool audio);
+    // The plan as tasks: chunks 0..n-1, then the audio task when the plan has one. Returns
+    // the node that took the preparation over while this node was lost (its plan is not
+    // queued), or nullopt when the tasks are queued.
+    [[nodiscard]] Result<std::optional<std::string>> start_tasks(int64_t job_id,
+                                                                 const ClusterJobFiles& f,
+                                                                 const std::string& profile,
+                                                                 int chunks, bool audio);
+
+    // A job whose owner was lost while preparing it, with its file as this node sees it
+    // (same version): the handler submits the file as a local job, whose prepare opens the
+    // queue job again and so takes the preparation over (open_job). Called on this object's
+    // thread, at most once per job and process.
+    struct Orphan {
+        int64_t job_id = 0;
+        std::filesystem::path input;
+        std::string profile, owner;
+    };
+    void set_orphan_handler(std::function<void(Orphan)> handler);
 
     // The owner's view of its job, delivered on this object's thread every poll until
     // unwatch(). Ends (cancel, failure) are sent from the thread too.
@@ -97,6 +113,7 @@ class ClusterWork {
     void run();
     void claim_some();
     void poll_watched();
+    void adopt_orphans();
     void run_lease(const store::Lease& lease, std::stop_token stop);
     void join(int64_t job_id);
     [[nodiscard]] Result<worker::JobSpec> spec_for(const nlohmann::json& job) const;
@@ -122,6 +139,9 @@ class ClusterWork {
     std::map<int64_t, Running> running_;  // by task id
     std::map<int64_t, std::function<void(Result<ClusterJobUpdate>)>> watched_;
     std::vector<std::function<void(store::PgQueue&)>> chores_;  // end_job etc., on the thread
+    std::function<void(Orphan)> on_orphan_;
+    std::set<int64_t> orphans_handed_;  // this thread only
+    SteadyClock::time_point orphans_checked_{};
     std::thread thread_;
     // LISTEN: wakes the claimer when any node queues tasks (polling is the fallback).
     std::optional<store::PgListener> listener_;

@@ -167,6 +167,9 @@ void JobRunner::submit_prepare() {
                                      profile = row_.profile](int, std::stop_token stop) {
         // The operator's checks (a virus scan) come before anything reads the file.
         std::vector<HookRun> hooks = run_hooks(before, values, stop, true);
+        // The queue job this node owns, known even when preparing fails afterwards: the
+        // failure then ends it in the queue too instead of leaving it 'preparing'.
+        int64_t owned = 0;
         auto prepare = [&]() -> Result<Prepared> {
             if (!hooks.empty() && !hooks.back().ok()) {
                 const auto& h = hooks.back();
@@ -194,6 +197,7 @@ void JobRunner::submit_prepare() {
                     p.elsewhere = opened.owner;
                     return p;
                 }
+                owned = opened.id;
                 if (!opened.created && opened.state != "preparing") {
                     p.attached = true;  // planned before a restart; its tasks are queued
                     return p;
@@ -206,8 +210,10 @@ void JobRunner::submit_prepare() {
                 return make_error(Errc::io, "cannot create " + work.string() + ": " + ec.message());
             RR_ASSIGN(p.plan, worker::run_prepare(*spec, stop));
             if (queued) {
-                RR_TRY(cluster->start_tasks(p.cluster_job, *files, profile,
-                                            static_cast<int>(p.plan.chunks.size()), p.plan.audio));
+                RR_ASSIGN(auto taken, cluster->start_tasks(p.cluster_job, *files, profile,
+                                                           static_cast<int>(p.plan.chunks.size()),
+                                                           p.plan.audio));
+                if (taken) p.elsewhere = *taken;  // adopted while this node was lost
                 return p;
             }
             if (same_plan(existing, p.plan.chunks)) {
@@ -218,9 +224,10 @@ void JobRunner::submit_prepare() {
             return p;
         };
         Result<Prepared> r = prepare();
-        poster->post([this_, r = std::move(r), hooks = std::move(hooks)]() mutable {
+        poster->post([this_, r = std::move(r), hooks = std::move(hooks), owned]() mutable {
             if (auto self = this_.lock()) {
                 self->record_hooks(hooks);
+                if (!r) self->cluster_job_ = owned;
                 self->on_prepared(std::move(r));
             }
         });

@@ -104,6 +104,11 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     s->hardware_ = hw::probe();
     s->log_hardware();
     RR_ASSIGN(s->intake_, Intake::create(s->ctx_, [self] { self->schedule_jobs(); }));
+    if (s->cluster_work_) {
+        s->cluster_work_->set_orphan_handler([self](ClusterWork::Orphan o) {
+            self->ctx_.poster->post([self, o = std::move(o)] { self->adopt_orphan(o); });
+        });
+    }
     RR_TRY(register_commands(
         s->registry_,
         ControlApi{s->ctx_.config, s->ctx_.config_path, s->ctx_.disabled_profiles, *s->store_,
@@ -139,6 +144,27 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
                   if (self->scheduler_->busy() == 0) self->finish_shutdown();
               }));
     return s;
+}
+
+void Service::adopt_orphan(const ClusterWork::Orphan& o) {
+    // The file runs as a local job of this node; its prepare opens the queue job again and,
+    // the owner being lost, takes the preparation over.
+    const Watch* watch = watch_for(ctx_.config, o.input);
+    if (!watch) {
+        ctx_.logger->info(
+            "cluster: job {} ({}) was left preparing by lost node {}, but no watch of this node "
+            "holds it; leaving it to another node",
+            o.job_id, o.input.string(), o.owner);
+        return;
+    }
+    auto job = intake_->submit(o.input, watch, o.profile, static_cast<unsigned>(::getuid()));
+    if (!job) {
+        ctx_.logger->info("cluster: job {} ({}) left preparing by lost node {}: {}", o.job_id,
+                          o.input.string(), o.owner, job.error().message);
+        return;
+    }
+    ctx_.logger->info("job {}: takes over the preparation of cluster job {} from lost node {}",
+                      job->id, o.job_id, o.owner);
 }
 
 void Service::stop_cluster_work() {

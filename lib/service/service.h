@@ -76,6 +76,8 @@ class Service {
     std::unique_ptr<ClusterNode> cluster_;       // cluster mode only
     std::unique_ptr<ClusterWork> cluster_work_;  // cluster mode only: claims and runs chunks
     void stop_cluster_work();
+    // A queue job whose owner was lost while preparing it: submitted here to take it over.
+    void adopt_orphan(const ClusterWork::Orphan& o);
     std::unique_ptr<uv::Poster> poster_;
     Context ctx_;
     std::unique_ptr<Intake> intake_;

@@ -6,7 +6,7 @@ namespace rr::store {
 namespace {
 
 // Append only: a migration that shipped is never edited.
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     // 1: the chunk queue: jobs, tasks (leased chunks), attempts, nodes.
     R"sql(
 CREATE TABLE nodes (
@@ -115,6 +115,11 @@ ALTER TABLE jobs ADD CONSTRAINT jobs_state_check
 -- frees the version again. Jobs without a version (add_job: tests, the queue benchmark) are
 -- left out, so they may repeat a path, as they could before this migration.
 CREATE UNIQUE INDEX jobs_source_version ON jobs (source_path, source_key) WHERE source_key <> '';
+)sql",
+    // 4: every node looks for jobs left 'preparing' by a lost owner every poll_seconds
+    // (orphaned_jobs); finished jobs stay until pruned, so that look must not scan them.
+    R"sql(
+CREATE INDEX jobs_preparing ON jobs (id) WHERE state = 'preparing';
 )sql",
 };
 

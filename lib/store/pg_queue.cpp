@@ -80,21 +80,34 @@ Result<OpenedJob> PgQueue::open_job(const std::string& source_path, const std::s
         const bool retry = runs++ > 0;
         RR_ASSIGN(auto r,
                   conn_.run(Q::open_job, {source_path, source_key, profile, payload, o_.node_id}));
-        if (r.rows() == 1) return OpenedJob{r.integer(0, 0), true, r.text(0, 1), r.text(0, 2)};
+        if (r.rows() == 1) return OpenedJob{r.integer(0, 0), true, r.text(0, 1), r.text(0, 2), {}};
         RR_ASSIGN(auto found, conn_.run(Q::find_job, {source_path, source_key}));
         if (found.rows() == 0) {
             // The conflicting row went between the two statements (pruned): try once more.
             RR_ASSIGN(auto again, conn_.run(Q::open_job, {source_path, source_key, profile, payload,
                                                           o_.node_id}));
             if (again.rows() == 1) {
-                return OpenedJob{again.integer(0, 0), true, again.text(0, 1), again.text(0, 2)};
+                return OpenedJob{again.integer(0, 0), true, again.text(0, 1), again.text(0, 2), {}};
             }
             return make_error(Errc::conflict, "open_job: " + source_path + " (" + source_key +
                                                   ") is being opened and removed at once");
         }
-        OpenedJob out{found.integer(0, 0), false, found.text(0, 1), found.text(0, 2)};
-        // Our own insert whose reply was lost: this node owns it and must still prepare it.
+        OpenedJob out{found.integer(0, 0), false, found.text(0, 1), found.text(0, 2), {}};
+        // Our own insert (or adoption) whose reply was lost: this node must still prepare it.
         out.created = retry && out.owner == o_.node_id && out.state == "preparing";
+        if (out.state != "preparing" || out.owner == o_.node_id) return out;
+        RR_ASSIGN(auto adopted,
+                  conn_.run(Q::adopt_job, {pg_param(out.id), out.owner, o_.node_id, payload}));
+        if (adopted.rows() == 1) {
+            return OpenedJob{adopted.integer(0, 0), true, adopted.text(0, 1), adopted.text(0, 2),
+                             out.owner};
+        }
+        // The owner is alive, or another node adopted it first: read who owns it now.
+        RR_ASSIGN(auto now, conn_.run(Q::find_job, {source_path, source_key}));
+        if (now.rows() == 1) {
+            out.owner = now.text(0, 1);
+            out.state = now.text(0, 2);
+        }
         return out;
     });
 }
@@ -162,6 +175,18 @@ Result<bool> PgQueue::take_over_join(int64_t job_id, const std::string& dead_joi
         // The first run may have taken it over before its reply was lost.
         RR_ASSIGN(const JobView j, job(job_id));
         return j.state == "joining" && j.joiner == o_.node_id;
+    });
+}
+
+Result<std::vector<OrphanedJob>> PgQueue::orphaned_jobs(int limit) {
+    return retrying([&]() -> Result<std::vector<OrphanedJob>> {
+        RR_ASSIGN(auto r, conn_.run(Q::orphaned_jobs, {o_.node_id, pg_param(limit)}));
+        std::vector<OrphanedJob> out;
+        for (int i = 0; i < r.rows(); ++i) {
+            out.push_back(OrphanedJob{r.integer(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3),
+                                      r.text(i, 4)});
+        }
+        return out;
     });
 }
 

@@ -86,9 +86,17 @@ struct JobView {
 
 struct OpenedJob {
     int64_t id = 0;
-    bool created = false;  // true: this call made the row (this node owns the job)
+    bool created = false;  // true: this node owns the job now and must prepare it
     std::string owner;     // the owning node (this node when created)
     std::string state;     // the row's state now
+    // created by taking a 'preparing' job over from this lost owner (empty: a new row).
+    std::string adopted_from;
+};
+
+// A job left 'preparing' by an owner that is lost: nobody will queue its tasks.
+struct OrphanedJob {
+    int64_t id = 0;
+    std::string source_path, source_key, profile, owner;
 };
 
 struct TaskView {
@@ -130,6 +138,9 @@ class PgQueue {
     // (source_path, source_key) exists, returns it (created = false): one job per version of
     // a file, however many nodes' watchers see it. source_key must not be empty. After a lost
     // reply the retry reports created = true when the row is this node's and still preparing.
+    // A row still 'preparing' whose owner is lost (or has no node row) is taken over: this
+    // node becomes its owner, with this payload, and created = true (adopted_from names the
+    // lost owner); of several nodes trying at once one gets it, the others see its owner.
     [[nodiscard]] Result<OpenedJob> open_job(const std::string& source_path,
                                              const std::string& source_key,
                                              const std::string& profile,
@@ -156,6 +167,9 @@ class PgQueue {
     // reply recognises its own take-over). The dead joiner's record_output/finish_job are
     // fenced off from then on.
     [[nodiscard]] Result<bool> take_over_join(int64_t job_id, const std::string& dead_joiner);
+    // Jobs still 'preparing' whose owner is lost or gone (never this node's), oldest first:
+    // whoever opens one of them again with open_job takes its preparation over.
+    [[nodiscard]] Result<std::vector<OrphanedJob>> orphaned_jobs(int limit = 100);
     // The job's tasks, ordered by idx.
     [[nodiscard]] Result<std::vector<TaskView>> tasks(int64_t job_id);
 

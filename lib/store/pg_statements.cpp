@@ -278,6 +278,21 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
     {Q::list_tasks, "rr_list_tasks", 1,
      R"sql(SELECT id, idx, state, attempt, node, lease_owner, payload, result
            FROM tasks WHERE job_id = $1::bigint ORDER BY idx)sql"},
+    {Q::adopt_job, "rr_adopt_job", 4,
+     // A job still being prepared whose owner is lost (or has no node row, pruned) gets this
+     // node as owner. The row lock and the owner condition let one node through when several
+     // try at once (the others re-read the row and find the new owner); a node that is back
+     // from 'lost' keeps its job, and its start_job no longer matches once it was adopted.
+     R"sql(UPDATE jobs j SET owner = $3::text, payload = $4::text, updated_at = now()
+           WHERE j.id = $1::bigint AND j.state = 'preparing' AND j.owner = $2::text
+             AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = $2::text AND n.state <> 'lost')
+           RETURNING id, owner, state)sql"},
+    {Q::orphaned_jobs, "rr_orphaned_jobs", 2,
+     // Jobs nobody is preparing: their owner is lost (or gone) before it queued their tasks.
+     R"sql(SELECT j.id, j.source_path, j.source_key, j.profile, j.owner FROM jobs j
+           WHERE j.state = 'preparing' AND j.owner IS NOT NULL AND j.owner <> $1::text
+             AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = j.owner AND n.state <> 'lost')
+           ORDER BY j.id LIMIT $2::int)sql"},
 }};
 
 constexpr bool in_index_order() {

@@ -42,6 +42,8 @@ enum class Q : std::size_t {
     record_output,
     take_over_join,
     list_tasks,
+    adopt_job,
+    orphaned_jobs,
     count_,  // not a statement: the table's size
 };
 

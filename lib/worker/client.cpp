@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/atomic_file.h"
+#include "pipeline/sidecar.h"
 #include "worker/settings_json.h"
 #include "worker/supervisor.h"
 
@@ -181,7 +182,7 @@ Result<PublishResult> run_publish(const JobSpec& job, const PublishSpec& spec,
         for (const auto& f : spec.chunk_files) req["chunk_files"].push_back(f.string());
     }
     if (spec.audio_file) req["audio_file"] = spec.audio_file->string();
-    req["exclusive"] = spec.exclusive;
+    req["stage_only"] = spec.stage_only;
     auto answer =
         run_in_worker(req, launch_for(job, static_cast<double>(spec.chunks.size())), {}, stop);
     if (!answer) {
@@ -190,7 +191,20 @@ Result<PublishResult> run_publish(const JobSpec& job, const PublishSpec& spec,
     }
     const json& r = *answer;
     return parsed([&]() -> Result<PublishResult> {
-        return PublishResult{r.at("sidecar"), r.at("sidecar_path").get<std::string>()};
+        PublishResult out{r.at("sidecar"), r.at("sidecar_path").get<std::string>(), {}, {}};
+        if (!spec.stage_only) return out;
+        // The daemon renames and links these: they must be what a publish stages, nothing else.
+        out.staged_output = r.at("staged_output").get<std::string>();
+        out.staged_sidecar = r.at("staged_sidecar").get<std::string>();
+        const fs::path sidecar = pipeline::sidecar_path_for(spec.output);
+        if (out.sidecar_path != sidecar || !is_temp_sibling_of(out.staged_output, spec.output) ||
+            !is_temp_sibling_of(out.staged_sidecar, sidecar)) {
+            remove_temporaries_of(spec.output);
+            return make_error(Errc::internal, "publish worker named files it may not stage: " +
+                                                  out.staged_output.string() + ", " +
+                                                  out.staged_sidecar.string());
+        }
+        return out;
     });
 }
 

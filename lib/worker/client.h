@@ -63,15 +63,18 @@ struct PublishSpec {
     double elapsed = 0;       // seconds the job has run so far (for timings.total)
     bool frame_pair = false;  // the dashboard's before/after pictures in <output>.frames/
     // Cluster mode: the intermediates as the queue recorded them (empty: the work folder's
-    // usual names), and a link()-publish that never replaces another node's output.
+    // usual names), and an output and sidecar left staged under temporary names for the
+    // daemon to record in the queue and then publish (pipeline::PublishRequest::stage_only).
     std::vector<std::filesystem::path> chunk_files;
     std::optional<std::filesystem::path> audio_file;
-    bool exclusive = false;
+    bool stage_only = false;
 };
 
 struct PublishResult {
     nlohmann::json sidecar;
     std::filesystem::path sidecar_path;
+    // stage_only: temporary siblings of the output and of sidecar_path (checked to be so).
+    std::filesystem::path staged_output, staged_sidecar;
 };
 
 // The worker process failed (a signal, a limit, a broken conversation), as opposed to the

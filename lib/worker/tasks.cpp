@@ -154,7 +154,7 @@ Result<json> publish(const pipeline::PreparedJob& job, const json& req) {
         p.audio_file = req.contains("audio_file") ? fs::path(req["audio_file"].get<std::string>())
                                                   : pipeline::audio_file(job.work_dir);
     }
-    p.exclusive = req.value("exclusive", false);
+    p.stage_only = req.value("stage_only", false);
     p.output = req.at("output").get<std::string>();
     p.profile_name = req.value("profile_name", std::string());
     p.timings = req.value("timings", json::object());
@@ -163,8 +163,13 @@ Result<json> publish(const pipeline::PreparedJob& job, const json& req) {
     const auto elapsed = std::chrono::duration<double>(req.value("elapsed", 0.0));
     p.started = SteadyClock::now() - std::chrono::duration_cast<SteadyClock::duration>(elapsed);
     RR_ASSIGN(auto published, pipeline::publish_job(std::move(p)));
-    return json{{"sidecar", std::move(published.sidecar)},
-                {"sidecar_path", published.sidecar_path.string()}};
+    json out{{"sidecar", std::move(published.sidecar)},
+             {"sidecar_path", published.sidecar_path.string()}};
+    if (p.stage_only) {
+        out["staged_output"] = published.staged_output.string();
+        out["staged_sidecar"] = published.staged_sidecar.string();
+    }
+    return out;
 }
 
 }  // namespace

@@ -80,11 +80,13 @@ struct Farm {
     std::vector<std::unique_ptr<t::Daemon>> nodes;
     // `roots[i]`, where given, is node i's storage root instead of the share; `env` is every
     // node's extra environment (with `binary`, the fault hooks). Node `hanging`, if any, runs
-    // the fault hooks' build and every chunk worker it starts hangs: it holds its lease until
-    // it dies or loses it, so a test can stop or kill it while it surely holds one.
+    // the fault hooks' build and every chunk worker it starts hangs (`hang`: another task's):
+    // it holds its lease until it dies or loses it, so a test can stop or kill it while it
+    // surely holds one.
     Farm(const std::string& db, int n, const std::map<std::string, std::string>& env = {},
          const fs::path& binary = {}, const std::map<int, fs::path>& roots = {},
-         const std::string& poll_seconds = "0.2", int hanging = -1)
+         const std::string& poll_seconds = "0.2", int hanging = -1,
+         const std::string& hang = "hang:chunk")
         : share(db) {
         for (int i = 0; i < n; ++i) {
             nodes.push_back(std::make_unique<t::Daemon>(""));
@@ -101,7 +103,7 @@ struct Farm {
             auto e = env;
             if (i == hanging) {
                 nodes[static_cast<size_t>(i)]->set_binary(t::bin_dir() / "renderrushd-faults");
-                e["RENDERRUSH_FAULT"] = "hang:chunk";
+                e["RENDERRUSH_FAULT"] = hang;
             }
             nodes[static_cast<size_t>(i)]->start(e);
         }
@@ -326,6 +328,50 @@ BOOST_AUTO_TEST_CASE(the_owner_killed_mid_job_the_others_publish_and_it_catches_
                    },
                    60s),
                f.nodes[*owner]->log());
+    int outputs = 0;
+    for (const auto& e : fs::directory_iterator(f.share.outbox()))
+        if (e.path().extension() == ".mp4") ++outputs;
+    BOOST_TEST(outputs == 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_owner_killed_while_preparing_another_node_takes_the_job_over) {
+    // node-0's prepare worker hangs: it owns the job, still 'preparing', when it is killed.
+    Farm f("adopt", 1, {}, {}, {}, "0.2", 0, "hang:prepare");
+    fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
+    auto has_job_in = [](const t::Daemon& d, rr::store::JobState state) {
+        for (const auto& j : d.jobs())
+            if (j.state == state) return true;
+        return false;
+    };
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return has_job_in(*f.nodes[0], rr::store::JobState::probing); }, 60s),
+        f.logs());
+    // node-1 sees the same file and leaves it to its owner, as every other watcher would.
+    f.nodes.push_back(std::make_unique<t::Daemon>(""));
+    auto& adopter = *f.nodes.back();
+    adopter.write_config(node_config(f.share, "node-1"));
+    adopter.start();
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return has_job_in(adopter, rr::store::JobState::duplicate); }, 60s),
+        f.logs());
+    f.nodes[0]->kill9();
+    const auto killed = std::chrono::steady_clock::now();
+    // Once node-0 is lost, node-1 prepares the file itself, runs every chunk and publishes.
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f) && all_settled(f); }, 240s),
+                          f.logs());
+    BOOST_TEST_MESSAGE(
+        "published "
+        << std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count()
+        << " s after the owner was killed");
+    const auto sidecar = read_json(f.sidecar());
+    BOOST_TEST(sidecar["frames"]["output"] == kFrames);
+    BOOST_TEST(t::count_frames(f.output()) == kFrames);
+    BOOST_TEST((chunk_nodes(sidecar) == std::set<std::string>{"node-1"}));
+    int published_here = 0;
+    for (const auto& j : adopter.jobs()) published_here += rr::store::published(j.state) ? 1 : 0;
+    BOOST_TEST(published_here == 1, adopter.log());
+    BOOST_TEST(adopter.log().find("was lost while preparing it; taking over") != std::string::npos,
+               adopter.log());
     int outputs = 0;
     for (const auto& e : fs::directory_iterator(f.share.outbox()))
         if (e.path().extension() == ".mp4") ++outputs;

@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE pg_queue
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <boost/test/unit_test.hpp>
@@ -592,6 +593,101 @@ BOOST_AUTO_TEST_CASE(the_owner_takes_over_the_join_of_a_lost_joiner_once) {
     must(owner.finish_job(job, R"({"ok":true})"));
     BOOST_TEST(must(other.job(job)).state == "done");
     BOOST_TEST(!must(owner.take_over_join(job, "owner")));  // nothing to take over once done
+}
+
+BOOST_AUTO_TEST_CASE(a_lost_owners_preparation_is_taken_over_by_one_node) {
+    Db db;
+    auto owner = db.node("owner");
+    auto a = db.node("a");
+    auto b = db.node("b");
+    // The owner opens files and dies before queuing their tasks; one of them it had started.
+    const int rounds = 30;
+    std::vector<int64_t> jobs;
+    for (int i = 0; i < rounds; ++i) {
+        jobs.push_back(must(owner.open_job("in/p" + std::to_string(i) + ".mkv", "5:5", "web",
+                                           R"({"owner":"owner"})"))
+                           .id);
+    }
+    const int64_t started = must(owner.open_job("in/started.mkv", "5:5", "web", "{}")).id;
+    must(owner.start_tasks(started, payloads(2)));
+
+    // While the owner is alive its preparation is its own.
+    OpenedJob seen = must(a.open_job("in/p0.mkv", "5:5", "web", R"({"owner":"a"})"));
+    BOOST_TEST(!seen.created);
+    BOOST_TEST(seen.owner == "owner");
+    BOOST_TEST(must(a.orphaned_jobs()).empty());
+
+    std::this_thread::sleep_for(600ms);  // no heartbeat from anyone for longer than 0.5 s
+    const auto lost = must(a.mark_lost(0.5));
+    BOOST_TEST(std::count(lost.begin(), lost.end(), "owner") == 1);
+    must(a.node_heartbeat(0));  // a and b are alive again
+    must(b.node_heartbeat(0));
+    const auto orphans = must(b.orphaned_jobs());
+    BOOST_REQUIRE(orphans.size() == static_cast<size_t>(rounds));  // not the started one
+    BOOST_TEST(orphans[0].id == jobs[0]);
+    BOOST_TEST(orphans[0].source_path == "in/p0.mkv");
+    BOOST_TEST(orphans[0].source_key == "5:5");
+    BOOST_TEST(orphans[0].profile == "web");
+    BOOST_TEST(orphans[0].owner == "owner");
+
+    // a and b open each file at the same moment: exactly one of them prepares it.
+    int one_adopter = 0;
+    for (int i = 0; i < rounds; ++i) {
+        const std::string path = "in/p" + std::to_string(i) + ".mkv";
+        std::barrier go(2);
+        OpenedJob got_a, got_b;
+        std::atomic<int> errors{0};
+        std::thread ta([&] {
+            go.arrive_and_wait();
+            auto r = a.open_job(path, "5:5", "web", R"({"owner":"a"})");
+            if (!r.ok()) return void(++errors);
+            got_a = *r;
+        });
+        std::thread tb([&] {
+            go.arrive_and_wait();
+            auto r = b.open_job(path, "5:5", "web", R"({"owner":"b"})");
+            if (!r.ok()) return void(++errors);
+            got_b = *r;
+        });
+        ta.join();
+        tb.join();
+        BOOST_REQUIRE(errors.load() == 0);
+        const OpenedJob& winner = got_a.created ? got_a : got_b;
+        const OpenedJob& loser = got_a.created ? got_b : got_a;
+        const JobView j = must(owner.job(jobs[static_cast<size_t>(i)]));
+        if (got_a.created != got_b.created && winner.id == jobs[static_cast<size_t>(i)] &&
+            loser.id == winner.id && winner.adopted_from == "owner" && !loser.created &&
+            loser.owner == winner.owner && j.owner == winner.owner && j.state == "preparing" &&
+            j.payload == R"({"owner":")" + winner.owner + R"("})") {
+            ++one_adopter;
+        }
+    }
+    BOOST_TEST(one_adopter == rounds);
+    BOOST_TEST(must(a.orphaned_jobs()).empty());
+    BOOST_TEST(!must(a.open_job("in/started.mkv", "5:5", "web", "{}")).created);  // not preparing
+    BOOST_TEST(must(a.job(started)).owner == "owner");
+
+    // The adopter plans the file; the old owner, back from the dead, can no longer start it.
+    PgQueue& adopter = must(a.job(jobs[0])).owner == "a" ? a : b;
+    must(adopter.start_tasks(jobs[0], payloads(3)));
+    BOOST_TEST(owner.start_tasks(jobs[0], payloads(3)).error().code == rr::Errc::conflict);
+    BOOST_TEST(must(owner.node_heartbeat(0)) == "active");
+    const OpenedJob back = must(owner.open_job("in/p1.mkv", "5:5", "web", "{}"));
+    BOOST_TEST(!back.created);
+    BOOST_TEST(back.owner != "owner");
+
+    // An owner without a node row (pruned) is as good as lost.
+    PgQueueOptions o;
+    o.conninfo = db.conninfo;
+    o.node_id = "ghost";
+    auto ghost = must(PgQueue::open(o));
+    const int64_t haunted = must(ghost.open_job("in/ghost.mkv", "1:2", "web", "{}")).id;
+    BOOST_TEST(must(a.orphaned_jobs()).size() == 1u);
+    const OpenedJob freed = must(a.open_job("in/ghost.mkv", "1:2", "web", "{}"));
+    BOOST_TEST(freed.created);
+    BOOST_TEST(freed.id == haunted);
+    BOOST_TEST(freed.adopted_from == "ghost");
+    BOOST_TEST(freed.owner == "a");
 }
 
 BOOST_AUTO_TEST_CASE(a_task_of_a_job_that_is_not_running_is_never_claimed) {

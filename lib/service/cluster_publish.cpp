@@ -1,0 +1,78 @@
+#include "service/cluster_publish.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+#include "media/checksum.h"
+#include "pipeline/sidecar.h"
+
+namespace rr::service {
+
+namespace fs = std::filesystem;
+
+Result<OutputRecord> describe_output(const fs::path& file) {
+    std::error_code ec;
+    const auto size = fs::file_size(file, ec);
+    if (ec) return make_error(Errc::io, file.string() + ": " + ec.message());
+    RR_ASSIGN(std::string sum, media::xxh3_128_file(file));
+    return OutputRecord{static_cast<int64_t>(size), std::move(sum)};
+}
+
+Result<Publication> record_then_publish(StagedPublish& staged,
+                                        const std::function<Status(const OutputRecord&)>& record) {
+    Publication out;
+    RR_ASSIGN(out.record, describe_output(staged.output.path()));
+    if (Status st = record(out.record); !st) {
+        if (st.error().code != Errc::conflict) return st.error();
+        out.outcome = PublishOutcome::fenced_off;
+        return out;  // the staged files go with `staged`
+    }
+    // The sidecar first: an output in place always has the sidecar that describes it.
+    RR_TRY(staged.sidecar.commit());
+    Status linked = staged.output.commit_exclusive();
+    if (linked) return out;
+    if (linked.error().code == Errc::conflict) {
+        out.outcome = PublishOutcome::lost_race;
+        return out;
+    }
+    std::error_code ec;
+    fs::remove(staged.sidecar.final_path(), ec);  // it would describe an output that is not there
+    return linked.error();
+}
+
+Result<PublishedCheck> check_published(const OutputRecord& recorded, const fs::path& output) {
+    PublishedCheck c;
+    std::error_code ec;
+    if (!fs::exists(output, ec)) {
+        if (ec) return make_error(Errc::io, output.string() + ": " + ec.message());
+        return c;
+    }
+    RR_ASSIGN(const OutputRecord found, describe_output(output));
+    if (found != recorded) {
+        c.state = PublishedCheck::State::broken;
+        c.message = fmt::format(
+            "{} exists but is not the output this job recorded (recorded {} bytes, xxh3 {}; "
+            "found {} bytes, xxh3 {}); it was left alone",
+            output.string(), recorded.size, recorded.checksum, found.size, found.checksum);
+        return c;
+    }
+    const fs::path sidecar = pipeline::sidecar_path_for(output);
+    std::ifstream in(sidecar);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto parsed = nlohmann::json::parse(text, nullptr, false);
+    if (!parsed.is_object()) {
+        c.state = PublishedCheck::State::broken;
+        c.message =
+            fmt::format("{} was published as recorded, but its sidecar {} is {}", output.string(),
+                        sidecar.string(), in.is_open() ? "not a JSON object" : "missing");
+        return c;
+    }
+    c.state = PublishedCheck::State::matches;
+    c.sidecar = std::move(text);
+    return c;
+}
+
+}  // namespace rr::service

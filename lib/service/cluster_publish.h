@@ -1,0 +1,67 @@
+#pragma once
+// How a cluster joiner publishes (docs/CLUSTER.md, "Joining"): the output and its sidecar are
+// staged under temporary names and fsynced, the output's size and checksum are recorded in the
+// queue (fenced: only the job's current joiner may record), and only then are they published,
+// the sidecar by rename and the output by link() and unlink() of the temporary name, so on
+// shared storage the first publisher wins. A node that takes a lost joiner's join over
+// compares the final output with that record to tell whether publishing already happened.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/atomic_file.h"
+#include "core/result.h"
+
+namespace rr::service {
+
+// What the queue records of an output (jobs.output_size, jobs.output_checksum).
+struct OutputRecord {
+    int64_t size = 0;
+    std::string checksum;  // xxh3-128, 32 hex digits
+    bool operator==(const OutputRecord&) const = default;
+};
+
+[[nodiscard]] Result<OutputRecord> describe_output(const std::filesystem::path& file);
+
+// An output and its sidecar under their temporary names; whatever is not published when this
+// goes is removed.
+struct StagedPublish {
+    TempFile output;
+    TempFile sidecar;
+};
+
+enum class PublishOutcome {
+    published,   // recorded, then the sidecar and the output are in place
+    fenced_off,  // the record was refused (another node took the join over): nothing published
+    lost_race,   // recorded, but the output already existed: another publisher's file stands
+};
+
+struct Publication {
+    PublishOutcome outcome = PublishOutcome::published;
+    OutputRecord record;  // what was recorded (not for fenced_off)
+};
+
+// Describes the staged output, calls `record` with it, and publishes only when it succeeded.
+// `record` returning Errc::conflict means this node is not the joiner any more (fenced_off);
+// any other error is returned and nothing is published. The staged files are removed unless
+// published.
+[[nodiscard]] Result<Publication> record_then_publish(
+    StagedPublish& staged, const std::function<Status(const OutputRecord&)>& record);
+
+// Whether a recorded output was already published at `output`.
+struct PublishedCheck {
+    enum class State {
+        absent,   // not there: join (again)
+        matches,  // there and as recorded: publishing happened; `sidecar` is the one beside it
+        broken,   // there but not as recorded, or its sidecar is unreadable: `message` says
+    } state = State::absent;
+    std::string sidecar;  // matches: the sidecar's text
+    std::string message;  // broken
+};
+[[nodiscard]] Result<PublishedCheck> check_published(const OutputRecord& recorded,
+                                                     const std::filesystem::path& output);
+
+}  // namespace rr::service
