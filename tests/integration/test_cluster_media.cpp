@@ -10,12 +10,14 @@
 
 #include <boost/test/unit_test.hpp>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <thread>
 
+#include "store/pg.h"
 #include "support/daemon.h"
 #include "support/media.h"
 #include "support/pg_fixture.h"
@@ -401,6 +403,48 @@ BOOST_AUTO_TEST_CASE(a_poison_file_fails_its_job_after_max_attempts_on_every_nod
     BOOST_TEST(!fs::exists(f.share.outbox() / "poison.mp4"));
     // Both daemons are still up and answering.
     for (const auto& d : f.nodes) BOOST_TEST(ctl(*d, {"status"}).exit_code == 0);
+}
+
+// The owner's prepare refuses the file (it is not media): its job fails on that node, with the
+// reason, and the queue job ends too rather than staying 'preparing' for another node to adopt.
+BOOST_AUTO_TEST_CASE(a_file_that_cannot_be_prepared_ends_its_queue_job) {
+    Farm f("unpreparable", 1);
+    {
+        std::ofstream junk(f.share.inbox() / "junk.mp4", std::ios::binary);
+        junk << std::string(64 * 1024, 'x');
+    }
+    std::optional<rr::store::JobRow> failed;
+    BOOST_REQUIRE_MESSAGE(t::wait_until(
+                              [&] {
+                                  for (const auto& j : f.nodes[0]->jobs())
+                                      if (j.state == rr::store::JobState::failed) failed = j;
+                                  return failed.has_value();
+                              },
+                              60s),
+                          f.logs());
+    BOOST_TEST_MESSAGE("junk job: " << failed->error.value_or(""));
+    BOOST_TEST(!failed->error.value_or("").empty());
+    auto conn = rr::store::PgConn::connect(f.share.conninfo);
+    BOOST_REQUIRE(conn.ok());
+    std::string state, error;
+    BOOST_REQUIRE(t::wait_until(
+        [&] {
+            auto r = conn->query(
+                "SELECT state, coalesce(error, '') FROM jobs "
+                "WHERE source_path = 'inbox/junk.mp4'");
+            if (!r.ok() || r->rows() != 1) return false;
+            state = r->text(0, 0);
+            error = r->text(0, 1);
+            return state == "failed";
+        },
+        10s));
+    BOOST_TEST(state == "failed");
+    BOOST_TEST(error == failed->error.value_or(""));
+    // The source is not lost: it stays in the inbox or moves to the watch's failed folder.
+    int sources = 0;
+    for (const auto& e : fs::recursive_directory_iterator(f.share.box.path()))
+        sources += e.path().filename() == "junk.mp4" ? 1 : 0;
+    BOOST_TEST(sources == 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_drained_node_and_one_without_the_share_claim_nothing) {
