@@ -162,16 +162,21 @@ void print_jobs(const nlohmann::json& d) {
     for (const auto& j : d["jobs"]) {
         const double p =
             j.contains("live") ? j["live"].value("progress", 0.0) : j.value("progress", 0.0);
+        std::string nodes;
+        for (const auto& n : j.value("nodes", nlohmann::json::array()))
+            nodes += (nodes.empty() ? "" : ",") + n.get<std::string>();
         rows.push_back({s(j, "id"), s(j, "state"), s(j, "profile"), percent(p),
                         human_size(j.value("size", int64_t{0})),
-                        human_age(j.value("updated_at", 0.0)), ellipsize_left(s(j, "source"), 60)});
+                        human_age(j.value("updated_at", 0.0)), nodes.empty() ? "-" : nodes,
+                        ellipsize_left(s(j, "source"), 60)});
     }
     if (rows.empty()) {
         std::printf("no jobs\n");
         return;
     }
-    std::printf(
-        "%s", table({"ID", "STATE", "PROFILE", "DONE", "SIZE", "UPDATED", "INPUT"}, rows).c_str());
+    std::printf("%s",
+                table({"ID", "STATE", "PROFILE", "DONE", "SIZE", "UPDATED", "NODES", "INPUT"}, rows)
+                    .c_str());
 }
 
 // Local wall-clock time of a Unix timestamp, to the second ("2026-12-03 14:05:09").

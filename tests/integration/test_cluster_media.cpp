@@ -231,6 +231,28 @@ BOOST_AUTO_TEST_CASE(three_nodes_share_one_files_chunks_and_publish_it_once) {
     }
     BOOST_TEST(done == 1);
     BOOST_TEST(elsewhere == 2);
+    // The owner's `jobs` lists the nodes that produced the chunks, as the sidecar records them.
+    int listed = 0;
+    for (const auto& d : f.nodes) {
+        auto r = ctl(*d, {"--json", "jobs"});
+        BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        const auto listing = nlohmann::json::parse(r.out);
+        for (const auto& j : listing["jobs"]) {
+            if (j["state"] == "duplicate") {
+                BOOST_TEST(j["nodes"] == nlohmann::json::array(), j.dump());
+                continue;
+            }
+            ++listed;
+            const auto from_jobs = j["nodes"].get<std::set<std::string>>();
+            BOOST_TEST(from_jobs.size() >= 2u, j.dump());
+            BOOST_TEST((from_jobs == nodes), j.dump());
+            const auto table = ctl(*d, {"jobs"}).out;
+            std::string joined;
+            for (const auto& n : from_jobs) joined += (joined.empty() ? "" : ",") + n;
+            BOOST_TEST(table.find(joined) != std::string::npos, table);
+        }
+    }
+    BOOST_TEST(listed == 1);
     BOOST_TEST(frame_hashes(f.output()) == reference_hashes());
     // The shared work folder is cleaned up once the owner finished.
     BOOST_TEST(t::wait_until([&] { return fs::is_empty(f.share.work()); }, 10s));

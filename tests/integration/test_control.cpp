@@ -370,6 +370,13 @@ BOOST_AUTO_TEST_CASE(cancel_retry_pause_and_resume) {
     auto jobs = ctl(d, {"jobs", "--state", "done"});
     BOOST_TEST(jobs.out.find("ID") != std::string::npos);
     BOOST_TEST(jobs.out.find("a.mp4") != std::string::npos);
+    // A job this daemon ran alone lists no cluster nodes: "-" in the table, [] in JSON.
+    BOOST_TEST(jobs.out.find("NODES") != std::string::npos, jobs.out);
+    BOOST_TEST(jobs.out.find(" - ") != std::string::npos, jobs.out);
+    const auto listed = nlohmann::json::parse(ctl(d, {"--json", "jobs", "--state", "done"}).out);
+    BOOST_REQUIRE(!listed["jobs"].empty());
+    for (const auto& j : listed["jobs"])
+        BOOST_TEST(j["nodes"] == nlohmann::json::array(), j.dump());
     auto job = ctl(d, {"job", std::to_string(id)});
     BOOST_TEST(job.out.find("CHUNK") != std::string::npos);
 }
