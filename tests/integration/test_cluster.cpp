@@ -255,6 +255,16 @@ BOOST_AUTO_TEST_CASE(check_config_names_the_unreachable_database_and_an_unwritab
     BOOST_TEST(good.exit_code == 0, good.out + good.err);
     BOOST_TEST(good.out.find("schema current") != std::string::npos, good.out);
     BOOST_TEST(good.out.find("writable") != std::string::npos, good.out);
+    // This node's watch lies in its own sandbox, not on the share: its jobs stay here.
+    BOOST_TEST(
+        good.out.find("watch " + d.dir("inbox").string() + " (output " + d.dir("outbox").string() +
+                      ") is outside storage.root") != std::string::npos,
+        good.out);
+    // With the storage root above the watch, nothing is said about it.
+    d.write_config(node_config(d, c, "node-c", d.box().path()));
+    auto inside = renderrushd({"--check-config", "--config", d.config_path().string()});
+    BOOST_TEST(inside.out.find("outside storage.root") == std::string::npos, inside.out);
+    BOOST_TEST(inside.out.find("storage marker") != std::string::npos, inside.out);
 
     // A config error is reported with its line and column.
     t::write_file(d.config_path(), "cluster:\n  database: x\n  work_dir: relative\n  leases: 3\n");
