@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "support/ctl.h"
 #include "support/daemon.h"
 #include "support/media.h"
 #include "support/pg_fixture.h"
@@ -116,18 +117,6 @@ struct Farm {
     [[nodiscard]] fs::path sidecar() const { return share.outbox() / "clip.renderrush.json"; }
 };
 
-t::CommandResult ctl(const t::Daemon& d, std::vector<std::string> args) {
-    args.insert(args.begin(), {t::renderrushctl().string(), "--socket",
-                               (d.dir("run") / "control.sock").string()});
-    return t::run(args, 30s);
-}
-
-nlohmann::json nodes_json(const t::Daemon& d) {
-    auto r = ctl(d, {"--json", "nodes"});
-    if (r.exit_code != 0) return nullptr;
-    return nlohmann::json::parse(r.out, nullptr, false);
-}
-
 // The node whose watcher made the job (its local job is not a duplicate), once one has.
 std::optional<size_t> owner_of(const Farm& f) {
     for (size_t i = 0; i < f.nodes.size(); ++i) {
@@ -141,11 +130,8 @@ std::optional<size_t> owner_of(const Farm& f) {
 }
 
 int64_t leases_of(const t::Daemon& any, const std::string& id) {
-    auto j = nodes_json(any);
-    if (!j.is_object()) return 0;
-    for (const auto& n : j.value("nodes", nlohmann::json::array()))
-        if (n.value("node_id", "") == id) return n.value("leases", int64_t{0});
-    return 0;
+    const auto n = t::node_of(t::ctl_json(any, {"nodes"}), id);
+    return n.is_object() ? n.value("leases", int64_t{0}) : 0;
 }
 
 nlohmann::json read_json(const fs::path& p) {
@@ -333,10 +319,8 @@ BOOST_AUTO_TEST_CASE(the_owner_killed_mid_job_the_others_publish_and_it_catches_
     // Restarted once its id is free again, the owner finds its job published and finishes it.
     BOOST_REQUIRE(t::wait_until(
         [&] {
-            auto j = nodes_json(*f.nodes[other]);
-            for (const auto& n : j.value("nodes", nlohmann::json::array()))
-                if (n.value("node_id", "") == owner_id) return n.value("state", "") == "lost";
-            return false;
+            const auto n = t::node_of(t::ctl_json(*f.nodes[other], {"nodes"}), owner_id);
+            return n.is_object() && n.value("state", "") == "lost";
         },
         30s));
     f.nodes[*owner]->start();
@@ -384,7 +368,7 @@ BOOST_AUTO_TEST_CASE(a_drained_node_and_one_without_the_share_claim_nothing) {
     Farm f("drain", 3, {}, {}, {{2, unmounted.path()}});
     BOOST_REQUIRE(t::wait_until(
         [&] {
-            auto j = nodes_json(*f.nodes[0]);
+            auto j = t::ctl_json(*f.nodes[0], {"nodes"});
             return j.is_object() && j["nodes"].size() == 3u;
         },
         30s));
