@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "control/client.h"
+#include "support/ctl.h"
 #include "support/daemon.h"
 #include "support/media.h"
 #include "support/process.h"
@@ -54,11 +55,6 @@ std::filesystem::path clip() {
         "control_clip_4s.mp4",
         "-f lavfi -i testsrc2=size=320x240:rate=25:duration=4 -f lavfi -i sine=duration=4 "
         "-c:v libx264 -preset veryfast -g 25 -c:a aac");
-}
-
-t::CommandResult ctl(const t::Daemon& d, std::vector<std::string> args) {
-    args.insert(args.begin(), {t::renderrushctl().string(), "--socket", socket_of(d).string()});
-    return t::run(args, 120s);
 }
 
 // Raw lines over a plain socket, for what the client library would never send.

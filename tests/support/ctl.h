@@ -11,9 +11,10 @@
 
 namespace rr::test {
 
-// renderrushctl --socket <the daemon's control.sock> ARGS...
+// renderrushctl --socket <the daemon's control.sock> ARGS... The timeout only bounds a hung
+// command: `submit --wait` lasts as long as its job.
 [[nodiscard]] CommandResult ctl(const Daemon& d, std::vector<std::string> args,
-                                std::chrono::seconds timeout = std::chrono::seconds(30));
+                                std::chrono::seconds timeout = std::chrono::seconds(120));
 
 // `renderrushctl --json ARGS...` parsed; null when the command failed.
 [[nodiscard]] nlohmann::json ctl_json(const Daemon& d, std::vector<std::string> args);
