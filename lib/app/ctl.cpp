@@ -205,6 +205,9 @@ void print_job(const nlohmann::json& j) {
     if (j.contains("reprocess_of"))
         std::printf("  %-10s job %s\n", "reprocess", s(j, "reprocess_of").c_str());
     std::vector<std::vector<std::string>> rows;
+    // A cluster job's chunks ran on nodes whose worker numbers this node does not know.
+    bool by_node = false;
+    for (const auto& c : j["chunks"]) by_node = by_node || c.contains("node");
     for (const auto& c : j["chunks"]) {
         char range[64];
         std::snprintf(range, sizeof range, "%.2f-%.2f s", c.value("start_time", 0.0),
@@ -213,13 +216,13 @@ void print_job(const nlohmann::json& j) {
                         s(c, "frames"), range,
                         c.contains("bytes") ? human_size(c["bytes"].get<int64_t>()) : "-",
                         c.contains("seconds") ? human_duration(c["seconds"].get<double>()) : "-",
-                        s(c, "worker"), s(c, "attempts")});
+                        by_node ? s(c, "node") : s(c, "worker"), s(c, "attempts")});
     }
     if (!rows.empty())
-        std::printf(
-            "\n%s",
-            table({"CHUNK", "STATE", "FRAMES", "RANGE", "BYTES", "TIME", "WORKER", "TRIES"}, rows)
-                .c_str());
+        std::printf("\n%s", table({"CHUNK", "STATE", "FRAMES", "RANGE", "BYTES", "TIME",
+                                   by_node ? "NODE" : "WORKER", "TRIES"},
+                                  rows)
+                                .c_str());
     rows.clear();
     for (const auto& e : j.value("events", nlohmann::json::array()))
         rows.push_back({clock_time(e.value("at", 0.0)), s(e, "kind"), s(e, "message")});

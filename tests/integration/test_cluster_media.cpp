@@ -236,6 +236,10 @@ BOOST_AUTO_TEST_CASE(three_nodes_share_one_files_chunks_and_publish_it_once) {
             std::string joined;
             for (const auto& n : from_jobs) joined += (joined.empty() ? "" : ",") + n;
             BOOST_TEST(table.find(joined) != std::string::npos, table);
+            // `job ID` names each chunk's node.
+            const auto shown = t::ctl(*d, {"job", std::to_string(j["id"].get<int64_t>())}).out;
+            BOOST_TEST(shown.find("NODE") != std::string::npos, shown);
+            for (const auto& n : from_jobs) BOOST_TEST(shown.find(n) != std::string::npos, shown);
         }
     }
     BOOST_TEST(listed == 1);
