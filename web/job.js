@@ -1,6 +1,6 @@
-// One job: its progress, the timeline of its chunks per worker (the parallelism made visible,
-// with the sequential estimate beside the measured wall time), what each stage did, its events
-// and its sidecar.
+// One job: its progress, the timeline of its chunks per worker or, for a cluster job, per node
+// (the parallelism made visible, with the sequential estimate beside the measured wall time),
+// what each stage did, its events and its sidecar.
 import { api, post, liveEvents, debounce, el, svg, baseName, duration, size, when, progressBar,
          showError, connectionBadge } from './common.js';
 
@@ -36,7 +36,33 @@ function summary() {
         : 'not written yet')));
 }
 
-// Rows are workers (the audio task gets its own); x is wall-clock time from the first start.
+// The rows a timeline draws: one per worker (the audio task gets its own) for a job run here;
+// for a cluster job one group per node, as many rows as that node ran chunks at once (the
+// workers of another node are not known here). Each row: {label, node, chunks}.
+function timelineRows(started) {
+  if (!started.some((c) => c.node)) {
+    const lanes = [...new Set(started.map((c) => (c.kind === 'audio' ? 'audio' : `worker ${c.worker ?? '?'}`)))]
+      .sort((a, b) => (a === 'audio') - (b === 'audio') || a.localeCompare(b, undefined, { numeric: true }));
+    return lanes.map((label) => ({ label, node: null, chunks: started.filter((c) =>
+      (c.kind === 'audio' ? 'audio' : `worker ${c.worker ?? '?'}`) === label) }));
+  }
+  const nodes = [...new Set(started.map((c) => c.node || '?'))].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  const rows = [];
+  for (const node of nodes) {
+    const mine = started.filter((c) => (c.node || '?') === node).sort((a, b) => a.started_at - b.started_at);
+    const group = [];
+    for (const c of mine) {
+      let row = group.find((r) => r.end <= c.started_at);
+      if (!row) { row = { label: group.length ? '' : node, node, chunks: [], end: 0 }; group.push(row); }
+      row.chunks.push(c);
+      row.end = c.finished_at || Infinity;
+    }
+    rows.push(...group);
+  }
+  return rows;
+}
+
+// x is wall-clock time from the first start.
 function timeline() {
   const box = document.getElementById('timeline');
   const chunks = job.chunks || [];
@@ -48,37 +74,44 @@ function timeline() {
   const waiting = video.filter((c) => !c.started_at).length;
   const seq = chunks.filter((c) => c.seconds).reduce((a, c) => a + c.seconds, 0);
   const wall = started.length ? t1 - t0 : 0;
+  const perNode = started.some((c) => c.node);
+  document.getElementById('timeline-title').textContent = perNode ? 'Chunks per node' : 'Chunks per worker';
   document.getElementById('speedup').replaceChildren(
     el('span', {}, `${video.length} chunks`),
     el('span', {}, `measured wall time ${duration(wall)}`),
     el('span', {}, `sequential estimate ${duration(seq)} (sum of chunk times)`),
     el('span', { class: 'strong' }, wall > 0 && seq > 0 ? `speed-up ×${(seq / wall).toFixed(1)}` : ''),
+    ...(perNode ? [el('span', {}, `${new Set(started.map((c) => c.node)).size} nodes`)] : []),
     ...(waiting ? [el('span', {}, `${waiting} waiting`)] : []));
   if (!started.length) { box.replaceChildren(el('p', {}, 'No chunk has started yet.')); return; }
 
-  const lanes = [...new Set(started.map((c) => (c.kind === 'audio' ? 'audio' : `worker ${c.worker ?? '?'}`)))]
-    .sort((a, b) => (a === 'audio') - (b === 'audio') || a.localeCompare(b, undefined, { numeric: true }));
+  const rows = timelineRows(started);
   const W = 1000, lane = 28, left = 90, top = 6, axis = 22;
-  const H = top + lanes.length * lane + axis;
+  const H = top + rows.length * lane + axis;
   const span = Math.max(t1 - t0, 0.001);
   const x = (t) => left + ((t - t0) / span) * (W - left - 10);
   const g = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'timeline-svg', role: 'img',
-                         'aria-label': 'chunks per worker over time' });
-  lanes.forEach((name, i) => {
-    g.append(svg('text', { x: 4, y: top + i * lane + 18, class: 'lane-label' }, name));
-    g.append(svg('line', { x1: left, x2: W - 10, y1: top + (i + 1) * lane, y2: top + (i + 1) * lane, class: 'lane-line' }));
+                         'aria-label': perNode ? 'chunks per node over time' : 'chunks per worker over time' });
+  rows.forEach((row, i) => {
+    const lineClass = i + 1 < rows.length && rows[i + 1].node !== row.node ? 'lane-line node-line' : 'lane-line';
+    const laneAttrs = row.node === null ? { class: 'lane' } : { class: 'node-lane', 'data-node': row.node };
+    const laneG = svg('g', laneAttrs,
+      svg('text', { x: 4, y: top + i * lane + 18, class: 'lane-label' }, row.label),
+      svg('line', { x1: left, x2: W - 10, y1: top + (i + 1) * lane, y2: top + (i + 1) * lane, class: lineClass }));
+    for (const c of row.chunks) {
+      const x0 = x(c.started_at), x1 = Math.max(x(c.finished_at || now), x0 + 2);
+      const where = c.node ? ` on ${c.node}` : '';
+      const bar = svg('g', { class: `chunk-bar ${c.kind} ${c.state}`, 'data-chunk': c.index, 'data-kind': c.kind },
+        svg('rect', { x: x0, y: top + i * lane + 4, width: x1 - x0, height: lane - 8, rx: 3 }),
+        svg('title', {}, `${c.kind === 'audio' ? 'audio' : 'chunk ' + c.index}${where}: ${c.state}` +
+            `, from ${(c.started_at - t0).toFixed(2)} s` +
+            `${c.seconds ? ' for ' + c.seconds.toFixed(2) + ' s' : ''}, frames ${c.frames}`));
+      if (c.kind === 'video' && x1 - x0 > 18)
+        bar.append(svg('text', { x: x0 + 4, y: top + i * lane + 18, class: 'bar-label' }, String(c.index)));
+      laneG.append(bar);
+    }
+    g.append(laneG);
   });
-  for (const c of started) {
-    const i = lanes.indexOf(c.kind === 'audio' ? 'audio' : `worker ${c.worker ?? '?'}`);
-    const x0 = x(c.started_at), x1 = Math.max(x(c.finished_at || now), x0 + 2);
-    const bar = svg('g', { class: `chunk-bar ${c.kind} ${c.state}`, 'data-chunk': c.index, 'data-kind': c.kind },
-      svg('rect', { x: x0, y: top + i * lane + 4, width: x1 - x0, height: lane - 8, rx: 3 }),
-      svg('title', {}, `${c.kind === 'audio' ? 'audio' : 'chunk ' + c.index}: ${c.state}` +
-          `${c.seconds ? ', ' + c.seconds.toFixed(2) + ' s' : ''}, frames ${c.frames}`));
-    if (c.kind === 'video' && x1 - x0 > 18)
-      bar.append(svg('text', { x: x0 + 4, y: top + i * lane + 18, class: 'bar-label' }, String(c.index)));
-    g.append(bar);
-  }
   for (let k = 0; k <= 4; k++) {
     const t = t0 + (span * k) / 4;
     g.append(svg('text', { x: x(t), y: H - 6, class: 'tick', 'text-anchor': k === 0 ? 'start' : k === 4 ? 'end' : 'middle' },

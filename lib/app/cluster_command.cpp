@@ -7,6 +7,7 @@
 
 #include "app/exit_codes.h"
 #include "core/errno_error.h"
+#include "core/paths.h"
 #include "service/cluster_node.h"
 #include "service/storage_marker.h"
 #include "store/pg_migrations.h"
@@ -75,13 +76,9 @@ bool check_cluster(const Config& cfg) {
             service::storage_marker_path(cfg.storage.root).c_str());
     }
     // Only files every node can reach go through the queue; the rest stay on this node.
-    auto under_root = [&](const std::filesystem::path& p) {
-        const auto rel = std::filesystem::weakly_canonical(p).lexically_relative(
-            std::filesystem::weakly_canonical(cfg.storage.root));
-        return !rel.empty() && *rel.begin() != "..";
-    };
     for (const auto& w : cfg.watches) {
-        if (!under_root(w.path) || !under_root(w.output)) {
+        if (!relative_under(cfg.storage.root, w.path) ||
+            !relative_under(cfg.storage.root, w.output)) {
             std::printf(
                 "cluster: warning: watch %s (output %s) is outside storage.root %s: its jobs "
                 "run on this node only\n",

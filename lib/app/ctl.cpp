@@ -162,16 +162,21 @@ void print_jobs(const nlohmann::json& d) {
     for (const auto& j : d["jobs"]) {
         const double p =
             j.contains("live") ? j["live"].value("progress", 0.0) : j.value("progress", 0.0);
+        std::string nodes;
+        for (const auto& n : j.value("nodes", nlohmann::json::array()))
+            nodes += (nodes.empty() ? "" : ",") + n.get<std::string>();
         rows.push_back({s(j, "id"), s(j, "state"), s(j, "profile"), percent(p),
                         human_size(j.value("size", int64_t{0})),
-                        human_age(j.value("updated_at", 0.0)), ellipsize_left(s(j, "source"), 60)});
+                        human_age(j.value("updated_at", 0.0)), nodes.empty() ? "-" : nodes,
+                        ellipsize_left(s(j, "source"), 60)});
     }
     if (rows.empty()) {
         std::printf("no jobs\n");
         return;
     }
-    std::printf(
-        "%s", table({"ID", "STATE", "PROFILE", "DONE", "SIZE", "UPDATED", "INPUT"}, rows).c_str());
+    std::printf("%s",
+                table({"ID", "STATE", "PROFILE", "DONE", "SIZE", "UPDATED", "NODES", "INPUT"}, rows)
+                    .c_str());
 }
 
 // Local wall-clock time of a Unix timestamp, to the second ("2026-12-03 14:05:09").
@@ -200,6 +205,9 @@ void print_job(const nlohmann::json& j) {
     if (j.contains("reprocess_of"))
         std::printf("  %-10s job %s\n", "reprocess", s(j, "reprocess_of").c_str());
     std::vector<std::vector<std::string>> rows;
+    // A cluster job's chunks ran on nodes whose worker numbers this node does not know.
+    bool by_node = false;
+    for (const auto& c : j["chunks"]) by_node = by_node || c.contains("node");
     for (const auto& c : j["chunks"]) {
         char range[64];
         std::snprintf(range, sizeof range, "%.2f-%.2f s", c.value("start_time", 0.0),
@@ -208,13 +216,13 @@ void print_job(const nlohmann::json& j) {
                         s(c, "frames"), range,
                         c.contains("bytes") ? human_size(c["bytes"].get<int64_t>()) : "-",
                         c.contains("seconds") ? human_duration(c["seconds"].get<double>()) : "-",
-                        s(c, "worker"), s(c, "attempts")});
+                        by_node ? s(c, "node") : s(c, "worker"), s(c, "attempts")});
     }
     if (!rows.empty())
-        std::printf(
-            "\n%s",
-            table({"CHUNK", "STATE", "FRAMES", "RANGE", "BYTES", "TIME", "WORKER", "TRIES"}, rows)
-                .c_str());
+        std::printf("\n%s", table({"CHUNK", "STATE", "FRAMES", "RANGE", "BYTES", "TIME",
+                                   by_node ? "NODE" : "WORKER", "TRIES"},
+                                  rows)
+                                .c_str());
     rows.clear();
     for (const auto& e : j.value("events", nlohmann::json::array()))
         rows.push_back({clock_time(e.value("at", 0.0)), s(e, "kind"), s(e, "message")});

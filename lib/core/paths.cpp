@@ -14,4 +14,16 @@ bool path_within(const std::filesystem::path& inner, const std::filesystem::path
     return std::mismatch(o.begin(), o.end(), i.begin(), i.end()).first == o.end();
 }
 
+std::optional<std::filesystem::path> relative_under(const std::filesystem::path& root,
+                                                    const std::filesystem::path& path) {
+    std::error_code ec;
+    const auto p = std::filesystem::weakly_canonical(path, ec);
+    if (ec) return std::nullopt;
+    const auto r = std::filesystem::weakly_canonical(root, ec);
+    if (ec) return std::nullopt;
+    auto rel = p.lexically_relative(r);
+    if (rel.empty() || *rel.begin() == "..") return std::nullopt;
+    return rel;
+}
+
 }  // namespace rr

@@ -2,6 +2,7 @@
 // Lexical path relations shared by the config checks, the watch rules and the control commands.
 
 #include <filesystem>
+#include <optional>
 
 namespace rr {
 
@@ -13,5 +14,12 @@ namespace rr {
 
 // The normal form of a folder's path without a trailing separator, for comparing folders.
 [[nodiscard]] std::filesystem::path folder_key(const std::filesystem::path& p);
+
+// `path` relative to `root` ("." for the root itself) when it lies there once symlinks and
+// dot segments are resolved as far as the path exists (weakly_canonical); none outside, or
+// when the file system cannot be asked. Cluster nodes store files on the shared storage this
+// way, each mapping them under its own storage.root.
+[[nodiscard]] std::optional<std::filesystem::path> relative_under(
+    const std::filesystem::path& root, const std::filesystem::path& path);
 
 }  // namespace rr

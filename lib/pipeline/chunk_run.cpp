@@ -197,6 +197,7 @@ Status apply_decisions(PreparedJob& job) {
 Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk, const std::filesystem::path& out,
                                Progress* progress, std::stop_token stop) {
     const auto t0 = SteadyClock::now();
+    const double started_at = unix_seconds();
     const media::ChunkSpan& span = job.chunks.at(static_cast<size_t>(chunk));
     const int64_t first = std::max<int64_t>(0, span.first_frame - job.preroll());
     const int64_t end = std::min<int64_t>(job.total_frames(), span.end_frame + job.postroll());
@@ -261,6 +262,8 @@ Result<ChunkOutcome> run_chunk(const PreparedJob& job, int chunk, const std::fil
     outcome.damaged = in_span(frames.source().damaged());
     outcome.stage_results = chain.results();
     outcome.seconds = seconds_since(t0);
+    outcome.started_at = started_at;
+    outcome.finished_at = unix_seconds();
     std::error_code ec;
     outcome.bytes = static_cast<int64_t>(std::filesystem::file_size(out, ec));
     const bool count_changes = std::any_of(job.stages.begin(), job.stages.end(),

@@ -40,6 +40,8 @@ struct ChunkOutcome {
     int64_t bytes = 0;
     std::vector<nlohmann::json> stage_results;  // one per stage
     std::string node;  // cluster mode: the node that produced it (sidecar chunks[].node)
+    // Wall clock, Unix seconds (0: not recorded, as in outcomes stored by older versions).
+    double started_at = 0, finished_at = 0;
 };
 
 struct PreparedJob {

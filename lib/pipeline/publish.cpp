@@ -25,7 +25,9 @@ nlohmann::json to_json(const ChunkOutcome& o) {
             {"seconds", o.seconds},
             {"bytes", o.bytes},
             {"stage_results", o.stage_results},
-            {"node", o.node}};
+            {"node", o.node},
+            {"started_at", o.started_at},
+            {"finished_at", o.finished_at}};
 }
 
 ChunkOutcome chunk_outcome_from_json(const nlohmann::json& j) {
@@ -37,6 +39,8 @@ ChunkOutcome chunk_outcome_from_json(const nlohmann::json& j) {
     o.seconds = j.value("seconds", 0.0);
     o.bytes = j.value("bytes", int64_t{0});
     o.node = j.value("node", std::string());
+    o.started_at = j.value("started_at", 0.0);
+    o.finished_at = j.value("finished_at", 0.0);
     if (j.contains("stage_results"))
         o.stage_results = j["stage_results"].get<std::vector<nlohmann::json>>();
     return o;

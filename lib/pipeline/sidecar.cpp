@@ -70,6 +70,10 @@ nlohmann::json make_sidecar(const SidecarParts& parts) {
                           {"lost", c.lost.size()},
                           {"damaged", c.damaged.size()}});
         if (!c.node.empty()) chunks.back()["node"] = c.node;
+        if (c.started_at > 0) {
+            chunks.back()["started_at"] = c.started_at;
+            chunks.back()["finished_at"] = c.finished_at;
+        }
         lost.insert(lost.end(), c.lost.begin(), c.lost.end());
         damaged.insert(damaged.end(), c.damaged.begin(), c.damaged.end());
     }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/paths.h"
 #include "pipeline/job_settings.h"
 #include "pipeline/publish.h"
 #include "service/cluster_node.h"
@@ -16,13 +17,6 @@ namespace fs = std::filesystem;
 // The scheduler queue that every leased task of this node runs in (local jobs use their ids,
 // which are positive), so cluster tasks take their round-robin turn beside local jobs.
 constexpr int64_t kClusterTasks = -1;
-
-// `path` relative to `root` when it lies inside it.
-std::optional<std::string> inside(const fs::path& root, const fs::path& path) {
-    const fs::path rel = fs::weakly_canonical(path).lexically_relative(fs::weakly_canonical(root));
-    if (rel.empty() || rel.is_absolute() || *rel.begin() == "..") return std::nullopt;
-    return rel.string();
-}
 
 // The intermediate a lease writes: named by its epoch, so a node that lost its lease never
 // writes over the file of the node that took it over.
@@ -87,10 +81,10 @@ auto ClusterWork::locked(F&& f) -> decltype(f(std::declval<store::PgQueue&>())) 
 std::optional<ClusterJobFiles> ClusterWork::files_for(const fs::path& input, const fs::path& output,
                                                       int64_t local_id) const {
     const fs::path& root = config_.storage.root;
-    auto in = inside(root, input);
-    auto out = inside(root, output);
+    auto in = relative_under(root, input);
+    auto out = relative_under(root, output);
     if (!in || !out) return std::nullopt;
-    return ClusterJobFiles{*in, *out, fmt::format("{}-{}", node_id_, local_id)};
+    return ClusterJobFiles{in->string(), out->string(), fmt::format("{}-{}", node_id_, local_id)};
 }
 
 fs::path ClusterWork::work_dir(const ClusterJobFiles& f) const {

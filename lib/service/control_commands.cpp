@@ -59,10 +59,28 @@ nlohmann::json chunk_json(const store::ChunkRow& c) {
     if (c.worker) out["worker"] = *c.worker;
     if (c.seconds) out["seconds"] = *c.seconds;
     if (c.error) out["error"] = *c.error;
+    if (c.node) out["node"] = *c.node;
     // Wall-clock Unix seconds: the dashboard's timeline draws each chunk's bar from these.
     if (c.started_at) out["started_at"] = *c.started_at;
     if (c.finished_at) out["finished_at"] = *c.finished_at;
+    // A cluster chunk's row has no start and its finish is when the owner saw it done: the
+    // times to draw are the ones the node that ran it recorded in its outcome.
+    if (c.node && c.result) {
+        const auto result = nlohmann::json::parse(*c.result, nullptr, false);
+        const auto outcome =
+            result.is_object() ? result.value("outcome", nlohmann::json()) : nlohmann::json();
+        if (outcome.is_object() && outcome.value("started_at", 0.0) > 0) {
+            out["started_at"] = outcome["started_at"];
+            out["finished_at"] = outcome.value("finished_at", 0.0);
+        }
+    }
     return out;
+}
+
+// A job run by this node alone has no nodes: cluster node ids exist only in cluster mode.
+nlohmann::json nodes_json(const std::map<int64_t, std::vector<std::string>>& nodes, int64_t job) {
+    auto it = nodes.find(job);
+    return it == nodes.end() ? nlohmann::json::array() : nlohmann::json(it->second);
 }
 
 template <class T>
@@ -314,9 +332,14 @@ Status register_commands(control::Registry& registry, ControlApi api) {
                  api.store.jobs(filter, static_cast<int>(n),
                                 static_cast<int>(std::max<int64_t>(0, std::get<int64_t>(offset))));
              if (!rows) return store_error(rows.error());
+             std::vector<int64_t> ids;
+             for (const auto& j : *rows) ids.push_back(j.id);
+             auto nodes = api.store.chunk_nodes(ids);
+             if (!nodes) return store_error(nodes.error());
              nlohmann::json list = nlohmann::json::array();
              for (const auto& j : *rows) {
                  auto item = job_json(j);
+                 item["nodes"] = nodes_json(*nodes, j.id);
                  if (auto r = runner(api, j.id)) item["live"] = r->snapshot();
                  list.push_back(std::move(item));
              }
@@ -333,6 +356,8 @@ Status register_commands(control::Registry& registry, ControlApi api) {
                  for (const auto& c : *rows) chunks.push_back(chunk_json(c));
              }
              data["chunks"] = chunks;
+             if (auto nodes = api.store.chunk_nodes({job.id}))
+                 data["nodes"] = nodes_json(*nodes, job.id);
              data["sidecar"] = job.sidecar ? nlohmann::json::parse(*job.sidecar, nullptr, false)
                                            : nlohmann::json(nullptr);
              nlohmann::json events = nlohmann::json::array();

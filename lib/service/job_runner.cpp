@@ -570,6 +570,7 @@ void JobRunner::on_cluster_update(Result<ClusterJobUpdate> u) {
         row.task = task;
         row.seconds = res.value("seconds", 0.0);
         row.result = res.dump();
+        row.node = t.node;
         log_store(ctx_.store->chunk_done(row));
         ctx_.emit(control::ChunkEvent{row_.id, task.index(), store::ChunkState::done,
                                       row.seconds.value_or(0.0)});

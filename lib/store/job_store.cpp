@@ -17,7 +17,7 @@ constexpr const char* kJobColumns =
 constexpr const char* kChunkColumns =
     "job_id, idx, first_frame, frames, start_time, end_time, state, file, bytes, checksum, worker, "
     "attempts, "
-    "seconds, error, result, started_at, finished_at";
+    "seconds, error, result, started_at, finished_at, node";
 
 JobRow read_job(const Stmt& s) {
     JobRow r;
@@ -74,6 +74,7 @@ ChunkRow read_chunk(const Stmt& s) {
     c.result = s.optional_text(14);
     c.started_at = s.optional_real(15);
     c.finished_at = s.optional_real(16);
+    c.node = s.optional_text(17);
     return c;
 }
 
@@ -390,7 +391,7 @@ Status JobStore::replace_chunks(int64_t job_id, const std::vector<ChunkRow>& chu
         del.bind(1, job_id);
         RR_TRY(del.run());
         RR_ASSIGN(Stmt ins, Stmt::prepare(db_, std::string("INSERT INTO chunks (") + kChunkColumns +
-                                                   ") VALUES (" + placeholders(17) + ")"));
+                                                   ") VALUES (" + placeholders(18) + ")"));
         for (const auto& c : chunks) {
             ins.bind(1, job_id)
                 .bind(2, c.task.index())
@@ -407,7 +408,7 @@ Status JobStore::replace_chunks(int64_t job_id, const std::vector<ChunkRow>& chu
                 .bind(13, c.seconds)
                 .bind(14, c.error)
                 .bind(15, c.result);
-            ins.bind(16, c.started_at).bind(17, c.finished_at);
+            ins.bind(16, c.started_at).bind(17, c.finished_at).bind(18, c.node);
             RR_TRY(ins.run());
         }
     }
@@ -438,12 +439,13 @@ Status JobStore::chunk_started(int64_t job_id, TaskRef task, int worker) {
 }
 
 Status JobStore::chunk_done(const ChunkRow& c) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(
-                          db_,
-                          "UPDATE chunks SET state = 'done', file = ?, bytes = ?, checksum = ?, "
-                          "seconds = ?, result = ?, finished_at = ? WHERE job_id = ? AND idx = ?"));
+    RR_ASSIGN(Stmt s,
+              Stmt::prepare(db_,
+                            "UPDATE chunks SET state = 'done', file = ?, bytes = ?, checksum = ?, "
+                            "seconds = ?, result = ?, finished_at = ?, node = ? "
+                            "WHERE job_id = ? AND idx = ?"));
     s.bind(1, c.file).bind(2, c.bytes).bind(3, c.checksum).bind(4, c.seconds).bind(5, c.result);
-    s.bind(6, now_seconds()).bind(7, c.job_id).bind(8, c.task.index());
+    s.bind(6, now_seconds()).bind(7, c.node).bind(8, c.job_id).bind(9, c.task.index());
     RR_TRY(s.run());
     // Progress: whatever interrupted this job before was not the job's fault. Only a video
     // chunk counts: the audio task finishes early on every run, also of a file whose video
@@ -469,9 +471,26 @@ Status JobStore::chunk_pending(int64_t job_id, TaskRef task) {
     RR_ASSIGN(Stmt s,
               Stmt::prepare(db_,
                             "UPDATE chunks SET state = 'pending', file = NULL, bytes = NULL, "
-                            "checksum = NULL WHERE job_id = ? AND idx = ?"));
+                            "checksum = NULL, node = NULL WHERE job_id = ? AND idx = ?"));
     s.bind(1, job_id).bind(2, task.index());
     return s.run();
+}
+
+Result<std::map<int64_t, std::vector<std::string>>> JobStore::chunk_nodes(
+    const std::vector<int64_t>& job_ids) {
+    std::map<int64_t, std::vector<std::string>> nodes;
+    if (job_ids.empty()) return nodes;
+    RR_ASSIGN(Stmt s,
+              Stmt::prepare(db_, "SELECT DISTINCT job_id, node FROM chunks WHERE job_id IN (" +
+                                     placeholders(job_ids.size()) +
+                                     ") AND idx >= 0 AND node IS NOT NULL ORDER BY job_id, node"));
+    for (size_t i = 0; i < job_ids.size(); ++i) s.bind(static_cast<int>(i + 1), job_ids[i]);
+    while (true) {
+        RR_ASSIGN(bool row, s.step());
+        if (!row) break;
+        nodes[s.integer(0)].push_back(s.text(1));
+    }
+    return nodes;
 }
 
 Status JobStore::add_event(std::optional<int64_t> job_id, const std::string& kind,

@@ -90,6 +90,8 @@ struct ChunkRow {
     std::optional<int64_t> bytes, worker;
     int attempts = 0;
     std::optional<double> seconds, started_at, finished_at;
+    // Cluster mode: the node whose completion the queue accepted; none for a job run here alone.
+    std::optional<std::string> node;
 };
 
 struct EventRow {
@@ -151,6 +153,10 @@ class JobStore {
     [[nodiscard]] Status chunk_done(const ChunkRow& row);
     [[nodiscard]] Status chunk_failed(int64_t job_id, TaskRef task, const std::string& error);
     [[nodiscard]] Status chunk_pending(int64_t job_id, TaskRef task);
+    // The nodes that produced each listed job's video chunks (as the sidecar's chunks[].node),
+    // by name; jobs without any are absent.
+    [[nodiscard]] Result<std::map<int64_t, std::vector<std::string>>> chunk_nodes(
+        const std::vector<int64_t>& job_ids);
 
     // Events
     [[nodiscard]] Status add_event(std::optional<int64_t> job_id, const std::string& kind,

@@ -6,7 +6,7 @@ namespace rr::store {
 namespace {
 
 // Append only: a migration that shipped is never edited.
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     // 1: jobs, chunks, events.
     R"sql(
 CREATE TABLE jobs (
@@ -115,6 +115,10 @@ CREATE INDEX jobs_by_source ON jobs(source_path, size, mtime_ns);
     // 3: runs of a job cut short by the daemon dying (poison protection).
     R"sql(
 ALTER TABLE jobs ADD COLUMN interruptions INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 4: the cluster node that produced each chunk (`renderrushctl jobs` lists them).
+    R"sql(
+ALTER TABLE chunks ADD COLUMN node TEXT;
 )sql",
 };
 

@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "support/ctl.h"
 #include "support/daemon.h"
 #include "support/pg_fixture.h"
 #include "support/process.h"
@@ -23,6 +24,10 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
+
+using t::ctl;
+using t::ctl_json;
+using t::node_of;
 
 t::PgCluster& server() {
     return t::shared_pg_server();
@@ -49,26 +54,6 @@ std::string node_config(const t::Daemon& d, const Cluster& c, const std::string&
            (database.empty() ? c.conninfo : database) + "\"\n  node_id: " + node_id +
            "\n  lease_seconds: 2\n  heartbeat_seconds: 0.5\n  work_dir: " +
            (root / ".renderrush-work").string() + "\n";
-}
-
-t::CommandResult ctl(const t::Daemon& d, std::vector<std::string> args) {
-    args.insert(args.begin(), {t::renderrushctl().string(), "--socket",
-                               (d.dir("run") / "control.sock").string()});
-    return t::run(args, 30s);
-}
-
-nlohmann::json ctl_json(const t::Daemon& d, std::vector<std::string> args) {
-    args.insert(args.begin(), "--json");
-    auto r = ctl(d, args);
-    if (r.exit_code != 0) return nullptr;
-    return nlohmann::json::parse(r.out, nullptr, false);
-}
-
-nlohmann::json node_of(const nlohmann::json& nodes, const std::string& id) {
-    if (!nodes.is_object()) return nullptr;
-    for (const auto& n : nodes.value("nodes", nlohmann::json::array()))
-        if (n.value("node_id", "") == id) return n;
-    return nullptr;
 }
 
 // Waits until `node` shows `id` in `state`.
@@ -255,6 +240,16 @@ BOOST_AUTO_TEST_CASE(check_config_names_the_unreachable_database_and_an_unwritab
     BOOST_TEST(good.exit_code == 0, good.out + good.err);
     BOOST_TEST(good.out.find("schema current") != std::string::npos, good.out);
     BOOST_TEST(good.out.find("writable") != std::string::npos, good.out);
+    // This node's watch lies in its own sandbox, not on the share: its jobs stay here.
+    BOOST_TEST(
+        good.out.find("watch " + d.dir("inbox").string() + " (output " + d.dir("outbox").string() +
+                      ") is outside storage.root") != std::string::npos,
+        good.out);
+    // With the storage root above the watch, nothing is said about it.
+    d.write_config(node_config(d, c, "node-c", d.box().path()));
+    auto inside = renderrushd({"--check-config", "--config", d.config_path().string()});
+    BOOST_TEST(inside.out.find("outside storage.root") == std::string::npos, inside.out);
+    BOOST_TEST(inside.out.find("storage marker") != std::string::npos, inside.out);
 
     // A config error is reported with its line and column.
     t::write_file(d.config_path(), "cluster:\n  database: x\n  work_dir: relative\n  leases: 3\n");

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "store/pg.h"
+#include "support/ctl.h"
 #include "support/daemon.h"
 #include "support/media.h"
 #include "support/pg_fixture.h"
@@ -120,18 +121,6 @@ struct Farm {
     [[nodiscard]] fs::path sidecar() const { return share.outbox() / "clip.renderrush.json"; }
 };
 
-t::CommandResult ctl(const t::Daemon& d, std::vector<std::string> args) {
-    args.insert(args.begin(), {t::renderrushctl().string(), "--socket",
-                               (d.dir("run") / "control.sock").string()});
-    return t::run(args, 30s);
-}
-
-nlohmann::json nodes_json(const t::Daemon& d) {
-    auto r = ctl(d, {"--json", "nodes"});
-    if (r.exit_code != 0) return nullptr;
-    return nlohmann::json::parse(r.out, nullptr, false);
-}
-
 // The node whose watcher made the job (its local job is not a duplicate), once one has.
 std::optional<size_t> owner_of(const Farm& f) {
     for (size_t i = 0; i < f.nodes.size(); ++i) {
@@ -145,11 +134,8 @@ std::optional<size_t> owner_of(const Farm& f) {
 }
 
 int64_t leases_of(const t::Daemon& any, const std::string& id) {
-    auto j = nodes_json(any);
-    if (!j.is_object()) return 0;
-    for (const auto& n : j.value("nodes", nlohmann::json::array()))
-        if (n.value("node_id", "") == id) return n.value("leases", int64_t{0});
-    return 0;
+    const auto n = t::node_of(t::ctl_json(any, {"nodes"}), id);
+    return n.is_object() ? n.value("leases", int64_t{0}) : 0;
 }
 
 nlohmann::json read_json(const fs::path& p) {
@@ -235,6 +221,32 @@ BOOST_AUTO_TEST_CASE(three_nodes_share_one_files_chunks_and_publish_it_once) {
     }
     BOOST_TEST(done == 1);
     BOOST_TEST(elsewhere == 2);
+    // The owner's `jobs` lists the nodes that produced the chunks, as the sidecar records them.
+    int listed = 0;
+    for (const auto& d : f.nodes) {
+        auto r = ctl(*d, {"--json", "jobs"});
+        BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        const auto listing = nlohmann::json::parse(r.out);
+        for (const auto& j : listing["jobs"]) {
+            if (j["state"] == "duplicate") {
+                BOOST_TEST(j["nodes"] == nlohmann::json::array(), j.dump());
+                continue;
+            }
+            ++listed;
+            const auto from_jobs = j["nodes"].get<std::set<std::string>>();
+            BOOST_TEST(from_jobs.size() >= 2u, j.dump());
+            BOOST_TEST((from_jobs == nodes), j.dump());
+            const auto table = ctl(*d, {"jobs"}).out;
+            std::string joined;
+            for (const auto& n : from_jobs) joined += (joined.empty() ? "" : ",") + n;
+            BOOST_TEST(table.find(joined) != std::string::npos, table);
+            // `job ID` names each chunk's node.
+            const auto shown = t::ctl(*d, {"job", std::to_string(j["id"].get<int64_t>())}).out;
+            BOOST_TEST(shown.find("NODE") != std::string::npos, shown);
+            for (const auto& n : from_jobs) BOOST_TEST(shown.find(n) != std::string::npos, shown);
+        }
+    }
+    BOOST_TEST(listed == 1);
     BOOST_TEST(frame_hashes(f.output()) == reference_hashes());
     // The shared work folder is cleaned up once the owner finished.
     BOOST_TEST(t::wait_until([&] { return fs::is_empty(f.share.work()); }, 10s));
@@ -315,10 +327,8 @@ BOOST_AUTO_TEST_CASE(the_owner_killed_mid_job_the_others_publish_and_it_catches_
     // Restarted once its id is free again, the owner finds its job published and finishes it.
     BOOST_REQUIRE(t::wait_until(
         [&] {
-            auto j = nodes_json(*f.nodes[other]);
-            for (const auto& n : j.value("nodes", nlohmann::json::array()))
-                if (n.value("node_id", "") == owner_id) return n.value("state", "") == "lost";
-            return false;
+            const auto n = t::node_of(t::ctl_json(*f.nodes[other], {"nodes"}), owner_id);
+            return n.is_object() && n.value("state", "") == "lost";
         },
         30s));
     f.nodes[*owner]->start();
@@ -452,7 +462,7 @@ BOOST_AUTO_TEST_CASE(a_drained_node_and_one_without_the_share_claim_nothing) {
     Farm f("drain", 3, {}, {}, {{2, unmounted.path()}});
     BOOST_REQUIRE(t::wait_until(
         [&] {
-            auto j = nodes_json(*f.nodes[0]);
+            auto j = t::ctl_json(*f.nodes[0], {"nodes"});
             return j.is_object() && j["nodes"].size() == 3u;
         },
         30s));

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "control/client.h"
+#include "support/ctl.h"
 #include "support/daemon.h"
 #include "support/media.h"
 #include "support/process.h"
@@ -54,11 +55,6 @@ std::filesystem::path clip() {
         "control_clip_4s.mp4",
         "-f lavfi -i testsrc2=size=320x240:rate=25:duration=4 -f lavfi -i sine=duration=4 "
         "-c:v libx264 -preset veryfast -g 25 -c:a aac");
-}
-
-t::CommandResult ctl(const t::Daemon& d, std::vector<std::string> args) {
-    args.insert(args.begin(), {t::renderrushctl().string(), "--socket", socket_of(d).string()});
-    return t::run(args, 120s);
 }
 
 // Raw lines over a plain socket, for what the client library would never send.
@@ -370,6 +366,13 @@ BOOST_AUTO_TEST_CASE(cancel_retry_pause_and_resume) {
     auto jobs = ctl(d, {"jobs", "--state", "done"});
     BOOST_TEST(jobs.out.find("ID") != std::string::npos);
     BOOST_TEST(jobs.out.find("a.mp4") != std::string::npos);
+    // A job this daemon ran alone lists no cluster nodes: "-" in the table, [] in JSON.
+    BOOST_TEST(jobs.out.find("NODES") != std::string::npos, jobs.out);
+    BOOST_TEST(jobs.out.find(" - ") != std::string::npos, jobs.out);
+    const auto listed = nlohmann::json::parse(ctl(d, {"--json", "jobs", "--state", "done"}).out);
+    BOOST_REQUIRE(!listed["jobs"].empty());
+    for (const auto& j : listed["jobs"])
+        BOOST_TEST(j["nodes"] == nlohmann::json::array(), j.dump());
     auto job = ctl(d, {"job", std::to_string(id)});
     BOOST_TEST(job.out.find("CHUNK") != std::string::npos);
 }

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include "support/ctl.h"
 #include "support/daemon.h"
 #include "support/media.h"
 #include "support/process.h"
@@ -60,11 +61,6 @@ void drop(const std::filesystem::path& from, const std::filesystem::path& to) {
 
 std::filesystem::path socket_of(const t::Daemon& d) {
     return d.dir("run") / "control.sock";
-}
-
-t::CommandResult ctl(const t::Daemon& d, std::vector<std::string> args) {
-    args.insert(args.begin(), {t::renderrushctl().string(), "--socket", socket_of(d).string()});
-    return t::run(args, 60s);
 }
 
 std::optional<rr::store::JobRow> job_in(const t::Daemon& d, int64_t id) {

@@ -21,6 +21,7 @@
 #include "control/client.h"
 #include "support/daemon.h"
 #include "support/media.h"
+#include "support/pg_fixture.h"
 #include "support/process.h"
 #include "support/sandbox.h"
 
@@ -241,8 +242,9 @@ BOOST_AUTO_TEST_CASE(the_api_answers_what_the_control_socket_answers) {
     auto job = get(w, "/api/jobs/" + std::to_string(id));
     BOOST_TEST(job.status == 200);
     BOOST_TEST(job.json() == w.control("job", {{"id", id}}));
-    BOOST_TEST(job.json()["chunks"].size() >= 2u);
-    for (const auto& c : job.json()["chunks"]) {
+    const auto job_data = job.json();
+    BOOST_TEST(job_data["chunks"].size() >= 2u);
+    for (const auto& c : job_data["chunks"]) {
         BOOST_TEST(c.contains("started_at"));
         BOOST_TEST(c.contains("finished_at"));
     }
@@ -580,6 +582,108 @@ BOOST_AUTO_TEST_CASE(a_browser_shows_the_overview_and_a_jobs_chunk_timeline) {
         BOOST_TEST_MESSAGE("firefox-esr is not installed; the pages were not tried in Firefox");
     }
     BOOST_TEST_MESSAGE("screenshots in " << shots);
+}
+
+// A cluster job's page draws its chunks per node. Two nodes of one worker each share a storage
+// root and a throwaway PostgreSQL; the owner's API gives every video chunk the node that ran
+// it and that node's wall-clock start and finish (the sidecar's chunks[] has the same), which
+// is what the timeline draws.
+BOOST_AUTO_TEST_CASE(a_cluster_jobs_page_draws_its_chunks_per_node,
+                     *boost::unit_test::precondition(t::have_postgres)) {
+    t::Sandbox share;
+    const auto root = share / "storage";
+    for (const char* d : {"inbox", "outbox"}) std::filesystem::create_directories(root / d);
+    const std::string conninfo = t::shared_pg_server().create_database("webcluster");
+    std::vector<std::unique_ptr<WebDaemon>> nodes;
+    for (int i = 0; i < 2; ++i) {
+        nodes.push_back(std::make_unique<WebDaemon>());
+        auto& w = *nodes.back();
+        w.d.write_config(
+            "workers: 1\nchunk_seconds: 1\nwatches:\n  - {path: " + (root / "inbox").string() +
+            ", profile: slow, output: " + (root / "outbox").string() +
+            ", on_success: keep, settle_seconds: 1}\nweb: {enabled: true, listen: \"127.0.0.1:" +
+            std::to_string(w.port) + "\", root: " + (t::source_dir() / "web").string() +
+            "}\nstorage: {root: " + root.string() + "}\ncluster:\n  database: \"" + conninfo +
+            "\"\n  node_id: node-" + std::to_string(i) +
+            "\n  lease_seconds: 2\n  heartbeat_seconds: 0.5\n  poll_seconds: 0.2\n  work_dir: " +
+            (root / ".renderrush-work").string() + "\n" + kProfiles);
+    }
+    auto init = t::run({t::renderrushd().string(), "cluster", "init", "--config",
+                        nodes[0]->d.config_path().string()},
+                       60s);
+    BOOST_REQUIRE_MESSAGE(init.exit_code == 0, init.out + init.err);
+    for (auto& w : nodes) w->start();
+    std::filesystem::copy_file(clip("web_clip_8s.mp4", 8, "320x240"), root / "inbox" / "farm.mp4");
+
+    // The owner is the node whose job for the file is not a duplicate.
+    WebDaemon* owner = nullptr;
+    int64_t id = 0;
+    BOOST_REQUIRE(t::wait_until(
+        [&] {
+            for (auto& w : nodes) {
+                const auto listed = w->control("jobs");
+                for (const auto& j : listed["jobs"]) {
+                    if (j.value("state", "") != "done") continue;
+                    owner = w.get();
+                    id = j["id"].get<int64_t>();
+                }
+            }
+            return owner != nullptr;
+        },
+        180s));
+    const auto job = get(*owner, "/api/jobs/" + std::to_string(id)).json();
+    const auto& sidecar = job["sidecar"];
+    BOOST_REQUIRE(sidecar.is_object());
+    std::map<std::string, std::vector<std::pair<double, double>>> ran;  // node -> [start, end]
+    size_t video = 0;
+    for (const auto& c : job["chunks"]) {
+        if (c["kind"] != "video") continue;
+        ++video;
+        BOOST_REQUIRE_MESSAGE(c.contains("node") && c.contains("started_at"), c.dump());
+        const double start = c["started_at"].get<double>(), end = c["finished_at"].get<double>();
+        BOOST_TEST(end >= start, c.dump());
+        BOOST_TEST(end - start <= c["seconds"].get<double>() + 1.0, c.dump());
+        ran[c["node"].get<std::string>()].emplace_back(start, end);
+        // The same node and times as the sidecar records for that chunk.
+        nlohmann::json recorded;
+        for (const auto& r : sidecar["chunks"])
+            if (r["index"] == c["index"]) recorded = r;
+        BOOST_REQUIRE_MESSAGE(recorded.is_object(), sidecar["chunks"].dump());
+        BOOST_TEST(recorded["node"] == c["node"]);
+        BOOST_TEST(recorded["started_at"].get<double>() == start);
+        BOOST_TEST(recorded["finished_at"].get<double>() == end);
+    }
+    BOOST_TEST(video == 8u);
+    BOOST_TEST(ran.size() == 2u, job["chunks"].dump());
+    BOOST_TEST(job["nodes"].size() == ran.size());
+    // One worker per node: a node's chunks ran one after another, never at once.
+    for (auto& [node, spans] : ran) {
+        std::sort(spans.begin(), spans.end());
+        for (size_t i = 1; i < spans.size(); ++i)
+            BOOST_TEST(spans[i].first >= spans[i - 1].second - 1e-3, node);
+    }
+
+    if (chromium().empty()) {
+        BOOST_TEST_MESSAGE("chromium is not installed; the per-node timeline was not drawn");
+        return;
+    }
+    const std::string page =
+        owner->base() + "/job?id=" + std::to_string(id) + "&token=" + owner->token;
+    const std::string dom = browse(page, "--dump-dom");
+    BOOST_TEST(dom.find(">Chunks per node<") != std::string::npos);
+    // One row per node (each ran one chunk at a time), holding exactly that node's chunks.
+    BOOST_TEST(count(dom, "class=\"node-lane\"") == ran.size(), dom);
+    for (const auto& [node, spans] : ran) {
+        const size_t at = dom.find("data-node=\"" + node + "\"");
+        BOOST_REQUIRE_MESSAGE(at != std::string::npos, node);
+        const size_t end = dom.find("</g><g class=\"node-lane\"", at);
+        const std::string lane =
+            dom.substr(at, end == std::string::npos ? std::string::npos : end - at);
+        BOOST_TEST(count(lane, "class=\"chunk-bar video") == spans.size(), node);
+    }
+    const auto shots = t::bin_dir().parent_path() / "web-screenshots";
+    std::filesystem::create_directories(shots);
+    (void)browse(page, "--screenshot=" + (shots / "job-cluster.png").string());
 }
 
 namespace {

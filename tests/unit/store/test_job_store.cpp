@@ -53,6 +53,8 @@ BOOST_AUTO_TEST_CASE(rebuilding_the_jobs_table_keeps_chunks_and_events) {
         c.frames = 10;
         BOOST_REQUIRE(s->replace_chunks(id, {c}).ok());
         BOOST_REQUIRE(s->add_event(id, "state", "queued").ok());
+        // Back to version 1: what later migrations added to chunks goes too.
+        BOOST_REQUIRE(s->db().exec("ALTER TABLE chunks DROP COLUMN node").ok());
         BOOST_REQUIRE(s->db().exec("PRAGMA user_version = 1").ok());
     }
     auto s = JobStore::open(box / "db");
@@ -191,4 +193,46 @@ BOOST_AUTO_TEST_CASE(only_a_video_chunk_resets_the_interruption_count) {
     video.task = TaskRef::chunk(0);
     BOOST_REQUIRE(s->chunk_done(video).ok());
     BOOST_TEST(s->job(id).value()->interruptions == 0);
+}
+
+// Cluster mode: each chunk row keeps the node whose completion the queue accepted, so
+// `renderrushctl jobs` can list a job's nodes (its video chunks', as the sidecar does).
+BOOST_AUTO_TEST_CASE(chunk_rows_record_the_node_that_produced_them) {
+    t::Sandbox box;
+    auto s = JobStore::open(box / "db");
+    auto cluster = s->insert_job(job("/cluster")).value();
+    auto alone = s->insert_job(job("/alone")).value();
+    std::vector<ChunkRow> rows(4);
+    for (int i = 0; i < 4; ++i) {
+        rows[i].job_id = cluster;
+        rows[i].task = i == 3 ? TaskRef::audio() : TaskRef::chunk(i);
+    }
+    BOOST_REQUIRE(s->replace_chunks(cluster, rows).ok());
+    ChunkRow lone;
+    lone.job_id = alone;
+    BOOST_REQUIRE(s->replace_chunks(alone, {lone}).ok());
+    const std::vector<std::pair<TaskRef, std::string>> ran = {{TaskRef::chunk(0), "render-07"},
+                                                              {TaskRef::chunk(1), "render-02"},
+                                                              {TaskRef::chunk(2), "render-07"},
+                                                              {TaskRef::audio(), "render-09"}};
+    for (const auto& [task, node] : ran) {
+        ChunkRow done;
+        done.job_id = cluster;
+        done.task = task;
+        done.node = node;
+        BOOST_REQUIRE(s->chunk_done(done).ok());
+    }
+    lone.task = TaskRef::chunk(0);
+    BOOST_REQUIRE(s->chunk_done(lone).ok());
+    BOOST_TEST(s->chunks(cluster).value()[1].node.value_or("") == "render-07");
+    auto nodes = s->chunk_nodes({cluster, alone}).value();
+    BOOST_TEST((nodes[cluster] == std::vector<std::string>{"render-02", "render-07"}));
+    BOOST_TEST(!nodes.count(alone));
+    // A chunk made again forgets who made it before; replace_chunks keeps what it is given.
+    BOOST_REQUIRE(s->chunk_pending(cluster, TaskRef::chunk(1)).ok());
+    BOOST_TEST(
+        (s->chunk_nodes({cluster}).value()[cluster] == std::vector<std::string>{"render-07"}));
+    auto kept = s->chunks(cluster).value();
+    BOOST_REQUIRE(s->replace_chunks(cluster, kept).ok());
+    BOOST_TEST(s->chunks(cluster).value()[1].node.value_or("") == "render-07");
 }
