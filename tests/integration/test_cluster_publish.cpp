@@ -12,6 +12,7 @@
 #include "pipeline/sidecar.h"
 #include "service/cluster_publish.h"
 #include "store/pg_queue.h"
+#include "support/must.h"
 #include "support/pg_fixture.h"
 #include "support/sandbox.h"
 
@@ -26,15 +27,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-template <class T>
-T must(rr::Result<T> r) {
-    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
-    return std::move(r).value();
-}
-
-void must(rr::Status s) {
-    BOOST_REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
-}
+using rr::test::must;
 
 // A database of its own, and a job of one chunk whose completion made `joiner` its joiner.
 struct Joining {

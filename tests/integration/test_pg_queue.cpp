@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "store/pg_queue.h"
+#include "support/must.h"
 #include "support/pg_fixture.h"
 
 using namespace rr::store;
@@ -62,15 +63,7 @@ std::vector<std::string> payloads(int n) {
     return out;
 }
 
-template <class T>
-T must(rr::Result<T> r) {
-    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
-    return std::move(r).value();
-}
-
-void must(rr::Status s) {
-    BOOST_REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
-}
+using rr::test::must;
 
 }  // namespace
 
