@@ -162,10 +162,11 @@ Result<json> publish(const pipeline::PreparedJob& job, const json& req) {
     p.frame_pair = req.value("frame_pair", false);
     const auto elapsed = std::chrono::duration<double>(req.value("elapsed", 0.0));
     p.started = SteadyClock::now() - std::chrono::duration_cast<SteadyClock::duration>(elapsed);
+    const bool stage_only = p.stage_only;
     RR_ASSIGN(auto published, pipeline::publish_job(std::move(p)));
     json out{{"sidecar", std::move(published.sidecar)},
              {"sidecar_path", published.sidecar_path.string()}};
-    if (p.stage_only) {
+    if (stage_only) {
         out["staged_output"] = published.staged_output.string();
         out["staged_sidecar"] = published.staged_sidecar.string();
     }
