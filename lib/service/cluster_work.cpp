@@ -33,6 +33,15 @@ json parse_object(const std::string& text) {
 
 }  // namespace
 
+Result<std::string> source_version_key(const fs::path& file) {
+    std::error_code ec;
+    const auto size = fs::file_size(file, ec);
+    if (ec) return make_error(Errc::io, "cannot stat " + file.string() + ": " + ec.message());
+    const auto mtime = fs::last_write_time(file, ec);
+    if (ec) return make_error(Errc::io, "cannot stat " + file.string() + ": " + ec.message());
+    return std::to_string(size) + ":" + std::to_string(mtime.time_since_epoch().count());
+}
+
 Result<std::unique_ptr<ClusterWork>> ClusterWork::start(const Config& config,
                                                         pipeline::Scheduler& scheduler,
                                                         worker::Zygote* zygote, ClusterNode& node,
@@ -70,6 +79,26 @@ Result<std::unique_ptr<ClusterWork>> ClusterWork::start(const Config& config,
 
 ClusterWork::~ClusterWork() {
     stop();
+}
+
+template <class Call>
+auto ClusterWork::until_answered(Call&& call, const std::string& what, std::stop_token stop)
+    -> decltype(call()) {
+    // The database away (a restart, a partition): try again while the lease or the join may
+    // still be ours. Errc::conflict (fenced off) is an answer, not an outage.
+    const auto give_up =
+        SteadyClock::now() +
+        std::chrono::duration_cast<SteadyClock::duration>(
+            std::chrono::duration<double>(10 * config_.cluster->lease_seconds + 30));
+    auto r = call();
+    while (!r && r.error().code != Errc::conflict && !stop.stop_requested() &&
+           SteadyClock::now() < give_up) {
+        logger_->warn("cluster: cannot record {} yet: {}", what, r.error().message);
+        std::this_thread::sleep_for(
+            std::chrono::duration<double>(std::min(1.0, config_.cluster->heartbeat_seconds)));
+        r = call();
+    }
+    return r;
 }
 
 template <class F>
@@ -279,19 +308,12 @@ void ClusterWork::adopt_orphans() {
     for (const auto& o : *orphans) {
         if (!orphans_handed_.insert(o.id).second) continue;
         Orphan orphan{o.id, config_.storage.root / o.source_path, o.profile, o.owner};
-        // The version key the owner's prepare computed (JobRunner's submit_prepare).
-        std::error_code ec, ec_time;
-        const auto size = fs::file_size(orphan.input, ec);
-        const auto mtime = fs::last_write_time(orphan.input, ec_time);
-        if (!ec) ec = ec_time;
-        const std::string key =
-            ec ? std::string()
-               : std::to_string(size) + ":" + std::to_string(mtime.time_since_epoch().count());
-        if (key != o.source_key) {
+        const auto key = source_version_key(orphan.input);
+        if (!key || *key != o.source_key) {
             // Nobody can prepare this version any more; a newer one is a job of its own.
             const std::string why = fmt::format(
                 "owner {} was lost while preparing it and {} is {}", o.owner, orphan.input.string(),
-                ec ? "gone" : "no longer the version it was opened for");
+                key ? "no longer the version it was opened for" : "gone");
             logger_->warn("cluster: job {}: {}; ending it", o.id, why);
             (void)locked([&](store::PgQueue& q) { return q.end_job(o.id, "failed", why); });
             continue;
@@ -421,18 +443,9 @@ void ClusterWork::run_lease(const store::Lease& lease, std::stop_token stop) {
     // The database away (a restart, a partition): keep the file and try again while the lease
     // may still be ours. A completion whose reply was lost is recognised on the next try; once
     // the lease was reaped the answer is a refusal.
-    auto done = locked([&](store::PgQueue& q) { return q.complete(lease, result.dump()); });
-    const auto give_up =
-        SteadyClock::now() +
-        std::chrono::duration_cast<SteadyClock::duration>(
-            std::chrono::duration<double>(10 * config_.cluster->lease_seconds + 30));
-    while (!done && !stop.stop_requested() && SteadyClock::now() < give_up) {
-        logger_->warn("cluster: cannot record {} of job {} yet: {}", what, lease.job_id,
-                      done.error().message);
-        std::this_thread::sleep_for(
-            std::chrono::duration<double>(std::min(1.0, config_.cluster->heartbeat_seconds)));
-        done = locked([&](store::PgQueue& q) { return q.complete(lease, result.dump()); });
-    }
+    auto done = until_answered(
+        [&] { return locked([&](store::PgQueue& q) { return q.complete(lease, result.dump()); }); },
+        fmt::format("{} of job {}", what, lease.job_id), stop);
     if (!done) {
         remove_file();  // the lease expires and the task runs again
         logger_->warn("cluster: gave up recording {} of job {}: {}", what, lease.job_id,
@@ -529,21 +542,13 @@ void ClusterWork::join(int64_t job_id) {
     StagedPublish staged{TempFile::adopt(pub.output, published->staged_output),
                          TempFile::adopt(published->sidecar_path, published->staged_sidecar)};
     // Recorded before published, so that whoever takes the join over can tell whether it was.
-    // The database away: try again while the join may still be ours (as for completions).
-    const auto give_up =
-        SteadyClock::now() +
-        std::chrono::duration_cast<SteadyClock::duration>(
-            std::chrono::duration<double>(10 * config_.cluster->lease_seconds + 30));
     auto record = [&](const OutputRecord& r) -> Status {
-        while (true) {
-            Status st = locked(
-                [&](store::PgQueue& q) { return q.record_output(job_id, r.size, r.checksum); });
-            if (st || st.error().code == Errc::conflict || SteadyClock::now() >= give_up) return st;
-            logger_->warn("cluster: cannot record the output of job {} yet: {}", job_id,
-                          st.error().message);
-            std::this_thread::sleep_for(
-                std::chrono::duration<double>(std::min(1.0, config_.cluster->heartbeat_seconds)));
-        }
+        return until_answered(
+            [&] {
+                return locked(
+                    [&](store::PgQueue& q) { return q.record_output(job_id, r.size, r.checksum); });
+            },
+            fmt::format("the output of job {}", job_id), std::stop_token{});
     };
     auto outcome = record_then_publish(staged, record);
     if (!outcome) return fail_job(outcome.error().message);

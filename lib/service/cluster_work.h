@@ -43,6 +43,10 @@ struct ClusterJobFiles {
     std::string input, output, work;  // work: relative to cluster.work_dir
 };
 
+// The version of a file that makes it one cluster job: "size:mtime_ns". Every node computes
+// it the same way, the owner when it opens the job and an adopter when it checks the file.
+[[nodiscard]] Result<std::string> source_version_key(const std::filesystem::path& file);
+
 class ClusterWork {
   public:
     // Opens its own connection (the node thread keeps its own) and starts the thread.
@@ -119,6 +123,11 @@ class ClusterWork {
     [[nodiscard]] Result<worker::JobSpec> spec_for(const nlohmann::json& job) const;
     template <class F>
     auto locked(F&& f) -> decltype(f(std::declval<store::PgQueue&>()));
+    // Calls `call` until the database answers (success or Errc::conflict), `stop`, or ten
+    // leases; `what` names the record in the log.
+    template <class Call>
+    auto until_answered(Call&& call, const std::string& what, std::stop_token stop)
+        -> decltype(call());
 
     Config config_;  // as at start: a reload does not change cluster work
     pipeline::Scheduler* scheduler_ = nullptr;

@@ -183,14 +183,7 @@ void JobRunner::submit_prepare() {
             const bool queued = cluster && files;
             if (queued) {
                 // One job per version of a file, whichever node's watcher saw it first.
-                std::error_code ec;
-                const auto size = std::filesystem::file_size(spec->input, ec);
-                const auto mtime = std::filesystem::last_write_time(spec->input, ec);
-                if (ec)
-                    return make_error(Errc::io,
-                                      "cannot stat " + spec->input.string() + ": " + ec.message());
-                const std::string key =
-                    std::to_string(size) + ":" + std::to_string(mtime.time_since_epoch().count());
+                RR_ASSIGN(const std::string key, source_version_key(spec->input));
                 RR_ASSIGN(auto opened, cluster->open_job(*files, key, profile));
                 p.cluster_job = opened.id;
                 if (!opened.created && opened.owner != cluster->node_id()) {
