@@ -63,17 +63,6 @@ nlohmann::json chunk_json(const store::ChunkRow& c) {
     // Wall-clock Unix seconds: the dashboard's timeline draws each chunk's bar from these.
     if (c.started_at) out["started_at"] = *c.started_at;
     if (c.finished_at) out["finished_at"] = *c.finished_at;
-    // A cluster chunk's row has no start and its finish is when the owner saw it done: the
-    // times to draw are the ones the node that ran it recorded in its outcome.
-    if (c.node && c.result) {
-        const auto result = nlohmann::json::parse(*c.result, nullptr, false);
-        const auto outcome =
-            result.is_object() ? result.value("outcome", nlohmann::json()) : nlohmann::json();
-        if (outcome.is_object() && outcome.value("started_at", 0.0) > 0) {
-            out["started_at"] = outcome["started_at"];
-            out["finished_at"] = outcome.value("finished_at", 0.0);
-        }
-    }
     return out;
 }
 

@@ -564,12 +564,17 @@ void JobRunner::on_cluster_update(Result<ClusterJobUpdate> u) {
         row.seconds = res.value("seconds", 0.0);
         row.result = res.dump();
         row.node = t.node;
+        // When it ran, by the clock of the node that ran it (the dashboard's timeline).
+        const auto& ran = res["outcome"];
+        if (ran.is_object() && ran.value("started_at", 0.0) > 0) {
+            row.started_at = ran.value("started_at", 0.0);
+            row.finished_at = ran.value("finished_at", 0.0);
+        }
         log_store(ctx_.store->chunk_done(row));
         ctx_.emit(control::ChunkEvent{row_.id, task.index(), store::ChunkState::done,
                                       row.seconds.value_or(0.0)});
         if (!audio) {
-            const auto& outcome = res["outcome"];
-            progress_->add_frames(outcome.is_object() ? outcome.value("frames", int64_t{0}) : 0);
+            progress_->add_frames(ran.is_object() ? ran.value("frames", int64_t{0}) : 0);
             progress_->chunk_done();
         }
     }

@@ -442,10 +442,11 @@ Status JobStore::chunk_done(const ChunkRow& c) {
     RR_ASSIGN(Stmt s,
               Stmt::prepare(db_,
                             "UPDATE chunks SET state = 'done', file = ?, bytes = ?, checksum = ?, "
-                            "seconds = ?, result = ?, finished_at = ?, node = ? "
-                            "WHERE job_id = ? AND idx = ?"));
+                            "seconds = ?, result = ?, finished_at = ?, node = ?, "
+                            "started_at = coalesce(?, started_at) WHERE job_id = ? AND idx = ?"));
     s.bind(1, c.file).bind(2, c.bytes).bind(3, c.checksum).bind(4, c.seconds).bind(5, c.result);
-    s.bind(6, now_seconds()).bind(7, c.node).bind(8, c.job_id).bind(9, c.task.index());
+    s.bind(6, c.finished_at.value_or(now_seconds())).bind(7, c.node).bind(8, c.started_at);
+    s.bind(9, c.job_id).bind(10, c.task.index());
     RR_TRY(s.run());
     // Progress: whatever interrupted this job before was not the job's fault. Only a video
     // chunk counts: the audio task finishes early on every run, also of a file whose video

@@ -150,6 +150,8 @@ class JobStore {
     [[nodiscard]] Status replace_chunks(int64_t job_id, const std::vector<ChunkRow>& chunks);
     [[nodiscard]] Result<std::vector<ChunkRow>> chunks(int64_t job_id);
     [[nodiscard]] Status chunk_started(int64_t job_id, TaskRef task, int worker);
+    // finished_at: the row's own, else now; started_at: the row's own, else the one
+    // chunk_started recorded (a cluster chunk ran on another node: its times come with it).
     [[nodiscard]] Status chunk_done(const ChunkRow& row);
     [[nodiscard]] Status chunk_failed(int64_t job_id, TaskRef task, const std::string& error);
     [[nodiscard]] Status chunk_pending(int64_t job_id, TaskRef task);
