@@ -10,8 +10,7 @@
 #include "core/paths.h"
 #include "service/cluster_node.h"
 #include "service/storage_marker.h"
-#include "store/pg_migrations.h"
-#include "store/pg_queue.h"
+#include "store/task_queue.h"
 
 namespace rr::app {
 namespace {
@@ -40,24 +39,20 @@ bool check_cluster(const Config& cfg) {
     const auto& cl = *cfg.cluster;
     const std::string db = service::redact_conninfo(cl.database);
     bool ok = true;
-    auto conn = store::PgConn::connect(cl.database);
-    if (!conn) {
-        fail_line("cluster.database " + db + " does not answer: " + conn.error().message);
+    auto version = store::queue_schema_version(cl.database);
+    if (!version) {
+        fail_line("cluster.database " + db + " does not answer: " + version.error().message);
         ok = false;
-    } else if (auto version = store::pg_schema_version(*conn); !version) {
-        fail_line("cluster.database " + db +
-                  ": cannot read the schema version: " + version.error().message);
-        ok = false;
-    } else if (*version > store::pg_latest_schema_version()) {
+    } else if (*version > store::latest_queue_schema_version()) {
         fail_line("cluster.database " + db + ": schema version " + std::to_string(*version) +
                   " is newer than this renderrushd's (" +
-                  std::to_string(store::pg_latest_schema_version()) + "): upgrade this node");
+                  std::to_string(store::latest_queue_schema_version()) + "): upgrade this node");
         ok = false;
-    } else if (*version < store::pg_latest_schema_version()) {
+    } else if (*version < store::latest_queue_schema_version()) {
         std::printf(
             "cluster: database %s answers; schema version %d will be migrated to %d "
             "when a node starts (or by `renderrushd cluster init`)\n",
-            db.c_str(), *version, store::pg_latest_schema_version());
+            db.c_str(), *version, store::latest_queue_schema_version());
     } else {
         std::printf("cluster: database %s answers; schema current (version %d)\n", db.c_str(),
                     *version);
@@ -96,10 +91,10 @@ int run_cluster_init(const Config& cfg) {
         return kExitUsage;
     }
     const auto& cl = *cfg.cluster;
-    store::PgQueueOptions o;
-    o.conninfo = cl.database;
+    store::QueueOptions o;
+    o.database = cl.database;
     o.node_id = cl.node_id;
-    auto queue = store::PgQueue::open(o);  // connects and applies the migrations
+    auto queue = store::open_task_queue(o);  // connects and applies the migrations
     if (!queue) {
         fail_line("cluster.database " + service::redact_conninfo(cl.database) + ": " +
                   queue.error().message);
@@ -110,7 +105,7 @@ int run_cluster_init(const Config& cfg) {
         fail_line(marker.error().message);
         return kExitFailed;
     }
-    auto existing = queue->cluster_id();
+    auto existing = (*queue)->cluster_id();
     if (!existing) {
         fail_line(existing.error().message);
         return kExitFailed;
@@ -118,7 +113,7 @@ int run_cluster_init(const Config& cfg) {
     // A marker without an id in the database (a database re-created for the same storage)
     // lends the database its id, rather than a new one that no marker can ever match.
     std::string wanted = *existing ? **existing : (*marker ? **marker : service::new_cluster_id());
-    auto id = queue->init_cluster_id(wanted);
+    auto id = (*queue)->init_cluster_id(wanted);
     if (!id) {
         fail_line(id.error().message);
         return kExitFailed;
@@ -135,7 +130,7 @@ int run_cluster_init(const Config& cfg) {
         return kExitFailed;
     }
     std::printf("cluster %s: schema version %d, storage marker %s\n", id->c_str(),
-                store::pg_latest_schema_version(),
+                store::latest_queue_schema_version(),
                 service::storage_marker_path(cfg.storage.root).c_str());
     return kExitOk;
 }

@@ -214,7 +214,7 @@ void read_cluster(MapReader& r, ConfigIssues& issues, Config& cfg) {
     c.get("retention_days", cl.retention_days, 0.0, 36500.0);
     c.finish();
     if (cl.database.empty())
-        issues.add(node, "cluster.database", "required: a libpq conninfo or postgresql:// URI");
+        issues.add(node, "cluster.database", "required: a libpq conninfo, a postgresql:// URI or sqlite:PATH");
     if (cl.work_dir.empty())
         issues.add(node, "cluster.work_dir", "required: a folder on the shared storage");
     else if (cl.work_dir.is_relative())

@@ -108,7 +108,7 @@ struct WebSettings {
 
 // Cluster mode (docs/CLUSTER.md): present only when the config has a `cluster:` section.
 struct ClusterSettings {
-    std::string database;  // any libpq conninfo or URI (required)
+    std::string database;  // any libpq conninfo or URI, or sqlite:PATH (required)
     std::string node_id;   // default: the host name
     double lease_seconds = 60;
     double heartbeat_seconds = 10;

@@ -46,16 +46,16 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::start(const ClusterSettings& s
     n->storage_ = storage;
     n->busy_ = std::move(busy);
     n->logger_ = std::move(logger);
-    store::PgQueueOptions o;
-    o.conninfo = settings.database;
+    store::QueueOptions o;
+    o.database = settings.database;
     o.node_id = settings.node_id;
     o.lease_seconds = settings.lease_seconds;
-    auto queue = store::PgQueue::open(o);
+    auto queue = store::open_task_queue(o);
     if (!queue) {
         return std::move(queue).error().context("cluster database " +
                                                 redact_conninfo(settings.database));
     }
-    n->queue_.emplace(std::move(*queue));
+    n->queue_ = std::move(*queue);
     store::NodeRegistration reg;
     reg.host = self.host;
     reg.pid = self.pid;

@@ -17,7 +17,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/logging.h"
-#include "store/pg_queue.h"
+#include "store/task_queue.h"
 
 namespace rr::service {
 
@@ -81,7 +81,7 @@ class ClusterNode {
     StorageSettings storage_;
     std::function<int()> busy_;
     LoggerPtr logger_;
-    std::optional<store::PgQueue> queue_;  // only the thread touches it after start()
+    std::unique_ptr<store::TaskQueue> queue_;  // only the thread touches it after start()
     std::optional<std::string> cluster_id_;
     bool registered_ = false;
     SteadyClock::time_point last_prune_{};

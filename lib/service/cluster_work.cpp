@@ -53,20 +53,23 @@ Result<std::unique_ptr<ClusterWork>> ClusterWork::start(const Config& config,
     w->node_ = &node;
     w->logger_ = std::move(logger);
     const auto& c = *config.cluster;
-    store::PgQueueOptions o;
-    o.conninfo = c.database;
+    store::QueueOptions o;
+    o.database = c.database;
     o.node_id = node.snapshot().node_id;
     o.lease_seconds = c.lease_seconds;
     o.max_attempts = config.max_attempts;
     w->node_id_ = o.node_id;
-    RR_ASSIGN(auto q, store::PgQueue::open(std::move(o)));
-    w->queue_.emplace(std::move(q));
+    RR_ASSIGN(w->queue_, store::open_task_queue(std::move(o)));
     std::error_code ec;
     fs::create_directories(c.work_dir, ec);
     scheduler.add_job(kClusterTasks, 0);
     // Any task's end frees a worker this node may fill from the queue.
     scheduler.on_worker_free([p = w.get()] { p->wake(); });
-    if (auto l = store::PgListener::open(c.database)) {
+    // SQLite has no NOTIFY: its nodes share one host and find new tasks by polling.
+    if (store::is_sqlite_database(c.database)) {
+        w->logger_->info("cluster: SQLite queue {}; polling for new tasks every {} s", c.database,
+                         c.poll_seconds);
+    } else if (auto l = store::PgListener::open(c.database)) {
         w->listener_.emplace(std::move(*l));
         w->listen_thread_ = std::thread([p = w.get()] { p->listen(); });
     } else {
@@ -102,7 +105,7 @@ auto ClusterWork::until_answered(Call&& call, const std::string& what, std::stop
 }
 
 template <class F>
-auto ClusterWork::locked(F&& f) -> decltype(f(std::declval<store::PgQueue&>())) {
+auto ClusterWork::locked(F&& f) -> decltype(f(std::declval<store::TaskQueue&>())) {
     std::lock_guard lock(db_mutex_);
     return f(*queue_);
 }
@@ -128,7 +131,7 @@ Result<store::OpenedJob> ClusterWork::open_job(const ClusterJobFiles& f,
                        {"work", f.work},
                        {"profile", profile},
                        {"owner", node_id_}};
-    return locked([&](store::PgQueue& q) {
+    return locked([&](store::TaskQueue& q) {
         return q.open_job(f.input, source_key, profile, payload.dump());
     });
 }
@@ -144,11 +147,11 @@ Result<std::optional<std::string>> ClusterWork::start_tasks(int64_t job_id,
     for (int i = 0; i < chunks; ++i)
         payloads.push_back(json{{"job", job}, {"kind", "chunk"}, {"chunk", i}}.dump());
     if (audio) payloads.push_back(json{{"job", job}, {"kind", "audio"}}.dump());
-    Status started = locked([&](store::PgQueue& q) { return q.start_tasks(job_id, payloads); });
+    Status started = locked([&](store::TaskQueue& q) { return q.start_tasks(job_id, payloads); });
     if (!started) {
         if (started.error().code != Errc::conflict) return started.error();
         // This node was lost while it prepared, and another one took the preparation over.
-        auto now = locked([&](store::PgQueue& q) { return q.job(job_id); });
+        auto now = locked([&](store::TaskQueue& q) { return q.job(job_id); });
         if (now && now->owner != node_id_ && !now->owner.empty())
             return std::optional<std::string>(now->owner);
         return started.error();
@@ -177,7 +180,7 @@ void ClusterWork::unwatch(int64_t job_id) {
 void ClusterWork::end_job(int64_t job_id, std::string state, std::string error) {
     std::lock_guard lock(mutex_);
     chores_.push_back(
-        [this, job_id, state = std::move(state), error = std::move(error)](store::PgQueue& q) {
+        [this, job_id, state = std::move(state), error = std::move(error)](store::TaskQueue& q) {
             if (Status st = q.end_job(job_id, state, error); !st)
                 logger_->warn("cluster: cannot end job {}: {}", job_id, st.error().message);
         });
@@ -187,7 +190,7 @@ void ClusterWork::end_job(int64_t job_id, std::string state, std::string error) 
 
 void ClusterWork::take_over_join(int64_t job_id, std::string dead_joiner) {
     std::lock_guard lock(mutex_);
-    chores_.push_back([this, job_id, dead_joiner = std::move(dead_joiner)](store::PgQueue& q) {
+    chores_.push_back([this, job_id, dead_joiner = std::move(dead_joiner)](store::TaskQueue& q) {
         auto mine = q.take_over_join(job_id, dead_joiner);
         if (!mine || !*mine) return;
         logger_->warn("cluster: joiner {} of job {} is lost; joining it here", dead_joiner, job_id);
@@ -246,7 +249,7 @@ void ClusterWork::on_renewed(const std::vector<store::Lease>& held, SteadyClock:
                 "cluster: lease of task {} (chunk {} of job {}) is not running here; "
                 "handing it back",
                 l.task_id, l.idx, l.job_id);
-            chores_.push_back([this, l](store::PgQueue& q) {
+            chores_.push_back([this, l](store::TaskQueue& q) {
                 (void)q.fail(l, "node " + node_id_ + " lost track of its lease");
             });
             woken_ = true;
@@ -271,7 +274,7 @@ void ClusterWork::run() {
     // An owner learns of its job's end within a second, whatever the claim poll is.
     const auto follow = std::min(poll, std::chrono::duration<double>(1.0));
     while (true) {
-        std::vector<std::function<void(store::PgQueue&)>> chores;
+        std::vector<std::function<void(store::TaskQueue&)>> chores;
         {
             std::unique_lock lock(mutex_);
             wake_.wait_for(lock, watched_.empty() ? poll : follow,
@@ -280,7 +283,7 @@ void ClusterWork::run() {
             woken_ = false;
             chores.swap(chores_);
         }
-        for (auto& c : chores) locked([&](store::PgQueue& q) { c(q); });
+        for (auto& c : chores) locked([&](store::TaskQueue& q) { c(q); });
         claim_some();
         poll_watched();
         adopt_orphans();
@@ -300,7 +303,7 @@ void ClusterWork::adopt_orphans() {
         handler = on_orphan_;
     }
     if (!handler || !node_->snapshot().claiming()) return;
-    auto orphans = locked([&](store::PgQueue& q) { return q.orphaned_jobs(); });
+    auto orphans = locked([&](store::TaskQueue& q) { return q.orphaned_jobs(); });
     if (!orphans) {
         logger_->warn("cluster: cannot list jobs left preparing: {}", orphans.error().message);
         return;
@@ -315,7 +318,7 @@ void ClusterWork::adopt_orphans() {
                 "owner {} was lost while preparing it and {} is {}", o.owner, orphan.input.string(),
                 key ? "no longer the version it was opened for" : "gone");
             logger_->warn("cluster: job {}: {}; ending it", o.id, why);
-            (void)locked([&](store::PgQueue& q) { return q.end_job(o.id, "failed", why); });
+            (void)locked([&](store::TaskQueue& q) { return q.end_job(o.id, "failed", why); });
             continue;
         }
         logger_->warn("cluster: owner {} of job {} was lost while preparing it; taking over {}",
@@ -342,7 +345,7 @@ void ClusterWork::claim_some() {
             w->last_claim_end_ = SteadyClock::now();
         }
     } landed{this};
-    auto leases = locked([&](store::PgQueue& q) { return q.claim(free); });
+    auto leases = locked([&](store::TaskQueue& q) { return q.claim(free); });
     if (!leases) {
         logger_->warn("cluster: claim: {}", leases.error().message);
         return;
@@ -423,7 +426,7 @@ void ClusterWork::run_lease(const store::Lease& lease, std::stop_token stop) {
         remove_file();
         logger_->warn("cluster: {} of job {} failed (attempt {}): {}", what, lease.job_id,
                       lease.attempt, r.error().message);
-        auto failed = locked([&](store::PgQueue& q) { return q.fail(lease, r.error().message); });
+        auto failed = locked([&](store::TaskQueue& q) { return q.fail(lease, r.error().message); });
         if (failed && failed->job_failed)
             logger_->error("cluster: job {} failed: {} failed {} times", lease.job_id, what,
                            lease.attempt);
@@ -444,7 +447,9 @@ void ClusterWork::run_lease(const store::Lease& lease, std::stop_token stop) {
     // may still be ours. A completion whose reply was lost is recognised on the next try; once
     // the lease was reaped the answer is a refusal.
     auto done = until_answered(
-        [&] { return locked([&](store::PgQueue& q) { return q.complete(lease, result.dump()); }); },
+        [&] {
+            return locked([&](store::TaskQueue& q) { return q.complete(lease, result.dump()); });
+        },
         fmt::format("{} of job {}", what, lease.job_id), stop);
     if (!done) {
         remove_file();  // the lease expires and the task runs again
@@ -466,10 +471,10 @@ void ClusterWork::run_lease(const store::Lease& lease, std::stop_token stop) {
 void ClusterWork::join(int64_t job_id) {
     auto fail_job = [&](const std::string& why) {
         logger_->error("cluster: job {}: {}", job_id, why);
-        (void)locked([&](store::PgQueue& q) { return q.end_job(job_id, "failed", why); });
+        (void)locked([&](store::TaskQueue& q) { return q.end_job(job_id, "failed", why); });
     };
-    auto view = locked([&](store::PgQueue& q) { return q.job(job_id); });
-    auto tasks = locked([&](store::PgQueue& q) { return q.tasks(job_id); });
+    auto view = locked([&](store::TaskQueue& q) { return q.job(job_id); });
+    auto tasks = locked([&](store::TaskQueue& q) { return q.tasks(job_id); });
     if (!view || !tasks) {
         logger_->error("cluster: cannot read job {} to join it: {}", job_id,
                        (!view ? view.error() : tasks.error()).message);
@@ -499,7 +504,7 @@ void ClusterWork::join(int64_t job_id) {
             pub.timings["audio"] = res.value("seconds", 0.0);
         }
         if (t.attempt > 1) {
-            if (auto tried = locked([&](store::PgQueue& q) { return q.attempts(job_id, t.idx); }))
+            if (auto tried = locked([&](store::TaskQueue& q) { return q.attempts(job_id, t.idx); }))
                 for (const auto& a : *tried)
                     pub.retried.push_back(
                         {{"task", t.idx < chunks ? "chunk " + std::to_string(t.idx) : "audio"},
@@ -512,7 +517,7 @@ void ClusterWork::join(int64_t job_id) {
         return fail_job(
             fmt::format("the queue holds {} of the job's {} chunks", pub.chunks.size(), chunks));
     auto finish = [&](const std::string& sidecar) {
-        auto finished = locked([&](store::PgQueue& q) { return q.finish_job(job_id, sidecar); });
+        auto finished = locked([&](store::TaskQueue& q) { return q.finish_job(job_id, sidecar); });
         if (!finished)
             logger_->error("cluster: job {} published but not recorded: {}", job_id,
                            finished.error().message);
@@ -545,8 +550,9 @@ void ClusterWork::join(int64_t job_id) {
     auto record = [&](const OutputRecord& r) -> Status {
         return until_answered(
             [&] {
-                return locked(
-                    [&](store::PgQueue& q) { return q.record_output(job_id, r.size, r.checksum); });
+                return locked([&](store::TaskQueue& q) {
+                    return q.record_output(job_id, r.size, r.checksum);
+                });
             },
             fmt::format("the output of job {}", job_id), std::stop_token{});
     };
@@ -581,7 +587,7 @@ void ClusterWork::poll_watched() {
         watched = watched_;
     }
     for (auto& [id, callback] : watched) {
-        auto update = locked([&, id = id](store::PgQueue& q) -> Result<ClusterJobUpdate> {
+        auto update = locked([&, id = id](store::TaskQueue& q) -> Result<ClusterJobUpdate> {
             ClusterJobUpdate u;
             RR_ASSIGN(u.job, q.job(id));
             RR_ASSIGN(u.tasks, q.tasks(id));

@@ -25,7 +25,7 @@
 #include "core/logging.h"
 #include "pipeline/scheduler.h"
 #include "store/pg_listener.h"
-#include "store/pg_queue.h"
+#include "store/task_queue.h"
 #include "worker/client.h"
 
 namespace rr::service {
@@ -122,7 +122,7 @@ class ClusterWork {
     void join(int64_t job_id);
     [[nodiscard]] Result<worker::JobSpec> spec_for(const nlohmann::json& job) const;
     template <class F>
-    auto locked(F&& f) -> decltype(f(std::declval<store::PgQueue&>()));
+    auto locked(F&& f) -> decltype(f(std::declval<store::TaskQueue&>()));
     // Calls `call` until the database answers (success or Errc::conflict), `stop`, or ten
     // leases; `what` names the record in the log.
     template <class Call>
@@ -137,7 +137,7 @@ class ClusterWork {
     std::string node_id_;
 
     std::mutex db_mutex_;  // the connection is shared by this thread and the scheduler's
-    std::optional<store::PgQueue> queue_;
+    std::unique_ptr<store::TaskQueue> queue_;
 
     std::mutex mutex_;
     std::condition_variable wake_;
@@ -147,7 +147,7 @@ class ClusterWork {
     SteadyClock::time_point last_claim_end_{};
     std::map<int64_t, Running> running_;  // by task id
     std::map<int64_t, std::function<void(Result<ClusterJobUpdate>)>> watched_;
-    std::vector<std::function<void(store::PgQueue&)>> chores_;  // end_job etc., on the thread
+    std::vector<std::function<void(store::TaskQueue&)>> chores_;  // end_job etc., on the thread
     std::function<void(Orphan)> on_orphan_;
     std::set<int64_t> orphans_handed_;  // this thread only
     SteadyClock::time_point orphans_checked_{};

@@ -34,9 +34,9 @@ std::string text_array(const std::vector<std::string>& items) {
 
 }  // namespace
 
-Result<PgQueue> PgQueue::open(PgQueueOptions options) {
+Result<PgQueue> PgQueue::open(QueueOptions options) {
     if (options.node_id.empty()) return make_error(Errc::config, "cluster: node_id is empty");
-    RR_ASSIGN(auto conn, PgConn::connect(options.conninfo));
+    RR_ASSIGN(auto conn, PgConn::connect(options.database));
     RR_TRY(pg_migrate(conn));
     RR_TRY(conn.prepare_statements());
     PgQueue q(std::move(options), std::move(conn));

@@ -20,7 +20,7 @@ using namespace rr::service;
 using rr::store::JobView;
 using rr::store::NodeRegistration;
 using rr::store::PgQueue;
-using rr::store::PgQueueOptions;
+using rr::store::QueueOptions;
 namespace t = rr::test;
 namespace utf = boost::unit_test;
 namespace fs = std::filesystem;
@@ -45,8 +45,8 @@ struct Joining {
         BOOST_REQUIRE(must(joiner->complete(must(joiner->claim(1)).at(0), "{}")).job_ready);
     }
     PgQueue node(const std::string& id) {
-        PgQueueOptions o;
-        o.conninfo = conninfo;
+        QueueOptions o;
+        o.database = conninfo;
         o.node_id = id;
         auto q = must(PgQueue::open(o));
         must(

@@ -37,8 +37,8 @@ struct Db {
 
     PgQueue node(const std::string& id, double lease_seconds = 30, double backoff = 0,
                  int max_attempts = 3) {
-        PgQueueOptions o;
-        o.conninfo = conninfo;
+        QueueOptions o;
+        o.database = conninfo;
         o.node_id = id;
         o.lease_seconds = lease_seconds;
         o.backoff_seconds = backoff;
@@ -81,8 +81,8 @@ BOOST_AUTO_TEST_CASE(concurrent_claimers_never_get_the_same_task) {
     std::atomic<int> errors{0};
     for (int n = 0; n < 6; ++n) {
         threads.emplace_back([&, n] {
-            PgQueueOptions o;
-            o.conninfo = db.conninfo;
+            QueueOptions o;
+            o.database = db.conninfo;
             o.node_id = "node-" + std::to_string(n);
             auto q = PgQueue::open(o);
             NodeRegistration r{"test", 1, "test", 2, 60};
@@ -254,8 +254,8 @@ BOOST_AUTO_TEST_CASE(max_attempts_fail_the_job_with_every_attempt_listed) {
 BOOST_AUTO_TEST_CASE(a_second_live_node_with_the_same_id_is_refused) {
     Db db;
     auto first = db.node("render-07");
-    PgQueueOptions o;
-    o.conninfo = db.conninfo;
+    QueueOptions o;
+    o.database = db.conninfo;
     o.node_id = "render-07";
     auto twin = must(PgQueue::open(o));
     NodeRegistration r{"other-host", 99, "test", 2, /*stale_after_seconds=*/1.0};
@@ -340,8 +340,8 @@ BOOST_AUTO_TEST_CASE(finished_jobs_are_pruned_and_a_newer_schema_is_refused) {
     BOOST_TEST(must(a.job(running)).state == "running");
 
     db.cluster.sql(db.name, "INSERT INTO schema_migrations (version) VALUES (99)");
-    PgQueueOptions o;
-    o.conninfo = db.conninfo;
+    QueueOptions o;
+    o.database = db.conninfo;
     o.node_id = "new";
     const auto refused = PgQueue::open(o);
     BOOST_REQUIRE(!refused.ok());
@@ -670,8 +670,8 @@ BOOST_AUTO_TEST_CASE(a_lost_owners_preparation_is_taken_over_by_one_node) {
     BOOST_TEST(back.owner != "owner");
 
     // An owner without a node row (pruned) is as good as lost.
-    PgQueueOptions o;
-    o.conninfo = db.conninfo;
+    QueueOptions o;
+    o.database = db.conninfo;
     o.node_id = "ghost";
     auto ghost = must(PgQueue::open(o));
     const int64_t haunted = must(ghost.open_job("in/ghost.mkv", "1:2", "web", "{}")).id;

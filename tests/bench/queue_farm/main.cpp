@@ -30,8 +30,8 @@ int coordinate(FarmOptions o, bool keep_logs) {
         o.conninfo = server->create_database("farm");
         socket_dir = o.conninfo.substr(5, o.conninfo.find(' ') - 5);  // "host=DIR user=..."
     }
-    rr::store::PgQueueOptions qo;
-    qo.conninfo = o.conninfo;
+    rr::store::QueueOptions qo;
+    qo.database = o.conninfo;
     qo.node_id = "farm-coordinator";
     auto queue = rr::store::PgQueue::open(qo);
     if (!queue) {

@@ -172,8 +172,8 @@ int run_node(const NodeOptions& o, int ready_fd, int go_fd) {
     std::vector<std::unique_ptr<Slot>> slots;
     const int connections = o.connection_per_thread ? o.workers + 1 : 1;
     for (int i = 0; i < connections; ++i) {
-        store::PgQueueOptions qo;
-        qo.conninfo = o.conninfo;
+        store::QueueOptions qo;
+        qo.database = o.conninfo;
         qo.node_id = o.node_id;
         qo.lease_seconds = o.lease_seconds;
         auto q = PgQueue::open(qo);

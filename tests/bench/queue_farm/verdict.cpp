@@ -196,7 +196,7 @@ Result<json> verdict(const FarmOptions& o, const FarmRun& run, store::PgQueue& q
                          {"all_reaped_after_s", secs(reaped_last)},
                          {"all_reclaimed_after_s", secs(reclaimed_last)},
                          {"all_marked_lost_after_s", lost_last ? secs(lost_last) : -1.0},
-                         {"backoff_s", store::PgQueueOptions{}.backoff_seconds}};
+                         {"backoff_s", store::QueueOptions{}.backoff_seconds}};
     }
     // Each node's counter is bumped in the completion's own transaction, so their sum is the
     // number of completions the database accepted; the jobs' counters say the same per job.
