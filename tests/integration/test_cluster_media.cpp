@@ -49,11 +49,18 @@ const char* kProfile =
 struct Share {
     t::Sandbox box;
     std::string conninfo;
-    explicit Share(const std::string& db) : conninfo(t::shared_pg_server().create_database(db)) {
-        // As on a production server, a commit is durable once it returned (the throwaway
-        // server turns that off for speed, and its stop() is a crash).
-        t::shared_pg_server().sql("postgres",
-                                  "ALTER DATABASE " + db + " SET synchronous_commit = on");
+    // `db` "sqlite:NAME": the nodes share a SQLite queue file NAME.db on this host instead of
+    // a database on the throwaway PostgreSQL server.
+    explicit Share(const std::string& db) {
+        if (db.starts_with("sqlite:")) {
+            conninfo = "sqlite:" + (box / (db.substr(7) + ".db")).string();
+        } else {
+            conninfo = t::shared_pg_server().create_database(db);
+            // As on a production server, a commit is durable once it returned (the throwaway
+            // server turns that off for speed, and its stop() is a crash).
+            t::shared_pg_server().sql("postgres",
+                                      "ALTER DATABASE " + db + " SET synchronous_commit = on");
+        }
         for (const char* d : {"storage/inbox", "storage/outbox", "storage/done"})
             fs::create_directories(box / d);
     }
@@ -505,6 +512,54 @@ BOOST_AUTO_TEST_CASE(the_database_restarted_mid_job_the_nodes_reconnect_and_fini
     BOOST_TEST(sidecar["frames"]["output"] == kFrames);
     BOOST_TEST(t::count_frames(f.output()) == kFrames);
     BOOST_TEST(f.logs().find("database reachable again") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Nodes on one host (say, one daemon per GPU) can share a SQLite queue file: the same queue
+// code and the same cases as on PostgreSQL, without a server.
+BOOST_AUTO_TEST_SUITE(cluster_media_sqlite)
+
+BOOST_AUTO_TEST_CASE(three_nodes_on_one_host_share_a_sqlite_queue) {
+    Farm f("sqlite:media3", 3);
+    fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f) && all_settled(f); }, 60s),
+                          f.logs());
+    const auto sidecar = read_json(f.sidecar());
+    BOOST_REQUIRE(sidecar.is_object());
+    BOOST_TEST(sidecar["chunks"].size() == 16u);
+    BOOST_TEST(t::count_frames(f.output()) == kFrames);
+    const auto nodes = chunk_nodes(sidecar);
+    BOOST_TEST(nodes.size() >= 2u, sidecar["chunks"].dump());
+    BOOST_TEST(!nodes.count(""));
+    int done = 0, elsewhere = 0;
+    for (const auto& d : f.nodes) {
+        for (const auto& j : d->jobs()) {
+            if (rr::store::published(j.state)) ++done;
+            if (j.state == rr::store::JobState::duplicate) ++elsewhere;
+        }
+    }
+    BOOST_TEST(done == 1);
+    BOOST_TEST(elsewhere == 2);
+    BOOST_TEST(frame_hashes(f.output()) == reference_hashes());
+    // `nodes` reads the same table the claimers write.
+    const auto listing = t::ctl_json(*f.nodes[0], {"nodes"});
+    for (const char* id : {"node-0", "node-1", "node-2"})
+        BOOST_TEST(t::node_of(listing, id).is_object(), listing.dump());
+}
+
+BOOST_AUTO_TEST_CASE(a_node_killed_mid_chunk_on_a_sqlite_queue_costs_only_its_lease) {
+    Farm f("sqlite:kill9", 3, {}, {}, {}, "0.2", 2);
+    fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return leases_of(*f.nodes[0], "node-2") > 0; }, 120s),
+                          f.logs());
+    f.nodes[2]->kill9();
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f) && all_settled(f); }, 240s),
+                          f.logs());
+    const auto sidecar = read_json(f.sidecar());
+    BOOST_TEST(t::count_frames(f.output()) == kFrames);
+    BOOST_TEST(!chunk_nodes(sidecar).count("node-2"));
+    BOOST_TEST(f.logs().find("held by node-2 expired") != std::string::npos, f.logs());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
