@@ -42,6 +42,14 @@ Result<std::string> source_version_key(const fs::path& file) {
     return std::to_string(size) + ":" + std::to_string(mtime.time_since_epoch().count());
 }
 
+std::string source_version_key(int64_t size, int64_t mtime_unix_ns) {
+    // The file clock's epoch is not Unix's: convert as last_write_time would have.
+    const auto sys =
+        std::chrono::sys_time<std::chrono::nanoseconds>(std::chrono::nanoseconds(mtime_unix_ns));
+    const auto file = std::chrono::file_clock::from_sys(sys);
+    return std::to_string(size) + ":" + std::to_string(file.time_since_epoch().count());
+}
+
 Result<std::unique_ptr<ClusterWork>> ClusterWork::start(const Config& config,
                                                         pipeline::Scheduler& scheduler,
                                                         worker::Zygote* zygote, ClusterNode& node,
@@ -134,6 +142,17 @@ Result<store::OpenedJob> ClusterWork::open_job(const ClusterJobFiles& f,
     return locked([&](store::TaskQueue& q) {
         return q.open_job(f.input, source_key, profile, payload.dump());
     });
+}
+
+Result<std::optional<store::OpenedJob>> ClusterWork::find_job(const ClusterJobFiles& f,
+                                                              const std::string& source_key) {
+    return locked([&](store::TaskQueue& q) { return q.find_job(f.input, source_key); });
+}
+
+Result<bool> ClusterWork::claim_disposal(int64_t job_id, std::stop_token stop) {
+    return until_answered(
+        [&] { return locked([&](store::TaskQueue& q) { return q.claim_disposal(job_id); }); },
+        "the disposition of job " + std::to_string(job_id), stop);
 }
 
 Result<std::optional<std::string>> ClusterWork::start_tasks(int64_t job_id,
@@ -310,19 +329,27 @@ void ClusterWork::adopt_orphans() {
     }
     for (const auto& o : *orphans) {
         if (!orphans_handed_.insert(o.id).second) continue;
-        Orphan orphan{o.id, config_.storage.root / o.source_path, o.profile, o.owner};
+        Orphan orphan{o.id, config_.storage.root / o.source_path, o.profile, o.owner, o.state};
+        const bool preparing = o.state == "preparing";
         const auto key = source_version_key(orphan.input);
         if (!key || *key != o.source_key) {
+            const std::string why =
+                fmt::format("owner {} was lost while {} it and {} is {}", o.owner,
+                            preparing ? "preparing" : "disposing of", orphan.input.string(),
+                            key ? "no longer the version it was opened for" : "gone");
+            if (!preparing) {
+                // Nothing is left to dispose of here: someone moved or replaced the file.
+                logger_->info("cluster: job {}: {}; nothing to dispose of", o.id, why);
+                continue;
+            }
             // Nobody can prepare this version any more; a newer one is a job of its own.
-            const std::string why = fmt::format(
-                "owner {} was lost while preparing it and {} is {}", o.owner, orphan.input.string(),
-                key ? "no longer the version it was opened for" : "gone");
             logger_->warn("cluster: job {}: {}; ending it", o.id, why);
             (void)locked([&](store::TaskQueue& q) { return q.end_job(o.id, "failed", why); });
             continue;
         }
-        logger_->warn("cluster: owner {} of job {} was lost while preparing it; taking over {}",
-                      o.owner, o.id, orphan.input.string());
+        logger_->warn("cluster: owner {} of job {} was lost {}; taking over {}", o.owner, o.id,
+                      preparing ? "while preparing it" : "before disposing of its source",
+                      orphan.input.string());
         handler(std::move(orphan));
     }
 }

@@ -46,6 +46,9 @@ struct ClusterJobFiles {
 // The version of a file that makes it one cluster job: "size:mtime_ns". Every node computes
 // it the same way, the owner when it opens the job and an adopter when it checks the file.
 [[nodiscard]] Result<std::string> source_version_key(const std::filesystem::path& file);
+// The same key from a size and a modification time in Unix nanoseconds (stat's st_mtim, as the
+// job database records them), for a file that is gone since.
+[[nodiscard]] std::string source_version_key(int64_t size, int64_t mtime_unix_ns);
 
 class ClusterWork {
   public:
@@ -71,6 +74,12 @@ class ClusterWork {
     [[nodiscard]] Result<store::OpenedJob> open_job(const ClusterJobFiles& f,
                                                     const std::string& source_key,
                                                     const std::string& profile);
+    // The queue job of this version of the file, if any, without making one.
+    [[nodiscard]] Result<std::optional<store::OpenedJob>> find_job(const ClusterJobFiles& f,
+                                                                   const std::string& source_key);
+    // The owner claims the disposition of an ended job's source (TaskQueue::claim_disposal),
+    // retried while the database is away; false: another node took it over.
+    [[nodiscard]] Result<bool> claim_disposal(int64_t job_id, std::stop_token stop);
     // The plan as tasks: chunks 0..n-1, then the audio task when the plan has one. Returns
     // the node that took the preparation over while this node was lost (its plan is not
     // queued), or nullopt when the tasks are queued.
@@ -79,14 +88,16 @@ class ClusterWork {
                                                                  const std::string& profile,
                                                                  int chunks, bool audio);
 
-    // A job whose owner was lost while preparing it, with its file as this node sees it
-    // (same version): the handler submits the file as a local job, whose prepare opens the
-    // queue job again and so takes the preparation over (open_job). Called on this object's
+    // A job whose owner was lost while preparing it, or after it ended but before disposing of
+    // its source, with its file as this node sees it (same version): the handler submits the
+    // file as a local job, whose prepare opens the queue job again and so takes the
+    // preparation (or the disposition) over (open_job). Called on this object's
     // thread, at most once per job and process.
     struct Orphan {
         int64_t job_id = 0;
         std::filesystem::path input;
         std::string profile, owner;
+        std::string state;  // preparing, or how the job ended (its source awaits disposal)
     };
     void set_orphan_handler(std::function<void(Orphan)> handler);
 

@@ -236,6 +236,12 @@ void JobLifecycle::disposed(const std::optional<std::string>& warning) {
     fx_.run_after_hooks(final_state);
 }
 
+void JobLifecycle::disposed_elsewhere() {
+    if (step_ != Step::disposing || !ending_) return;
+    ending_->here = false;
+    disposed(std::nullopt);
+}
+
 void JobLifecycle::hooks_done() {
     if (step_ != Step::hooks) return;
     step_ = Step::finished;

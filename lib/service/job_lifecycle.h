@@ -100,6 +100,9 @@ class JobLifecycle {
     void shutdown();
     // The source was disposed of; with `warning`, publishing stands but the disposition failed.
     void disposed(const std::optional<std::string>& warning);
+    // Cluster mode: another node claimed the disposition (it adopted the job while this node
+    // was lost); the job ends as it would have, without hooks here.
+    void disposed_elsewhere();
     void hooks_done();
 
     // --- queries ---

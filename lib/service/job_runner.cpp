@@ -163,8 +163,9 @@ void JobRunner::submit_prepare() {
                                      before = hooks_for(source_watch(), &settings_.profile,
                                                         HookKind::before),
                                      values = hook_values("queued"), cluster = ctx_.cluster,
-                                     files = cluster_files_,
-                                     profile = row_.profile](int, std::stop_token stop) {
+                                     files = cluster_files_, profile = row_.profile,
+                                     size = row_.size,
+                                     mtime_ns = row_.mtime_ns](int, std::stop_token stop) {
         // The operator's checks (a virus scan) come before anything reads the file.
         std::vector<HookRun> hooks = run_hooks(before, values, stop, true);
         // The queue job this node owns, known even when preparing fails afterwards: the
@@ -182,6 +183,19 @@ void JobRunner::submit_prepare() {
             Prepared p;
             const bool queued = cluster && files;
             if (queued) {
+                std::error_code gone;
+                if (!std::filesystem::exists(spec->input, gone)) {
+                    // Gone since this job was made: a node that adopted the queue job while
+                    // this one was lost may have disposed of it. Find who has it; never
+                    // make a queue job for a file that is not there.
+                    RR_ASSIGN(auto found,
+                              cluster->find_job(*files, source_version_key(size, mtime_ns)));
+                    if (found && found->owner != cluster->node_id()) {
+                        p.cluster_job = found->id;
+                        p.elsewhere = found->owner;
+                        return p;
+                    }
+                }
                 // One job per version of a file, whichever node's watcher saw it first.
                 RR_ASSIGN(const std::string key, source_version_key(spec->input));
                 RR_ASSIGN(auto opened, cluster->open_job(*files, key, profile));
@@ -623,9 +637,28 @@ void JobRunner::dispose(const JobEnding& ending) {
         "renderrush job " + std::to_string(row_.id) + " failed\nfile: " + row_.input_path +
         "\nprofile: " + row_.profile + "\nreason: " + ending.message + "\n";
     ctx_.scheduler->add_job(row_.id, row_.priority);  // a cancelled job still needs this one task
+    // A cluster job's disposition is claimed in the queue first: when this node was lost, a
+    // node that adopted the job may have disposed of the source (and run the hooks) already.
+    const int64_t claim_in = from && cluster_job_ && ctx_.cluster ? cluster_job_ : int64_t{0};
     ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster,
-                                     input = row_.input_path, plan,
-                                     error_text](int, std::stop_token) {
+                                     input = row_.input_path, plan, error_text,
+                                     cluster = ctx_.cluster, claim_in](int, std::stop_token stop) {
+        if (claim_in) {
+            auto mine = cluster->claim_disposal(claim_in, stop);
+            if (mine && !*mine) {
+                poster->post([this_] {
+                    if (auto self = this_.lock()) self->on_disposed_elsewhere();
+                });
+                return;
+            }
+            if (!mine) {
+                poster->post([this_, e = std::move(mine).error()]() mutable {
+                    if (auto self = this_.lock())
+                        self->on_disposed(std::move(e).context("cannot claim the disposition"));
+                });
+                return;
+            }
+        }
         auto act = [&]() -> Result<std::string> {
             std::error_code ec;
             if (!std::filesystem::exists(input, ec)) {
@@ -661,6 +694,17 @@ void JobRunner::on_disposed(Result<std::string> new_input) {
         log_store(ctx_.store->add_event(row_.id, "source", new_input.error().message));
     }
     life_.disposed(new_input ? std::nullopt : std::optional(new_input.error().message));
+}
+
+void JobRunner::on_disposed_elsewhere() {
+    ctx_.logger->info(
+        "job {}: cluster job {} was adopted while this node was lost; its new owner disposes of "
+        "{}",
+        row_.id, cluster_job_, row_.input_path);
+    log_store(ctx_.store->add_event(
+        row_.id, "source",
+        "disposed of by the node that adopted cluster job " + std::to_string(cluster_job_)));
+    life_.disposed_elsewhere();
 }
 
 void JobRunner::run_after_hooks(JobState state) {

@@ -77,6 +77,7 @@ class JobRunner : public std::enable_shared_from_this<JobRunner>, private JobEff
     void on_task_done(store::TaskRef task, Result<ChunkDone> r);
     void on_published(Result<nlohmann::json> sidecar);
     void on_disposed(Result<std::string> new_input);
+    void on_disposed_elsewhere();
     // A whole-file task's failure, as a job event when it may be retried.
     bool note_whole_file_failure(const std::string& what, const Error& error);
     // Cluster mode: the owner follows its job in the queue until a joiner published it.

@@ -152,19 +152,20 @@ void Service::adopt_orphan(const ClusterWork::Orphan& o) {
     const Watch* watch = watch_for(ctx_.config, o.input);
     if (!watch) {
         ctx_.logger->info(
-            "cluster: job {} ({}) was left preparing by lost node {}, but no watch of this node "
-            "holds it; leaving it to another node",
-            o.job_id, o.input.string(), o.owner);
+            "cluster: job {} ({}) was left {} by lost node {}, but no watch of this node holds "
+            "it; leaving it to another node",
+            o.job_id, o.input.string(), o.state == "preparing" ? "preparing" : "undisposed",
+            o.owner);
         return;
     }
     auto job = intake_->submit(o.input, watch, o.profile, static_cast<unsigned>(::getuid()));
     if (!job) {
-        ctx_.logger->info("cluster: job {} ({}) left preparing by lost node {}: {}", o.job_id,
-                          o.input.string(), o.owner, job.error().message);
+        ctx_.logger->info("cluster: job {} ({}) left {} by lost node {}: {}", o.job_id,
+                          o.input.string(), o.state, o.owner, job.error().message);
         return;
     }
-    ctx_.logger->info("job {}: takes over the preparation of cluster job {} from lost node {}",
-                      job->id, o.job_id, o.owner);
+    ctx_.logger->info("job {}: takes over the {} of cluster job {} from lost node {}", job->id,
+                      o.state == "preparing" ? "preparation" : "disposition", o.job_id, o.owner);
 }
 
 void Service::stop_cluster_work() {

@@ -6,7 +6,7 @@ namespace rr::store {
 namespace {
 
 // Append only: a migration that shipped is never edited.
-constexpr std::array<const char*, 4> kMigrations = {
+constexpr std::array<const char*, 5> kMigrations = {
     // 1: the chunk queue: jobs, tasks (leased chunks), attempts, nodes.
     R"sql(
 CREATE TABLE nodes (
@@ -120,6 +120,19 @@ CREATE UNIQUE INDEX jobs_source_version ON jobs (source_path, source_key) WHERE 
     // (orphaned_jobs); finished jobs stay until pruned, so that look must not scan them.
     R"sql(
 CREATE INDEX jobs_preparing ON jobs (id) WHERE state = 'preparing';
+)sql",
+    // 5: the disposition of a job's source (moved to done/ or failed/, its after hooks) is
+    // claimed in the queue, by its owner or, once the owner is lost, by a node that adopts it,
+    // so a source is disposed of once even when its owner never comes back. Jobs that ended
+    // before this migration count as disposed by their owner.
+    R"sql(
+ALTER TABLE jobs
+    ADD COLUMN disposed_by text,                -- the node that claimed the disposition
+    ADD COLUMN disposed_at timestamptz;
+UPDATE jobs SET disposed_by = coalesce(owner, ''), disposed_at = coalesce(finished_at, now())
+WHERE state IN ('done', 'failed', 'cancelled');
+CREATE INDEX jobs_undisposed ON jobs (id)
+    WHERE state IN ('done', 'failed', 'cancelled') AND disposed_by IS NULL;
 )sql",
 };
 

@@ -95,11 +95,14 @@ Result<OpenedJob> PgQueue::open_job(const std::string& source_path, const std::s
         OpenedJob out{found.integer(0, 0), false, found.text(0, 1), found.text(0, 2), {}};
         // Our own insert (or adoption) whose reply was lost: this node must still prepare it.
         out.created = retry && out.owner == o_.node_id && out.state == "preparing";
-        if (out.state != "preparing" || out.owner == o_.node_id) return out;
+        const bool ended = out.state == "done" || out.state == "failed" || out.state == "cancelled";
+        if ((out.state != "preparing" && !ended) || out.owner == o_.node_id) return out;
         RR_ASSIGN(auto adopted,
                   conn_.run(Q::adopt_job, {pg_param(out.id), out.owner, o_.node_id, payload}));
         if (adopted.rows() == 1) {
-            return OpenedJob{adopted.integer(0, 0), true, adopted.text(0, 1), adopted.text(0, 2),
+            // An ended job is adopted for its disposition only: there is nothing to prepare.
+            const std::string state = adopted.text(0, 2);
+            return OpenedJob{adopted.integer(0, 0), state == "preparing", adopted.text(0, 1), state,
                              out.owner};
         }
         // The owner is alive, or another node adopted it first: read who owns it now.
@@ -184,9 +187,26 @@ Result<std::vector<OrphanedJob>> PgQueue::orphaned_jobs(int limit) {
         std::vector<OrphanedJob> out;
         for (int i = 0; i < r.rows(); ++i) {
             out.push_back(OrphanedJob{r.integer(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3),
-                                      r.text(i, 4)});
+                                      r.text(i, 4), r.text(i, 5)});
         }
         return out;
+    });
+}
+
+Result<std::optional<OpenedJob>> PgQueue::find_job(const std::string& source_path,
+                                                   const std::string& source_key) {
+    return retrying([&]() -> Result<std::optional<OpenedJob>> {
+        RR_ASSIGN(auto r, conn_.run(Q::find_job, {source_path, source_key}));
+        if (r.rows() == 0) return std::optional<OpenedJob>();
+        return std::optional<OpenedJob>(
+            OpenedJob{r.integer(0, 0), false, r.text(0, 1), r.text(0, 2), {}});
+    });
+}
+
+Result<bool> PgQueue::claim_disposal(int64_t job_id) {
+    return retrying([&]() -> Result<bool> {
+        RR_ASSIGN(auto r, conn_.run(Q::claim_disposal, {pg_param(job_id), o_.node_id}));
+        return r.rows() == 1;
     });
 }
 
@@ -317,7 +337,12 @@ Result<std::optional<std::string>> PgQueue::cluster_id() {
 Result<std::string> PgQueue::init_cluster_id(const std::string& id) {
     return retrying([&]() -> Result<std::string> {
         RR_ASSIGN(auto r, conn_.run(Q::init_cluster_id, {id}));
-        return r.text(0, 0);
+        if (r.rows() == 1) return r.text(0, 0);
+        // Another node's insert committed while this statement waited on it: its snapshot
+        // predates that row, so the id is read again by a statement of its own.
+        RR_ASSIGN(auto now, conn_.run(Q::cluster_id, {}));
+        if (now.rows() == 1) return now.text(0, 0);
+        return make_error(Errc::conflict, "the cluster id is being written and removed at once");
     });
 }
 
@@ -427,6 +452,7 @@ Result<JobView> PgQueue::job(int64_t job_id) {
         if (!r.is_null(0, 12)) j.output_size = r.integer(0, 12);
         j.output_checksum = r.optional_text(0, 13);
         j.joiner_state = r.optional_text(0, 14);
+        j.disposed_by = r.optional_text(0, 15);
         return j;
     });
 }

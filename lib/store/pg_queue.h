@@ -68,6 +68,9 @@ class PgQueue final : public TaskQueue {
     // Jobs still 'preparing' whose owner is lost or gone (never this node's), oldest first:
     // whoever opens one of them again with open_job takes its preparation over.
     [[nodiscard]] Result<std::vector<OrphanedJob>> orphaned_jobs(int limit = 100) override;
+    [[nodiscard]] Result<bool> claim_disposal(int64_t job_id) override;
+    [[nodiscard]] Result<std::optional<OpenedJob>> find_job(const std::string& source_path,
+                                                            const std::string& source_key) override;
     // The job's tasks, ordered by idx.
     [[nodiscard]] Result<std::vector<TaskView>> tasks(int64_t job_id) override;
 

@@ -183,7 +183,7 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
      // The joiner's node state lets the owner see that its joiner is lost.
      R"sql(SELECT j.id, j.source_path, j.profile, j.state, j.chunks_total, j.chunks_remaining,
                   j.error, j.joiner, j.owner, j.source_key, j.payload, j.result, j.output_size,
-                  j.output_checksum, n.state
+                  j.output_checksum, n.state, j.disposed_by
            FROM jobs j LEFT JOIN nodes n ON n.node_id = j.joiner
            WHERE j.id = $1::bigint)sql"},
     {Q::task_attempts, "rr_task_attempts", 2,
@@ -279,20 +279,35 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
      R"sql(SELECT id, idx, state, attempt, node, lease_owner, payload, result
            FROM tasks WHERE job_id = $1::bigint ORDER BY idx)sql"},
     {Q::adopt_job, "rr_adopt_job", 4,
-     // A job still being prepared whose owner is lost (or has no node row, pruned) gets this
-     // node as owner. The row lock and the owner condition let one node through when several
-     // try at once (the others re-read the row and find the new owner); a node that is back
-     // from 'lost' keeps its job, and its start_job no longer matches once it was adopted.
+     // A job whose owner is lost (or has no node row, pruned) gets this node as owner while
+     // it is still being prepared, or once it ended with its source not yet disposed of. The
+     // row lock and the owner condition let one node through when several try at once (the
+     // others re-read the row and find the new owner); a node that is back from 'lost' keeps
+     // its job, and its start_job and claim_disposal no longer match once it was adopted.
      R"sql(UPDATE jobs j SET owner = $3::text, payload = $4::text, updated_at = now()
-           WHERE j.id = $1::bigint AND j.state = 'preparing' AND j.owner = $2::text
+           WHERE j.id = $1::bigint AND j.owner = $2::text
+             AND (j.state = 'preparing' OR (j.state IN ('done', 'failed', 'cancelled')
+                                            AND j.disposed_by IS NULL))
              AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = $2::text AND n.state <> 'lost')
            RETURNING id, owner, state)sql"},
     {Q::orphaned_jobs, "rr_orphaned_jobs", 2,
-     // Jobs nobody is preparing: their owner is lost (or gone) before it queued their tasks.
-     R"sql(SELECT j.id, j.source_path, j.source_key, j.profile, j.owner FROM jobs j
-           WHERE j.state = 'preparing' AND j.owner IS NOT NULL AND j.owner <> $1::text
+     // Jobs nobody will prepare or dispose of: their owner is lost (or gone) before it queued
+     // their tasks, or after they ended but before it claimed their disposition. The two
+     // partial indexes (jobs_preparing, jobs_undisposed) keep this off the finished jobs.
+     R"sql(SELECT j.id, j.source_path, j.source_key, j.profile, j.owner, j.state FROM jobs j
+           WHERE (j.state = 'preparing' OR (j.state IN ('done', 'failed', 'cancelled')
+                                            AND j.disposed_by IS NULL))
+             AND j.owner IS NOT NULL AND j.owner <> $1::text
              AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = j.owner AND n.state <> 'lost')
            ORDER BY j.id LIMIT $2::int)sql"},
+    {Q::claim_disposal, "rr_claim_disposal", 2,
+     // The owner claims the disposition of an ended job's source before it moves it: one node
+     // disposes of a source, and an owner whose job was adopted while it was lost finds it
+     // claimed. The retry after a lost reply finds its own claim.
+     R"sql(UPDATE jobs SET disposed_by = $2::text, disposed_at = now(), updated_at = now()
+           WHERE id = $1::bigint AND owner = $2::text AND state IN ('done', 'failed', 'cancelled')
+             AND (disposed_by IS NULL OR disposed_by = $2::text)
+           RETURNING id)sql"},
 }};
 
 constexpr bool in_index_order() {

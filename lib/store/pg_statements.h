@@ -44,6 +44,7 @@ enum class Q : std::size_t {
     list_tasks,
     adopt_job,
     orphaned_jobs,
+    claim_disposal,
     count_,  // not a statement: the table's size
 };
 

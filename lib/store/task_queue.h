@@ -82,6 +82,8 @@ struct JobView {
     std::optional<std::string> output_checksum;
     // The joiner's node state (active|draining|lost); nullopt with no joiner or an unknown one.
     std::optional<std::string> joiner_state;
+    // The node that claimed the disposition of the source (claim_disposal); none before.
+    std::optional<std::string> disposed_by;
 };
 
 struct OpenedJob {
@@ -93,10 +95,12 @@ struct OpenedJob {
     std::string adopted_from;
 };
 
-// A job left 'preparing' by an owner that is lost: nobody will queue its tasks.
+// A job left by an owner that is lost: still 'preparing' (nobody will queue its tasks), or
+// ended with its source not disposed of (nobody will move it to done/ or failed/).
 struct OrphanedJob {
     int64_t id = 0;
     std::string source_path, source_key, profile, owner;
+    std::string state;  // preparing, or how it ended (its source waits to be disposed of)
 };
 
 struct TaskView {
@@ -146,11 +150,17 @@ class TaskQueue {
     // reply the retry reports created = true when the row is this node's and still preparing.
     // A row still 'preparing' whose owner is lost (or has no node row) is taken over: this
     // node becomes its owner, with this payload, and created = true (adopted_from names the
-    // lost owner); of several nodes trying at once one gets it, the others see its owner.
+    // lost owner); of several nodes trying at once one gets it, the others see its owner. An
+    // ended row whose disposition nobody claimed and whose owner is lost is taken over the
+    // same way, with created = false: this node owns it for claim_disposal only.
     [[nodiscard]] virtual Result<OpenedJob> open_job(const std::string& source_path,
                                                      const std::string& source_key,
                                                      const std::string& profile,
                                                      const std::string& payload) = 0;
+    // The job of this version of a file, if any, without making one (a node whose source has
+    // gone since, e.g. disposed of by a node that adopted the job, finds who has it).
+    [[nodiscard]] virtual Result<std::optional<OpenedJob>> find_job(
+        const std::string& source_path, const std::string& source_key) = 0;
     // The owner's plan: one task per payload (idx in order, max_attempts from the options) and
     // the job preparing -> running with chunks_total = chunks_remaining = n, in one
     // transaction; NOTIFY renderrush_tasks. With n == 0 the job goes straight to 'joining'
@@ -176,9 +186,14 @@ class TaskQueue {
     // fenced off from then on.
     [[nodiscard]] virtual Result<bool> take_over_join(int64_t job_id,
                                                       const std::string& dead_joiner) = 0;
-    // Jobs still 'preparing' whose owner is lost or gone (never this node's), oldest first:
-    // whoever opens one of them again with open_job takes its preparation over.
+    // Jobs whose owner is lost or gone (never this node's), oldest first: still 'preparing',
+    // or ended with their disposition unclaimed. Whoever opens one of them again with
+    // open_job takes its preparation or its disposition over.
     [[nodiscard]] virtual Result<std::vector<OrphanedJob>> orphaned_jobs(int limit = 100) = 0;
+    // The owner of an ended job claims the disposition of its source before moving it: true
+    // when this node may dispose of it (also on a second call), false when the job is not
+    // this node's any more (adopted while it was lost) or has not ended.
+    [[nodiscard]] virtual Result<bool> claim_disposal(int64_t job_id) = 0;
     // The job's tasks, ordered by idx.
     [[nodiscard]] virtual Result<std::vector<TaskView>> tasks(int64_t job_id) = 0;
 

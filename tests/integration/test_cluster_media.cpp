@@ -73,14 +73,15 @@ struct Share {
 // `root`: where this node mounts the share (empty: the share itself). work_dir is always on
 // the share: a node without the share claims nothing, so it never writes there.
 std::string node_config(const Share& s, const std::string& node_id, fs::path root = {},
-                        const std::string& poll_seconds = "0.2") {
+                        const std::string& poll_seconds = "0.2",
+                        const std::string& on_success = "keep") {
     if (root.empty()) root = s.root();
     fs::create_directories(root / "inbox");
     return std::string("workers: 1\nchunk_seconds: 0.5\nmax_attempts: 3\n") +
            "watches:\n  - {path: " + (root / "inbox").string() +
-           ", profile: farm, output: " + (root / "outbox").string() + ", on_success: keep}\n" +
-           kProfile + "storage:\n  root: " + root.string() + "\ncluster:\n  database: \"" +
-           s.conninfo + "\"\n  node_id: " + node_id +
+           ", profile: farm, output: " + (root / "outbox").string() +
+           ", on_success: " + on_success + "}\n" + kProfile + "storage:\n  root: " + root.string() +
+           "\ncluster:\n  database: \"" + s.conninfo + "\"\n  node_id: " + node_id +
            "\n  lease_seconds: 2\n  heartbeat_seconds: 0.5\n  poll_seconds: " + poll_seconds +
            "\n  work_dir: " + s.work().string() + "\n";
 }
@@ -96,13 +97,13 @@ struct Farm {
     Farm(const std::string& db, int n, const std::map<std::string, std::string>& env = {},
          const fs::path& binary = {}, const std::map<int, fs::path>& roots = {},
          const std::string& poll_seconds = "0.2", int hanging = -1,
-         const std::string& hang = "hang:chunk")
+         const std::string& hang = "hang:chunk", const std::string& on_success = "keep")
         : share(db) {
         for (int i = 0; i < n; ++i) {
             nodes.push_back(std::make_unique<t::Daemon>(""));
             auto root = roots.count(i) ? roots.at(i) : fs::path();
             nodes.back()->write_config(
-                node_config(share, "node-" + std::to_string(i), root, poll_seconds));
+                node_config(share, "node-" + std::to_string(i), root, poll_seconds, on_success));
             if (!binary.empty()) nodes.back()->set_binary(binary);
         }
         auto r = t::run({t::renderrushd().string(), "cluster", "init", "--config",
@@ -315,9 +316,11 @@ BOOST_AUTO_TEST_CASE(a_stopped_node_cannot_complete_after_its_lease_was_taken_ov
     BOOST_TEST(outputs == 1);
 }
 
-BOOST_AUTO_TEST_CASE(the_owner_killed_mid_job_the_others_publish_and_it_catches_up_on_restart) {
-    Farm f("owner", 3);
-    fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
+BOOST_AUTO_TEST_CASE(the_owner_killed_mid_job_the_others_publish_it_and_dispose_of_its_source) {
+    Farm f("owner", 3, {}, {}, {}, "0.2", -1, "hang:chunk", "move");
+    const fs::path source = f.share.inbox() / "clip.mp4";
+    const fs::path moved = f.share.root() / "done" / "clip.mp4";
+    fs::copy_file(clip(), source);
     std::optional<size_t> owner;
     BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return (owner = owner_of(f)).has_value(); }, 120s),
                           f.logs());
@@ -331,26 +334,38 @@ BOOST_AUTO_TEST_CASE(the_owner_killed_mid_job_the_others_publish_and_it_catches_
     BOOST_TEST(sidecar["frames"]["output"] == kFrames);
     BOOST_TEST(t::count_frames(f.output()) == kFrames);
     BOOST_TEST(!chunk_nodes(sidecar).count(""));
-    // Restarted once its id is free again, the owner finds its job published and finishes it.
-    BOOST_REQUIRE(t::wait_until(
-        [&] {
-            const auto n = t::node_of(t::ctl_json(*f.nodes[other], {"nodes"}), owner_id);
-            return n.is_object() && n.value("state", "") == "lost";
-        },
-        30s));
+    // Once the owner is lost, a node whose watch holds the file adopts the job and disposes of
+    // the source as the watch says (moved to done/), the owner being gone for good or not.
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return fs::exists(moved) && !fs::exists(source); }, 60s), f.logs());
+    BOOST_TEST(fs::file_size(moved) == fs::file_size(clip()));
+    auto conn = rr::store::PgConn::connect(f.share.conninfo);
+    BOOST_REQUIRE(conn.ok());
+    auto row = conn->query("SELECT owner, coalesce(disposed_by, '') FROM jobs");
+    BOOST_REQUIRE(row.ok());
+    BOOST_REQUIRE(row->rows() == 1);
+    const std::string adopter = row->text(0, 0);
+    BOOST_TEST(adopter != owner_id);
+    BOOST_TEST(row->text(0, 1) == adopter);
+    BOOST_TEST(f.logs().find("before disposing of its source") != std::string::npos);
+    // Restarted once its id is free again, the old owner finds the job handled by the
+    // adopter: it neither processes nor moves anything again.
     f.nodes[*owner]->start();
     BOOST_TEST(t::wait_until(
                    [&] {
                        for (const auto& j : f.nodes[*owner]->jobs())
-                           if (rr::store::published(j.state)) return true;
-                       return false;
+                           if (!rr::store::is_final(j.state)) return false;
+                       return true;
                    },
                    60s),
                f.nodes[*owner]->log());
+    for (const auto& j : f.nodes[*owner]->jobs())
+        BOOST_TEST((j.state == rr::store::JobState::duplicate), j.error.value_or(""));
     int outputs = 0;
     for (const auto& e : fs::directory_iterator(f.share.outbox()))
         if (e.path().extension() == ".mp4") ++outputs;
     BOOST_TEST(outputs == 1);
+    BOOST_TEST(fs::exists(moved));
 }
 
 BOOST_AUTO_TEST_CASE(the_owner_killed_while_preparing_another_node_takes_the_job_over) {

@@ -320,6 +320,27 @@ BOOST_AUTO_TEST_CASE(a_file_owned_by_another_node_ends_here_without_disposition_
     BOOST_TEST(fx.finishes == 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_disposition_taken_over_by_another_node_ends_done_without_hooks_here) {
+    FakeJob fx;
+    JobLifecycle job(fx, 3);
+    job.start();
+    job.attached();
+    job.cluster_joining();
+    job.joined();
+    BOOST_REQUIRE(fx.disposals.size() == 1u);
+    BOOST_TEST(fx.disposals[0].here);
+    job.disposed_elsewhere();  // the queue said another node claimed it
+    BOOST_TEST(job.state() == JobState::done);
+    BOOST_TEST(!fx.states.back().second.has_value());
+    BOOST_TEST(fx.hook_runs == 0);  // the adopter runs them
+    BOOST_TEST(fx.finishes == 1);
+    const auto recorded = fx.states.size();
+    job.disposed(std::nullopt);  // late: changes nothing
+    job.disposed_elsewhere();
+    BOOST_TEST(fx.finishes == 1);
+    BOOST_TEST(fx.states.size() == recorded);
+}
+
 BOOST_AUTO_TEST_CASE(a_published_output_whose_source_could_not_move_is_done_with_warnings) {
     FakeJob fx;
     JobLifecycle job(fx, 3);
