@@ -221,6 +221,50 @@ BOOST_DATA_TEST_CASE(a_claim_hands_each_task_to_one_node_with_a_new_attempt_and_
     BOOST_TEST(must(a->attempts(job, held.idx)).size() == 3u);
 }
 
+BOOST_DATA_TEST_CASE(concurrent_claimers_never_get_the_same_task, bdata::make(backends()),
+                     backend) {
+    Backend be(backend);
+    auto producer = be.node("producer");
+    const int tasks = 200;
+    const int64_t job = must(producer->add_job("in/a.mkv", "web", payloads(tasks)));
+    const int claimers = 4;
+    std::vector<std::unique_ptr<TaskQueue>> nodes;
+    for (int n = 0; n < claimers; ++n) nodes.push_back(be.node("node-" + std::to_string(n)));
+    std::vector<std::vector<Lease>> claimed(claimers);
+    std::vector<std::string> errors(claimers);
+    std::barrier go(claimers);
+    std::vector<std::thread> threads;
+    for (int n = 0; n < claimers; ++n) {
+        threads.emplace_back([&, n] {
+            const auto i = static_cast<size_t>(n);
+            go.arrive_and_wait();
+            for (;;) {
+                auto got = nodes[i]->claim(3);
+                if (!got.ok()) return void(errors[i] = got.error().message);
+                if (got->empty()) return;
+                claimed[i].insert(claimed[i].end(), got->begin(), got->end());
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    std::set<int64_t> distinct;
+    size_t total = 0;
+    for (int n = 0; n < claimers; ++n) {
+        const auto i = static_cast<size_t>(n);
+        BOOST_TEST(errors[i] == "", "node-" << n << ": " << errors[i]);
+        total += claimed[i].size();
+        distinct.merge(ids(claimed[i]));
+        BOOST_TEST(find_node(must(producer->nodes()), "node-" + std::to_string(n))->leases ==
+                   int64_t(claimed[i].size()));
+    }
+    BOOST_TEST(total == size_t(tasks));
+    BOOST_TEST(distinct.size() == size_t(tasks));
+    const QueueDepth depth = must(producer->queue_depth());
+    BOOST_TEST(depth.available == 0);
+    BOOST_TEST(depth.leased == tasks);
+    for (const TaskView& tv : must(producer->tasks(job))) BOOST_TEST(tv.attempt == 1);
+}
+
 BOOST_DATA_TEST_CASE(a_node_that_is_not_active_claims_nothing, bdata::make(backends()), backend) {
     Backend be(backend);
     auto worker = be.node("worker");
@@ -597,6 +641,116 @@ BOOST_DATA_TEST_CASE(nodes_register_once_heartbeat_drain_and_are_found_lost,
     BOOST_TEST(must(twin->claim(1)).size() == 1u);
 }
 
+BOOST_DATA_TEST_CASE(a_silent_nodes_id_is_taken_over_and_its_leases_are_reaped,
+                     bdata::make(backends()), backend) {
+    Backend be(backend);
+    auto old = be.node("render-07");
+    auto other = be.node("other");
+    const int64_t job = must(other->add_job("in/a.mkv", "web", payloads(2)));
+    const auto held = must(old->claim(2));
+    BOOST_REQUIRE_EQUAL(held.size(), 2u);
+    BOOST_TEST(must(other->reap()).empty());  // 30 s leases
+
+    // The process holding the id goes silent; a new one may take the id over once the row is
+    // older than its staleness bound, and the old incarnation's leases become reapable at once.
+    std::this_thread::sleep_for(500ms);
+    auto fresh = be.open("render-07");
+    BOOST_TEST(fresh->register_node(NodeRegistration{"new-host", 7, "test", 2, 60}).error().code ==
+               rr::Errc::conflict);  // not silent for 60 s
+    must(fresh->register_node(NodeRegistration{"new-host", 7, "test", 2, 0.3}));
+    BOOST_TEST(old->node_heartbeat(0).error().code == rr::Errc::conflict);
+    const auto reaped = must(other->reap());
+    BOOST_REQUIRE_EQUAL(reaped.size(), 2u);
+    for (const Reaped& r : reaped) {
+        BOOST_TEST(r.owner == "render-07");
+        BOOST_TEST(!r.failed);
+    }
+    BOOST_TEST(must(other->attempts(job, 0)).at(0).error == "lease expired");
+    BOOST_TEST(must(fresh->renew()).empty());  // the leases were the old incarnation's
+    BOOST_TEST(!must(old->complete(held[0], "late")).accepted);
+    BOOST_TEST(must(fresh->claim(5)).size() == 2u);
+    const auto nodes = must(other->nodes());
+    BOOST_TEST(find_node(nodes, "render-07")->host == "new-host");
+    BOOST_TEST(find_node(nodes, "render-07")->leases == 2);
+}
+
+BOOST_DATA_TEST_CASE(a_task_handed_back_to_a_failed_job_is_never_claimed, bdata::make(backends()),
+                     backend) {
+    Backend be(backend);
+    auto a = be.node("a", {.lease = 0.4, .max_attempts = 2});
+    auto b = be.node("b", {.lease = 30, .max_attempts = 2});
+    const int64_t job = must(a->add_job("in/a.mkv", "web", payloads(2)));
+    const Lease x = must(a->claim(1)).at(0);
+    BOOST_TEST(!must(a->fail(x, "first")).task_failed);
+    const auto both = must(a->claim(2));  // x's second attempt and the other's first
+    BOOST_REQUIRE_EQUAL(both.size(), 2u);
+    const Lease& again = both[0].task_id == x.task_id ? both[0] : both[1];
+    const Lease& y = both[0].task_id == x.task_id ? both[1] : both[0];
+    BOOST_REQUIRE_EQUAL(again.task_id, x.task_id);
+    BOOST_TEST(must(a->fail(again, "second")).job_failed);
+    // y was leased when its job failed: its lease expires and the reaper hands it back (one
+    // attempt left), but its job is over.
+    const auto reaped = gather([&] { return b->reap(); }, 1);
+    BOOST_REQUIRE_EQUAL(reaped.size(), 1u);
+    BOOST_TEST(reaped[0].task_id == y.task_id);
+    BOOST_TEST(!reaped[0].failed);
+    BOOST_TEST(must(b->claim(5)).empty());
+    BOOST_TEST(must(b->queue_depth()).available == 0);  // nobody's work
+    BOOST_TEST(must(b->job(job)).state == "failed");
+    BOOST_TEST(!must(a->complete(y, "late")).accepted);
+}
+
+BOOST_DATA_TEST_CASE(a_cancel_racing_the_last_completions_leaves_a_consistent_job,
+                     bdata::make(backends()), backend) {
+    Backend be(backend);
+    auto a = be.node("a");
+    auto b = be.node("b");
+    auto ctl = be.node("ctl");
+    const int rounds = 30;
+    int clean = 0;
+    for (int round = 0; round < rounds; ++round) {
+        const int64_t job =
+            must(a->open_job("in/c.mkv", std::to_string(round) + ":0", "web", "{}")).id;
+        must(a->start_tasks(job, payloads(2)));
+        const Lease la = must(a->claim(1)).at(0);
+        const Lease lb = must(b->claim(1)).at(0);
+        std::barrier go(3);
+        rr::Result<Completion> ca = Completion{}, cb = Completion{};
+        rr::Status ended;
+        std::thread ta([&] {
+            go.arrive_and_wait();
+            ca = a->complete(la, "a");
+        });
+        std::thread tb([&] {
+            go.arrive_and_wait();
+            cb = b->complete(lb, "b");
+        });
+        std::thread tc([&] {
+            go.arrive_and_wait();
+            ended = ctl->end_job(job, "cancelled", "race");
+        });
+        ta.join();
+        tb.join();
+        tc.join();
+        BOOST_REQUIRE_MESSAGE(ca.ok() && cb.ok() && ended.ok(),
+                              "round " << round << ": "
+                                       << (!ca.ok()      ? ca.error().message
+                                           : !cb.ok()    ? cb.error().message
+                                           : !ended.ok() ? ended.error().message
+                                                         : ""));
+        // Either the cancel came first for a chunk (its completion refused) or both chunks were
+        // done first (the job was joining when cancelled): a joiner only when both were done.
+        const JobView j = must(ctl->job(job));
+        const int accepted = int(ca->accepted) + int(cb->accepted);
+        const bool ready = ca->job_ready || cb->job_ready;
+        if (j.state == "cancelled" && j.chunks_remaining == 2 - accepted &&
+            ready == (accepted == 2)) {
+            ++clean;
+        }
+    }
+    BOOST_TEST(clean == rounds);
+}
+
 BOOST_DATA_TEST_CASE(one_job_per_file_version_and_one_adopter_of_a_lost_owners_job,
                      bdata::make(backends()), backend) {
     Backend be(backend);
@@ -760,6 +914,12 @@ BOOST_DATA_TEST_CASE(start_tasks_plans_a_job_once, bdata::make(backends()), back
     BOOST_TEST(a->start_tasks(ended, payloads(1)).error().code == rr::Errc::conflict);
     BOOST_TEST(must(b->job(ended)).state == "failed");
     BOOST_TEST(must(b->tasks(ended)).empty());
+    // The version keeps its failed job, so no other node's watcher tries the same file again.
+    const OpenedJob again = must(b->open_job("in/broken.mkv", "9:9", "web", "{}"));
+    BOOST_TEST(!again.created);
+    BOOST_TEST(again.id == ended);
+    BOOST_TEST(again.state == "failed");
+    BOOST_TEST(must(b->job(ended)).error.value_or("") == "probe: no video stream");
 }
 
 BOOST_DATA_TEST_CASE(only_the_joiner_records_and_finishes_and_a_join_is_taken_over_once,
