@@ -326,7 +326,7 @@ BOOST_DATA_TEST_CASE(the_tasks_of_an_ended_job_are_not_claimed, bdata::make(back
 BOOST_DATA_TEST_CASE(a_fenced_node_can_neither_complete_nor_fail_a_reclaimed_task,
                      bdata::make(backends()), backend) {
     Backend be(backend);
-    auto a = be.node("a", {.lease = 0.4});
+    auto a = be.node("a", {.lease = 0.8});
     auto b = be.node("b", {.lease = 30});
     const int64_t job = must(a->add_job("in/a.mkv", "web", payloads(1)));
     const Lease old = must(a->claim(1)).at(0);
@@ -625,13 +625,13 @@ BOOST_DATA_TEST_CASE(nodes_register_once_heartbeat_drain_and_are_found_lost,
     BOOST_TEST(must(ctl->job(job)).chunks_remaining == 2);
 
     // Silence: the silent node is lost, the one that spoke is not.
-    std::this_thread::sleep_for(500ms);
+    std::this_thread::sleep_for(800ms);
     must(ctl->node_heartbeat(0));
     nodes = must(ctl->nodes());
-    BOOST_TEST(find_node(nodes, "render-07")->heartbeat_age_s >= 0.4);
-    BOOST_TEST(find_node(nodes, "ctl")->heartbeat_age_s < 0.3);
-    BOOST_TEST(must(ctl->mark_lost(0.3)) == std::vector<std::string>{"render-07"});
-    BOOST_TEST(must(ctl->mark_lost(0.3)).empty());  // once
+    BOOST_TEST(find_node(nodes, "render-07")->heartbeat_age_s >= 0.7);
+    BOOST_TEST(find_node(nodes, "ctl")->heartbeat_age_s < 0.5);
+    BOOST_TEST(must(ctl->mark_lost(0.5)) == std::vector<std::string>{"render-07"});
+    BOOST_TEST(must(ctl->mark_lost(0.5)).empty());  // once
     BOOST_TEST(find_node(must(ctl->nodes()), "render-07")->state == "lost");
     BOOST_TEST(find_node(must(ctl->nodes()), "ctl")->state == "active");
     BOOST_TEST(ctl->set_node_state("render-07", "draining").error().code == rr::Errc::not_found);
