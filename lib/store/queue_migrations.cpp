@@ -163,6 +163,8 @@ CREATE TABLE task_attempts (
     // 2: the cluster's identity, written once by `renderrushd cluster init`; every node compares
     // it with the storage marker to tell a mounted share from an empty mount point.
     QueueMigration{2, "cluster identity",
+                   // BOOLEAN, not INTEGER: an INTEGER PRIMARY KEY is the rowid, which ignores
+                   // the DEFAULT and would number a second row 2 instead of conflicting.
                    R"sql(
 CREATE TABLE cluster_identity (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
@@ -170,9 +172,11 @@ CREATE TABLE cluster_identity (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 )sql",
+                   // BOOLEAN, not INTEGER: an INTEGER PRIMARY KEY is the rowid, which ignores
+                   // the DEFAULT and would number a second row 2 instead of conflicting.
                    R"sql(
 CREATE TABLE cluster_identity (
-    singleton INTEGER PRIMARY KEY DEFAULT 1 CHECK (singleton = 1),
+    singleton BOOLEAN NOT NULL PRIMARY KEY DEFAULT 1 CHECK (singleton = 1),
     cluster_id TEXT NOT NULL,
     created_at REAL NOT NULL DEFAULT ((julianday('now') - 2440587.5) * 86400.0)
 );
