@@ -46,14 +46,19 @@ const char* kProfile =
     "profiles:\n  farm:\n    stages: [{blur: {radius: 3}}]\n"
     "    video: {codec: h264, preset: ultrafast, crf: 23, hwaccel: none}\n";
 
+// db "sqlite": the queue is a SQLite file next to the share (nodes on one host).
 struct Share {
     t::Sandbox box;
     std::string conninfo;
-    explicit Share(const std::string& db) : conninfo(t::shared_pg_server().create_database(db)) {
+    explicit Share(const std::string& db)
+        : conninfo(db == "sqlite" ? "sqlite:" + (box / "queue.db").string()
+                                  : t::shared_pg_server().create_database(db)) {
         // As on a production server, a commit is durable once it returned (the throwaway
         // server turns that off for speed, and its stop() is a crash).
-        t::shared_pg_server().sql("postgres",
-                                  "ALTER DATABASE " + db + " SET synchronous_commit = on");
+        if (db != "sqlite") {
+            t::shared_pg_server().sql("postgres",
+                                      "ALTER DATABASE " + db + " SET synchronous_commit = on");
+        }
         for (const char* d : {"storage/inbox", "storage/outbox", "storage/done"})
             fs::create_directories(box / d);
     }
@@ -508,3 +513,29 @@ BOOST_AUTO_TEST_CASE(the_database_restarted_mid_job_the_nodes_reconnect_and_fini
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(two_nodes_on_one_host_share_a_sqlite_queue_and_publish_once) {
+    // No PostgreSQL: the queue is one SQLite file both daemons open; they find the owner's
+    // tasks by polling.
+    Farm f("sqlite", 2);
+    fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f) && all_settled(f); }, 60s),
+                          f.logs());
+    const auto sidecar = read_json(f.sidecar());
+    BOOST_REQUIRE(sidecar.is_object());
+    BOOST_TEST(sidecar["chunks"].size() == 16u);
+    BOOST_TEST(t::count_frames(f.output()) == kFrames);
+    const auto nodes = chunk_nodes(sidecar);
+    BOOST_TEST((nodes == std::set<std::string>{"node-0", "node-1"}), sidecar["chunks"].dump());
+    int done = 0, elsewhere = 0;
+    for (const auto& d : f.nodes) {
+        for (const auto& j : d->jobs()) {
+            if (rr::store::published(j.state)) ++done;
+            if (j.state == rr::store::JobState::duplicate) ++elsewhere;
+        }
+    }
+    BOOST_TEST(done == 1);
+    BOOST_TEST(elsewhere == 1);
+    BOOST_TEST(frame_hashes(f.output()) == reference_hashes());
+    BOOST_TEST(f.logs().find("SQLite queue") != std::string::npos);
+}
