@@ -258,3 +258,33 @@ BOOST_AUTO_TEST_CASE(sqlite_nodes_on_one_file_elect_exactly_one_joiner_per_job) 
     for (const NodeView& n : must(a->nodes())) done += n.chunks_done;
     BOOST_TEST(done == 2 * rounds);
 }
+
+BOOST_AUTO_TEST_CASE(sqlite_nodes_starting_together_on_a_new_file_migrate_it_once) {
+    // Nodes on one host started at once (systemd) all open a file that does not exist yet:
+    // every one must get the queue, the schema applied exactly once.
+    const int rounds = 20;
+    const int nodes = 6;
+    for (int round = 0; round < rounds; ++round) {
+        TempDir dir;
+        const std::string database = "sqlite:" + (dir.path / "queue.db").string();
+        std::barrier go(nodes);
+        std::vector<std::string> errors(nodes);
+        std::vector<std::thread> threads;
+        for (int i = 0; i < nodes; ++i) {
+            threads.emplace_back([&, i] {
+                go.arrive_and_wait();
+                auto q = open_task_queue(options(database, "n" + std::to_string(i)));
+                if (!q.ok()) errors[static_cast<size_t>(i)] = q.error().message;
+            });
+        }
+        for (auto& th : threads) th.join();
+        for (const auto& e : errors)
+            BOOST_REQUIRE_MESSAGE(e.empty(), "round " << round << ": " << e);
+        Db db = must(Db::open(dir.path / "queue.db"));
+        Stmt versions =
+            must(Stmt::prepare(db, "SELECT count(*), max(version) FROM schema_migrations"));
+        BOOST_REQUIRE(must(versions.step()));
+        BOOST_TEST(versions.integer(0) == latest_queue_schema_version());
+        BOOST_TEST(versions.integer(1) == latest_queue_schema_version());
+    }
+}
