@@ -39,19 +39,17 @@ Result<int64_t> count_rows(Stmt& s) {
 
 Result<std::filesystem::path> sqlite_queue_path(std::string_view database) {
     std::string_view rest = database;
-    if (rest.starts_with("sqlite://")) {
-        rest.remove_prefix(9);
-        if (!rest.starts_with('/')) {
-            return make_error(Errc::config, std::string(database) +
-                                                ": sqlite:// takes an absolute path "
-                                                "(sqlite:///var/lib/renderrush/queue.db)");
-        }
-    } else if (rest.starts_with("sqlite:")) {
-        rest.remove_prefix(7);
-    } else {
+    if (!rest.starts_with("sqlite:")) {
         return make_error(Errc::config, std::string(database) + " is not a sqlite: database");
     }
-    if (rest.empty()) return make_error(Errc::config, std::string(database) + ": no file named");
+    rest.remove_prefix(rest.starts_with("sqlite://") ? 9 : 7);
+    // A relative file would follow each process's working folder: nodes meant to share one
+    // queue would each open their own.
+    if (!rest.starts_with('/')) {
+        return make_error(Errc::config, std::string(database) +
+                                            ": a SQLite queue needs an absolute path "
+                                            "(sqlite:/var/lib/renderrush/queue.db)");
+    }
     return std::filesystem::path(rest);
 }
 

@@ -132,8 +132,10 @@ BOOST_AUTO_TEST_CASE(sqlite_version_is_read_without_creating_the_file) {
                latest_queue_schema_version());
     BOOST_TEST(is_sqlite_database("sqlite:" + file.string()));
     BOOST_TEST(!is_sqlite_database("postgresql://db/renderrush"));
-    // sqlite:// names an absolute path only.
+    // An absolute path only: a relative one would follow each node's working folder.
     BOOST_TEST(!open_task_queue(options("sqlite://relative/queue.db", "a")).ok());
+    BOOST_TEST(!open_task_queue(options("sqlite:queue.db", "a")).ok());
+    BOOST_TEST(!queue_schema_version("sqlite:queue.db").ok());
 }
 
 BOOST_AUTO_TEST_CASE(both_backends_have_the_same_tables_and_columns,
