@@ -1,6 +1,6 @@
 #pragma once
 // The cluster's chunk queue in one SQLite file, for nodes on one host: the same contract as
-// PgQueue (task_queue.h). Every call is one IMMEDIATE transaction (or one statement), so
+// PgQueue (task_queue.h). Every write is one IMMEDIATE transaction (a read, one statement), so
 // the processes sharing the file take turns as its one writer; WAL lets readers go on
 // meanwhile. WAL needs shared memory on one kernel: never put the file on NFS. Times are the
 // database's clock (julianday('now')), like PostgreSQL's now().
@@ -18,7 +18,7 @@
 
 namespace rr::store {
 
-// The file a sqlite:PATH or sqlite://PATH (absolute) database string names.
+// The file a sqlite:/ABSOLUTE/PATH or sqlite:///ABSOLUTE/PATH database string names.
 [[nodiscard]] Result<std::filesystem::path> sqlite_queue_path(std::string_view database);
 
 class SqliteQueue final : public TaskQueue {
@@ -30,11 +30,9 @@ class SqliteQueue final : public TaskQueue {
     [[nodiscard]] std::string_view backend() const override { return "sqlite"; }
 
     // The contract of each call is TaskQueue's (task_queue.h).
-
     [[nodiscard]] Result<int64_t> add_job(const std::string& source_path,
                                           const std::string& profile,
                                           const std::vector<std::string>& payloads) override;
-
     [[nodiscard]] Result<OpenedJob> open_job(const std::string& source_path,
                                              const std::string& source_key,
                                              const std::string& profile,

@@ -9,8 +9,6 @@ namespace rr::store::sq {
 
 #define RR_SQ_NOW "((julianday('now') - 2440587.5) * 86400.0)"
 
-inline constexpr const char* kNow = "SELECT " RR_SQ_NOW;
-
 inline constexpr const char* kInsertJob =
     "INSERT INTO jobs (source_path, profile, state, chunks_total, chunks_remaining) "
     "VALUES (?1, ?2, 'running', ?3, ?3) RETURNING id";
