@@ -214,7 +214,16 @@ void read_cluster(MapReader& r, ConfigIssues& issues, Config& cfg) {
     c.get("retention_days", cl.retention_days, 0.0, 36500.0);
     c.finish();
     if (cl.database.empty())
-        issues.add(node, "cluster.database", "required: a libpq conninfo, a postgresql:// URI or sqlite:PATH");
+        issues.add(node, "cluster.database",
+                   "required: a libpq conninfo, a postgresql:// URI or sqlite:PATH");
+    // A relative file would follow each daemon's working folder: nodes meant to share one
+    // queue would each open their own.
+    else if (cl.database.starts_with("sqlite:") &&
+             !std::string_view(cl.database)
+                  .substr(cl.database.starts_with("sqlite://") ? 9 : 7)
+                  .starts_with('/'))
+        issues.add(c.child("database"), "cluster.database",
+                   "a SQLite queue needs an absolute path: sqlite:/var/lib/renderrush/queue.db");
     if (cl.work_dir.empty())
         issues.add(node, "cluster.work_dir", "required: a folder on the shared storage");
     else if (cl.work_dir.is_relative())

@@ -1,6 +1,29 @@
 #include "store/db.h"
 
+#include <chrono>
+#include <thread>
+
 namespace rr::store {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+
+// Switching a new file to WAL needs an exclusive lock, and SQLite does not call the busy
+// handler while taking it (two connections upgrading at once could deadlock), so processes
+// opening one new file at the same moment (cluster nodes on one host) retry here, for as long
+// as the busy timeout would have waited.
+Status enable_wal(Db& db) {
+    for (int waited_ms = 0;; waited_ms += 5) {
+        Status st = db.exec("PRAGMA journal_mode=WAL");
+        if (st || (sqlite3_errcode(db.get()) & 0xff) != SQLITE_BUSY ||
+            waited_ms >= kBusyTimeoutMs) {
+            return st;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+}  // namespace
 
 Error Db::error(const std::string& what) const {
     const int code = db_ ? sqlite3_extended_errcode(db_.get()) : SQLITE_ERROR;
@@ -17,9 +40,9 @@ Result<Db> Db::open(const std::filesystem::path& path, bool read_only) {
     const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
     db.db_.reset(raw);
     if (rc != SQLITE_OK) return db.error("cannot open database " + path.string());
-    sqlite3_busy_timeout(raw, 5000);
+    sqlite3_busy_timeout(raw, kBusyTimeoutMs);
     if (!read_only) {
-        RR_TRY(db.exec("PRAGMA journal_mode=WAL"));
+        RR_TRY(enable_wal(db));
         // WAL + NORMAL: a committed transaction survives a crash of the process; only an OS
         // crash may lose the last transactions, never corrupt the file.
         RR_TRY(db.exec("PRAGMA synchronous=NORMAL"));

@@ -1,7 +1,12 @@
 #include "store/task_queue.h"
 
+#include <system_error>
+
 #include "store/pg_migrations.h"
 #include "store/pg_queue.h"
+#include "store/queue_migrations.h"
+#include "store/sqlite_migrations.h"
+#include "store/sqlite_queue.h"
 
 namespace rr::store {
 
@@ -10,12 +15,20 @@ bool is_sqlite_database(std::string_view database) {
 }
 
 int latest_queue_schema_version() {
-    return pg_latest_schema_version();
+    return queue_migrations().back().version;
 }
 
 Result<int> queue_schema_version(const std::string& database) {
     if (is_sqlite_database(database)) {
-        return make_error(Errc::config, database + ": the SQLite queue is not built yet");
+        RR_ASSIGN(auto path, sqlite_queue_path(database));
+        // No file (or an empty one) is a queue without a schema: the first node creates it.
+        // Reading must not create the file, so it is opened read-only, and only when present.
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(path, ec);
+        if (ec == std::errc::no_such_file_or_directory || (!ec && size == 0)) return 0;
+        if (ec) return make_error(Errc::io, path.string() + ": " + ec.message());
+        RR_ASSIGN(Db db, Db::open(path, /*read_only=*/true));
+        return sqlite_queue_schema_version(db);
     }
     RR_ASSIGN(auto conn, PgConn::connect(database));
     return pg_schema_version(conn);
@@ -23,8 +36,8 @@ Result<int> queue_schema_version(const std::string& database) {
 
 Result<std::unique_ptr<TaskQueue>> open_task_queue(QueueOptions options) {
     if (is_sqlite_database(options.database)) {
-        return make_error(Errc::config, "cluster.database " + options.database +
-                                            ": the SQLite queue is not built yet");
+        RR_ASSIGN(auto q, SqliteQueue::open(std::move(options)));
+        return std::unique_ptr<TaskQueue>(std::make_unique<SqliteQueue>(std::move(q)));
     }
     RR_ASSIGN(auto q, PgQueue::open(std::move(options)));
     return std::unique_ptr<TaskQueue>(std::make_unique<PgQueue>(std::move(q)));

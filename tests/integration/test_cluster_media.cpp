@@ -561,6 +561,7 @@ BOOST_AUTO_TEST_CASE(three_nodes_on_one_host_share_a_sqlite_queue) {
     const auto listing = t::ctl_json(*f.nodes[0], {"nodes"});
     for (const char* id : {"node-0", "node-1", "node-2"})
         BOOST_TEST(t::node_of(listing, id).is_object(), listing.dump());
+    BOOST_TEST(f.logs().find("SQLite queue") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_node_killed_mid_chunk_on_a_sqlite_queue_costs_only_its_lease) {

@@ -209,6 +209,22 @@ cluster:
     BOOST_TEST(m.find("c.yaml:7:3: cluster.poll") != std::string::npos, m);
 }
 
+BOOST_AUTO_TEST_CASE(a_sqlite_queue_takes_an_absolute_path_only) {
+    for (const std::string db : {"sqlite:/var/lib/rr/queue.db", "sqlite:///var/lib/rr/queue.db"}) {
+        auto ok = parse_config_text("cluster:\n  database: \"" + db + "\"\n  work_dir: /srv/w\n",
+                                    "ok.yaml");
+        BOOST_TEST(ok.ok(), db << ": " << (ok.ok() ? "" : ok.error().message));
+    }
+    for (const std::string db : {"sqlite:queue.db", "sqlite://var/lib/rr/queue.db"}) {
+        auto bad = parse_config_text("cluster:\n  database: \"" + db + "\"\n  work_dir: /srv/w\n",
+                                     "bad.yaml");
+        BOOST_REQUIRE(!bad.ok());
+        BOOST_TEST(bad.error().message.find("bad.yaml:2:13: cluster.database: a SQLite queue "
+                                            "needs an absolute path") != std::string::npos,
+                   bad.error().message);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(interlace_keys_parse_and_wrong_values_name_line_and_choices) {
     auto ok = parse_config_text(R"(profiles:
   tv: {video: {interlace: keep}}
