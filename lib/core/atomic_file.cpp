@@ -11,11 +11,13 @@
 namespace rr {
 namespace {
 
+constexpr std::string_view kSuffixChars = "abcdefghijklmnopqrstuvwxyz0123456789";
+constexpr size_t kSuffixLength = 10;
+
 std::string random_suffix() {
     std::random_device rd;
-    static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    std::string s(10, 'x');
-    for (char& c : s) c = kChars[rd() % (sizeof(kChars) - 1)];
+    std::string s(kSuffixLength, 'x');
+    for (char& c : s) c = kSuffixChars[rd() % kSuffixChars.size()];
     return s;
 }
 
@@ -44,7 +46,7 @@ std::filesystem::path TempFile::release() {
 TempFile::~TempFile() {
     if (!done_ && !temp_.empty()) {
         std::error_code ec;
-        std::filesystem::remove(temp_, ec);
+        std::filesystem::remove_all(temp_, ec);  // our own name: a staged folder goes whole
     }
 }
 
@@ -54,6 +56,12 @@ TempFile::TempFile(TempFile&& other) noexcept
 }
 
 Status TempFile::commit() {
+    std::error_code ec;
+    if (std::filesystem::is_directory(temp_, ec)) {
+        RR_TRY(publish_dir_atomic(temp_, final_));
+        done_ = true;
+        return {};
+    }
     RR_TRY(fsync_path(temp_));
     if (::rename(temp_.c_str(), final_.c_str()) != 0) return errno_error(errno, final_.string());
     done_ = true;
@@ -120,14 +128,19 @@ Result<TempFile> write_temp_file(const std::filesystem::path& path, std::string_
     return Result<TempFile>(std::move(tmp));
 }
 
+Status fsync_folder(const std::filesystem::path& dir) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+        if (e.is_regular_file()) RR_TRY(fsync_path(e.path()));
+    }
+    if (ec) return errno_error(ec.value(), dir.string());
+    return fsync_dir(dir);
+}
+
 Status publish_dir_atomic(const std::filesystem::path& staged,
                           const std::filesystem::path& final_dir) {
     std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(staged, ec)) {
-        if (e.is_regular_file()) RR_TRY(fsync_path(e.path()));
-    }
-    if (ec) return errno_error(ec.value(), staged.string());
-    RR_TRY(fsync_dir(staged));
+    RR_TRY(fsync_folder(staged));
     const auto parent =
         final_dir.parent_path().empty() ? std::filesystem::path(".") : final_dir.parent_path();
     if (std::filesystem::exists(final_dir, ec)) {
@@ -150,9 +163,10 @@ bool is_temp_sibling_of(const std::filesystem::path& temp,
                         const std::filesystem::path& final_path) {
     const std::string prefix = "." + final_path.filename().string() + std::string(kTempMarker);
     const std::string name = temp.filename().string();
-    return temp.parent_path() == final_path.parent_path() && name.size() > prefix.size() &&
+    return temp.parent_path() == final_path.parent_path() &&
+           name.size() == prefix.size() + kSuffixLength &&
            name.compare(0, prefix.size(), prefix) == 0 &&
-           name.find('/', prefix.size()) == std::string::npos;
+           name.find_first_not_of(kSuffixChars, prefix.size()) == std::string::npos;
 }
 
 }  // namespace rr

@@ -13,7 +13,8 @@ namespace rr {
 // Marker in temporary names so start-up can find and remove orphans.
 inline constexpr std::string_view kTempMarker = ".rr-tmp-";
 
-// A temporary sibling of `final_path`, removed on destruction unless committed.
+// A temporary sibling of `final_path`, removed on destruction unless committed. It may also
+// hold a folder (staged whole, published by commit() as publish_dir_atomic does).
 class TempFile {
   public:
     explicit TempFile(std::filesystem::path final_path);
@@ -28,10 +29,10 @@ class TempFile {
 
     [[nodiscard]] const std::filesystem::path& path() const { return temp_; }
     [[nodiscard]] const std::filesystem::path& final_path() const { return final_; }
-    // fsync the file, rename it into place, fsync the directory.
+    // fsync the file, rename it into place, fsync the directory (a folder: publish_dir_atomic).
     [[nodiscard]] Status commit();
     // As commit(), but with link() then unlink(): an existing final file is kept and the call
-    // fails with Errc::conflict (the first publisher wins, also on NFS).
+    // fails with Errc::conflict (the first publisher wins, also on NFS). Files only.
     [[nodiscard]] Status commit_exclusive();
     // Leaves the file where it is for someone else to commit (see adopt()); returns its path.
     std::filesystem::path release();
@@ -42,8 +43,16 @@ class TempFile {
     bool done_ = false;
 };
 
+// A file or folder under a temp_sibling() of its final name, not yet in place, named between
+// processes (a worker stages, the daemon commits: TempFile::adopt).
+struct StagedPath {
+    std::filesystem::path final_path, temp;
+};
+
 [[nodiscard]] Status fsync_path(const std::filesystem::path& path);
 [[nodiscard]] Status fsync_dir(const std::filesystem::path& dir);
+// A staged folder's files, then the folder itself.
+[[nodiscard]] Status fsync_folder(const std::filesystem::path& dir);
 [[nodiscard]] Status write_file_atomic(const std::filesystem::path& path, std::string_view content);
 // As write_file_atomic, but stops before the rename: the content is durable under the
 // temporary name, which commit() (or release() and a later adopt()) publishes.
@@ -58,7 +67,8 @@ class TempFile {
 [[nodiscard]] Status publish_dir_atomic(const std::filesystem::path& staged,
                                         const std::filesystem::path& final_dir);
 [[nodiscard]] bool is_temp_name(const std::filesystem::path& path);
-// Whether `temp` has the form temp_sibling(final_path) gives (same folder, marked name).
+// Whether `temp` has exactly the form temp_sibling(final_path) gives (same folder, marked name,
+// random suffix): a name nobody but this code makes.
 [[nodiscard]] bool is_temp_sibling_of(const std::filesystem::path& temp,
                                       const std::filesystem::path& final_path);
 

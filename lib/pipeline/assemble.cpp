@@ -25,15 +25,17 @@ std::vector<nlohmann::json> summarize_stages(const PreparedJob& job,
     return results;
 }
 
-Status publish_stage_extras(const PreparedJob& job,
-                            const std::vector<nlohmann::json>& stage_results,
-                            const std::filesystem::path& output) {
+Result<std::vector<TempFile>> stage_extras(const PreparedJob& job,
+                                           const std::vector<nlohmann::json>& stage_results,
+                                           const std::filesystem::path& output) {
     const stages::PublishContext where{output, job.work_dir};
+    std::vector<TempFile> staged;
     for (size_t i = 0; i < job.stages.size(); ++i) {
-        Status st = job.stages[i]->publish_extras(where, stage_results.at(i));
-        if (!st) return st.error().context("stage '" + job.stages[i]->name() + "'");
+        auto files = job.stages[i]->stage_extras(where, stage_results.at(i));
+        if (!files) return files.error().context("stage '" + job.stages[i]->name() + "'");
+        for (auto& f : *files) staged.push_back(std::move(f));
     }
-    return {};
+    return staged;
 }
 
 Result<media::AssemblyReport> assemble_job(const PreparedJob& job,

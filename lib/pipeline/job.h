@@ -13,6 +13,7 @@
 #include <stop_token>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "core/logging.h"
 #include "core/result.h"
 #include "media/assembler.h"
@@ -157,10 +158,11 @@ struct AudioOutcome {
     const std::optional<std::filesystem::path>& audio_file,
     const std::vector<nlohmann::json>& stage_results, const std::filesystem::path& output);
 
-// Lets stages write their accompanying files beside `output` (before it is published).
-[[nodiscard]] Status publish_stage_extras(const PreparedJob& job,
-                                          const std::vector<nlohmann::json>& stage_results,
-                                          const std::filesystem::path& output);
+// Lets stages write their accompanying files beside `output`, staged under temporary names
+// (fsynced) for the caller to put in place together with the output.
+[[nodiscard]] Result<std::vector<TempFile>> stage_extras(
+    const PreparedJob& job, const std::vector<nlohmann::json>& stage_results,
+    const std::filesystem::path& output);
 
 // Lost frames allowed before the job fails.
 [[nodiscard]] int64_t decode_error_budget(const PreparedJob& job);

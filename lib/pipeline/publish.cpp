@@ -72,11 +72,16 @@ AudioOutcome audio_outcome_from_json(const PreparedJob& job, const nlohmann::jso
 
 namespace {
 
-// The dashboard's before/after pictures. Only a nicety: a failure is logged, never fatal.
-std::optional<nlohmann::json> publish_frame_pair(const PreparedJob& job,
-                                                 const std::filesystem::path& staged_output,
-                                                 const media::MediaInfo& out_info,
-                                                 const std::filesystem::path& output) {
+// The dashboard's before/after pictures, staged beside the output. Only a nicety: a failure
+// is logged, never fatal.
+struct StagedPreview {
+    nlohmann::json record;  // the sidecar's `preview`
+    TempFile folder;
+};
+std::optional<StagedPreview> stage_frame_pair(const PreparedJob& job,
+                                              const std::filesystem::path& staged_output,
+                                              const media::MediaInfo& out_info,
+                                              const std::filesystem::path& output) {
     if (out_info.duration <= 0) return std::nullopt;
     FramePairRequest fr;
     fr.input = job.input;
@@ -86,17 +91,15 @@ std::optional<nlohmann::json> publish_frame_pair(const PreparedJob& job,
         fr.input_offset = job.index.seconds(pts[static_cast<size_t>(job.kept.first)]);
     fr.output_duration = out_info.duration;
     const auto final_dir = frame_pair_dir(output);
-    const auto staged = temp_sibling(final_dir);
-    auto written = write_frame_pair(fr, staged);
-    Status st = written ? publish_dir_atomic(staged, final_dir) : Status(written.error());
+    TempFile folder(final_dir);
+    auto written = write_frame_pair(fr, folder.path());
+    Status st = written ? fsync_folder(folder.path()) : Status(written.error());
     if (!st) {
-        std::error_code ec;
-        std::filesystem::remove_all(staged, ec);
         job.logger->warn("{}: no before/after frames: {}", job.input.string(), st.error().message);
         return std::nullopt;
     }
     (*written)["folder"] = final_dir.filename().string();
-    return std::move(*written);
+    return StagedPreview{std::move(*written), std::move(folder)};
 }
 
 }  // namespace
@@ -147,19 +150,28 @@ Result<Published> publish_job(PublishRequest req) {
     result.sidecar = make_sidecar(parts);
     if (!req.retried.empty()) result.sidecar["retried"] = req.retried;
     result.sidecar_path = sidecar_path_for(req.output);
-    RR_TRY(publish_stage_extras(job, stage_results, req.output));
+    RR_ASSIGN(std::vector<TempFile> extras, stage_extras(job, stage_results, req.output));
     if (req.frame_pair) {
-        if (auto preview = publish_frame_pair(job, staged.path(), out_info, req.output))
-            result.sidecar["preview"] = std::move(*preview);
+        if (auto preview = stage_frame_pair(job, staged.path(), out_info, req.output)) {
+            result.sidecar["preview"] = std::move(preview->record);
+            extras.push_back(std::move(preview->folder));
+        }
     }
     if (req.stage_only) {
         RR_ASSIGN(TempFile sidecar,
                   write_temp_file(result.sidecar_path, result.sidecar.dump(2) + "\n"));
         RR_TRY(fsync_path(staged.path()));
+        for (auto& e : extras) {
+            const auto final_path = e.final_path();
+            result.staged_extras.push_back({final_path, e.release()});
+        }
         result.staged_sidecar = sidecar.release();
         result.staged_output = staged.release();
         return result;
     }
+    // One node: nobody else publishes here, so the output goes last (whoever sees it finds
+    // everything that accompanies it).
+    for (auto& e : extras) RR_TRY(e.commit());
     RR_TRY(write_file_atomic(result.sidecar_path, result.sidecar.dump(2) + "\n"));
     if (Status published = staged.commit(); !published) {
         std::error_code ec;
@@ -167,6 +179,38 @@ Result<Published> publish_job(PublishRequest req) {
         return published.error();
     }
     return result;
+}
+
+std::vector<std::filesystem::path> accompanying_paths(const std::filesystem::path& output) {
+    return {output.string() + std::string(stages::kDetectionsSuffix),
+            output.string() + std::string(stages::kScenesSuffix), frame_pair_dir(output)};
+}
+
+size_t remove_staged_files(const std::filesystem::path& output) {
+    std::vector<std::filesystem::path> finals = accompanying_paths(output);
+    finals.push_back(output);
+    finals.push_back(sidecar_path_for(output));
+    const auto dir =
+        output.parent_path().empty() ? std::filesystem::path(".") : output.parent_path();
+    std::vector<std::filesystem::path> doomed;
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(dir, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+        // Compared in the form temp_sibling() gives them.
+        const auto p = output.parent_path() / it->path().filename();
+        for (const auto& f : finals) {
+            if (is_temp_sibling_of(p, f)) {
+                doomed.push_back(it->path());
+                break;
+            }
+        }
+    }
+    size_t removed = 0;
+    for (const auto& p : doomed) {
+        std::error_code rm;
+        if (std::filesystem::remove_all(p, rm) > 0) ++removed;
+    }
+    return removed;
 }
 
 }  // namespace rr::pipeline

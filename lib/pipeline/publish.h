@@ -29,19 +29,29 @@ struct PublishRequest {
     bool frame_pair = false;
     // Attempts that failed before their task succeeded ({task, error}), for the record.
     nlohmann::json retried = nlohmann::json::array();
-    // Cluster mode: stop before publishing. The output and the sidecar stay under their
-    // temporary names (fsynced) and are returned in Published::staged_*; the caller records
-    // the output in the queue first and then publishes them (link(), so that on shared storage
-    // a second publisher gets EEXIST instead of replacing the first one's file).
+    // Cluster mode: stop before publishing. The output, the sidecar and the accompanying files
+    // stay under their temporary names (fsynced) and are returned in Published::staged_*; the
+    // caller records the output in the queue first and then publishes them
+    // (service::record_then_publish).
     bool stage_only = false;
 };
 
 struct Published {
     nlohmann::json sidecar;
     std::filesystem::path sidecar_path;
-    // stage_only: temp_sibling()s of the output and of sidecar_path, not yet published.
+    // stage_only: temp_sibling()s of the output and of sidecar_path, and the accompanying
+    // files (stages' extras, the <output>.frames/ folder), not yet published.
     std::filesystem::path staged_output, staged_sidecar;
+    std::vector<StagedPath> staged_extras;
 };
+
+// Every name a job's publication may put beside `output`, besides the output and its sidecar:
+// the stages' accompanying files (stages::kDetectionsSuffix, ...) and <output>.frames/.
+[[nodiscard]] std::vector<std::filesystem::path> accompanying_paths(
+    const std::filesystem::path& output);
+// Removes what a publication of `output` left staged: the exact temporary names of the
+// output, its sidecar and accompanying_paths(), nothing else. Returns how many went.
+size_t remove_staged_files(const std::filesystem::path& output);
 
 [[nodiscard]] Result<Published> publish_job(PublishRequest request);
 

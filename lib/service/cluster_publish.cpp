@@ -30,17 +30,18 @@ Result<Publication> record_then_publish(StagedPublish& staged,
         out.outcome = PublishOutcome::fenced_off;
         return out;  // the staged files go with `staged`
     }
-    // The sidecar first: an output in place always has the sidecar that describes it.
-    RR_TRY(staged.sidecar.commit());
+    // The output first: link() lets one publisher win, and only the winner puts the files that
+    // describe the output beside it, so a stale publisher never replaces the winner's sidecar.
+    // The sidecar last: once it is there, everything is (a reader waits for it).
     Status linked = staged.output.commit_exclusive();
-    if (linked) return out;
-    if (linked.error().code == Errc::conflict) {
+    if (!linked) {
+        if (linked.error().code != Errc::conflict) return linked.error();
         out.outcome = PublishOutcome::lost_race;
-        return out;
+        return out;  // our staged files go with `staged`
     }
-    std::error_code ec;
-    fs::remove(staged.sidecar.final_path(), ec);  // it would describe an output that is not there
-    return linked.error();
+    for (auto& extra : staged.extras) RR_TRY(extra.commit());
+    RR_TRY(staged.sidecar.commit());
+    return out;
 }
 
 Result<PublishedCheck> check_published(const OutputRecord& recorded, const fs::path& output) {

@@ -1,16 +1,20 @@
 #pragma once
-// How a cluster joiner publishes (docs/CLUSTER.md, "Joining"): the output and its sidecar are
-// staged under temporary names and fsynced, the output's size and checksum are recorded in the
-// queue (fenced: only the job's current joiner may record), and only then are they published,
-// the sidecar by rename and the output by link() and unlink() of the temporary name, so on
-// shared storage the first publisher wins. A node that takes a lost joiner's join over
-// compares the final output with that record to tell whether publishing already happened.
+// How a cluster joiner publishes (docs/CLUSTER.md, "Joining"): the output, its sidecar and its
+// accompanying files are staged under temporary names and fsynced, the output's size and
+// checksum are recorded in the queue (fenced: only the job's current joiner may record), and
+// only then is anything published: the output first, by link() and unlink() of its temporary
+// name, so on shared storage the first publisher wins; then, only by that winner, the
+// accompanying files and last the sidecar, by rename. A publisher that was fenced off after
+// its record (its node was taken for lost) can thus never replace the files of the output that
+// another joiner published. A node that takes a lost joiner's join over compares the final
+// output with that record to tell whether publishing already happened.
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/atomic_file.h"
 #include "core/result.h"
@@ -26,17 +30,19 @@ struct OutputRecord {
 
 [[nodiscard]] Result<OutputRecord> describe_output(const std::filesystem::path& file);
 
-// An output and its sidecar under their temporary names; whatever is not published when this
-// goes is removed.
+// An output, its sidecar and its accompanying files (stages' extras, <output>.frames/) under
+// their temporary names; whatever is not published when this goes is removed.
 struct StagedPublish {
     TempFile output;
     TempFile sidecar;
+    std::vector<TempFile> extras;
 };
 
 enum class PublishOutcome {
-    published,   // recorded, then the sidecar and the output are in place
+    published,   // recorded, then the output, the accompanying files and the sidecar are in place
     fenced_off,  // the record was refused (another node took the join over): nothing published
-    lost_race,   // recorded, but the output already existed: another publisher's file stands
+    lost_race,   // recorded, but the output already existed: another publisher's files stand,
+                 // none of ours was put in place
 };
 
 struct Publication {

@@ -498,6 +498,10 @@ void ClusterWork::run_lease(const store::Lease& lease, std::stop_token stop) {
 void ClusterWork::join(int64_t job_id) {
     auto fail_job = [&](const std::string& why) {
         logger_->error("cluster: job {}: {}", job_id, why);
+        // A joiner whose join was taken over (its node was taken for lost) leaves the job to the
+        // node that joins it now: its failure may be that node removing what it had staged.
+        auto now = locked([&](store::TaskQueue& q) { return q.job(job_id); });
+        if (now && now->joiner.value_or(node_id_) != node_id_) return;
         (void)locked([&](store::TaskQueue& q) { return q.end_job(job_id, "failed", why); });
     };
     auto view = locked([&](store::TaskQueue& q) { return q.job(job_id); });
@@ -551,6 +555,10 @@ void ClusterWork::join(int64_t job_id) {
         else
             logger_->info("cluster: job {} published {}", job_id, pub.output.string());
     };
+    // A joiner before us (lost, its join now ours) may have died with files staged.
+    if (const size_t left = pipeline::remove_staged_files(pub.output))
+        logger_->warn("cluster: job {}: removed {} files an earlier joiner left staged beside {}",
+                      job_id, left, pub.output.string());
     // A joiner before us recorded its output and may have published it before it was lost.
     if (view->output_size && view->output_checksum) {
         const OutputRecord recorded{*view->output_size, *view->output_checksum};
@@ -572,7 +580,10 @@ void ClusterWork::join(int64_t job_id) {
     auto published = worker::run_publish(*spec, pub, std::stop_token{});
     if (!published) return fail_job(published.error().message);
     StagedPublish staged{TempFile::adopt(pub.output, published->staged_output),
-                         TempFile::adopt(published->sidecar_path, published->staged_sidecar)};
+                         TempFile::adopt(published->sidecar_path, published->staged_sidecar),
+                         {}};
+    for (const auto& e : published->staged_extras)
+        staged.extras.push_back(TempFile::adopt(e.final_path, e.temp));
     // Recorded before published, so that whoever takes the join over can tell whether it was.
     auto record = [&](const OutputRecord& r) -> Status {
         return until_answered(

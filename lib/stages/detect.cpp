@@ -84,9 +84,14 @@ class Detect final : public Stage {
         return r;
     }
 
-    Status publish_extras(const PublishContext& where,
-                          const nlohmann::json& result) const override {
-        return write_file_atomic(where.output.string() + ".detections.json", result.dump(1) + "\n");
+    Result<std::vector<TempFile>> stage_extras(const PublishContext& where,
+                                               const nlohmann::json& result) const override {
+        RR_ASSIGN(TempFile file,
+                  write_temp_file(where.output.string() + std::string(kDetectionsSuffix),
+                                  result.dump(1) + "\n"));
+        std::vector<TempFile> out;
+        out.push_back(std::move(file));
+        return out;
     }
 
   private:

@@ -231,24 +231,21 @@ class Scenes final : public Stage {
         return out;
     }
 
-    Status publish_extras(const PublishContext& where,
-                          const nlohmann::json& result) const override {
-        const std::filesystem::path final_dir = where.output.string() + ".scenes";
-        const auto staged = temp_sibling(final_dir);
+    Result<std::vector<TempFile>> stage_extras(const PublishContext& where,
+                                               const nlohmann::json& result) const override {
+        TempFile staged(where.output.string() + std::string(kScenesSuffix));
         std::error_code ec;
-        std::filesystem::create_directory(staged, ec);
-        if (ec) return make_error(Errc::io, staged.string() + ": " + ec.message());
+        std::filesystem::create_directory(staged.path(), ec);
+        if (ec) return make_error(Errc::io, staged.path().string() + ": " + ec.message());
         for (const auto& name : result.value("thumbnails", nlohmann::json::array())) {
             const auto from = where.work_dir / "scenes" / name.get<std::string>();
-            std::filesystem::rename(from, staged / from.filename(), ec);
-            if (ec) {
-                std::filesystem::remove_all(staged, ec);
-                return make_error(Errc::io, "thumbnail " + from.string() + " missing");
-            }
+            std::filesystem::rename(from, staged.path() / from.filename(), ec);
+            if (ec) return make_error(Errc::io, "thumbnail " + from.string() + " missing");
         }
-        Status st = publish_dir_atomic(staged, final_dir);
-        if (!st) std::filesystem::remove_all(staged, ec);
-        return st;
+        RR_TRY(fsync_folder(staged.path()));
+        std::vector<TempFile> out;
+        out.push_back(std::move(staged));
+        return out;
     }
 
   private:

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/result.h"
 #include "media/assembler.h"
@@ -34,6 +35,12 @@ struct FrameRange {
     int64_t first = 0;
     int64_t end = 0;
 };
+
+// The files stages write beside the output are named `<output><suffix>` with one of these
+// suffixes (pipeline::accompanying_paths lists them), so that the daemon can tell the staged
+// files of a job (and only those) apart.
+inline constexpr std::string_view kDetectionsSuffix = ".detections.json";
+inline constexpr std::string_view kScenesSuffix = ".scenes";
 
 // Where a finished job's files go; given to stages that write files beside the output.
 struct PublishContext {
@@ -130,11 +137,13 @@ class Stage {
         const nlohmann::json& /*result*/) const {
         return std::nullopt;
     }
-    // Writes files that accompany the output (detections, thumbnails) atomically, after the
-    // output is assembled and before it is published. `result` is this stage's summary.
-    [[nodiscard]] virtual Status publish_extras(const PublishContext& /*where*/,
-                                                const nlohmann::json& /*result*/) const {
-        return {};
+    // Writes the files that accompany the output (detections, thumbnails), after the output
+    // is assembled, under temporary names beside their final ones (`<output><suffix>`, see
+    // kDetectionsSuffix), fsynced; the caller puts them in place with the output or drops
+    // them. `result` is this stage's summary.
+    [[nodiscard]] virtual Result<std::vector<TempFile>> stage_extras(
+        const PublishContext& /*where*/, const nlohmann::json& /*result*/) const {
+        return std::vector<TempFile>{};
     }
 };
 

@@ -1,8 +1,10 @@
 #include "worker/client.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/atomic_file.h"
+#include "pipeline/publish.h"
 #include "pipeline/sidecar.h"
 #include "worker/settings_json.h"
 #include "worker/supervisor.h"
@@ -81,24 +83,6 @@ auto parsed(F&& f) -> decltype(f()) {
         return f();
     } catch (const json::exception& e) {
         return make_error(Errc::internal, std::string("worker broke the protocol: ") + e.what());
-    }
-}
-
-// A join worker that was killed could not remove what it had staged beside the output: the
-// output's, the sidecar's and the stages' extra files' temporary siblings.
-void remove_temporaries_of(const fs::path& output) {
-    const std::string mine = "." + output.filename().string() + ".";
-    const std::string sidecar = "." + output.stem().string() + ".renderrush.json";
-    std::error_code ec;
-    const fs::path dir = output.parent_path().empty() ? fs::path(".") : output.parent_path();
-    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
-         it.increment(ec)) {
-        const std::string name = it->path().filename().string();
-        if (!is_temp_name(name)) continue;
-        if (name.rfind(mine, 0) == 0 || name.rfind(sidecar, 0) == 0) {
-            std::error_code rm;
-            fs::remove_all(it->path(), rm);
-        }
     }
 }
 
@@ -186,23 +170,35 @@ Result<PublishResult> run_publish(const JobSpec& job, const PublishSpec& spec,
     auto answer =
         run_in_worker(req, launch_for(job, static_cast<double>(spec.chunks.size())), {}, stop);
     if (!answer) {
-        remove_temporaries_of(spec.output);
+        // A join worker that was killed could not remove what it had staged beside the output.
+        pipeline::remove_staged_files(spec.output);
         return answer.error();
     }
     const json& r = *answer;
     return parsed([&]() -> Result<PublishResult> {
-        PublishResult out{r.at("sidecar"), r.at("sidecar_path").get<std::string>(), {}, {}};
+        PublishResult out{r.at("sidecar"), r.at("sidecar_path").get<std::string>(), {}, {}, {}};
         if (!spec.stage_only) return out;
         // The daemon renames and links these: they must be what a publish stages, nothing else.
         out.staged_output = r.at("staged_output").get<std::string>();
         out.staged_sidecar = r.at("staged_sidecar").get<std::string>();
         const fs::path sidecar = pipeline::sidecar_path_for(spec.output);
-        if (out.sidecar_path != sidecar || !is_temp_sibling_of(out.staged_output, spec.output) ||
-            !is_temp_sibling_of(out.staged_sidecar, sidecar)) {
-            remove_temporaries_of(spec.output);
-            return make_error(Errc::internal, "publish worker named files it may not stage: " +
-                                                  out.staged_output.string() + ", " +
-                                                  out.staged_sidecar.string());
+        bool ours = out.sidecar_path == sidecar &&
+                    is_temp_sibling_of(out.staged_output, spec.output) &&
+                    is_temp_sibling_of(out.staged_sidecar, sidecar);
+        std::string named = out.staged_output.string() + ", " + out.staged_sidecar.string();
+        const auto allowed = pipeline::accompanying_paths(spec.output);
+        for (const auto& e : r.value("staged_extras", json::array())) {
+            StagedPath p{e.at("final").get<std::string>(), e.at("temp").get<std::string>()};
+            ours = ours &&
+                   std::find(allowed.begin(), allowed.end(), p.final_path) != allowed.end() &&
+                   is_temp_sibling_of(p.temp, p.final_path);
+            named += ", " + p.temp.string();
+            out.staged_extras.push_back(std::move(p));
+        }
+        if (!ours) {
+            pipeline::remove_staged_files(spec.output);
+            return make_error(Errc::internal,
+                              "publish worker named files it may not stage: " + named);
         }
         return out;
     });

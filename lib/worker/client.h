@@ -10,6 +10,7 @@
 #include <stop_token>
 #include <string>
 
+#include "core/atomic_file.h"
 #include "core/result.h"
 #include "pipeline/job_settings.h"
 #include "pipeline/progress.h"
@@ -73,8 +74,10 @@ struct PublishSpec {
 struct PublishResult {
     nlohmann::json sidecar;
     std::filesystem::path sidecar_path;
-    // stage_only: temporary siblings of the output and of sidecar_path (checked to be so).
+    // stage_only: temporary siblings of the output, of sidecar_path and of accompanying files
+    // (pipeline::accompanying_paths), checked to be so.
     std::filesystem::path staged_output, staged_sidecar;
+    std::vector<StagedPath> staged_extras;
 };
 
 // The worker process failed (a signal, a limit, a broken conversation), as opposed to the

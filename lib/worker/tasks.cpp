@@ -169,6 +169,10 @@ Result<json> publish(const pipeline::PreparedJob& job, const json& req) {
     if (stage_only) {
         out["staged_output"] = published.staged_output.string();
         out["staged_sidecar"] = published.staged_sidecar.string();
+        out["staged_extras"] = json::array();
+        for (const auto& e : published.staged_extras)
+            out["staged_extras"].push_back(
+                {{"final", e.final_path.string()}, {"temp", e.temp.string()}});
     }
     return out;
 }

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "store/pg.h"
+#include "support/cli.h"
 #include "support/ctl.h"
 #include "support/daemon.h"
 #include "support/media.h"
@@ -256,6 +257,16 @@ BOOST_AUTO_TEST_CASE(three_nodes_share_one_files_chunks_and_publish_it_once) {
     }
     BOOST_TEST(listed == 1);
     BOOST_TEST(frame_hashes(f.output()) == reference_hashes());
+    // The dashboard's pictures were published with the output (after its record), and
+    // nothing was left staged beside it.
+    BOOST_TEST(sidecar["preview"]["folder"] == "clip.mp4.frames", sidecar["preview"].dump());
+    for (const char* picture : {"before", "after"}) {
+        const auto file = f.share.outbox() / "clip.mp4.frames" /
+                          sidecar["preview"][picture].value("file", std::string("?"));
+        BOOST_TEST((fs::exists(file) && fs::file_size(file) > 0), file);
+    }
+    BOOST_TEST(t::only_contains(f.share.outbox(),
+                                {"clip.mp4", "clip.mp4.frames", "clip.renderrush.json"}));
     // The shared work folder is cleaned up once the owner finished.
     BOOST_TEST(t::wait_until([&] { return fs::is_empty(f.share.work()); }, 10s));
 }

@@ -9,8 +9,11 @@
 #include <optional>
 
 #include "media/checksum.h"
+#include "pipeline/frame_pair.h"
+#include "pipeline/publish.h"
 #include "pipeline/sidecar.h"
 #include "service/cluster_publish.h"
+#include "stages/stage.h"
 #include "store/pg_queue.h"
 #include "support/must.h"
 #include "support/pg_fixture.h"
@@ -59,6 +62,21 @@ StagedPublish stage(const fs::path& output, const std::string& bytes, const std:
     return StagedPublish{
         must(rr::write_temp_file(output, bytes)),
         must(rr::write_temp_file(rr::pipeline::sidecar_path_for(output), sidecar))};
+}
+
+// As stage(), with the accompanying files a join stages: a stage's extra file and the
+// dashboard's <output>.frames/ folder, under their temporary names.
+StagedPublish stage_with_extras(const fs::path& output, const std::string& bytes,
+                                const std::string& sidecar, const std::string& detections,
+                                const std::string& picture) {
+    StagedPublish staged = stage(output, bytes, sidecar);
+    staged.extras.push_back(must(rr::write_temp_file(
+        output.string() + std::string(rr::stages::kDetectionsSuffix), detections)));
+    rr::TempFile frames(rr::pipeline::frame_pair_dir(output));
+    fs::create_directory(frames.path());
+    t::write_file(frames.path() / "before.jpg", picture);
+    staged.extras.push_back(std::move(frames));
+    return staged;
 }
 
 std::function<rr::Status(const OutputRecord&)> recorder(PgQueue& q, int64_t job) {
@@ -185,6 +203,136 @@ BOOST_AUTO_TEST_CASE(a_join_taken_over_after_publishing_finishes_without_joining
     BOOST_TEST(no_sidecar.message.find("sidecar") != std::string::npos);
     fs::remove(out);
     BOOST_TEST((must(check_published(recorded, out)).state == PublishedCheck::State::absent));
+}
+
+BOOST_AUTO_TEST_CASE(the_accompanying_files_are_put_in_place_only_after_the_record) {
+    Joining db;
+    t::Sandbox dir;
+    const fs::path out = dir / "a.mkv";
+    const fs::path detections = dir / "a.mkv.detections.json";
+    const fs::path frames = dir / "a.mkv.frames";
+    // An earlier run's pictures: the new set replaces them as a whole.
+    fs::create_directory(frames);
+    t::write_file(frames / "old.jpg", "old");
+    std::vector<std::string> at_record;
+    {
+        StagedPublish staged =
+            stage_with_extras(out, "the join", R"({"by":"joiner"})", R"({"faces":2})", "jpeg");
+        auto base = recorder(*db.joiner, db.job);
+        const Publication p = must(record_then_publish(staged, [&](const OutputRecord& r) {
+            at_record = dir.list();
+            return base(r);
+        }));
+        BOOST_TEST((p.outcome == PublishOutcome::published));
+    }
+    // While recording: the old pictures and hidden temporaries only.
+    BOOST_TEST(at_record.size() == 5u);
+    for (const auto& name : at_record) BOOST_TEST((name == "a.mkv.frames" || name[0] == '.'), name);
+    BOOST_TEST(dir.list() == (std::vector<std::string>{"a.mkv", "a.mkv.detections.json",
+                                                       "a.mkv.frames", "a.renderrush.json"}));
+    BOOST_TEST(t::read_file(detections) == R"({"faces":2})");
+    BOOST_TEST(t::read_file(frames / "before.jpg") == "jpeg");
+    BOOST_TEST(!fs::exists(frames / "old.jpg"));
+    BOOST_TEST(t::read_file(rr::pipeline::sidecar_path_for(out)) == R"({"by":"joiner"})");
+}
+
+BOOST_AUTO_TEST_CASE(a_fenced_off_joiner_leaves_no_accompanying_files) {
+    Joining db;
+    t::Sandbox dir;
+    const fs::path out = dir / "a.mkv";
+    {
+        StagedPublish late =
+            stage_with_extras(out, "stale join", "{}", R"({"faces":1})", "stale jpeg");
+        BOOST_TEST(dir.list().size() == 4u);  // all four under temporary names
+        must(db.joiner->leave());
+        BOOST_TEST(must(db.owner->take_over_join(db.job, "joiner")));
+        const Publication p = must(record_then_publish(late, recorder(*db.joiner, db.job)));
+        BOOST_TEST((p.outcome == PublishOutcome::fenced_off));
+    }
+    BOOST_TEST(dir.list().empty());  // no detections, no frames folder, no temporaries
+}
+
+BOOST_AUTO_TEST_CASE(a_take_over_removes_what_a_dead_joiner_left_staged_and_nothing_else) {
+    Joining db;
+    t::Sandbox dir;
+    const fs::path out = dir / "a.mkv";
+    {
+        // The joiner's process dies after staging: nothing removes its files.
+        StagedPublish dead =
+            stage_with_extras(out, "dead join", "{}", R"({"faces":1})", "dead jpeg");
+        (void)dead.output.release();
+        (void)dead.sidecar.release();
+        for (auto& e : dead.extras) (void)e.release();
+    }
+    // Hidden names that are not a publication of a.mkv stay.
+    const std::vector<std::string> others{
+        ".a.mkv.rr-tmp-NOTMINE123",           // not a name temp_sibling() makes
+        ".a.mkv.rr-tmp-abc",                  // too short
+        ".a.mkv.old.rr-tmp-abcdefghij",       // not a file a publication writes
+        ".b.mkv.rr-tmp-abcdefghij",           // another output's
+        ".a.mkv.frames.rr-tmp-abcdefghij.x",  // a longer name
+    };
+    for (const auto& n : others) t::write_file(dir / n, "someone else's");
+    BOOST_TEST(dir.list().size() == 4u + others.size());
+    must(db.joiner->leave());
+    BOOST_TEST(must(db.owner->take_over_join(db.job, "joiner")));
+    // What the node taking the join over does first (ClusterWork::join).
+    BOOST_TEST(rr::pipeline::remove_staged_files(out) == 4u);
+    std::vector<std::string> left = others;
+    std::sort(left.begin(), left.end());
+    BOOST_TEST(dir.list() == left);
+    // It joins again and publishes, as any joiner.
+    {
+        StagedPublish staged =
+            stage_with_extras(out, "the join", R"({"by":"owner"})", R"({"faces":2})", "jpeg");
+        BOOST_TEST((must(record_then_publish(staged, recorder(*db.owner, db.job))).outcome ==
+                    PublishOutcome::published));
+    }
+    BOOST_TEST(t::read_file(out) == "the join");
+    BOOST_TEST(t::read_file(dir / "a.mkv.detections.json") == R"({"faces":2})");
+    BOOST_TEST(dir.list().size() == 4u + others.size());
+}
+
+BOOST_AUTO_TEST_CASE(a_stale_publisher_replaces_none_of_the_winners_files) {
+    // The joiner recorded its output, then was taken for lost (paused past its lease) before it
+    // put anything in place; the owner took the join over, joined again and published. When the
+    // old joiner goes on, its link() fails and it puts none of its files in place.
+    Joining db;
+    t::Sandbox dir;
+    const fs::path out = dir / "a.mkv";
+    const fs::path sidecar = rr::pipeline::sidecar_path_for(out);
+    StagedPublish stale =
+        stage_with_extras(out, "stale join", R"({"by":"joiner"})", R"({"faces":1})", "stale");
+    bool stale_recorded = false;
+    Publication late;
+    {
+        auto base = recorder(*db.joiner, db.job);
+        late = must(record_then_publish(stale, [&](const OutputRecord& r) {
+            stale_recorded = static_cast<bool>(base(r));
+            // Paused here: lost, taken over, joined and published by the owner.
+            must(db.joiner->leave());
+            BOOST_REQUIRE(must(db.owner->take_over_join(db.job, "joiner")));
+            StagedPublish fresh =
+                stage_with_extras(out, "the join", R"({"by":"owner"})", R"({"faces":2})", "jpeg");
+            BOOST_REQUIRE((must(record_then_publish(fresh, recorder(*db.owner, db.job))).outcome ==
+                           PublishOutcome::published));
+            return rr::Status{};  // the old joiner's record had been accepted
+        }));
+    }
+    BOOST_TEST(stale_recorded);
+    BOOST_TEST((late.outcome == PublishOutcome::lost_race));
+    {
+        StagedPublish gone = std::move(stale);  // what the old joiner drops when it returns
+    }
+    BOOST_TEST(t::read_file(out) == "the join");
+    BOOST_TEST(t::read_file(sidecar) == R"({"by":"owner"})");
+    BOOST_TEST(t::read_file(dir / "a.mkv.detections.json") == R"({"faces":2})");
+    BOOST_TEST(t::read_file(dir / "a.mkv.frames" / "before.jpg") == "jpeg");
+    BOOST_TEST(dir.list() == (std::vector<std::string>{"a.mkv", "a.mkv.detections.json",
+                                                       "a.mkv.frames", "a.renderrush.json"}));
+    // What the old joiner then finds: not the output it recorded; it says so and leaves it.
+    const PublishedCheck c = must(check_published(late.record, out));
+    BOOST_TEST((c.state == PublishedCheck::State::broken));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
