@@ -1,14 +1,20 @@
 #include "service/recovery.h"
 
+#include <chrono>
+#include <optional>
 #include <set>
 
 #include "core/atomic_file.h"
+#include "core/paths.h"
 #include "service/layout.h"
 
 namespace rr::service {
 namespace {
 
-size_t remove_temporaries(const std::filesystem::path& root) {
+// `older_than`: only temporaries not written since then (a folder shared with other nodes holds
+// their live ones too).
+size_t remove_temporaries(const std::filesystem::path& root,
+                          std::optional<std::filesystem::file_time_type> older_than = {}) {
     size_t removed = 0;
     std::error_code ec;
     if (!std::filesystem::is_directory(root, ec)) return 0;
@@ -16,6 +22,11 @@ size_t remove_temporaries(const std::filesystem::path& root) {
     for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
          !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
         if (is_temp_name(it->path())) {
+            std::error_code te;
+            if (older_than && std::filesystem::last_write_time(it->path(), te) >= *older_than) {
+                if (it->is_directory(ec)) it.disable_recursion_pending();
+                continue;
+            }
             doomed.push_back(it->path());
             if (it->is_directory(ec)) it.disable_recursion_pending();
         }
@@ -76,9 +87,15 @@ Result<size_t> recover(const Config& cfg, store::JobStore& store, const LoggerPt
         }
     }
     size_t temps = remove_temporaries(work_root(cfg));
+    // In cluster mode the folders on the share are other nodes' too: a temporary there may be a
+    // joiner's staged output this very moment. Only those untouched for an hour are leftovers
+    // (a dead joiner's are removed by the node that takes its join over, at once).
+    const auto an_hour_ago = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
     for (const auto& w : cfg.watches) {
-        for (const auto& dir : {w.output, w.done_dir, w.failed_dir, w.path})
-            temps += remove_temporaries(dir);
+        for (const auto& dir : {w.output, w.done_dir, w.failed_dir, w.path}) {
+            const bool shared = cfg.cluster && relative_under(cfg.storage.root, dir).has_value();
+            temps += remove_temporaries(dir, shared ? std::optional(an_hour_ago) : std::nullopt);
+        }
     }
     if (stale || temps)
         logger->info("recovery: removed {} stale work folders and {} temporary files", stale,

@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "core/atomic_file.h"
 #include "support/ctl.h"
 #include "support/daemon.h"
 #include "support/pg_fixture.h"
@@ -259,6 +260,32 @@ BOOST_AUTO_TEST_CASE(check_config_names_the_unreachable_database_and_an_unwritab
         invalid.err.find(":3:13: cluster.work_dir: must be an absolute path") != std::string::npos,
         invalid.err);
     BOOST_TEST(invalid.err.find(":4:3: cluster.leases") != std::string::npos, invalid.err);
+}
+
+BOOST_AUTO_TEST_CASE(start_up_leaves_fresh_temporaries_on_the_share_to_the_node_writing_them) {
+    Cluster c("temps");
+    t::Daemon d("");
+    const fs::path in = c.root() / "inbox", out = c.root() / "outbox";
+    fs::create_directories(in);
+    fs::create_directories(out);
+    std::string config = node_config(d, c, "node-t", c.root());
+    auto swap = [&](const std::string& from, const std::string& to) {
+        config.replace(config.find(from), from.size(), to);
+    };
+    swap(d.dir("inbox").string(), in.string());
+    swap(d.dir("outbox").string(), out.string());
+    d.write_config(config);
+    cluster_init(d);
+    // Another node's join staging its output right now, and one a dead node left long ago.
+    const fs::path live = rr::temp_sibling(out / "clip.mp4");
+    const fs::path stale = rr::temp_sibling(out / "old.mp4");
+    t::write_file(live, "being written");
+    t::write_file(stale, "left behind");
+    fs::last_write_time(stale, fs::file_time_type::clock::now() - std::chrono::hours(2));
+    d.start();
+    // Recovery runs once the control socket is open.
+    BOOST_TEST(t::wait_until([&] { return !fs::exists(stale); }, 20s), d.log());
+    BOOST_TEST(fs::exists(live));
 }
 
 BOOST_AUTO_TEST_CASE(cluster_init_writes_the_marker_once) {
