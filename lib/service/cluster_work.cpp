@@ -302,10 +302,31 @@ void ClusterWork::run() {
             woken_ = false;
             chores.swap(chores_);
         }
+        resume_joins();  // before any chore may take a join over itself
         for (auto& c : chores) locked([&](store::TaskQueue& q) { c(q); });
         claim_some();
         poll_watched();
         adopt_orphans();
+    }
+}
+
+void ClusterWork::resume_joins() {
+    // Once, as soon as this node may work: a join reads the chunks on the share, and a node
+    // without its share must not fail a job for it.
+    if (joins_resumed_ || !node_->snapshot().claiming()) return;
+    auto left = locked([&](store::TaskQueue& q) { return q.unfinished_joins(); });
+    if (!left) {
+        logger_->warn("cluster: cannot list the joins left by this node's previous process: {}",
+                      left.error().message);
+        return;
+    }
+    joins_resumed_ = true;
+    for (int64_t job_id : *left) {
+        logger_->warn(
+            "cluster: job {} was being joined by this node's previous process; joining "
+            "it again",
+            job_id);
+        scheduler_->submit(kClusterTasks, [this, job_id](int, std::stop_token) { join(job_id); });
     }
 }
 

@@ -129,6 +129,7 @@ class ClusterWork {
     void claim_some();
     void poll_watched();
     void adopt_orphans();
+    void resume_joins();
     void run_lease(const store::Lease& lease, std::stop_token stop);
     void join(int64_t job_id);
     [[nodiscard]] Result<worker::JobSpec> spec_for(const nlohmann::json& job) const;
@@ -161,6 +162,7 @@ class ClusterWork {
     std::vector<std::function<void(store::TaskQueue&)>> chores_;  // end_job etc., on the thread
     std::function<void(Orphan)> on_orphan_;
     std::set<int64_t> orphans_handed_;  // this thread only
+    bool joins_resumed_ = false;        // this thread only
     SteadyClock::time_point orphans_checked_{};
     std::thread thread_;
     // LISTEN: wakes the claimer when any node queues tasks (polling is the fallback).

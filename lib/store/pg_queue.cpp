@@ -203,6 +203,15 @@ Result<std::optional<OpenedJob>> PgQueue::find_job(const std::string& source_pat
     });
 }
 
+Result<std::vector<int64_t>> PgQueue::unfinished_joins() {
+    return retrying([&]() -> Result<std::vector<int64_t>> {
+        RR_ASSIGN(auto r, conn_.run(Q::unfinished_joins, {o_.node_id}));
+        std::vector<int64_t> out;
+        for (int i = 0; i < r.rows(); ++i) out.push_back(r.integer(i, 0));
+        return out;
+    });
+}
+
 Result<bool> PgQueue::claim_disposal(int64_t job_id) {
     return retrying([&]() -> Result<bool> {
         RR_ASSIGN(auto r, conn_.run(Q::claim_disposal, {pg_param(job_id), o_.node_id}));

@@ -69,6 +69,7 @@ class PgQueue final : public TaskQueue {
     // whoever opens one of them again with open_job takes its preparation over.
     [[nodiscard]] Result<std::vector<OrphanedJob>> orphaned_jobs(int limit = 100) override;
     [[nodiscard]] Result<bool> claim_disposal(int64_t job_id) override;
+    [[nodiscard]] Result<std::vector<int64_t>> unfinished_joins() override;
     [[nodiscard]] Result<std::optional<OpenedJob>> find_job(const std::string& source_path,
                                                             const std::string& source_key) override;
     // The job's tasks, ordered by idx.

@@ -308,6 +308,8 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
            WHERE id = $1::bigint AND owner = $2::text AND state IN ('done', 'failed', 'cancelled')
              AND (disposed_by IS NULL OR disposed_by = $2::text)
            RETURNING id)sql"},
+    {Q::unfinished_joins, "rr_unfinished_joins", 1,
+     R"sql(SELECT id FROM jobs WHERE state = 'joining' AND joiner = $1::text ORDER BY id)sql"},
 }};
 
 constexpr bool in_index_order() {

@@ -241,6 +241,17 @@ Result<std::optional<OpenedJob>> SqliteQueue::find_job(const std::string& source
         OpenedJob{find.integer(0), false, find.text(1), find.text(2), {}});
 }
 
+Result<std::vector<int64_t>> SqliteQueue::unfinished_joins() {
+    RR_ASSIGN(Stmt s, Stmt::prepare(db_, sq::kUnfinishedJoins));
+    s.bind(1, o_.node_id);
+    std::vector<int64_t> out;
+    for (;;) {
+        RR_ASSIGN(bool row, s.step());
+        if (!row) return out;
+        out.push_back(s.integer(0));
+    }
+}
+
 Result<bool> SqliteQueue::claim_disposal(int64_t job_id) {
     RR_ASSIGN(auto tx, Transaction::begin(db_));
     bool claimed = false;

@@ -189,6 +189,8 @@ inline constexpr const char* kAdoptJob =
     "                               AND disposed_by IS NULL)) "
     "  AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = ?2 AND n.state <> 'lost') "
     "RETURNING id, owner, state";
+inline constexpr const char* kUnfinishedJoins =
+    "SELECT id FROM jobs WHERE state = 'joining' AND joiner = ?1 ORDER BY id";
 // The owner claims an ended job's disposition; the retry after a lost reply finds its own.
 inline constexpr const char* kClaimDisposal =
     "UPDATE jobs SET disposed_by = ?2, disposed_at = " RR_SQ_NOW ", updated_at = " RR_SQ_NOW

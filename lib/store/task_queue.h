@@ -194,6 +194,10 @@ class TaskQueue {
     // when this node may dispose of it (also on a second call), false when the job is not
     // this node's any more (adopted while it was lost) or has not ended.
     [[nodiscard]] virtual Result<bool> claim_disposal(int64_t job_id) = 0;
+    // The jobs this node id is joining ('joining', joiner = this node), oldest first: at its
+    // start a node joins again what its previous process left (a node restarted before anyone
+    // found it lost is active again, so nobody else would take those joins over).
+    [[nodiscard]] virtual Result<std::vector<int64_t>> unfinished_joins() = 0;
     // The job's tasks, ordered by idx.
     [[nodiscard]] virtual Result<std::vector<TaskView>> tasks(int64_t job_id) = 0;
 

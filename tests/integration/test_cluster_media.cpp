@@ -423,6 +423,36 @@ BOOST_AUTO_TEST_CASE(the_owner_killed_while_preparing_another_node_takes_the_job
     BOOST_TEST(outputs == 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_joiner_restarted_before_anyone_found_it_lost_joins_its_job_again) {
+    // One node: owner and joiner. Its join worker hangs, it is killed mid-join and started
+    // again (the normal binary) before any node marked it lost: active again, nobody would take
+    // the join over, so the new process must finish it.
+    Farm f("rejoin", 1, {}, {}, {}, "0.2", 0, "hang:publish");
+    fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
+    auto conn = rr::store::PgConn::connect(f.share.conninfo);
+    BOOST_REQUIRE(conn.ok());
+    BOOST_REQUIRE_MESSAGE(t::wait_until(
+                              [&] {
+                                  auto r = conn->query("SELECT state FROM jobs");
+                                  return r.ok() && r->rows() == 1 && r->text(0, 0) == "joining";
+                              },
+                              120s),
+                          f.logs());
+    f.nodes[0]->kill9();
+    BOOST_TEST(!published(f));
+    std::this_thread::sleep_for(2500ms);  // its id is free once its heartbeat is a lease old
+    f.nodes[0]->set_binary(t::renderrushd());
+    f.nodes[0]->start();
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f) && all_settled(f); }, 120s),
+                          f.logs());
+    BOOST_TEST(t::count_frames(f.output()) == kFrames);
+    BOOST_TEST(f.logs().find("joining it again") != std::string::npos, f.logs());
+    auto r = conn->query("SELECT state, joiner FROM jobs");
+    BOOST_REQUIRE(r.ok());
+    BOOST_TEST(r->text(0, 0) == "done");
+    BOOST_TEST(r->text(0, 1) == "node-0");
+}
+
 BOOST_AUTO_TEST_CASE(a_poison_file_fails_its_job_after_max_attempts_on_every_node) {
     // Every chunk worker crashes on this file, on every node.
     Farm f("poison", 2, {{"RENDERRUSH_FAULT", "crash:chunk:poison"}},

@@ -951,6 +951,30 @@ BOOST_DATA_TEST_CASE(an_ended_jobs_source_is_disposed_of_once_even_when_its_owne
     BOOST_TEST(!must(back->claim_disposal(failed)));
 }
 
+BOOST_DATA_TEST_CASE(a_restarted_node_finds_the_joins_its_previous_process_left,
+                     bdata::make(backends()), backend) {
+    Backend be(backend);
+    auto a = be.node("a");
+    const int64_t first = must(a->open_job("in/1.mkv", "1:1", "web", "{}")).id;
+    must(a->start_tasks(first, {}));  // joining, a joins
+    const int64_t second = must(a->add_job("in/2.mkv", "web", payloads(1)));
+    const auto leases = must(a->claim(1));
+    BOOST_REQUIRE_EQUAL(leases.size(), 1u);
+    BOOST_TEST(must(a->complete(leases[0], "{}")).job_ready);
+    const int64_t finished = must(a->open_job("in/3.mkv", "3:3", "web", "{}")).id;
+    must(a->start_tasks(finished, {}));
+    must(a->finish_job(finished, "{}"));
+    BOOST_TEST((must(a->unfinished_joins()) == std::vector<int64_t>{first, second}));
+    // Another node has none; once a join is taken over it is no longer a's.
+    auto b = be.node("b");
+    BOOST_TEST(must(b->unfinished_joins()).empty());
+    must(a->leave());
+    BOOST_TEST(must(b->take_over_join(first, "a")));
+    BOOST_TEST((must(b->unfinished_joins()) == std::vector<int64_t>{first}));
+    auto again = be.node("a");  // a new process under the same id
+    BOOST_TEST((must(again->unfinished_joins()) == std::vector<int64_t>{second}));
+}
+
 BOOST_DATA_TEST_CASE(start_tasks_plans_a_job_once, bdata::make(backends()), backend) {
     Backend be(backend);
     auto a = be.node("a");
