@@ -41,7 +41,10 @@ bool check_cluster(const Config& cfg) {
     bool ok = true;
     auto version = store::queue_schema_version(cl.database);
     if (!version) {
-        fail_line("cluster.database " + db + " does not answer: " + version.error().message);
+        // A setting that cannot work says why; anything else is the database not answering.
+        fail_line(version.error().code == Errc::config
+                      ? version.error().message
+                      : "cluster.database " + db + " does not answer: " + version.error().message);
         ok = false;
     } else if (*version > store::latest_queue_schema_version()) {
         fail_line("cluster.database " + db + ": schema version " + std::to_string(*version) +

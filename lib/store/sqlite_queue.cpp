@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <random>
 
+#include "core/filesystem_kind.h"
 #include "store/sqlite_migrations.h"
 #include "store/sqlite_statements.h"
 
@@ -53,9 +54,20 @@ Result<std::filesystem::path> sqlite_queue_path(std::string_view database) {
     return std::filesystem::path(rest);
 }
 
+Status sqlite_queue_on_local_disk(const std::filesystem::path& file) {
+    RR_ASSIGN(auto network, network_filesystem_of(file));
+    if (!network) return {};
+    return make_error(Errc::config,
+                      "cluster.database sqlite:" + file.string() +
+                          " is on a network file system (" + *network +
+                          "): a SQLite queue works for nodes on one host, on its local disk; "
+                          "use PostgreSQL for nodes on several hosts");
+}
+
 Result<SqliteQueue> SqliteQueue::open(QueueOptions options) {
     if (options.node_id.empty()) return make_error(Errc::config, "cluster: node_id is empty");
     RR_ASSIGN(auto path, sqlite_queue_path(options.database));
+    RR_TRY(sqlite_queue_on_local_disk(path));
     RR_ASSIGN(Db db, Db::open(path));
     if (Status st = sqlite_queue_migrate(db); !st) {
         return st.error().context("cluster.database " + path.string());

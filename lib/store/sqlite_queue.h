@@ -20,6 +20,9 @@ namespace rr::store {
 
 // The file a sqlite:/ABSOLUTE/PATH or sqlite:///ABSOLUTE/PATH database string names.
 [[nodiscard]] Result<std::filesystem::path> sqlite_queue_path(std::string_view database);
+// Errc::config when the file would be on a network file system: SQLite's locks and its WAL's
+// shared memory hold on one host only, so nodes on two hosts would corrupt it.
+[[nodiscard]] Status sqlite_queue_on_local_disk(const std::filesystem::path& file);
 
 class SqliteQueue final : public TaskQueue {
   public:

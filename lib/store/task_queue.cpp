@@ -21,6 +21,7 @@ int latest_queue_schema_version() {
 Result<int> queue_schema_version(const std::string& database) {
     if (is_sqlite_database(database)) {
         RR_ASSIGN(auto path, sqlite_queue_path(database));
+        RR_TRY(sqlite_queue_on_local_disk(path));
         // No file (or an empty one) is a queue without a schema: the first node creates it.
         // Reading must not create the file, so it is opened read-only, and only when present.
         std::error_code ec;
