@@ -37,7 +37,17 @@ Result<Publication> record_then_publish(StagedPublish& staged,
     if (!linked) {
         if (linked.error().code != Errc::conflict) return linked.error();
         out.outcome = PublishOutcome::lost_race;
-        return out;  // our staged files go with `staged`
+        // An earlier joiner linked this very output and died before its sidecar: ours describes
+        // the same bytes, so it completes that publication.
+        std::error_code ec;
+        if (fs::exists(pipeline::sidecar_path_for(staged.output.final_path()), ec) || ec)
+            return out;  // the winner's sidecar stands; our staged files go with `staged`
+        auto there = describe_output(staged.output.final_path());
+        if (!there || *there != out.record) return out;
+        for (auto& extra : staged.extras) RR_TRY(extra.commit());
+        RR_TRY(staged.sidecar.commit());
+        out.outcome = PublishOutcome::completed;
+        return out;
     }
     for (auto& extra : staged.extras) RR_TRY(extra.commit());
     RR_TRY(staged.sidecar.commit());
@@ -64,6 +74,10 @@ Result<PublishedCheck> check_published(const OutputRecord& recorded, const fs::p
     std::ifstream in(sidecar);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const auto parsed = nlohmann::json::parse(text, nullptr, false);
+    if (!in.is_open()) {
+        c.state = PublishedCheck::State::sidecar_missing;
+        return c;
+    }
     if (!parsed.is_object()) {
         c.state = PublishedCheck::State::broken;
         c.message =

@@ -43,6 +43,9 @@ enum class PublishOutcome {
     fenced_off,  // the record was refused (another node took the join over): nothing published
     lost_race,   // recorded, but the output already existed: another publisher's files stand,
                  // none of ours was put in place
+    // recorded; the output was already there exactly as recorded but without its sidecar (a
+    // joiner died between the two): our sidecar and accompanying files are put beside it
+    completed,
 };
 
 struct Publication {
@@ -62,7 +65,10 @@ struct PublishedCheck {
     enum class State {
         absent,   // not there: join (again)
         matches,  // there and as recorded: publishing happened; `sidecar` is the one beside it
-        broken,   // there but not as recorded, or its sidecar is unreadable: `message` says
+        // there and as recorded, but its sidecar is not (its joiner died in between): join
+        // again, and the new join's record_then_publish completes it
+        sidecar_missing,
+        broken,  // there but not as recorded, or its sidecar is unreadable: `message` says
     } state = State::absent;
     std::string sidecar;  // matches: the sidecar's text
     std::string message;  // broken

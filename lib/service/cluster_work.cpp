@@ -593,6 +593,11 @@ void ClusterWork::join(int64_t job_id) {
                 job_id, pub.output.string());
             return finish(seen->sidecar);
         }
+        if (seen->state == PublishedCheck::State::sidecar_missing)
+            logger_->warn(
+                "cluster: job {}: {} was published by an earlier joiner that died before its "
+                "sidecar; joining again to put one beside it",
+                job_id, pub.output.string());
     }
     std::error_code ec;
     fs::create_directories(pub.output.parent_path(), ec);
@@ -626,14 +631,20 @@ void ClusterWork::join(int64_t job_id) {
             // Another publisher linked first: its output stands if it is the one we recorded.
             auto seen = check_published(outcome->record, pub.output);
             if (!seen) return fail_job(seen.error().message);
+            if (seen->state == PublishedCheck::State::broken) return fail_job(seen->message);
             if (seen->state != PublishedCheck::State::matches)
-                return fail_job(seen->state == PublishedCheck::State::broken
-                                    ? seen->message
-                                    : pub.output.string() + " was published and removed at once");
+                return fail_job(pub.output.string() +
+                                (seen->state == PublishedCheck::State::absent
+                                     ? " was published and removed at once"
+                                     : " lost its sidecar while this node published"));
             logger_->warn("cluster: job {}: {} was published by another joiner first", job_id,
                           pub.output.string());
             return finish(seen->sidecar);
         }
+        case PublishOutcome::completed:
+            logger_->warn("cluster: job {}: {} completed with its sidecar", job_id,
+                          pub.output.string());
+            return finish(published->sidecar.dump());
         case PublishOutcome::published:
             return finish(published->sidecar.dump());
     }

@@ -199,10 +199,62 @@ BOOST_AUTO_TEST_CASE(a_join_taken_over_after_publishing_finishes_without_joining
     fs::remove(rr::pipeline::sidecar_path_for(out));
     t::write_file(out, "published by the joiner");
     const PublishedCheck no_sidecar = must(check_published(recorded, out));
-    BOOST_TEST((no_sidecar.state == PublishedCheck::State::broken));
-    BOOST_TEST(no_sidecar.message.find("sidecar") != std::string::npos);
+    BOOST_TEST((no_sidecar.state == PublishedCheck::State::sidecar_missing));
+    t::write_file(rr::pipeline::sidecar_path_for(out), "not json");
+    const PublishedCheck bad_sidecar = must(check_published(recorded, out));
+    BOOST_TEST((bad_sidecar.state == PublishedCheck::State::broken));
+    BOOST_TEST(bad_sidecar.message.find("not a JSON object") != std::string::npos);
+    fs::remove(rr::pipeline::sidecar_path_for(out));
     fs::remove(out);
     BOOST_TEST((must(check_published(recorded, out)).state == PublishedCheck::State::absent));
+}
+
+BOOST_AUTO_TEST_CASE(a_joiner_dead_between_its_output_and_its_sidecar_is_completed_by_the_next) {
+    Joining db;
+    t::Sandbox dir;
+    const fs::path out = dir / "a.mkv";
+    const std::string bytes = "joined output";
+    {
+        // The first joiner records and links its output, then dies before its sidecar.
+        StagedPublish staged = stage(out, bytes, R"({"by":"joiner"})");
+        const OutputRecord r = must(describe_output(staged.output.path()));
+        must(db.joiner->record_output(db.job, r.size, r.checksum));
+        must(staged.output.commit_exclusive());
+    }
+    BOOST_REQUIRE(fs::exists(out));
+    BOOST_REQUIRE(!fs::exists(rr::pipeline::sidecar_path_for(out)));
+    const ino_t first = inode(out);
+    must(db.joiner->leave());
+    BOOST_TEST(must(db.owner->take_over_join(db.job, "joiner")));
+    const JobView j = must(db.owner->job(db.job));
+    const OutputRecord recorded{*j.output_size, j.output_checksum.value_or("")};
+    BOOST_TEST(
+        (must(check_published(recorded, out)).state == PublishedCheck::State::sidecar_missing));
+    // The new joiner joins again (the same chunks make the same bytes) and puts its sidecar
+    // and accompanying files beside the output that stands.
+    {
+        StagedPublish again = stage_with_extras(out, bytes, R"({"by":"owner"})", "[]", "jpeg");
+        const Publication p = must(record_then_publish(again, recorder(*db.owner, db.job)));
+        BOOST_TEST((p.outcome == PublishOutcome::completed));
+    }
+    BOOST_TEST(inode(out) == first);
+    BOOST_TEST(t::read_file(rr::pipeline::sidecar_path_for(out)) == R"({"by":"owner"})");
+    BOOST_TEST(fs::exists(out.string() + std::string(rr::stages::kDetectionsSuffix)));
+    BOOST_TEST(fs::exists(rr::pipeline::frame_pair_dir(out) / "before.jpg"));
+    const PublishedCheck now = must(check_published(recorded, out));
+    BOOST_TEST((now.state == PublishedCheck::State::matches));
+    // Different bytes from the new join are not put beside another output.
+    fs::remove(rr::pipeline::sidecar_path_for(out));
+    {
+        StagedPublish other = stage(out, "other bytes", R"({"by":"other"})");
+        const Publication q = must(record_then_publish(other, recorder(*db.owner, db.job)));
+        BOOST_TEST((q.outcome == PublishOutcome::lost_race));
+    }
+    BOOST_TEST(!fs::exists(rr::pipeline::sidecar_path_for(out)));
+    BOOST_TEST(t::read_file(out) == bytes);
+    // Nothing staged is left behind once the staged files' owners are gone.
+    for (const auto& name : dir.list())
+        BOOST_TEST(name.find(std::string(rr::kTempMarker)) == std::string::npos, name);
 }
 
 BOOST_AUTO_TEST_CASE(the_accompanying_files_are_put_in_place_only_after_the_record) {
