@@ -95,7 +95,7 @@ Result<OpenedJob> PgQueue::open_job(const std::string& source_path, const std::s
         OpenedJob out{found.integer(0, 0), false, found.text(0, 1), found.text(0, 2), {}};
         // Our own insert (or adoption) whose reply was lost: this node must still prepare it.
         out.created = retry && out.owner == o_.node_id && out.state == "preparing";
-        const bool ended = out.state == "done" || out.state == "failed" || out.state == "cancelled";
+        const bool ended = queue_job_ended(out.state);
         if ((out.state != "preparing" && !ended) || out.owner == o_.node_id) return out;
         RR_ASSIGN(auto adopted,
                   conn_.run(Q::adopt_job, {pg_param(out.id), out.owner, o_.node_id, payload}));

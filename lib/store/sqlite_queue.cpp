@@ -134,8 +134,7 @@ Result<OpenedJob> SqliteQueue::open_job(const std::string& source_path,
         RR_TRY(tx.commit());
         return out;
     }
-    const bool ended =
-        found->state == "done" || found->state == "failed" || found->state == "cancelled";
+    const bool ended = queue_job_ended(found->state);
     if ((found->state != "preparing" && !ended) || found->owner == o_.node_id) return *found;
     {
         RR_ASSIGN(Stmt adopt, Stmt::prepare(db_, sq::kAdoptJob));

@@ -241,6 +241,11 @@ class TaskQueue {
     [[nodiscard]] virtual Result<int64_t> prune(double retention_days) = 0;
 };
 
+// Whether a queue job's state is one it ended in (done, failed, cancelled).
+[[nodiscard]] inline bool queue_job_ended(std::string_view state) {
+    return state == "done" || state == "failed" || state == "cancelled";
+}
+
 // Opens the backend `options.database` names (sqlite:PATH, else PostgreSQL), applying the
 // schema migrations.
 [[nodiscard]] Result<std::unique_ptr<TaskQueue>> open_task_queue(QueueOptions options);
