@@ -212,7 +212,7 @@ BOOST_AUTO_TEST_CASE(sqlite_migration_3_keeps_the_jobs_and_tasks_of_version_2) {
     const auto tasks = must(q->tasks(1));
     BOOST_REQUIRE(tasks.size() == 1u);
     BOOST_TEST(tasks[0].payload == "p");
-    BOOST_TEST(must(q->add_job("in/c.mkv", "web", payloads(1))) == 3);
+    BOOST_TEST(must(q->add_job("in/c.mkv", "web", payloads(1), 0)) == 3);
     const Lease l = must(q->claim(1)).at(0);
     BOOST_TEST(l.job_id == 1);
 }
@@ -227,7 +227,7 @@ BOOST_AUTO_TEST_CASE(sqlite_nodes_on_one_file_elect_exactly_one_joiner_per_job) 
     const int rounds = 200;
     int single_joiner = 0;
     for (int round = 0; round < rounds; ++round) {
-        const int64_t job = must(a->add_job("in/r.mkv", "web", payloads(2)));
+        const int64_t job = must(a->add_job("in/r.mkv", "web", payloads(2), 0));
         const Lease la = must(a->claim(1)).at(0);
         const Lease lb = must(b->claim(1)).at(0);
         BOOST_REQUIRE(la.task_id != lb.task_id);
