@@ -1078,6 +1078,134 @@ BOOST_DATA_TEST_CASE(only_the_joiner_records_and_finishes_and_a_join_is_taken_ov
     BOOST_TEST(must(other->job(job)).joiner.value_or("") == "owner");
 }
 
+BOOST_DATA_TEST_CASE(a_higher_priority_jobs_tasks_are_claimed_before_older_lower_ones,
+                     bdata::make(backends()), backend) {
+    // A farm's priority is the job's (its watch's), not the order files arrived in: a job
+    // queued later with a higher priority goes first on every node; a negative one waits.
+    Backend be(backend);
+    auto owner = be.node("owner");
+    auto a = be.node("a");
+    auto b = be.node("b");
+    const int64_t low = must(owner->add_job("in/low.mkv", "web", payloads(3), 0));
+    const int64_t last = must(owner->add_job("in/last.mkv", "web", payloads(1), -5));
+    // The daemon's way in: open_job carries the priority, start_tasks queues the tasks with it.
+    const int64_t high = must(owner->open_job("in/high.mkv", "1:1", "web", "{}", 10)).id;
+    must(owner->start_tasks(high, payloads(2)));
+    const int64_t mid = must(owner->add_job("in/mid.mkv", "web", payloads(2), 5));
+    BOOST_TEST(must(a->job(high)).priority == 10);
+    BOOST_TEST(must(a->job(low)).priority == 0);
+    for (const TaskView& tv : must(a->tasks(high))) BOOST_TEST(tv.priority == 10);
+    for (const TaskView& tv : must(a->tasks(last))) BOOST_TEST(tv.priority == -5);
+
+    // Priority changes the order, not what waits: every task counts once.
+    QueueDepth depth = must(a->queue_depth());
+    BOOST_TEST(depth.available == 8);
+    BOOST_TEST(depth.leased == 0);
+
+    // b asks for three: both of high's tasks and mid's first, in claim order.
+    const auto first = must(b->claim(3));
+    BOOST_REQUIRE_EQUAL(first.size(), 3u);
+    BOOST_TEST(first[0].job_id == high);
+    BOOST_TEST(first[0].idx == 0);
+    BOOST_TEST(first[0].priority == 10);
+    BOOST_TEST(first[1].job_id == high);
+    BOOST_TEST(first[1].idx == 1);
+    BOOST_TEST(first[2].job_id == mid);
+    BOOST_TEST(first[2].idx == 0);
+    BOOST_TEST(first[2].priority == 5);
+    // Another node continues where b stopped: mid's second task, then low's, oldest first.
+    const auto next = must(a->claim(4));
+    BOOST_REQUIRE_EQUAL(next.size(), 4u);
+    BOOST_TEST(next[0].job_id == mid);
+    BOOST_TEST(next[0].idx == 1);
+    for (int i = 1; i < 4; ++i) {
+        BOOST_TEST(next[static_cast<size_t>(i)].job_id == low);
+        BOOST_TEST(next[static_cast<size_t>(i)].idx == i - 1);
+        BOOST_TEST(next[static_cast<size_t>(i)].priority == 0);
+    }
+    depth = must(a->queue_depth());
+    BOOST_TEST(depth.available == 1);
+    BOOST_TEST(depth.leased == 7);
+    const Lease tail = must(b->claim(5)).at(0);
+    BOOST_TEST(tail.job_id == last);
+    BOOST_TEST(tail.priority == -5);
+
+    // Completions count as before: per node, and the job's counter elects its joiner.
+    for (const Lease& l : first) must(b->complete(l, "ok"));
+    const auto nodes = must(a->nodes());
+    BOOST_TEST(find_node(nodes, "b")->chunks_done == 3);
+    BOOST_TEST(find_node(nodes, "b")->leases == 1);
+    BOOST_TEST(find_node(nodes, "a")->leases == 4);
+    const JobView h = must(a->job(high));
+    BOOST_TEST(h.state == "joining");
+    BOOST_TEST(h.joiner.value_or("") == "b");
+    BOOST_TEST(must(a->job(mid)).chunks_remaining == 1);
+}
+
+BOOST_DATA_TEST_CASE(equal_priorities_are_claimed_first_in_first_out, bdata::make(backends()),
+                     backend) {
+    Backend be(backend);
+    auto owner = be.node("owner");
+    auto a = be.node("a");
+    auto b = be.node("b");
+    const int64_t first = must(owner->add_job("in/1.mkv", "web", payloads(2), 3));
+    const int64_t second = must(owner->open_job("in/2.mkv", "2:2", "web", "{}", 3)).id;
+    must(owner->start_tasks(second, payloads(2)));
+    const int64_t third = must(owner->add_job("in/3.mkv", "web", payloads(2), 3));
+    // One task at a time, the nodes taking turns: the order is the queue's, not a node's.
+    std::vector<std::pair<int64_t, int>> order;
+    for (int i = 0; i < 6; ++i) {
+        const auto got = must((i % 2 ? b : a)->claim(1));
+        BOOST_REQUIRE_EQUAL(got.size(), 1u);
+        order.emplace_back(got[0].job_id, got[0].idx);
+    }
+    const std::vector<std::pair<int64_t, int>> fifo = {{first, 0},  {first, 1}, {second, 0},
+                                                       {second, 1}, {third, 0}, {third, 1}};
+    BOOST_TEST((order == fifo));
+    BOOST_TEST(must(a->claim(1)).empty());
+}
+
+BOOST_DATA_TEST_CASE(a_task_given_back_keeps_its_jobs_priority, bdata::make(backends()), backend) {
+    // A failed attempt or a released lease returns a high-priority task to the queue ahead of
+    // the lower-priority work that waited meanwhile.
+    Backend be(backend);
+    auto a = be.node("a", {.max_attempts = 5});
+    auto b = be.node("b", {.max_attempts = 5});
+    const int64_t low = must(a->add_job("in/low.mkv", "web", payloads(2), 1));
+    const int64_t high = must(a->add_job("in/high.mkv", "web", payloads(2), 2));
+    const auto held = must(a->claim(2));
+    BOOST_REQUIRE_EQUAL(held.size(), 2u);
+    BOOST_TEST(held[0].job_id == high);
+    BOOST_TEST(held[1].job_id == high);
+    BOOST_TEST(must(a->fail(held[0], "broken")).accepted);  // no back-off in these cases
+    Lease again = must(b->claim(1)).at(0);
+    BOOST_TEST(again.task_id == held[0].task_id);
+    BOOST_TEST(again.attempt == 2);
+    BOOST_TEST(must(a->release()) == 1);  // held[1]
+    again = must(b->claim(1)).at(0);
+    BOOST_TEST(again.task_id == held[1].task_id);
+    BOOST_TEST(must(b->claim(5)).size() == 2u);  // low's, only now
+    BOOST_TEST(must(a->tasks(low)).at(0).lease_owner.value_or("") == "b");
+}
+
+BOOST_DATA_TEST_CASE(the_adopter_of_a_lost_owners_job_queues_it_with_its_priority,
+                     bdata::make(backends()), backend) {
+    Backend be(backend);
+    auto owner = be.node("owner");
+    auto a = be.node("a");
+    const int64_t job = must(owner->open_job("in/p.mkv", "5:5", "web", "{}", 1)).id;
+    // Opening an existing job changes nothing about it, priority included.
+    BOOST_TEST(!must(a->open_job("in/p.mkv", "5:5", "web", "{}", 9)).created);
+    BOOST_TEST(must(a->job(job)).priority == 1);
+    must(owner->leave());
+    const OpenedJob adopted = must(a->open_job("in/p.mkv", "5:5", "web", "{}", 4));
+    BOOST_REQUIRE(adopted.created);
+    BOOST_TEST(adopted.adopted_from == "owner");
+    must(a->start_tasks(job, payloads(1)));
+    BOOST_TEST(must(a->job(job)).priority == 4);
+    BOOST_TEST(must(a->tasks(job)).at(0).priority == 4);
+}
+
 BOOST_DATA_TEST_CASE(queue_depth_counts_and_prune_removes_only_what_is_old_and_over,
                      bdata::make(backends()), backend) {
     Backend be(backend);
