@@ -133,14 +133,14 @@ fs::path ClusterWork::work_dir(const ClusterJobFiles& f) const {
 
 Result<store::OpenedJob> ClusterWork::open_job(const ClusterJobFiles& f,
                                                const std::string& source_key,
-                                               const std::string& profile) {
+                                               const std::string& profile, int priority) {
     const json payload{{"input", f.input},
                        {"output", f.output},
                        {"work", f.work},
                        {"profile", profile},
                        {"owner", node_id_}};
     return locked([&](store::TaskQueue& q) {
-        return q.open_job(f.input, source_key, profile, payload.dump());
+        return q.open_job(f.input, source_key, profile, payload.dump(), priority);
     });
 }
 

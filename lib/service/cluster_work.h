@@ -70,10 +70,11 @@ class ClusterWork {
                                                            int64_t local_id) const;
     [[nodiscard]] std::filesystem::path work_dir(const ClusterJobFiles& f) const;
 
-    // Blocking calls for a job's owner (scheduler threads).
+    // Blocking calls for a job's owner (scheduler threads). priority: the job's (its watch's);
+    // every node claims its tasks before those of lower-priority jobs.
     [[nodiscard]] Result<store::OpenedJob> open_job(const ClusterJobFiles& f,
                                                     const std::string& source_key,
-                                                    const std::string& profile);
+                                                    const std::string& profile, int priority);
     // The queue job of this version of the file, if any, without making one.
     [[nodiscard]] Result<std::optional<store::OpenedJob>> find_job(const ClusterJobFiles& f,
                                                                    const std::string& source_key);

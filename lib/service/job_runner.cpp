@@ -164,7 +164,7 @@ void JobRunner::submit_prepare() {
                                                         HookKind::before),
                                      values = hook_values("queued"), cluster = ctx_.cluster,
                                      files = cluster_files_, profile = row_.profile,
-                                     size = row_.size,
+                                     priority = row_.priority, size = row_.size,
                                      mtime_ns = row_.mtime_ns](int, std::stop_token stop) {
         // The operator's checks (a virus scan) come before anything reads the file.
         std::vector<HookRun> hooks = run_hooks(before, values, stop, true);
@@ -198,7 +198,7 @@ void JobRunner::submit_prepare() {
                 }
                 // One job per version of a file, whichever node's watcher saw it first.
                 RR_ASSIGN(const std::string key, source_version_key(spec->input));
-                RR_ASSIGN(auto opened, cluster->open_job(*files, key, profile));
+                RR_ASSIGN(auto opened, cluster->open_job(*files, key, profile, priority));
                 p.cluster_job = opened.id;
                 if (!opened.created && opened.owner != cluster->node_id()) {
                     p.elsewhere = opened.owner;

@@ -1,5 +1,6 @@
 #include "store/pg_queue.h"
 
+#include <algorithm>
 #include <random>
 
 #include "store/pg_migrations.h"
@@ -12,8 +13,11 @@ std::vector<Lease> leases(const PgResult& r) {
     out.reserve(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
         out.push_back(Lease{r.integer(i, 0), r.integer(i, 1), static_cast<int>(r.integer(i, 2)),
-                            static_cast<int>(r.integer(i, 3)), r.integer(i, 4), r.text(i, 5)});
+                            static_cast<int>(r.integer(i, 3)), r.integer(i, 4), r.text(i, 5),
+                            static_cast<int>(r.integer(i, 6))});
     }
+    // RETURNING has no order of its own: give them back in the order the claim picked them.
+    std::sort(out.begin(), out.end(), in_claim_order);
     return out;
 }
 
@@ -57,12 +61,12 @@ auto PgQueue::retrying(F&& fn) -> decltype(fn()) {
 }
 
 Result<int64_t> PgQueue::add_job(const std::string& source_path, const std::string& profile,
-                                 const std::vector<std::string>& payloads) {
+                                 const std::vector<std::string>& payloads, int priority) {
     // Not retried: after a lost reply the job may exist, and adding it twice is not harmless.
     RR_ASSIGN(auto tx, PgTransaction::begin(conn_));
-    RR_ASSIGN(auto job,
-              conn_.run(Q::insert_job,
-                        {source_path, profile, pg_param(static_cast<int64_t>(payloads.size()))}));
+    RR_ASSIGN(auto job, conn_.run(Q::insert_job, {source_path, profile,
+                                                  pg_param(static_cast<int64_t>(payloads.size())),
+                                                  pg_param(priority)}));
     const int64_t id = job.integer(0, 0);
     RR_TRY(conn_.run(Q::insert_tasks,
                      {pg_param(id), text_array(payloads), pg_param(o_.max_attempts)}));
@@ -71,21 +75,22 @@ Result<int64_t> PgQueue::add_job(const std::string& source_path, const std::stri
 }
 
 Result<OpenedJob> PgQueue::open_job(const std::string& source_path, const std::string& source_key,
-                                    const std::string& profile, const std::string& payload) {
+                                    const std::string& profile, const std::string& payload,
+                                    int priority) {
     if (source_key.empty()) {
         return make_error(Errc::invalid_argument, "open_job: the source version key is empty");
     }
     int runs = 0;
     return retrying([&]() -> Result<OpenedJob> {
         const bool retry = runs++ > 0;
-        RR_ASSIGN(auto r,
-                  conn_.run(Q::open_job, {source_path, source_key, profile, payload, o_.node_id}));
+        RR_ASSIGN(auto r, conn_.run(Q::open_job, {source_path, source_key, profile, payload,
+                                                  o_.node_id, pg_param(priority)}));
         if (r.rows() == 1) return OpenedJob{r.integer(0, 0), true, r.text(0, 1), r.text(0, 2), {}};
         RR_ASSIGN(auto found, conn_.run(Q::find_job, {source_path, source_key}));
         if (found.rows() == 0) {
             // The conflicting row went between the two statements (pruned): try once more.
             RR_ASSIGN(auto again, conn_.run(Q::open_job, {source_path, source_key, profile, payload,
-                                                          o_.node_id}));
+                                                          o_.node_id, pg_param(priority)}));
             if (again.rows() == 1) {
                 return OpenedJob{again.integer(0, 0), true, again.text(0, 1), again.text(0, 2), {}};
             }
@@ -97,8 +102,8 @@ Result<OpenedJob> PgQueue::open_job(const std::string& source_path, const std::s
         out.created = retry && out.owner == o_.node_id && out.state == "preparing";
         const bool ended = queue_job_ended(out.state);
         if ((out.state != "preparing" && !ended) || out.owner == o_.node_id) return out;
-        RR_ASSIGN(auto adopted,
-                  conn_.run(Q::adopt_job, {pg_param(out.id), out.owner, o_.node_id, payload}));
+        RR_ASSIGN(auto adopted, conn_.run(Q::adopt_job, {pg_param(out.id), out.owner, o_.node_id,
+                                                         payload, pg_param(priority)}));
         if (adopted.rows() == 1) {
             // An ended job is adopted for its disposition only: there is nothing to prepare.
             const std::string state = adopted.text(0, 2);
@@ -234,6 +239,7 @@ Result<std::vector<TaskView>> PgQueue::tasks(int64_t job_id) {
             t.lease_owner = r.optional_text(i, 5);
             t.payload = r.text(i, 6);
             t.result = r.optional_text(i, 7);
+            t.priority = static_cast<int>(r.integer(i, 8));
             out.push_back(std::move(t));
         }
         return out;
@@ -462,6 +468,7 @@ Result<JobView> PgQueue::job(int64_t job_id) {
         j.output_checksum = r.optional_text(0, 13);
         j.joiner_state = r.optional_text(0, 14);
         j.disposed_by = r.optional_text(0, 15);
+        j.priority = static_cast<int>(r.integer(0, 16));
         return j;
     });
 }

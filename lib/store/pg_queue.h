@@ -27,12 +27,13 @@ class PgQueue final : public TaskQueue {
 
     [[nodiscard]] Result<int64_t> add_job(const std::string& source_path,
                                           const std::string& profile,
-                                          const std::vector<std::string>& payloads) override;
+                                          const std::vector<std::string>& payloads,
+                                          int priority) override;
 
     [[nodiscard]] Result<OpenedJob> open_job(const std::string& source_path,
                                              const std::string& source_key,
-                                             const std::string& profile,
-                                             const std::string& payload) override;
+                                             const std::string& profile, const std::string& payload,
+                                             int priority) override;
     [[nodiscard]] Status start_tasks(int64_t job_id,
                                      const std::vector<std::string>& payloads) override;
     [[nodiscard]] Status end_job(int64_t job_id, const std::string& state,

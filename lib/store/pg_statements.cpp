@@ -10,39 +10,43 @@ namespace {
 // Back-off after a failed or expired attempt: base · 2^(attempt−1) seconds, at most max.
 
 constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatements = {{
-    {Q::insert_job, "rr_insert_job", 3,
+    {Q::insert_job, "rr_insert_job", 4,
      // NOTIFY is delivered on commit: idle nodes waiting in LISTEN wake up at once.
      R"sql(WITH j AS (
-             INSERT INTO jobs (source_path, profile, state, chunks_total, chunks_remaining)
-             VALUES ($1::text, $2::text, 'running', $3::int, $3::int) RETURNING id)
+             INSERT INTO jobs (source_path, profile, state, chunks_total, chunks_remaining,
+                               priority)
+             VALUES ($1::text, $2::text, 'running', $3::int, $3::int, $4::int) RETURNING id)
            SELECT id, pg_notify('renderrush_tasks', id::text) FROM j)sql"},
     {Q::insert_tasks, "rr_insert_tasks", 3,
-     // $2: payloads as a text array, one task per element, idx in array order.
-     R"sql(INSERT INTO tasks (job_id, idx, payload, max_attempts)
-           SELECT $1::bigint, p.ord - 1, p.payload, $3::int
-           FROM unnest($2::text[]) WITH ORDINALITY AS p(payload, ord))sql"},
+     // $2: payloads as a text array, one task per element, idx in array order. Each task
+     // copies its job's priority, so the claim orders by it without reading jobs.
+     R"sql(INSERT INTO tasks (job_id, idx, payload, max_attempts, priority)
+           SELECT $1::bigint, p.ord - 1, p.payload, $3::int, j.priority
+           FROM jobs j, unnest($2::text[]) WITH ORDINALITY AS p(payload, ord)
+           WHERE j.id = $1::bigint)sql"},
     {Q::claim, "rr_claim", 3,
      // MATERIALIZED: the locking subquery runs exactly once, so LIMIT bounds what is locked
      // and SKIP LOCKED lets concurrent claimers pass each other instead of queueing. A node
      // that is not active (draining, lost, unknown) claims nothing, and nobody claims a task
      // of a job that is not running (failed, cancelled: end_job fails those tasks as well).
+     // Higher priority first, then FIFO by id: the order of the tasks_available index.
      R"sql(WITH picked AS MATERIALIZED (
              SELECT t.id FROM tasks t
              WHERE t.state = 'available' AND t.run_after <= now()
                AND EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = $1::text AND n.state = 'active')
                AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = t.job_id AND j.state = 'running')
-             ORDER BY t.id
+             ORDER BY t.priority DESC, t.id
              FOR UPDATE OF t SKIP LOCKED
              LIMIT $2::int)
            UPDATE tasks t
            SET state = 'leased', attempt = t.attempt + 1, lease_epoch = t.lease_epoch + 1,
                lease_owner = $1::text, lease_expires_at = now() + make_interval(secs => $3::float8)
            FROM picked WHERE t.id = picked.id
-           RETURNING t.id, t.job_id, t.idx, t.attempt, t.lease_epoch, t.payload)sql"},
+           RETURNING t.id, t.job_id, t.idx, t.attempt, t.lease_epoch, t.payload, t.priority)sql"},
     {Q::renew_leases, "rr_renew_leases", 2,
      R"sql(UPDATE tasks t SET lease_expires_at = now() + make_interval(secs => $2::float8)
            WHERE t.state = 'leased' AND t.lease_owner = $1::text
-           RETURNING t.id, t.job_id, t.idx, t.attempt, t.lease_epoch, t.payload)sql"},
+           RETURNING t.id, t.job_id, t.idx, t.attempt, t.lease_epoch, t.payload, t.priority)sql"},
     {Q::complete, "rr_complete", 4,
      // One statement, so one transaction: the fenced task update, the node's counter and the
      // job's counter commit together. The job row's lock serialises the last two completions;
@@ -183,7 +187,7 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
      // The joiner's node state lets the owner see that its joiner is lost.
      R"sql(SELECT j.id, j.source_path, j.profile, j.state, j.chunks_total, j.chunks_remaining,
                   j.error, j.joiner, j.owner, j.source_key, j.payload, j.result, j.output_size,
-                  j.output_checksum, n.state, j.disposed_by
+                  j.output_checksum, n.state, j.disposed_by, j.priority
            FROM jobs j LEFT JOIN nodes n ON n.node_id = j.joiner
            WHERE j.id = $1::bigint)sql"},
     {Q::task_attempts, "rr_task_attempts", 2,
@@ -221,12 +225,12 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
            SELECT cluster_id FROM ins
            UNION ALL SELECT cluster_id FROM cluster_identity
            LIMIT 1)sql"},
-    {Q::open_job, "rr_open_job", 5,
+    {Q::open_job, "rr_open_job", 6,
      // No row back: the version has a job already (find_job reads it with a fresh snapshot;
      // this statement's snapshot may predate the row it conflicted with).
      R"sql(INSERT INTO jobs (source_path, source_key, profile, payload, owner, state,
-                             chunks_total, chunks_remaining)
-           VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, 'preparing', 0, 0)
+                             chunks_total, chunks_remaining, priority)
+           VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, 'preparing', 0, 0, $6::int)
            ON CONFLICT (source_path, source_key) WHERE source_key <> '' DO NOTHING
            RETURNING id, owner, state)sql"},
     {Q::find_job, "rr_find_job", 2,
@@ -276,15 +280,18 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
            WHERE id = $1::bigint AND state = 'joining' AND joiner = $3::text
            RETURNING id)sql"},
     {Q::list_tasks, "rr_list_tasks", 1,
-     R"sql(SELECT id, idx, state, attempt, node, lease_owner, payload, result
+     R"sql(SELECT id, idx, state, attempt, node, lease_owner, payload, result, priority
            FROM tasks WHERE job_id = $1::bigint ORDER BY idx)sql"},
-    {Q::adopt_job, "rr_adopt_job", 4,
+    {Q::adopt_job, "rr_adopt_job", 5,
      // A job whose owner is lost (or has no node row, pruned) gets this node as owner while
      // it is still being prepared, or once it ended with its source not yet disposed of. The
      // row lock and the owner condition let one node through when several try at once (the
      // others re-read the row and find the new owner); a node that is back from 'lost' keeps
      // its job, and its start_job and claim_disposal no longer match once it was adopted.
-     R"sql(UPDATE jobs j SET owner = $3::text, payload = $4::text, updated_at = now()
+     // The adopter prepares with its own priority; an ended job's stays what its tasks had.
+     R"sql(UPDATE jobs j SET owner = $3::text, payload = $4::text, updated_at = now(),
+                            priority = CASE WHEN j.state = 'preparing' THEN $5::int
+                                            ELSE j.priority END
            WHERE j.id = $1::bigint AND j.owner = $2::text
              AND (j.state = 'preparing' OR (j.state IN ('done', 'failed', 'cancelled')
                                             AND j.disposed_by IS NULL))

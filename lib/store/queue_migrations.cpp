@@ -275,6 +275,23 @@ WHERE state IN ('done', 'failed', 'cancelled');
 CREATE INDEX jobs_undisposed ON jobs (id)
     WHERE state IN ('done', 'failed', 'cancelled') AND disposed_by IS NULL;
 )sql"},
+    // 6: the farm honours a job's priority (its watch's): tasks carry a copy of their job's,
+    // set when they are queued, so the claim orders by it without joining jobs, and the
+    // available-tasks index is in claim order (priority first, then FIFO by id). Rows queued
+    // before this migration keep priority 0, the default a watch has.
+    QueueMigration{6, "priority",
+                   R"sql(
+ALTER TABLE jobs ADD COLUMN priority integer NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN priority integer NOT NULL DEFAULT 0;
+DROP INDEX tasks_available;
+CREATE INDEX tasks_available ON tasks (priority DESC, id) WHERE state = 'available';
+)sql",
+                   R"sql(
+ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+DROP INDEX tasks_available;
+CREATE INDEX tasks_available ON tasks (priority DESC, id) WHERE state = 'available';
+)sql"},
 };
 
 constexpr bool numbered_from_one() {

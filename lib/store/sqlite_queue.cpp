@@ -10,18 +10,18 @@
 namespace rr::store {
 namespace {
 
-// Lease rows from a RETURNING clause (id, job_id, idx, attempt, lease_epoch, payload),
-// ordered by task id as PostgreSQL's claim picks them (RETURNING has no order of its own).
+// Lease rows from a RETURNING clause (id, job_id, idx, attempt, lease_epoch, payload,
+// priority), in the order the claim picks them (RETURNING has no order of its own).
 Result<std::vector<Lease>> leases(Stmt& s) {
     std::vector<Lease> out;
     for (;;) {
         RR_ASSIGN(bool row, s.step());
         if (!row) break;
         out.push_back(Lease{s.integer(0), s.integer(1), static_cast<int>(s.integer(2)),
-                            static_cast<int>(s.integer(3)), s.integer(4), s.text(5)});
+                            static_cast<int>(s.integer(3)), s.integer(4), s.text(5),
+                            static_cast<int>(s.integer(6))});
     }
-    std::sort(out.begin(), out.end(),
-              [](const Lease& a, const Lease& b) { return a.task_id < b.task_id; });
+    std::sort(out.begin(), out.end(), in_claim_order);
     return out;
 }
 
@@ -80,12 +80,15 @@ Result<SqliteQueue> SqliteQueue::open(QueueOptions options) {
 }
 
 Result<int64_t> SqliteQueue::add_job(const std::string& source_path, const std::string& profile,
-                                     const std::vector<std::string>& payloads) {
+                                     const std::vector<std::string>& payloads, int priority) {
     RR_ASSIGN(auto tx, Transaction::begin(db_));
     int64_t id = 0;
     {
         RR_ASSIGN(Stmt job, Stmt::prepare(db_, sq::kInsertJob));
-        job.bind(1, source_path).bind(2, profile).bind(3, static_cast<int64_t>(payloads.size()));
+        job.bind(1, source_path)
+            .bind(2, profile)
+            .bind(3, static_cast<int64_t>(payloads.size()))
+            .bind(4, priority);
         RR_ASSIGN(bool row, job.step());
         if (!row) return make_error(Errc::io, "add_job: no id returned");
         id = job.integer(0);
@@ -104,7 +107,7 @@ Result<int64_t> SqliteQueue::add_job(const std::string& source_path, const std::
 
 Result<OpenedJob> SqliteQueue::open_job(const std::string& source_path,
                                         const std::string& source_key, const std::string& profile,
-                                        const std::string& payload) {
+                                        const std::string& payload, int priority) {
     if (source_key.empty()) {
         return make_error(Errc::invalid_argument, "open_job: the source version key is empty");
     }
@@ -126,7 +129,8 @@ Result<OpenedJob> SqliteQueue::open_job(const std::string& source_path,
                 .bind(2, source_key)
                 .bind(3, profile)
                 .bind(4, payload)
-                .bind(5, o_.node_id);
+                .bind(5, o_.node_id)
+                .bind(6, priority);
             RR_ASSIGN(bool row, ins.step());
             if (!row) return make_error(Errc::io, "open_job: no row returned");
             out = OpenedJob{ins.integer(0), true, ins.text(1), ins.text(2), {}};
@@ -138,7 +142,11 @@ Result<OpenedJob> SqliteQueue::open_job(const std::string& source_path,
     if ((found->state != "preparing" && !ended) || found->owner == o_.node_id) return *found;
     {
         RR_ASSIGN(Stmt adopt, Stmt::prepare(db_, sq::kAdoptJob));
-        adopt.bind(1, found->id).bind(2, found->owner).bind(3, o_.node_id).bind(4, payload);
+        adopt.bind(1, found->id)
+            .bind(2, found->owner)
+            .bind(3, o_.node_id)
+            .bind(4, payload)
+            .bind(5, priority);
         RR_ASSIGN(bool row, adopt.step());
         if (!row) return *found;  // the owner is alive, or the disposition was claimed
         // An ended job is adopted for its disposition only: there is nothing to prepare.
@@ -291,6 +299,7 @@ Result<std::vector<TaskView>> SqliteQueue::tasks(int64_t job_id) {
         t.lease_owner = s.optional_text(5);
         t.payload = s.text(6);
         t.result = s.optional_text(7);
+        t.priority = static_cast<int>(s.integer(8));
         out.push_back(std::move(t));
     }
 }
@@ -628,6 +637,7 @@ Result<JobView> SqliteQueue::job(int64_t job_id) {
     j.output_checksum = s.optional_text(13);
     j.joiner_state = s.optional_text(14);
     j.disposed_by = s.optional_text(15);
+    j.priority = static_cast<int>(s.integer(16));
     return j;
 }
 

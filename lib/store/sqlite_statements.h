@@ -10,15 +10,18 @@ namespace rr::store::sq {
 #define RR_SQ_NOW "((julianday('now') - 2440587.5) * 86400.0)"
 
 inline constexpr const char* kInsertJob =
-    "INSERT INTO jobs (source_path, profile, state, chunks_total, chunks_remaining) "
-    "VALUES (?1, ?2, 'running', ?3, ?3) RETURNING id";
+    "INSERT INTO jobs (source_path, profile, state, chunks_total, chunks_remaining, priority) "
+    "VALUES (?1, ?2, 'running', ?3, ?3, ?4) RETURNING id";
+// Each task copies its job's priority, so the claim orders by it without reading jobs.
 inline constexpr const char* kInsertTask =
-    "INSERT INTO tasks (job_id, idx, payload, max_attempts) VALUES (?1, ?2, ?3, ?4)";
+    "INSERT INTO tasks (job_id, idx, payload, max_attempts, priority) "
+    "SELECT ?1, ?2, ?3, ?4, priority FROM jobs WHERE id = ?1";
 
 // A node that is not active (draining, lost, unknown) claims nothing, and nobody claims a task
 // of a job that is not running. The IMMEDIATE transaction around it is the only writer on the
 // file, so no other claimer can pick the same rows: what SKIP LOCKED does on PostgreSQL, one
-// writer at a time does here.
+// writer at a time does here. Higher priority first, then FIFO by id: the order of the
+// tasks_available index.
 inline constexpr const char* kClaim =
     "UPDATE tasks SET state = 'leased', attempt = attempt + 1, lease_epoch = lease_epoch + 1, "
     "lease_owner = ?1, lease_expires_at = " RR_SQ_NOW
@@ -27,12 +30,13 @@ inline constexpr const char* kClaim =
     "  WHERE t.state = 'available' AND t.run_after <= " RR_SQ_NOW
     "    AND EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = ?1 AND n.state = 'active') "
     "    AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = t.job_id AND j.state = 'running') "
-    "  ORDER BY t.id LIMIT ?2) "
-    "RETURNING id, job_id, idx, attempt, lease_epoch, payload";
+    "  ORDER BY t.priority DESC, t.id LIMIT ?2) "
+    "RETURNING id, job_id, idx, attempt, lease_epoch, payload, priority";
 inline constexpr const char* kRenew = "UPDATE tasks SET lease_expires_at = " RR_SQ_NOW
                                       " + ?2 "
                                       "WHERE state = 'leased' AND lease_owner = ?1 "
-                                      "RETURNING id, job_id, idx, attempt, lease_epoch, payload";
+                                      "RETURNING id, job_id, idx, attempt, lease_epoch, payload, "
+                                      "priority";
 
 // complete: the fenced task update, the node's counter and the job's counter in one
 // transaction; the single writer serialises the last two completions, and whichever takes
@@ -151,7 +155,7 @@ inline constexpr const char* kFinishJob =
 inline constexpr const char* kJob =
     "SELECT j.id, j.source_path, j.profile, j.state, j.chunks_total, j.chunks_remaining, "
     "j.error, j.joiner, j.owner, j.source_key, j.payload, j.result, j.output_size, "
-    "j.output_checksum, n.state, j.disposed_by FROM jobs j "
+    "j.output_checksum, n.state, j.disposed_by, j.priority FROM jobs j "
     "LEFT JOIN nodes n ON n.node_id = j.joiner "
     "WHERE j.id = ?1";
 inline constexpr const char* kTaskAttempts =
@@ -179,11 +183,14 @@ inline constexpr const char* kFindJob =
     "WHERE source_path = ?1 AND source_key = ?2 AND source_key <> ''";
 inline constexpr const char* kOpenJob =
     "INSERT INTO jobs (source_path, source_key, profile, payload, owner, state, chunks_total, "
-    "chunks_remaining) VALUES (?1, ?2, ?3, ?4, ?5, 'preparing', 0, 0) RETURNING id, owner, state";
+    "chunks_remaining, priority) VALUES (?1, ?2, ?3, ?4, ?5, 'preparing', 0, 0, ?6) "
+    "RETURNING id, owner, state";
 // A job whose owner is lost (or has no node row) gets this node as owner while it is still
-// being prepared, or once it ended with its disposition unclaimed.
+// being prepared, or once it ended with its disposition unclaimed. The adopter prepares with
+// its own priority; an ended job's stays what its tasks had.
 inline constexpr const char* kAdoptJob =
-    "UPDATE jobs SET owner = ?3, payload = ?4, updated_at = " RR_SQ_NOW
+    "UPDATE jobs SET owner = ?3, payload = ?4, "
+    "priority = CASE WHEN state = 'preparing' THEN ?5 ELSE priority END, updated_at = " RR_SQ_NOW
     " WHERE id = ?1 AND owner = ?2 "
     "  AND (state = 'preparing' OR (state IN ('done', 'failed', 'cancelled') "
     "                               AND disposed_by IS NULL)) "
@@ -221,7 +228,7 @@ inline constexpr const char* kTakeOverJoin =
     "UPDATE jobs SET joiner = ?2, updated_at = " RR_SQ_NOW
     " WHERE id = ?1 AND state = 'joining' AND joiner = ?3 RETURNING id";
 inline constexpr const char* kListTasks =
-    "SELECT id, idx, state, attempt, node, lease_owner, payload, result "
+    "SELECT id, idx, state, attempt, node, lease_owner, payload, result, priority "
     "FROM tasks WHERE job_id = ?1 ORDER BY idx";
 // Jobs nobody is preparing: their owner is lost (or gone) before it queued their tasks.
 inline constexpr const char* kOrphanedJobs =

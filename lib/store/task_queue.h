@@ -30,7 +30,14 @@ struct Lease {
     int attempt = 0;
     int64_t epoch = 0;
     std::string payload;
+    int priority = 0;  // its job's: the claim takes higher ones first
 };
+
+// Leases in the order the claim picks tasks: higher priority first, then the older task.
+[[nodiscard]] inline bool in_claim_order(const Lease& a, const Lease& b) {
+    if (a.priority != b.priority) return a.priority > b.priority;
+    return a.task_id < b.task_id;
+}
 
 struct Completion {
     bool accepted = false;   // false: the lease was lost (reaped, released, taken over)
@@ -84,6 +91,7 @@ struct JobView {
     std::optional<std::string> joiner_state;
     // The node that claimed the disposition of the source (claim_disposal); none before.
     std::optional<std::string> disposed_by;
+    int priority = 0;  // what its tasks are claimed by (higher first)
 };
 
 struct OpenedJob {
@@ -112,6 +120,7 @@ struct TaskView {
     std::optional<std::string> lease_owner;
     std::string payload;
     std::optional<std::string> result;  // what complete() stored
+    int priority = 0;                   // its job's, copied when it was queued
 };
 
 struct AttemptView {
@@ -140,9 +149,11 @@ class TaskQueue {
 
     // A job and its tasks (one per payload, idx in order), in one transaction. The job has no
     // owner and no source version (tests, the queue benchmark); the daemon uses open_job.
+    // Priority: see claim().
     [[nodiscard]] virtual Result<int64_t> add_job(const std::string& source_path,
                                                   const std::string& profile,
-                                                  const std::vector<std::string>& payloads) = 0;
+                                                  const std::vector<std::string>& payloads,
+                                                  int priority) = 0;
 
     // Makes the job row in state 'preparing' owned by this node, or, when a row with this
     // (source_path, source_key) exists, returns it (created = false): one job per version of
@@ -153,19 +164,21 @@ class TaskQueue {
     // lost owner); of several nodes trying at once one gets it, the others see its owner. An
     // ended row whose disposition nobody claimed and whose owner is lost is taken over the
     // same way, with created = false: this node owns it for claim_disposal only.
+    // The job's priority (its watch's; see claim()) is the creator's, or the adopter's when
+    // a 'preparing' job is taken over: whoever queues the tasks decides it.
     [[nodiscard]] virtual Result<OpenedJob> open_job(const std::string& source_path,
                                                      const std::string& source_key,
                                                      const std::string& profile,
-                                                     const std::string& payload) = 0;
+                                                     const std::string& payload, int priority) = 0;
     // The job of this version of a file, if any, without making one (a node whose source has
     // gone since, e.g. disposed of by a node that adopted the job, finds who has it).
     [[nodiscard]] virtual Result<std::optional<OpenedJob>> find_job(
         const std::string& source_path, const std::string& source_key) = 0;
-    // The owner's plan: one task per payload (idx in order, max_attempts from the options) and
-    // the job preparing -> running with chunks_total = chunks_remaining = n, in one
-    // transaction; NOTIFY renderrush_tasks. With n == 0 the job goes straight to 'joining'
-    // with this node as joiner. Harmless twice: when the job already started with n tasks,
-    // nothing changes. Errc::conflict when the job is not this node's, was started with
+    // The owner's plan: one task per payload (idx in order, max_attempts from the options, the
+    // job's priority) and the job preparing -> running with chunks_total = chunks_remaining =
+    // n, in one transaction; NOTIFY renderrush_tasks. With n == 0 the job goes straight to
+    // 'joining' with this node as joiner. Harmless twice: when the job already started with n
+    // tasks, nothing changes. Errc::conflict when the job is not this node's, was started with
     // another n, or has ended (failed, cancelled).
     [[nodiscard]] virtual Status start_tasks(int64_t job_id,
                                              const std::vector<std::string>& payloads) = 0;
@@ -202,6 +215,9 @@ class TaskQueue {
     [[nodiscard]] virtual Result<std::vector<TaskView>> tasks(int64_t job_id) = 0;
 
     // Up to n available tasks whose back-off has passed; none while this node is not active.
+    // Tasks of a higher-priority job go first across the farm, however late they were queued;
+    // among equal priorities the older task (lower id) goes first. Leases come back in that
+    // order (in_claim_order).
     [[nodiscard]] virtual Result<std::vector<Lease>> claim(int n) = 0;
     // Renews every lease this node holds and returns them: a lease missing was lost.
     [[nodiscard]] virtual Result<std::vector<Lease>> renew() = 0;

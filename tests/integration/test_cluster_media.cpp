@@ -22,6 +22,7 @@
 #include "support/ctl.h"
 #include "support/daemon.h"
 #include "support/media.h"
+#include "support/must.h"
 #include "support/pg_fixture.h"
 #include "support/process.h"
 #include "support/sandbox.h"
@@ -72,7 +73,8 @@ struct Share {
 };
 
 // `root`: where this node mounts the share (empty: the share itself). work_dir is always on
-// the share: a node without the share claims nothing, so it never writes there.
+// the share: a node without the share claims nothing, so it never writes there. The watch's
+// priority is not the default, so a test can see it reach the queue.
 std::string node_config(const Share& s, const std::string& node_id, fs::path root = {},
                         const std::string& poll_seconds = "0.2",
                         const std::string& on_success = "keep") {
@@ -80,7 +82,7 @@ std::string node_config(const Share& s, const std::string& node_id, fs::path roo
     fs::create_directories(root / "inbox");
     return std::string("workers: 1\nchunk_seconds: 0.5\nmax_attempts: 3\n") +
            "watches:\n  - {path: " + (root / "inbox").string() +
-           ", profile: farm, output: " + (root / "outbox").string() +
+           ", profile: farm, priority: 3, output: " + (root / "outbox").string() +
            ", on_success: " + on_success + "}\n" + kProfile + "storage:\n  root: " + root.string() +
            "\ncluster:\n  database: \"" + s.conninfo + "\"\n  node_id: " + node_id +
            "\n  lease_seconds: 2\n  heartbeat_seconds: 0.5\n  poll_seconds: " + poll_seconds +
@@ -265,6 +267,16 @@ BOOST_AUTO_TEST_CASE(three_nodes_share_one_files_chunks_and_publish_it_once) {
         }
     }
     BOOST_TEST(listed == 1);
+    // The watch's priority went into the queue with the job (every node claims by it).
+    {
+        rr::store::PgConn db = t::must(rr::store::PgConn::connect(f.share.conninfo));
+        const auto r =
+            t::must(db.query("SELECT j.priority, min(t.priority), max(t.priority) "
+                             "FROM jobs j JOIN tasks t ON t.job_id = j.id "
+                             "GROUP BY j.id"));
+        BOOST_REQUIRE_EQUAL(r.rows(), 1);
+        for (int c = 0; c < 3; ++c) BOOST_TEST(r.integer(0, c) == 3);
+    }
     // The dashboard's pictures were published with the output (after its record), and
     // nothing was left staged beside it.
     BOOST_TEST(sidecar["preview"]["folder"] == "clip.mp4.frames", sidecar["preview"].dump());

@@ -43,7 +43,7 @@ struct Joining {
         conninfo = t::shared_pg_server().create_database("publish_" + std::to_string(++n));
         owner.emplace(node("owner"));
         joiner.emplace(node("joiner"));
-        job = must(owner->open_job("in/a.mkv", "1:1", "web", "{}")).id;
+        job = must(owner->open_job("in/a.mkv", "1:1", "web", "{}", 0)).id;
         must(owner->start_tasks(job, {"chunk 0"}));
         BOOST_REQUIRE(must(joiner->complete(must(joiner->claim(1)).at(0), "{}")).job_ready);
     }

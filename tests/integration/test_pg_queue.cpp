@@ -73,7 +73,7 @@ BOOST_AUTO_TEST_CASE(concurrent_claimers_never_get_the_same_task) {
     Db db;
     auto producer = db.node("producer");
     const int tasks = 300;
-    must(producer.add_job("in/a.mkv", "web", payloads(tasks)));
+    must(producer.add_job("in/a.mkv", "web", payloads(tasks), 0));
 
     std::mutex mu;
     std::vector<int64_t> claimed;
@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_CASE(heartbeat_renews_leases_and_reports_the_lost_ones) {
     Db db;
     auto a = db.node("a", 1.0);
     auto reaper = db.node("reaper", 1.0);
-    const int64_t job = must(a.add_job("in/a.mkv", "web", payloads(2)));
+    const int64_t job = must(a.add_job("in/a.mkv", "web", payloads(2), 0));
     BOOST_TEST(must(a.claim(5)).size() == 2u);
     for (int i = 0; i < 3; ++i) {  // 1.8 s in all: past the first expiry, renewed in time
         std::this_thread::sleep_for(600ms);
@@ -130,7 +130,7 @@ BOOST_AUTO_TEST_CASE(a_stale_completion_after_reap_and_reclaim_changes_nothing) 
     Db db;
     auto a = db.node("a", 1.0);
     auto b = db.node("b", 30.0);
-    const int64_t job = must(a.add_job("in/a.mkv", "web", payloads(1)));
+    const int64_t job = must(a.add_job("in/a.mkv", "web", payloads(1), 0));
     const Lease old = must(a.claim(1)).at(0);
     std::this_thread::sleep_for(1200ms);  // a is "paused" past its lease
     BOOST_TEST(must(b.reap()).size() == 1u);
@@ -164,7 +164,7 @@ BOOST_AUTO_TEST_CASE(last_two_chunks_completed_at_once_make_exactly_one_joiner) 
     const int rounds = 200;
     int single_joiner = 0;
     for (int round = 0; round < rounds; ++round) {
-        const int64_t job = must(a.add_job("in/r.mkv", "web", payloads(2)));
+        const int64_t job = must(a.add_job("in/r.mkv", "web", payloads(2), 0));
         const Lease la = must(a.claim(1)).at(0);
         const Lease lb = must(b.claim(1)).at(0);
         std::barrier go(2);
@@ -202,7 +202,7 @@ BOOST_AUTO_TEST_CASE(expired_leases_return_after_back_off) {
     Db db;
     auto a = db.node("a", 1.0, /*backoff=*/1.5);
     auto b = db.node("b", 30.0, 1.5);
-    const int64_t job = must(a.add_job("in/a.mkv", "web", payloads(1)));
+    const int64_t job = must(a.add_job("in/a.mkv", "web", payloads(1), 0));
     must(a.claim(1));
     std::this_thread::sleep_for(1200ms);
     const auto reaped = must(b.reap());
@@ -225,7 +225,7 @@ BOOST_AUTO_TEST_CASE(max_attempts_fail_the_job_with_every_attempt_listed) {
     auto a = db.node("a", 1.0, 0, 3);
     auto b = db.node("b", 1.0, 0, 3);
     auto c = db.node("c", 1.0, 0, 3);
-    const int64_t job = must(a.add_job("in/poison.mkv", "web", payloads(2)));
+    const int64_t job = must(a.add_job("in/poison.mkv", "web", payloads(2), 0));
     // Chunk 0 fails on a, then on b, then c dies holding it; chunk 1 waits behind it.
     FailOutcome f = must(a.fail(must(a.claim(1)).at(0), "decoder exploded"));
     BOOST_TEST(f.accepted);
@@ -281,7 +281,7 @@ BOOST_AUTO_TEST_CASE(a_draining_node_claims_nothing_until_undrained) {
     Db db;
     auto worker = db.node("worker");
     auto operator_ = db.node("ctl");
-    must(worker.add_job("in/a.mkv", "web", payloads(3)));
+    must(worker.add_job("in/a.mkv", "web", payloads(3), 0));
     const Lease held = must(worker.claim(1)).at(0);
     must(operator_.set_node_state("worker", "draining"));
     BOOST_TEST(must(worker.node_heartbeat(1)) == "draining");
@@ -296,7 +296,7 @@ BOOST_AUTO_TEST_CASE(release_on_shutdown_hands_leases_over_at_once) {
     Db db;
     auto leaving = db.node("leaving");
     auto staying = db.node("staying");
-    const int64_t job = must(leaving.add_job("in/a.mkv", "web", payloads(3)));
+    const int64_t job = must(leaving.add_job("in/a.mkv", "web", payloads(3), 0));
     const auto held = must(leaving.claim(3));
     BOOST_REQUIRE(held.size() == 3u);
     BOOST_TEST(must(leaving.release()) == 3);
@@ -312,7 +312,7 @@ BOOST_AUTO_TEST_CASE(release_on_shutdown_hands_leases_over_at_once) {
 BOOST_AUTO_TEST_CASE(a_terminated_connection_is_reopened_and_the_call_succeeds) {
     Db db;
     auto a = db.node("a");
-    const int64_t job = must(a.add_job("in/a.mkv", "web", payloads(1)));
+    const int64_t job = must(a.add_job("in/a.mkv", "web", payloads(1), 0));
     const Lease l = must(a.claim(1)).at(0);
     const int pid = a.conn().backend_pid();
     db.cluster.sql(db.name, "SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
@@ -331,8 +331,8 @@ BOOST_AUTO_TEST_CASE(a_terminated_connection_is_reopened_and_the_call_succeeds) 
 BOOST_AUTO_TEST_CASE(finished_jobs_are_pruned_and_a_newer_schema_is_refused) {
     Db db;
     auto a = db.node("a");
-    const int64_t done = must(a.add_job("in/a.mkv", "web", payloads(1)));
-    const int64_t running = must(a.add_job("in/b.mkv", "web", payloads(1)));
+    const int64_t done = must(a.add_job("in/a.mkv", "web", payloads(1), 0));
+    const int64_t running = must(a.add_job("in/b.mkv", "web", payloads(1), 0));
     BOOST_TEST(must(a.complete(must(a.claim(1)).at(0), "ok")).job_ready);
     must(a.finish_job(done, "{}"));
     BOOST_TEST(must(a.prune(0)) == 1);
@@ -352,11 +352,11 @@ BOOST_AUTO_TEST_CASE(one_job_per_file_version_whichever_node_opens_it_first) {
     Db db;
     auto a = db.node("a");
     auto b = db.node("b");
-    const OpenedJob first = must(a.open_job("in/a.mkv", "100:5", "web", R"({"plan":1})"));
+    const OpenedJob first = must(a.open_job("in/a.mkv", "100:5", "web", R"({"plan":1})", 0));
     BOOST_TEST(first.created);
     BOOST_TEST(first.owner == "a");
     BOOST_TEST(first.state == "preparing");
-    const OpenedJob seen = must(b.open_job("in/a.mkv", "100:5", "web", R"({"plan":2})"));
+    const OpenedJob seen = must(b.open_job("in/a.mkv", "100:5", "web", R"({"plan":2})", 0));
     BOOST_TEST(!seen.created);
     BOOST_TEST(seen.id == first.id);
     BOOST_TEST(seen.owner == "a");
@@ -368,20 +368,21 @@ BOOST_AUTO_TEST_CASE(one_job_per_file_version_whichever_node_opens_it_first) {
     BOOST_TEST(j.chunks_total == 0);
 
     // The file was replaced: a new version is a new job, owned by whoever saw it.
-    const OpenedJob newer = must(b.open_job("in/a.mkv", "200:9", "web", "{}"));
+    const OpenedJob newer = must(b.open_job("in/a.mkv", "200:9", "web", "{}", 0));
     BOOST_TEST(newer.created);
     BOOST_TEST(newer.owner == "b");
     BOOST_TEST(newer.id != first.id);
-    BOOST_TEST(must(a.open_job("in/b.mkv", "100:5", "web", "{}")).created);
-    BOOST_TEST(a.open_job("in/c.mkv", "", "web", "{}").error().code == rr::Errc::invalid_argument);
+    BOOST_TEST(must(a.open_job("in/b.mkv", "100:5", "web", "{}", 0)).created);
+    BOOST_TEST(a.open_job("in/c.mkv", "", "web", "{}", 0).error().code ==
+               rr::Errc::invalid_argument);
 
     // After the connection dropped the call is made again and still makes the one job.
     db.cluster.sql(db.name,
                    "SELECT pg_terminate_backend(" + std::to_string(a.conn().backend_pid()) + ")");
     std::this_thread::sleep_for(200ms);
-    const OpenedJob after = must(a.open_job("in/d.mkv", "1:1", "web", "{}"));
+    const OpenedJob after = must(a.open_job("in/d.mkv", "1:1", "web", "{}", 0));
     BOOST_TEST(after.created);
-    BOOST_TEST(!must(b.open_job("in/d.mkv", "1:1", "web", "{}")).created);
+    BOOST_TEST(!must(b.open_job("in/d.mkv", "1:1", "web", "{}", 0)).created);
 }
 
 BOOST_AUTO_TEST_CASE(nodes_opening_one_file_at_the_same_moment_make_one_job) {
@@ -399,7 +400,7 @@ BOOST_AUTO_TEST_CASE(nodes_opening_one_file_at_the_same_moment_make_one_job) {
         for (int n = 0; n < 3; ++n) {
             threads.emplace_back([&, n] {
                 go.arrive_and_wait();
-                auto r = nodes[static_cast<size_t>(n)].open_job(path, "7:7", "web", "{}");
+                auto r = nodes[static_cast<size_t>(n)].open_job(path, "7:7", "web", "{}", 0);
                 if (!r.ok()) return void(++errors);
                 got[static_cast<size_t>(n)] = *r;
             });
@@ -423,7 +424,7 @@ BOOST_AUTO_TEST_CASE(only_the_owner_starts_the_tasks_and_only_once) {
     Db db;
     auto a = db.node("a");
     auto b = db.node("b");
-    const int64_t job = must(a.open_job("in/a.mkv", "1:1", "web", "{}")).id;
+    const int64_t job = must(a.open_job("in/a.mkv", "1:1", "web", "{}", 0)).id;
     const auto stolen = b.start_tasks(job, payloads(3));
     BOOST_REQUIRE(!stolen.ok());
     BOOST_TEST(stolen.error().code == rr::Errc::conflict);
@@ -456,7 +457,7 @@ BOOST_AUTO_TEST_CASE(only_the_owner_starts_the_tasks_and_only_once) {
     must(a.start_tasks(job, payloads(3)));  // still harmless once the tasks are done
 
     // A file that needs no task: the owner joins it at once.
-    const int64_t empty = must(a.open_job("in/empty.mkv", "0:1", "web", "{}")).id;
+    const int64_t empty = must(a.open_job("in/empty.mkv", "0:1", "web", "{}", 0)).id;
     must(a.start_tasks(empty, {}));
     j = must(b.job(empty));
     BOOST_TEST(j.state == "joining");
@@ -473,7 +474,7 @@ BOOST_AUTO_TEST_CASE(an_ended_job_takes_its_tasks_from_their_holders) {
     auto owner = db.node("owner");
     auto holder = db.node("holder");
     auto ctl = db.node("ctl");
-    const int64_t job = must(owner.open_job("in/a.mkv", "1:1", "web", "{}")).id;
+    const int64_t job = must(owner.open_job("in/a.mkv", "1:1", "web", "{}", 0)).id;
     must(owner.start_tasks(job, payloads(3)));
     const Lease held = must(holder.claim(1)).at(0);
     BOOST_TEST(must(holder.renew()).size() == 1u);
@@ -507,9 +508,9 @@ BOOST_AUTO_TEST_CASE(an_ended_job_takes_its_tasks_from_their_holders) {
 
     // The owner's prepare failed: the version keeps its failed job (until pruned), so another
     // node's watcher does not try the same broken file again.
-    const int64_t broken = must(owner.open_job("in/broken.mkv", "9:9", "web", "{}")).id;
+    const int64_t broken = must(owner.open_job("in/broken.mkv", "9:9", "web", "{}", 0)).id;
     must(owner.end_job(broken, "failed", "probe: no video stream"));
-    const OpenedJob again = must(holder.open_job("in/broken.mkv", "9:9", "web", "{}"));
+    const OpenedJob again = must(holder.open_job("in/broken.mkv", "9:9", "web", "{}", 0));
     BOOST_TEST(!again.created);
     BOOST_TEST(again.state == "failed");
     BOOST_TEST(must(holder.job(broken)).error.value_or("") == "probe: no video stream");
@@ -519,7 +520,7 @@ BOOST_AUTO_TEST_CASE(the_joiner_records_its_output_and_the_sidecar) {
     Db db;
     auto a = db.node("a");
     auto b = db.node("b");
-    const int64_t job = must(a.open_job("in/a.mkv", "1:1", "web", R"({"profile":"web"})")).id;
+    const int64_t job = must(a.open_job("in/a.mkv", "1:1", "web", R"({"profile":"web"})", 0)).id;
     must(a.start_tasks(job, payloads(2)));
     const Lease la = must(a.claim(1)).at(0);
     const Lease lb = must(b.claim(1)).at(0);
@@ -562,7 +563,7 @@ BOOST_AUTO_TEST_CASE(the_owner_takes_over_the_join_of_a_lost_joiner_once) {
     auto owner = db.node("owner");
     auto joiner = db.node("joiner");
     auto other = db.node("other");
-    const int64_t job = must(owner.open_job("in/a.mkv", "1:1", "web", "{}")).id;
+    const int64_t job = must(owner.open_job("in/a.mkv", "1:1", "web", "{}", 0)).id;
     must(owner.start_tasks(job, payloads(1)));
     BOOST_TEST(must(joiner.complete(must(joiner.claim(1)).at(0), "ok")).job_ready);
     must(joiner.record_output(job, 10, "sum"));
@@ -598,14 +599,14 @@ BOOST_AUTO_TEST_CASE(a_lost_owners_preparation_is_taken_over_by_one_node) {
     std::vector<int64_t> jobs;
     for (int i = 0; i < rounds; ++i) {
         jobs.push_back(must(owner.open_job("in/p" + std::to_string(i) + ".mkv", "5:5", "web",
-                                           R"({"owner":"owner"})"))
+                                           R"({"owner":"owner"})", 0))
                            .id);
     }
-    const int64_t started = must(owner.open_job("in/started.mkv", "5:5", "web", "{}")).id;
+    const int64_t started = must(owner.open_job("in/started.mkv", "5:5", "web", "{}", 0)).id;
     must(owner.start_tasks(started, payloads(2)));
 
     // While the owner is alive its preparation is its own.
-    OpenedJob seen = must(a.open_job("in/p0.mkv", "5:5", "web", R"({"owner":"a"})"));
+    OpenedJob seen = must(a.open_job("in/p0.mkv", "5:5", "web", R"({"owner":"a"})", 0));
     BOOST_TEST(!seen.created);
     BOOST_TEST(seen.owner == "owner");
     BOOST_TEST(must(a.orphaned_jobs()).empty());
@@ -632,13 +633,13 @@ BOOST_AUTO_TEST_CASE(a_lost_owners_preparation_is_taken_over_by_one_node) {
         std::atomic<int> errors{0};
         std::thread ta([&] {
             go.arrive_and_wait();
-            auto r = a.open_job(path, "5:5", "web", R"({"owner":"a"})");
+            auto r = a.open_job(path, "5:5", "web", R"({"owner":"a"})", 0);
             if (!r.ok()) return void(++errors);
             got_a = *r;
         });
         std::thread tb([&] {
             go.arrive_and_wait();
-            auto r = b.open_job(path, "5:5", "web", R"({"owner":"b"})");
+            auto r = b.open_job(path, "5:5", "web", R"({"owner":"b"})", 0);
             if (!r.ok()) return void(++errors);
             got_b = *r;
         });
@@ -657,7 +658,8 @@ BOOST_AUTO_TEST_CASE(a_lost_owners_preparation_is_taken_over_by_one_node) {
     }
     BOOST_TEST(one_adopter == rounds);
     BOOST_TEST(must(a.orphaned_jobs()).empty());
-    BOOST_TEST(!must(a.open_job("in/started.mkv", "5:5", "web", "{}")).created);  // not preparing
+    BOOST_TEST(
+        !must(a.open_job("in/started.mkv", "5:5", "web", "{}", 0)).created);  // not preparing
     BOOST_TEST(must(a.job(started)).owner == "owner");
 
     // The adopter plans the file; the old owner, back from the dead, can no longer start it.
@@ -665,7 +667,7 @@ BOOST_AUTO_TEST_CASE(a_lost_owners_preparation_is_taken_over_by_one_node) {
     must(adopter.start_tasks(jobs[0], payloads(3)));
     BOOST_TEST(owner.start_tasks(jobs[0], payloads(3)).error().code == rr::Errc::conflict);
     BOOST_TEST(must(owner.node_heartbeat(0)) == "active");
-    const OpenedJob back = must(owner.open_job("in/p1.mkv", "5:5", "web", "{}"));
+    const OpenedJob back = must(owner.open_job("in/p1.mkv", "5:5", "web", "{}", 0));
     BOOST_TEST(!back.created);
     BOOST_TEST(back.owner != "owner");
 
@@ -674,9 +676,9 @@ BOOST_AUTO_TEST_CASE(a_lost_owners_preparation_is_taken_over_by_one_node) {
     o.database = db.conninfo;
     o.node_id = "ghost";
     auto ghost = must(PgQueue::open(o));
-    const int64_t haunted = must(ghost.open_job("in/ghost.mkv", "1:2", "web", "{}")).id;
+    const int64_t haunted = must(ghost.open_job("in/ghost.mkv", "1:2", "web", "{}", 0)).id;
     BOOST_TEST(must(a.orphaned_jobs()).size() == 1u);
-    const OpenedJob freed = must(a.open_job("in/ghost.mkv", "1:2", "web", "{}"));
+    const OpenedJob freed = must(a.open_job("in/ghost.mkv", "1:2", "web", "{}", 0));
     BOOST_TEST(freed.created);
     BOOST_TEST(freed.id == haunted);
     BOOST_TEST(freed.adopted_from == "ghost");
@@ -687,7 +689,7 @@ BOOST_AUTO_TEST_CASE(a_task_of_a_job_that_is_not_running_is_never_claimed) {
     Db db;
     auto a = db.node("a", 1.0, 0, 2);
     auto b = db.node("b", 30.0, 0, 2);
-    const int64_t job = must(a.add_job("in/a.mkv", "web", payloads(2)));
+    const int64_t job = must(a.add_job("in/a.mkv", "web", payloads(2), 0));
     BOOST_TEST(!must(a.fail(must(a.claim(1)).at(0), "first")).task_failed);
     const auto both = must(a.claim(2));  // chunk 0's second attempt, chunk 1's first
     BOOST_REQUIRE(both.size() == 2u);
@@ -705,7 +707,7 @@ BOOST_AUTO_TEST_CASE(a_task_of_a_job_that_is_not_running_is_never_claimed) {
     BOOST_TEST(must(b.job(job)).state == "failed");
 
     // A job still being prepared has no tasks to claim, and a started one has.
-    const int64_t later = must(a.open_job("in/b.mkv", "1:1", "web", "{}")).id;
+    const int64_t later = must(a.open_job("in/b.mkv", "1:1", "web", "{}", 0)).id;
     BOOST_TEST(must(b.claim(5)).empty());
     must(a.start_tasks(later, payloads(1)));
     BOOST_TEST(must(b.claim(5)).size() == 1u);
@@ -720,7 +722,7 @@ BOOST_AUTO_TEST_CASE(a_cancel_racing_the_completions_neither_deadlocks_nor_lets_
     int clean = 0;
     for (int round = 0; round < rounds; ++round) {
         const int64_t job =
-            must(a.open_job("in/c.mkv", std::to_string(round) + ":0", "web", "{}")).id;
+            must(a.open_job("in/c.mkv", std::to_string(round) + ":0", "web", "{}", 0)).id;
         must(a.start_tasks(job, payloads(2)));
         const Lease la = must(a.claim(1)).at(0);
         const Lease lb = must(b.claim(1)).at(0);

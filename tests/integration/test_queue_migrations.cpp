@@ -212,7 +212,7 @@ BOOST_AUTO_TEST_CASE(sqlite_migration_3_keeps_the_jobs_and_tasks_of_version_2) {
     const auto tasks = must(q->tasks(1));
     BOOST_REQUIRE(tasks.size() == 1u);
     BOOST_TEST(tasks[0].payload == "p");
-    BOOST_TEST(must(q->add_job("in/c.mkv", "web", payloads(1))) == 3);
+    BOOST_TEST(must(q->add_job("in/c.mkv", "web", payloads(1), 0)) == 3);
     const Lease l = must(q->claim(1)).at(0);
     BOOST_TEST(l.job_id == 1);
 }
@@ -227,7 +227,7 @@ BOOST_AUTO_TEST_CASE(sqlite_nodes_on_one_file_elect_exactly_one_joiner_per_job) 
     const int rounds = 200;
     int single_joiner = 0;
     for (int round = 0; round < rounds; ++round) {
-        const int64_t job = must(a->add_job("in/r.mkv", "web", payloads(2)));
+        const int64_t job = must(a->add_job("in/r.mkv", "web", payloads(2), 0));
         const Lease la = must(a->claim(1)).at(0);
         const Lease lb = must(b->claim(1)).at(0);
         BOOST_REQUIRE(la.task_id != lb.task_id);
@@ -289,4 +289,66 @@ BOOST_AUTO_TEST_CASE(sqlite_nodes_starting_together_on_a_new_file_migrate_it_onc
         BOOST_TEST(versions.integer(0) == latest_queue_schema_version());
         BOOST_TEST(versions.integer(1) == latest_queue_schema_version());
     }
+}
+
+BOOST_AUTO_TEST_CASE(sqlite_migration_6_queues_earlier_tasks_at_priority_0_in_their_order) {
+    // Tasks queued before jobs had a priority keep their order, at the default priority 0; a
+    // job with a higher priority queued after the upgrade is claimed before them.
+    TempDir dir;
+    const fs::path file = dir.path / "queue.db";
+    {
+        Db db = must(Db::open(file));
+        must(
+            db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                    "applied_at REAL NOT NULL DEFAULT 0)"));
+        for (const QueueMigration& m : queue_migrations().first(5)) {
+            must(db.exec(m.sqlite));
+            must(db.exec("INSERT INTO schema_migrations (version) VALUES (" +
+                         std::to_string(m.version) + ")"));
+        }
+        must(
+            db.exec("INSERT INTO jobs (source_path, profile, state, chunks_total, "
+                    "chunks_remaining) VALUES ('in/a.mkv', 'web', 'running', 2, 2), "
+                    "('in/b.mkv', 'web', 'running', 1, 1)"));
+        must(
+            db.exec("INSERT INTO tasks (job_id, idx, payload) VALUES (1, 0, 'a0'), (1, 1, 'a1'), "
+                    "(2, 0, 'b0')"));
+    }
+    auto q = node("sqlite:" + file.string(), "a");
+    BOOST_TEST(must(q->job(1)).priority == 0);
+    BOOST_TEST(must(q->tasks(2)).at(0).priority == 0);
+    const int64_t urgent = must(q->add_job("in/c.mkv", "web", payloads(1), 1));
+    const auto got = must(q->claim(4));
+    std::vector<std::string> order;
+    for (const Lease& l : got) order.push_back(l.payload);
+    BOOST_TEST(got.at(0).job_id == urgent);
+    BOOST_TEST((order == std::vector<std::string>{"chunk 0", "a0", "a1", "b0"}));
+}
+
+BOOST_AUTO_TEST_CASE(both_backends_index_the_available_tasks_in_claim_order,
+                     *utf::precondition(t::have_postgres)) {
+    // The claim reads available tasks by priority, then id: the partial index must be in that
+    // order on both backends, or every claim sorts the whole live queue.
+    TempDir dir;
+    const fs::path file = dir.path / "queue.db";
+    must(open_task_queue(options("sqlite:" + file.string(), "a")));
+    {
+        Db db = must(Db::open(file));
+        Stmt s =
+            must(Stmt::prepare(db, "SELECT sql FROM sqlite_master WHERE name = 'tasks_available'"));
+        BOOST_REQUIRE(must(s.step()));
+        const std::string sql = s.text(0);
+        BOOST_TEST_MESSAGE("sqlite: " << sql);
+        BOOST_TEST(sql.find("(priority DESC, id) WHERE state = 'available'") != std::string::npos);
+    }
+    const std::string conninfo = t::shared_pg_server().create_database("claim_index");
+    must(open_task_queue(options(conninfo, "a")));
+    PgConn conn = must(PgConn::connect(conninfo));
+    PgResult r =
+        must(conn.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'tasks_available'"));
+    BOOST_REQUIRE_EQUAL(r.rows(), 1);
+    const std::string def = r.text(0, 0);
+    BOOST_TEST_MESSAGE("postgresql: " << def);
+    BOOST_TEST(def.find("(priority DESC, id) WHERE (state = 'available'::text)") !=
+               std::string::npos);
 }

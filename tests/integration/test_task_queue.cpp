@@ -167,7 +167,7 @@ BOOST_DATA_TEST_CASE(a_claim_hands_each_task_to_one_node_with_a_new_attempt_and_
     Backend be(backend);
     auto a = be.node("a", {.max_attempts = 5});
     auto b = be.node("b", {.max_attempts = 5});
-    const int64_t job = must(a->add_job("in/a.mkv", "web", payloads(3)));
+    const int64_t job = must(a->add_job("in/a.mkv", "web", payloads(3), 0));
     const auto listed = must(b->tasks(job));
     BOOST_REQUIRE_EQUAL(listed.size(), 3u);
     for (int i = 0; i < 3; ++i) {
@@ -227,7 +227,7 @@ BOOST_DATA_TEST_CASE(concurrent_claimers_never_get_the_same_task, bdata::make(ba
     Backend be(backend);
     auto producer = be.node("producer");
     const int tasks = 200;
-    const int64_t job = must(producer->add_job("in/a.mkv", "web", payloads(tasks)));
+    const int64_t job = must(producer->add_job("in/a.mkv", "web", payloads(tasks), 0));
     const int claimers = 4;
     std::vector<std::unique_ptr<TaskQueue>> nodes;
     for (int n = 0; n < claimers; ++n) nodes.push_back(be.node("node-" + std::to_string(n)));
@@ -270,7 +270,7 @@ BOOST_DATA_TEST_CASE(a_node_that_is_not_active_claims_nothing, bdata::make(backe
     Backend be(backend);
     auto worker = be.node("worker");
     auto ctl = be.node("ctl");
-    must(ctl->add_job("in/a.mkv", "web", payloads(3)));
+    must(ctl->add_job("in/a.mkv", "web", payloads(3), 0));
     BOOST_TEST(must(be.open("stranger")->claim(5)).empty());  // never registered
 
     must(ctl->set_node_state("worker", "draining"));
@@ -291,11 +291,11 @@ BOOST_DATA_TEST_CASE(the_tasks_of_an_ended_job_are_not_claimed, bdata::make(back
     Backend be(backend);
     auto owner = be.node("owner");
     auto holder = be.node("holder");
-    const int64_t ended = must(owner->add_job("in/a.mkv", "web", payloads(3)));
+    const int64_t ended = must(owner->add_job("in/a.mkv", "web", payloads(3), 0));
     const auto held = must(holder->claim(1));
     BOOST_REQUIRE_EQUAL(held.size(), 1u);
     BOOST_TEST(held[0].job_id == ended);
-    const int64_t other = must(owner->add_job("in/b.mkv", "web", payloads(1)));
+    const int64_t other = must(owner->add_job("in/b.mkv", "web", payloads(1), 0));
 
     must(owner->end_job(ended, "cancelled", "cancelled by the operator"));
     BOOST_TEST(must(holder->renew()).empty());  // the holder learns at its heartbeat
@@ -329,7 +329,7 @@ BOOST_DATA_TEST_CASE(a_fenced_node_can_neither_complete_nor_fail_a_reclaimed_tas
     Backend be(backend);
     auto a = be.node("a", {.lease = 0.8});
     auto b = be.node("b", {.lease = 30});
-    const int64_t job = must(a->add_job("in/a.mkv", "web", payloads(1)));
+    const int64_t job = must(a->add_job("in/a.mkv", "web", payloads(1), 0));
     const Lease old = must(a->claim(1)).at(0);
     BOOST_TEST(must(b->reap()).empty());  // not expired yet
 
@@ -389,7 +389,7 @@ BOOST_DATA_TEST_CASE(the_last_completion_of_two_racing_nodes_makes_exactly_one_j
     const int rounds = 50;
     int one_joiner = 0;
     for (int round = 0; round < rounds; ++round) {
-        const int64_t job = must(a->add_job("in/r.mkv", "web", payloads(4)));
+        const int64_t job = must(a->add_job("in/r.mkv", "web", payloads(4), 0));
         const auto la = must(a->claim(2));
         const auto lb = must(b->claim(2));
         BOOST_REQUIRE(la.size() == 2u && lb.size() == 2u);
@@ -439,7 +439,7 @@ BOOST_DATA_TEST_CASE(a_task_out_of_attempts_fails_its_job_with_every_attempt_lis
     auto a = be.node("a", {.lease = 0.4});
     auto b = be.node("b", {.lease = 0.4});
     auto c = be.node("c", {.lease = 0.4});
-    const int64_t job = must(a->add_job("in/poison.mkv", "web", payloads(1)));
+    const int64_t job = must(a->add_job("in/poison.mkv", "web", payloads(1), 0));
     // The chunk fails on a, then on b, then c dies holding it.
     const Lease first = must(a->claim(1)).at(0);
     FailOutcome f = must(a->fail(first, "decoder exploded"));
@@ -483,7 +483,7 @@ BOOST_DATA_TEST_CASE(a_task_out_of_attempts_fails_its_job_with_every_attempt_lis
     // Out of attempts through fail() alone: the failing call says the job failed with it, and
     // the job's waiting chunk is nobody's work any more.
     auto d = be.node("d", {.max_attempts = 1});
-    const int64_t second_job = must(d->add_job("in/poison2.mkv", "web", payloads(2)));
+    const int64_t second_job = must(d->add_job("in/poison2.mkv", "web", payloads(2), 0));
     const Lease doomed = must(d->claim(1)).at(0);
     f = must(d->fail(doomed, "bad frame"));
     BOOST_TEST(f.accepted);
@@ -506,7 +506,7 @@ BOOST_DATA_TEST_CASE(a_failed_or_expired_task_waits_out_its_back_off, bdata::mak
                      backend) {
     Backend be(backend);
     auto a = be.node("a", {.lease = 0.4, .backoff = 0.5, .backoff_max = 0.6, .max_attempts = 5});
-    const int64_t job = must(a->add_job("in/a.mkv", "web", payloads(1)));
+    const int64_t job = must(a->add_job("in/a.mkv", "web", payloads(1), 0));
     const auto claim_when_due = [&](double at_least, double at_most) {
         const auto start = Clock::now();
         BOOST_TEST(must(a->claim(1)).empty());  // backing off
@@ -543,7 +543,7 @@ BOOST_DATA_TEST_CASE(release_gives_the_attempt_back_and_fences_the_old_leases,
     Backend be(backend);
     auto a = be.node("a");
     auto b = be.node("b");
-    const int64_t job = must(a->add_job("in/a.mkv", "web", payloads(3)));
+    const int64_t job = must(a->add_job("in/a.mkv", "web", payloads(3), 0));
     const auto held = must(a->claim(2));
     BOOST_REQUIRE_EQUAL(held.size(), 2u);
     BOOST_TEST(must(a->release()) == 2);
@@ -608,7 +608,7 @@ BOOST_DATA_TEST_CASE(nodes_register_once_heartbeat_drain_and_are_found_lost,
     BOOST_TEST(ctl->set_node_state("ctl", "lost").error().code == rr::Errc::invalid_argument);
 
     // Leases and completed chunks per node.
-    const int64_t job = must(ctl->add_job("in/a.mkv", "web", payloads(3)));
+    const int64_t job = must(ctl->add_job("in/a.mkv", "web", payloads(3), 0));
     const auto mine = must(twin->claim(2));
     BOOST_REQUIRE_EQUAL(mine.size(), 2u);
     BOOST_TEST(must(twin->complete(mine[0], "ok")).accepted);
@@ -636,7 +636,7 @@ BOOST_DATA_TEST_CASE(nodes_register_once_heartbeat_drain_and_are_found_lost,
     BOOST_TEST(find_node(must(ctl->nodes()), "render-07")->state == "lost");
     BOOST_TEST(find_node(must(ctl->nodes()), "ctl")->state == "active");
     BOOST_TEST(ctl->set_node_state("render-07", "draining").error().code == rr::Errc::not_found);
-    must(ctl->add_job("in/b.mkv", "web", payloads(1)));
+    must(ctl->add_job("in/b.mkv", "web", payloads(1), 0));
     BOOST_TEST(must(twin->claim(1)).empty());               // a lost node claims nothing
     BOOST_TEST(must(twin->node_heartbeat(0)) == "active");  // until it speaks again
     BOOST_TEST(must(twin->claim(1)).size() == 1u);
@@ -647,7 +647,7 @@ BOOST_DATA_TEST_CASE(a_silent_nodes_id_is_taken_over_and_its_leases_are_reaped,
     Backend be(backend);
     auto old = be.node("render-07");
     auto other = be.node("other");
-    const int64_t job = must(other->add_job("in/a.mkv", "web", payloads(2)));
+    const int64_t job = must(other->add_job("in/a.mkv", "web", payloads(2), 0));
     const auto held = must(old->claim(2));
     BOOST_REQUIRE_EQUAL(held.size(), 2u);
     BOOST_TEST(must(other->reap()).empty());  // 30 s leases
@@ -680,7 +680,7 @@ BOOST_DATA_TEST_CASE(a_task_handed_back_to_a_failed_job_is_never_claimed, bdata:
     Backend be(backend);
     auto a = be.node("a", {.lease = 0.4, .max_attempts = 2});
     auto b = be.node("b", {.lease = 30, .max_attempts = 2});
-    const int64_t job = must(a->add_job("in/a.mkv", "web", payloads(2)));
+    const int64_t job = must(a->add_job("in/a.mkv", "web", payloads(2), 0));
     const Lease x = must(a->claim(1)).at(0);
     BOOST_TEST(!must(a->fail(x, "first")).task_failed);
     const auto both = must(a->claim(2));  // x's second attempt and the other's first
@@ -711,7 +711,7 @@ BOOST_DATA_TEST_CASE(a_cancel_racing_the_last_completions_leaves_a_consistent_jo
     int clean = 0;
     for (int round = 0; round < rounds; ++round) {
         const int64_t job =
-            must(a->open_job("in/c.mkv", std::to_string(round) + ":0", "web", "{}")).id;
+            must(a->open_job("in/c.mkv", std::to_string(round) + ":0", "web", "{}", 0)).id;
         must(a->start_tasks(job, payloads(2)));
         const Lease la = must(a->claim(1)).at(0);
         const Lease lb = must(b->claim(1)).at(0);
@@ -757,12 +757,12 @@ BOOST_DATA_TEST_CASE(one_job_per_file_version_and_one_adopter_of_a_lost_owners_j
     Backend be(backend);
     auto a = be.node("a");
     auto b = be.node("b");
-    const OpenedJob opened = must(a->open_job("in/a.mkv", "100:5", "web", R"({"plan":1})"));
+    const OpenedJob opened = must(a->open_job("in/a.mkv", "100:5", "web", R"({"plan":1})", 0));
     BOOST_TEST(opened.created);
     BOOST_TEST(opened.owner == "a");
     BOOST_TEST(opened.state == "preparing");
     BOOST_TEST(opened.adopted_from.empty());
-    const OpenedJob seen = must(b->open_job("in/a.mkv", "100:5", "web", R"({"plan":2})"));
+    const OpenedJob seen = must(b->open_job("in/a.mkv", "100:5", "web", R"({"plan":2})", 0));
     BOOST_TEST(!seen.created);
     BOOST_TEST(seen.id == opened.id);
     BOOST_TEST(seen.owner == "a");
@@ -775,11 +775,12 @@ BOOST_DATA_TEST_CASE(one_job_per_file_version_and_one_adopter_of_a_lost_owners_j
     BOOST_TEST(j.payload == R"({"plan":1})");  // the first opener's, not the second's
     BOOST_TEST(j.state == "preparing");
     BOOST_TEST(j.chunks_total == 0);
-    const OpenedJob newer = must(b->open_job("in/a.mkv", "200:9", "web", "{}"));
+    const OpenedJob newer = must(b->open_job("in/a.mkv", "200:9", "web", "{}", 0));
     BOOST_TEST(newer.created);
     BOOST_TEST(newer.owner == "b");
     BOOST_TEST(newer.id != opened.id);
-    BOOST_TEST(a->open_job("in/c.mkv", "", "web", "{}").error().code == rr::Errc::invalid_argument);
+    BOOST_TEST(a->open_job("in/c.mkv", "", "web", "{}", 0).error().code ==
+               rr::Errc::invalid_argument);
     BOOST_TEST(must(a->orphaned_jobs()).empty());  // every owner is alive
     BOOST_TEST(must(b->orphaned_jobs()).empty());
 
@@ -792,11 +793,11 @@ BOOST_DATA_TEST_CASE(one_job_per_file_version_and_one_adopter_of_a_lost_owners_j
         rr::Result<OpenedJob> ga = OpenedJob{}, gb = OpenedJob{};
         std::thread ta([&] {
             go.arrive_and_wait();
-            ga = a->open_job(path, "7:7", "web", R"({"by":"a"})");
+            ga = a->open_job(path, "7:7", "web", R"({"by":"a"})", 0);
         });
         std::thread tb([&] {
             go.arrive_and_wait();
-            gb = b->open_job(path, "7:7", "web", R"({"by":"b"})");
+            gb = b->open_job(path, "7:7", "web", R"({"by":"b"})", 0);
         });
         ta.join();
         tb.join();
@@ -819,12 +820,12 @@ BOOST_DATA_TEST_CASE(one_job_per_file_version_and_one_adopter_of_a_lost_owners_j
     std::vector<int64_t> jobs;
     for (int i = 0; i < orphans; ++i) {
         jobs.push_back(
-            must(owner->open_job("in/p" + std::to_string(i) + ".mkv", "5:5", "web", "{}")).id);
+            must(owner->open_job("in/p" + std::to_string(i) + ".mkv", "5:5", "web", "{}", 0)).id);
     }
-    const int64_t started = must(owner->open_job("in/started.mkv", "5:5", "web", "{}")).id;
+    const int64_t started = must(owner->open_job("in/started.mkv", "5:5", "web", "{}", 0)).id;
     must(owner->start_tasks(started, payloads(1)));
     BOOST_TEST(must(a->orphaned_jobs()).empty());  // while it lives they are its own
-    BOOST_TEST(!must(a->open_job("in/p0.mkv", "5:5", "web", "{}")).created);
+    BOOST_TEST(!must(a->open_job("in/p0.mkv", "5:5", "web", "{}", 0)).created);
     must(owner->leave());
 
     const auto listed = must(a->orphaned_jobs());
@@ -844,11 +845,11 @@ BOOST_DATA_TEST_CASE(one_job_per_file_version_and_one_adopter_of_a_lost_owners_j
         rr::Result<OpenedJob> ga = OpenedJob{}, gb = OpenedJob{};
         std::thread ta([&] {
             go.arrive_and_wait();
-            ga = a->open_job(path, "5:5", "web", R"({"by":"a"})");
+            ga = a->open_job(path, "5:5", "web", R"({"by":"a"})", 0);
         });
         std::thread tb([&] {
             go.arrive_and_wait();
-            gb = b->open_job(path, "5:5", "web", R"({"by":"b"})");
+            gb = b->open_job(path, "5:5", "web", R"({"by":"b"})", 0);
         });
         ta.join();
         tb.join();
@@ -866,7 +867,7 @@ BOOST_DATA_TEST_CASE(one_job_per_file_version_and_one_adopter_of_a_lost_owners_j
     }
     BOOST_TEST(one_adopter == orphans);
     BOOST_TEST(must(a->orphaned_jobs()).empty());
-    BOOST_TEST(!must(a->open_job("in/started.mkv", "5:5", "web", "{}")).created);
+    BOOST_TEST(!must(a->open_job("in/started.mkv", "5:5", "web", "{}", 0)).created);
     BOOST_TEST(must(a->job(started)).owner == "owner");
 }
 
@@ -877,7 +878,7 @@ BOOST_DATA_TEST_CASE(an_ended_jobs_source_is_disposed_of_once_even_when_its_owne
     auto a = be.node("a");
     auto b = be.node("b");
     // Done: its owner claims the disposition, once; nobody else may, and none is orphaned.
-    const int64_t kept = must(owner->open_job("in/kept.mkv", "1:1", "web", "{}")).id;
+    const int64_t kept = must(owner->open_job("in/kept.mkv", "1:1", "web", "{}", 0)).id;
     must(owner->start_tasks(kept, {}));  // no tasks: joining at once, the owner joins
     must(owner->finish_job(kept, "{}"));
     BOOST_TEST(!must(owner->job(kept)).disposed_by.has_value());
@@ -886,14 +887,14 @@ BOOST_DATA_TEST_CASE(an_ended_jobs_source_is_disposed_of_once_even_when_its_owne
     BOOST_TEST(must(owner->claim_disposal(kept)));  // the retry after a lost reply
     BOOST_TEST(must(a->job(kept)).disposed_by.value_or("") == "owner");
     // Not ended yet: nothing to dispose of.
-    const int64_t going = must(owner->open_job("in/going.mkv", "2:2", "web", "{}")).id;
+    const int64_t going = must(owner->open_job("in/going.mkv", "2:2", "web", "{}", 0)).id;
     must(owner->start_tasks(going, payloads(1)));
     BOOST_TEST(!must(owner->claim_disposal(going)));
     // Ended without a disposition (one done, one failed), then the owner is lost.
-    const int64_t done = must(owner->open_job("in/done.mkv", "3:3", "web", "{}")).id;
+    const int64_t done = must(owner->open_job("in/done.mkv", "3:3", "web", "{}", 0)).id;
     must(owner->start_tasks(done, {}));
     must(owner->finish_job(done, "{}"));
-    const int64_t failed = must(owner->open_job("in/failed.mkv", "4:4", "web", "{}")).id;
+    const int64_t failed = must(owner->open_job("in/failed.mkv", "4:4", "web", "{}", 0)).id;
     must(owner->end_job(failed, "failed", "not media"));
     BOOST_TEST(must(a->orphaned_jobs()).empty());  // its owner is alive
     must(owner->leave());
@@ -920,11 +921,11 @@ BOOST_DATA_TEST_CASE(an_ended_jobs_source_is_disposed_of_once_even_when_its_owne
         rr::Result<OpenedJob> ga = OpenedJob{}, gb = OpenedJob{};
         std::thread ta([&] {
             go.arrive_and_wait();
-            ga = a->open_job(path, key, "web", "{}");
+            ga = a->open_job(path, key, "web", "{}", 0);
         });
         std::thread tb([&] {
             go.arrive_and_wait();
-            gb = b->open_job(path, key, "web", "{}");
+            gb = b->open_job(path, key, "web", "{}", 0);
         });
         ta.join();
         tb.join();
@@ -955,13 +956,13 @@ BOOST_DATA_TEST_CASE(a_restarted_node_finds_the_joins_its_previous_process_left,
                      bdata::make(backends()), backend) {
     Backend be(backend);
     auto a = be.node("a");
-    const int64_t first = must(a->open_job("in/1.mkv", "1:1", "web", "{}")).id;
+    const int64_t first = must(a->open_job("in/1.mkv", "1:1", "web", "{}", 0)).id;
     must(a->start_tasks(first, {}));  // joining, a joins
-    const int64_t second = must(a->add_job("in/2.mkv", "web", payloads(1)));
+    const int64_t second = must(a->add_job("in/2.mkv", "web", payloads(1), 0));
     const auto leases = must(a->claim(1));
     BOOST_REQUIRE_EQUAL(leases.size(), 1u);
     BOOST_TEST(must(a->complete(leases[0], "{}")).job_ready);
-    const int64_t finished = must(a->open_job("in/3.mkv", "3:3", "web", "{}")).id;
+    const int64_t finished = must(a->open_job("in/3.mkv", "3:3", "web", "{}", 0)).id;
     must(a->start_tasks(finished, {}));
     must(a->finish_job(finished, "{}"));
     BOOST_TEST((must(a->unfinished_joins()) == std::vector<int64_t>{first, second}));
@@ -979,7 +980,7 @@ BOOST_DATA_TEST_CASE(start_tasks_plans_a_job_once, bdata::make(backends()), back
     Backend be(backend);
     auto a = be.node("a");
     auto b = be.node("b");
-    const int64_t job = must(a->open_job("in/a.mkv", "1:1", "web", "{}")).id;
+    const int64_t job = must(a->open_job("in/a.mkv", "1:1", "web", "{}", 0)).id;
     BOOST_TEST(b->start_tasks(job, payloads(2)).error().code == rr::Errc::conflict);  // not b's
     BOOST_TEST(must(a->job(job)).state == "preparing");
     BOOST_TEST(must(b->claim(5)).empty());  // a job in preparation has nothing to claim
@@ -1002,7 +1003,7 @@ BOOST_DATA_TEST_CASE(start_tasks_plans_a_job_once, bdata::make(backends()), back
     BOOST_TEST(must(b->claim(5)).size() == 3u);
 
     // Nothing to do: the owner joins at once.
-    const int64_t empty = must(a->open_job("in/empty.mkv", "0:1", "web", "{}")).id;
+    const int64_t empty = must(a->open_job("in/empty.mkv", "0:1", "web", "{}", 0)).id;
     must(a->start_tasks(empty, {}));
     j = must(b->job(empty));
     BOOST_TEST(j.state == "joining");
@@ -1015,13 +1016,13 @@ BOOST_DATA_TEST_CASE(start_tasks_plans_a_job_once, bdata::make(backends()), back
     BOOST_TEST(a->start_tasks(empty, payloads(1)).error().code == rr::Errc::conflict);
     BOOST_TEST(must(b->tasks(empty)).empty());
 
-    const int64_t ended = must(a->open_job("in/broken.mkv", "9:9", "web", "{}")).id;
+    const int64_t ended = must(a->open_job("in/broken.mkv", "9:9", "web", "{}", 0)).id;
     must(a->end_job(ended, "failed", "probe: no video stream"));
     BOOST_TEST(a->start_tasks(ended, payloads(1)).error().code == rr::Errc::conflict);
     BOOST_TEST(must(b->job(ended)).state == "failed");
     BOOST_TEST(must(b->tasks(ended)).empty());
     // The version keeps its failed job, so no other node's watcher tries the same file again.
-    const OpenedJob again = must(b->open_job("in/broken.mkv", "9:9", "web", "{}"));
+    const OpenedJob again = must(b->open_job("in/broken.mkv", "9:9", "web", "{}", 0));
     BOOST_TEST(!again.created);
     BOOST_TEST(again.id == ended);
     BOOST_TEST(again.state == "failed");
@@ -1034,7 +1035,7 @@ BOOST_DATA_TEST_CASE(only_the_joiner_records_and_finishes_and_a_join_is_taken_ov
     auto owner = be.node("owner");
     auto joiner = be.node("joiner");
     auto other = be.node("other");
-    const int64_t job = must(owner->open_job("in/a.mkv", "1:1", "web", "{}")).id;
+    const int64_t job = must(owner->open_job("in/a.mkv", "1:1", "web", "{}", 0)).id;
     must(owner->start_tasks(job, payloads(2)));
     const Lease lo = must(owner->claim(1)).at(0);
     const Lease lj = must(joiner->claim(1)).at(0);
@@ -1077,6 +1078,134 @@ BOOST_DATA_TEST_CASE(only_the_joiner_records_and_finishes_and_a_join_is_taken_ov
     BOOST_TEST(must(other->job(job)).joiner.value_or("") == "owner");
 }
 
+BOOST_DATA_TEST_CASE(a_higher_priority_jobs_tasks_are_claimed_before_older_lower_ones,
+                     bdata::make(backends()), backend) {
+    // A farm's priority is the job's (its watch's), not the order files arrived in: a job
+    // queued later with a higher priority goes first on every node; a negative one waits.
+    Backend be(backend);
+    auto owner = be.node("owner");
+    auto a = be.node("a");
+    auto b = be.node("b");
+    const int64_t low = must(owner->add_job("in/low.mkv", "web", payloads(3), 0));
+    const int64_t last = must(owner->add_job("in/last.mkv", "web", payloads(1), -5));
+    // The daemon's way in: open_job carries the priority, start_tasks queues the tasks with it.
+    const int64_t high = must(owner->open_job("in/high.mkv", "1:1", "web", "{}", 10)).id;
+    must(owner->start_tasks(high, payloads(2)));
+    const int64_t mid = must(owner->add_job("in/mid.mkv", "web", payloads(2), 5));
+    BOOST_TEST(must(a->job(high)).priority == 10);
+    BOOST_TEST(must(a->job(low)).priority == 0);
+    for (const TaskView& tv : must(a->tasks(high))) BOOST_TEST(tv.priority == 10);
+    for (const TaskView& tv : must(a->tasks(last))) BOOST_TEST(tv.priority == -5);
+
+    // Priority changes the order, not what waits: every task counts once.
+    QueueDepth depth = must(a->queue_depth());
+    BOOST_TEST(depth.available == 8);
+    BOOST_TEST(depth.leased == 0);
+
+    // b asks for three: both of high's tasks and mid's first, in claim order.
+    const auto first = must(b->claim(3));
+    BOOST_REQUIRE_EQUAL(first.size(), 3u);
+    BOOST_TEST(first[0].job_id == high);
+    BOOST_TEST(first[0].idx == 0);
+    BOOST_TEST(first[0].priority == 10);
+    BOOST_TEST(first[1].job_id == high);
+    BOOST_TEST(first[1].idx == 1);
+    BOOST_TEST(first[2].job_id == mid);
+    BOOST_TEST(first[2].idx == 0);
+    BOOST_TEST(first[2].priority == 5);
+    // Another node continues where b stopped: mid's second task, then low's, oldest first.
+    const auto next = must(a->claim(4));
+    BOOST_REQUIRE_EQUAL(next.size(), 4u);
+    BOOST_TEST(next[0].job_id == mid);
+    BOOST_TEST(next[0].idx == 1);
+    for (int i = 1; i < 4; ++i) {
+        BOOST_TEST(next[static_cast<size_t>(i)].job_id == low);
+        BOOST_TEST(next[static_cast<size_t>(i)].idx == i - 1);
+        BOOST_TEST(next[static_cast<size_t>(i)].priority == 0);
+    }
+    depth = must(a->queue_depth());
+    BOOST_TEST(depth.available == 1);
+    BOOST_TEST(depth.leased == 7);
+    const Lease tail = must(b->claim(5)).at(0);
+    BOOST_TEST(tail.job_id == last);
+    BOOST_TEST(tail.priority == -5);
+
+    // Completions count as before: per node, and the job's counter elects its joiner.
+    for (const Lease& l : first) must(b->complete(l, "ok"));
+    const auto nodes = must(a->nodes());
+    BOOST_TEST(find_node(nodes, "b")->chunks_done == 3);
+    BOOST_TEST(find_node(nodes, "b")->leases == 1);
+    BOOST_TEST(find_node(nodes, "a")->leases == 4);
+    const JobView h = must(a->job(high));
+    BOOST_TEST(h.state == "joining");
+    BOOST_TEST(h.joiner.value_or("") == "b");
+    BOOST_TEST(must(a->job(mid)).chunks_remaining == 1);
+}
+
+BOOST_DATA_TEST_CASE(equal_priorities_are_claimed_first_in_first_out, bdata::make(backends()),
+                     backend) {
+    Backend be(backend);
+    auto owner = be.node("owner");
+    auto a = be.node("a");
+    auto b = be.node("b");
+    const int64_t first = must(owner->add_job("in/1.mkv", "web", payloads(2), 3));
+    const int64_t second = must(owner->open_job("in/2.mkv", "2:2", "web", "{}", 3)).id;
+    must(owner->start_tasks(second, payloads(2)));
+    const int64_t third = must(owner->add_job("in/3.mkv", "web", payloads(2), 3));
+    // One task at a time, the nodes taking turns: the order is the queue's, not a node's.
+    std::vector<std::pair<int64_t, int>> order;
+    for (int i = 0; i < 6; ++i) {
+        const auto got = must((i % 2 ? b : a)->claim(1));
+        BOOST_REQUIRE_EQUAL(got.size(), 1u);
+        order.emplace_back(got[0].job_id, got[0].idx);
+    }
+    const std::vector<std::pair<int64_t, int>> fifo = {{first, 0},  {first, 1}, {second, 0},
+                                                       {second, 1}, {third, 0}, {third, 1}};
+    BOOST_TEST((order == fifo));
+    BOOST_TEST(must(a->claim(1)).empty());
+}
+
+BOOST_DATA_TEST_CASE(a_task_given_back_keeps_its_jobs_priority, bdata::make(backends()), backend) {
+    // A failed attempt or a released lease returns a high-priority task to the queue ahead of
+    // the lower-priority work that waited meanwhile.
+    Backend be(backend);
+    auto a = be.node("a", {.max_attempts = 5});
+    auto b = be.node("b", {.max_attempts = 5});
+    const int64_t low = must(a->add_job("in/low.mkv", "web", payloads(2), 1));
+    const int64_t high = must(a->add_job("in/high.mkv", "web", payloads(2), 2));
+    const auto held = must(a->claim(2));
+    BOOST_REQUIRE_EQUAL(held.size(), 2u);
+    BOOST_TEST(held[0].job_id == high);
+    BOOST_TEST(held[1].job_id == high);
+    BOOST_TEST(must(a->fail(held[0], "broken")).accepted);  // no back-off in these cases
+    Lease again = must(b->claim(1)).at(0);
+    BOOST_TEST(again.task_id == held[0].task_id);
+    BOOST_TEST(again.attempt == 2);
+    BOOST_TEST(must(a->release()) == 1);  // held[1]
+    again = must(b->claim(1)).at(0);
+    BOOST_TEST(again.task_id == held[1].task_id);
+    BOOST_TEST(must(b->claim(5)).size() == 2u);  // low's, only now
+    BOOST_TEST(must(a->tasks(low)).at(0).lease_owner.value_or("") == "b");
+}
+
+BOOST_DATA_TEST_CASE(the_adopter_of_a_lost_owners_job_queues_it_with_its_priority,
+                     bdata::make(backends()), backend) {
+    Backend be(backend);
+    auto owner = be.node("owner");
+    auto a = be.node("a");
+    const int64_t job = must(owner->open_job("in/p.mkv", "5:5", "web", "{}", 1)).id;
+    // Opening an existing job changes nothing about it, priority included.
+    BOOST_TEST(!must(a->open_job("in/p.mkv", "5:5", "web", "{}", 9)).created);
+    BOOST_TEST(must(a->job(job)).priority == 1);
+    must(owner->leave());
+    const OpenedJob adopted = must(a->open_job("in/p.mkv", "5:5", "web", "{}", 4));
+    BOOST_REQUIRE(adopted.created);
+    BOOST_TEST(adopted.adopted_from == "owner");
+    must(a->start_tasks(job, payloads(1)));
+    BOOST_TEST(must(a->job(job)).priority == 4);
+    BOOST_TEST(must(a->tasks(job)).at(0).priority == 4);
+}
+
 BOOST_DATA_TEST_CASE(queue_depth_counts_and_prune_removes_only_what_is_old_and_over,
                      bdata::make(backends()), backend) {
     Backend be(backend);
@@ -1084,7 +1213,7 @@ BOOST_DATA_TEST_CASE(queue_depth_counts_and_prune_removes_only_what_is_old_and_o
     QueueDepth depth = must(a->queue_depth());
     BOOST_TEST(depth.available == 0);
     BOOST_TEST(depth.leased == 0);
-    const int64_t cancelled = must(a->add_job("in/a.mkv", "web", payloads(5)));
+    const int64_t cancelled = must(a->add_job("in/a.mkv", "web", payloads(5), 0));
     depth = must(a->queue_depth());
     BOOST_TEST(depth.available == 5);
     BOOST_TEST(depth.leased == 0);
@@ -1098,18 +1227,18 @@ BOOST_DATA_TEST_CASE(queue_depth_counts_and_prune_removes_only_what_is_old_and_o
     depth = must(a->queue_depth());
     BOOST_TEST(depth.available == 4);
     BOOST_TEST(depth.leased == 0);
-    must(a->open_job("in/prep.mkv", "1:1", "web", "{}"));  // preparing: no tasks yet
+    must(a->open_job("in/prep.mkv", "1:1", "web", "{}", 0));  // preparing: no tasks yet
     BOOST_TEST(must(a->queue_depth()).available == 4);
     must(a->end_job(cancelled, "cancelled", "by the operator"));
     depth = must(a->queue_depth());
     BOOST_TEST(depth.available == 0);
     BOOST_TEST(depth.leased == 0);
 
-    const int64_t done = must(a->add_job("in/done.mkv", "web", payloads(1)));
+    const int64_t done = must(a->add_job("in/done.mkv", "web", payloads(1), 0));
     BOOST_TEST(must(a->complete(must(a->claim(1)).at(0), "ok")).job_ready);
     must(a->finish_job(done, "{}"));
-    const int64_t running = must(a->add_job("in/running.mkv", "web", payloads(1)));
-    const int64_t preparing = must(a->open_job("in/p.mkv", "2:2", "web", "{}")).id;
+    const int64_t running = must(a->add_job("in/running.mkv", "web", payloads(1), 0));
+    const int64_t preparing = must(a->open_job("in/p.mkv", "2:2", "web", "{}", 0)).id;
     auto gone = be.node("gone");
     must(gone->leave());
     BOOST_TEST(must(a->queue_depth()).available == 1);

@@ -120,7 +120,7 @@ Result<FarmRun> run_farm(const FarmOptions& o, store::PgQueue& queue, const std:
         std::vector<std::string> payloads;
         for (int i = 0; i < n; ++i) payloads.push_back("chunk " + std::to_string(i));
         RR_ASSIGN(const int64_t id,
-                  queue.add_job("/farm/input-" + std::to_string(j) + ".mkv", "farm", payloads));
+                  queue.add_job("/farm/input-" + std::to_string(j) + ".mkv", "farm", payloads, 0));
         run.job_ids.push_back(id);
     }
 
