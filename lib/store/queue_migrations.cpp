@@ -275,6 +275,16 @@ WHERE state IN ('done', 'failed', 'cancelled');
 CREATE INDEX jobs_undisposed ON jobs (id)
     WHERE state IN ('done', 'failed', 'cancelled') AND disposed_by IS NULL;
 )sql"},
+    // 6: frames the holder of a lease has processed of its chunk (report_progress, once per
+    // heartbeat), so the job's owner shows per-frame progress while chunks run on other nodes.
+    // Each claim starts it at 0 again; it is the current lease's count, not the task's history.
+    QueueMigration{6, "task progress",
+                   R"sql(
+ALTER TABLE tasks ADD COLUMN frames_done integer NOT NULL DEFAULT 0;
+)sql",
+                   R"sql(
+ALTER TABLE tasks ADD COLUMN frames_done INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 constexpr bool numbered_from_one() {
