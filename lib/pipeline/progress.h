@@ -31,6 +31,15 @@ class Progress {
         started_ = SteadyClock::now();
     }
     void add_frames(int64_t n) { frames_done_.fetch_add(n, std::memory_order_relaxed); }
+    // Sets the frames done to n unless more were shown already: a cluster job's owner sums
+    // what the nodes report, and that sum drops when a chunk's lease is taken over and its
+    // frames start again from 0 elsewhere. The user never sees progress go backwards within
+    // one start(); the count stands still until the sum passes it again.
+    void advance_to(int64_t n) {
+        int64_t now = frames_done_.load(std::memory_order_relaxed);
+        while (n > now && !frames_done_.compare_exchange_weak(now, n, std::memory_order_relaxed)) {
+        }
+    }
     void chunk_done() { chunks_done_.fetch_add(1, std::memory_order_relaxed); }
     [[nodiscard]] ProgressSnapshot snapshot() const;
 

@@ -161,6 +161,11 @@ void ClusterNode::set_lease_listener(LeaseListener listener) {
     lease_listener_ = std::move(listener);
 }
 
+void ClusterNode::set_progress_source(ProgressSource source) {
+    std::lock_guard lock(mutex_);
+    progress_source_ = std::move(source);
+}
+
 void ClusterNode::tick() {
     ClusterSnapshot before = snapshot();
     ClusterSnapshot s;
@@ -202,11 +207,19 @@ void ClusterNode::tick() {
     if (!leases) return fail(leases.error());
     s.leases = static_cast<int64_t>(leases->size());
     LeaseListener listener;
+    ProgressSource progress;
     {
         std::lock_guard lock(mutex_);
         listener = lease_listener_;
+        progress = progress_source_;
     }
     if (listener) listener(*leases, asked);
+    // After the listener: a lease it found lost is left out. Progress is for display only; a
+    // report that fails is replaced by the next heartbeat's.
+    if (progress) {
+        if (Status st = queue_->report_progress(progress()); !st)
+            logger_->debug("cluster: cannot report chunk progress: {}", st.error().message);
+    }
     if (auto reaped = queue_->reap()) {
         for (const auto& r : *reaped)
             logger_->warn("cluster: lease of chunk {} of job {} held by {} expired{}", r.idx,

@@ -70,6 +70,11 @@ class ClusterNode {
     using LeaseListener =
         std::function<void(const std::vector<store::Lease>&, SteadyClock::time_point)>;
     void set_lease_listener(LeaseListener listener);
+    // Asked right after every successful renewal for the frames done of the chunks this node
+    // runs; written to the queue in one batch (TaskQueue::report_progress), so a job's owner
+    // sees them within a heartbeat.
+    using ProgressSource = std::function<std::vector<store::TaskProgress>()>;
+    void set_progress_source(ProgressSource source);
 
   private:
     ClusterNode() = default;
@@ -91,6 +96,7 @@ class ClusterNode {
     bool stopping_ = false;
     std::deque<std::pair<std::string, std::string>> requests_;  // node id, state
     LeaseListener lease_listener_;
+    ProgressSource progress_source_;
     ClusterSnapshot snap_;
     std::thread thread_;
 };

@@ -288,6 +288,19 @@ void ClusterWork::on_renewed(const std::vector<store::Lease>& held, SteadyClock:
     }
 }
 
+std::vector<store::TaskProgress> ClusterWork::progress_report() {
+    std::lock_guard lock(mutex_);
+    std::vector<store::TaskProgress> out;
+    for (const auto& [id, r] : running_) {
+        // A lost lease's count is nobody's business any more (the queue would refuse it too);
+        // 0 is what the claim wrote already.
+        const int64_t frames = r.progress->snapshot().frames_done;
+        if (r.lost || frames <= 0) continue;
+        out.push_back(store::TaskProgress{id, r.lease.epoch, frames});
+    }
+    return out;
+}
+
 void ClusterWork::run() {
     const auto poll = std::chrono::duration<double>(config_.cluster->poll_seconds);
     // An owner learns of its job's end within a second, whatever the claim poll is.
@@ -442,6 +455,13 @@ Result<worker::JobSpec> ClusterWork::spec_for(const json& job) const {
 }
 
 void ClusterWork::run_lease(const store::Lease& lease, std::stop_token stop) {
+    // The worker counts frames into the lease's entry; the node thread reports them.
+    std::shared_ptr<pipeline::Progress> progress;
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = running_.find(lease.task_id); it != running_.end())
+            progress = it->second.progress;
+    }
     const json payload = parse_object(lease.payload);
     const json job = payload.value("job", json::object());
     const bool audio = payload.value("kind", std::string()) == "audio";
@@ -452,7 +472,7 @@ void ClusterWork::run_lease(const store::Lease& lease, std::stop_token stop) {
         RR_TRY(spec);
         file = spec->settings.work_dir / task_file_name(lease.idx, lease.epoch, audio);
         if (audio) return worker::run_audio(*spec, job.value("chunks", 0), stop, file);
-        return worker::run_chunk(*spec, payload.value("chunk", -1), nullptr, stop, file);
+        return worker::run_chunk(*spec, payload.value("chunk", -1), progress.get(), stop, file);
     };
     const auto t0 = SteadyClock::now();
     Result<worker::TaskFile> r = work();

@@ -23,6 +23,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/logging.h"
+#include "pipeline/progress.h"
 #include "pipeline/scheduler.h"
 #include "store/pg_listener.h"
 #include "store/task_queue.h"
@@ -113,6 +114,9 @@ class ClusterWork {
     // From the node thread's renewal: the leases the database still gives this node, as of
     // `asked` (a lease claimed after that may be missing without being lost).
     void on_renewed(const std::vector<store::Lease>& held, SteadyClock::time_point asked);
+    // Frames done so far of each chunk this node runs under a lease it still holds: the node
+    // thread writes them to the queue once per heartbeat, right after renewing, for the owners.
+    [[nodiscard]] std::vector<store::TaskProgress> progress_report();
     // Something may be claimable now (a worker is free, a job was planned).
     void wake();
     // Stops claiming and asks running tasks to stop; joins the thread.
@@ -124,6 +128,8 @@ class ClusterWork {
         SteadyClock::time_point claimed;
         std::stop_source stop;
         bool lost = false;
+        // The chunk's worker adds frames as it goes (run_lease holds it while it runs).
+        std::shared_ptr<pipeline::Progress> progress = std::make_shared<pipeline::Progress>();
     };
     ClusterWork() = default;
     void run();

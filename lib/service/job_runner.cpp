@@ -588,10 +588,17 @@ void JobRunner::on_cluster_update(Result<ClusterJobUpdate> u) {
         ctx_.emit(control::ChunkEvent{row_.id, task.index(), store::ChunkState::done,
                                       row.seconds.value_or(0.0)});
         if (!audio) {
-            progress_->add_frames(ran.is_object() ? ran.value("frames", int64_t{0}) : 0);
+            cluster_frames_done_ += ran.is_object() ? ran.value("frames", int64_t{0}) : 0;
             progress_->chunk_done();
         }
     }
+    // Frames of the finished chunks plus what the holders of the others reported at their
+    // last heartbeat. advance_to: a chunk taken over starts again from 0 elsewhere, and the
+    // count shown stands still meanwhile instead of going back.
+    int64_t frames = cluster_frames_done_;
+    for (const auto& t : u->tasks)
+        if (t.state == "leased" && !is_audio(t)) frames += t.frames_done;
+    progress_->advance_to(frames);
     if (job.state == "joining") life_.cluster_joining();
     if (job.state == "joining" && job.joiner && job.joiner_state.value_or("") == "lost")
         ctx_.cluster->take_over_join(cluster_job_, *job.joiner);

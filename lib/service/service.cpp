@@ -97,6 +97,7 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
             [work](const std::vector<store::Lease>& held, SteadyClock::time_point asked) {
                 work->on_renewed(held, asked);
             });
+        s->cluster_->set_progress_source([work] { return work->progress_report(); });
         s->ctx_.cluster = work;
     }
     Service* self = s.get();
@@ -171,7 +172,10 @@ void Service::adopt_orphan(const ClusterWork::Orphan& o) {
 void Service::stop_cluster_work() {
     if (!cluster_work_) return;
     cluster_work_->stop();
-    if (cluster_) cluster_->set_lease_listener({});
+    if (cluster_) {
+        cluster_->set_lease_listener({});
+        cluster_->set_progress_source({});
+    }
 }
 
 Service::~Service() {

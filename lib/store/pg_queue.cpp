@@ -36,6 +36,17 @@ std::string text_array(const std::vector<std::string>& items) {
     return out + "}";
 }
 
+// A bigint[] literal of one field of each element.
+template <class T, class F>
+std::string int_array(const std::vector<T>& items, F field) {
+    std::string out = "{";
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (i) out += ',';
+        out += std::to_string(field(items[i]));
+    }
+    return out + "}";
+}
+
 }  // namespace
 
 Result<PgQueue> PgQueue::open(QueueOptions options) {
@@ -240,6 +251,7 @@ Result<std::vector<TaskView>> PgQueue::tasks(int64_t job_id) {
             t.payload = r.text(i, 6);
             t.result = r.optional_text(i, 7);
             t.priority = static_cast<int>(r.integer(i, 8));
+            t.frames_done = r.integer(i, 9);
             out.push_back(std::move(t));
         }
         return out;
@@ -260,6 +272,18 @@ Result<std::vector<Lease>> PgQueue::renew() {
     return retrying([&]() -> Result<std::vector<Lease>> {
         RR_ASSIGN(auto r, conn_.run(Q::renew_leases, {o_.node_id, pg_param(o_.lease_seconds)}));
         return leases(r);
+    });
+}
+
+Status PgQueue::report_progress(const std::vector<TaskProgress>& progress) {
+    if (progress.empty()) return {};
+    const std::string ids = int_array(progress, [](const TaskProgress& p) { return p.task_id; });
+    const std::string epochs = int_array(progress, [](const TaskProgress& p) { return p.epoch; });
+    const std::string frames = int_array(progress, [](const TaskProgress& p) { return p.frames; });
+    // Setting a count twice is harmless: retried after a lost connection.
+    return retrying([&]() -> Status {
+        RR_TRY(conn_.run(Q::report_progress, {o_.node_id, ids, epochs, frames}));
+        return {};
     });
 }
 

@@ -51,6 +51,7 @@ class PgQueue final : public TaskQueue {
 
     [[nodiscard]] Result<std::vector<Lease>> claim(int n) override;
     [[nodiscard]] Result<std::vector<Lease>> renew() override;
+    [[nodiscard]] Status report_progress(const std::vector<TaskProgress>& progress) override;
     [[nodiscard]] Result<Completion> complete(const Lease& lease,
                                               const std::string& result) override;
     [[nodiscard]] Result<FailOutcome> fail(const Lease& lease, const std::string& error) override;

@@ -40,7 +40,8 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
              LIMIT $2::int)
            UPDATE tasks t
            SET state = 'leased', attempt = t.attempt + 1, lease_epoch = t.lease_epoch + 1,
-               lease_owner = $1::text, lease_expires_at = now() + make_interval(secs => $3::float8)
+               lease_owner = $1::text, lease_expires_at = now() + make_interval(secs => $3::float8),
+               frames_done = 0
            FROM picked WHERE t.id = picked.id
            RETURNING t.id, t.job_id, t.idx, t.attempt, t.lease_epoch, t.payload, t.priority)sql"},
     {Q::renew_leases, "rr_renew_leases", 2,
@@ -84,7 +85,7 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
                  run_after = now() + )sql"
      "make_interval(secs => least($6::float8, $5::float8 * power(2, t.attempt - 1)))"
      R"sql(,
-                 lease_owner = NULL, lease_expires_at = NULL,
+                 lease_owner = NULL, lease_expires_at = NULL, frames_done = 0,
                  finished_at = CASE WHEN t.attempt >= t.max_attempts THEN now() END
              WHERE t.id = $1::bigint AND t.state = 'leased'
                AND t.lease_owner = $2::text AND t.lease_epoch = $3::bigint
@@ -122,7 +123,7 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
                  run_after = now() + )sql"
      "make_interval(secs => least($3::float8, $2::float8 * power(2, t.attempt - 1)))"
      R"sql(,
-                 lease_owner = NULL, lease_expires_at = NULL,
+                 lease_owner = NULL, lease_expires_at = NULL, frames_done = 0,
                  finished_at = CASE WHEN t.attempt >= t.max_attempts THEN now() END
              FROM expired e WHERE t.id = e.id
              RETURNING t.id, t.job_id, t.idx, t.state, t.attempt, e.lease_owner, e.lease_epoch),
@@ -135,7 +136,7 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
      // (a completion from before the release stays fenced off).
      R"sql(WITH r AS (
              UPDATE tasks SET state = 'available', attempt = attempt - 1, run_after = now(),
-                              lease_owner = NULL, lease_expires_at = NULL
+                              lease_owner = NULL, lease_expires_at = NULL, frames_done = 0
              WHERE state = 'leased' AND lease_owner = $1::text
              RETURNING id)
            SELECT count(*), pg_notify('renderrush_tasks', '') FROM r)sql"},
@@ -280,7 +281,7 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
            WHERE id = $1::bigint AND state = 'joining' AND joiner = $3::text
            RETURNING id)sql"},
     {Q::list_tasks, "rr_list_tasks", 1,
-     R"sql(SELECT id, idx, state, attempt, node, lease_owner, payload, result, priority
+     R"sql(SELECT id, idx, state, attempt, node, lease_owner, payload, result, priority, frames_done
            FROM tasks WHERE job_id = $1::bigint ORDER BY idx)sql"},
     {Q::adopt_job, "rr_adopt_job", 5,
      // A job whose owner is lost (or has no node row, pruned) gets this node as owner while
@@ -317,6 +318,14 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
            RETURNING id)sql"},
     {Q::unfinished_joins, "rr_unfinished_joins", 1,
      R"sql(SELECT id FROM jobs WHERE state = 'joining' AND joiner = $1::text ORDER BY id)sql"},
+    {Q::report_progress, "rr_report_progress", 4,
+     // $2, $3, $4: task ids, lease epochs and frame counts as arrays of one length. Fenced by
+     // owner and epoch like complete; a row whose count did not change is not rewritten (no
+     // dead tuple for a chunk that is between frames).
+     R"sql(UPDATE tasks t SET frames_done = p.frames
+           FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS p(id, epoch, frames)
+           WHERE t.id = p.id AND t.state = 'leased' AND t.lease_owner = $1::text
+             AND t.lease_epoch = p.epoch AND t.frames_done <> p.frames)sql"},
 }};
 
 constexpr bool in_index_order() {

@@ -46,6 +46,7 @@ enum class Q : std::size_t {
     orphaned_jobs,
     claim_disposal,
     unfinished_joins,
+    report_progress,
     count_,  // not a statement: the table's size
 };
 

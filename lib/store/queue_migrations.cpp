@@ -292,6 +292,16 @@ ALTER TABLE tasks ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
 DROP INDEX tasks_available;
 CREATE INDEX tasks_available ON tasks (priority DESC, id) WHERE state = 'available';
 )sql"},
+    // 7: frames the holder of a lease has processed of its chunk (report_progress, once per
+    // heartbeat), so the job's owner shows per-frame progress while chunks run on other nodes.
+    // Each claim starts it at 0 again; it is the current lease's count, not the task's history.
+    QueueMigration{7, "task progress",
+                   R"sql(
+ALTER TABLE tasks ADD COLUMN frames_done integer NOT NULL DEFAULT 0;
+)sql",
+                   R"sql(
+ALTER TABLE tasks ADD COLUMN frames_done INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 constexpr bool numbered_from_one() {

@@ -300,6 +300,7 @@ Result<std::vector<TaskView>> SqliteQueue::tasks(int64_t job_id) {
         t.payload = s.text(6);
         t.result = s.optional_text(7);
         t.priority = static_cast<int>(s.integer(8));
+        t.frames_done = s.integer(9);
         out.push_back(std::move(t));
     }
 }
@@ -327,6 +328,20 @@ Result<std::vector<Lease>> SqliteQueue::renew() {
     }
     RR_TRY(tx.commit());
     return out;
+}
+
+Status SqliteQueue::report_progress(const std::vector<TaskProgress>& progress) {
+    if (progress.empty()) return {};
+    // One transaction for the batch, as PostgreSQL's one statement.
+    RR_ASSIGN(auto tx, Transaction::begin(db_));
+    {
+        RR_ASSIGN(Stmt s, Stmt::prepare(db_, sq::kReportProgress));
+        for (const auto& p : progress) {
+            RR_TRY(
+                s.bind(1, o_.node_id).bind(2, p.task_id).bind(3, p.epoch).bind(4, p.frames).run());
+        }
+    }
+    return tx.commit();
 }
 
 Result<Completion> SqliteQueue::complete(const Lease& lease, const std::string& result) {

@@ -25,7 +25,7 @@ inline constexpr const char* kInsertTask =
 inline constexpr const char* kClaim =
     "UPDATE tasks SET state = 'leased', attempt = attempt + 1, lease_epoch = lease_epoch + 1, "
     "lease_owner = ?1, lease_expires_at = " RR_SQ_NOW
-    " + ?3 "
+    " + ?3, frames_done = 0 "
     "WHERE id IN (SELECT t.id FROM tasks t "
     "  WHERE t.state = 'available' AND t.run_after <= " RR_SQ_NOW
     "    AND EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = ?1 AND n.state = 'active') "
@@ -68,7 +68,7 @@ inline constexpr const char* kFailAttempt =
     "state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'available' END, "
     "run_after = " RR_SQ_NOW " + " RR_SQ_BACKOFF
     ", "
-    "lease_owner = NULL, lease_expires_at = NULL, "
+    "lease_owner = NULL, lease_expires_at = NULL, frames_done = 0, "
     "finished_at = CASE WHEN attempt >= max_attempts THEN " RR_SQ_NOW
     " END "
     "WHERE id = ?1 AND state = 'leased' AND lease_owner = ?2 AND lease_epoch = ?3 "
@@ -85,7 +85,7 @@ inline constexpr const char* kReapTask =
     "state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'available' END, "
     "run_after = " RR_SQ_NOW " + " RR_SQ_BACKOFF
     ", "
-    "lease_owner = NULL, lease_expires_at = NULL, "
+    "lease_owner = NULL, lease_expires_at = NULL, frames_done = 0, "
     "finished_at = CASE WHEN attempt >= max_attempts THEN " RR_SQ_NOW
     " END "
     "WHERE id = ?1 AND state = 'leased' "
@@ -105,7 +105,7 @@ inline constexpr const char* kCancelSiblings =
 // A clean shutdown is not a failed attempt: the attempt is given back, the epoch is not.
 inline constexpr const char* kRelease =
     "UPDATE tasks SET state = 'available', attempt = attempt - 1, run_after = " RR_SQ_NOW
-    ", lease_owner = NULL, lease_expires_at = NULL "
+    ", lease_owner = NULL, lease_expires_at = NULL, frames_done = 0 "
     "WHERE state = 'leased' AND lease_owner = ?1 RETURNING id";
 
 // Taken over only when the row is lost, its heartbeat is older than ?7 seconds, or it is this
@@ -228,8 +228,13 @@ inline constexpr const char* kTakeOverJoin =
     "UPDATE jobs SET joiner = ?2, updated_at = " RR_SQ_NOW
     " WHERE id = ?1 AND state = 'joining' AND joiner = ?3 RETURNING id";
 inline constexpr const char* kListTasks =
-    "SELECT id, idx, state, attempt, node, lease_owner, payload, result, priority "
+    "SELECT id, idx, state, attempt, node, lease_owner, payload, result, priority, frames_done "
     "FROM tasks WHERE job_id = ?1 ORDER BY idx";
+// One entry of report_progress, fenced by owner and epoch like complete; an unchanged count
+// is not rewritten.
+inline constexpr const char* kReportProgress =
+    "UPDATE tasks SET frames_done = ?4 WHERE id = ?2 AND state = 'leased' AND lease_owner = ?1 "
+    "AND lease_epoch = ?3 AND frames_done <> ?4";
 // Jobs nobody is preparing: their owner is lost (or gone) before it queued their tasks.
 inline constexpr const char* kOrphanedJobs =
     "SELECT j.id, j.source_path, j.source_key, j.profile, j.owner, j.state FROM jobs j "

@@ -38,6 +38,12 @@ struct Lease {
     if (a.priority != b.priority) return a.priority > b.priority;
     return a.task_id < b.task_id;
 }
+// How far the holder of a lease is with its task (report_progress).
+struct TaskProgress {
+    int64_t task_id = 0;
+    int64_t epoch = 0;  // the lease's: a report of an earlier lease changes nothing
+    int64_t frames = 0;
+};
 
 struct Completion {
     bool accepted = false;   // false: the lease was lost (reaped, released, taken over)
@@ -121,6 +127,9 @@ struct TaskView {
     std::string payload;
     std::optional<std::string> result;  // what complete() stored
     int priority = 0;                   // its job's, copied when it was queued
+    // Frames the lease holder last reported (report_progress): 0 at each claim and while the
+    // task waits; a done task keeps its holder's last report (its result has the real count).
+    int64_t frames_done = 0;
 };
 
 struct AttemptView {
@@ -221,6 +230,10 @@ class TaskQueue {
     [[nodiscard]] virtual Result<std::vector<Lease>> claim(int n) = 0;
     // Renews every lease this node holds and returns them: a lease missing was lost.
     [[nodiscard]] virtual Result<std::vector<Lease>> renew() = 0;
+    // Records how many frames this node has processed of tasks it holds, in one transaction
+    // (the node thread calls it once per heartbeat, after renew()). Fenced like complete(): an
+    // entry whose lease this node no longer holds at that epoch changes nothing.
+    [[nodiscard]] virtual Status report_progress(const std::vector<TaskProgress>& progress) = 0;
     [[nodiscard]] virtual Result<Completion> complete(const Lease& lease,
                                                       const std::string& result) = 0;
     [[nodiscard]] virtual Result<FailOutcome> fail(const Lease& lease,

@@ -48,6 +48,11 @@ const char* kProfile =
     "profiles:\n  farm:\n    stages: [{blur: {radius: 3}}]\n"
     "    video: {codec: h264, preset: ultrafast, crf: 23, hwaccel: none}\n";
 
+// What every node runs, unless a case asks for other chunks: chunk_seconds and profile "farm".
+std::string default_work() {
+    return std::string("chunk_seconds: 0.5\n") + kProfile;
+}
+
 struct Share {
     t::Sandbox box;
     std::string conninfo;
@@ -77,13 +82,14 @@ struct Share {
 // priority is not the default, so a test can see it reach the queue.
 std::string node_config(const Share& s, const std::string& node_id, fs::path root = {},
                         const std::string& poll_seconds = "0.2",
-                        const std::string& on_success = "keep") {
+                        const std::string& on_success = "keep",
+                        const std::string& work = default_work()) {
     if (root.empty()) root = s.root();
     fs::create_directories(root / "inbox");
-    return std::string("workers: 1\nchunk_seconds: 0.5\nmax_attempts: 3\n") +
+    return std::string("workers: 1\nmax_attempts: 3\n") +
            "watches:\n  - {path: " + (root / "inbox").string() +
            ", profile: farm, priority: 3, output: " + (root / "outbox").string() +
-           ", on_success: " + on_success + "}\n" + kProfile + "storage:\n  root: " + root.string() +
+           ", on_success: " + on_success + "}\n" + work + "storage:\n  root: " + root.string() +
            "\ncluster:\n  database: \"" + s.conninfo + "\"\n  node_id: " + node_id +
            "\n  lease_seconds: 2\n  heartbeat_seconds: 0.5\n  poll_seconds: " + poll_seconds +
            "\n  work_dir: " + s.work().string() + "\n";
@@ -100,13 +106,14 @@ struct Farm {
     Farm(const std::string& db, int n, const std::map<std::string, std::string>& env = {},
          const fs::path& binary = {}, const std::map<int, fs::path>& roots = {},
          const std::string& poll_seconds = "0.2", int hanging = -1,
-         const std::string& hang = "hang:chunk", const std::string& on_success = "keep")
+         const std::string& hang = "hang:chunk", const std::string& on_success = "keep",
+         const std::string& work = default_work())
         : share(db) {
         for (int i = 0; i < n; ++i) {
             nodes.push_back(std::make_unique<t::Daemon>(""));
             auto root = roots.count(i) ? roots.at(i) : fs::path();
-            nodes.back()->write_config(
-                node_config(share, "node-" + std::to_string(i), root, poll_seconds, on_success));
+            nodes.back()->write_config(node_config(share, "node-" + std::to_string(i), root,
+                                                   poll_seconds, on_success, work));
             if (!binary.empty()) nodes.back()->set_binary(binary);
         }
         auto r = t::run({t::renderrushd().string(), "cluster", "init", "--config",
@@ -607,6 +614,56 @@ BOOST_AUTO_TEST_CASE(three_nodes_on_one_host_share_a_sqlite_queue) {
     for (const char* id : {"node-0", "node-1", "node-2"})
         BOOST_TEST(t::node_of(listing, id).is_object(), listing.dump());
     BOOST_TEST(f.logs().find("SQLite queue") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_owner_shows_frames_progress_before_the_first_chunk_is_done) {
+    // 4 s at 640x480, a keyframe every 2 s, denoised with nlmeans: 2 chunks of 48 frames that
+    // take seconds each, one on each node. The owner learns of frames only through the queue
+    // (what the nodes report at each heartbeat), its own chunk's as much as the other's.
+    const fs::path slow = t::fixture(
+        "cluster_clip_4s_640x480_gop48.mp4",
+        "-f lavfi -i testsrc2=size=640x480:rate=24:duration=4 -c:v libx264 -preset veryfast "
+        "-g 48 -keyint_min 48 -sc_threshold 0 -pix_fmt yuv420p");
+    const std::string work =
+        "chunk_seconds: 2\nprofiles:\n  farm:\n"
+        "    stages: [{denoise: {method: nlmeans, strength: high}}]\n"
+        "    video: {codec: h264, preset: ultrafast, crf: 23, hwaccel: none}\n";
+    Farm f("sqlite:progress", 2, {}, {}, {}, "0.2", -1, "hang:chunk", "keep", work);
+    fs::copy_file(slow, f.share.inbox() / "clip.mp4");
+    std::set<int64_t> shown;  // frames the owner's status showed while no chunk was done
+    int64_t listed = 0;       // the most `jobs --json` showed meanwhile
+    bool chunk_done = false;
+    const bool watched = t::wait_until(
+        [&] {
+            const auto owner = owner_of(f);
+            if (!owner) return false;
+            const auto& d = *f.nodes[*owner];
+            for (const auto& j :
+                 t::ctl_json(d, {"status"}).value("running", nlohmann::json::array())) {
+                if (j.value("chunks_done", 0) > 0) chunk_done = true;
+                if (!chunk_done && j.value("frames_done", int64_t{0}) > 0)
+                    shown.insert(j["frames_done"].get<int64_t>());
+            }
+            for (const auto& j : t::ctl_json(d, {"jobs"}).value("jobs", nlohmann::json::array())) {
+                const auto live = j.value("live", nlohmann::json::object());
+                if (live.value("chunks_done", 0) > 0) chunk_done = true;
+                if (!chunk_done) listed = std::max(listed, live.value("frames_done", int64_t{0}));
+            }
+            return chunk_done;
+        },
+        120s);
+    BOOST_REQUIRE_MESSAGE(watched, f.logs());
+    std::string counts;
+    for (int64_t n : shown) counts += " " + std::to_string(n);
+    BOOST_TEST_MESSAGE("frames shown before the first chunk was done:" << counts);
+    // Moving, frame by frame, before any chunk was done: more than one count, all short of
+    // the job's 96 frames.
+    BOOST_TEST(shown.size() >= 2u, f.logs());
+    if (!shown.empty()) BOOST_TEST(*shown.rbegin() < 96);
+    BOOST_TEST(listed > 0);
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f) && all_settled(f); }, 120s),
+                          f.logs());
+    BOOST_TEST(t::count_frames(f.output()) == 96);
 }
 
 BOOST_AUTO_TEST_CASE(a_node_killed_mid_chunk_on_a_sqlite_queue_costs_only_its_lease) {

@@ -381,6 +381,58 @@ BOOST_DATA_TEST_CASE(a_fenced_node_can_neither_complete_nor_fail_a_reclaimed_tas
     BOOST_TEST(done.result.value_or("") == "b's output");
 }
 
+BOOST_DATA_TEST_CASE(progress_counts_only_from_the_lease_holder_and_a_take_over_starts_from_0,
+                     bdata::make(backends()), backend) {
+    Backend be(backend);
+    auto a = be.node("a", {.lease = 0.8});
+    auto b = be.node("b", {.lease = 30});
+    const int64_t job = must(a->add_job("in/a.mkv", "web", payloads(2)));
+    const auto held = must(a->claim(2));
+    BOOST_REQUIRE_EQUAL(held.size(), 2u);
+    auto frames_of = [&](int idx) {
+        return must(b->tasks(job)).at(static_cast<size_t>(idx)).frames_done;
+    };
+    BOOST_TEST(frames_of(held[0].idx) == 0);
+    BOOST_TEST(frames_of(held[1].idx) == 0);
+
+    // The holder's report, both tasks in one batch, is what everyone reads; a later one
+    // replaces it.
+    must(a->report_progress(
+        {{held[0].task_id, held[0].epoch, 12}, {held[1].task_id, held[1].epoch, 5}}));
+    BOOST_TEST(frames_of(held[0].idx) == 12);
+    BOOST_TEST(frames_of(held[1].idx) == 5);
+    must(a->report_progress({{held[0].task_id, held[0].epoch, 20}}));
+    BOOST_TEST(frames_of(held[0].idx) == 20);
+    BOOST_TEST(frames_of(held[1].idx) == 5);
+
+    // Another node's report on a's lease, and a's own with an epoch that is not its lease's,
+    // change nothing.
+    must(b->report_progress({{held[0].task_id, held[0].epoch, 99}}));
+    must(a->report_progress({{held[1].task_id, held[1].epoch + 1, 99}}));
+    BOOST_TEST(frames_of(held[0].idx) == 20);
+    BOOST_TEST(frames_of(held[1].idx) == 5);
+
+    // a is "paused" past its lease: b takes both tasks over, and they start again from 0.
+    const auto reaped = gather([&] { return b->reap(); }, 2);
+    BOOST_REQUIRE_EQUAL(reaped.size(), 2u);
+    BOOST_TEST(frames_of(held[0].idx) == 0);
+    const auto fresh = must(b->claim(2));
+    BOOST_REQUIRE_EQUAL(fresh.size(), 2u);
+    BOOST_TEST(fresh[0].task_id == held[0].task_id);
+    BOOST_TEST(fresh[0].epoch == held[0].epoch + 1);
+    BOOST_TEST(frames_of(held[0].idx) == 0);
+    BOOST_TEST(frames_of(held[1].idx) == 0);
+    // a comes back and reports with its old epoch: refused, b's count stands.
+    must(a->report_progress({{held[0].task_id, held[0].epoch, 40}}));
+    BOOST_TEST(frames_of(held[0].idx) == 0);
+    must(b->report_progress({{fresh[0].task_id, fresh[0].epoch, 3}}));
+    must(a->report_progress({{held[0].task_id, held[0].epoch, 40}}));
+    BOOST_TEST(frames_of(held[0].idx) == 3);
+    const TaskView tv = must(a->tasks(job)).at(static_cast<size_t>(held[0].idx));
+    BOOST_TEST(tv.lease_owner.value_or("") == "b");
+    BOOST_TEST(tv.state == "leased");
+}
+
 BOOST_DATA_TEST_CASE(the_last_completion_of_two_racing_nodes_makes_exactly_one_joiner,
                      bdata::make(backends()), backend) {
     Backend be(backend);
