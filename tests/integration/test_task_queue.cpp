@@ -386,7 +386,7 @@ BOOST_DATA_TEST_CASE(progress_counts_only_from_the_lease_holder_and_a_take_over_
     Backend be(backend);
     auto a = be.node("a", {.lease = 0.8});
     auto b = be.node("b", {.lease = 30});
-    const int64_t job = must(a->add_job("in/a.mkv", "web", payloads(2)));
+    const int64_t job = must(a->add_job("in/a.mkv", "web", payloads(2), 0));
     const auto held = must(a->claim(2));
     BOOST_REQUIRE_EQUAL(held.size(), 2u);
     auto frames_of = [&](int idx) {
