@@ -149,6 +149,10 @@ Result<std::optional<store::OpenedJob>> ClusterWork::find_job(const ClusterJobFi
     return locked([&](store::TaskQueue& q) { return q.find_job(f.input, source_key); });
 }
 
+Result<bool> ClusterWork::retire_job(int64_t job_id) {
+    return locked([&](store::TaskQueue& q) { return q.retire_job(job_id); });
+}
+
 Result<bool> ClusterWork::claim_disposal(int64_t job_id, std::stop_token stop) {
     return until_answered(
         [&] { return locked([&](store::TaskQueue& q) { return q.claim_disposal(job_id); }); },

@@ -82,6 +82,8 @@ class ClusterWork {
     // The owner claims the disposition of an ended job's source (TaskQueue::claim_disposal),
     // retried while the database is away; false: another node took it over.
     [[nodiscard]] Result<bool> claim_disposal(int64_t job_id, std::stop_token stop);
+    // TaskQueue::retire_job, for a job this node runs again on request.
+    [[nodiscard]] Result<bool> retire_job(int64_t job_id);
     // The plan as tasks: chunks 0..n-1, then the audio task when the plan has one. Returns
     // the node that took the preparation over while this node was lost (its plan is not
     // queued), or nullopt when the tasks are queued.

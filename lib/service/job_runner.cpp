@@ -158,87 +158,102 @@ void JobRunner::submit_prepare() {
     auto rows = ctx_.store->chunks(row_.id);
     std::vector<store::ChunkRow> existing =
         rows ? std::move(rows).value() : std::vector<store::ChunkRow>{};
-    ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster, spec = spec_,
-                                     existing = std::move(existing),
-                                     before = hooks_for(source_watch(), &settings_.profile,
-                                                        HookKind::before),
-                                     values = hook_values("queued"), cluster = ctx_.cluster,
-                                     files = cluster_files_, profile = row_.profile,
-                                     priority = row_.priority, size = row_.size,
-                                     mtime_ns = row_.mtime_ns](int, std::stop_token stop) {
-        // The operator's checks (a virus scan) come before anything reads the file.
-        std::vector<HookRun> hooks = run_hooks(before, values, stop, true);
-        // The queue job this node owns, known even when preparing fails afterwards: the
-        // failure then ends it in the queue too instead of leaving it 'preparing'.
-        int64_t owned = 0;
-        auto prepare = [&]() -> Result<Prepared> {
-            if (!hooks.empty() && !hooks.back().ok()) {
-                const auto& h = hooks.back();
-                if (stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
-                std::string why = h.timed_out ? "timed out" : h.first_line();
-                if (why.empty()) why = "exit " + std::to_string(h.exit_code);
-                return make_error(Errc::invalid_argument,
-                                  "before hook " + h.argv.front() + ": " + why);
-            }
-            Prepared p;
-            const bool queued = cluster && files;
-            if (queued) {
-                std::error_code gone;
-                if (!std::filesystem::exists(spec->input, gone)) {
-                    // Gone since this job was made: a node that adopted the queue job while
-                    // this one was lost may have disposed of it. Find who has it; never
-                    // make a queue job for a file that is not there.
-                    RR_ASSIGN(auto found,
-                              cluster->find_job(*files, source_version_key(size, mtime_ns)));
-                    if (found && found->owner != cluster->node_id()) {
-                        p.cluster_job = found->id;
-                        p.elsewhere = found->owner;
+    ctx_.scheduler->submit(
+        row_.id, [this_ = weak_from_this(), poster = ctx_.poster, spec = spec_,
+                  existing = std::move(existing),
+                  before = hooks_for(source_watch(), &settings_.profile, HookKind::before),
+                  values = hook_values("queued"), cluster = ctx_.cluster, files = cluster_files_,
+                  profile = row_.profile, priority = row_.priority, size = row_.size,
+                  mtime_ns = row_.mtime_ns,
+                  reprocess = row_.reprocess_of.has_value()](int, std::stop_token stop) {
+            // The operator's checks (a virus scan) come before anything reads the file.
+            std::vector<HookRun> hooks = run_hooks(before, values, stop, true);
+            // The queue job this node owns, known even when preparing fails afterwards: the
+            // failure then ends it in the queue too instead of leaving it 'preparing'.
+            int64_t owned = 0;
+            auto prepare = [&]() -> Result<Prepared> {
+                if (!hooks.empty() && !hooks.back().ok()) {
+                    const auto& h = hooks.back();
+                    if (stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
+                    std::string why = h.timed_out ? "timed out" : h.first_line();
+                    if (why.empty()) why = "exit " + std::to_string(h.exit_code);
+                    return make_error(Errc::invalid_argument,
+                                      "before hook " + h.argv.front() + ": " + why);
+                }
+                Prepared p;
+                const bool queued = cluster && files;
+                if (queued) {
+                    std::error_code gone;
+                    if (!std::filesystem::exists(spec->input, gone)) {
+                        // Gone since this job was made: a node that adopted the queue job while
+                        // this one was lost may have disposed of it. Find who has it; never
+                        // make a queue job for a file that is not there.
+                        RR_ASSIGN(auto found,
+                                  cluster->find_job(*files, source_version_key(size, mtime_ns)));
+                        if (found && found->owner != cluster->node_id()) {
+                            p.cluster_job = found->id;
+                            p.elsewhere = found->owner;
+                            return p;
+                        }
+                    }
+                    // One job per version of a file, whichever node's watcher saw it first.
+                    RR_ASSIGN(const std::string key, source_version_key(spec->input));
+                    RR_ASSIGN(auto opened, cluster->open_job(*files, key, profile, priority));
+                    // Run again on request: `retry` of this node's failed or cancelled job, or
+                    // `reprocess` of any. The ended job stays in the queue under a retired key and
+                    // this run gets a job of its own (an ended job not yet disposed of is a lost
+                    // owner's, waiting for adoption, and is not retired).
+                    const bool again =
+                        reprocess || (opened.owner == cluster->node_id() &&
+                                      (opened.state == "failed" || opened.state == "cancelled"));
+                    if (!opened.created && again && store::queue_job_ended(opened.state)) {
+                        RR_ASSIGN(const bool retired, cluster->retire_job(opened.id));
+                        if (retired) {
+                            RR_ASSIGN(opened, cluster->open_job(*files, key, profile, priority));
+                        }
+                    }
+                    p.cluster_job = opened.id;
+                    if (!opened.created && opened.owner != cluster->node_id()) {
+                        p.elsewhere = opened.owner;
+                        return p;
+                    }
+                    owned = opened.id;
+                    if (!opened.created && opened.state != "preparing") {
+                        p.attached = true;  // planned before a restart; its tasks are queued
                         return p;
                     }
                 }
-                // One job per version of a file, whichever node's watcher saw it first.
-                RR_ASSIGN(const std::string key, source_version_key(spec->input));
-                RR_ASSIGN(auto opened, cluster->open_job(*files, key, profile, priority));
-                p.cluster_job = opened.id;
-                if (!opened.created && opened.owner != cluster->node_id()) {
-                    p.elsewhere = opened.owner;
+                const auto& work = spec->settings.work_dir;
+                std::error_code ec;
+                std::filesystem::create_directories(work, ec);
+                if (ec)
+                    return make_error(Errc::io,
+                                      "cannot create " + work.string() + ": " + ec.message());
+                RR_ASSIGN(p.plan, worker::run_prepare(*spec, stop));
+                if (queued) {
+                    RR_ASSIGN(
+                        auto taken,
+                        cluster->start_tasks(p.cluster_job, *files, profile,
+                                             static_cast<int>(p.plan.chunks.size()), p.plan.audio));
+                    if (taken) p.elsewhere = *taken;  // adopted while this node was lost
                     return p;
                 }
-                owned = opened.id;
-                if (!opened.created && opened.state != "preparing") {
-                    p.attached = true;  // planned before a restart; its tasks are queued
-                    return p;
+                if (same_plan(existing, p.plan.chunks)) {
+                    for (const auto& row : existing) {
+                        if (file_matches(row)) p.reusable.emplace(row.task, row);
+                    }
                 }
-            }
-            const auto& work = spec->settings.work_dir;
-            std::error_code ec;
-            std::filesystem::create_directories(work, ec);
-            if (ec)
-                return make_error(Errc::io, "cannot create " + work.string() + ": " + ec.message());
-            RR_ASSIGN(p.plan, worker::run_prepare(*spec, stop));
-            if (queued) {
-                RR_ASSIGN(auto taken, cluster->start_tasks(p.cluster_job, *files, profile,
-                                                           static_cast<int>(p.plan.chunks.size()),
-                                                           p.plan.audio));
-                if (taken) p.elsewhere = *taken;  // adopted while this node was lost
                 return p;
-            }
-            if (same_plan(existing, p.plan.chunks)) {
-                for (const auto& row : existing) {
-                    if (file_matches(row)) p.reusable.emplace(row.task, row);
+            };
+            Result<Prepared> r = prepare();
+            poster->post([this_, r = std::move(r), hooks = std::move(hooks), owned]() mutable {
+                if (auto self = this_.lock()) {
+                    self->record_hooks(hooks);
+                    if (!r) self->cluster_job_ = owned;
+                    self->on_prepared(std::move(r));
                 }
-            }
-            return p;
-        };
-        Result<Prepared> r = prepare();
-        poster->post([this_, r = std::move(r), hooks = std::move(hooks), owned]() mutable {
-            if (auto self = this_.lock()) {
-                self->record_hooks(hooks);
-                if (!r) self->cluster_job_ = owned;
-                self->on_prepared(std::move(r));
-            }
+            });
         });
-    });
 }
 
 const Watch* JobRunner::source_watch() const {

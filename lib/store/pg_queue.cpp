@@ -235,6 +235,13 @@ Result<bool> PgQueue::claim_disposal(int64_t job_id) {
     });
 }
 
+Result<bool> PgQueue::retire_job(int64_t job_id) {
+    return retrying([&]() -> Result<bool> {
+        RR_ASSIGN(auto r, conn_.run(Q::retire_job, {pg_param(job_id)}));
+        return r.rows() == 1;
+    });
+}
+
 Result<std::vector<TaskView>> PgQueue::tasks(int64_t job_id) {
     return retrying([&]() -> Result<std::vector<TaskView>> {
         RR_ASSIGN(auto r, conn_.run(Q::list_tasks, {pg_param(job_id)}));

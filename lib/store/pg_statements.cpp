@@ -316,6 +316,12 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
            WHERE id = $1::bigint AND owner = $2::text AND state IN ('done', 'failed', 'cancelled')
              AND (disposed_by IS NULL OR disposed_by = $2::text)
            RETURNING id)sql"},
+    {Q::retire_job, "rr_retire_job", 1,
+     // The '#' marks a retired key: a version key (size:mtime_ns) never holds one.
+     R"sql(UPDATE jobs SET source_key = source_key || '#' || id::text, updated_at = now()
+           WHERE id = $1::bigint AND state IN ('done', 'failed', 'cancelled')
+             AND disposed_by IS NOT NULL AND strpos(source_key, '#') = 0
+           RETURNING id)sql"},
     {Q::unfinished_joins, "rr_unfinished_joins", 1,
      R"sql(SELECT id FROM jobs WHERE state = 'joining' AND joiner = $1::text ORDER BY id)sql"},
     {Q::report_progress, "rr_report_progress", 4,

@@ -283,6 +283,18 @@ Result<bool> SqliteQueue::claim_disposal(int64_t job_id) {
     return claimed;
 }
 
+Result<bool> SqliteQueue::retire_job(int64_t job_id) {
+    RR_ASSIGN(auto tx, Transaction::begin(db_));
+    bool retired = false;
+    {
+        RR_ASSIGN(Stmt s, Stmt::prepare(db_, sq::kRetireJob));
+        s.bind(1, job_id);
+        RR_ASSIGN(retired, s.step());
+    }
+    RR_TRY(tx.commit());
+    return retired;
+}
+
 Result<std::vector<TaskView>> SqliteQueue::tasks(int64_t job_id) {
     RR_ASSIGN(Stmt s, Stmt::prepare(db_, sq::kListTasks));
     s.bind(1, job_id);

@@ -204,6 +204,12 @@ inline constexpr const char* kClaimDisposal =
     " WHERE id = ?1 AND owner = ?2 AND state IN ('done', 'failed', 'cancelled') "
     "  AND (disposed_by IS NULL OR disposed_by = ?2) "
     "RETURNING id";
+// The '#' marks a retired key: a version key (size:mtime_ns) never holds one.
+inline constexpr const char* kRetireJob =
+    "UPDATE jobs SET source_key = source_key || '#' || id, updated_at = " RR_SQ_NOW
+    " WHERE id = ?1 AND state IN ('done', 'failed', 'cancelled') "
+    "  AND disposed_by IS NOT NULL AND instr(source_key, '#') = 0 "
+    "RETURNING id";
 // The owner's plan moves the job on; with no tasks the owner joins at once.
 inline constexpr const char* kStartJob =
     "UPDATE jobs SET state = CASE WHEN ?3 = 0 THEN 'joining' ELSE 'running' END, "

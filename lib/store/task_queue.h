@@ -216,6 +216,12 @@ class TaskQueue {
     // when this node may dispose of it (also on a second call), false when the job is not
     // this node's any more (adopted while it was lost) or has not ended.
     [[nodiscard]] virtual Result<bool> claim_disposal(int64_t job_id) = 0;
+    // A job run again on request (retry of a failed or cancelled job, reprocess): when it has
+    // ended and its source's disposition was claimed, its row stays (history, attempts) under
+    // the version key `<key>#<id>`, so the next open_job of this version makes a new job.
+    // False when it has not ended, its disposition is not claimed yet (a lost owner's job
+    // waiting to be adopted), or it was retired already.
+    [[nodiscard]] virtual Result<bool> retire_job(int64_t job_id) = 0;
     // The jobs this node id is joining ('joining', joiner = this node), oldest first: at its
     // start a node joins again what its previous process left (a node restarted before anyone
     // found it lost is active again, so nobody else would take those joins over).

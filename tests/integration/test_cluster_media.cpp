@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "store/db.h"
 #include "store/pg.h"
 #include "support/cli.h"
 #include "support/ctl.h"
@@ -664,6 +665,76 @@ BOOST_AUTO_TEST_CASE(the_owner_shows_frames_progress_before_the_first_chunk_is_d
     BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f) && all_settled(f); }, 120s),
                           f.logs());
     BOOST_TEST(t::count_frames(f.output()) == 96);
+}
+
+// An operator cancels a cluster job while its chunks run, then retries it: the retry runs the
+// file again as a new queue job (the cancelled one keeps its history) and publishes it whole;
+// `reprocess` of the published job makes it once more.
+BOOST_AUTO_TEST_CASE(a_cancelled_cluster_job_can_be_retried_and_a_published_one_reprocessed) {
+    const fs::path slow = t::fixture(
+        "cluster_clip_4s_640x480_gop48.mp4",
+        "-f lavfi -i testsrc2=size=640x480:rate=24:duration=4 -c:v libx264 -preset veryfast "
+        "-g 48 -keyint_min 48 -sc_threshold 0 -pix_fmt yuv420p");
+    const std::string work =
+        "chunk_seconds: 2\nprofiles:\n  farm:\n"
+        "    stages: [{denoise: {method: nlmeans, strength: high}}]\n"
+        "    video: {codec: h264, preset: ultrafast, crf: 23, hwaccel: none}\n";
+    Farm f("sqlite:retry", 2, {}, {}, {}, "0.2", -1, "hang:chunk", "keep", work);
+    fs::copy_file(slow, f.share.inbox() / "clip.mp4");
+    std::optional<size_t> owner;
+    BOOST_REQUIRE_MESSAGE(t::wait_until(
+                              [&] {
+                                  owner = owner_of(f);
+                                  return owner && f.nodes[*owner]->jobs().front().state ==
+                                                      rr::store::JobState::running;
+                              },
+                              60s),
+                          f.logs());
+    auto& d = *f.nodes[*owner];
+    const int64_t id = d.jobs().front().id;
+    BOOST_REQUIRE(ctl(d, {"cancel", std::to_string(id)}).exit_code == 0);
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return d.jobs().front().state == rr::store::JobState::cancelled; },
+                      30s),
+        f.logs());
+    BOOST_TEST(!published(f));
+    BOOST_TEST(fs::exists(f.share.inbox() / "clip.mp4"));  // a cancelled source stays
+    const auto retried = ctl(d, {"retry", std::to_string(id)});
+    BOOST_REQUIRE_MESSAGE(retried.exit_code == 0, retried.err);
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until(
+            [&] { return d.jobs().front().state == rr::store::JobState::done && published(f); },
+            120s),
+        f.logs());
+    BOOST_TEST(t::count_frames(f.output()) == 96);
+    // Made again on request: another new queue job, and a second output beside the first.
+    const auto again = t::ctl_json(d, {"reprocess", std::to_string(id)});
+    BOOST_REQUIRE_MESSAGE(again.contains("id"), again.dump());
+    const int64_t second = again["id"].get<int64_t>();
+    std::optional<rr::store::JobRow> made;
+    BOOST_REQUIRE_MESSAGE(t::wait_until(
+                              [&] {
+                                  for (const auto& j : d.jobs())
+                                      if (j.id == second && rr::store::is_final(j.state)) made = j;
+                                  return made.has_value();
+                              },
+                              120s),
+                          f.logs());
+    BOOST_TEST((made->state == rr::store::JobState::done), made->error.value_or(""));
+    BOOST_REQUIRE(made->output_path.has_value());
+    BOOST_TEST(*made->output_path != f.output().string());
+    BOOST_TEST(t::count_frames(*made->output_path) == 96);
+    // Three queue jobs for the one version of the file: the cancelled one and the first
+    // retry's, both retired, and the reprocess's.
+    auto db = rr::store::Db::open(f.share.conninfo.substr(7), true);
+    BOOST_REQUIRE(db.ok());
+    auto rows = rr::store::Stmt::prepare(
+        *db, "SELECT state || ' ' || (instr(source_key, '#') > 0) FROM jobs ORDER BY id");
+    BOOST_REQUIRE(rows.ok());
+    std::vector<std::string> jobs;
+    for (auto more = rows->step(); more.ok() && *more; more = rows->step())
+        jobs.push_back(rows->text(0));
+    BOOST_TEST((jobs == std::vector<std::string>{"cancelled 1", "done 1", "done 0"}));
 }
 
 BOOST_AUTO_TEST_CASE(a_node_killed_mid_chunk_on_a_sqlite_queue_costs_only_its_lease) {

@@ -1004,6 +1004,44 @@ BOOST_DATA_TEST_CASE(an_ended_jobs_source_is_disposed_of_once_even_when_its_owne
     BOOST_TEST(!must(back->claim_disposal(failed)));
 }
 
+BOOST_DATA_TEST_CASE(a_job_run_again_on_request_gets_a_new_job_and_the_ended_one_keeps_its_history,
+                     bdata::make(backends()), backend) {
+    Backend be(backend);
+    auto owner = be.node("owner");
+    auto other = be.node("other");
+    // Cancelled, its disposition claimed: an operator's retry makes a new job for the version.
+    const int64_t first = must(owner->open_job("in/a.mkv", "1:1", "web", "{}", 0)).id;
+    must(owner->start_tasks(first, payloads(2)));
+    BOOST_TEST(!must(owner->retire_job(first)));  // running: nothing to run again
+    must(owner->end_job(first, "cancelled", "by the operator"));
+    BOOST_TEST(!must(owner->retire_job(first)));  // its source not disposed of yet
+    BOOST_TEST(must(owner->claim_disposal(first)));
+    BOOST_TEST(must(owner->retire_job(first)));
+    BOOST_TEST(!must(owner->retire_job(first)));  // once
+    const OpenedJob again = must(owner->open_job("in/a.mkv", "1:1", "web", "{}", 0));
+    BOOST_TEST(again.created);
+    BOOST_TEST(again.id != first);
+    BOOST_TEST(again.state == "preparing");
+    // Another node's watcher finds the new job, not the retired one.
+    const OpenedJob seen = must(other->open_job("in/a.mkv", "1:1", "web", "{}", 0));
+    BOOST_TEST(!seen.created);
+    BOOST_TEST(seen.id == again.id);
+    BOOST_TEST(must(other->find_job("in/a.mkv", "1:1"))->id == again.id);
+    // The retired job keeps its end and its tasks, under a key no version has.
+    const JobView old = must(other->job(first));
+    BOOST_TEST(old.state == "cancelled");
+    BOOST_TEST(old.source_key == "1:1#" + std::to_string(first));
+    BOOST_TEST(must(other->tasks(first)).size() == 2u);
+    // A lost owner's ended job waiting to be adopted is not retired (no disposition yet).
+    const int64_t waiting = must(owner->open_job("in/b.mkv", "2:2", "web", "{}", 0)).id;
+    must(owner->end_job(waiting, "failed", "not media"));
+    must(owner->leave());
+    BOOST_TEST(!must(other->retire_job(waiting)));
+    bool listed = false;  // as the new job, still preparing, is
+    for (const OrphanedJob& o : must(other->orphaned_jobs())) listed = listed || o.id == waiting;
+    BOOST_TEST(listed);
+}
+
 BOOST_DATA_TEST_CASE(a_restarted_node_finds_the_joins_its_previous_process_left,
                      bdata::make(backends()), backend) {
     Backend be(backend);
