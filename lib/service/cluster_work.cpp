@@ -680,11 +680,24 @@ void ClusterWork::poll_watched() {
         std::lock_guard lock(mutex_);
         watched = watched_;
     }
+    // Jobs no longer watched forget what was read of them.
+    std::erase_if(attempts_read_, [&](const auto& kv) { return !watched.count(kv.first); });
     for (auto& [id, callback] : watched) {
         auto update = locked([&, id = id](store::TaskQueue& q) -> Result<ClusterJobUpdate> {
             ClusterJobUpdate u;
             RR_ASSIGN(u.job, q.job(id));
             RR_ASSIGN(u.tasks, q.tasks(id));
+            // A task's claims that did not complete are its failed attempts; the list is read
+            // only when their number grew, not on every poll.
+            auto& read = attempts_read_[id];
+            for (const auto& t : u.tasks) {
+                const bool holding = t.state == "leased" || t.state == "done";
+                const auto failed = static_cast<size_t>(std::max(0, t.attempt - (holding ? 1 : 0)));
+                if (failed <= read[t.idx]) continue;
+                RR_ASSIGN(auto tried, q.attempts(id, t.idx));
+                read[t.idx] = tried.size();
+                u.failed_attempts[t.idx] = std::move(tried);
+            }
             return u;
         });
         callback(std::move(update));

@@ -37,6 +37,9 @@ class ClusterNode;
 struct ClusterJobUpdate {
     store::JobView job;
     std::vector<store::TaskView> tasks;
+    // Failed attempts (crashed or failed workers, expired leases) by task idx: every attempt of
+    // a task whose count of failed attempts grew since the last poll.
+    std::map<int, std::vector<store::AttemptView>> failed_attempts;
 };
 
 // Where a job's files are, relative to the storage root (the same on every node).
@@ -168,6 +171,8 @@ class ClusterWork {
     SteadyClock::time_point last_claim_end_{};
     std::map<int64_t, Running> running_;  // by task id
     std::map<int64_t, std::function<void(Result<ClusterJobUpdate>)>> watched_;
+    // Failed attempts already read, by job and task idx (poll_watched only, this thread).
+    std::map<int64_t, std::map<int, size_t>> attempts_read_;
     std::vector<std::function<void(store::TaskQueue&)>> chores_;  // end_job etc., on the thread
     std::function<void(Orphan)> on_orphan_;
     std::set<int64_t> orphans_handed_;  // this thread only

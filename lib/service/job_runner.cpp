@@ -580,6 +580,21 @@ void JobRunner::on_cluster_update(Result<ClusterJobUpdate> u) {
         const auto audio = static_cast<int>(cluster_audio_->size());
         progress_->start(row_.frames_total.value_or(0), static_cast<int>(u->tasks.size()) - audio);
     }
+    // Failed attempts on any node, recorded here as a local chunk's are: the chunk's error and
+    // an event, so `renderrushctl job` on the owner shows what went wrong where.
+    for (const auto& [idx, tried] : u->failed_attempts) {
+        const TaskRef task =
+            cluster_audio_ && cluster_audio_->count(idx) ? TaskRef::audio() : TaskRef::chunk(idx);
+        int& seen = cluster_attempts_seen_[idx];
+        for (const auto& a : tried) {
+            if (a.attempt <= seen) continue;
+            seen = a.attempt;
+            log_store(ctx_.store->chunk_failed(row_.id, task, a.error));
+            log_store(ctx_.store->add_event(row_.id, "chunk",
+                                            fmt::format("{} attempt {} on node {} failed: {}",
+                                                        task.name(), a.attempt, a.node, a.error)));
+        }
+    }
     for (const auto& t : u->tasks) {
         if (t.state != "done" || cluster_seen_.count(t.idx)) continue;
         cluster_seen_.insert(t.idx);

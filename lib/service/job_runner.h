@@ -110,6 +110,7 @@ class JobRunner : public std::enable_shared_from_this<JobRunner>, private JobEff
     std::optional<ClusterJobFiles> cluster_files_;   // set: this job goes through the queue
     int64_t cluster_job_ = 0;
     std::set<int> cluster_seen_;                  // queue tasks already counted as done here
+    std::map<int, int> cluster_attempts_seen_;    // by task idx: the last failed attempt recorded
     int64_t cluster_frames_done_ = 0;             // frames of the chunks in cluster_seen_
     std::optional<std::set<int>> cluster_audio_;  // the queue's audio tasks, once known
 };

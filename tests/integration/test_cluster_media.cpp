@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "store/db.h"
+#include "store/job_store.h"
 #include "store/pg.h"
 #include "support/cli.h"
 #include "support/ctl.h"
@@ -487,17 +488,36 @@ BOOST_AUTO_TEST_CASE(a_poison_file_fails_its_job_after_max_attempts_on_every_nod
            t::bin_dir() / "renderrushd-faults");
     fs::copy_file(clip(), f.share.inbox() / "poison.mp4");
     std::optional<rr::store::JobRow> failed;
+    const t::Daemon* owner = nullptr;
     BOOST_REQUIRE_MESSAGE(t::wait_until(
                               [&] {
                                   for (const auto& d : f.nodes)
                                       for (const auto& j : d->jobs())
-                                          if (j.state == rr::store::JobState::failed) failed = j;
+                                          if (j.state == rr::store::JobState::failed) {
+                                              failed = j;
+                                              owner = d.get();
+                                          }
                                   return failed.has_value() && all_settled(f);
                               },
                               120s),
                           f.logs());
     const std::string error = failed->error.value_or("");
     BOOST_TEST_MESSAGE("poison job: " << error);
+    // The owner recorded every node's failed attempts as its own chunks' failures: the chunk
+    // rows' errors and one event per attempt, naming the node.
+    int crashed_chunks = 0;
+    for (const auto& c : owner->chunks(failed->id))
+        crashed_chunks += c.error.value_or("").find("SIGSEGV") != std::string::npos ? 1 : 0;
+    BOOST_TEST(crashed_chunks >= 1);
+    int attempt_events = 0;
+    auto store = rr::store::JobStore::open_read_only(owner->dir("state") / "renderrush.db");
+    BOOST_REQUIRE(store.ok());
+    for (const auto& e : t::must(store->events(failed->id, 1000)))
+        attempt_events += e.message.find("on node node-") != std::string::npos &&
+                                  e.message.find("SIGSEGV") != std::string::npos
+                              ? 1
+                              : 0;
+    BOOST_TEST(attempt_events >= 3, "attempt events: " << attempt_events);
     BOOST_TEST(error.find("failed 3 times") != std::string::npos, error);
     BOOST_TEST(error.find("attempt 1 on node-") != std::string::npos, error);
     BOOST_TEST(error.find("SIGSEGV") != std::string::npos, error);
