@@ -170,7 +170,10 @@ Result<std::optional<std::string>> ClusterWork::start_tasks(int64_t job_id,
     for (int i = 0; i < chunks; ++i)
         payloads.push_back(json{{"job", job}, {"kind", "chunk"}, {"chunk", i}}.dump());
     if (audio) payloads.push_back(json{{"job", job}, {"kind", "audio"}}.dump());
-    Status started = locked([&](store::TaskQueue& q) { return q.start_tasks(job_id, payloads); });
+    // The audio pass reads the whole file in one task: claimed first, it runs beside the
+    // chunks rather than after the last of them (as a single node starts it first too).
+    Status started =
+        locked([&](store::TaskQueue& q) { return q.start_tasks(job_id, payloads, audio); });
     if (!started) {
         if (started.error().code != Errc::conflict) return started.error();
         // This node was lost while it prepared, and another one took the preparation over.

@@ -80,7 +80,7 @@ Result<int64_t> PgQueue::add_job(const std::string& source_path, const std::stri
                                                   pg_param(priority)}));
     const int64_t id = job.integer(0, 0);
     RR_TRY(conn_.run(Q::insert_tasks,
-                     {pg_param(id), text_array(payloads), pg_param(o_.max_attempts)}));
+                     {pg_param(id), text_array(payloads), pg_param(o_.max_attempts), "false"}));
     RR_TRY(tx.commit());
     return id;
 }
@@ -131,7 +131,8 @@ Result<OpenedJob> PgQueue::open_job(const std::string& source_path, const std::s
     });
 }
 
-Status PgQueue::start_tasks(int64_t job_id, const std::vector<std::string>& payloads) {
+Status PgQueue::start_tasks(int64_t job_id, const std::vector<std::string>& payloads,
+                            bool last_first) {
     const auto n = static_cast<int64_t>(payloads.size());
     return retrying([&]() -> Status {
         {
@@ -140,8 +141,9 @@ Status PgQueue::start_tasks(int64_t job_id, const std::vector<std::string>& payl
                       conn_.run(Q::start_job, {pg_param(job_id), o_.node_id, pg_param(n)}));
             if (started.rows() == 1) {
                 if (n > 0) {
-                    RR_TRY(conn_.run(Q::insert_tasks, {pg_param(job_id), text_array(payloads),
-                                                       pg_param(o_.max_attempts)}));
+                    RR_TRY(conn_.run(Q::insert_tasks,
+                                     {pg_param(job_id), text_array(payloads),
+                                      pg_param(o_.max_attempts), last_first ? "true" : "false"}));
                 }
                 return tx.commit();
             }

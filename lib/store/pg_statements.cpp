@@ -17,13 +17,15 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
                                priority)
              VALUES ($1::text, $2::text, 'running', $3::int, $3::int, $4::int) RETURNING id)
            SELECT id, pg_notify('renderrush_tasks', id::text) FROM j)sql"},
-    {Q::insert_tasks, "rr_insert_tasks", 3,
+    {Q::insert_tasks, "rr_insert_tasks", 4,
      // $2: payloads as a text array, one task per element, idx in array order. Each task
-     // copies its job's priority, so the claim orders by it without reading jobs.
+     // copies its job's priority, so the claim orders by it without reading jobs. Ids are
+     // drawn in the ORDER BY's order: with $4 the last element's task gets the first id.
      R"sql(INSERT INTO tasks (job_id, idx, payload, max_attempts, priority)
            SELECT $1::bigint, p.ord - 1, p.payload, $3::int, j.priority
            FROM jobs j, unnest($2::text[]) WITH ORDINALITY AS p(payload, ord)
-           WHERE j.id = $1::bigint)sql"},
+           WHERE j.id = $1::bigint
+           ORDER BY ($4::bool AND p.ord = cardinality($2::text[])) DESC, p.ord)sql"},
     {Q::claim, "rr_claim", 3,
      // MATERIALIZED: the locking subquery runs exactly once, so LIMIT bounds what is locked
      // and SKIP LOCKED lets concurrent claimers pass each other instead of queueing. A node

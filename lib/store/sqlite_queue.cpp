@@ -158,7 +158,8 @@ Result<OpenedJob> SqliteQueue::open_job(const std::string& source_path,
     return *found;
 }
 
-Status SqliteQueue::start_tasks(int64_t job_id, const std::vector<std::string>& payloads) {
+Status SqliteQueue::start_tasks(int64_t job_id, const std::vector<std::string>& payloads,
+                                bool last_first) {
     const auto n = static_cast<int64_t>(payloads.size());
     {
         RR_ASSIGN(auto tx, Transaction::begin(db_));
@@ -170,7 +171,11 @@ Status SqliteQueue::start_tasks(int64_t job_id, const std::vector<std::string>& 
         }
         if (started) {
             RR_ASSIGN(Stmt task, Stmt::prepare(db_, sq::kInsertTask));
-            for (int64_t i = 0; i < n; ++i) {
+            // Ids in insertion order: the last payload's first when it leads.
+            std::vector<int64_t> order;
+            if (last_first && n > 0) order.push_back(n - 1);
+            for (int64_t i = 0; i < n - (last_first && n > 0 ? 1 : 0); ++i) order.push_back(i);
+            for (int64_t i : order) {
                 RR_TRY(task.bind(1, job_id)
                            .bind(2, i)
                            .bind(3, payloads[static_cast<size_t>(i)])

@@ -41,8 +41,9 @@ class SqliteQueue final : public TaskQueue {
                                              const std::string& source_key,
                                              const std::string& profile, const std::string& payload,
                                              int priority) override;
-    [[nodiscard]] Status start_tasks(int64_t job_id,
-                                     const std::vector<std::string>& payloads) override;
+    using TaskQueue::start_tasks;
+    [[nodiscard]] Status start_tasks(int64_t job_id, const std::vector<std::string>& payloads,
+                                     bool last_first) override;
     [[nodiscard]] Status end_job(int64_t job_id, const std::string& state,
                                  const std::string& error) override;
     [[nodiscard]] Status record_output(int64_t job_id, int64_t size,

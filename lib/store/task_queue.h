@@ -188,9 +188,15 @@ class TaskQueue {
     // n, in one transaction; NOTIFY renderrush_tasks. With n == 0 the job goes straight to
     // 'joining' with this node as joiner. Harmless twice: when the job already started with n
     // tasks, nothing changes. Errc::conflict when the job is not this node's, was started with
-    // another n, or has ended (failed, cancelled).
+    // another n, or has ended (failed, cancelled). `last_first`: the last payload's task is
+    // queued before the others, so that at equal priority it is claimed first: a long serial
+    // task (the whole-file audio pass) then runs beside the chunks instead of after them.
     [[nodiscard]] virtual Status start_tasks(int64_t job_id,
-                                             const std::vector<std::string>& payloads) = 0;
+                                             const std::vector<std::string>& payloads,
+                                             bool last_first) = 0;
+    [[nodiscard]] Status start_tasks(int64_t job_id, const std::vector<std::string>& payloads) {
+        return start_tasks(job_id, payloads, false);
+    }
     // Ends a job that will not publish (the owner's prepare failed, cancel): state failed or
     // cancelled with the error; its available and leased tasks become 'failed' (the holders'
     // next renew() reports them lost). Any node may call it. No-op on a finished job;

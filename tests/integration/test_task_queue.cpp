@@ -1066,6 +1066,31 @@ BOOST_DATA_TEST_CASE(a_restarted_node_finds_the_joins_its_previous_process_left,
     BOOST_TEST((must(again->unfinished_joins()) == std::vector<int64_t>{second}));
 }
 
+// The owner queues a job's whole-file audio pass (its last task) ahead of its chunks: claimed
+// first, it runs beside them. Without `last_first` the tasks go in idx order.
+BOOST_DATA_TEST_CASE(a_leading_last_task_is_claimed_before_the_chunks, bdata::make(backends()),
+                     backend) {
+    Backend be(backend);
+    auto owner = be.node("owner");
+    auto worker = be.node("worker");
+    const int64_t led = must(owner->open_job("in/a.mkv", "1:1", "web", "{}", 0)).id;
+    must(owner->start_tasks(led, payloads(4), true));
+    const int64_t plain = must(owner->open_job("in/b.mkv", "2:2", "web", "{}", 0)).id;
+    must(owner->start_tasks(plain, payloads(3), false));
+    std::vector<std::pair<int64_t, int>> order;  // (job, idx) as claimed, one at a time
+    for (int i = 0; i < 7; ++i) {
+        const auto got = must(worker->claim(1));
+        BOOST_REQUIRE_EQUAL(got.size(), 1u);
+        order.emplace_back(got[0].job_id, got[0].idx);
+    }
+    const std::vector<std::pair<int64_t, int>> expected = {
+        {led, 3}, {led, 0}, {led, 1}, {led, 2}, {plain, 0}, {plain, 1}, {plain, 2}};
+    BOOST_TEST((order == expected));
+    // The idx and the payloads are the plan's, whatever the order of the ids.
+    for (const TaskView& t : must(owner->tasks(led)))
+        BOOST_TEST(t.payload == payloads(4)[static_cast<size_t>(t.idx)]);
+}
+
 BOOST_DATA_TEST_CASE(start_tasks_plans_a_job_once, bdata::make(backends()), backend) {
     Backend be(backend);
     auto a = be.node("a");
