@@ -482,6 +482,7 @@ void ClusterWork::run_lease(const store::Lease& lease, std::stop_token stop) {
         return worker::run_chunk(*spec, payload.value("chunk", -1), progress.get(), stop, file);
     };
     const auto t0 = SteadyClock::now();
+    const double started_at = unix_seconds();
     Result<worker::TaskFile> r = work();
     auto remove_file = [&] {
         std::error_code ec;
@@ -513,6 +514,10 @@ void ClusterWork::run_lease(const store::Lease& lease, std::stop_token stop) {
     result["outcome"] = outcome;
     result["node"] = node_id_;
     result["seconds"] = seconds_since(t0);
+    // When it ran, by this node's clock, for every kind of task (a chunk's outcome has its
+    // own times; the audio pass's has none).
+    result["started_at"] = started_at;
+    result["finished_at"] = unix_seconds();
     if (r->file) {
         result["file"] = fs::path(*r->file).filename().string();
         result["bytes"] = r->bytes;

@@ -579,6 +579,10 @@ void JobRunner::on_cluster_update(Result<ClusterJobUpdate> u) {
         // Attached after a restart: the plan's numbers come from the queue.
         const auto audio = static_cast<int>(cluster_audio_->size());
         progress_->start(row_.frames_total.value_or(0), static_cast<int>(u->tasks.size()) - audio);
+        const auto done = std::count_if(u->tasks.begin(), u->tasks.end(),
+                                        [](const store::TaskView& t) { return t.state == "done"; });
+        ctx_.logger->info("job {}: cluster job {}: {} of {} tasks kept from before the restart",
+                          row_.id, cluster_job_, done, u->tasks.size());
     }
     // Failed attempts on any node, recorded here as a local chunk's are: the chunk's error and
     // an event, so `renderrushctl job` on the owner shows what went wrong where.
@@ -610,9 +614,10 @@ void JobRunner::on_cluster_update(Result<ClusterJobUpdate> u) {
         row.node = t.node;
         // When it ran, by the clock of the node that ran it (the dashboard's timeline).
         const auto& ran = res["outcome"];
-        if (ran.is_object() && ran.value("started_at", 0.0) > 0) {
-            row.started_at = ran.value("started_at", 0.0);
-            row.finished_at = ran.value("finished_at", 0.0);
+        const auto& timed = ran.is_object() && ran.value("started_at", 0.0) > 0 ? ran : res;
+        if (timed.value("started_at", 0.0) > 0) {
+            row.started_at = timed.value("started_at", 0.0);
+            row.finished_at = timed.value("finished_at", 0.0);
         }
         log_store(ctx_.store->chunk_done(row));
         ctx_.emit(control::ChunkEvent{row_.id, task.index(), store::ChunkState::done,

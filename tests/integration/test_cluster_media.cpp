@@ -635,6 +635,19 @@ BOOST_AUTO_TEST_CASE(three_nodes_on_one_host_share_a_sqlite_queue) {
     for (const char* id : {"node-0", "node-1", "node-2"})
         BOOST_TEST(t::node_of(listing, id).is_object(), listing.dump());
     BOOST_TEST(f.logs().find("SQLite queue") != std::string::npos);
+    // The owner's timeline (the dashboard's): every task, the audio pass too, with when it ran
+    // on the node that ran it.
+    const auto owner = owner_of(f);
+    BOOST_REQUIRE(owner.has_value());
+    const auto& d = *f.nodes[*owner];
+    const auto job = d.jobs().front();
+    bool audio = false;
+    for (const auto& c : d.chunks(job.id)) {
+        audio = audio || c.task.is_audio();
+        BOOST_TEST(c.started_at.value_or(0) > 0, c.task.name());
+        BOOST_TEST(c.finished_at.value_or(0) >= c.started_at.value_or(0), c.task.name());
+    }
+    BOOST_TEST(audio);
 }
 
 BOOST_AUTO_TEST_CASE(the_owner_shows_frames_progress_before_the_first_chunk_is_done) {
