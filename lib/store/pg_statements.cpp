@@ -97,10 +97,11 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
              SELECT id, attempt, lease_epoch, $2::text, $4::text FROM f)
            SELECT id, job_id, idx, state = 'failed' FROM f)sql"},
     {Q::fail_job, "rr_fail_job", 2,
-     // The job's error lists every attempt of the chunk that exhausted its attempts.
+     // The job's error lists every attempt of the chunk that exhausted its attempts, worded
+     // as a single node words a chunk's last failure ("chunk N failed after K attempts").
      R"sql(UPDATE jobs j
            SET state = 'failed', finished_at = now(), updated_at = now(),
-               error = (SELECT format('chunk %s failed %s times: ', t.idx, count(*)) ||
+               error = (SELECT format('chunk %s failed after %s attempts: ', t.idx, count(*)) ||
                                string_agg(format('attempt %s on %s: %s', a.attempt, a.node, a.error),
                                           '; ' ORDER BY a.attempt)
                         FROM task_attempts a JOIN tasks t ON t.id = a.task_id

@@ -412,8 +412,8 @@ Status SqliteQueue::fail_job(int64_t job_id, int64_t task_id) {
     RR_ASSIGN(Stmt fail, Stmt::prepare(db_, sq::kFailJob));
     fail.bind(1, job_id);
     if (count > 0) {
-        fail.bind(2, "chunk " + std::to_string(idx) + " failed " + std::to_string(count) +
-                         " times: " + list);
+        fail.bind(2, "chunk " + std::to_string(idx) + " failed after " + std::to_string(count) +
+                         " attempts: " + list);
     } else {
         fail.bind_null(2);
     }

@@ -518,7 +518,7 @@ BOOST_AUTO_TEST_CASE(a_poison_file_fails_its_job_after_max_attempts_on_every_nod
                               ? 1
                               : 0;
     BOOST_TEST(attempt_events >= 3, "attempt events: " << attempt_events);
-    BOOST_TEST(error.find("failed 3 times") != std::string::npos, error);
+    BOOST_TEST(error.find("failed after 3 attempts") != std::string::npos, error);
     BOOST_TEST(error.find("attempt 1 on node-") != std::string::npos, error);
     BOOST_TEST(error.find("SIGSEGV") != std::string::npos, error);
     BOOST_TEST(!fs::exists(f.share.outbox() / "poison.mp4"));

@@ -243,7 +243,7 @@ BOOST_AUTO_TEST_CASE(max_attempts_fail_the_job_with_every_attempt_listed) {
     BOOST_TEST(j.state == "failed");
     const std::string e = j.error.value_or("");
     BOOST_TEST_MESSAGE("job error: " << e);
-    BOOST_TEST(e.find("chunk 0 failed 3 times") != std::string::npos);
+    BOOST_TEST(e.find("chunk 0 failed after 3 attempts") != std::string::npos);
     BOOST_TEST(e.find("attempt 1 on a: decoder exploded") != std::string::npos);
     BOOST_TEST(e.find("attempt 2 on b: out of memory") != std::string::npos);
     BOOST_TEST(e.find("attempt 3 on c: lease expired") != std::string::npos);

@@ -514,7 +514,7 @@ BOOST_DATA_TEST_CASE(a_task_out_of_attempts_fails_its_job_with_every_attempt_lis
     BOOST_TEST(j.state == "failed");
     const std::string e = j.error.value_or("");
     BOOST_TEST_MESSAGE(backend << " job error: " << e);
-    BOOST_TEST(e.find("chunk 0 failed 3 times") != std::string::npos);
+    BOOST_TEST(e.find("chunk 0 failed after 3 attempts") != std::string::npos);
     BOOST_TEST(e.find("attempt 1 on a: decoder exploded") != std::string::npos);
     BOOST_TEST(e.find("attempt 2 on b: out of memory") != std::string::npos);
     BOOST_TEST(e.find("attempt 3 on c: lease expired") != std::string::npos);
@@ -545,7 +545,7 @@ BOOST_DATA_TEST_CASE(a_task_out_of_attempts_fails_its_job_with_every_attempt_lis
     const JobView j2 = must(d->job(second_job));
     BOOST_TEST(j2.state == "failed");
     BOOST_TEST(j2.error.value_or("").find("chunk " + std::to_string(doomed.idx) +
-                                          " failed 1 times: attempt 1 on d: bad frame") !=
+                                          " failed after 1 attempts: attempt 1 on d: bad frame") !=
                std::string::npos);
     BOOST_TEST(must(d->claim(5)).empty());
     for (const TaskView& tv : must(d->tasks(second_job))) BOOST_TEST(tv.state == "failed");
