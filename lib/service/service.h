@@ -73,9 +73,13 @@ class Service {
     std::unique_ptr<uv::Loop> loop_;
     std::unique_ptr<store::JobStore> store_;
     std::unique_ptr<pipeline::Scheduler> scheduler_;
-    std::unique_ptr<ClusterNode> cluster_;       // cluster mode only
-    std::unique_ptr<ClusterWork> cluster_work_;  // cluster mode only: claims and runs chunks
+    std::unique_ptr<ClusterNode> cluster_;       // a cluster of one without `cluster:`
+    std::unique_ptr<ClusterWork> cluster_work_;  // claims and runs chunks
     void stop_cluster_work();
+    // The node as operators see it: a cluster of one (no `cluster:` section) shows no cluster.
+    [[nodiscard]] ClusterNode* shown_cluster() const {
+        return ctx_.config.cluster ? cluster_.get() : nullptr;
+    }
     // A queue job whose owner was lost while preparing it: submitted here to take it over.
     void adopt_orphan(const ClusterWork::Orphan& o);
     std::unique_ptr<uv::Poster> poster_;
