@@ -1,9 +1,12 @@
 #include "service/service.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <cstring>
 
 #include "core/version.h"
 #include "hw/probe.h"
@@ -75,6 +78,20 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     // Without a `cluster:` section the node is a cluster of one on its own SQLite queue: one
     // code path runs jobs on one node and on N.
     const Config queue_config = config.cluster ? config : with_local_cluster(config);
+    if (!config.cluster) {
+        // The queue file is this process's alone: a second daemon on the same state folder
+        // must not take the node id over (and fence the first) before its control socket is
+        // refused, so it is refused here first.
+        const auto lock_path = config.paths.state_dir / "queue.lock";
+        watch::Fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+        if (!lock.valid())
+            return make_error(Errc::io,
+                              "cannot open " + lock_path.string() + ": " + std::strerror(errno));
+        if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
+            return make_error(Errc::conflict, "another renderrushd uses the state folder " +
+                                                  config.paths.state_dir.string());
+        s->queue_lock_ = std::move(lock);
+    }
     {
         pipeline::Scheduler* scheduler = s->scheduler_.get();
         RR_ASSIGN(s->cluster_,

@@ -22,6 +22,7 @@
 #include "service/throughput.h"
 #include "store/job_store.h"
 #include "uv/loop.h"
+#include "watch/fd.h"
 #include "web/server.h"
 #include "worker/zygote.h"
 
@@ -73,6 +74,7 @@ class Service {
     std::unique_ptr<uv::Loop> loop_;
     std::unique_ptr<store::JobStore> store_;
     std::unique_ptr<pipeline::Scheduler> scheduler_;
+    watch::Fd queue_lock_;  // a cluster of one: held while this process uses the queue file
     std::unique_ptr<ClusterNode> cluster_;       // a cluster of one without `cluster:`
     std::unique_ptr<ClusterWork> cluster_work_;  // claims and runs chunks
     void stop_cluster_work();
