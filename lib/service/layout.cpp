@@ -17,7 +17,7 @@ std::filesystem::path job_work_dir(const Config& cfg, int64_t job_id) {
 Config with_local_cluster(const Config& cfg) {
     Config local = cfg;
     ClusterSettings c;
-    c.database = "sqlite:" + (cfg.paths.state_dir / "queue.db").string();
+    c.database = "sqlite:" + (cfg.paths.state_dir / "local-queue.db").string();
     c.node_id = "local";
     c.work_dir = cfg.paths.state_dir / "queue-work";
     c.shared = false;

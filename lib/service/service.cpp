@@ -82,7 +82,7 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
         // The queue file is this process's alone: a second daemon on the same state folder
         // must not take the node id over (and fence the first) before its control socket is
         // refused, so it is refused here first.
-        const auto lock_path = config.paths.state_dir / "queue.lock";
+        const auto lock_path = config.paths.state_dir / "local-queue.lock";
         watch::Fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
         if (!lock.valid())
             return make_error(Errc::io,
