@@ -158,87 +158,83 @@ void JobRunner::submit_prepare() {
     auto rows = ctx_.store->chunks(row_.id);
     std::vector<store::ChunkRow> existing =
         rows ? std::move(rows).value() : std::vector<store::ChunkRow>{};
-    ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster, spec = spec_,
-                                     existing = std::move(existing),
-                                     before = hooks_for(source_watch(), &settings_.profile,
-                                                        HookKind::before),
-                                     values = hook_values("queued"), cluster = ctx_.cluster,
-                                     files = cluster_files_, profile = row_.profile,
-                                     priority = row_.priority, size = row_.size,
-                                     mtime_ns = row_.mtime_ns](int, std::stop_token stop) {
-        // The operator's checks (a virus scan) come before anything reads the file.
-        std::vector<HookRun> hooks = run_hooks(before, values, stop, true);
-        // The queue job this node owns, known even when preparing fails afterwards: the
-        // failure then ends it in the queue too instead of leaving it 'preparing'.
-        int64_t owned = 0;
-        auto prepare = [&]() -> Result<Prepared> {
-            if (!hooks.empty() && !hooks.back().ok()) {
-                const auto& h = hooks.back();
-                if (stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
-                std::string why = h.timed_out ? "timed out" : h.first_line();
-                if (why.empty()) why = "exit " + std::to_string(h.exit_code);
-                return make_error(Errc::invalid_argument,
-                                  "before hook " + h.argv.front() + ": " + why);
-            }
-            Prepared p;
-            const bool queued = cluster && files;
-            if (queued) {
-                std::error_code gone;
-                if (!std::filesystem::exists(spec->input, gone)) {
-                    // Gone since this job was made: a node that adopted the queue job while
-                    // this one was lost may have disposed of it. Find who has it; never
-                    // make a queue job for a file that is not there.
-                    RR_ASSIGN(auto found,
-                              cluster->find_job(*files, source_version_key(size, mtime_ns)));
-                    if (found && found->owner != cluster->node_id()) {
-                        p.cluster_job = found->id;
-                        p.elsewhere = found->owner;
+    ctx_.scheduler->submit(
+        row_.id, [this_ = weak_from_this(), poster = ctx_.poster, spec = spec_,
+                  existing = std::move(existing),
+                  before = hooks_for(source_watch(), &settings_.profile, HookKind::before),
+                  values = hook_values("queued"), cluster = ctx_.cluster, files = cluster_files_,
+                  profile = row_.profile, priority = row_.priority, size = row_.size,
+                  mtime_ns = row_.mtime_ns](int, std::stop_token stop) {
+            // The operator's checks (a virus scan) come before anything reads the file.
+            std::vector<HookRun> hooks = run_hooks(before, values, stop, true);
+            // The queue job this node owns, known even when preparing fails afterwards: the
+            // failure then ends it in the queue too instead of leaving it 'preparing'.
+            int64_t owned = 0;
+            auto prepare = [&]() -> Result<Prepared> {
+                if (!hooks.empty() && !hooks.back().ok()) {
+                    const auto& h = hooks.back();
+                    if (stop.stop_requested()) return make_error(Errc::cancelled, "cancelled");
+                    std::string why = h.timed_out ? "timed out" : h.first_line();
+                    if (why.empty()) why = "exit " + std::to_string(h.exit_code);
+                    return make_error(Errc::invalid_argument,
+                                      "before hook " + h.argv.front() + ": " + why);
+                }
+                Prepared p;
+                const bool queued = cluster && files;
+                if (queued) {
+                    std::error_code gone;
+                    if (!std::filesystem::exists(spec->input, gone)) {
+                        // Gone since this job was made: a node that adopted the queue job while
+                        // this one was lost may have disposed of it. Find who has it; never
+                        // make a queue job for a file that is not there.
+                        RR_ASSIGN(auto found,
+                                  cluster->find_job(*files, source_version_key(size, mtime_ns)));
+                        if (found && found->owner != cluster->node_id()) {
+                            p.cluster_job = found->id;
+                            p.elsewhere = found->owner;
+                            return p;
+                        }
+                    }
+                    // One job per version of a file, whichever node's watcher saw it first.
+                    RR_ASSIGN(const std::string key, source_version_key(spec->input));
+                    RR_ASSIGN(auto opened, cluster->open_job(*files, key, profile, priority));
+                    p.cluster_job = opened.id;
+                    if (!opened.created && opened.owner != cluster->node_id()) {
+                        p.elsewhere = opened.owner;
+                        return p;
+                    }
+                    owned = opened.id;
+                    if (!opened.created && opened.state != "preparing") {
+                        p.attached = true;  // planned before a restart; its tasks are queued
                         return p;
                     }
                 }
-                // One job per version of a file, whichever node's watcher saw it first.
-                RR_ASSIGN(const std::string key, source_version_key(spec->input));
-                RR_ASSIGN(auto opened, cluster->open_job(*files, key, profile, priority));
-                p.cluster_job = opened.id;
-                if (!opened.created && opened.owner != cluster->node_id()) {
-                    p.elsewhere = opened.owner;
-                    return p;
+                const auto& work = spec->settings.work_dir;
+                std::error_code ec;
+                std::filesystem::create_directories(work, ec);
+                if (ec)
+                    return make_error(Errc::io,
+                                      "cannot create " + work.string() + ": " + ec.message());
+                RR_ASSIGN(p.plan, worker::run_prepare(*spec, stop));
+                // A queue job's tasks are queued later (submit_queue_step), once on_prepared has
+                // checked the job database for a duplicate.
+                if (queued) return p;
+                if (same_plan(existing, p.plan.chunks)) {
+                    for (const auto& row : existing) {
+                        if (file_matches(row)) p.reusable.emplace(row.task, row);
+                    }
                 }
-                owned = opened.id;
-                if (!opened.created && opened.state != "preparing") {
-                    p.attached = true;  // planned before a restart; its tasks are queued
-                    return p;
-                }
-            }
-            const auto& work = spec->settings.work_dir;
-            std::error_code ec;
-            std::filesystem::create_directories(work, ec);
-            if (ec)
-                return make_error(Errc::io, "cannot create " + work.string() + ": " + ec.message());
-            RR_ASSIGN(p.plan, worker::run_prepare(*spec, stop));
-            if (queued) {
-                RR_ASSIGN(auto taken, cluster->start_tasks(p.cluster_job, *files, profile,
-                                                           static_cast<int>(p.plan.chunks.size()),
-                                                           p.plan.audio));
-                if (taken) p.elsewhere = *taken;  // adopted while this node was lost
                 return p;
-            }
-            if (same_plan(existing, p.plan.chunks)) {
-                for (const auto& row : existing) {
-                    if (file_matches(row)) p.reusable.emplace(row.task, row);
+            };
+            Result<Prepared> r = prepare();
+            poster->post([this_, r = std::move(r), hooks = std::move(hooks), owned]() mutable {
+                if (auto self = this_.lock()) {
+                    self->record_hooks(hooks);
+                    if (!r) self->cluster_job_ = owned;
+                    self->on_prepared(std::move(r));
                 }
-            }
-            return p;
-        };
-        Result<Prepared> r = prepare();
-        poster->post([this_, r = std::move(r), hooks = std::move(hooks), owned]() mutable {
-            if (auto self = this_.lock()) {
-                self->record_hooks(hooks);
-                if (!r) self->cluster_job_ = owned;
-                self->on_prepared(std::move(r));
-            }
+            });
         });
-    });
 }
 
 const Watch* JobRunner::source_watch() const {
@@ -316,9 +312,14 @@ void JobRunner::on_prepared(Result<Prepared> r) {
     row_.checksum = plan.checksum;
     if (plan.interlace.is_object() && plan.interlace.value("action", "none") != "none")
         log_store(ctx_.store->add_event(row_.id, "interlace", plan.interlace.dump()));
-    // A cluster job's tasks are already queued: the nodes run them whatever this says.
-    if (ctx_.config.dedupe && !row_.reprocess_of && !cluster_job_) {
+    // A cluster job's tasks are not queued yet: this node's job database decides for the
+    // files it owns, as on a single node.
+    if (ctx_.config.dedupe && !row_.reprocess_of) {
         if (auto same = earlier_result(plan.checksum)) {
+            if (cluster_job_) {
+                submit_queue_step(*same);
+                return;
+            }
             log_store(ctx_.store->set_duplicate(row_.id, *same));
             ctx_.logger->info("job {}: same content and profile as job {}; not processed again",
                               row_.id, *same);
@@ -365,9 +366,7 @@ void JobRunner::on_prepared(Result<Prepared> r) {
     }
     log_store(ctx_.store->replace_chunks(row_.id, rows));
     if (cluster_job_) {
-        ctx_.logger->info("job {}: {} frames in {} chunks queued as cluster job {}", row_.id,
-                          plan.frames, plan.chunks.size(), cluster_job_);
-        life_.planned({}, true);
+        submit_queue_step(std::nullopt);
         return;
     }
     const size_t reused = rows.size() - pending.size();
@@ -376,6 +375,62 @@ void JobRunner::on_prepared(Result<Prepared> r) {
                       reused ? " (" + std::to_string(reused) + " kept from before)" : std::string(),
                       plan.encoder);
     life_.planned(std::move(pending), false);
+}
+
+void JobRunner::submit_queue_step(std::optional<int64_t> duplicate_of) {
+    // Blocking queue calls, off the loop thread; the job stays 'probing' meanwhile.
+    ctx_.scheduler->submit(
+        row_.id, [this_ = weak_from_this(), poster = ctx_.poster, cluster = ctx_.cluster,
+                  files = cluster_files_, profile = row_.profile, job = cluster_job_,
+                  chunks = static_cast<int>(plan_.chunks.size()), audio = plan_.audio,
+                  duplicate_of](int, std::stop_token stop) {
+            Result<std::optional<std::string>> r = std::optional<std::string>();
+            if (duplicate_of) {
+                // Ended before the disposition is claimed (claim_disposal needs it ended), so
+                // the queue keeps no 'preparing' job to adopt as an orphan later.
+                Status ended = cluster->end_job_now(
+                    job, "cancelled", "duplicate of job " + std::to_string(*duplicate_of), stop);
+                if (!ended) r = ended.error();
+            } else {
+                r = cluster->start_tasks(job, *files, profile, chunks, audio);
+            }
+            poster->post([this_, r = std::move(r), duplicate_of]() mutable {
+                if (auto self = this_.lock()) self->on_queue_step(std::move(r), duplicate_of);
+            });
+        });
+}
+
+void JobRunner::on_queue_step(Result<std::optional<std::string>> taken,
+                              std::optional<int64_t> duplicate_of) {
+    // Cancelled or stopped meanwhile: the lifecycle has moved on (and ended the queue job).
+    if (life_.step() != JobLifecycle::Step::probing) return;
+    if (!taken) {
+        if (taken.error().code == Errc::cancelled && life_.shutting_down()) return;
+        life_.prepare_failed(taken.error(), note_whole_file_failure("preparing", taken.error()));
+        return;
+    }
+    if (*taken) {
+        // Adopted while this node was lost: its new owner planned and queued it.
+        ctx_.logger->info("job {}: {} is cluster job {}, owned by node {}; not processed here",
+                          row_.id, row_.input_path, cluster_job_, **taken);
+        const int64_t job = cluster_job_;
+        cluster_job_ = 0;  // not ours to end
+        life_.elsewhere("processed by cluster node " + **taken + " (cluster job " +
+                        std::to_string(job) + ")");
+        return;
+    }
+    if (duplicate_of) {
+        log_store(ctx_.store->set_duplicate(row_.id, *duplicate_of));
+        ctx_.logger->info(
+            "job {}: same content and profile as job {}; not processed again (cluster job {} "
+            "ended)",
+            row_.id, *duplicate_of, cluster_job_);
+        life_.duplicate("duplicate of job " + std::to_string(*duplicate_of));
+        return;
+    }
+    ctx_.logger->info("job {}: {} frames in {} chunks queued as cluster job {}", row_.id,
+                      plan_.frames, plan_.chunks.size(), cluster_job_);
+    life_.planned({}, true);
 }
 
 void JobRunner::submit_task(TaskRef task) {
