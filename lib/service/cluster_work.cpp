@@ -188,6 +188,18 @@ Result<std::optional<std::string>> ClusterWork::start_tasks(int64_t job_id,
     return std::optional<std::string>();
 }
 
+Status ClusterWork::end_job_now(int64_t job_id, const std::string& state, const std::string& error,
+                                std::stop_token stop) {
+    auto ended = until_answered(
+        [&]() -> Result<bool> {
+            RR_TRY(locked([&](store::TaskQueue& q) { return q.end_job(job_id, state, error); }));
+            return true;
+        },
+        "ending job " + std::to_string(job_id), stop);
+    if (!ended) return ended.error();
+    return {};
+}
+
 void ClusterWork::set_orphan_handler(std::function<void(Orphan)> handler) {
     std::lock_guard lock(mutex_);
     on_orphan_ = std::move(handler);

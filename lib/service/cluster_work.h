@@ -114,6 +114,10 @@ class ClusterWork {
     void watch(int64_t job_id, std::function<void(Result<ClusterJobUpdate>)> on_update);
     void unwatch(int64_t job_id);
     void end_job(int64_t job_id, std::string state, std::string error);
+    // end_job, blocking (a scheduler thread), retried while the database is away: the caller
+    // claims the disposition next, which needs the job ended first.
+    [[nodiscard]] Status end_job_now(int64_t job_id, const std::string& state,
+                                     const std::string& error, std::stop_token stop);
     // Joins and publishes on this node a job whose joiner was lost (the owner takes over).
     void take_over_join(int64_t job_id, std::string dead_joiner);
 

@@ -230,14 +230,9 @@ void JobRunner::submit_prepare() {
                     return make_error(Errc::io,
                                       "cannot create " + work.string() + ": " + ec.message());
                 RR_ASSIGN(p.plan, worker::run_prepare(*spec, stop));
-                if (queued) {
-                    RR_ASSIGN(
-                        auto taken,
-                        cluster->start_tasks(p.cluster_job, *files, profile,
-                                             static_cast<int>(p.plan.chunks.size()), p.plan.audio));
-                    if (taken) p.elsewhere = *taken;  // adopted while this node was lost
-                    return p;
-                }
+                // A queue job's tasks are queued later (submit_queue_step), once on_prepared has
+                // checked the job database for a duplicate.
+                if (queued) return p;
                 if (same_plan(existing, p.plan.chunks)) {
                     for (const auto& row : existing) {
                         if (file_matches(row)) p.reusable.emplace(row.task, row);
@@ -331,9 +326,14 @@ void JobRunner::on_prepared(Result<Prepared> r) {
     row_.checksum = plan.checksum;
     if (plan.interlace.is_object() && plan.interlace.value("action", "none") != "none")
         log_store(ctx_.store->add_event(row_.id, "interlace", plan.interlace.dump()));
-    // A cluster job's tasks are already queued: the nodes run them whatever this says.
-    if (ctx_.config.dedupe && !row_.reprocess_of && !cluster_job_) {
+    // A cluster job's tasks are not queued yet: this node's job database decides for the
+    // files it owns, as on a single node.
+    if (ctx_.config.dedupe && !row_.reprocess_of) {
         if (auto same = earlier_result(plan.checksum)) {
+            if (cluster_job_) {
+                submit_queue_step(*same);
+                return;
+            }
             log_store(ctx_.store->set_duplicate(row_.id, *same));
             ctx_.logger->info("job {}: same content and profile as job {}; not processed again",
                               row_.id, *same);
@@ -380,9 +380,7 @@ void JobRunner::on_prepared(Result<Prepared> r) {
     }
     log_store(ctx_.store->replace_chunks(row_.id, rows));
     if (cluster_job_) {
-        ctx_.logger->info("job {}: {} frames in {} chunks queued as cluster job {}", row_.id,
-                          plan.frames, plan.chunks.size(), cluster_job_);
-        life_.planned({}, true);
+        submit_queue_step(std::nullopt);
         return;
     }
     const size_t reused = rows.size() - pending.size();
@@ -391,6 +389,62 @@ void JobRunner::on_prepared(Result<Prepared> r) {
                       reused ? " (" + std::to_string(reused) + " kept from before)" : std::string(),
                       plan.encoder);
     life_.planned(std::move(pending), false);
+}
+
+void JobRunner::submit_queue_step(std::optional<int64_t> duplicate_of) {
+    // Blocking queue calls, off the loop thread; the job stays 'probing' meanwhile.
+    ctx_.scheduler->submit(
+        row_.id, [this_ = weak_from_this(), poster = ctx_.poster, cluster = ctx_.cluster,
+                  files = cluster_files_, profile = row_.profile, job = cluster_job_,
+                  chunks = static_cast<int>(plan_.chunks.size()), audio = plan_.audio,
+                  duplicate_of](int, std::stop_token stop) {
+            Result<std::optional<std::string>> r = std::optional<std::string>();
+            if (duplicate_of) {
+                // Ended before the disposition is claimed (claim_disposal needs it ended), so
+                // the queue keeps no 'preparing' job to adopt as an orphan later.
+                Status ended = cluster->end_job_now(
+                    job, "cancelled", "duplicate of job " + std::to_string(*duplicate_of), stop);
+                if (!ended) r = ended.error();
+            } else {
+                r = cluster->start_tasks(job, *files, profile, chunks, audio);
+            }
+            poster->post([this_, r = std::move(r), duplicate_of]() mutable {
+                if (auto self = this_.lock()) self->on_queue_step(std::move(r), duplicate_of);
+            });
+        });
+}
+
+void JobRunner::on_queue_step(Result<std::optional<std::string>> taken,
+                              std::optional<int64_t> duplicate_of) {
+    // Cancelled or stopped meanwhile: the lifecycle has moved on (and ended the queue job).
+    if (life_.step() != JobLifecycle::Step::probing) return;
+    if (!taken) {
+        if (taken.error().code == Errc::cancelled && life_.shutting_down()) return;
+        life_.prepare_failed(taken.error(), note_whole_file_failure("preparing", taken.error()));
+        return;
+    }
+    if (*taken) {
+        // Adopted while this node was lost: its new owner planned and queued it.
+        ctx_.logger->info("job {}: {} is cluster job {}, owned by node {}; not processed here",
+                          row_.id, row_.input_path, cluster_job_, **taken);
+        const int64_t job = cluster_job_;
+        cluster_job_ = 0;  // not ours to end
+        life_.elsewhere("processed by cluster node " + **taken + " (cluster job " +
+                        std::to_string(job) + ")");
+        return;
+    }
+    if (duplicate_of) {
+        log_store(ctx_.store->set_duplicate(row_.id, *duplicate_of));
+        ctx_.logger->info(
+            "job {}: same content and profile as job {}; not processed again (cluster job {} "
+            "ended)",
+            row_.id, *duplicate_of, cluster_job_);
+        life_.duplicate("duplicate of job " + std::to_string(*duplicate_of));
+        return;
+    }
+    ctx_.logger->info("job {}: {} frames in {} chunks queued as cluster job {}", row_.id,
+                      plan_.frames, plan_.chunks.size(), cluster_job_);
+    life_.planned({}, true);
 }
 
 void JobRunner::submit_task(TaskRef task) {

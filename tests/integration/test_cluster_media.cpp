@@ -20,6 +20,7 @@
 #include "store/db.h"
 #include "store/job_store.h"
 #include "store/pg.h"
+#include "store/task_queue.h"
 #include "support/cli.h"
 #include "support/ctl.h"
 #include "support/daemon.h"
@@ -768,6 +769,63 @@ BOOST_AUTO_TEST_CASE(a_cancelled_cluster_job_can_be_retried_and_a_published_one_
     for (auto more = rows->step(); more.ok() && *more; more = rows->step())
         jobs.push_back(rows->text(0));
     BOOST_TEST((jobs == std::vector<std::string>{"cancelled 1", "done 1", "done 0"}));
+}
+
+// dedupe (the default) in cluster mode: the owner's job database knows the clip was published,
+// so the same bytes under another name are a duplicate there, as on a single node. Its queue
+// job ends without a task (the farm does not transcode it again), no second output appears,
+// and its source moves to the done folder like the first one.
+BOOST_AUTO_TEST_CASE(the_same_content_again_is_a_duplicate_and_queues_no_tasks) {
+    Farm f("sqlite:dedupe", 1, {}, {}, {}, "0.2", -1, "hang:chunk", "move");
+    fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f) && all_settled(f); }, 120s),
+                          f.logs());
+    fs::copy_file(clip(), f.share.inbox() / "again.mp4");
+    std::optional<rr::store::JobRow> first, again;
+    BOOST_REQUIRE_MESSAGE(t::wait_until(
+                              [&] {
+                                  for (const auto& j : f.nodes[0]->jobs()) {
+                                      const auto name = fs::path(j.source_path).filename();
+                                      if (name == "clip.mp4") first = j;
+                                      if (name == "again.mp4" && rr::store::is_final(j.state))
+                                          again = j;
+                                  }
+                                  return first && again;
+                              },
+                              60s),
+                          f.logs());
+    const std::string expected = "duplicate of job " + std::to_string(first->id);
+    BOOST_TEST(rr::store::published(first->state));
+    BOOST_TEST(again->state == rr::store::JobState::duplicate, f.logs());
+    BOOST_TEST(again->duplicate_of.value_or(0) == first->id);
+    BOOST_TEST(again->error.value_or("") == expected);
+    // One output, the first job's.
+    std::vector<std::string> outputs;
+    for (const auto& e : fs::directory_iterator(f.share.outbox()))
+        if (e.path().extension() == ".mp4") outputs.push_back(e.path().filename().string());
+    BOOST_TEST(outputs == std::vector<std::string>{"clip.mp4"});
+    // Disposed of as a done job: both sources in the done folder, none left in the inbox.
+    BOOST_TEST(fs::exists(f.share.root() / "done" / "clip.mp4"));
+    BOOST_TEST(fs::exists(f.share.root() / "done" / "again.mp4"));
+    BOOST_TEST(!fs::exists(f.share.inbox() / "again.mp4"));
+    // The queue: the duplicate's job ended without a task; the first one's ran its 16 chunks.
+    auto q = rr::store::open_task_queue({.database = f.share.conninfo, .node_id = "test"});
+    BOOST_REQUIRE_MESSAGE(q.ok(), (q.ok() ? std::string() : q.error().message));
+    std::map<std::string, rr::store::JobView> by_source;
+    for (int64_t id = 1; id <= 10; ++id)
+        if (auto j = (*q)->job(id); j.ok()) by_source[j->source_path] = *j;
+    BOOST_REQUIRE(by_source.count("inbox/again.mp4"));
+    BOOST_REQUIRE(by_source.count("inbox/clip.mp4"));
+    const auto& dup = by_source["inbox/again.mp4"];
+    BOOST_TEST(dup.state == "cancelled");
+    BOOST_TEST(dup.error.value_or("") == expected);
+    BOOST_TEST(dup.disposed_by.value_or("") == "node-0");
+    auto tasks = (*q)->tasks(dup.id);
+    BOOST_REQUIRE(tasks.ok());
+    BOOST_TEST(tasks->empty());
+    auto first_tasks = (*q)->tasks(by_source["inbox/clip.mp4"].id);
+    BOOST_REQUIRE(first_tasks.ok());
+    BOOST_TEST(first_tasks->size() == 17u);  // 16 chunks and the audio
 }
 
 BOOST_AUTO_TEST_CASE(a_node_killed_mid_chunk_on_a_sqlite_queue_costs_only_its_lease) {
