@@ -736,10 +736,27 @@ void JobRunner::dispose(const JobEnding& ending) {
     // A cluster job's disposition is claimed in the queue first: when this node was lost, a
     // node that adopted the job may have disposed of the source (and run the hooks) already.
     const int64_t claim_in = from && cluster_job_ && ctx_.cluster ? cluster_job_ : int64_t{0};
+    // A claim needs the queue job ended; a failure or cancel decided here ends it through the
+    // claimer's thread, which may not have run yet, so the end is made sure of first.
+    std::string end_state;
+    if (ending.state == JobState::failed || ending.state == JobState::cancelled)
+        end_state = store::to_string(ending.state);
     ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster,
                                      input = row_.input_path, plan, error_text,
-                                     cluster = ctx_.cluster, claim_in](int, std::stop_token stop) {
+                                     cluster = ctx_.cluster, claim_in, end_state,
+                                     end_error = ending.message](int, std::stop_token stop) {
         if (claim_in) {
+            if (!end_state.empty()) {
+                // No-op when the queue job has finished already (the chore came first).
+                if (Status ended = cluster->end_job_now(claim_in, end_state, end_error, stop);
+                    !ended) {
+                    poster->post([this_, e = ended.error()]() mutable {
+                        if (auto self = this_.lock())
+                            self->on_disposed(std::move(e).context("cannot end the cluster job"));
+                    });
+                    return;
+                }
+            }
             auto mine = cluster->claim_disposal(claim_in, stop);
             if (mine && !*mine) {
                 poster->post([this_] {
