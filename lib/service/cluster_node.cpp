@@ -62,7 +62,10 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::start(const ClusterSettings& s
     reg.version = self.version;
     reg.workers = self.workers;
     // A node silent for a whole lease is dead as far as its chunks go; so is its id.
-    reg.stale_after_seconds = settings.lease_seconds;
+    // A cluster of one's queue is this node's own file: any earlier holder of the id was this
+    // node's previous process, dead now (a second daemon on one state folder is refused when it
+    // binds the control socket), so the id and its leases are taken back at once.
+    reg.stale_after_seconds = settings.shared ? settings.lease_seconds : -1;
     RR_TRY(n->queue_->register_node(reg));
     n->registered_ = true;
     n->snap_.node_id = settings.node_id;
@@ -239,7 +242,7 @@ void ClusterNode::tick() {
     if (!cluster_id_) {
         if (auto id = queue_->cluster_id()) cluster_id_ = *id;
     }
-    s.storage_problem = storage_problem(storage_.root, cluster_id_);
+    if (settings_.shared) s.storage_problem = storage_problem(storage_.root, cluster_id_);
     if (s.storage_problem && s.storage_problem != before.storage_problem)
         logger_->warn("cluster: not claiming: {}", *s.storage_problem);
     else if (!s.storage_problem && before.storage_problem)

@@ -124,7 +124,8 @@ std::optional<ClusterJobFiles> ClusterWork::files_for(const fs::path& input, con
     auto in = relative_under(root, input);
     auto out = relative_under(root, output);
     if (!in || !out) return std::nullopt;
-    return ClusterJobFiles{in->string(), out->string(), fmt::format("{}-{}", node_id_, local_id)};
+    return ClusterJobFiles{in->string(), out->string(), fmt::format("{}-{}", node_id_, local_id),
+                           local_id};
 }
 
 fs::path ClusterWork::work_dir(const ClusterJobFiles& f) const {
@@ -164,8 +165,9 @@ Result<std::optional<std::string>> ClusterWork::start_tasks(int64_t job_id,
                                                             const std::string& profile, int chunks,
                                                             bool audio) {
     // Every task carries what a node needs to run it without another round trip.
-    const json job{{"id", job_id},       {"input", f.input}, {"output", f.output}, {"work", f.work},
-                   {"profile", profile}, {"chunks", chunks}, {"audio", audio}};
+    const json job{{"id", job_id},   {"input", f.input},        {"output", f.output},
+                   {"work", f.work}, {"profile", profile},      {"chunks", chunks},
+                   {"audio", audio}, {"owner_job", f.owner_job}};
     std::vector<std::string> payloads;
     for (int i = 0; i < chunks; ++i)
         payloads.push_back(json{{"job", job}, {"kind", "chunk"}, {"chunk", i}}.dump());
@@ -522,9 +524,11 @@ void ClusterWork::run_lease(const store::Lease& lease, std::stop_token stop) {
     }
     json result = json::object();
     json outcome = r->outcome;
-    if (outcome.is_object()) outcome["node"] = node_id_;
+    // A cluster of one has no node to name: its sidecar and job rows show none, as before.
+    const bool shared = config_.cluster->shared;
+    if (outcome.is_object() && shared) outcome["node"] = node_id_;
     result["outcome"] = outcome;
-    result["node"] = node_id_;
+    if (shared) result["node"] = node_id_;
     result["seconds"] = seconds_since(t0);
     // When it ran, by this node's clock, for every kind of task (a chunk's outcome has its
     // own times; the audio pass's has none).
@@ -586,7 +590,11 @@ void ClusterWork::join(int64_t job_id) {
     pub.profile_name = job.value("profile", std::string());
     pub.stage_only = true;
     pub.frame_pair = true;
-    pub.timings = {{"job_id", job_id}, {"joiner", node_id_}};
+    // A farm's job is its queue job; a cluster of one's is the job its operator knows.
+    if (config_.cluster->shared)
+        pub.timings = {{"job_id", job_id}, {"joiner", node_id_}};
+    else
+        pub.timings = {{"job_id", job.value("owner_job", job_id)}};
     for (const auto& t : *tasks) {
         const json res = parse_object(t.result.value_or("{}"));
         const fs::path file = spec->settings.work_dir / res.value("file", std::string());

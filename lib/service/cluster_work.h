@@ -45,6 +45,7 @@ struct ClusterJobUpdate {
 // Where a job's files are, relative to the storage root (the same on every node).
 struct ClusterJobFiles {
     std::string input, output, work;  // work: relative to cluster.work_dir
+    int64_t owner_job = 0;            // the owner's own job id (its job database)
 };
 
 // The version of a file that makes it one cluster job: "size:mtime_ns". Every node computes

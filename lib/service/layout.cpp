@@ -14,6 +14,17 @@ std::filesystem::path work_root(const Config& cfg) {
 std::filesystem::path job_work_dir(const Config& cfg, int64_t job_id) {
     return work_root(cfg) / ("job-" + std::to_string(job_id));
 }
+Config with_local_cluster(const Config& cfg) {
+    Config local = cfg;
+    ClusterSettings c;
+    c.database = "sqlite:" + (cfg.paths.state_dir / "local-queue.db").string();
+    c.node_id = "local";
+    c.work_dir = cfg.paths.state_dir / "queue-work";
+    c.shared = false;
+    local.cluster = c;
+    local.storage.root = "/";
+    return local;
+}
 
 const Watch* watch_for(const Config& cfg, const std::filesystem::path& path, RootSpelling roots) {
     const Watch* best = nullptr;

@@ -13,6 +13,10 @@ namespace rr::service {
 [[nodiscard]] std::filesystem::path database_path(const Config& cfg);
 [[nodiscard]] std::filesystem::path work_root(const Config& cfg);
 [[nodiscard]] std::filesystem::path job_work_dir(const Config& cfg, int64_t job_id);
+// A node without a `cluster:` section runs its jobs as a cluster of one: `cfg` with a cluster
+// on a SQLite queue in the state folder, its chunk files under it, and the whole file system
+// as its storage root. The same queue code then drives one node and N.
+[[nodiscard]] Config with_local_cluster(const Config& cfg);
 
 // How watch roots are compared with a path: as configured (inotify and scans build their paths
 // from those spellings) or with symlinks resolved (a path a user gave, after realpath).

@@ -1,9 +1,12 @@
 #include "service/service.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <cstring>
 
 #include "core/version.h"
 #include "hw/probe.h"
@@ -72,11 +75,29 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     s->store_ = std::make_unique<store::JobStore>(std::move(store));
     s->scheduler_ =
         std::make_unique<pipeline::Scheduler>(pipeline::resolve_workers(config.workers));
-    if (config.cluster) {
+    // Without a `cluster:` section the node is a cluster of one on its own SQLite queue: one
+    // code path runs jobs on one node and on N.
+    const Config queue_config = config.cluster ? config : with_local_cluster(config);
+    if (!config.cluster) {
+        // The queue file is this process's alone: a second daemon on the same state folder
+        // must not take the node id over (and fence the first) before its control socket is
+        // refused, so it is refused here first.
+        const auto lock_path = config.paths.state_dir / "local-queue.lock";
+        watch::Fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+        if (!lock.valid())
+            return make_error(Errc::io,
+                              "cannot open " + lock_path.string() + ": " + std::strerror(errno));
+        if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
+            return make_error(Errc::conflict, "another renderrushd uses the state folder " +
+                                                  config.paths.state_dir.string());
+        s->queue_lock_ = std::move(lock);
+    }
+    {
         pipeline::Scheduler* scheduler = s->scheduler_.get();
-        RR_ASSIGN(s->cluster_, ClusterNode::start(
-                                   *config.cluster, config.storage, node_identity(*scheduler),
-                                   [scheduler] { return scheduler->busy(); }, logger));
+        RR_ASSIGN(s->cluster_,
+                  ClusterNode::start(
+                      *queue_config.cluster, queue_config.storage, node_identity(*scheduler),
+                      [scheduler] { return scheduler->busy(); }, logger));
     }
     RR_ASSIGN(s->poster_, uv::Poster::create(*s->loop_));
     s->ctx_.config = std::move(config);
@@ -90,7 +111,7 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     s->ctx_.zygote = s->zygote_.get();
     if (s->cluster_) {
         RR_ASSIGN(s->cluster_work_,
-                  ClusterWork::start(s->ctx_.config, *s->scheduler_, s->zygote_.get(), *s->cluster_,
+                  ClusterWork::start(queue_config, *s->scheduler_, s->zygote_.get(), *s->cluster_,
                                      s->ctx_.logger));
         ClusterWork* work = s->cluster_work_.get();
         s->cluster_->set_lease_listener(
@@ -113,7 +134,7 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     RR_TRY(register_commands(
         s->registry_,
         ControlApi{s->ctx_.config, s->ctx_.config_path, s->ctx_.disabled_profiles, *s->store_,
-                   s->active_, *s->intake_, *s->scheduler_, s->ctx_.emit, *s, s->cluster_.get()}));
+                   s->active_, *s->intake_, *s->scheduler_, s->ctx_.emit, *s, s->shown_cluster()}));
     control::ServerOptions opts;
     opts.socket_path = s->ctx_.config.paths.runtime_dir / "control.sock";
     opts.group = s->ctx_.config.control.group;
@@ -248,8 +269,8 @@ std::string Service::status_text() {
     text += std::to_string(active_.size()) + " running, " + std::to_string(queued ? *queued : 0) +
             " queued";
     if (intake_->low_disk()) text += ", intake paused (low disk space)";
-    if (cluster_) {
-        const auto snap = cluster_->snapshot();
+    if (auto* cluster = shown_cluster()) {
+        const auto snap = cluster->snapshot();
         text += ", node " + snap.node_id;
         if (!snap.claiming()) text += " not claiming (" + snap.not_claiming_reason() + ")";
     }
@@ -280,8 +301,8 @@ std::string Service::metrics_text() {
     g.disk_free_bytes = disk_free();
     g.uptime_seconds = uptime_seconds();
     g.control_connections = server_ ? static_cast<int>(server_->connections()) : 0;
-    if (cluster_) {
-        const auto snap = cluster_->snapshot();
+    if (auto* cluster = shown_cluster()) {
+        const auto snap = cluster->snapshot();
         GaugeReadings::Cluster c;
         c.node_id = snap.node_id;
         c.connected = snap.connected;
@@ -338,7 +359,7 @@ int Service::run() {
         "renderrushd {} ready: {} watches, {} workers, database {}, control socket {}{}", kVersion,
         ctx_.config.watches.size(), scheduler_->size(), database_path(ctx_.config).string(),
         server_->socket_path().string(),
-        cluster_ ? ", cluster node " + cluster_->snapshot().node_id : std::string());
+        shown_cluster() ? ", cluster node " + cluster_->snapshot().node_id : std::string());
     schedule_jobs();
     notifier_.ready(status_text());
     loop_->run();

@@ -22,6 +22,7 @@
 #include "service/throughput.h"
 #include "store/job_store.h"
 #include "uv/loop.h"
+#include "watch/fd.h"
 #include "web/server.h"
 #include "worker/zygote.h"
 
@@ -73,9 +74,14 @@ class Service {
     std::unique_ptr<uv::Loop> loop_;
     std::unique_ptr<store::JobStore> store_;
     std::unique_ptr<pipeline::Scheduler> scheduler_;
-    std::unique_ptr<ClusterNode> cluster_;       // cluster mode only
-    std::unique_ptr<ClusterWork> cluster_work_;  // cluster mode only: claims and runs chunks
+    watch::Fd queue_lock_;  // a cluster of one: held while this process uses the queue file
+    std::unique_ptr<ClusterNode> cluster_;       // a cluster of one without `cluster:`
+    std::unique_ptr<ClusterWork> cluster_work_;  // claims and runs chunks
     void stop_cluster_work();
+    // The node as operators see it: a cluster of one (no `cluster:` section) shows no cluster.
+    [[nodiscard]] ClusterNode* shown_cluster() const {
+        return ctx_.config.cluster ? cluster_.get() : nullptr;
+    }
     // A queue job whose owner was lost while preparing it: submitted here to take it over.
     void adopt_orphan(const ClusterWork::Orphan& o);
     std::unique_ptr<uv::Poster> poster_;

@@ -68,6 +68,14 @@ BOOST_AUTO_TEST_CASE(a_dropped_file_becomes_an_output_and_moves_to_done) {
     t::Daemon d("chunk_seconds: 2\n" + kProfiles);
     d.write_config("chunk_seconds: 2\n" + watch_yaml(d) + kProfiles);
     d.start();
+    // A second daemon on the same state folder is refused, naming it, and the first keeps
+    // its queue: it still takes and finishes the file below.
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return d.log().find("ready") != std::string::npos; }, 30s), d.log());
+    auto twin = t::run({t::renderrushd().string(), "--config", d.config_path().string()}, 60s);
+    BOOST_TEST(twin.exit_code != 0);
+    BOOST_TEST(twin.err.find("another renderrushd uses the state folder") != std::string::npos,
+               twin.err);
     drop(clip(), d.dir("inbox") / "gray" / "talk.mov.mp4");
     BOOST_REQUIRE_MESSAGE(
         t::wait_until([&] { return count_in(d.jobs(), JobState::done) == 1; }, 60s), d.log());
