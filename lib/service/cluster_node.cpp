@@ -63,8 +63,8 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::start(const ClusterSettings& s
     reg.workers = self.workers;
     // A node silent for a whole lease is dead as far as its chunks go; so is its id.
     // A cluster of one's queue is this node's own file: any earlier holder of the id was this
-    // node's previous process, dead now (a second daemon on one state folder is refused when it
-    // binds the control socket), so the id and its leases are taken back at once.
+    // node's previous process, dead now (a second daemon on one state folder is refused by
+    // local-queue.lock before it gets here), so the id and its leases are taken back at once.
     reg.stale_after_seconds = settings.shared ? settings.lease_seconds : -1;
     RR_TRY(n->queue_->register_node(reg));
     n->registered_ = true;

@@ -330,10 +330,7 @@ void JobRunner::on_prepared(Result<Prepared> r) {
     // files it owns, as on a single node.
     if (ctx_.config.dedupe && !row_.reprocess_of) {
         if (auto same = earlier_result(plan.checksum)) {
-            if (cluster_job_) {
-                submit_queue_step(*same);
-                return;
-            }
+            // A cluster job's queue job (still 'preparing') is ended with the disposition.
             log_store(ctx_.store->set_duplicate(row_.id, *same));
             ctx_.logger->info("job {}: same content and profile as job {}; not processed again",
                               row_.id, *same);
@@ -380,7 +377,7 @@ void JobRunner::on_prepared(Result<Prepared> r) {
     }
     log_store(ctx_.store->replace_chunks(row_.id, rows));
     if (cluster_job_) {
-        submit_queue_step(std::nullopt);
+        submit_queue_step();
         return;
     }
     const size_t reused = rows.size() - pending.size();
@@ -391,31 +388,21 @@ void JobRunner::on_prepared(Result<Prepared> r) {
     life_.planned(std::move(pending), false);
 }
 
-void JobRunner::submit_queue_step(std::optional<int64_t> duplicate_of) {
-    // Blocking queue calls, off the loop thread; the job stays 'probing' meanwhile.
-    ctx_.scheduler->submit(
-        row_.id, [this_ = weak_from_this(), poster = ctx_.poster, cluster = ctx_.cluster,
-                  files = cluster_files_, profile = row_.profile, job = cluster_job_,
-                  chunks = static_cast<int>(plan_.chunks.size()), audio = plan_.audio,
-                  duplicate_of](int, std::stop_token stop) {
-            Result<std::optional<std::string>> r = std::optional<std::string>();
-            if (duplicate_of) {
-                // Ended before the disposition is claimed (claim_disposal needs it ended), so
-                // the queue keeps no 'preparing' job to adopt as an orphan later.
-                Status ended = cluster->end_job_now(
-                    job, "cancelled", "duplicate of job " + std::to_string(*duplicate_of), stop);
-                if (!ended) r = ended.error();
-            } else {
-                r = cluster->start_tasks(job, *files, profile, chunks, audio);
-            }
-            poster->post([this_, r = std::move(r), duplicate_of]() mutable {
-                if (auto self = this_.lock()) self->on_queue_step(std::move(r), duplicate_of);
-            });
-        });
+void JobRunner::submit_queue_step() {
+    // A blocking queue call, off the loop thread; the job stays 'probing' meanwhile.
+    ctx_.scheduler->submit(row_.id,
+                           [this_ = weak_from_this(), poster = ctx_.poster, cluster = ctx_.cluster,
+                            files = cluster_files_, profile = row_.profile, job = cluster_job_,
+                            chunks = static_cast<int>(plan_.chunks.size()),
+                            audio = plan_.audio](int, std::stop_token) {
+                               auto r = cluster->start_tasks(job, *files, profile, chunks, audio);
+                               poster->post([this_, r = std::move(r)]() mutable {
+                                   if (auto self = this_.lock()) self->on_queue_step(std::move(r));
+                               });
+                           });
 }
 
-void JobRunner::on_queue_step(Result<std::optional<std::string>> taken,
-                              std::optional<int64_t> duplicate_of) {
+void JobRunner::on_queue_step(Result<std::optional<std::string>> taken) {
     // Cancelled or stopped meanwhile: the lifecycle has moved on (and ended the queue job).
     if (life_.step() != JobLifecycle::Step::probing) return;
     if (!taken) {
@@ -431,15 +418,6 @@ void JobRunner::on_queue_step(Result<std::optional<std::string>> taken,
         cluster_job_ = 0;  // not ours to end
         life_.elsewhere("processed by cluster node " + **taken + " (cluster job " +
                         std::to_string(job) + ")");
-        return;
-    }
-    if (duplicate_of) {
-        log_store(ctx_.store->set_duplicate(row_.id, *duplicate_of));
-        ctx_.logger->info(
-            "job {}: same content and profile as job {}; not processed again (cluster job {} "
-            "ended)",
-            row_.id, *duplicate_of, cluster_job_);
-        life_.duplicate("duplicate of job " + std::to_string(*duplicate_of));
         return;
     }
     ctx_.logger->info("job {}: {} frames in {} chunks queued as cluster job {}", row_.id,
@@ -736,27 +714,30 @@ void JobRunner::dispose(const JobEnding& ending) {
     // A cluster job's disposition is claimed in the queue first: when this node was lost, a
     // node that adopted the job may have disposed of the source (and run the hooks) already.
     const int64_t claim_in = from && cluster_job_ && ctx_.cluster ? cluster_job_ : int64_t{0};
-    // A claim needs the queue job ended; a failure or cancel decided here ends it through the
-    // claimer's thread, which may not have run yet, so the end is made sure of first.
+    // A job that will not publish ends its queue job here, before the claim (which needs it
+    // ended): a failure or cancel was also sent through the claimer's thread, which may not have
+    // run yet; a duplicate's queue job, still 'preparing', would otherwise be adopted as an
+    // orphan once this node is lost. No-op on a queue job that has finished.
+    const int64_t end_in = cluster_job_ && ctx_.cluster ? cluster_job_ : int64_t{0};
     std::string end_state;
     if (ending.state == JobState::failed || ending.state == JobState::cancelled)
         end_state = store::to_string(ending.state);
+    else if (ending.state == JobState::duplicate)
+        end_state = store::to_string(JobState::cancelled);
     ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster,
                                      input = row_.input_path, plan, error_text,
-                                     cluster = ctx_.cluster, claim_in, end_state,
+                                     cluster = ctx_.cluster, claim_in, end_in, end_state,
                                      end_error = ending.message](int, std::stop_token stop) {
-        if (claim_in) {
-            if (!end_state.empty()) {
-                // No-op when the queue job has finished already (the chore came first).
-                if (Status ended = cluster->end_job_now(claim_in, end_state, end_error, stop);
-                    !ended) {
-                    poster->post([this_, e = ended.error()]() mutable {
-                        if (auto self = this_.lock())
-                            self->on_disposed(std::move(e).context("cannot end the cluster job"));
-                    });
-                    return;
-                }
+        if (end_in && !end_state.empty()) {
+            if (Status ended = cluster->end_job_now(end_in, end_state, end_error, stop); !ended) {
+                poster->post([this_, e = ended.error()]() mutable {
+                    if (auto self = this_.lock())
+                        self->on_disposed(std::move(e).context("cannot end the cluster job"));
+                });
+                return;
             }
+        }
+        if (claim_in) {
             auto mine = cluster->claim_disposal(claim_in, stop);
             if (mine && !*mine) {
                 poster->post([this_] {

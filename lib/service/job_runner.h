@@ -74,11 +74,10 @@ class JobRunner : public std::enable_shared_from_this<JobRunner>, private JobEff
 
     // Task completions (loop thread): recorded here, then handed to the lifecycle.
     void on_prepared(Result<Prepared> r);
-    // A queue job's next step once planned: its tasks queued (start_tasks), or, a
-    // duplicate, the queue job ended. On a scheduler thread; the result comes back here.
-    void submit_queue_step(std::optional<int64_t> duplicate_of);
-    void on_queue_step(Result<std::optional<std::string>> taken,
-                       std::optional<int64_t> duplicate_of);
+    // A queue job's tasks queued (start_tasks) once on_prepared found it no duplicate. On a
+    // scheduler thread; the result comes back here.
+    void submit_queue_step();
+    void on_queue_step(Result<std::optional<std::string>> taken);
     void on_task_done(store::TaskRef task, Result<ChunkDone> r);
     void on_published(Result<nlohmann::json> sidecar);
     void on_disposed(Result<std::string> new_input);
