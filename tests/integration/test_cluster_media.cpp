@@ -51,6 +51,21 @@ const char* kProfile =
     "profiles:\n  farm:\n    stages: [{blur: {radius: 3}}]\n"
     "    video: {codec: h264, preset: ultrafast, crf: 23, hwaccel: none}\n";
 
+// 4 s at 640x480, a keyframe every 2 s: with slow_work(), 2 chunks of 48 frames that take
+// seconds each, long enough to watch a job while its chunks run.
+fs::path slow_clip() {
+    return t::fixture("cluster_clip_4s_640x480_gop48.mp4",
+                      "-f lavfi -i testsrc2=size=640x480:rate=24:duration=4 -c:v libx264 -preset "
+                      "veryfast -g 48 -keyint_min 48 -sc_threshold 0 -pix_fmt yuv420p");
+}
+
+// Profile "farm" denoising with nlmeans, 2 s chunks.
+std::string slow_work() {
+    return "chunk_seconds: 2\nprofiles:\n  farm:\n"
+           "    stages: [{denoise: {method: nlmeans, strength: high}}]\n"
+           "    video: {codec: h264, preset: ultrafast, crf: 23, hwaccel: none}\n";
+}
+
 // What every node runs, unless a case asks for other chunks: chunk_seconds and profile "farm".
 std::string default_work() {
     return std::string("chunk_seconds: 0.5\n") + kProfile;
@@ -655,16 +670,8 @@ BOOST_AUTO_TEST_CASE(the_owner_shows_frames_progress_before_the_first_chunk_is_d
     // 4 s at 640x480, a keyframe every 2 s, denoised with nlmeans: 2 chunks of 48 frames that
     // take seconds each, one on each node. The owner learns of frames only through the queue
     // (what the nodes report at each heartbeat), its own chunk's as much as the other's.
-    const fs::path slow = t::fixture(
-        "cluster_clip_4s_640x480_gop48.mp4",
-        "-f lavfi -i testsrc2=size=640x480:rate=24:duration=4 -c:v libx264 -preset veryfast "
-        "-g 48 -keyint_min 48 -sc_threshold 0 -pix_fmt yuv420p");
-    const std::string work =
-        "chunk_seconds: 2\nprofiles:\n  farm:\n"
-        "    stages: [{denoise: {method: nlmeans, strength: high}}]\n"
-        "    video: {codec: h264, preset: ultrafast, crf: 23, hwaccel: none}\n";
-    Farm f("sqlite:progress", 2, {}, {}, {}, "0.2", -1, "hang:chunk", "keep", work);
-    fs::copy_file(slow, f.share.inbox() / "clip.mp4");
+    Farm f("sqlite:progress", 2, {}, {}, {}, "0.2", -1, "hang:chunk", "keep", slow_work());
+    fs::copy_file(slow_clip(), f.share.inbox() / "clip.mp4");
     std::set<int64_t> shown;  // frames the owner's status showed while no chunk was done
     int64_t listed = 0;       // the most `jobs --json` showed meanwhile
     bool chunk_done = false;
@@ -707,16 +714,8 @@ BOOST_AUTO_TEST_CASE(the_owner_shows_frames_progress_before_the_first_chunk_is_d
 // file again as a new queue job (the cancelled one keeps its history) and publishes it whole;
 // `reprocess` of the published job makes it once more.
 BOOST_AUTO_TEST_CASE(a_cancelled_cluster_job_can_be_retried_and_a_published_one_reprocessed) {
-    const fs::path slow = t::fixture(
-        "cluster_clip_4s_640x480_gop48.mp4",
-        "-f lavfi -i testsrc2=size=640x480:rate=24:duration=4 -c:v libx264 -preset veryfast "
-        "-g 48 -keyint_min 48 -sc_threshold 0 -pix_fmt yuv420p");
-    const std::string work =
-        "chunk_seconds: 2\nprofiles:\n  farm:\n"
-        "    stages: [{denoise: {method: nlmeans, strength: high}}]\n"
-        "    video: {codec: h264, preset: ultrafast, crf: 23, hwaccel: none}\n";
-    Farm f("sqlite:retry", 2, {}, {}, {}, "0.2", -1, "hang:chunk", "keep", work);
-    fs::copy_file(slow, f.share.inbox() / "clip.mp4");
+    Farm f("sqlite:retry", 2, {}, {}, {}, "0.2", -1, "hang:chunk", "keep", slow_work());
+    fs::copy_file(slow_clip(), f.share.inbox() / "clip.mp4");
     std::optional<size_t> owner;
     BOOST_REQUIRE_MESSAGE(t::wait_until(
                               [&] {

@@ -105,6 +105,20 @@ std::vector<std::string> payloads(int n) {
     return out;
 }
 
+// A SQLite queue file at schema version `version`, as an older renderrushd left it.
+Db sqlite_queue_at_version(const fs::path& file, int version) {
+    Db db = must(Db::open(file));
+    must(
+        db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                "applied_at REAL NOT NULL DEFAULT 0)"));
+    for (const QueueMigration& m : queue_migrations().first(static_cast<std::size_t>(version))) {
+        must(db.exec(m.sqlite));
+        must(db.exec("INSERT INTO schema_migrations (version) VALUES (" +
+                     std::to_string(m.version) + ")"));
+    }
+    return db;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(versions_are_numbered_one_to_n_for_both_backends) {
@@ -188,15 +202,7 @@ BOOST_AUTO_TEST_CASE(sqlite_migration_3_keeps_the_jobs_and_tasks_of_version_2) {
     TempDir dir;
     const fs::path file = dir.path / "queue.db";
     {
-        Db db = must(Db::open(file));
-        must(
-            db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
-                    "applied_at REAL NOT NULL DEFAULT 0)"));
-        for (const QueueMigration& m : queue_migrations().first(2)) {
-            must(db.exec(m.sqlite));
-            must(db.exec("INSERT INTO schema_migrations (version) VALUES (" +
-                         std::to_string(m.version) + ")"));
-        }
+        Db db = sqlite_queue_at_version(file, 2);
         must(
             db.exec("INSERT INTO jobs (source_path, profile, state, chunks_total, "
                     "chunks_remaining) VALUES ('in/a.mkv', 'web', 'running', 1, 1), "
@@ -297,15 +303,7 @@ BOOST_AUTO_TEST_CASE(sqlite_migration_6_queues_earlier_tasks_at_priority_0_in_th
     TempDir dir;
     const fs::path file = dir.path / "queue.db";
     {
-        Db db = must(Db::open(file));
-        must(
-            db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
-                    "applied_at REAL NOT NULL DEFAULT 0)"));
-        for (const QueueMigration& m : queue_migrations().first(5)) {
-            must(db.exec(m.sqlite));
-            must(db.exec("INSERT INTO schema_migrations (version) VALUES (" +
-                         std::to_string(m.version) + ")"));
-        }
+        Db db = sqlite_queue_at_version(file, 5);
         must(
             db.exec("INSERT INTO jobs (source_path, profile, state, chunks_total, "
                     "chunks_remaining) VALUES ('in/a.mkv', 'web', 'running', 2, 2), "
