@@ -27,25 +27,8 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
            WHERE j.id = $1::bigint
            ORDER BY ($4::bool AND p.ord = cardinality($2::text[])) DESC, p.ord)sql"},
     {Q::claim, "rr_claim", 3,
-     // MATERIALIZED: the locking subquery runs exactly once, so LIMIT bounds what is locked
-     // and SKIP LOCKED lets concurrent claimers pass each other instead of queueing. A node
-     // that is not active (draining, lost, unknown) claims nothing, and nobody claims a task
-     // of a job that is not running (failed, cancelled: end_job fails those tasks as well).
-     // Higher priority first, then FIFO by id: the order of the tasks_available index.
-     R"sql(WITH picked AS MATERIALIZED (
-             SELECT t.id FROM tasks t
-             WHERE t.state = 'available' AND t.run_after <= now()
-               AND EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = $1::text AND n.state = 'active')
-               AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = t.job_id AND j.state = 'running')
-             ORDER BY t.priority DESC, t.id
-             FOR UPDATE OF t SKIP LOCKED
-             LIMIT $2::int)
-           UPDATE tasks t
-           SET state = 'leased', attempt = t.attempt + 1, lease_epoch = t.lease_epoch + 1,
-               lease_owner = $1::text, lease_expires_at = now() + make_interval(secs => $3::float8),
-               frames_done = 0
-           FROM picked WHERE t.id = picked.id
-           RETURNING t.id, t.job_id, t.idx, t.attempt, t.lease_epoch, t.payload, t.priority)sql"},
+     // Queue migration 8 holds the statement, and why it is a function.
+     R"sql(SELECT * FROM rr_claim_tasks($1::text, $2::int, $3::float8))sql"},
     {Q::renew_leases, "rr_renew_leases", 2,
      R"sql(UPDATE tasks t SET lease_expires_at = now() + make_interval(secs => $2::float8)
            WHERE t.state = 'leased' AND t.lease_owner = $1::text

@@ -302,6 +302,49 @@ ALTER TABLE tasks ADD COLUMN frames_done integer NOT NULL DEFAULT 0;
                    R"sql(
 ALTER TABLE tasks ADD COLUMN frames_done INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    // 8: the claim as a PostgreSQL function planned with sorts and bitmap scans off, so it
+    // always walks tasks_available in claim order and stops at LIMIT. As a plain statement its
+    // plan followed the table's statistics: while they said "few available tasks" (a new or
+    // drained queue before autovacuum's next ANALYZE, i.e. just when a library is dropped in)
+    // the planner read every available task of every running job, sorted them and took the
+    // first, per claim; on a 50-node farm that was most of the server's CPU and claims took
+    // 0.3 s (docs/BENCHMARKS.md, 2026-12-05). SQLite plans the claim by its index and needs
+    // nothing. The statement, and why each part is there:
+    // - MATERIALIZED: the locking subquery runs exactly once, so LIMIT bounds what is locked,
+    //   and SKIP LOCKED lets concurrent claimers pass each other instead of queueing.
+    // - A node that is not active (draining, lost, unknown) claims nothing, and nobody claims a
+    //   task of a job that is not running (failed, cancelled: end_job fails those tasks too).
+    // - Higher priority first, then FIFO by id: the order of the tasks_available index.
+    // - `id = ANY (ARRAY(...))`, not a join with picked: the update stays on the primary key
+    //   whatever number of rows the planner guesses for LIMIT.
+    QueueMigration{8, "claim function",
+                   R"sql(
+CREATE FUNCTION rr_claim_tasks(claimer text, wanted integer, lease_s double precision)
+RETURNS TABLE (task_id bigint, task_job_id bigint, task_idx integer, task_attempt integer,
+               task_epoch bigint, task_payload text, task_priority integer)
+LANGUAGE sql VOLATILE
+SET enable_sort = off
+SET enable_bitmapscan = off
+AS $fn$
+WITH picked AS MATERIALIZED (
+    SELECT t.id FROM tasks t
+    WHERE t.state = 'available' AND t.run_after <= now()
+      AND EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = claimer AND n.state = 'active')
+      AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = t.job_id AND j.state = 'running')
+    ORDER BY t.priority DESC, t.id
+    FOR UPDATE OF t SKIP LOCKED
+    LIMIT wanted)
+UPDATE tasks t
+SET state = 'leased', attempt = t.attempt + 1, lease_epoch = t.lease_epoch + 1,
+    lease_owner = claimer, lease_expires_at = now() + make_interval(secs => lease_s),
+    frames_done = 0
+WHERE t.id = ANY (ARRAY(SELECT id FROM picked))
+RETURNING t.id, t.job_id, t.idx, t.attempt, t.lease_epoch, t.payload, t.priority
+$fn$;
+)sql",
+                   R"sql(
+-- nothing: SQLite's claim (sqlite_statements.h) walks tasks_available without a plan choice.
+)sql"},
 };
 
 constexpr bool numbered_from_one() {
