@@ -302,13 +302,15 @@ ALTER TABLE tasks ADD COLUMN frames_done integer NOT NULL DEFAULT 0;
                    R"sql(
 ALTER TABLE tasks ADD COLUMN frames_done INTEGER NOT NULL DEFAULT 0;
 )sql"},
-    // 8: the claim as a PostgreSQL function planned with sorts and bitmap scans off, so it
-    // always walks tasks_available in claim order and stops at LIMIT. As a plain statement its
-    // plan followed the table's statistics: while they said "few available tasks" (a new or
-    // drained queue before autovacuum's next ANALYZE, i.e. just when a library is dropped in)
-    // the planner read every available task of every running job, sorted them and took the
-    // first, per claim; on a 50-node farm that was most of the server's CPU and claims took
-    // 0.3 s (docs/BENCHMARKS.md, 2026-12-05). SQLite plans the claim by its index and needs
+    // 8: the claim as a PostgreSQL function planned with sorts, bitmap and sequential scans
+    // off, so it always walks tasks_available in claim order, stops at LIMIT and updates the
+    // picked rows by primary key. As a plain statement its plan followed the table's
+    // statistics: while they said "few available tasks" (a new or drained queue before
+    // autovacuum's next ANALYZE, i.e. just when a library is dropped in) the planner read every
+    // available task of every running job, sorted them and took the first (or updated the
+    // picked rows through a sequential scan of every task), per claim; on a 50-node farm that
+    // was most of the server's CPU and claims took 0.3 s (docs/BENCHMARKS.md, 2026-12-05).
+    // SQLite plans the claim by its index and needs
     // nothing. The statement, and why each part is there:
     // - MATERIALIZED: the locking subquery runs exactly once, so LIMIT bounds what is locked,
     //   and SKIP LOCKED lets concurrent claimers pass each other instead of queueing.
@@ -325,6 +327,7 @@ RETURNS TABLE (task_id bigint, task_job_id bigint, task_idx integer, task_attemp
 LANGUAGE sql VOLATILE
 SET enable_sort = off
 SET enable_bitmapscan = off
+SET enable_seqscan = off
 AS $fn$
 WITH picked AS MATERIALIZED (
     SELECT t.id FROM tasks t

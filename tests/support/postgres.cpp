@@ -118,19 +118,22 @@ std::string PgCluster::conninfo(const std::string& database) const {
     return "host=" + (root_ / "sock").string() + " user=postgres dbname=" + database;
 }
 
-void PgCluster::sql(const std::string& database, const std::string& statement) const {
+std::string PgCluster::sql(const std::string& database, const std::string& statement) const {
     PGconn* c = PQconnectdb(conninfo(database).c_str());
-    std::string err;
+    std::string err, value;
     if (PQstatus(c) != CONNECTION_OK) {
         err = PQerrorMessage(c);
     } else {
         PGresult* r = PQexec(c, statement.c_str());
         const auto st = PQresultStatus(r);
         if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) err = PQresultErrorMessage(r);
+        if (st == PGRES_TUPLES_OK && PQntuples(r) > 0 && PQnfields(r) > 0)
+            value = PQgetvalue(r, 0, 0);
         PQclear(r);
     }
     PQfinish(c);
     if (!err.empty()) throw std::runtime_error(statement + ": " + err);
+    return value;
 }
 
 std::string PgCluster::create_database(const std::string& name) {

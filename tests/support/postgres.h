@@ -29,8 +29,9 @@ class PgCluster {
     // tests of what nodes do while the database is away.
     void stop() const { pg_ctl("stop"); }
     void start() const { pg_ctl("start"); }
-    // Runs SQL as the superuser through psql-free libpq; throws on error.
-    void sql(const std::string& database, const std::string& statement) const;
+    // Runs SQL as the superuser through psql-free libpq; throws on error. Returns the first
+    // value of the first row (empty when there is none).
+    std::string sql(const std::string& database, const std::string& statement) const;
 
   private:
     void pg_ctl(const std::string& action) const;
