@@ -310,8 +310,8 @@ ALTER TABLE tasks ADD COLUMN frames_done INTEGER NOT NULL DEFAULT 0;
     // available task of every running job, sorted them and took the first (or updated the
     // picked rows through a sequential scan of every task), per claim; on a 50-node farm that
     // was most of the server's CPU and claims took 0.3 s (docs/BENCHMARKS.md, 2026-12-05).
-    // SQLite plans the claim by its index and needs
-    // nothing. The statement, and why each part is there:
+    // SQLite's queue is never analysed, so no statistics mislead its planner: nothing there.
+    // The statement, and why each part is there:
     // - MATERIALIZED: the locking subquery runs exactly once, so LIMIT bounds what is locked,
     //   and SKIP LOCKED lets concurrent claimers pass each other instead of queueing.
     // - A node that is not active (draining, lost, unknown) claims nothing, and nobody claims a
@@ -346,7 +346,7 @@ RETURNING t.id, t.job_id, t.idx, t.attempt, t.lease_epoch, t.payload, t.priority
 $fn$;
 )sql",
                    R"sql(
--- nothing: SQLite's claim (sqlite_statements.h) walks tasks_available without a plan choice.
+-- nothing: SQLite's claim stays a statement (sqlite_statements.h).
 )sql"},
 };
 
