@@ -115,8 +115,8 @@ struct ClusterSettings {
     std::filesystem::path work_dir;  // on the shared storage (required)
     double poll_seconds = 2;
     double retention_days = 7;
-    // false: the cluster of one that a node without a `cluster:` section runs on a SQLite queue
-    // in its state folder (service/layout.h); nothing is shared, so no storage marker.
+    // false: the cluster of one that a node without a `cluster:` section runs on; only
+    // service::cluster_of_one (service/layout.h) reads it.
     bool shared = true;
     SourceMark mark;  // where the section starts, for problems found after parsing
 };

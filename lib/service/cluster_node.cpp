@@ -2,6 +2,7 @@
 
 #include <regex>
 
+#include "service/layout.h"
 #include "service/storage_marker.h"
 
 namespace rr::service {
@@ -36,14 +37,14 @@ std::string ClusterSnapshot::not_claiming_reason() const {
     return {};
 }
 
-Result<std::unique_ptr<ClusterNode>> ClusterNode::start(const ClusterSettings& settings,
-                                                        const StorageSettings& storage,
-                                                        NodeIdentity self,
+Result<std::unique_ptr<ClusterNode>> ClusterNode::start(const Config& config, NodeIdentity self,
                                                         std::function<int()> busy,
                                                         LoggerPtr logger) {
     std::unique_ptr<ClusterNode> n(new ClusterNode());
+    const ClusterSettings& settings = *config.cluster;
     n->settings_ = settings;
-    n->storage_ = storage;
+    n->storage_ = config.storage;
+    n->cluster_of_one_ = cluster_of_one(config);
     n->busy_ = std::move(busy);
     n->logger_ = std::move(logger);
     store::QueueOptions o;
@@ -65,7 +66,7 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::start(const ClusterSettings& s
     // A cluster of one's queue is this node's own file: any earlier holder of the id was this
     // node's previous process, dead now (a second daemon on one state folder is refused by
     // local-queue.lock before it gets here), so the id and its leases are taken back at once.
-    reg.stale_after_seconds = settings.shared ? settings.lease_seconds : -1;
+    reg.stale_after_seconds = n->cluster_of_one_ ? -1 : settings.lease_seconds;
     RR_TRY(n->queue_->register_node(reg));
     n->registered_ = true;
     n->snap_.node_id = settings.node_id;
@@ -242,7 +243,7 @@ void ClusterNode::tick() {
     if (!cluster_id_) {
         if (auto id = queue_->cluster_id()) cluster_id_ = *id;
     }
-    if (settings_.shared) s.storage_problem = storage_problem(storage_.root, cluster_id_);
+    if (!cluster_of_one_) s.storage_problem = storage_problem(storage_.root, cluster_id_);
     if (s.storage_problem && s.storage_problem != before.storage_problem)
         logger_->warn("cluster: not claiming: {}", *s.storage_problem);
     else if (!s.storage_problem && before.storage_problem)

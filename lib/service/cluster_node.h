@@ -49,9 +49,10 @@ struct NodeIdentity {
 class ClusterNode {
   public:
     // Connects, migrates, registers (Errc::conflict: a live node has this id) and starts the
-    // thread. Blocks: called once before the loop runs.
-    [[nodiscard]] static Result<std::unique_ptr<ClusterNode>> start(const ClusterSettings& settings,
-                                                                    const StorageSettings& storage,
+    // thread. `config` is the one the queue runs on: its `cluster` section is present (a
+    // cluster of one's from service::with_local_cluster). Blocks: called once before the loop
+    // runs.
+    [[nodiscard]] static Result<std::unique_ptr<ClusterNode>> start(const Config& config,
                                                                     NodeIdentity self,
                                                                     std::function<int()> busy,
                                                                     LoggerPtr logger);
@@ -84,6 +85,7 @@ class ClusterNode {
 
     ClusterSettings settings_;
     StorageSettings storage_;
+    bool cluster_of_one_ = false;  // cluster_of_one() of the config it started with
     std::function<int()> busy_;
     LoggerPtr logger_;
     std::unique_ptr<store::TaskQueue> queue_;  // only the thread touches it after start()

@@ -7,6 +7,7 @@
 #include "pipeline/publish.h"
 #include "service/cluster_node.h"
 #include "service/cluster_publish.h"
+#include "service/layout.h"
 
 namespace rr::service {
 namespace {
@@ -525,10 +526,10 @@ void ClusterWork::run_lease(const store::Lease& lease, std::stop_token stop) {
     json result = json::object();
     json outcome = r->outcome;
     // A cluster of one has no node to name: its sidecar and job rows show none, as before.
-    const bool shared = config_.cluster->shared;
-    if (outcome.is_object() && shared) outcome["node"] = node_id_;
+    const bool named = !cluster_of_one(config_);
+    if (outcome.is_object() && named) outcome["node"] = node_id_;
     result["outcome"] = outcome;
-    if (shared) result["node"] = node_id_;
+    if (named) result["node"] = node_id_;
     result["seconds"] = seconds_since(t0);
     // When it ran, by this node's clock, for every kind of task (a chunk's outcome has its
     // own times; the audio pass's has none).
@@ -591,7 +592,7 @@ void ClusterWork::join(int64_t job_id) {
     pub.stage_only = true;
     pub.frame_pair = true;
     // A farm's job is its queue job; a cluster of one's is the job its operator knows.
-    if (config_.cluster->shared)
+    if (!cluster_of_one(config_))
         pub.timings = {{"job_id", job_id}, {"joiner", node_id_}};
     else
         pub.timings = {{"job_id", job.value("owner_job", job_id)}};

@@ -643,7 +643,7 @@ void JobRunner::on_cluster_update(Result<ClusterJobUpdate> u) {
         row.task = task;
         row.seconds = res.value("seconds", 0.0);
         row.result = res.dump();
-        if (ctx_.config.cluster) row.node = t.node;  // a cluster of one names no node
+        if (!cluster_of_one(ctx_.config)) row.node = t.node;  // a cluster of one names none
         // When it ran, by the clock of the node that ran it (the dashboard's timeline).
         const auto& ran = res["outcome"];
         const auto& timed = ran.is_object() && ran.value("started_at", 0.0) > 0 ? ran : res;

@@ -17,6 +17,16 @@ namespace rr::service {
 // on a SQLite queue in the state folder, its chunk files under it, and the whole file system
 // as its storage root. The same queue code then drives one node and N.
 [[nodiscard]] Config with_local_cluster(const Config& cfg);
+// Whether this node is a cluster of one: a node without a `cluster:` section, which runs its
+// jobs through the same queue code as a farm node, on a SQLite queue of its own in its state
+// folder (with_local_cluster). Nothing is shared with another node, so it checks no storage
+// marker, takes its node id back at start at once, names no node in chunk rows, results or the
+// sidecar, and shows operators no cluster. True of the configuration as read (no section) and
+// as its queue runs it (with_local_cluster's, whose section is not `shared`). Every part that
+// behaves differently for a cluster of one asks this.
+[[nodiscard]] inline bool cluster_of_one(const Config& cfg) {
+    return !cfg.cluster || !cfg.cluster->shared;
+}
 
 // How watch roots are compared with a path: as configured (inotify and scans build their paths
 // from those spellings) or with symlinks resolved (a path a user gave, after realpath).

@@ -93,7 +93,8 @@ Result<size_t> recover(const Config& cfg, store::JobStore& store, const LoggerPt
     const auto an_hour_ago = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
     for (const auto& w : cfg.watches) {
         for (const auto& dir : {w.output, w.done_dir, w.failed_dir, w.path}) {
-            const bool shared = cfg.cluster && relative_under(cfg.storage.root, dir).has_value();
+            const bool shared =
+                !cluster_of_one(cfg) && relative_under(cfg.storage.root, dir).has_value();
             temps += remove_temporaries(dir, shared ? std::optional(an_hour_ago) : std::nullopt);
         }
     }

@@ -77,8 +77,8 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
         std::make_unique<pipeline::Scheduler>(pipeline::resolve_workers(config.workers));
     // Without a `cluster:` section the node is a cluster of one on its own SQLite queue: one
     // code path runs jobs on one node and on N.
-    const Config queue_config = config.cluster ? config : with_local_cluster(config);
-    if (!config.cluster) {
+    const Config queue_config = cluster_of_one(config) ? with_local_cluster(config) : config;
+    if (cluster_of_one(config)) {
         // The queue file is this process's alone: a second daemon on the same state folder
         // must not take the node id over (and fence the first) before its control socket is
         // refused, so it is refused here first.
@@ -94,10 +94,9 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     }
     {
         pipeline::Scheduler* scheduler = s->scheduler_.get();
-        RR_ASSIGN(s->cluster_,
-                  ClusterNode::start(
-                      *queue_config.cluster, queue_config.storage, node_identity(*scheduler),
-                      [scheduler] { return scheduler->busy(); }, logger));
+        RR_ASSIGN(s->cluster_, ClusterNode::start(
+                                   queue_config, node_identity(*scheduler),
+                                   [scheduler] { return scheduler->busy(); }, logger));
     }
     RR_ASSIGN(s->poster_, uv::Poster::create(*s->loop_));
     s->ctx_.config = std::move(config);

@@ -17,6 +17,7 @@
 #include "service/context.h"
 #include "service/intake.h"
 #include "service/job_runner.h"
+#include "service/layout.h"
 #include "service/metrics.h"
 #include "service/notifier.h"
 #include "service/throughput.h"
@@ -80,7 +81,7 @@ class Service {
     void stop_cluster_work();
     // The node as operators see it: a cluster of one (no `cluster:` section) shows no cluster.
     [[nodiscard]] ClusterNode* shown_cluster() const {
-        return ctx_.config.cluster ? cluster_.get() : nullptr;
+        return cluster_of_one(ctx_.config) ? nullptr : cluster_.get();
     }
     // A queue job whose owner was lost while preparing it: submitted here to take it over.
     void adopt_orphan(const ClusterWork::Orphan& o);

@@ -9,6 +9,12 @@ namespace {
 // nodes with skewed clocks agree on when a lease expires.
 // Back-off after a failed or expired attempt: base · 2^(attempt−1) seconds, at most max.
 
+// A job that ended (done, failed or cancelled) and whose source nobody has claimed to dispose
+// of yet: its owner's to dispose of, or an adopter's once the owner is lost. It is the
+// predicate of the partial index jobs_undisposed (queue migration 5), so a statement that
+// says it can use the index. Unqualified: it reads the jobs row of the statement it is in.
+#define RR_PG_UNDISPOSED "(state IN ('done', 'failed', 'cancelled') AND disposed_by IS NULL)"
+
 constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatements = {{
     {Q::insert_job, "rr_insert_job", 4,
      // NOTIFY is delivered on commit: idle nodes waiting in LISTEN wake up at once.
@@ -280,8 +286,7 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
                             priority = CASE WHEN j.state = 'preparing' THEN $5::int
                                             ELSE j.priority END
            WHERE j.id = $1::bigint AND j.owner = $2::text
-             AND (j.state = 'preparing' OR (j.state IN ('done', 'failed', 'cancelled')
-                                            AND j.disposed_by IS NULL))
+             AND (j.state = 'preparing' OR )sql" RR_PG_UNDISPOSED R"sql()
              AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = $2::text AND n.state <> 'lost')
            RETURNING id, owner, state)sql"},
     {Q::orphaned_jobs, "rr_orphaned_jobs", 2,
@@ -289,8 +294,7 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
      // their tasks, or after they ended but before it claimed their disposition. The two
      // partial indexes (jobs_preparing, jobs_undisposed) keep this off the finished jobs.
      R"sql(SELECT j.id, j.source_path, j.source_key, j.profile, j.owner, j.state FROM jobs j
-           WHERE (j.state = 'preparing' OR (j.state IN ('done', 'failed', 'cancelled')
-                                            AND j.disposed_by IS NULL))
+           WHERE (j.state = 'preparing' OR )sql" RR_PG_UNDISPOSED R"sql()
              AND j.owner IS NOT NULL AND j.owner <> $1::text
              AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = j.owner AND n.state <> 'lost')
            ORDER BY j.id LIMIT $2::int)sql"},
@@ -327,6 +331,8 @@ constexpr bool in_index_order() {
     return true;
 }
 static_assert(in_index_order(), "kStatements must list every Q in enum order");
+
+#undef RR_PG_UNDISPOSED
 
 }  // namespace
 

@@ -8,6 +8,11 @@
 namespace rr::store::sq {
 
 #define RR_SQ_NOW "((julianday('now') - 2440587.5) * 86400.0)"
+// A job that ended (done, failed or cancelled) and whose source nobody has claimed to dispose
+// of yet: its owner's to dispose of, or an adopter's once the owner is lost (the predicate of
+// the partial index jobs_undisposed, queue migration 5). Unqualified: it reads the jobs row of
+// the statement it is in.
+#define RR_SQ_UNDISPOSED "(state IN ('done', 'failed', 'cancelled') AND disposed_by IS NULL)"
 
 inline constexpr const char* kInsertJob =
     "INSERT INTO jobs (source_path, profile, state, chunks_total, chunks_remaining, priority) "
@@ -192,8 +197,8 @@ inline constexpr const char* kAdoptJob =
     "UPDATE jobs SET owner = ?3, payload = ?4, "
     "priority = CASE WHEN state = 'preparing' THEN ?5 ELSE priority END, updated_at = " RR_SQ_NOW
     " WHERE id = ?1 AND owner = ?2 "
-    "  AND (state = 'preparing' OR (state IN ('done', 'failed', 'cancelled') "
-    "                               AND disposed_by IS NULL)) "
+    "  AND (state = 'preparing' OR " RR_SQ_UNDISPOSED
+    ") "
     "  AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = ?2 AND n.state <> 'lost') "
     "RETURNING id, owner, state";
 inline constexpr const char* kUnfinishedJoins =
@@ -244,12 +249,13 @@ inline constexpr const char* kReportProgress =
 // Jobs nobody is preparing: their owner is lost (or gone) before it queued their tasks.
 inline constexpr const char* kOrphanedJobs =
     "SELECT j.id, j.source_path, j.source_key, j.profile, j.owner, j.state FROM jobs j "
-    "WHERE (j.state = 'preparing' OR (j.state IN ('done', 'failed', 'cancelled') "
-    "                                 AND j.disposed_by IS NULL)) "
+    "WHERE (j.state = 'preparing' OR " RR_SQ_UNDISPOSED
+    ") "
     "  AND j.owner IS NOT NULL AND j.owner <> ?1 "
     "  AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = j.owner AND n.state <> 'lost') "
     "ORDER BY j.id LIMIT ?2";
 
+#undef RR_SQ_UNDISPOSED
 #undef RR_SQ_NOW
 
 }  // namespace rr::store::sq

@@ -50,7 +50,7 @@ Result<pipeline::JobSettings> settings_from_json(const nlohmann::json& j) {
         const auto& p = j.at("profile");
         s.profile.name = p.at("name").get<std::string>();
         for (const auto& st : p.at("stages"))
-            s.profile.stages.push_back({st.at("name").get<std::string>(), st.at("params"), {}});
+            s.profile.stages.push_back({st.at("name").get<std::string>(), st.at("params"), {}, {}});
         const auto& v = p.at("video");
         s.profile.video.codec = choice<VideoCodec>(v.at("codec"));
         s.profile.video.crf = v.at("crf").get<int>();

@@ -60,8 +60,9 @@ struct Joining {
 
 StagedPublish stage(const fs::path& output, const std::string& bytes, const std::string& sidecar) {
     return StagedPublish{
-        must(rr::write_temp_file(output, bytes)),
-        must(rr::write_temp_file(rr::pipeline::sidecar_path_for(output), sidecar))};
+        .output = must(rr::write_temp_file(output, bytes)),
+        .sidecar = must(rr::write_temp_file(rr::pipeline::sidecar_path_for(output), sidecar)),
+        .extras = {}};
 }
 
 // As stage(), with the accompanying files a join stages: a stage's extra file and the

@@ -1,4 +1,8 @@
 #define BOOST_TEST_MODULE pg_queue
+// What only PostgreSQL needs beyond the queue's contract (test_task_queue.cpp runs every contract
+// case on both backends): reconnecting after pg_terminate_backend, the row-lock races repeated
+// more often than the contract repeats them (SQLite has one writer, so they are PostgreSQL's to
+// get right), and cases whose outcomes the contract does not check.
 #include <unistd.h>
 
 #include <algorithm>
@@ -6,7 +10,6 @@
 #include <barrier>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
-#include <mutex>
 #include <set>
 #include <thread>
 
@@ -69,43 +72,6 @@ using rr::test::must;
 
 BOOST_AUTO_TEST_SUITE(pg_queue, *utf::precondition(t::have_postgres))
 
-BOOST_AUTO_TEST_CASE(concurrent_claimers_never_get_the_same_task) {
-    Db db;
-    auto producer = db.node("producer");
-    const int tasks = 300;
-    must(producer.add_job("in/a.mkv", "web", payloads(tasks), 0));
-
-    std::mutex mu;
-    std::vector<int64_t> claimed;
-    std::vector<std::thread> threads;
-    std::atomic<int> errors{0};
-    for (int n = 0; n < 6; ++n) {
-        threads.emplace_back([&, n] {
-            QueueOptions o;
-            o.database = db.conninfo;
-            o.node_id = "node-" + std::to_string(n);
-            auto q = PgQueue::open(o);
-            NodeRegistration r{"test", 1, "test", 2, 60};
-            if (!q.ok() || !q->register_node(r).ok()) return void(++errors);
-            for (;;) {
-                auto got = q->claim(3);
-                if (!got.ok()) return void(++errors);
-                if (got->empty()) return;
-                std::lock_guard lock(mu);
-                for (const Lease& l : *got) claimed.push_back(l.task_id);
-            }
-        });
-    }
-    for (auto& th : threads) th.join();
-    BOOST_TEST(errors.load() == 0);
-    BOOST_TEST(claimed.size() == static_cast<size_t>(tasks));
-    BOOST_TEST(std::set<int64_t>(claimed.begin(), claimed.end()).size() == claimed.size());
-    const auto nodes = must(producer.nodes());
-    int64_t leases = 0;
-    for (const auto& n : nodes) leases += n.leases;
-    BOOST_TEST(leases == tasks);
-}
-
 BOOST_AUTO_TEST_CASE(heartbeat_renews_leases_and_reports_the_lost_ones) {
     Db db;
     auto a = db.node("a", 1.0);
@@ -124,37 +90,6 @@ BOOST_AUTO_TEST_CASE(heartbeat_renews_leases_and_reports_the_lost_ones) {
     BOOST_TEST(!reaped[0].failed);
     BOOST_TEST(must(a.renew()).empty());  // lost: the node must cancel that work
     BOOST_TEST(must(a.attempts(job, 0)).at(0).error == "lease expired");
-}
-
-BOOST_AUTO_TEST_CASE(a_stale_completion_after_reap_and_reclaim_changes_nothing) {
-    Db db;
-    auto a = db.node("a", 1.0);
-    auto b = db.node("b", 30.0);
-    const int64_t job = must(a.add_job("in/a.mkv", "web", payloads(1), 0));
-    const Lease old = must(a.claim(1)).at(0);
-    std::this_thread::sleep_for(1200ms);  // a is "paused" past its lease
-    BOOST_TEST(must(b.reap()).size() == 1u);
-    const Lease fresh = must(b.claim(1)).at(0);
-    BOOST_TEST(fresh.task_id == old.task_id);
-    BOOST_TEST(fresh.epoch == old.epoch + 1);
-
-    const Completion late = must(a.complete(old, "a's output"));
-    BOOST_TEST(!late.accepted);
-    BOOST_TEST(!late.job_ready);
-    const FailOutcome late_fail = must(a.fail(old, "a's error"));
-    BOOST_TEST(!late_fail.accepted);
-    JobView j = must(a.job(job));
-    BOOST_TEST(j.state == "running");
-    BOOST_TEST(j.chunks_remaining == 1);
-    BOOST_TEST(must(b.renew()).size() == 1u);  // b still holds it
-
-    const Completion good = must(b.complete(fresh, "b's output"));
-    BOOST_TEST(good.accepted);
-    BOOST_TEST(good.job_ready);
-    j = must(a.job(job));
-    BOOST_TEST(j.state == "joining");
-    BOOST_TEST(j.joiner.value_or("") == "b");
-    BOOST_TEST(must(a.complete(old, "again")).accepted == false);
 }
 
 BOOST_AUTO_TEST_CASE(last_two_chunks_completed_at_once_make_exactly_one_joiner) {
@@ -198,85 +133,6 @@ BOOST_AUTO_TEST_CASE(last_two_chunks_completed_at_once_make_exactly_one_joiner) 
     BOOST_TEST(single_joiner == rounds);
 }
 
-BOOST_AUTO_TEST_CASE(expired_leases_return_after_back_off) {
-    Db db;
-    auto a = db.node("a", 1.0, /*backoff=*/1.5);
-    auto b = db.node("b", 30.0, 1.5);
-    const int64_t job = must(a.add_job("in/a.mkv", "web", payloads(1), 0));
-    must(a.claim(1));
-    std::this_thread::sleep_for(1200ms);
-    const auto reaped = must(b.reap());
-    BOOST_REQUIRE(reaped.size() == 1u);
-    BOOST_TEST(!reaped[0].failed);
-    BOOST_TEST(must(b.claim(1)).empty());  // backing off
-    std::this_thread::sleep_for(1700ms);
-    const auto again = must(b.claim(1));
-    BOOST_REQUIRE(again.size() == 1u);
-    BOOST_TEST(again[0].attempt == 2);
-    BOOST_TEST(again[0].epoch == 2);
-    const auto history = must(b.attempts(job, 0));
-    BOOST_REQUIRE(history.size() == 1u);
-    BOOST_TEST(history[0].node == "a");
-    BOOST_TEST(history[0].error == "lease expired");
-}
-
-BOOST_AUTO_TEST_CASE(max_attempts_fail_the_job_with_every_attempt_listed) {
-    Db db;
-    auto a = db.node("a", 1.0, 0, 3);
-    auto b = db.node("b", 1.0, 0, 3);
-    auto c = db.node("c", 1.0, 0, 3);
-    const int64_t job = must(a.add_job("in/poison.mkv", "web", payloads(2), 0));
-    // Chunk 0 fails on a, then on b, then c dies holding it; chunk 1 waits behind it.
-    FailOutcome f = must(a.fail(must(a.claim(1)).at(0), "decoder exploded"));
-    BOOST_TEST(f.accepted);
-    BOOST_TEST(!f.task_failed);
-    f = must(b.fail(must(b.claim(1)).at(0), "out of memory"));
-    BOOST_TEST(!f.task_failed);
-    const Lease third = must(c.claim(1)).at(0);
-    BOOST_TEST(third.attempt == 3);
-    std::this_thread::sleep_for(1200ms);
-    const auto reaped = must(a.reap());
-    BOOST_REQUIRE(reaped.size() == 1u);
-    BOOST_TEST(reaped[0].failed);
-
-    const JobView j = must(a.job(job));
-    BOOST_TEST(j.state == "failed");
-    const std::string e = j.error.value_or("");
-    BOOST_TEST_MESSAGE("job error: " << e);
-    BOOST_TEST(e.find("chunk 0 failed after 3 attempts") != std::string::npos);
-    BOOST_TEST(e.find("attempt 1 on a: decoder exploded") != std::string::npos);
-    BOOST_TEST(e.find("attempt 2 on b: out of memory") != std::string::npos);
-    BOOST_TEST(e.find("attempt 3 on c: lease expired") != std::string::npos);
-    BOOST_TEST(must(a.claim(5)).empty());  // chunk 1 is not worth anyone's time now
-    BOOST_TEST(!must(c.complete(third, "too late")).accepted);
-}
-
-BOOST_AUTO_TEST_CASE(a_second_live_node_with_the_same_id_is_refused) {
-    Db db;
-    auto first = db.node("render-07");
-    QueueOptions o;
-    o.database = db.conninfo;
-    o.node_id = "render-07";
-    auto twin = must(PgQueue::open(o));
-    NodeRegistration r{"other-host", 99, "test", 2, /*stale_after_seconds=*/1.0};
-    const auto refused = twin.register_node(r);
-    BOOST_REQUIRE(!refused.ok());
-    BOOST_TEST(refused.error().code == rr::Errc::conflict);
-    BOOST_TEST(refused.error().message.find("render-07") != std::string::npos);
-    BOOST_TEST(must(first.node_heartbeat(0)) == "active");
-
-    // Once the first one has been silent for longer than the staleness bound, the id is free;
-    // the silent process learns at its next heartbeat that it must stop.
-    std::this_thread::sleep_for(1200ms);
-    must(twin.register_node(r));
-    const auto hb = first.node_heartbeat(0);
-    BOOST_REQUIRE(!hb.ok());
-    BOOST_TEST(hb.error().code == rr::Errc::conflict);
-    const auto nodes = must(twin.nodes());
-    BOOST_REQUIRE(nodes.size() == 1u);
-    BOOST_TEST(nodes[0].host == "other-host");
-}
-
 BOOST_AUTO_TEST_CASE(a_draining_node_claims_nothing_until_undrained) {
     Db db;
     auto worker = db.node("worker");
@@ -290,23 +146,6 @@ BOOST_AUTO_TEST_CASE(a_draining_node_claims_nothing_until_undrained) {
     BOOST_TEST(!operator_.set_node_state("nobody", "draining").ok());
     must(operator_.set_node_state("worker", "active"));
     BOOST_TEST(must(worker.claim(2)).size() == 2u);
-}
-
-BOOST_AUTO_TEST_CASE(release_on_shutdown_hands_leases_over_at_once) {
-    Db db;
-    auto leaving = db.node("leaving");
-    auto staying = db.node("staying");
-    const int64_t job = must(leaving.add_job("in/a.mkv", "web", payloads(3), 0));
-    const auto held = must(leaving.claim(3));
-    BOOST_REQUIRE(held.size() == 3u);
-    BOOST_TEST(must(leaving.release()) == 3);
-    const auto taken = must(staying.claim(3));
-    BOOST_REQUIRE(taken.size() == 3u);
-    for (const Lease& l : taken) BOOST_TEST(l.attempt == 1);  // a shutdown is not a failure
-    BOOST_TEST(!must(leaving.complete(held[0], "late")).accepted);
-    for (const Lease& l : taken) must(staying.complete(l, "ok"));
-    BOOST_TEST(must(staying.job(job)).state == "joining");
-    BOOST_TEST(must(staying.attempts(job, 0)).empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_terminated_connection_is_reopened_and_the_call_succeeds) {
@@ -371,26 +210,6 @@ BOOST_AUTO_TEST_CASE(a_claim_reads_the_next_tasks_not_the_whole_queue_before_any
     std::vector<int> first(claims);
     for (int i = 0; i < claims; ++i) first[i] = i;
     BOOST_TEST(order == first, boost::test_tools::per_element());
-}
-
-BOOST_AUTO_TEST_CASE(finished_jobs_are_pruned_and_a_newer_schema_is_refused) {
-    Db db;
-    auto a = db.node("a");
-    const int64_t done = must(a.add_job("in/a.mkv", "web", payloads(1), 0));
-    const int64_t running = must(a.add_job("in/b.mkv", "web", payloads(1), 0));
-    BOOST_TEST(must(a.complete(must(a.claim(1)).at(0), "ok")).job_ready);
-    must(a.finish_job(done, "{}"));
-    BOOST_TEST(must(a.prune(0)) == 1);
-    BOOST_TEST(!a.job(done).ok());
-    BOOST_TEST(must(a.job(running)).state == "running");
-
-    db.cluster.sql(db.name, "INSERT INTO schema_migrations (version) VALUES (99)");
-    QueueOptions o;
-    o.database = db.conninfo;
-    o.node_id = "new";
-    const auto refused = PgQueue::open(o);
-    BOOST_REQUIRE(!refused.ok());
-    BOOST_TEST(refused.error().message.find("newer than this renderrushd") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(one_job_per_file_version_whichever_node_opens_it_first) {
@@ -514,53 +333,6 @@ BOOST_AUTO_TEST_CASE(only_the_owner_starts_the_tasks_and_only_once) {
     BOOST_TEST(must(b.job(empty)).state == "done");
 }
 
-BOOST_AUTO_TEST_CASE(an_ended_job_takes_its_tasks_from_their_holders) {
-    Db db;
-    auto owner = db.node("owner");
-    auto holder = db.node("holder");
-    auto ctl = db.node("ctl");
-    const int64_t job = must(owner.open_job("in/a.mkv", "1:1", "web", "{}", 0)).id;
-    must(owner.start_tasks(job, payloads(3)));
-    const Lease held = must(holder.claim(1)).at(0);
-    BOOST_TEST(must(holder.renew()).size() == 1u);
-
-    must(ctl.end_job(job, "cancelled", "cancelled by the operator"));
-    BOOST_TEST(must(holder.renew()).empty());  // the holder learns to stop at its heartbeat
-    BOOST_TEST(must(owner.claim(5)).empty());  // the waiting ones are nobody's work now
-    BOOST_TEST(!must(holder.complete(held, "late")).accepted);
-    BOOST_TEST(!must(holder.fail(held, "late")).accepted);
-    JobView j = must(ctl.job(job));
-    BOOST_TEST(j.state == "cancelled");
-    BOOST_TEST(j.error.value_or("") == "cancelled by the operator");
-    BOOST_TEST(j.chunks_remaining == 3);
-    for (const TaskView& t : must(ctl.tasks(job))) {
-        BOOST_TEST(t.state == "failed");
-        BOOST_TEST(!t.lease_owner.has_value());
-        BOOST_TEST(!t.node.has_value());
-    }
-    const QueueDepth depth = must(ctl.queue_depth());
-    BOOST_TEST(depth.available == 0);
-    BOOST_TEST(depth.leased == 0);
-
-    // Ending it again, or as failed, changes nothing; nor can the owner start it again.
-    must(owner.end_job(job, "failed", "prepare failed"));
-    j = must(ctl.job(job));
-    BOOST_TEST(j.state == "cancelled");
-    BOOST_TEST(j.error.value_or("") == "cancelled by the operator");
-    BOOST_TEST(owner.start_tasks(job, payloads(3)).error().code == rr::Errc::conflict);
-    BOOST_TEST(ctl.end_job(job + 1000, "cancelled", "").error().code == rr::Errc::not_found);
-    BOOST_TEST(ctl.end_job(job, "done", "").error().code == rr::Errc::invalid_argument);
-
-    // The owner's prepare failed: the version keeps its failed job (until pruned), so another
-    // node's watcher does not try the same broken file again.
-    const int64_t broken = must(owner.open_job("in/broken.mkv", "9:9", "web", "{}", 0)).id;
-    must(owner.end_job(broken, "failed", "probe: no video stream"));
-    const OpenedJob again = must(holder.open_job("in/broken.mkv", "9:9", "web", "{}", 0));
-    BOOST_TEST(!again.created);
-    BOOST_TEST(again.state == "failed");
-    BOOST_TEST(must(holder.job(broken)).error.value_or("") == "probe: no video stream");
-}
-
 BOOST_AUTO_TEST_CASE(the_joiner_records_its_output_and_the_sidecar) {
     Db db;
     auto a = db.node("a");
@@ -601,37 +373,6 @@ BOOST_AUTO_TEST_CASE(the_joiner_records_its_output_and_the_sidecar) {
                (la.idx == 0 ? R"({"frames":48})" : R"({"frames":50})"));
     BOOST_TEST(listed[1].node.value_or("") == (la.idx == 1 ? "a" : "b"));
     BOOST_TEST(!listed[1].lease_owner.has_value());
-}
-
-BOOST_AUTO_TEST_CASE(the_owner_takes_over_the_join_of_a_lost_joiner_once) {
-    Db db;
-    auto owner = db.node("owner");
-    auto joiner = db.node("joiner");
-    auto other = db.node("other");
-    const int64_t job = must(owner.open_job("in/a.mkv", "1:1", "web", "{}", 0)).id;
-    must(owner.start_tasks(job, payloads(1)));
-    BOOST_TEST(must(joiner.complete(must(joiner.claim(1)).at(0), "ok")).job_ready);
-    must(joiner.record_output(job, 10, "sum"));
-    BOOST_TEST(must(owner.job(job)).joiner_state.value_or("") == "active");
-    must(joiner.leave());  // it goes away mid-join
-    BOOST_TEST(must(owner.job(job)).joiner_state.value_or("") == "lost");
-
-    BOOST_TEST(!must(owner.take_over_join(job, "someone-else")));
-    BOOST_TEST(must(owner.take_over_join(job, "joiner")));
-    BOOST_TEST(!must(owner.take_over_join(job, "joiner")));
-    BOOST_TEST(!must(other.take_over_join(job, "joiner")));
-    JobView j = must(other.job(job));
-    BOOST_TEST(j.joiner.value_or("") == "owner");
-    BOOST_TEST(j.joiner_state.value_or("") == "active");
-    BOOST_TEST(j.output_size.value_or(0) == 10);  // what the lost joiner recorded stays readable
-
-    // The old joiner, back from the dead, can no longer record or publish.
-    BOOST_TEST(joiner.record_output(job, 11, "other").error().code == rr::Errc::conflict);
-    BOOST_TEST(joiner.finish_job(job, "{}").error().code == rr::Errc::conflict);
-    must(owner.record_output(job, 10, "sum"));
-    must(owner.finish_job(job, R"({"ok":true})"));
-    BOOST_TEST(must(other.job(job)).state == "done");
-    BOOST_TEST(!must(owner.take_over_join(job, "owner")));  // nothing to take over once done
 }
 
 BOOST_AUTO_TEST_CASE(a_lost_owners_preparation_is_taken_over_by_one_node) {
@@ -728,34 +469,6 @@ BOOST_AUTO_TEST_CASE(a_lost_owners_preparation_is_taken_over_by_one_node) {
     BOOST_TEST(freed.id == haunted);
     BOOST_TEST(freed.adopted_from == "ghost");
     BOOST_TEST(freed.owner == "a");
-}
-
-BOOST_AUTO_TEST_CASE(a_task_of_a_job_that_is_not_running_is_never_claimed) {
-    Db db;
-    auto a = db.node("a", 1.0, 0, 2);
-    auto b = db.node("b", 30.0, 0, 2);
-    const int64_t job = must(a.add_job("in/a.mkv", "web", payloads(2), 0));
-    BOOST_TEST(!must(a.fail(must(a.claim(1)).at(0), "first")).task_failed);
-    const auto both = must(a.claim(2));  // chunk 0's second attempt, chunk 1's first
-    BOOST_REQUIRE(both.size() == 2u);
-    const Lease& zero = both[0].idx == 0 ? both[0] : both[1];
-    BOOST_TEST(must(a.fail(zero, "second")).job_failed);
-    // Chunk 1 was leased when the job failed; its lease expires and the reaper hands it back
-    // (one attempt left), but its job is over.
-    std::this_thread::sleep_for(1200ms);
-    const auto reaped = must(b.reap());
-    BOOST_REQUIRE(reaped.size() == 1u);
-    BOOST_TEST(!reaped[0].failed);
-    BOOST_TEST(must(b.tasks(job)).at(1).state == "available");
-    BOOST_TEST(must(b.claim(5)).empty());
-    BOOST_TEST(must(b.queue_depth()).available == 0);  // nothing there is anyone's work
-    BOOST_TEST(must(b.job(job)).state == "failed");
-
-    // A job still being prepared has no tasks to claim, and a started one has.
-    const int64_t later = must(a.open_job("in/b.mkv", "1:1", "web", "{}", 0)).id;
-    BOOST_TEST(must(b.claim(5)).empty());
-    must(a.start_tasks(later, payloads(1)));
-    BOOST_TEST(must(b.claim(5)).size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_cancel_racing_the_completions_neither_deadlocks_nor_lets_one_through) {

@@ -174,7 +174,7 @@ BOOST_AUTO_TEST_CASE(webm_output_is_webm_with_vp9_or_av1_and_opus) {
 BOOST_AUTO_TEST_CASE(outputs_we_cannot_write_are_refused_before_any_work) {
     t::Sandbox box;
     std::filesystem::create_directories(box / "somedir");
-    for (const std::string out :
+    for (const std::string& out :
          {(box / "out.avi").string(), (box / "out").string(), (box / "somedir").string(),
           (box / "somedir").string() + "/", std::string("-")}) {
         const auto t0 = std::chrono::steady_clock::now();

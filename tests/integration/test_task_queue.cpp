@@ -345,7 +345,9 @@ BOOST_DATA_TEST_CASE(a_fenced_node_can_neither_complete_nor_fail_a_reclaimed_tas
     BOOST_TEST(fresh.epoch == old.epoch + 1);
     BOOST_TEST(fresh.attempt == 2);
 
-    BOOST_TEST(!must(a->complete(old, "a's output")).accepted);
+    const Completion late = must(a->complete(old, "a's output"));
+    BOOST_TEST(!late.accepted);
+    BOOST_TEST(!late.job_ready);  // a refused completion never makes its node the joiner
     const FailOutcome late_fail = must(a->fail(old, "a's error"));
     BOOST_TEST(!late_fail.accepted);
     BOOST_TEST(!late_fail.task_failed);
@@ -634,6 +636,7 @@ BOOST_DATA_TEST_CASE(nodes_register_once_heartbeat_drain_and_are_found_lost,
     const auto refused = twin->register_node(r);
     BOOST_REQUIRE(!refused.ok());
     BOOST_TEST(refused.error().code == rr::Errc::conflict);
+    BOOST_TEST(refused.error().message.find("render-07") != std::string::npos);  // says which
     BOOST_TEST(must(first->node_heartbeat(1)) == "active");
 
     BOOST_TEST(must(first->leave()) == 0);  // a clean stop frees the id at once
