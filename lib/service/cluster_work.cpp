@@ -136,11 +136,8 @@ fs::path ClusterWork::work_dir(const ClusterJobFiles& f) const {
 Result<store::OpenedJob> ClusterWork::open_job(const ClusterJobFiles& f,
                                                const std::string& source_key,
                                                const std::string& profile, int priority) {
-    const json payload{{"input", f.input},
-                       {"output", f.output},
-                       {"work", f.work},
-                       {"profile", profile},
-                       {"owner", node_id_}};
+    const json payload{{"input", f.input},   {"output", f.output}, {"work", f.work},
+                       {"profile", profile}, {"owner", node_id_},  {"owner_job", f.owner_job}};
     return locked([&](store::TaskQueue& q) {
         return q.open_job(f.input, source_key, profile, payload.dump(), priority);
     });
@@ -159,6 +156,35 @@ Result<bool> ClusterWork::claim_disposal(int64_t job_id, std::stop_token stop) {
     return until_answered(
         [&] { return locked([&](store::TaskQueue& q) { return q.claim_disposal(job_id); }); },
         "the disposition of job " + std::to_string(job_id), stop);
+}
+
+Result<std::optional<SameContent>> ClusterWork::record_content(int64_t job_id,
+                                                               const std::string& checksum) {
+    int64_t gone = 0;
+    // Letting go of a published job whose output is gone, another owner may record the content
+    // first: a few rounds, each of which finds a job that counts or records.
+    for (int round = 0; round < 4; ++round) {
+        RR_ASSIGN(auto holder, locked([&](store::TaskQueue& q) {
+                      return q.record_content(job_id, checksum, gone);
+                  }));
+        if (!holder) return std::optional<SameContent>();
+        const json payload = parse_object(holder->payload);
+        const SameContent same{holder->id, holder->owner, payload.value("owner_job", int64_t{0})};
+        // A job still going will publish; a published one counts while its output exists (an
+        // operator who deleted it wants the file made again), as on a single node.
+        if (holder->state != "done") return std::optional<SameContent>(same);
+        const std::string output = payload.value("output", std::string());
+        std::error_code ec;
+        if (!output.empty() && fs::exists(config_.storage.root / output, ec))
+            return std::optional<SameContent>(same);
+        logger_->info(
+            "cluster: job {}: same content as cluster job {} on node {}, whose output {} is gone; "
+            "processing again",
+            job_id, holder->id, holder->owner, output.empty() ? "(none)" : output);
+        gone = holder->id;
+    }
+    return make_error(Errc::conflict, "job " + std::to_string(job_id) +
+                                          ": the content's holder kept changing; try again");
 }
 
 Result<std::optional<std::string>> ClusterWork::start_tasks(int64_t job_id,

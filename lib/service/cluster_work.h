@@ -48,6 +48,14 @@ struct ClusterJobFiles {
     int64_t owner_job = 0;            // the owner's own job id (its job database)
 };
 
+// An earlier job of the same content and profile, on any node, that makes a job a duplicate
+// (ClusterWork::record_content).
+struct SameContent {
+    int64_t job_id = 0;     // the queue's
+    std::string owner;      // the node that owns it
+    int64_t owner_job = 0;  // its owner's own job id, when the queue knows it (0: not)
+};
+
 // The version of a file that makes it one cluster job: "size:mtime_ns". Every node computes
 // it the same way, the owner when it opens the job and an adopter when it checks the file.
 [[nodiscard]] Result<std::string> source_version_key(const std::filesystem::path& file);
@@ -88,6 +96,13 @@ class ClusterWork {
     [[nodiscard]] Result<bool> claim_disposal(int64_t job_id, std::stop_token stop);
     // TaskQueue::retire_job, for a job this node runs again on request.
     [[nodiscard]] Result<bool> retire_job(int64_t job_id);
+    // Dedupe across the farm (TaskQueue::record_content): records the content of this node's
+    // job in the queue, unless a job of the same content and profile counts there: one still
+    // going, or one published whose output is still there as this node sees the share (a
+    // published job whose output is gone lets go of the content, and this job records it).
+    // Returns the job that counts, or nullopt when this job's content is recorded.
+    [[nodiscard]] Result<std::optional<SameContent>> record_content(int64_t job_id,
+                                                                    const std::string& checksum);
     // The plan as tasks: chunks 0..n-1, then the audio task when the plan has one. Returns
     // the node that took the preparation over while this node was lost (its plan is not
     // queued), or nullopt when the tasks are queued.

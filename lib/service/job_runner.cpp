@@ -326,8 +326,9 @@ void JobRunner::on_prepared(Result<Prepared> r) {
     row_.checksum = plan.checksum;
     if (plan.interlace.is_object() && plan.interlace.value("action", "none") != "none")
         log_store(ctx_.store->add_event(row_.id, "interlace", plan.interlace.dump()));
-    // A cluster job's tasks are not queued yet: this node's job database decides for the
-    // files it owns, as on a single node.
+    // This node's job database first (everything it made, kept beyond the queue's pruning);
+    // then, for a queue job, the queue (every node's jobs; submit_queue_step), whose record
+    // also closes the race of two owners planning the same content at once.
     if (ctx_.config.dedupe && !row_.reprocess_of) {
         if (auto same = earlier_result(plan.checksum)) {
             // A cluster job's queue job (still 'preparing') is ended with the disposition.
@@ -389,34 +390,74 @@ void JobRunner::on_prepared(Result<Prepared> r) {
 }
 
 void JobRunner::submit_queue_step() {
-    // A blocking queue call, off the loop thread; the job stays 'probing' meanwhile.
-    ctx_.scheduler->submit(row_.id,
-                           [this_ = weak_from_this(), poster = ctx_.poster, cluster = ctx_.cluster,
-                            files = cluster_files_, profile = row_.profile, job = cluster_job_,
-                            chunks = static_cast<int>(plan_.chunks.size()),
-                            audio = plan_.audio](int, std::stop_token) {
-                               auto r = cluster->start_tasks(job, *files, profile, chunks, audio);
-                               poster->post([this_, r = std::move(r)]() mutable {
-                                   if (auto self = this_.lock()) self->on_queue_step(std::move(r));
-                               });
-                           });
+    // Blocking queue calls, off the loop thread; the job stays 'probing' meanwhile. The content
+    // is recorded whatever this node's dedupe (another node's may ask), but makes this job a
+    // duplicate only with dedupe on and not for a reprocessed job, as the job database's.
+    ctx_.scheduler->submit(
+        row_.id, [this_ = weak_from_this(), poster = ctx_.poster, cluster = ctx_.cluster,
+                  files = cluster_files_, profile = row_.profile, job = cluster_job_,
+                  chunks = static_cast<int>(plan_.chunks.size()), audio = plan_.audio,
+                  checksum = plan_.checksum,
+                  dedupe = ctx_.config.dedupe && !row_.reprocess_of](int, std::stop_token) {
+            auto step = [&]() -> Result<QueueStep> {
+                QueueStep s;
+                if (!checksum.empty()) {
+                    RR_ASSIGN(auto same, cluster->record_content(job, checksum));
+                    if (same && dedupe) {
+                        s.same = std::move(same);
+                        return s;
+                    }
+                }
+                RR_ASSIGN(s.elsewhere, cluster->start_tasks(job, *files, profile, chunks, audio));
+                return s;
+            };
+            auto r = step();
+            poster->post([this_, r = std::move(r)]() mutable {
+                if (auto self = this_.lock()) self->on_queue_step(std::move(r));
+            });
+        });
 }
 
-void JobRunner::on_queue_step(Result<std::optional<std::string>> taken) {
+void JobRunner::on_queue_step(Result<QueueStep> step) {
     // Cancelled or stopped meanwhile: the lifecycle has moved on (and ended the queue job).
     if (life_.step() != JobLifecycle::Step::probing) return;
-    if (!taken) {
-        if (taken.error().code == Errc::cancelled && life_.shutting_down()) return;
-        life_.prepare_failed(taken.error(), note_whole_file_failure("preparing", taken.error()));
+    if (!step) {
+        if (step.error().code == Errc::cancelled && life_.shutting_down()) return;
+        life_.prepare_failed(step.error(), note_whole_file_failure("preparing", step.error()));
         return;
     }
-    if (*taken) {
+    if (step->same) {
+        // Dedupe across the farm. An earlier job of this node is named by its own id, as the
+        // job database's check names it; another node's local id means nothing here, so its
+        // queue job and node are what an operator can look up (`renderrushctl jobs` there).
+        const SameContent& same = *step->same;
+        std::string message;
+        if (same.owner == ctx_.cluster->node_id() && same.owner_job) {
+            log_store(ctx_.store->set_duplicate(row_.id, same.owner_job));
+            message = "duplicate of job " + std::to_string(same.owner_job);
+        } else {
+            message = "duplicate of cluster job " + std::to_string(same.job_id) + " on node " +
+                      same.owner +
+                      (same.owner_job ? " (job " + std::to_string(same.owner_job) + " there)"
+                                      : std::string());
+        }
+        ctx_.logger->info(
+            "job {}: same content and profile as cluster job {} on node {}; not "
+            "processed again",
+            row_.id, same.job_id, same.owner);
+        // As a duplicate found by the job database, it has no chunks; its queue job (still
+        // 'preparing', no task queued) is ended with the disposition.
+        log_store(ctx_.store->replace_chunks(row_.id, {}));
+        life_.duplicate(message);
+        return;
+    }
+    if (step->elsewhere) {
         // Adopted while this node was lost: its new owner planned and queued it.
         ctx_.logger->info("job {}: {} is cluster job {}, owned by node {}; not processed here",
-                          row_.id, row_.input_path, cluster_job_, **taken);
+                          row_.id, row_.input_path, cluster_job_, *step->elsewhere);
         const int64_t job = cluster_job_;
         cluster_job_ = 0;  // not ours to end
-        life_.elsewhere("processed by cluster node " + **taken + " (cluster job " +
+        life_.elsewhere("processed by cluster node " + *step->elsewhere + " (cluster job " +
                         std::to_string(job) + ")");
         return;
     }

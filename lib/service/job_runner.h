@@ -74,10 +74,18 @@ class JobRunner : public std::enable_shared_from_this<JobRunner>, private JobEff
 
     // Task completions (loop thread): recorded here, then handed to the lifecycle.
     void on_prepared(Result<Prepared> r);
-    // A queue job's tasks queued (start_tasks) once on_prepared found it no duplicate. On a
-    // scheduler thread; the result comes back here.
+    // What the queue said when asked to run a planned job: another node took the preparation
+    // over while this one was lost (elsewhere), or a job of the same content counts (same), or
+    // neither, and the tasks are queued.
+    struct QueueStep {
+        std::optional<std::string> elsewhere;
+        std::optional<SameContent> same;
+    };
+    // Once on_prepared found no duplicate in the job database: the content recorded in the
+    // queue, which may find one on any node (record_content), then the tasks queued
+    // (start_tasks). On a scheduler thread; the result comes back here.
     void submit_queue_step();
-    void on_queue_step(Result<std::optional<std::string>> taken);
+    void on_queue_step(Result<QueueStep> step);
     void on_task_done(store::TaskRef task, Result<ChunkDone> r);
     void on_published(Result<nlohmann::json> sidecar);
     void on_disposed(Result<std::string> new_input);

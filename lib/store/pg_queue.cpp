@@ -221,6 +221,31 @@ Result<std::optional<OpenedJob>> PgQueue::find_job(const std::string& source_pat
     });
 }
 
+Result<std::optional<ContentHolder>> PgQueue::record_content(int64_t job_id,
+                                                             const std::string& checksum,
+                                                             int64_t output_gone) {
+    auto once = [&]() -> Result<std::optional<ContentHolder>> {
+        RR_ASSIGN(auto tx, PgTransaction::begin(conn_));
+        if (output_gone) RR_TRY(conn_.run(Q::release_content, {pg_param(output_gone), checksum}));
+        RR_ASSIGN(auto r, conn_.run(Q::record_content, {pg_param(job_id), checksum}));
+        if (r.integer(0, 0) == 0)
+            return make_error(Errc::not_found, "no job " + std::to_string(job_id));
+        std::optional<ContentHolder> holder;
+        if (!r.is_null(0, 2))
+            holder = ContentHolder{r.integer(0, 2), r.text(0, 3), r.text(0, 4), r.text(0, 5)};
+        RR_TRY(tx.commit());
+        return holder;
+    };
+    // Harmless twice (a second run finds its own record, or the holder): retried after a lost
+    // connection. A unique violation (Errc::conflict) is another owner that recorded the
+    // content first and has committed: the next run finds it.
+    return retrying([&]() -> Result<std::optional<ContentHolder>> {
+        auto r = once();
+        for (int run = 1; run < 3 && !r && r.error().code == Errc::conflict; ++run) r = once();
+        return r;
+    });
+}
+
 Result<std::vector<int64_t>> PgQueue::unfinished_joins() {
     return retrying([&]() -> Result<std::vector<int64_t>> {
         RR_ASSIGN(auto r, conn_.run(Q::unfinished_joins, {o_.node_id}));

@@ -46,6 +46,8 @@ class PgQueue final : public TaskQueue {
     [[nodiscard]] Result<std::vector<OrphanedJob>> orphaned_jobs(int limit = 100) override;
     [[nodiscard]] Result<bool> claim_disposal(int64_t job_id) override;
     [[nodiscard]] Result<bool> retire_job(int64_t job_id) override;
+    [[nodiscard]] Result<std::optional<ContentHolder>> record_content(
+        int64_t job_id, const std::string& checksum, int64_t output_gone = 0) override;
     [[nodiscard]] Result<std::vector<int64_t>> unfinished_joins() override;
     [[nodiscard]] Result<std::optional<OpenedJob>> find_job(const std::string& source_path,
                                                             const std::string& source_key) override;

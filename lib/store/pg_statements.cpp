@@ -322,6 +322,32 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
            FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS p(id, epoch, frames)
            WHERE t.id = p.id AND t.state = 'leased' AND t.lease_owner = $1::text
              AND t.lease_epoch = p.epoch AND t.frames_done <> p.frames)sql"},
+    {Q::record_content, "rr_record_content", 2,
+     // The holder's conditions are those of the unique index jobs_content (migration 9). When
+     // two owners both see no holder, the second one's UPDATE waits on the first one's index
+     // entry and fails with a unique violation once it commits: PgQueue::record_content then
+     // runs this again, and its new snapshot finds the first. One row always: whether the job
+     // is known, whether its content was recorded, and the holder (NULLs when none).
+     R"sql(WITH mine AS (SELECT id, profile FROM jobs WHERE id = $1::bigint),
+           holder AS (
+             SELECT j.id, coalesce(j.owner, '') AS owner, j.state, j.payload
+             FROM jobs j JOIN mine m ON j.profile = m.profile AND j.id <> m.id
+             WHERE j.content_checksum = $2::text
+               AND j.state IN ('preparing', 'running', 'joining', 'done')
+               AND strpos(j.source_key, '#') = 0
+             ORDER BY j.id LIMIT 1),
+           rec AS (
+             UPDATE jobs SET content_checksum = $2::text, updated_at = now()
+             WHERE id = $1::bigint AND NOT EXISTS (SELECT 1 FROM holder)
+             RETURNING id)
+           SELECT (SELECT count(*) FROM mine), (SELECT count(*) FROM rec),
+                  h.id, h.owner, h.state, h.payload
+           FROM (SELECT 1) AS one LEFT JOIN holder h ON true)sql"},
+    {Q::release_content, "rr_release_content", 2,
+     // A published job whose output is gone no longer counts (the next owner found it gone):
+     // it lets go of the content, in the transaction that records the next owner's.
+     R"sql(UPDATE jobs SET content_checksum = NULL, updated_at = now()
+           WHERE id = $1::bigint AND state = 'done' AND content_checksum = $2::text)sql"},
 }};
 
 constexpr bool in_index_order() {

@@ -48,6 +48,8 @@ enum class Q : std::size_t {
     retire_job,
     unfinished_joins,
     report_progress,
+    record_content,
+    release_content,
     count_,  // not a statement: the table's size
 };
 

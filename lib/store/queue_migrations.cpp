@@ -348,6 +348,32 @@ $fn$;
                    R"sql(
 -- nothing: SQLite's claim stays a statement (sqlite_statements.h).
 )sql"},
+    // 9: dedupe across the farm. The owner of a job records the checksum of its source's content
+    // once it has planned it (record_content); a job of the same content and profile that is
+    // still going or published, on any node, makes it a duplicate. The race of two owners
+    // recording the same content at the same moment is closed by the unique partial index: at
+    // most one job that counts holds a (content_checksum, profile). On PostgreSQL the second
+    // owner's UPDATE waits on the first's index entry and fails with a unique violation once
+    // the first commits (under READ COMMITTED both may have looked and seen no holder, so a
+    // look alone would not do); it then looks again and finds the first. On SQLite every call
+    // is one IMMEDIATE transaction, so look and record see one state of the file and never
+    // interleave; the index holds there as a check of the same rule. Failed and cancelled jobs
+    // (they publish nothing) and retired ones ('#' in the key, run again on request) leave the
+    // index by their state or key, so the rule needs no statement of its own when a job ends;
+    // a published job whose output is gone is let go of by the next owner (record_content).
+    QueueMigration{9, "content checksum",
+                   R"sql(
+ALTER TABLE jobs ADD COLUMN content_checksum text;
+CREATE UNIQUE INDEX jobs_content ON jobs (content_checksum, profile)
+    WHERE content_checksum IS NOT NULL
+      AND state IN ('preparing', 'running', 'joining', 'done') AND strpos(source_key, '#') = 0;
+)sql",
+                   R"sql(
+ALTER TABLE jobs ADD COLUMN content_checksum TEXT;
+CREATE UNIQUE INDEX jobs_content ON jobs (content_checksum, profile)
+    WHERE content_checksum IS NOT NULL
+      AND state IN ('preparing', 'running', 'joining', 'done') AND instr(source_key, '#') = 0;
+)sql"},
 };
 
 constexpr bool numbered_from_one() {

@@ -265,6 +265,33 @@ Result<std::optional<OpenedJob>> SqliteQueue::find_job(const std::string& source
         OpenedJob{find.integer(0), false, find.text(1), find.text(2), {}});
 }
 
+Result<std::optional<ContentHolder>> SqliteQueue::record_content(int64_t job_id,
+                                                                 const std::string& checksum,
+                                                                 int64_t output_gone) {
+    // One writer at a time: the look and the record see one state of the file, so of owners
+    // recording one content at once the first records and the others find it.
+    RR_ASSIGN(auto tx, Transaction::begin(db_));
+    if (output_gone) {
+        RR_ASSIGN(Stmt release, Stmt::prepare(db_, sq::kReleaseContent));
+        RR_TRY(release.bind(1, output_gone).bind(2, checksum).run());
+    }
+    std::optional<ContentHolder> holder;
+    {
+        RR_ASSIGN(Stmt find, Stmt::prepare(db_, sq::kContentHolder));
+        find.bind(1, job_id).bind(2, checksum);
+        RR_ASSIGN(bool row, find.step());
+        if (row) holder = ContentHolder{find.integer(0), find.text(1), find.text(2), find.text(3)};
+    }
+    if (!holder) {
+        RR_ASSIGN(Stmt rec, Stmt::prepare(db_, sq::kRecordContent));
+        rec.bind(1, job_id).bind(2, checksum);
+        RR_ASSIGN(int64_t n, count_rows(rec));
+        if (n == 0) return make_error(Errc::not_found, "no job " + std::to_string(job_id));
+    }
+    RR_TRY(tx.commit());
+    return holder;
+}
+
 Result<std::vector<int64_t>> SqliteQueue::unfinished_joins() {
     RR_ASSIGN(Stmt s, Stmt::prepare(db_, sq::kUnfinishedJoins));
     s.bind(1, o_.node_id);

@@ -255,6 +255,21 @@ inline constexpr const char* kOrphanedJobs =
     "  AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = j.owner AND n.state <> 'lost') "
     "ORDER BY j.id LIMIT ?2";
 
+// record_content: the holder's conditions are those of the unique index jobs_content
+// (migration 9); the IMMEDIATE transaction around the look and the record is the one writer.
+inline constexpr const char* kContentHolder =
+    "SELECT j.id, coalesce(j.owner, ''), j.state, j.payload FROM jobs j "
+    "JOIN jobs m ON m.id = ?1 AND j.profile = m.profile AND j.id <> m.id "
+    "WHERE j.content_checksum = ?2 AND j.state IN ('preparing', 'running', 'joining', 'done') "
+    "  AND instr(j.source_key, '#') = 0 "
+    "ORDER BY j.id LIMIT 1";
+inline constexpr const char* kRecordContent =
+    "UPDATE jobs SET content_checksum = ?2, updated_at = " RR_SQ_NOW " WHERE id = ?1 RETURNING id";
+// A published job whose output is gone lets go of the content (the next owner found it gone).
+inline constexpr const char* kReleaseContent =
+    "UPDATE jobs SET content_checksum = NULL, updated_at = " RR_SQ_NOW
+    " WHERE id = ?1 AND state = 'done' AND content_checksum = ?2";
+
 #undef RR_SQ_UNDISPOSED
 #undef RR_SQ_NOW
 

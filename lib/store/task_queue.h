@@ -117,6 +117,15 @@ struct OrphanedJob {
     std::string state;  // preparing, or how it ended (its source waits to be disposed of)
 };
 
+// The job that holds a content (record_content): the one that makes another job of the same
+// content and profile a duplicate.
+struct ContentHolder {
+    int64_t id = 0;
+    std::string owner;    // its owning node
+    std::string state;    // preparing, running, joining (it will publish) or done (published)
+    std::string payload;  // its owner's JSON: where its output goes
+};
+
 struct TaskView {
     int64_t id = 0;
     int idx = 0;
@@ -228,6 +237,18 @@ class TaskQueue {
     // False when it has not ended, its disposition is not claimed yet (a lost owner's job
     // waiting to be adopted), or it was retired already.
     [[nodiscard]] virtual Result<bool> retire_job(int64_t job_id) = 0;
+    // Dedupe across the farm: records `checksum` as the content of the job (its owner calls it
+    // once it has planned the file), unless another job of the same content and profile
+    // counts: one that has not ended (it will publish) or one that published ('done'), and
+    // that was not retired. That job comes back instead, and nothing is recorded; nullopt:
+    // recorded, the content is this job's (also on a second call). Of owners recording one
+    // content at the same moment exactly one records; the others get its job. The queue
+    // cannot see files: a caller who finds the output of the published job that came back
+    // gone calls again with `output_gone` = that job's id, which, in the same transaction,
+    // lets go of its hold (when it still holds the content) and records this job's.
+    // Errc::not_found for an unknown job.
+    [[nodiscard]] virtual Result<std::optional<ContentHolder>> record_content(
+        int64_t job_id, const std::string& checksum, int64_t output_gone = 0) = 0;
     // The jobs this node id is joining ('joining', joiner = this node), oldest first: at its
     // start a node joins again what its previous process left (a node restarted before anyone
     // found it lost is active again, so nobody else would take those joins over).

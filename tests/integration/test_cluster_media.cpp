@@ -8,6 +8,7 @@
 
 #include <signal.h>
 
+#include <array>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <fstream>
@@ -97,15 +98,17 @@ struct Share {
 
 // `root`: where this node mounts the share (empty: the share itself). work_dir is always on
 // the share: a node without the share claims nothing, so it never writes there. The watch's
-// priority is not the default, so a test can see it reach the queue.
+// priority is not the default, so a test can see it reach the queue. `inbox`: the folder under
+// the root that the node watches.
 std::string node_config(const Share& s, const std::string& node_id, fs::path root = {},
                         const std::string& poll_seconds = "0.2",
                         const std::string& on_success = "keep",
-                        const std::string& work = default_work()) {
+                        const std::string& work = default_work(),
+                        const std::string& inbox = "inbox") {
     if (root.empty()) root = s.root();
-    fs::create_directories(root / "inbox");
+    fs::create_directories(root / inbox);
     return std::string("workers: 1\nmax_attempts: 3\n") +
-           "watches:\n  - {path: " + (root / "inbox").string() +
+           "watches:\n  - {path: " + (root / inbox).string() +
            ", profile: farm, priority: 3, output: " + (root / "outbox").string() +
            ", on_success: " + on_success + "}\n" + work + "storage:\n  root: " + root.string() +
            "\ncluster:\n  database: \"" + s.conninfo + "\"\n  node_id: " + node_id +
@@ -120,18 +123,19 @@ struct Farm {
     // node's extra environment (with `binary`, the fault hooks). Node `hanging`, if any, runs
     // the fault hooks' build and every chunk worker it starts hangs (`hang`: another task's):
     // it holds its lease until it dies or loses it, so a test can stop or kill it while it
-    // surely holds one.
+    // surely holds one. With `own_inboxes`, node i watches inbox-i instead of the shared inbox.
     Farm(const std::string& db, int n, const std::map<std::string, std::string>& env = {},
          const fs::path& binary = {}, const std::map<int, fs::path>& roots = {},
          const std::string& poll_seconds = "0.2", int hanging = -1,
          const std::string& hang = "hang:chunk", const std::string& on_success = "keep",
-         const std::string& work = default_work())
+         const std::string& work = default_work(), bool own_inboxes = false)
         : share(db) {
         for (int i = 0; i < n; ++i) {
             nodes.push_back(std::make_unique<t::Daemon>(""));
             auto root = roots.count(i) ? roots.at(i) : fs::path();
+            const std::string inbox = own_inboxes ? "inbox-" + std::to_string(i) : "inbox";
             nodes.back()->write_config(node_config(share, "node-" + std::to_string(i), root,
-                                                   poll_seconds, on_success, work));
+                                                   poll_seconds, on_success, work, inbox));
             if (!binary.empty()) nodes.back()->set_binary(binary);
         }
         auto r = t::run({t::renderrushd().string(), "cluster", "init", "--config",
@@ -827,6 +831,70 @@ BOOST_AUTO_TEST_CASE(the_same_content_again_is_a_duplicate_and_queues_no_tasks) 
     auto first_tasks = (*q)->tasks(by_source["inbox/clip.mp4"].id);
     BOOST_REQUIRE(first_tasks.ok());
     BOOST_TEST(first_tasks->size() == 17u);  // 16 chunks and the audio
+}
+
+// dedupe across the farm: the same bytes under two names, dropped into folders that two
+// different nodes watch, are two jobs with two owners, whose job databases each know only
+// their own. The queue knows both: exactly one is processed, the other ends as a duplicate
+// naming the first's cluster job and node, its queue job without a task, and its source is
+// disposed of as a duplicate's is on one node (moved to the done folder, on_success: move).
+BOOST_AUTO_TEST_CASE(the_same_content_in_two_nodes_own_folders_is_processed_once) {
+    Farm f("sqlite:farmdedupe", 2, {}, {}, {}, "0.2", -1, "hang:chunk", "move", default_work(),
+           true);
+    const std::array<std::string, 2> names{"clip.mp4", "copy.mp4"};
+    for (size_t i = 0; i < 2; ++i)
+        fs::copy_file(clip(), f.share.root() / ("inbox-" + std::to_string(i)) / names[i]);
+    std::array<std::optional<rr::store::JobRow>, 2> jobs;
+    BOOST_REQUIRE_MESSAGE(t::wait_until(
+                              [&] {
+                                  for (size_t i = 0; i < 2; ++i)
+                                      for (const auto& j : f.nodes[i]->jobs())
+                                          if (rr::store::is_final(j.state)) jobs[i] = j;
+                                  return jobs[0] && jobs[1];
+                              },
+                              120s),
+                          f.logs());
+    const size_t made = rr::store::published(jobs[0]->state) ? 0 : 1;
+    const size_t dup = 1 - made;
+    BOOST_TEST_MESSAGE("node-" << made << " made it, node-" << dup << "'s is the duplicate");
+    BOOST_TEST(rr::store::published(jobs[made]->state), f.logs());
+    BOOST_REQUIRE_MESSAGE(jobs[dup]->state == rr::store::JobState::duplicate, f.logs());
+    // One output, the processed job's.
+    std::vector<std::string> outputs;
+    for (const auto& e : fs::directory_iterator(f.share.outbox()))
+        if (e.path().extension() == ".mp4") outputs.push_back(e.path().filename().string());
+    BOOST_TEST(outputs == std::vector<std::string>{names[made]});
+    BOOST_TEST(t::count_frames(f.share.outbox() / names[made]) == kFrames);
+    // The queue: the processed job ran its 16 chunks and the audio; the duplicate's job ended
+    // without a task, saying whose duplicate it is, its disposition claimed by its own owner.
+    auto q = rr::store::open_task_queue({.database = f.share.conninfo, .node_id = "test"});
+    BOOST_REQUIRE_MESSAGE(q.ok(), (q.ok() ? std::string() : q.error().message));
+    std::map<std::string, rr::store::JobView> by_source;
+    for (int64_t id = 1; id <= 10; ++id)
+        if (auto j = (*q)->job(id); j.ok()) by_source[j->source_path] = *j;
+    const std::string made_source = "inbox-" + std::to_string(made) + "/" + names[made];
+    const std::string dup_source = "inbox-" + std::to_string(dup) + "/" + names[dup];
+    BOOST_REQUIRE(by_source.count(made_source));
+    BOOST_REQUIRE(by_source.count(dup_source));
+    const auto& first = by_source[made_source];
+    const auto& second = by_source[dup_source];
+    BOOST_TEST(first.state == "done");
+    BOOST_TEST(t::must((*q)->tasks(first.id)).size() == 17u);
+    // The other node's local id means nothing on this one: the cluster job and its node do.
+    const std::string expected = "duplicate of cluster job " + std::to_string(first.id) +
+                                 " on node node-" + std::to_string(made) + " (job " +
+                                 std::to_string(jobs[made]->id) + " there)";
+    BOOST_TEST(jobs[dup]->error.value_or("") == expected);
+    BOOST_TEST(!jobs[dup]->duplicate_of.has_value());
+    BOOST_TEST(second.state == "cancelled");
+    BOOST_TEST(second.error.value_or("") == expected);
+    BOOST_TEST(second.disposed_by.value_or("") == "node-" + std::to_string(dup));
+    BOOST_TEST(t::must((*q)->tasks(second.id)).empty());
+    // Both sources disposed of as done, each by its own owner.
+    for (size_t i = 0; i < 2; ++i) {
+        BOOST_TEST(fs::exists(f.share.root() / "done" / names[i]), names[i]);
+        BOOST_TEST(!fs::exists(f.share.root() / ("inbox-" + std::to_string(i)) / names[i]));
+    }
 }
 
 BOOST_AUTO_TEST_CASE(a_node_killed_mid_chunk_on_a_sqlite_queue_costs_only_its_lease) {

@@ -1045,6 +1045,82 @@ BOOST_DATA_TEST_CASE(a_job_run_again_on_request_gets_a_new_job_and_the_ended_one
     BOOST_TEST(listed);
 }
 
+// Dedupe across the farm: a content (checksum and profile) is held by one job that will publish
+// or has published, whichever node owns it; another owner of the same content learns that job
+// instead of recording. Ending without publishing, or being retired, lets go of it; so does a
+// published job whose output the caller found gone, when the caller says so.
+BOOST_DATA_TEST_CASE(one_job_holds_a_content_while_it_is_going_or_published,
+                     bdata::make(backends()), backend) {
+    Backend be(backend);
+    auto a = be.node("a");
+    auto b = be.node("b");
+    const int64_t first = must(a->open_job("in/a.mkv", "1:1", "web", R"({"output":"o/a"})", 0)).id;
+    const int64_t second = must(b->open_job("in/b.mkv", "2:2", "web", "{}", 0)).id;
+    const int64_t small = must(b->open_job("in/c.mkv", "3:3", "small", "{}", 0)).id;
+    BOOST_TEST(!must(a->record_content(first, "sum")).has_value());
+    BOOST_TEST(!must(a->record_content(first, "sum")).has_value());  // a second call: its own
+    const auto held = must(b->record_content(second, "sum"));
+    BOOST_REQUIRE(held.has_value());
+    BOOST_TEST(held->id == first);
+    BOOST_TEST(held->owner == "a");
+    BOOST_TEST(held->state == "preparing");
+    BOOST_TEST(held->payload == R"({"output":"o/a"})");
+    BOOST_TEST(!must(b->record_content(small, "sum")).has_value());  // another profile
+    BOOST_TEST(!must(b->record_content(second, "other")).has_value());
+    BOOST_TEST(b->record_content(first + 1000, "sum").error().code == rr::Errc::not_found);
+    // Going, then published: it counts all along.
+    must(a->start_tasks(first, {}));  // no tasks: joining at once
+    BOOST_TEST(must(b->record_content(second, "sum"))->state == "joining");
+    BOOST_TEST(must(b->record_content(second, "sum", first))->id == first);  // not published
+    must(a->finish_job(first, "{}"));
+    BOOST_TEST(must(b->record_content(second, "sum"))->state == "done");
+    // Its output gone (the caller looked): the second job takes the content over.
+    BOOST_TEST(!must(b->record_content(second, "sum", first)).has_value());
+    const int64_t third = must(a->open_job("in/d.mkv", "4:4", "web", "{}", 0)).id;
+    BOOST_TEST(must(a->record_content(third, "sum"))->id == second);
+    // Ending without publishing lets go of it.
+    must(b->end_job(second, "cancelled", "by the operator"));
+    BOOST_TEST(!must(a->record_content(third, "sum")).has_value());
+    // Published, then run again on request (retired): it no longer counts.
+    must(a->start_tasks(third, {}));
+    must(a->finish_job(third, "{}"));
+    const int64_t fourth = must(b->open_job("in/e.mkv", "5:5", "web", "{}", 0)).id;
+    BOOST_TEST(must(b->record_content(fourth, "sum"))->id == third);
+    BOOST_TEST(must(a->claim_disposal(third)));
+    BOOST_TEST(must(a->retire_job(third)));
+    BOOST_TEST(!must(b->record_content(fourth, "sum")).has_value());
+
+    // Two owners record one content at the same moment: one records, the other learns its job.
+    const int rounds = 20;
+    int one_holder = 0;
+    for (int round = 0; round < rounds; ++round) {
+        const std::string sum = "race" + std::to_string(round);
+        const int64_t ja = must(a->open_job("in/ra" + sum, "1:1", "web", "{}", 0)).id;
+        const int64_t jb = must(b->open_job("in/rb" + sum, "1:1", "web", "{}", 0)).id;
+        std::barrier go(2);
+        rr::Result<std::optional<ContentHolder>> ga = std::optional<ContentHolder>();
+        rr::Result<std::optional<ContentHolder>> gb = std::optional<ContentHolder>();
+        std::thread ta([&] {
+            go.arrive_and_wait();
+            ga = a->record_content(ja, sum);
+        });
+        std::thread tb([&] {
+            go.arrive_and_wait();
+            gb = b->record_content(jb, sum);
+        });
+        ta.join();
+        tb.join();
+        BOOST_REQUIRE_MESSAGE(ga.ok() && gb.ok(), "round " << round << ": "
+                                                           << (!ga.ok()   ? ga.error().message
+                                                               : !gb.ok() ? gb.error().message
+                                                                          : ""));
+        const bool a_holds = !ga->has_value() && gb->has_value() && (*gb)->id == ja;
+        const bool b_holds = !gb->has_value() && ga->has_value() && (*ga)->id == jb;
+        if (a_holds != b_holds) ++one_holder;
+    }
+    BOOST_TEST(one_holder == rounds);
+}
+
 BOOST_DATA_TEST_CASE(a_restarted_node_finds_the_joins_its_previous_process_left,
                      bdata::make(backends()), backend) {
     Backend be(backend);
