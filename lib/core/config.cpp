@@ -214,7 +214,8 @@ void check_cluster_paths(const Config& cfg, const YAML::Node& roots_node,
             issues.add(roots_node, "submit_roots[" + std::to_string(i) + "]",
                        why(cfg.submit_roots[i]));
     }
-    if (outside(cfg.submit_output)) issues.add(output_node, "submit_output", why(cfg.submit_output));
+    if (outside(cfg.submit_output))
+        issues.add(output_node, "submit_output", why(cfg.submit_output));
 }
 
 std::string host_name() {

@@ -470,18 +470,19 @@ void ClusterWork::claim_some() {
         }
         logger_->info("cluster: claimed chunk {} of job {} (attempt {}, epoch {})", lease.idx,
                       lease.job_id, lease.attempt, lease.epoch);
-        scheduler_->submit(kClusterTasks, [this, lease, token](int slot,
-                                                               std::stop_token pool_stop) {
-            std::stop_source both;
-            std::stop_callback a(token, [&] { both.request_stop(); });
-            std::stop_callback b(pool_stop, [&] { both.request_stop(); });
-            run_lease(lease, slot, both.get_token());
-            {
-                std::lock_guard lock(mutex_);
-                running_.erase(lease.task_id);
-            }
-            // The scheduler's worker-free hook wakes the claimer once this worker is free.
-        });
+        scheduler_->submit(kClusterTasks,
+                           [this, lease, token](int slot, std::stop_token pool_stop) {
+                               std::stop_source both;
+                               std::stop_callback a(token, [&] { both.request_stop(); });
+                               std::stop_callback b(pool_stop, [&] { both.request_stop(); });
+                               run_lease(lease, slot, both.get_token());
+                               {
+                                   std::lock_guard lock(mutex_);
+                                   running_.erase(lease.task_id);
+                               }
+                               // The scheduler's worker-free hook wakes the claimer once this
+                               // worker is free.
+                           });
     }
 }
 

@@ -87,10 +87,10 @@ void JobRunner::start() {
     // it; a file submitted or reprocessed from elsewhere is refused here.
     cluster_files_ = ctx_.cluster->files_for(row_.input_path, output_, row_.id);
     if (!cluster_files_) {
-        life_.fail(make_error(Errc::config,
-                              row_.input_path + " (output " + output_.string() +
-                                  ") is outside storage.root " + cfg.storage.root.string() +
-                                  ": in cluster mode every node must reach a job's files"));
+        life_.fail(
+            make_error(Errc::config, row_.input_path + " (output " + output_.string() +
+                                         ") is outside storage.root " + cfg.storage.root.string() +
+                                         ": in cluster mode every node must reach a job's files"));
         return;
     }
     work_dir_ = ctx_.cluster->work_dir(*cluster_files_);
@@ -412,13 +412,11 @@ void JobRunner::on_published(nlohmann::json sidecar) {
     if (!life_.wants_join_result()) return;
     log_store(ctx_.store->set_sidecar(row_.id, sidecar.dump()));
     const auto& frames = sidecar["frames"];
-    done_totals_ = control::JobTotals{frames.value("input", int64_t{0}),
-                                      frames.value("output", int64_t{0}),
-                                      sidecar["input"].value("size", int64_t{0}),
-                                      sidecar["output"].value("size", int64_t{0}),
-                                      frames.value("damaged", int64_t{0}),
-                                      frames.value("lost", int64_t{0}),
-                                      frames.value("missing_at_end", int64_t{0})};
+    done_totals_ = control::JobTotals{
+        frames.value("input", int64_t{0}),          frames.value("output", int64_t{0}),
+        sidecar["input"].value("size", int64_t{0}), sidecar["output"].value("size", int64_t{0}),
+        frames.value("damaged", int64_t{0}),        frames.value("lost", int64_t{0}),
+        frames.value("missing_at_end", int64_t{0})};
     // Damage the output carries: in the done event's totals and as a stored job event.
     const auto& t = *done_totals_;
     if (t.frames_damaged != 0 || t.frames_lost != 0 || t.frames_missing_at_end != 0) {
