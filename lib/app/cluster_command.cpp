@@ -7,7 +7,6 @@
 
 #include "app/exit_codes.h"
 #include "core/errno_error.h"
-#include "core/paths.h"
 #include "service/cluster_node.h"
 #include "service/storage_marker.h"
 #include "store/task_queue.h"
@@ -72,16 +71,6 @@ bool check_cluster(const Config& cfg) {
             "cluster: warning: no storage marker %s: this node will not claim work "
             "(mount the share, or run `renderrushd cluster init` once)\n",
             service::storage_marker_path(cfg.storage.root).c_str());
-    }
-    // Only files every node can reach go through the queue; the rest stay on this node.
-    for (const auto& w : cfg.watches) {
-        if (!relative_under(cfg.storage.root, w.path) ||
-            !relative_under(cfg.storage.root, w.output)) {
-            std::printf(
-                "cluster: warning: watch %s (output %s) is outside storage.root %s: its jobs "
-                "run on this node only\n",
-                w.path.c_str(), w.output.c_str(), cfg.storage.root.c_str());
-        }
     }
     return ok;
 }

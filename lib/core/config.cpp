@@ -187,6 +187,37 @@ void check_watches(const Config& cfg, ConfigIssues& issues) {
     }
 }
 
+// In cluster mode any node may run a job's tasks, join it and publish it, so a job's input and
+// output must be on the share: under storage.root, where every node maps the paths the queue
+// records. A folder outside it would leave its jobs unreachable to the others; refused here
+// rather than run some other way.
+void check_cluster_paths(const Config& cfg, const YAML::Node& roots_node,
+                         const YAML::Node& output_node, ConfigIssues& issues) {
+    if (!cfg.cluster) return;
+    const auto& root = cfg.storage.root;
+    auto outside = [&](const std::filesystem::path& p) {
+        return !p.empty() && !relative_under(root, p);
+    };
+    auto why = [&](const std::filesystem::path& p) {
+        return p.string() + " is outside storage.root " + root.string() +
+               ": in cluster mode every node must reach a job's files (put it on the share, "
+               "under storage.root)";
+    };
+    for (size_t i = 0; i < cfg.watches.size(); ++i) {
+        const Watch& w = cfg.watches[i];
+        const std::string path = "watches[" + std::to_string(i) + "]";
+        if (outside(w.path)) issues.add(w.mark, path + ".path", why(w.path));
+        if (outside(w.output)) issues.add(w.mark, path + ".output", why(w.output));
+    }
+    for (size_t i = 0; i < cfg.submit_roots.size(); ++i) {
+        if (outside(cfg.submit_roots[i]))
+            issues.add(roots_node, "submit_roots[" + std::to_string(i) + "]",
+                       why(cfg.submit_roots[i]));
+    }
+    if (outside(cfg.submit_output))
+        issues.add(output_node, "submit_output", why(cfg.submit_output));
+}
+
 std::string host_name() {
     char host[256] = {};
     if (::gethostname(host, sizeof host - 1) != 0) return "localhost";
@@ -360,8 +391,11 @@ Result<Config> parse_config_text(const std::string& text, const std::filesystem:
             }
         }
     }
+    const YAML::Node roots_node = r.child("submit_roots");
+    const YAML::Node output_node = r.child("submit_output");
     r.finish();
     check_watches(cfg, issues);
+    check_cluster_paths(cfg, roots_node, output_node, issues);
     if (cfg.allowed_extensions.empty()) cfg.allowed_extensions = default_extensions();
     if (!issues.empty()) return make_error(Errc::config, format_config_issues(name, issues.all()));
     return cfg;

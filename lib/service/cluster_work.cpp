@@ -470,17 +470,19 @@ void ClusterWork::claim_some() {
         }
         logger_->info("cluster: claimed chunk {} of job {} (attempt {}, epoch {})", lease.idx,
                       lease.job_id, lease.attempt, lease.epoch);
-        scheduler_->submit(kClusterTasks, [this, lease, token](int, std::stop_token pool_stop) {
-            std::stop_source both;
-            std::stop_callback a(token, [&] { both.request_stop(); });
-            std::stop_callback b(pool_stop, [&] { both.request_stop(); });
-            run_lease(lease, both.get_token());
-            {
-                std::lock_guard lock(mutex_);
-                running_.erase(lease.task_id);
-            }
-            // The scheduler's worker-free hook wakes the claimer once this worker is free.
-        });
+        scheduler_->submit(kClusterTasks,
+                           [this, lease, token](int slot, std::stop_token pool_stop) {
+                               std::stop_source both;
+                               std::stop_callback a(token, [&] { both.request_stop(); });
+                               std::stop_callback b(pool_stop, [&] { both.request_stop(); });
+                               run_lease(lease, slot, both.get_token());
+                               {
+                                   std::lock_guard lock(mutex_);
+                                   running_.erase(lease.task_id);
+                               }
+                               // The scheduler's worker-free hook wakes the claimer once this
+                               // worker is free.
+                           });
     }
 }
 
@@ -502,7 +504,7 @@ Result<worker::JobSpec> ClusterWork::spec_for(const json& job) const {
     return spec;
 }
 
-void ClusterWork::run_lease(const store::Lease& lease, std::stop_token stop) {
+void ClusterWork::run_lease(const store::Lease& lease, int slot, std::stop_token stop) {
     // The worker counts frames into the lease's entry; the node thread reports them.
     std::shared_ptr<pipeline::Progress> progress;
     {
@@ -557,6 +559,7 @@ void ClusterWork::run_lease(const store::Lease& lease, std::stop_token stop) {
     result["outcome"] = outcome;
     if (named) result["node"] = node_id_;
     result["seconds"] = seconds_since(t0);
+    result["worker"] = slot;  // which of this node's workers (WORKER in `renderrushctl job`)
     // When it ran, by this node's clock, for every kind of task (a chunk's outcome has its
     // own times; the audio pass's has none).
     result["started_at"] = started_at;

@@ -77,7 +77,7 @@ class ClusterWork {
 
     [[nodiscard]] const std::string& node_id() const { return node_id_; }
     // The job's paths relative to the storage root; nullopt when the input or the output is
-    // outside it (such a job runs on this node alone).
+    // outside it (the job is refused: every node must reach its files).
     [[nodiscard]] std::optional<ClusterJobFiles> files_for(const std::filesystem::path& input,
                                                            const std::filesystem::path& output,
                                                            int64_t local_id) const;
@@ -162,7 +162,8 @@ class ClusterWork {
     void poll_watched();
     void adopt_orphans();
     void resume_joins();
-    void run_lease(const store::Lease& lease, std::stop_token stop);
+    // `slot`: the scheduler worker running it, recorded in the result.
+    void run_lease(const store::Lease& lease, int slot, std::stop_token stop);
     void join(int64_t job_id);
     [[nodiscard]] Result<worker::JobSpec> spec_for(const nlohmann::json& job) const;
     template <class F>

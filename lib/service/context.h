@@ -33,7 +33,7 @@ struct Context {
     uv::Poster* poster = nullptr;
     LoggerPtr logger;
     worker::Zygote* zygote = nullptr;  // forks workers; nullptr: each is posix_spawned
-    ClusterWork* cluster = nullptr;    // cluster mode: the queue this node's jobs go through
+    ClusterWork* cluster = nullptr;    // the queue every job goes through (a cluster of one too)
     // Every job and chunk state change and progress snapshot (control subscribers, metrics).
     std::function<void(const control::Event&)> emit = [](const control::Event&) {};
 };

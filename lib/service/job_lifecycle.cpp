@@ -2,12 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
-
 namespace rr::service {
 
 using store::JobState;
-using store::TaskRef;
 
 std::string_view to_string(JobLifecycle::Step step) {
     switch (step) {
@@ -39,11 +36,6 @@ double JobLifecycle::elapsed() const {
     return std::chrono::duration<double>(clock_() - started_).count();
 }
 
-int JobLifecycle::attempts(TaskRef task) const {
-    auto it = attempts_.find(task);
-    return it == attempts_.end() ? 0 : it->second;
-}
-
 void JobLifecycle::enter(Step step, JobState state) {
     step_ = step;
     state_ = state;
@@ -54,6 +46,7 @@ void JobLifecycle::start() {
     if (step_ != Step::created) return;
     started_ = clock_();
     enter(Step::probing, JobState::probing);
+    ++prepare_runs_;
     fx_.submit_prepare();
 }
 
@@ -64,22 +57,14 @@ void JobLifecycle::resume_published() {
     end({.state = JobState::done, .message = {}});
 }
 
-void JobLifecycle::planned(std::set<TaskRef> pending, bool cluster) {
+void JobLifecycle::planned() {
     if (step_ != Step::probing) return;
-    cluster_ = cluster;
     enter(Step::running, JobState::running);
-    if (cluster_) {
-        fx_.follow_cluster_job();  // the queue's nodes run the tasks
-        return;
-    }
-    pending_ = std::move(pending);
-    for (TaskRef task : std::vector<TaskRef>(pending_.begin(), pending_.end())) run_task(task);
-    maybe_join();
+    fx_.follow_cluster_job();
 }
 
 void JobLifecycle::attached() {
     if (step_ != Step::probing) return;
-    cluster_ = true;
     enter(Step::running, JobState::running);
     fx_.follow_cluster_job();
 }
@@ -98,68 +83,16 @@ void JobLifecycle::prepare_failed(const Error& error, bool retryable) {
     if (step_ != Step::probing) return;
     // Stopped by the daemon's shutdown: the next start prepares again.
     if (error.code == Errc::cancelled && shutting_down_) return;
-    if (retry_whole_file("preparing", error, retryable)) {
+    // A refusal (an unreadable file, a limit) is the same every time; a worker that died or
+    // was killed may not be.
+    if (retryable && prepare_runs_ < max_attempts_) {
+        fx_.warn(fmt::format("preparing failed (attempt {} of {}): {}; retrying", prepare_runs_,
+                             max_attempts_, error.message));
+        ++prepare_runs_;
         fx_.submit_prepare();
         return;
     }
     fail(error);
-}
-
-void JobLifecycle::run_task(TaskRef task) {
-    ++attempts_[task];
-    fx_.submit_task(task);
-}
-
-void JobLifecycle::task_done(TaskRef task) {
-    if (!wants_task_results() || !pending_.count(task)) return;
-    pending_.erase(task);
-    maybe_join();
-}
-
-void JobLifecycle::task_interrupted(TaskRef) {
-    // Left pending: the next start runs it again; not a failed attempt.
-}
-
-void JobLifecycle::task_failed(TaskRef task, const Error& error) {
-    if (!wants_task_results() || !pending_.count(task)) return;
-    if (error.code == Errc::cancelled) return task_interrupted(task);
-    const std::string what = task.name();
-    const int attempt = attempts(task);
-    const bool again = record_failure(what, attempt, error);
-    if (error.code != Errc::no_space && again) {
-        fx_.warn(fmt::format("{} failed (attempt {} of {}): {}; retrying", what, attempt,
-                             max_attempts_, error.message));
-        run_task(task);
-        return;
-    }
-    fail(error.code == Errc::no_space
-             ? error
-             : error.context(what + " failed after " + std::to_string(attempt) + " attempts"));
-}
-
-bool JobLifecycle::record_failure(const std::string& what, int attempt, const Error& error) {
-    retried_.push_back({{"task", what},
-                        {"attempt", attempt},
-                        {"error", error.message},
-                        {"at", std::round(elapsed() * 1000) / 1000}});
-    return attempt < max_attempts_;
-}
-
-bool JobLifecycle::retry_whole_file(const std::string& what, const Error& error, bool retryable) {
-    // A refusal (an unreadable file, a limit) is the same every time; a worker that died or
-    // was killed may not be.
-    if (!retryable) return false;
-    const int tried = ++whole_file_attempts_[what];
-    if (!record_failure(what, tried, error)) return false;
-    fx_.warn(fmt::format("{} failed (attempt {} of {}): {}; retrying", what, tried, max_attempts_,
-                         error.message));
-    return true;
-}
-
-void JobLifecycle::maybe_join() {
-    if (step_ != Step::running || cluster_ || !pending_.empty()) return;
-    enter(Step::assembling, JobState::assembling);
-    fx_.submit_join();
 }
 
 void JobLifecycle::joined() {
@@ -167,17 +100,8 @@ void JobLifecycle::joined() {
     end({.state = JobState::done, .message = {}});
 }
 
-void JobLifecycle::join_failed(const Error& error, bool retryable) {
-    if (step_ != Step::assembling) return;
-    if (retry_whole_file("joining", error, retryable)) {
-        fx_.submit_join();
-        return;
-    }
-    fail(error);
-}
-
 void JobLifecycle::cluster_joining() {
-    if (cluster_ && step_ == Step::running) enter(Step::assembling, JobState::assembling);
+    if (step_ == Step::running) enter(Step::assembling, JobState::assembling);
 }
 
 void JobLifecycle::cluster_ended(const Error& error) {

@@ -13,39 +13,6 @@ namespace {
 using store::JobState;
 using store::TaskRef;
 
-// A chunk file is reusable when it is exactly what was recorded after it was written.
-bool file_matches(const store::ChunkRow& row) {
-    if (row.state != store::ChunkState::done || !row.file || !row.bytes || !row.checksum)
-        return false;
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(*row.file, ec);
-    if (ec || static_cast<int64_t>(size) != *row.bytes) return false;
-    auto sum = media::xxh3_128_file(*row.file);
-    return sum.ok() && *sum == *row.checksum;
-}
-
-// The recorded chunks still describe this plan: same number, same frame ranges.
-bool same_plan(const std::vector<store::ChunkRow>& rows,
-               const std::vector<worker::ChunkSpan>& plan) {
-    size_t video = 0;
-    for (const auto& r : rows) {
-        if (r.task.is_audio()) continue;
-        const auto idx = static_cast<size_t>(r.task.index());
-        if (idx >= plan.size()) return false;
-        const auto& c = plan[idx];
-        if (c.first_frame != r.first_frame || c.frames != r.frames) return false;
-        ++video;
-    }
-    return video == plan.size();
-}
-
-// A task's recorded outcome; an unreadable record counts as empty, never as an exception on
-// the loop thread.
-nlohmann::json stored_result(const store::ChunkRow& row) {
-    auto j = nlohmann::json::parse(row.result.value_or("{}"), nullptr, false);
-    return j.is_object() ? j : nlohmann::json::object();
-}
-
 }  // namespace
 
 JobRunner::JobRunner(Context& ctx, store::JobRow row, std::function<void(int64_t)> finished)
@@ -115,15 +82,18 @@ void JobRunner::start() {
             watch::unused_path(output_for(*watch, row_.source_path, settings_.profile.container));
         log_store(ctx_.store->set_output_path(row_.id, output_.string()));
     }
-    if (ctx_.cluster) {
-        // Through the queue when every node can find the input and the output on the share.
-        cluster_files_ = ctx_.cluster->files_for(row_.input_path, output_, row_.id);
-        if (cluster_files_)
-            work_dir_ = ctx_.cluster->work_dir(*cluster_files_);
-        else
-            ctx_.logger->warn(
-                "job {}: input or output outside storage.root; runs on this node only", row_.id);
+    // Every job goes through the queue, so every node must find its input and output under
+    // storage.root (a cluster of one's root is /). The config check refuses watches outside
+    // it; a file submitted or reprocessed from elsewhere is refused here.
+    cluster_files_ = ctx_.cluster->files_for(row_.input_path, output_, row_.id);
+    if (!cluster_files_) {
+        life_.fail(
+            make_error(Errc::config, row_.input_path + " (output " + output_.string() +
+                                         ") is outside storage.root " + cfg.storage.root.string() +
+                                         ": in cluster mode every node must reach a job's files"));
+        return;
     }
+    work_dir_ = ctx_.cluster->work_dir(*cluster_files_);
     settings_.work_dir = work_dir_;
     auto spec = std::make_shared<worker::JobSpec>();
     spec->input = row_.input_path;
@@ -155,12 +125,8 @@ void JobRunner::start() {
 }
 
 void JobRunner::submit_prepare() {
-    auto rows = ctx_.store->chunks(row_.id);
-    std::vector<store::ChunkRow> existing =
-        rows ? std::move(rows).value() : std::vector<store::ChunkRow>{};
     ctx_.scheduler->submit(
         row_.id, [this_ = weak_from_this(), poster = ctx_.poster, spec = spec_,
-                  existing = std::move(existing),
                   before = hooks_for(source_watch(), &settings_.profile, HookKind::before),
                   values = hook_values("queued"), cluster = ctx_.cluster, files = cluster_files_,
                   profile = row_.profile, priority = row_.priority, size = row_.size,
@@ -181,8 +147,7 @@ void JobRunner::submit_prepare() {
                                       "before hook " + h.argv.front() + ": " + why);
                 }
                 Prepared p;
-                const bool queued = cluster && files;
-                if (queued) {
+                {
                     std::error_code gone;
                     if (!std::filesystem::exists(spec->input, gone)) {
                         // Gone since this job was made: a node that adopted the queue job while
@@ -230,14 +195,8 @@ void JobRunner::submit_prepare() {
                     return make_error(Errc::io,
                                       "cannot create " + work.string() + ": " + ec.message());
                 RR_ASSIGN(p.plan, worker::run_prepare(*spec, stop));
-                // A queue job's tasks are queued later (submit_queue_step), once on_prepared has
-                // checked the job database for a duplicate.
-                if (queued) return p;
-                if (same_plan(existing, p.plan.chunks)) {
-                    for (const auto& row : existing) {
-                        if (file_matches(row)) p.reusable.emplace(row.task, row);
-                    }
-                }
+                // The queue job's tasks are queued later (submit_queue_step), once on_prepared
+                // has checked the job database for a duplicate.
                 return p;
             };
             Result<Prepared> r = prepare();
@@ -340,9 +299,8 @@ void JobRunner::on_prepared(Result<Prepared> r) {
         }
     }
 
-    // Record the plan, keeping the chunks that survived from an earlier run.
+    // The plan's rows; the queue's nodes run them and on_cluster_update records each result.
     std::vector<store::ChunkRow> rows;
-    std::set<TaskRef> pending;
     progress_->start(plan.output_frames, static_cast<int>(plan.chunks.size()));
     for (const auto& span : plan.chunks) {
         store::ChunkRow c;
@@ -352,41 +310,17 @@ void JobRunner::on_prepared(Result<Prepared> r) {
         c.frames = span.frames;
         c.start_time = span.start_time;
         c.end_time = span.end_time;
-        if (auto kept = r->reusable.find(c.task); kept != r->reusable.end()) {
-            c = kept->second;
-            outcomes_[span.index] = stored_result(c);
-            progress_->add_frames(c.frames);
-            progress_->chunk_done();
-        } else {
-            pending.insert(c.task);
-        }
         rows.push_back(std::move(c));
     }
-    has_audio_ = plan.audio;
-    if (has_audio_) {
+    if (plan.audio) {
         store::ChunkRow a;
         a.job_id = row_.id;
         a.task = TaskRef::audio();
         a.end_time = plan.chunks.empty() ? 0 : plan.chunks.back().end_time;
-        if (auto kept = r->reusable.find(a.task); kept != r->reusable.end()) {
-            a = kept->second;
-            audio_ = stored_result(a);
-        } else {
-            pending.insert(a.task);
-        }
         rows.push_back(std::move(a));
     }
     log_store(ctx_.store->replace_chunks(row_.id, rows));
-    if (cluster_job_) {
-        submit_queue_step();
-        return;
-    }
-    const size_t reused = rows.size() - pending.size();
-    ctx_.logger->info("job {}: {} frames in {} chunks{}, encoder {}", row_.id, plan.frames,
-                      plan.chunks.size(),
-                      reused ? " (" + std::to_string(reused) + " kept from before)" : std::string(),
-                      plan.encoder);
-    life_.planned(std::move(pending), false);
+    submit_queue_step();
 }
 
 void JobRunner::submit_queue_step() {
@@ -463,66 +397,7 @@ void JobRunner::on_queue_step(Result<QueueStep> step) {
     }
     ctx_.logger->info("job {}: {} frames in {} chunks queued as cluster job {}", row_.id,
                       plan_.frames, plan_.chunks.size(), cluster_job_);
-    life_.planned({}, true);
-}
-
-void JobRunner::submit_task(TaskRef task) {
-    if (life_.attempts(task) > 1) log_store(ctx_.store->chunk_pending(row_.id, task));
-    ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster, spec = spec_,
-                                     task, chunks = static_cast<int>(plan_.chunks.size()),
-                                     progress = progress_, id = row_.id,
-                                     store = ctx_.store](int worker, std::stop_token stop) {
-        poster->post([this_, task, worker, store, id] {
-            if (auto self = this_.lock()) self->log_store(store->chunk_started(id, task, worker));
-        });
-        const auto t0 = SteadyClock::now();
-        auto run = [&]() -> Result<ChunkDone> {
-            ChunkDone done;
-            if (task.is_audio()) {
-                RR_ASSIGN(done.file, worker::run_audio(*spec, chunks, stop));
-            } else {
-                RR_ASSIGN(done.file, worker::run_chunk(*spec, task.index(), progress.get(), stop));
-            }
-            done.seconds = seconds_since(t0);
-            return done;
-        };
-        Result<ChunkDone> r = run();
-        poster->post([this_, task, r = std::move(r)]() mutable {
-            if (auto self = this_.lock()) self->on_task_done(task, std::move(r));
-        });
-    });
-}
-
-void JobRunner::on_task_done(TaskRef task, Result<ChunkDone> r) {
-    if (!life_.wants_task_results()) return;
-    if (!r) {
-        if (r.error().code == Errc::cancelled) {
-            log_store(ctx_.store->chunk_pending(row_.id, task));  // resumed on the next start
-            life_.task_interrupted(task);
-            return;
-        }
-        log_store(ctx_.store->chunk_failed(row_.id, task, r.error().message));
-        log_store(
-            ctx_.store->add_event(row_.id, "chunk", task.name() + " failed: " + r.error().message));
-        life_.task_failed(task, r.error());
-        return;
-    }
-    store::ChunkRow row;
-    row.job_id = row_.id;
-    row.task = task;
-    row.file = r->file.file;
-    row.bytes = r->file.bytes;
-    row.checksum = r->file.checksum;
-    row.seconds = r->seconds;
-    row.result = r->file.outcome.dump();
-    if (task.is_audio()) {
-        if (!r->file.file) has_audio_ = false;  // nothing usable in the input after all
-        audio_ = r->file.outcome;
-    }
-    log_store(ctx_.store->chunk_done(row));
-    ctx_.emit(control::ChunkEvent{row_.id, task.index(), store::ChunkState::done, r->seconds});
-    if (!task.is_audio()) outcomes_[task.index()] = std::move(r->file.outcome);
-    life_.task_done(task);
+    life_.planned();
 }
 
 bool JobRunner::note_whole_file_failure(const std::string& what, const Error& error) {
@@ -533,48 +408,15 @@ bool JobRunner::note_whole_file_failure(const std::string& what, const Error& er
     return true;
 }
 
-void JobRunner::submit_join() {
-    worker::PublishSpec pub;
-    for (size_t i = 0; i < plan_.chunks.size(); ++i)
-        pub.chunks.push_back(outcomes_[static_cast<int>(i)]);
-    pub.audio_written = has_audio_;
-    pub.audio = audio_;
-    pub.output = output_;
-    pub.profile_name = row_.profile;
-    pub.timings = {{"job_id", row_.id}};
-    if (audio_.is_object() && audio_.value("written", false))
-        pub.timings["audio"] = audio_.value("seconds", 0.0);
-    pub.retried = life_.retried();
-    pub.elapsed = life_.elapsed();
-    pub.frame_pair = true;  // for the web dashboard's job page
-    std::error_code ec;
-    std::filesystem::create_directories(output_.parent_path(), ec);
-    ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster, spec = spec_,
-                                     pub = std::move(pub)](int, std::stop_token stop) mutable {
-        auto published = worker::run_publish(*spec, pub, stop);
-        Result<nlohmann::json> r = published ? Result<nlohmann::json>(std::move(published->sidecar))
-                                             : Result<nlohmann::json>(published.error());
-        poster->post([this_, r = std::move(r)]() mutable {
-            if (auto self = this_.lock()) self->on_published(std::move(r));
-        });
-    });
-}
-
-void JobRunner::on_published(Result<nlohmann::json> sidecar) {
+void JobRunner::on_published(nlohmann::json sidecar) {
     if (!life_.wants_join_result()) return;
-    if (!sidecar) {
-        life_.join_failed(sidecar.error(), note_whole_file_failure("joining", sidecar.error()));
-        return;
-    }
-    log_store(ctx_.store->set_sidecar(row_.id, sidecar->dump()));
-    const auto& frames = (*sidecar)["frames"];
-    done_totals_ = control::JobTotals{frames.value("input", int64_t{0}),
-                                      frames.value("output", int64_t{0}),
-                                      (*sidecar)["input"].value("size", int64_t{0}),
-                                      (*sidecar)["output"].value("size", int64_t{0}),
-                                      frames.value("damaged", int64_t{0}),
-                                      frames.value("lost", int64_t{0}),
-                                      frames.value("missing_at_end", int64_t{0})};
+    log_store(ctx_.store->set_sidecar(row_.id, sidecar.dump()));
+    const auto& frames = sidecar["frames"];
+    done_totals_ = control::JobTotals{
+        frames.value("input", int64_t{0}),          frames.value("output", int64_t{0}),
+        sidecar["input"].value("size", int64_t{0}), sidecar["output"].value("size", int64_t{0}),
+        frames.value("damaged", int64_t{0}),        frames.value("lost", int64_t{0}),
+        frames.value("missing_at_end", int64_t{0})};
     // Damage the output carries: in the done event's totals and as a stored job event.
     const auto& t = *done_totals_;
     if (t.frames_damaged != 0 || t.frames_lost != 0 || t.frames_missing_at_end != 0) {
@@ -585,7 +427,7 @@ void JobRunner::on_published(Result<nlohmann::json> sidecar) {
     }
     // Streams the input declares but could not give (a damaged sample table): the output
     // lacks them, which the operator should hear about beside the sidecar's audio list.
-    const auto& audio = (*sidecar)["audio"];
+    const auto& audio = sidecar["audio"];
     for (const auto& a : audio.is_array() ? audio : nlohmann::json::array()) {
         if (a.value("mode", "") != "dropped") continue;
         const std::string text = fmt::format("audio stream {} {}", a.value("input_stream", -1),
@@ -684,6 +526,9 @@ void JobRunner::on_cluster_update(Result<ClusterJobUpdate> u) {
         row.task = task;
         row.seconds = res.value("seconds", 0.0);
         row.result = res.dump();
+        row.attempts = t.attempt;
+        if (res.contains("worker") && res["worker"].is_number_integer())
+            row.worker = res["worker"].get<int64_t>();
         if (!cluster_of_one(ctx_.config)) row.node = t.node;  // a cluster of one names none
         // When it ran, by the clock of the node that ran it (the dashboard's timeline).
         const auto& ran = res["outcome"];

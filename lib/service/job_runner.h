@@ -1,13 +1,16 @@
 #pragma once
-// One active job in the daemon. Its methods run on the loop thread and own every store
-// update for the job; the heavy work (prepare + analysis, chunks, audio, assembly, moving the
-// source) runs as tasks on the shared scheduler, which post their results back to the loop.
-// What happens next is decided by the job's JobLifecycle (service/job_lifecycle.h); this class
-// carries its decisions out (JobEffects) and feeds the results back to it.
+// One active job in the daemon, on the node that owns it. Its methods run on the loop thread
+// and own every job-database update for the job. The node's own work for it (the before
+// hooks, prepare + analysis, moving the source, the after hooks) runs as tasks on the shared
+// scheduler, which post their results back to the loop; its chunks, audio pass and join are
+// tasks in the queue (service/cluster_work.h), run by any node, a cluster of one included,
+// and this class follows them there (on_cluster_update). What happens next is decided by the
+// job's JobLifecycle (service/job_lifecycle.h); this class carries its decisions out
+// (JobEffects) and feeds the results back to it.
 //
-// Crash safety: every chunk is written atomically and recorded (size, checksum, result) only
-// after it is durable. A restarted job plans again, keeps the chunks whose files still match
-// their records, and redoes the rest. The output is published before the source is moved.
+// Crash safety lives in the queue: a chunk is done once its completion was accepted there, a
+// restarted owner attaches to its queue job and keeps every finished chunk, and the joiner
+// publishes before this node moves the source.
 
 #include <functional>
 #include <map>
@@ -46,24 +49,16 @@ class JobRunner : public std::enable_shared_from_this<JobRunner>, private JobEff
   private:
     struct Prepared {
         worker::PlanSummary plan;
-        // Recorded tasks whose files match their records.
-        std::map<store::TaskRef, store::ChunkRow> reusable;
-        // Cluster mode: the queue's job, and whether another node owns it (this node's job
+        // The queue's job, and whether another node owns it (this node's job
         // then ends as a duplicate) or this node had already planned it before a restart.
         int64_t cluster_job = 0;
         std::string elsewhere;
         bool attached = false;
     };
-    struct ChunkDone {
-        worker::TaskFile file;
-        double seconds = 0;
-    };
 
     // JobEffects: what the lifecycle asks for.
     void set_state(store::JobState state, const std::optional<std::string>& error) override;
     void submit_prepare() override;
-    void submit_task(store::TaskRef task) override;
-    void submit_join() override;
     void follow_cluster_job() override;
     void end_cluster_job(store::JobState state, const std::string& error) override;
     void cancel_tasks() override;
@@ -86,11 +81,11 @@ class JobRunner : public std::enable_shared_from_this<JobRunner>, private JobEff
     // (start_tasks). On a scheduler thread; the result comes back here.
     void submit_queue_step();
     void on_queue_step(Result<QueueStep> step);
-    void on_task_done(store::TaskRef task, Result<ChunkDone> r);
-    void on_published(Result<nlohmann::json> sidecar);
+    // The joiner (any node) published the output; its sidecar came through the queue.
+    void on_published(nlohmann::json sidecar);
     void on_disposed(Result<std::string> new_input);
     void on_disposed_elsewhere();
-    // A whole-file task's failure, as a job event when it may be retried.
+    // A failed preparation, as a job event when it may be retried.
     bool note_whole_file_failure(const std::string& what, const Error& error);
     // Cluster mode: the owner follows its job in the queue until a joiner published it.
     void on_cluster_update(Result<ClusterJobUpdate> u);
@@ -115,11 +110,8 @@ class JobRunner : public std::enable_shared_from_this<JobRunner>, private JobEff
     std::shared_ptr<const worker::JobSpec> spec_;
     worker::PlanSummary plan_;
     std::shared_ptr<pipeline::Progress> progress_ = std::make_shared<pipeline::Progress>();
-    std::map<int, nlohmann::json> outcomes_;  // finished video chunks (to_json(ChunkOutcome))
-    bool has_audio_ = false;
-    nlohmann::json audio_;                           // the audio task's outcome, once finished
     std::optional<control::JobTotals> done_totals_;  // frames and bytes, for the done event
-    std::optional<ClusterJobFiles> cluster_files_;   // set: this job goes through the queue
+    std::optional<ClusterJobFiles> cluster_files_;   // the job's files, relative to storage.root
     int64_t cluster_job_ = 0;
     std::set<int> cluster_seen_;                  // queue tasks already counted as done here
     std::map<int, int> cluster_attempts_seen_;    // by task idx: the last failed attempt recorded

@@ -428,25 +428,16 @@ Result<std::vector<ChunkRow>> JobStore::chunks(int64_t job_id) {
     return rows;
 }
 
-Status JobStore::chunk_started(int64_t job_id, TaskRef task, int worker) {
-    RR_ASSIGN(
-        Stmt s,
-        Stmt::prepare(db_,
-                      "UPDATE chunks SET state = 'running', worker = ?, attempts = attempts + 1, "
-                      "started_at = ?, error = NULL WHERE job_id = ? AND idx = ?"));
-    s.bind(1, worker).bind(2, now_seconds()).bind(3, job_id).bind(4, task.index());
-    return s.run();
-}
-
 Status JobStore::chunk_done(const ChunkRow& c) {
     RR_ASSIGN(Stmt s,
               Stmt::prepare(db_,
                             "UPDATE chunks SET state = 'done', file = ?, bytes = ?, checksum = ?, "
                             "seconds = ?, result = ?, finished_at = ?, node = ?, "
-                            "started_at = coalesce(?, started_at) WHERE job_id = ? AND idx = ?"));
+                            "started_at = coalesce(?, started_at), worker = coalesce(?, worker), "
+                            "attempts = max(attempts, ?) WHERE job_id = ? AND idx = ?"));
     s.bind(1, c.file).bind(2, c.bytes).bind(3, c.checksum).bind(4, c.seconds).bind(5, c.result);
     s.bind(6, c.finished_at.value_or(now_seconds())).bind(7, c.node).bind(8, c.started_at);
-    s.bind(9, c.job_id).bind(10, c.task.index());
+    s.bind(9, c.worker).bind(10, c.attempts).bind(11, c.job_id).bind(12, c.task.index());
     RR_TRY(s.run());
     // Progress: whatever interrupted this job before was not the job's fault. Only a video
     // chunk counts: the audio task finishes early on every run, also of a file whose video
@@ -465,15 +456,6 @@ Status JobStore::chunk_failed(int64_t job_id, TaskRef task, const std::string& e
                             "UPDATE chunks SET state = 'failed', error = ?, finished_at = ? "
                             "WHERE job_id = ? AND idx = ?"));
     s.bind(1, error).bind(2, now_seconds()).bind(3, job_id).bind(4, task.index());
-    return s.run();
-}
-
-Status JobStore::chunk_pending(int64_t job_id, TaskRef task) {
-    RR_ASSIGN(Stmt s,
-              Stmt::prepare(db_,
-                            "UPDATE chunks SET state = 'pending', file = NULL, bytes = NULL, "
-                            "checksum = NULL, node = NULL WHERE job_id = ? AND idx = ?"));
-    s.bind(1, job_id).bind(2, task.index());
     return s.run();
 }
 

@@ -149,12 +149,11 @@ class JobStore {
     // Chunks (the audio task's row among them), in index order: the audio task first.
     [[nodiscard]] Status replace_chunks(int64_t job_id, const std::vector<ChunkRow>& chunks);
     [[nodiscard]] Result<std::vector<ChunkRow>> chunks(int64_t job_id);
-    [[nodiscard]] Status chunk_started(int64_t job_id, TaskRef task, int worker);
-    // finished_at: the row's own, else now; started_at: the row's own, else the one
-    // chunk_started recorded (a cluster chunk ran on another node: its times come with it).
+    // A task the queue finished, as its owner learns of it: finished_at is the row's own, else
+    // now; started_at and worker only when known (the node that ran it sends them); attempts
+    // never goes down.
     [[nodiscard]] Status chunk_done(const ChunkRow& row);
     [[nodiscard]] Status chunk_failed(int64_t job_id, TaskRef task, const std::string& error);
-    [[nodiscard]] Status chunk_pending(int64_t job_id, TaskRef task);
     // The nodes that produced each listed job's video chunks (as the sidecar's chunks[].node),
     // by name; jobs without any are absent.
     [[nodiscard]] Result<std::map<int64_t, std::vector<std::string>>> chunk_nodes(

@@ -45,10 +45,21 @@ struct Cluster {
     [[nodiscard]] fs::path root() const { return shared / "storage"; }
 };
 
-std::string node_config(const t::Daemon& d, const Cluster& c, const std::string& node_id,
-                        const fs::path& root, const std::string& database = "") {
-    return "workers: 1\nwatches:\n  - {path: " + d.dir("inbox").string() +
-           ", profile: plain, output: " + d.dir("outbox").string() +
+// Each node watches its own folders on the share: in cluster mode every job's files must lie
+// under storage.root (a config naming others is refused).
+fs::path inbox_of(const fs::path& root, const std::string& node_id) {
+    return root / ("inbox-" + node_id);
+}
+fs::path outbox_of(const fs::path& root, const std::string& node_id) {
+    return root / ("outbox-" + node_id);
+}
+
+std::string node_config(const Cluster& c, const std::string& node_id, const fs::path& root,
+                        const std::string& database = "") {
+    fs::create_directories(inbox_of(root, node_id));
+    fs::create_directories(outbox_of(root, node_id));
+    return "workers: 1\nwatches:\n  - {path: " + inbox_of(root, node_id).string() +
+           ", profile: plain, output: " + outbox_of(root, node_id).string() +
            "}\nprofiles:\n  plain:\n    video: {codec: h264, preset: ultrafast, hwaccel: none}\n"
            "storage:\n  root: " +
            root.string() + "\ncluster:\n  database: \"" +
@@ -87,9 +98,9 @@ BOOST_AUTO_TEST_CASE(nodes_see_each_other_drain_duplicate_ids_and_a_killed_node)
     Cluster c("nodes");
     t::Daemon a(""), b(""), dup("");
     // A password in the conninfo must never show in status (trust auth ignores it).
-    a.write_config(node_config(a, c, "node-a", c.root(), c.conninfo + " password=s3cret"));
-    b.write_config(node_config(b, c, "node-b", c.root()));
-    dup.write_config(node_config(dup, c, "node-a", c.root()));
+    a.write_config(node_config(c, "node-a", c.root(), c.conninfo + " password=s3cret"));
+    b.write_config(node_config(c, "node-b", c.root()));
+    dup.write_config(node_config(c, "node-a", c.root()));
     cluster_init(a);
     a.start();
     b.start();
@@ -129,7 +140,9 @@ BOOST_AUTO_TEST_CASE(nodes_see_each_other_drain_duplicate_ids_and_a_killed_node)
     auto drained = ctl(a, {"drain", "node-b"});
     BOOST_TEST(drained.exit_code == 0, drained.err);
     BOOST_TEST(wait_state(b, "node-b", "draining", 5s));
-    BOOST_TEST(ctl_json(b, {"status"})["cluster"]["claiming"] == false);
+    // The drained node learns it at its next heartbeat (0.5 s here), not at once.
+    BOOST_TEST(t::wait_until(
+        [&] { return ctl_json(b, {"status"})["cluster"]["claiming"] == false; }, 5s));
     BOOST_TEST(ctl(b, {"undrain"}).exit_code == 0);
     BOOST_TEST(wait_state(a, "node-b", "active", 5s));
     BOOST_TEST(ctl(a, {"drain", "nobody"}).exit_code != 0);
@@ -153,11 +166,11 @@ BOOST_AUTO_TEST_CASE(a_missing_storage_marker_stops_claiming_until_it_is_back) {
     Cluster c("marker");
     t::Daemon a("");
     t::Sandbox unmounted;  // an empty mount point
-    a.write_config(node_config(a, c, "node-m", unmounted.path()));
+    a.write_config(node_config(c, "node-m", unmounted.path()));
     {
         // The cluster is initialised on the real share; this node's root lacks the marker.
         t::Daemon init("");
-        init.write_config(node_config(init, c, "init", c.root()));
+        init.write_config(node_config(c, "init", c.root()));
         cluster_init(init);
     }
     a.start();
@@ -184,7 +197,7 @@ BOOST_AUTO_TEST_CASE(a_missing_storage_marker_stops_claiming_until_it_is_back) {
 BOOST_AUTO_TEST_CASE(the_node_reconnects_after_the_database_goes_away) {
     Cluster c("restart");
     t::Daemon a("");
-    a.write_config(node_config(a, c, "node-r", c.root()));
+    a.write_config(node_config(c, "node-r", c.root()));
     cluster_init(a);
     a.start();
     BOOST_REQUIRE_MESSAGE(wait_state(a, "node-r", "active", 20s), a.log());
@@ -225,7 +238,7 @@ BOOST_AUTO_TEST_CASE(check_config_names_the_unreachable_database_and_an_unwritab
     Cluster c("check_config");
     t::Daemon d("");
     // A socket folder with no server in it: refused at once.
-    d.write_config(node_config(d, c, "node-c", c.root(),
+    d.write_config(node_config(c, "node-c", c.root(),
                                "host=" + (d.dir("state") / "nothing").string() +
                                    " dbname=rr user=postgres password=hidden"));
     auto bad = renderrushd({"--check-config", "--config", d.config_path().string()});
@@ -235,22 +248,39 @@ BOOST_AUTO_TEST_CASE(check_config_names_the_unreachable_database_and_an_unwritab
     BOOST_TEST(bad.err.find("hidden") == std::string::npos, bad.err);
     BOOST_TEST(bad.err.find("cluster.work_dir") != std::string::npos, bad.err);  // not created
 
-    d.write_config(node_config(d, c, "node-c", c.root()));
+    d.write_config(node_config(c, "node-c", c.root()));
     cluster_init(d);
     auto good = renderrushd({"--check-config", "--config", d.config_path().string()});
     BOOST_TEST(good.exit_code == 0, good.out + good.err);
     BOOST_TEST(good.out.find("schema current") != std::string::npos, good.out);
     BOOST_TEST(good.out.find("writable") != std::string::npos, good.out);
-    // This node's watch lies in its own sandbox, not on the share: its jobs stay here.
-    BOOST_TEST(
-        good.out.find("watch " + d.dir("inbox").string() + " (output " + d.dir("outbox").string() +
-                      ") is outside storage.root") != std::string::npos,
-        good.out);
-    // With the storage root above the watch, nothing is said about it.
-    d.write_config(node_config(d, c, "node-c", d.box().path()));
-    auto inside = renderrushd({"--check-config", "--config", d.config_path().string()});
-    BOOST_TEST(inside.out.find("outside storage.root") == std::string::npos, inside.out);
-    BOOST_TEST(inside.out.find("storage marker") != std::string::npos, inside.out);
+    BOOST_TEST(good.out.find("storage marker") == std::string::npos, good.out);
+    // A root without the marker (the share not mounted) is a warning, not an error.
+    d.write_config(node_config(c, "node-c", d.box().path()));
+    fs::create_directories(d.box() / ".renderrush-work");
+    auto unmarked = renderrushd({"--check-config", "--config", d.config_path().string()});
+    BOOST_TEST(unmarked.exit_code == 0, unmarked.out + unmarked.err);
+    BOOST_TEST(unmarked.out.find("storage marker") != std::string::npos, unmarked.out);
+
+    // A watch or a submit root off the share would leave its jobs to this node alone: refused,
+    // by --check-config and by the daemon's start, naming each.
+    std::string config = node_config(c, "node-c", c.root());
+    const std::string inbox = inbox_of(c.root(), "node-c").string();
+    config.replace(config.find(inbox), inbox.size(), d.dir("inbox").string());
+    config += "submit_roots: [" + d.dir("uploads").string() + "]\n";
+    d.write_config(config);
+    auto off = renderrushd({"--check-config", "--config", d.config_path().string()});
+    BOOST_TEST(off.exit_code == 2, off.out + off.err);
+    BOOST_TEST(off.err.find("watches[0].path: " + d.dir("inbox").string() +
+                            " is outside storage.root " + c.root().string()) != std::string::npos,
+               off.err);
+    BOOST_TEST(off.err.find("submit_roots[0]: " + d.dir("uploads").string() +
+                            " is outside storage.root") != std::string::npos,
+               off.err);
+    BOOST_TEST(off.err.find("watches[0].output") == std::string::npos, off.err);
+    d.start();
+    BOOST_TEST(d.wait_exit(30s) == 2);
+    BOOST_TEST(d.log().find("is outside storage.root") != std::string::npos, d.log());
 
     // A config error is reported with its line and column.
     t::write_file(d.config_path(), "cluster:\n  database: x\n  work_dir: relative\n  leases: 3\n");
@@ -265,16 +295,8 @@ BOOST_AUTO_TEST_CASE(check_config_names_the_unreachable_database_and_an_unwritab
 BOOST_AUTO_TEST_CASE(start_up_leaves_fresh_temporaries_on_the_share_to_the_node_writing_them) {
     Cluster c("temps");
     t::Daemon d("");
-    const fs::path in = c.root() / "inbox", out = c.root() / "outbox";
-    fs::create_directories(in);
-    fs::create_directories(out);
-    std::string config = node_config(d, c, "node-t", c.root());
-    auto swap = [&](const std::string& from, const std::string& to) {
-        config.replace(config.find(from), from.size(), to);
-    };
-    swap(d.dir("inbox").string(), in.string());
-    swap(d.dir("outbox").string(), out.string());
-    d.write_config(config);
+    d.write_config(node_config(c, "node-t", c.root()));
+    const fs::path out = outbox_of(c.root(), "node-t");
     cluster_init(d);
     // Another node's join staging its output right now, and one a dead node left long ago.
     const fs::path live = rr::temp_sibling(out / "clip.mp4");
@@ -291,7 +313,7 @@ BOOST_AUTO_TEST_CASE(start_up_leaves_fresh_temporaries_on_the_share_to_the_node_
 BOOST_AUTO_TEST_CASE(cluster_init_writes_the_marker_once) {
     Cluster c("init");
     t::Daemon d("");
-    d.write_config(node_config(d, c, "node-i", c.root()));
+    d.write_config(node_config(c, "node-i", c.root()));
     const fs::path marker = c.root() / ".renderrush-cluster";
     cluster_init(d);
     const std::string id = t::read_file(marker);

@@ -257,6 +257,67 @@ std::set<std::string> expect_published_once_by_the_farm(const Farm& f) {
     return nodes;
 }
 
+// Dedupe across the farm: the same content dropped under two names into two nodes' own
+// folders is processed once, whichever node records it first; the other ends as its
+// duplicate, naming the cluster job and node. `db`: the queue (PostgreSQL or SQLite).
+void expect_one_of_two_copies_processed(const std::string& db) {
+    Farm f(db, 2, {}, {}, {}, "0.2", -1, "hang:chunk", "move", default_work(), true);
+    const std::array<std::string, 2> names{"clip.mp4", "copy.mp4"};
+    for (size_t i = 0; i < 2; ++i)
+        fs::copy_file(clip(), f.share.root() / ("inbox-" + std::to_string(i)) / names[i]);
+    std::array<std::optional<rr::store::JobRow>, 2> jobs;
+    BOOST_REQUIRE_MESSAGE(t::wait_until(
+                              [&] {
+                                  for (size_t i = 0; i < 2; ++i)
+                                      for (const auto& j : f.nodes[i]->jobs())
+                                          if (rr::store::is_final(j.state)) jobs[i] = j;
+                                  return jobs[0] && jobs[1];
+                              },
+                              120s),
+                          f.logs());
+    const size_t made = rr::store::published(jobs[0]->state) ? 0 : 1;
+    const size_t dup = 1 - made;
+    BOOST_TEST_MESSAGE("node-" << made << " made it, node-" << dup << "'s is the duplicate");
+    BOOST_TEST(rr::store::published(jobs[made]->state), f.logs());
+    BOOST_REQUIRE_MESSAGE(jobs[dup]->state == rr::store::JobState::duplicate, f.logs());
+    // One output, the processed job's.
+    std::vector<std::string> outputs;
+    for (const auto& e : fs::directory_iterator(f.share.outbox()))
+        if (e.path().extension() == ".mp4") outputs.push_back(e.path().filename().string());
+    BOOST_TEST(outputs == std::vector<std::string>{names[made]});
+    BOOST_TEST(t::count_frames(f.share.outbox() / names[made]) == kFrames);
+    // The queue: the processed job ran its 16 chunks and the audio; the duplicate's job ended
+    // without a task, saying whose duplicate it is, its disposition claimed by its own owner.
+    auto q = rr::store::open_task_queue({.database = f.share.conninfo, .node_id = "test"});
+    BOOST_REQUIRE_MESSAGE(q.ok(), (q.ok() ? std::string() : q.error().message));
+    std::map<std::string, rr::store::JobView> by_source;
+    for (int64_t id = 1; id <= 10; ++id)
+        if (auto j = (*q)->job(id); j.ok()) by_source[j->source_path] = *j;
+    const std::string made_source = "inbox-" + std::to_string(made) + "/" + names[made];
+    const std::string dup_source = "inbox-" + std::to_string(dup) + "/" + names[dup];
+    BOOST_REQUIRE(by_source.count(made_source));
+    BOOST_REQUIRE(by_source.count(dup_source));
+    const auto& first = by_source[made_source];
+    const auto& second = by_source[dup_source];
+    BOOST_TEST(first.state == "done");
+    BOOST_TEST(t::must((*q)->tasks(first.id)).size() == 17u);
+    // The other node's local id means nothing on this one: the cluster job and its node do.
+    const std::string expected = "duplicate of cluster job " + std::to_string(first.id) +
+                                 " on node node-" + std::to_string(made) + " (job " +
+                                 std::to_string(jobs[made]->id) + " there)";
+    BOOST_TEST(jobs[dup]->error.value_or("") == expected);
+    BOOST_TEST(!jobs[dup]->duplicate_of.has_value());
+    BOOST_TEST(second.state == "cancelled");
+    BOOST_TEST(second.error.value_or("") == expected);
+    BOOST_TEST(second.disposed_by.value_or("") == "node-" + std::to_string(dup));
+    BOOST_TEST(t::must((*q)->tasks(second.id)).empty());
+    // Both sources disposed of as done, each by its own owner.
+    for (size_t i = 0; i < 2; ++i) {
+        BOOST_TEST(fs::exists(f.share.root() / "done" / names[i]), names[i]);
+        BOOST_TEST(!fs::exists(f.share.root() / ("inbox-" + std::to_string(i)) / names[i]));
+    }
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(cluster_media, *utf::precondition(t::have_postgres))
@@ -638,6 +699,10 @@ BOOST_AUTO_TEST_CASE(the_database_restarted_mid_job_the_nodes_reconnect_and_fini
     BOOST_TEST(f.logs().find("database reachable again") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(the_same_content_in_two_nodes_own_folders_is_processed_once) {
+    expect_one_of_two_copies_processed("farmdedupe");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // Nodes on one host (say, one daemon per GPU) can share a SQLite queue file: the same queue
@@ -839,62 +904,7 @@ BOOST_AUTO_TEST_CASE(the_same_content_again_is_a_duplicate_and_queues_no_tasks) 
 // naming the first's cluster job and node, its queue job without a task, and its source is
 // disposed of as a duplicate's is on one node (moved to the done folder, on_success: move).
 BOOST_AUTO_TEST_CASE(the_same_content_in_two_nodes_own_folders_is_processed_once) {
-    Farm f("sqlite:farmdedupe", 2, {}, {}, {}, "0.2", -1, "hang:chunk", "move", default_work(),
-           true);
-    const std::array<std::string, 2> names{"clip.mp4", "copy.mp4"};
-    for (size_t i = 0; i < 2; ++i)
-        fs::copy_file(clip(), f.share.root() / ("inbox-" + std::to_string(i)) / names[i]);
-    std::array<std::optional<rr::store::JobRow>, 2> jobs;
-    BOOST_REQUIRE_MESSAGE(t::wait_until(
-                              [&] {
-                                  for (size_t i = 0; i < 2; ++i)
-                                      for (const auto& j : f.nodes[i]->jobs())
-                                          if (rr::store::is_final(j.state)) jobs[i] = j;
-                                  return jobs[0] && jobs[1];
-                              },
-                              120s),
-                          f.logs());
-    const size_t made = rr::store::published(jobs[0]->state) ? 0 : 1;
-    const size_t dup = 1 - made;
-    BOOST_TEST_MESSAGE("node-" << made << " made it, node-" << dup << "'s is the duplicate");
-    BOOST_TEST(rr::store::published(jobs[made]->state), f.logs());
-    BOOST_REQUIRE_MESSAGE(jobs[dup]->state == rr::store::JobState::duplicate, f.logs());
-    // One output, the processed job's.
-    std::vector<std::string> outputs;
-    for (const auto& e : fs::directory_iterator(f.share.outbox()))
-        if (e.path().extension() == ".mp4") outputs.push_back(e.path().filename().string());
-    BOOST_TEST(outputs == std::vector<std::string>{names[made]});
-    BOOST_TEST(t::count_frames(f.share.outbox() / names[made]) == kFrames);
-    // The queue: the processed job ran its 16 chunks and the audio; the duplicate's job ended
-    // without a task, saying whose duplicate it is, its disposition claimed by its own owner.
-    auto q = rr::store::open_task_queue({.database = f.share.conninfo, .node_id = "test"});
-    BOOST_REQUIRE_MESSAGE(q.ok(), (q.ok() ? std::string() : q.error().message));
-    std::map<std::string, rr::store::JobView> by_source;
-    for (int64_t id = 1; id <= 10; ++id)
-        if (auto j = (*q)->job(id); j.ok()) by_source[j->source_path] = *j;
-    const std::string made_source = "inbox-" + std::to_string(made) + "/" + names[made];
-    const std::string dup_source = "inbox-" + std::to_string(dup) + "/" + names[dup];
-    BOOST_REQUIRE(by_source.count(made_source));
-    BOOST_REQUIRE(by_source.count(dup_source));
-    const auto& first = by_source[made_source];
-    const auto& second = by_source[dup_source];
-    BOOST_TEST(first.state == "done");
-    BOOST_TEST(t::must((*q)->tasks(first.id)).size() == 17u);
-    // The other node's local id means nothing on this one: the cluster job and its node do.
-    const std::string expected = "duplicate of cluster job " + std::to_string(first.id) +
-                                 " on node node-" + std::to_string(made) + " (job " +
-                                 std::to_string(jobs[made]->id) + " there)";
-    BOOST_TEST(jobs[dup]->error.value_or("") == expected);
-    BOOST_TEST(!jobs[dup]->duplicate_of.has_value());
-    BOOST_TEST(second.state == "cancelled");
-    BOOST_TEST(second.error.value_or("") == expected);
-    BOOST_TEST(second.disposed_by.value_or("") == "node-" + std::to_string(dup));
-    BOOST_TEST(t::must((*q)->tasks(second.id)).empty());
-    // Both sources disposed of as done, each by its own owner.
-    for (size_t i = 0; i < 2; ++i) {
-        BOOST_TEST(fs::exists(f.share.root() / "done" / names[i]), names[i]);
-        BOOST_TEST(!fs::exists(f.share.root() / ("inbox-" + std::to_string(i)) / names[i]));
-    }
+    expect_one_of_two_copies_processed("sqlite:farmdedupe");
 }
 
 BOOST_AUTO_TEST_CASE(a_node_killed_mid_chunk_on_a_sqlite_queue_costs_only_its_lease) {

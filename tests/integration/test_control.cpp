@@ -375,6 +375,15 @@ BOOST_AUTO_TEST_CASE(cancel_retry_pause_and_resume) {
         BOOST_TEST(j["nodes"] == nlohmann::json::array(), j.dump());
     auto job = ctl(d, {"job", std::to_string(id)});
     BOOST_TEST(job.out.find("CHUNK") != std::string::npos);
+    // Each chunk ran once, on one of this daemon's workers (the queue's task, run here).
+    const auto detail = nlohmann::json::parse(ctl(d, {"--json", "job", std::to_string(id)}).out);
+    BOOST_REQUIRE(!detail["chunks"].empty());
+    for (const auto& c : detail["chunks"]) {
+        BOOST_TEST(c["state"] == "done", c.dump());
+        BOOST_TEST(c["attempts"] == 1, c.dump());
+        BOOST_TEST(c.value("worker", -1) >= 0, c.dump());
+        BOOST_TEST(!c.contains("node"), c.dump());
+    }
 }
 
 BOOST_AUTO_TEST_CASE(access_is_checked_with_peer_credentials) {

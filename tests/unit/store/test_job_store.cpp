@@ -110,7 +110,10 @@ BOOST_AUTO_TEST_CASE(chunks_record_their_life) {
         rows[i].frames = 10;
     }
     BOOST_REQUIRE(s->replace_chunks(id, rows).ok());
-    BOOST_REQUIRE(s->chunk_started(id, TaskRef::chunk(0), 1).ok());
+    // A failed attempt first, then the queue's accepted one, as the owner learns of them.
+    BOOST_REQUIRE(s->chunk_failed(id, TaskRef::chunk(0), "worker killed by signal 9").ok());
+    BOOST_TEST(s->chunks(id).value()[1].state == ChunkState::failed);
+    BOOST_TEST(s->chunks(id).value()[1].error.value_or("") == "worker killed by signal 9");
     ChunkRow done;
     done.job_id = id;
     done.task = TaskRef::chunk(0);
@@ -119,18 +122,26 @@ BOOST_AUTO_TEST_CASE(chunks_record_their_life) {
     done.checksum = "ff";
     done.seconds = 0.5;
     done.result = R"({"frames":10})";
+    done.worker = 1;
+    done.attempts = 2;
+    done.started_at = 100.0;
     BOOST_REQUIRE(s->chunk_done(done).ok());
     auto got = s->chunks(id).value();
     BOOST_REQUIRE_EQUAL(got.size(), 3u);
     BOOST_TEST(got[0].task.is_audio());
     BOOST_TEST(got[1].task.index() == 0);
     BOOST_TEST(got[1].state == ChunkState::done);
-    BOOST_TEST(got[1].attempts == 1);
+    BOOST_TEST(got[1].attempts == 2);
     BOOST_TEST(got[1].worker.value() == 1);
     BOOST_TEST(got[1].bytes.value() == 1234);
+    BOOST_TEST(got[1].started_at.value_or(0) == 100.0);
     BOOST_TEST(got[1].finished_at.has_value());
-    BOOST_REQUIRE(s->chunk_pending(id, TaskRef::chunk(0)).ok());
-    BOOST_TEST(s->chunks(id).value()[1].file.has_value() == false);
+    // A report that knows less (no worker, fewer attempts) takes nothing away.
+    done.worker.reset();
+    done.attempts = 0;
+    BOOST_REQUIRE(s->chunk_done(done).ok());
+    BOOST_TEST(s->chunks(id).value()[1].attempts == 2);
+    BOOST_TEST(s->chunks(id).value()[1].worker.value_or(-1) == 1);
     BOOST_REQUIRE(s->add_event(id, "state", "queued").ok());
     BOOST_TEST(s->events(id, 10).value().size() == 1u);
 }
@@ -228,10 +239,7 @@ BOOST_AUTO_TEST_CASE(chunk_rows_record_the_node_that_produced_them) {
     auto nodes = s->chunk_nodes({cluster, alone}).value();
     BOOST_TEST((nodes[cluster] == std::vector<std::string>{"render-02", "render-07"}));
     BOOST_TEST(!nodes.count(alone));
-    // A chunk made again forgets who made it before; replace_chunks keeps what it is given.
-    BOOST_REQUIRE(s->chunk_pending(cluster, TaskRef::chunk(1)).ok());
-    BOOST_TEST(
-        (s->chunk_nodes({cluster}).value()[cluster] == std::vector<std::string>{"render-07"}));
+    // replace_chunks keeps what it is given.
     auto kept = s->chunks(cluster).value();
     BOOST_REQUIRE(s->replace_chunks(cluster, kept).ok());
     BOOST_TEST(s->chunks(cluster).value()[1].node.value_or("") == "render-07");
