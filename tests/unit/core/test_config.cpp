@@ -209,6 +209,41 @@ cluster:
     BOOST_TEST(m.find("c.yaml:7:3: cluster.poll") != std::string::npos, m);
 }
 
+// In cluster mode any node may run, join and publish a job: every folder a job's files come
+// from or go to must lie under storage.root, each refusal naming its key.
+BOOST_AUTO_TEST_CASE(cluster_mode_refuses_folders_outside_storage_root) {
+    const std::string cluster =
+        "storage: {root: /srv/rr}\ncluster:\n  database: \"postgresql://rr@db/rr\"\n"
+        "  work_dir: /srv/rr/.work\nprofiles:\n  web: {}\n";
+    const std::string inside =
+        "watches:\n  - {path: /srv/rr/in, output: /srv/rr/out, profile: web}\n"
+        "submit_roots: [/srv/rr/uploads]\nsubmit_output: /srv/rr/submitted\n";
+    auto ok = parse_config_text(cluster + inside, "ok.yaml");
+    BOOST_TEST(ok.ok(), (ok.ok() ? "" : ok.error().message));
+
+    const std::string outside =
+        "watches:\n  - {path: /home/me/in, output: /srv/rr/out, profile: web}\n"
+        "  - {path: /srv/rr/../elsewhere/in, output: /mnt/other/out, profile: web}\n"
+        "submit_roots: [/srv/rr/uploads, /tmp/uploads]\nsubmit_output: /var/out\n";
+    auto bad = parse_config_text(cluster + outside, "bad.yaml");
+    BOOST_REQUIRE(!bad.ok());
+    const std::string& m = bad.error().message;
+    BOOST_TEST_MESSAGE(m);
+    BOOST_TEST(m.find("watches[0].path: /home/me/in is outside storage.root /srv/rr: in cluster "
+                      "mode every node must reach a job's files") != std::string::npos);
+    BOOST_TEST(m.find("watches[0].output") == std::string::npos);
+    // Dot segments do not lead back inside.
+    BOOST_TEST(m.find("watches[1].path: /srv/rr/../elsewhere/in is outside") != std::string::npos);
+    BOOST_TEST(m.find("watches[1].output: /mnt/other/out is outside") != std::string::npos);
+    BOOST_TEST(m.find("submit_roots[0]") == std::string::npos);
+    BOOST_TEST(m.find("submit_roots[1]: /tmp/uploads is outside") != std::string::npos);
+    BOOST_TEST(m.find("submit_output: /var/out is outside") != std::string::npos);
+
+    // Without a cluster section the same folders are this node's business alone.
+    auto alone = parse_config_text("profiles:\n  web: {}\n" + outside, "alone.yaml");
+    BOOST_TEST(alone.ok(), (alone.ok() ? "" : alone.error().message));
+}
+
 BOOST_AUTO_TEST_CASE(a_sqlite_queue_takes_an_absolute_path_only) {
     for (const std::string db : {"sqlite:/var/lib/rr/queue.db", "sqlite:///var/lib/rr/queue.db"}) {
         auto ok = parse_config_text("cluster:\n  database: \"" + db + "\"\n  work_dir: /srv/w\n",
