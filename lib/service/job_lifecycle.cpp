@@ -64,9 +64,7 @@ void JobLifecycle::planned() {
 }
 
 void JobLifecycle::attached() {
-    if (step_ != Step::probing) return;
-    enter(Step::running, JobState::running);
-    fx_.follow_cluster_job();
+    planned();  // the same from here on: its tasks are in the queue either way
 }
 
 void JobLifecycle::duplicate(const std::string& message) {

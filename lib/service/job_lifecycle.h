@@ -20,17 +20,14 @@
 // - a daemon stopping leaves the job for the next start: never failed, never disposed of.
 
 #include <functional>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
-#include <set>
 #include <string>
 
 #include "core/clock.h"
 #include "core/result.h"
 #include "store/job_store.h"
-#include "store/task_ref.h"
 
 namespace rr::service {
 
