@@ -85,14 +85,12 @@ void JobRunner::start() {
     // Every job goes through the queue, so every node must find its input and output under
     // storage.root (a cluster of one's root is /). The config check refuses watches outside
     // it; a file submitted or reprocessed from elsewhere is refused here.
-    cluster_files_ = ctx_.cluster->files_for(row_.input_path, output_, row_.id);
-    if (!cluster_files_) {
-        life_.fail(
-            make_error(Errc::config, row_.input_path + " (output " + output_.string() +
-                                         ") is outside storage.root " + cfg.storage.root.string() +
-                                         ": in cluster mode every node must reach a job's files"));
+    auto files = ctx_.cluster->files_for(row_.input_path, output_, row_.id);
+    if (!files) {
+        life_.fail(std::move(files).error());
         return;
     }
+    cluster_files_ = std::move(*files);
     work_dir_ = ctx_.cluster->work_dir(*cluster_files_);
     settings_.work_dir = work_dir_;
     auto spec = std::make_shared<worker::JobSpec>();
@@ -446,11 +444,11 @@ void JobRunner::cancel(const std::string& reason) {
 void JobRunner::stop_for_shutdown() {
     life_.shutdown();
     // The cluster keeps running the job's tasks; this node follows it again after its start.
-    if (cluster_job_ && ctx_.cluster) ctx_.cluster->unwatch(cluster_job_);
+    if (cluster_job_) ctx_.cluster->unwatch(cluster_job_);
 }
 
 void JobRunner::end_cluster_job(JobState state, const std::string& error) {
-    if (!cluster_job_ || !ctx_.cluster) return;
+    if (!cluster_job_) return;
     ctx_.cluster->unwatch(cluster_job_);
     // No-op once the job is finished.
     ctx_.cluster->end_job(cluster_job_, std::string(store::to_string(state)), error);
@@ -599,12 +597,12 @@ void JobRunner::dispose(const JobEnding& ending) {
     ctx_.scheduler->add_job(row_.id, row_.priority);  // a cancelled job still needs this one task
     // A cluster job's disposition is claimed in the queue first: when this node was lost, a
     // node that adopted the job may have disposed of the source (and run the hooks) already.
-    const int64_t claim_in = from && cluster_job_ && ctx_.cluster ? cluster_job_ : int64_t{0};
+    const int64_t claim_in = from ? cluster_job_ : int64_t{0};
     // A job that will not publish ends its queue job here, before the claim (which needs it
     // ended): a failure or cancel was also sent through the claimer's thread, which may not have
     // run yet; a duplicate's queue job, still 'preparing', would otherwise be adopted as an
     // orphan once this node is lost. No-op on a queue job that has finished.
-    const int64_t end_in = cluster_job_ && ctx_.cluster ? cluster_job_ : int64_t{0};
+    const int64_t end_in = cluster_job_;
     std::string end_state;
     if (ending.state == JobState::failed || ending.state == JobState::cancelled)
         end_state = store::to_string(ending.state);
@@ -714,7 +712,7 @@ void JobRunner::run_after_hooks(JobState state) {
 }
 
 void JobRunner::finish() {
-    if (cluster_job_ && ctx_.cluster) ctx_.cluster->unwatch(cluster_job_);
+    if (cluster_job_) ctx_.cluster->unwatch(cluster_job_);
     std::error_code ec;
     std::filesystem::remove_all(work_dir_, ec);
     ctx_.scheduler->remove_job(row_.id);
