@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <thread>
+
 #include "media/checksum.h"
 #include "pipeline/sidecar.h"
 #include "service/layout.h"
@@ -128,8 +131,7 @@ void JobRunner::submit_prepare() {
                   before = hooks_for(source_watch(), &settings_.profile, HookKind::before),
                   values = hook_values("queued"), cluster = ctx_.cluster, files = cluster_files_,
                   profile = row_.profile, priority = row_.priority, size = row_.size,
-                  mtime_ns = row_.mtime_ns,
-                  reprocess = row_.reprocess_of.has_value()](int, std::stop_token stop) {
+                  mtime_ns = row_.mtime_ns, rerun = row_.rerun](int, std::stop_token stop) {
             // The operator's checks (a virus scan) come before anything reads the file.
             std::vector<HookRun> hooks = run_hooks(before, values, stop, true);
             // The queue job this node owns, known even when preparing fails afterwards: the
@@ -162,14 +164,12 @@ void JobRunner::submit_prepare() {
                     // One job per version of a file, whichever node's watcher saw it first.
                     RR_ASSIGN(const std::string key, source_version_key(spec->input));
                     RR_ASSIGN(auto opened, cluster->open_job(*files, key, profile, priority));
-                    // Run again on request: `retry` of this node's failed or cancelled job, or
-                    // `reprocess` of any. The ended job stays in the queue under a retired key and
-                    // this run gets a job of its own (an ended job not yet disposed of is a lost
-                    // owner's, waiting for adoption, and is not retired).
-                    const bool again =
-                        reprocess || (opened.owner == cluster->node_id() &&
-                                      (opened.state == "failed" || opened.state == "cancelled"));
-                    if (!opened.created && again && store::queue_job_ended(opened.state)) {
+                    // Run again on request (`retry`, `reprocess`): the ended job stays in the
+                    // queue under a retired key and this run gets a job of its own (an ended job
+                    // not yet disposed of is a lost owner's, waiting for adoption, and is not
+                    // retired). Without the request an ended job of this node's is one whose
+                    // disposition a restart cut short: it is followed to its end again.
+                    if (!opened.created && rerun && store::queue_job_ended(opened.state)) {
                         RR_ASSIGN(const bool retired, cluster->retire_job(opened.id));
                         if (retired) {
                             RR_ASSIGN(opened, cluster->open_job(*files, key, profile, priority));
@@ -269,6 +269,11 @@ void JobRunner::on_prepared(Result<Prepared> r) {
         life_.elsewhere("processed by cluster node " + r->elsewhere + " (cluster job " +
                         std::to_string(r->cluster_job) + ")");
         return;
+    }
+    if (row_.rerun) {
+        // This run's queue job is open: from here on a restart resumes it.
+        row_.rerun = false;
+        log_store(ctx_.store->clear_rerun(row_.id));
     }
     if (r->attached) {
         ctx_.logger->info("job {}: following cluster job {} planned before the restart", row_.id,
@@ -559,10 +564,14 @@ void JobRunner::on_cluster_update(Result<ClusterJobUpdate> u) {
         if (!sidecar.is_object()) sidecar = nlohmann::json::object();
         life_.cluster_joining();
         on_published(std::move(sidecar));
-    } else if (job.state == "failed" || job.state == "cancelled") {
+    } else if (job.state == "cancelled") {
+        // Cancelled stays cancelled (its source stays put), also when this node learns it
+        // again after a restart.
         ctx_.cluster->unwatch(cluster_job_);
-        life_.cluster_ended(
-            make_error(Errc::media, job.error.value_or("cluster job " + job.state)));
+        life_.cancel(job.error.value_or("cancelled"));
+    } else if (job.state == "failed") {
+        ctx_.cluster->unwatch(cluster_job_);
+        life_.cluster_ended(make_error(Errc::media, job.error.value_or("cluster job failed")));
     }
 }
 
@@ -611,7 +620,9 @@ void JobRunner::dispose(const JobEnding& ending) {
     ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster,
                                      input = row_.input_path, plan, error_text,
                                      cluster = ctx_.cluster, claim_in, end_in, end_state,
-                                     end_error = ending.message](int, std::stop_token stop) {
+                                     end_error = ending.message, logger = ctx_.logger,
+                                     hang = ctx_.daemon_fault == "hang:dispose",
+                                     id = row_.id](int, std::stop_token stop) {
         if (end_in && !end_state.empty()) {
             if (Status ended = cluster->end_job_now(end_in, end_state, end_error, stop); !ended) {
                 poster->post([this_, e = ended.error()]() mutable {
@@ -636,6 +647,12 @@ void JobRunner::dispose(const JobEnding& ending) {
                 });
                 return;
             }
+        }
+        if (hang) {
+            logger->warn("job {}: fault hook: hanging after claiming the disposition", id);
+            while (!stop.stop_requested())
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            return;
         }
         auto act = [&]() -> Result<std::string> {
             std::error_code ec;

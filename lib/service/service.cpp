@@ -56,7 +56,7 @@ NodeIdentity node_identity(const pipeline::Scheduler& scheduler) {
 }  // namespace
 
 Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem::path config_path,
-                                                 LoggerPtr logger) {
+                                                 LoggerPtr logger, std::string daemon_fault) {
     std::unique_ptr<Service> s(new Service());
     // Before any input is touched: the fork server every worker comes from (worker/zygote.h).
     if (auto zygote = worker::Zygote::start("/proc/self/exe", logger)) {
@@ -106,6 +106,7 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     s->ctx_.scheduler = s->scheduler_.get();
     s->ctx_.poster = s->poster_.get();
     s->ctx_.logger = std::move(logger);
+    s->ctx_.daemon_fault = std::move(daemon_fault);
     s->apply_disabled_profiles();
     s->ctx_.zygote = s->zygote_.get();
     RR_ASSIGN(s->cluster_work_, ClusterWork::start(queue_config, *s->scheduler_, s->zygote_.get(),
