@@ -156,7 +156,7 @@ void JobRunner::submit_prepare() {
                         RR_ASSIGN(auto found,
                                   cluster->find_job(*files, source_version_key(size, mtime_ns)));
                         if (found && found->owner != cluster->node_id()) {
-                            p.cluster_job = found->id;
+                            p.queue_job = found->id;
                             p.elsewhere = found->owner;
                             return p;
                         }
@@ -175,7 +175,7 @@ void JobRunner::submit_prepare() {
                             RR_ASSIGN(opened, cluster->open_job(*files, key, profile, priority));
                         }
                     }
-                    p.cluster_job = opened.id;
+                    p.queue_job = opened.id;
                     if (!opened.created && opened.owner != cluster->node_id()) {
                         p.elsewhere = opened.owner;
                         return p;
@@ -261,13 +261,13 @@ void JobRunner::on_prepared(Result<Prepared> r) {
         life_.prepare_failed(r.error(), note_whole_file_failure("preparing", r.error()));
         return;
     }
-    queue_job_ = r->cluster_job;
+    queue_job_ = r->queue_job;
     if (!r->elsewhere.empty()) {
         ctx_.logger->info("job {}: {} is cluster job {}, owned by node {}; not processed here",
                           row_.id, row_.input_path, queue_job_, r->elsewhere);
         queue_job_ = 0;  // not ours to end
         life_.elsewhere("processed by cluster node " + r->elsewhere + " (cluster job " +
-                        std::to_string(r->cluster_job) + ")");
+                        std::to_string(r->queue_job) + ")");
         return;
     }
     if (row_.rerun) {

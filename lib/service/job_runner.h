@@ -51,7 +51,7 @@ class JobRunner : public std::enable_shared_from_this<JobRunner>, private JobEff
         worker::PlanSummary plan;
         // The queue's job, and whether another node owns it (this node's job
         // then ends as a duplicate) or this node had already planned it before a restart.
-        int64_t cluster_job = 0;
+        int64_t queue_job = 0;
         std::string elsewhere;
         bool attached = false;
     };
