@@ -132,5 +132,5 @@ int main(int argc, char** argv) {
         daemon_config.empty() ? std::nullopt : std::optional<std::filesystem::path>(daemon_config);
     if (*cluster_init) return rr::app::run_cluster_init_command(cfg);
     if (check_config) return rr::app::run_check_config(cfg);
-    return rr::app::run_daemon(cfg, log_level);
+    return rr::app::run_daemon(cfg, log_level, kFaultHooks);
 }

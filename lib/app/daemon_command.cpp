@@ -88,7 +88,8 @@ int run_cluster_init_command(const std::optional<std::filesystem::path>& given) 
     return run_cluster_init(loaded->second);
 }
 
-int run_daemon(const std::optional<std::filesystem::path>& given, const std::string& log_level) {
+int run_daemon(const std::optional<std::filesystem::path>& given, const std::string& log_level,
+               bool fault_hooks) {
     auto loaded = load_parsed(given);
     if (!loaded) return kExitUsage;
     auto& [path, cfg] = *loaded;
@@ -99,7 +100,8 @@ int run_daemon(const std::optional<std::filesystem::path>& given, const std::str
     install_ffmpeg_log_bridge(logger);
     // A reload keeps the worker count until a restart, so this holds for the daemon's life.
     pipeline::configure_opencv_threads(cfg.workers);
-    auto service = service::Service::create(std::move(cfg), path, logger);
+    const char* fault = fault_hooks ? std::getenv("RENDERRUSH_DAEMON_FAULT") : nullptr;
+    auto service = service::Service::create(std::move(cfg), path, logger, fault ? fault : "");
     if (!service) {
         logger->error("cannot start: {}", service.error().message);
         return service.error().code == Errc::config ? kExitUsage : kExitFailed;

@@ -13,7 +13,8 @@ namespace rr::app {
 
 // `renderrushd [--config FILE]`: the daemon, in the foreground. Exit 0 after a clean stop,
 // 1 when it cannot start or fails, 2 for a bad configuration.
+// `fault_hooks`: honour RENDERRUSH_DAEMON_FAULT (only the test build passes true).
 [[nodiscard]] int run_daemon(const std::optional<std::filesystem::path>& config,
-                             const std::string& log_level);
+                             const std::string& log_level, bool fault_hooks);
 
 }  // namespace rr::app

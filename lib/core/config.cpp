@@ -198,11 +198,7 @@ void check_cluster_paths(const Config& cfg, const YAML::Node& roots_node,
     auto outside = [&](const std::filesystem::path& p) {
         return !p.empty() && !relative_under(root, p);
     };
-    auto why = [&](const std::filesystem::path& p) {
-        return p.string() + " is outside storage.root " + root.string() +
-               ": in cluster mode every node must reach a job's files (put it on the share, "
-               "under storage.root)";
-    };
+    auto why = [&](const std::filesystem::path& p) { return outside_storage_root(p, root); };
     for (size_t i = 0; i < cfg.watches.size(); ++i) {
         const Watch& w = cfg.watches[i];
         const std::string path = "watches[" + std::to_string(i) + "]";

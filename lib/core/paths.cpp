@@ -26,4 +26,11 @@ std::optional<std::filesystem::path> relative_under(const std::filesystem::path&
     return rel;
 }
 
+std::string outside_storage_root(const std::filesystem::path& path,
+                                 const std::filesystem::path& root) {
+    return path.string() + " is outside storage.root " + root.string() +
+           ": in cluster mode every node must reach a job's files (put it on the share, under "
+           "storage.root)";
+}
+
 }  // namespace rr

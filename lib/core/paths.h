@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <string>
 
 namespace rr {
 
@@ -21,5 +22,10 @@ namespace rr {
 // way, each mapping them under its own storage.root.
 [[nodiscard]] std::optional<std::filesystem::path> relative_under(
     const std::filesystem::path& root, const std::filesystem::path& path);
+
+// Why `path` cannot take part in cluster work (relative_under found it outside `root`), worded
+// once for the config check and for a job whose file is outside anyway.
+[[nodiscard]] std::string outside_storage_root(const std::filesystem::path& path,
+                                               const std::filesystem::path& root);
 
 }  // namespace rr

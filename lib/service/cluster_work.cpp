@@ -119,12 +119,13 @@ auto ClusterWork::locked(F&& f) -> decltype(f(std::declval<store::TaskQueue&>())
     return f(*queue_);
 }
 
-std::optional<ClusterJobFiles> ClusterWork::files_for(const fs::path& input, const fs::path& output,
-                                                      int64_t local_id) const {
+Result<ClusterJobFiles> ClusterWork::files_for(const fs::path& input, const fs::path& output,
+                                               int64_t local_id) const {
     const fs::path& root = config_.storage.root;
     auto in = relative_under(root, input);
+    if (!in) return make_error(Errc::config, outside_storage_root(input, root));
     auto out = relative_under(root, output);
-    if (!in || !out) return std::nullopt;
+    if (!out) return make_error(Errc::config, outside_storage_root(output, root));
     return ClusterJobFiles{in->string(), out->string(), fmt::format("{}-{}", node_id_, local_id),
                            local_id};
 }

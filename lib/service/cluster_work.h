@@ -76,11 +76,11 @@ class ClusterWork {
     ClusterWork& operator=(const ClusterWork&) = delete;
 
     [[nodiscard]] const std::string& node_id() const { return node_id_; }
-    // The job's paths relative to the storage root; nullopt when the input or the output is
-    // outside it (the job is refused: every node must reach its files).
-    [[nodiscard]] std::optional<ClusterJobFiles> files_for(const std::filesystem::path& input,
-                                                           const std::filesystem::path& output,
-                                                           int64_t local_id) const;
+    // The job's paths relative to the storage root; Errc::config naming the input or the
+    // output when it is outside (the job is refused: every node must reach its files).
+    [[nodiscard]] Result<ClusterJobFiles> files_for(const std::filesystem::path& input,
+                                                    const std::filesystem::path& output,
+                                                    int64_t local_id) const;
     [[nodiscard]] std::filesystem::path work_dir(const ClusterJobFiles& f) const;
 
     // Blocking calls for a job's owner (scheduler threads). priority: the job's (its watch's);

@@ -34,6 +34,11 @@ struct Context {
     LoggerPtr logger;
     worker::Zygote* zygote = nullptr;  // forks workers; nullptr: each is posix_spawned
     ClusterWork* cluster = nullptr;    // the queue every job goes through (a cluster of one too)
+    // Test-only: makes the daemon stop at one point so a test can kill it there. Set from
+    // RENDERRUSH_DAEMON_FAULT by the test build (renderrushd-faults) alone; always empty in the
+    // shipped binary. `hang:dispose`: a job's disposition hangs once claimed in the queue,
+    // before the source is moved and the ending recorded.
+    std::string daemon_fault;
     // Every job and chunk state change and progress snapshot (control subscribers, metrics).
     std::function<void(const control::Event&)> emit = [](const control::Event&) {};
 };

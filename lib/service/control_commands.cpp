@@ -199,7 +199,7 @@ Reply retry(const ControlApi& api, const CommandContext& ctx) {
         return Reply::failure(Code::not_found, "the job's input is gone: " + row.input_path);
     }
     std::filesystem::remove(row.input_path + ".error.txt", ec);  // stale once it is tried again
-    if (Status st = api.store.requeue(job_id); !st) return store_error(st.error());
+    if (Status st = api.store.retry(job_id); !st) return store_error(st.error());
     api.emit(
         control::JobEvent{.id = job_id, .state = store::JobState::queued, .input = row.input_path});
     api.daemon.schedule_jobs();

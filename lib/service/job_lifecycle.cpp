@@ -60,7 +60,7 @@ void JobLifecycle::resume_published() {
 void JobLifecycle::planned() {
     if (step_ != Step::probing) return;
     enter(Step::running, JobState::running);
-    fx_.follow_cluster_job();
+    fx_.follow_queue_job();
 }
 
 void JobLifecycle::attached() {
@@ -98,18 +98,18 @@ void JobLifecycle::joined() {
     end({.state = JobState::done, .message = {}});
 }
 
-void JobLifecycle::cluster_joining() {
+void JobLifecycle::queue_joining() {
     if (step_ == Step::running) enter(Step::assembling, JobState::assembling);
 }
 
-void JobLifecycle::cluster_ended(const Error& error) {
-    if (!following_cluster()) return;
+void JobLifecycle::queue_failed(const Error& error) {
+    if (!following_queue()) return;
     fail(error);
 }
 
 void JobLifecycle::fail(const Error& error) {
     if (ended()) return;
-    fx_.end_cluster_job(JobState::failed, error.message);
+    fx_.end_queue_job(JobState::failed, error.message);
     fx_.cancel_tasks();
     end({.state = JobState::failed,
          .message = error.message,
@@ -118,7 +118,7 @@ void JobLifecycle::fail(const Error& error) {
 
 void JobLifecycle::cancel(const std::string& reason) {
     if (ended()) return;
-    fx_.end_cluster_job(JobState::cancelled, reason);
+    fx_.end_queue_job(JobState::cancelled, reason);
     fx_.cancel_tasks();
     end({.state = JobState::cancelled, .message = reason});
 }

@@ -47,10 +47,10 @@ class JobEffects {
     virtual ~JobEffects() = default;
     virtual void set_state(store::JobState state, const std::optional<std::string>& error) = 0;
     virtual void submit_prepare() = 0;
-    // Follow the job in the queue (updates arrive as cluster_* events and joined()), and end it
-    // there when this node gives up on it.
-    virtual void follow_cluster_job() = 0;
-    virtual void end_cluster_job(store::JobState state, const std::string& error) = 0;
+    // Follow the job in the queue (updates arrive as queue_* events, joined() and cancel()),
+    // and end it there when this node gives up on it.
+    virtual void follow_queue_job() = 0;
+    virtual void end_queue_job(store::JobState state, const std::string& error) = 0;
     // Stops the job's tasks on this node's scheduler (their results then arrive and are
     // ignored).
     virtual void cancel_tasks() = 0;
@@ -83,9 +83,9 @@ class JobLifecycle {
     void prepare_failed(const Error& error, bool retryable);
     // The joiner published the output.
     void joined();
-    // The queue moved the job to joining / failed or cancelled it.
-    void cluster_joining();
-    void cluster_ended(const Error& error);
+    // The queue moved the job to joining / failed it (a job the queue cancelled is cancel()ed).
+    void queue_joining();
+    void queue_failed(const Error& error);
     void fail(const Error& error);
     void cancel(const std::string& reason);
     // The daemon stops: the job is left for the next start (the queue keeps its tasks).
@@ -104,7 +104,7 @@ class JobLifecycle {
     // Whether the joiner's result is still wanted.
     [[nodiscard]] bool wants_join_result() const { return step_ == Step::assembling; }
     // Whether queue updates are still wanted.
-    [[nodiscard]] bool following_cluster() const {
+    [[nodiscard]] bool following_queue() const {
         return step_ == Step::running || step_ == Step::assembling;
     }
     [[nodiscard]] bool ended() const { return step_ >= Step::disposing; }

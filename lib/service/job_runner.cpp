@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <thread>
+
 #include "media/checksum.h"
 #include "pipeline/sidecar.h"
 #include "service/layout.h"
@@ -85,15 +88,13 @@ void JobRunner::start() {
     // Every job goes through the queue, so every node must find its input and output under
     // storage.root (a cluster of one's root is /). The config check refuses watches outside
     // it; a file submitted or reprocessed from elsewhere is refused here.
-    cluster_files_ = ctx_.cluster->files_for(row_.input_path, output_, row_.id);
-    if (!cluster_files_) {
-        life_.fail(
-            make_error(Errc::config, row_.input_path + " (output " + output_.string() +
-                                         ") is outside storage.root " + cfg.storage.root.string() +
-                                         ": in cluster mode every node must reach a job's files"));
+    auto files = ctx_.cluster->files_for(row_.input_path, output_, row_.id);
+    if (!files) {
+        life_.fail(std::move(files).error());
         return;
     }
-    work_dir_ = ctx_.cluster->work_dir(*cluster_files_);
+    files_ = std::move(*files);
+    work_dir_ = ctx_.cluster->work_dir(*files_);
     settings_.work_dir = work_dir_;
     auto spec = std::make_shared<worker::JobSpec>();
     spec->input = row_.input_path;
@@ -128,10 +129,9 @@ void JobRunner::submit_prepare() {
     ctx_.scheduler->submit(
         row_.id, [this_ = weak_from_this(), poster = ctx_.poster, spec = spec_,
                   before = hooks_for(source_watch(), &settings_.profile, HookKind::before),
-                  values = hook_values("queued"), cluster = ctx_.cluster, files = cluster_files_,
+                  values = hook_values("queued"), cluster = ctx_.cluster, files = files_,
                   profile = row_.profile, priority = row_.priority, size = row_.size,
-                  mtime_ns = row_.mtime_ns,
-                  reprocess = row_.reprocess_of.has_value()](int, std::stop_token stop) {
+                  mtime_ns = row_.mtime_ns, rerun = row_.rerun](int, std::stop_token stop) {
             // The operator's checks (a virus scan) come before anything reads the file.
             std::vector<HookRun> hooks = run_hooks(before, values, stop, true);
             // The queue job this node owns, known even when preparing fails afterwards: the
@@ -156,7 +156,7 @@ void JobRunner::submit_prepare() {
                         RR_ASSIGN(auto found,
                                   cluster->find_job(*files, source_version_key(size, mtime_ns)));
                         if (found && found->owner != cluster->node_id()) {
-                            p.cluster_job = found->id;
+                            p.queue_job = found->id;
                             p.elsewhere = found->owner;
                             return p;
                         }
@@ -164,20 +164,18 @@ void JobRunner::submit_prepare() {
                     // One job per version of a file, whichever node's watcher saw it first.
                     RR_ASSIGN(const std::string key, source_version_key(spec->input));
                     RR_ASSIGN(auto opened, cluster->open_job(*files, key, profile, priority));
-                    // Run again on request: `retry` of this node's failed or cancelled job, or
-                    // `reprocess` of any. The ended job stays in the queue under a retired key and
-                    // this run gets a job of its own (an ended job not yet disposed of is a lost
-                    // owner's, waiting for adoption, and is not retired).
-                    const bool again =
-                        reprocess || (opened.owner == cluster->node_id() &&
-                                      (opened.state == "failed" || opened.state == "cancelled"));
-                    if (!opened.created && again && store::queue_job_ended(opened.state)) {
+                    // Run again on request (`retry`, `reprocess`): the ended job stays in the
+                    // queue under a retired key and this run gets a job of its own (an ended job
+                    // not yet disposed of is a lost owner's, waiting for adoption, and is not
+                    // retired). Without the request an ended job of this node's is one whose
+                    // disposition a restart cut short: it is followed to its end again.
+                    if (!opened.created && rerun && store::queue_job_ended(opened.state)) {
                         RR_ASSIGN(const bool retired, cluster->retire_job(opened.id));
                         if (retired) {
                             RR_ASSIGN(opened, cluster->open_job(*files, key, profile, priority));
                         }
                     }
-                    p.cluster_job = opened.id;
+                    p.queue_job = opened.id;
                     if (!opened.created && opened.owner != cluster->node_id()) {
                         p.elsewhere = opened.owner;
                         return p;
@@ -203,7 +201,7 @@ void JobRunner::submit_prepare() {
             poster->post([this_, r = std::move(r), hooks = std::move(hooks), owned]() mutable {
                 if (auto self = this_.lock()) {
                     self->record_hooks(hooks);
-                    if (!r) self->cluster_job_ = owned;
+                    if (!r) self->queue_job_ = owned;
                     self->on_prepared(std::move(r));
                 }
             });
@@ -263,18 +261,23 @@ void JobRunner::on_prepared(Result<Prepared> r) {
         life_.prepare_failed(r.error(), note_whole_file_failure("preparing", r.error()));
         return;
     }
-    cluster_job_ = r->cluster_job;
+    queue_job_ = r->queue_job;
     if (!r->elsewhere.empty()) {
         ctx_.logger->info("job {}: {} is cluster job {}, owned by node {}; not processed here",
-                          row_.id, row_.input_path, cluster_job_, r->elsewhere);
-        cluster_job_ = 0;  // not ours to end
+                          row_.id, row_.input_path, queue_job_, r->elsewhere);
+        queue_job_ = 0;  // not ours to end
         life_.elsewhere("processed by cluster node " + r->elsewhere + " (cluster job " +
-                        std::to_string(r->cluster_job) + ")");
+                        std::to_string(r->queue_job) + ")");
         return;
+    }
+    if (row_.rerun) {
+        // This run's queue job is open: from here on a restart resumes it.
+        row_.rerun = false;
+        log_store(ctx_.store->clear_rerun(row_.id));
     }
     if (r->attached) {
         ctx_.logger->info("job {}: following cluster job {} planned before the restart", row_.id,
-                          cluster_job_);
+                          queue_job_);
         life_.attached();
         return;
     }
@@ -299,7 +302,7 @@ void JobRunner::on_prepared(Result<Prepared> r) {
         }
     }
 
-    // The plan's rows; the queue's nodes run them and on_cluster_update records each result.
+    // The plan's rows; the queue's nodes run them and on_queue_update records each result.
     std::vector<store::ChunkRow> rows;
     progress_->start(plan.output_frames, static_cast<int>(plan.chunks.size()));
     for (const auto& span : plan.chunks) {
@@ -328,11 +331,11 @@ void JobRunner::submit_queue_step() {
     // is recorded whatever this node's dedupe (another node's may ask), but makes this job a
     // duplicate only with dedupe on and not for a reprocessed job, as the job database's.
     ctx_.scheduler->submit(
-        row_.id, [this_ = weak_from_this(), poster = ctx_.poster, cluster = ctx_.cluster,
-                  files = cluster_files_, profile = row_.profile, job = cluster_job_,
-                  chunks = static_cast<int>(plan_.chunks.size()), audio = plan_.audio,
-                  checksum = plan_.checksum,
-                  dedupe = ctx_.config.dedupe && !row_.reprocess_of](int, std::stop_token) {
+        row_.id,
+        [this_ = weak_from_this(), poster = ctx_.poster, cluster = ctx_.cluster, files = files_,
+         profile = row_.profile, job = queue_job_, chunks = static_cast<int>(plan_.chunks.size()),
+         audio = plan_.audio, checksum = plan_.checksum,
+         dedupe = ctx_.config.dedupe && !row_.reprocess_of](int, std::stop_token) {
             auto step = [&]() -> Result<QueueStep> {
                 QueueStep s;
                 if (!checksum.empty()) {
@@ -388,15 +391,15 @@ void JobRunner::on_queue_step(Result<QueueStep> step) {
     if (step->elsewhere) {
         // Adopted while this node was lost: its new owner planned and queued it.
         ctx_.logger->info("job {}: {} is cluster job {}, owned by node {}; not processed here",
-                          row_.id, row_.input_path, cluster_job_, *step->elsewhere);
-        const int64_t job = cluster_job_;
-        cluster_job_ = 0;  // not ours to end
+                          row_.id, row_.input_path, queue_job_, *step->elsewhere);
+        const int64_t job = queue_job_;
+        queue_job_ = 0;  // not ours to end
         life_.elsewhere("processed by cluster node " + *step->elsewhere + " (cluster job " +
                         std::to_string(job) + ")");
         return;
     }
     ctx_.logger->info("job {}: {} frames in {} chunks queued as cluster job {}", row_.id,
-                      plan_.frames, plan_.chunks.size(), cluster_job_);
+                      plan_.frames, plan_.chunks.size(), queue_job_);
     life_.planned();
 }
 
@@ -446,65 +449,65 @@ void JobRunner::cancel(const std::string& reason) {
 void JobRunner::stop_for_shutdown() {
     life_.shutdown();
     // The cluster keeps running the job's tasks; this node follows it again after its start.
-    if (cluster_job_ && ctx_.cluster) ctx_.cluster->unwatch(cluster_job_);
+    if (queue_job_) ctx_.cluster->unwatch(queue_job_);
 }
 
-void JobRunner::end_cluster_job(JobState state, const std::string& error) {
-    if (!cluster_job_ || !ctx_.cluster) return;
-    ctx_.cluster->unwatch(cluster_job_);
+void JobRunner::end_queue_job(JobState state, const std::string& error) {
+    if (!queue_job_) return;
+    ctx_.cluster->unwatch(queue_job_);
     // No-op once the job is finished.
-    ctx_.cluster->end_job(cluster_job_, std::string(store::to_string(state)), error);
+    ctx_.cluster->end_job(queue_job_, std::string(store::to_string(state)), error);
 }
 
-void JobRunner::follow_cluster_job() {
+void JobRunner::follow_queue_job() {
     ctx_.cluster->watch(
-        cluster_job_, [this_ = weak_from_this(), poster = ctx_.poster](Result<ClusterJobUpdate> u) {
+        queue_job_, [this_ = weak_from_this(), poster = ctx_.poster](Result<ClusterJobUpdate> u) {
             poster->post([this_, u = std::move(u)]() mutable {
-                if (auto self = this_.lock()) self->on_cluster_update(std::move(u));
+                if (auto self = this_.lock()) self->on_queue_update(std::move(u));
             });
         });
 }
 
-void JobRunner::on_cluster_update(Result<ClusterJobUpdate> u) {
-    if (!life_.following_cluster()) return;
+void JobRunner::on_queue_update(Result<ClusterJobUpdate> u) {
+    if (!life_.following_queue()) return;
     if (!u) {
         if (u.error().code == Errc::not_found) {
             // Restored from an older backup, or removed by hand: nobody will run it.
-            life_.fail(make_error(Errc::io, "cluster job " + std::to_string(cluster_job_) +
+            life_.fail(make_error(Errc::io, "cluster job " + std::to_string(queue_job_) +
                                                 " is no longer in the cluster database"));
             return;
         }
-        ctx_.logger->debug("job {}: cluster job {}: {}", row_.id, cluster_job_, u.error().message);
+        ctx_.logger->debug("job {}: cluster job {}: {}", row_.id, queue_job_, u.error().message);
         return;
     }
     const auto& job = u->job;
-    if (!cluster_audio_ && !u->tasks.empty()) {
+    if (!audio_tasks_ && !u->tasks.empty()) {
         // A task's kind never changes: its payload is read once, not on every poll.
-        cluster_audio_.emplace();
+        audio_tasks_.emplace();
         for (const auto& t : u->tasks) {
             auto p = nlohmann::json::parse(t.payload, nullptr, false);
             if (p.is_object() && p.value("kind", std::string()) == "audio")
-                cluster_audio_->insert(t.idx);
+                audio_tasks_->insert(t.idx);
         }
     }
     auto is_audio = [&](const store::TaskView& t) {
-        return cluster_audio_ && cluster_audio_->count(t.idx) > 0;
+        return audio_tasks_ && audio_tasks_->count(t.idx) > 0;
     };
     if (progress_->snapshot().chunks_total == 0 && !u->tasks.empty()) {
         // Attached after a restart: the plan's numbers come from the queue.
-        const auto audio = static_cast<int>(cluster_audio_->size());
+        const auto audio = static_cast<int>(audio_tasks_->size());
         progress_->start(row_.frames_total.value_or(0), static_cast<int>(u->tasks.size()) - audio);
         const auto done = std::count_if(u->tasks.begin(), u->tasks.end(),
                                         [](const store::TaskView& t) { return t.state == "done"; });
         ctx_.logger->info("job {}: cluster job {}: {} of {} tasks kept from before the restart",
-                          row_.id, cluster_job_, done, u->tasks.size());
+                          row_.id, queue_job_, done, u->tasks.size());
     }
     // Failed attempts on any node, recorded here as a local chunk's are: the chunk's error and
     // an event, so `renderrushctl job` on the owner shows what went wrong where.
     for (const auto& [idx, tried] : u->failed_attempts) {
         const TaskRef task =
-            cluster_audio_ && cluster_audio_->count(idx) ? TaskRef::audio() : TaskRef::chunk(idx);
-        int& seen = cluster_attempts_seen_[idx];
+            audio_tasks_ && audio_tasks_->count(idx) ? TaskRef::audio() : TaskRef::chunk(idx);
+        int& seen = attempts_seen_[idx];
         for (const auto& a : tried) {
             if (a.attempt <= seen) continue;
             seen = a.attempt;
@@ -515,8 +518,8 @@ void JobRunner::on_cluster_update(Result<ClusterJobUpdate> u) {
         }
     }
     for (const auto& t : u->tasks) {
-        if (t.state != "done" || cluster_seen_.count(t.idx)) continue;
-        cluster_seen_.insert(t.idx);
+        if (t.state != "done" || tasks_seen_.count(t.idx)) continue;
+        tasks_seen_.insert(t.idx);
         auto res = nlohmann::json::parse(t.result.value_or("{}"), nullptr, false);
         if (!res.is_object()) res = nlohmann::json::object();
         const bool audio = is_audio(t);
@@ -541,30 +544,34 @@ void JobRunner::on_cluster_update(Result<ClusterJobUpdate> u) {
         ctx_.emit(control::ChunkEvent{row_.id, task.index(), store::ChunkState::done,
                                       row.seconds.value_or(0.0)});
         if (!audio) {
-            cluster_frames_done_ += ran.is_object() ? ran.value("frames", int64_t{0}) : 0;
+            frames_done_ += ran.is_object() ? ran.value("frames", int64_t{0}) : 0;
             progress_->chunk_done();
         }
     }
     // Frames of the finished chunks plus what the holders of the others reported at their
     // last heartbeat. advance_to: a chunk taken over starts again from 0 elsewhere, and the
     // count shown stands still meanwhile instead of going back.
-    int64_t frames = cluster_frames_done_;
+    int64_t frames = frames_done_;
     for (const auto& t : u->tasks)
         if (t.state == "leased" && !is_audio(t)) frames += t.frames_done;
     progress_->advance_to(frames);
-    if (job.state == "joining") life_.cluster_joining();
+    if (job.state == "joining") life_.queue_joining();
     if (job.state == "joining" && job.joiner && job.joiner_state.value_or("") == "lost")
-        ctx_.cluster->take_over_join(cluster_job_, *job.joiner);
+        ctx_.cluster->take_over_join(queue_job_, *job.joiner);
     if (job.state == "done") {
-        ctx_.cluster->unwatch(cluster_job_);
+        ctx_.cluster->unwatch(queue_job_);
         auto sidecar = nlohmann::json::parse(job.result.value_or("{}"), nullptr, false);
         if (!sidecar.is_object()) sidecar = nlohmann::json::object();
-        life_.cluster_joining();
+        life_.queue_joining();
         on_published(std::move(sidecar));
-    } else if (job.state == "failed" || job.state == "cancelled") {
-        ctx_.cluster->unwatch(cluster_job_);
-        life_.cluster_ended(
-            make_error(Errc::media, job.error.value_or("cluster job " + job.state)));
+    } else if (job.state == "cancelled") {
+        // Cancelled stays cancelled (its source stays put), also when this node learns it
+        // again after a restart.
+        ctx_.cluster->unwatch(queue_job_);
+        life_.cancel(job.error.value_or("cancelled"));
+    } else if (job.state == "failed") {
+        ctx_.cluster->unwatch(queue_job_);
+        life_.queue_failed(make_error(Errc::media, job.error.value_or("cluster job failed")));
     }
 }
 
@@ -599,12 +606,12 @@ void JobRunner::dispose(const JobEnding& ending) {
     ctx_.scheduler->add_job(row_.id, row_.priority);  // a cancelled job still needs this one task
     // A cluster job's disposition is claimed in the queue first: when this node was lost, a
     // node that adopted the job may have disposed of the source (and run the hooks) already.
-    const int64_t claim_in = from && cluster_job_ && ctx_.cluster ? cluster_job_ : int64_t{0};
+    const int64_t claim_in = from ? queue_job_ : int64_t{0};
     // A job that will not publish ends its queue job here, before the claim (which needs it
     // ended): a failure or cancel was also sent through the claimer's thread, which may not have
     // run yet; a duplicate's queue job, still 'preparing', would otherwise be adopted as an
     // orphan once this node is lost. No-op on a queue job that has finished.
-    const int64_t end_in = cluster_job_ && ctx_.cluster ? cluster_job_ : int64_t{0};
+    const int64_t end_in = queue_job_;
     std::string end_state;
     if (ending.state == JobState::failed || ending.state == JobState::cancelled)
         end_state = store::to_string(ending.state);
@@ -613,7 +620,9 @@ void JobRunner::dispose(const JobEnding& ending) {
     ctx_.scheduler->submit(row_.id, [this_ = weak_from_this(), poster = ctx_.poster,
                                      input = row_.input_path, plan, error_text,
                                      cluster = ctx_.cluster, claim_in, end_in, end_state,
-                                     end_error = ending.message](int, std::stop_token stop) {
+                                     end_error = ending.message, logger = ctx_.logger,
+                                     hang = ctx_.daemon_fault == "hang:dispose",
+                                     id = row_.id](int, std::stop_token stop) {
         if (end_in && !end_state.empty()) {
             if (Status ended = cluster->end_job_now(end_in, end_state, end_error, stop); !ended) {
                 poster->post([this_, e = ended.error()]() mutable {
@@ -638,6 +647,12 @@ void JobRunner::dispose(const JobEnding& ending) {
                 });
                 return;
             }
+        }
+        if (hang) {
+            logger->warn("job {}: fault hook: hanging after claiming the disposition", id);
+            while (!stop.stop_requested())
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            return;
         }
         auto act = [&]() -> Result<std::string> {
             std::error_code ec;
@@ -680,10 +695,10 @@ void JobRunner::on_disposed_elsewhere() {
     ctx_.logger->info(
         "job {}: cluster job {} was adopted while this node was lost; its new owner disposes of "
         "{}",
-        row_.id, cluster_job_, row_.input_path);
+        row_.id, queue_job_, row_.input_path);
     log_store(ctx_.store->add_event(
         row_.id, "source",
-        "disposed of by the node that adopted cluster job " + std::to_string(cluster_job_)));
+        "disposed of by the node that adopted cluster job " + std::to_string(queue_job_)));
     life_.disposed_elsewhere();
 }
 
@@ -714,7 +729,7 @@ void JobRunner::run_after_hooks(JobState state) {
 }
 
 void JobRunner::finish() {
-    if (cluster_job_ && ctx_.cluster) ctx_.cluster->unwatch(cluster_job_);
+    if (queue_job_) ctx_.cluster->unwatch(queue_job_);
     std::error_code ec;
     std::filesystem::remove_all(work_dir_, ec);
     ctx_.scheduler->remove_job(row_.id);

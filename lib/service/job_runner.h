@@ -4,7 +4,7 @@
 // hooks, prepare + analysis, moving the source, the after hooks) runs as tasks on the shared
 // scheduler, which post their results back to the loop; its chunks, audio pass and join are
 // tasks in the queue (service/cluster_work.h), run by any node, a cluster of one included,
-// and this class follows them there (on_cluster_update). What happens next is decided by the
+// and this class follows them there (on_queue_update). What happens next is decided by the
 // job's JobLifecycle (service/job_lifecycle.h); this class carries its decisions out
 // (JobEffects) and feeds the results back to it.
 //
@@ -51,7 +51,7 @@ class JobRunner : public std::enable_shared_from_this<JobRunner>, private JobEff
         worker::PlanSummary plan;
         // The queue's job, and whether another node owns it (this node's job
         // then ends as a duplicate) or this node had already planned it before a restart.
-        int64_t cluster_job = 0;
+        int64_t queue_job = 0;
         std::string elsewhere;
         bool attached = false;
     };
@@ -59,8 +59,8 @@ class JobRunner : public std::enable_shared_from_this<JobRunner>, private JobEff
     // JobEffects: what the lifecycle asks for.
     void set_state(store::JobState state, const std::optional<std::string>& error) override;
     void submit_prepare() override;
-    void follow_cluster_job() override;
-    void end_cluster_job(store::JobState state, const std::string& error) override;
+    void follow_queue_job() override;
+    void end_queue_job(store::JobState state, const std::string& error) override;
     void cancel_tasks() override;
     void dispose(const JobEnding& ending) override;
     void run_after_hooks(store::JobState state) override;
@@ -88,7 +88,7 @@ class JobRunner : public std::enable_shared_from_this<JobRunner>, private JobEff
     // A failed preparation, as a job event when it may be retried.
     bool note_whole_file_failure(const std::string& what, const Error& error);
     // Cluster mode: the owner follows its job in the queue until a joiner published it.
-    void on_cluster_update(Result<ClusterJobUpdate> u);
+    void on_queue_update(Result<ClusterJobUpdate> u);
     // The earlier job with this content and profile that makes this one a duplicate: one still
     // going, or one whose output still exists.
     [[nodiscard]] std::optional<int64_t> earlier_result(const std::string& checksum);
@@ -111,12 +111,12 @@ class JobRunner : public std::enable_shared_from_this<JobRunner>, private JobEff
     worker::PlanSummary plan_;
     std::shared_ptr<pipeline::Progress> progress_ = std::make_shared<pipeline::Progress>();
     std::optional<control::JobTotals> done_totals_;  // frames and bytes, for the done event
-    std::optional<ClusterJobFiles> cluster_files_;   // the job's files, relative to storage.root
-    int64_t cluster_job_ = 0;
-    std::set<int> cluster_seen_;                  // queue tasks already counted as done here
-    std::map<int, int> cluster_attempts_seen_;    // by task idx: the last failed attempt recorded
-    int64_t cluster_frames_done_ = 0;             // frames of the chunks in cluster_seen_
-    std::optional<std::set<int>> cluster_audio_;  // the queue's audio tasks, once known
+    std::optional<ClusterJobFiles> files_;           // the job's files, relative to storage.root
+    int64_t queue_job_ = 0;
+    std::set<int> tasks_seen_;                  // queue tasks already counted as done here
+    std::map<int, int> attempts_seen_;          // by task idx: the last failed attempt recorded
+    int64_t frames_done_ = 0;                   // frames of the chunks in tasks_seen_
+    std::optional<std::set<int>> audio_tasks_;  // the queue's audio tasks, once known
 };
 
 }  // namespace rr::service

@@ -56,7 +56,7 @@ NodeIdentity node_identity(const pipeline::Scheduler& scheduler) {
 }  // namespace
 
 Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem::path config_path,
-                                                 LoggerPtr logger) {
+                                                 LoggerPtr logger, std::string daemon_fault) {
     std::unique_ptr<Service> s(new Service());
     // Before any input is touched: the fork server every worker comes from (worker/zygote.h).
     if (auto zygote = worker::Zygote::start("/proc/self/exe", logger)) {
@@ -106,30 +106,26 @@ Result<std::unique_ptr<Service>> Service::create(Config config, std::filesystem:
     s->ctx_.scheduler = s->scheduler_.get();
     s->ctx_.poster = s->poster_.get();
     s->ctx_.logger = std::move(logger);
+    s->ctx_.daemon_fault = std::move(daemon_fault);
     s->apply_disabled_profiles();
     s->ctx_.zygote = s->zygote_.get();
-    if (s->cluster_) {
-        RR_ASSIGN(s->cluster_work_,
-                  ClusterWork::start(queue_config, *s->scheduler_, s->zygote_.get(), *s->cluster_,
-                                     s->ctx_.logger));
-        ClusterWork* work = s->cluster_work_.get();
-        s->cluster_->set_lease_listener(
-            [work](const std::vector<store::Lease>& held, SteadyClock::time_point asked) {
-                work->on_renewed(held, asked);
-            });
-        s->cluster_->set_progress_source([work] { return work->progress_report(); });
-        s->ctx_.cluster = work;
-    }
+    RR_ASSIGN(s->cluster_work_, ClusterWork::start(queue_config, *s->scheduler_, s->zygote_.get(),
+                                                   *s->cluster_, s->ctx_.logger));
+    ClusterWork* work = s->cluster_work_.get();
+    s->cluster_->set_lease_listener(
+        [work](const std::vector<store::Lease>& held, SteadyClock::time_point asked) {
+            work->on_renewed(held, asked);
+        });
+    s->cluster_->set_progress_source([work] { return work->progress_report(); });
+    s->ctx_.cluster = work;
     Service* self = s.get();
     s->ctx_.emit = [self](const control::Event& ev) { self->on_event(ev); };
     s->hardware_ = hw::probe();
     s->log_hardware();
     RR_ASSIGN(s->intake_, Intake::create(s->ctx_, [self] { self->schedule_jobs(); }));
-    if (s->cluster_work_) {
-        s->cluster_work_->set_orphan_handler([self](ClusterWork::Orphan o) {
-            self->ctx_.poster->post([self, o = std::move(o)] { self->adopt_orphan(o); });
-        });
-    }
+    s->cluster_work_->set_orphan_handler([self](ClusterWork::Orphan o) {
+        self->ctx_.poster->post([self, o = std::move(o)] { self->adopt_orphan(o); });
+    });
     RR_TRY(register_commands(
         s->registry_,
         ControlApi{s->ctx_.config, s->ctx_.config_path, s->ctx_.disabled_profiles, *s->store_,

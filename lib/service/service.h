@@ -35,9 +35,11 @@ namespace rr::service {
 
 class Service {
   public:
+    // `daemon_fault`: a test build's RENDERRUSH_DAEMON_FAULT (Context::daemon_fault).
     [[nodiscard]] static Result<std::unique_ptr<Service>> create(Config config,
                                                                  std::filesystem::path config_path,
-                                                                 LoggerPtr logger);
+                                                                 LoggerPtr logger,
+                                                                 std::string daemon_fault = {});
     ~Service();
     Service(const Service&) = delete;
     Service& operator=(const Service&) = delete;

@@ -12,7 +12,7 @@ constexpr const char* kJobColumns =
     "priority, state, "
     "progress, attempts, error, duplicate_of, frames_total, chunks_total, sidecar, created_at, "
     "updated_at, "
-    "started_at, finished_at, reprocess_of, interruptions";
+    "started_at, finished_at, reprocess_of, interruptions, rerun";
 
 constexpr const char* kChunkColumns =
     "job_id, idx, first_frame, frames, start_time, end_time, state, file, bytes, checksum, worker, "
@@ -45,6 +45,7 @@ JobRow read_job(const Stmt& s) {
     r.started_at = s.optional_real(20);
     r.finished_at = s.optional_real(21);
     r.reprocess_of = s.optional_integer(22);
+    r.rerun = s.integer(24) != 0;
     return r;
 }
 
@@ -191,8 +192,8 @@ Result<std::vector<int64_t>> JobStore::insert_jobs(const std::vector<NewJob>& jo
         Stmt s,
         Stmt::prepare(db_,
                       "INSERT INTO jobs (source_path, input_path, watch_path, output_path, size, "
-                      "mtime_ns, profile, priority, state, created_at, updated_at, reprocess_of) "
-                      "VALUES (?,?,?,?,?,?,?,?,'queued',?,?,?)"));
+                      "mtime_ns, profile, priority, state, created_at, updated_at, reprocess_of, "
+                      "rerun) VALUES (?,?,?,?,?,?,?,?,'queued',?,?,?,?)"));
     const double now = now_seconds();
     for (const auto& j : jobs) {
         s.bind(1, j.source_path)
@@ -205,7 +206,8 @@ Result<std::vector<int64_t>> JobStore::insert_jobs(const std::vector<NewJob>& jo
             .bind(8, j.priority)
             .bind(9, now)
             .bind(10, now)
-            .bind(11, j.reprocess_of);
+            .bind(11, j.reprocess_of)
+            .bind(12, int64_t{j.reprocess_of ? 1 : 0});
         RR_TRY(s.run());
         ids.push_back(db_.last_insert_id());
     }
@@ -371,6 +373,20 @@ Status JobStore::requeue(int64_t id) {
                             "UPDATE jobs SET state = 'queued', error = NULL, finished_at = NULL, "
                             "updated_at = ? WHERE id = ?"));
     s.bind(1, now_seconds()).bind(2, id);
+    return s.run();
+}
+
+Status JobStore::retry(int64_t id) {
+    RR_ASSIGN(Stmt s, Stmt::prepare(db_,
+                                    "UPDATE jobs SET state = 'queued', error = NULL, "
+                                    "finished_at = NULL, rerun = 1, updated_at = ? WHERE id = ?"));
+    s.bind(1, now_seconds()).bind(2, id);
+    return s.run();
+}
+
+Status JobStore::clear_rerun(int64_t id) {
+    RR_ASSIGN(Stmt s, Stmt::prepare(db_, "UPDATE jobs SET rerun = 0 WHERE id = ? AND rerun <> 0"));
+    s.bind(1, id);
     return s.run();
 }
 

@@ -78,6 +78,10 @@ struct JobRow {
     double created_at = 0, updated_at = 0;
     std::optional<double> started_at, finished_at;
     std::optional<int64_t> reprocess_of;
+    // A run asked for (retry, reprocess): its prepare makes a new queue job when the file's
+    // has ended, instead of following that one to its end. Cleared once the run's queue job is
+    // open, so a restart resumes the run rather than starting the file again.
+    bool rerun = false;
 };
 
 struct ChunkRow {
@@ -141,8 +145,12 @@ class JobStore {
     [[nodiscard]] Status set_duplicate(int64_t id, int64_t of);
     [[nodiscard]] Status set_sidecar(int64_t id, const std::string& json);
     [[nodiscard]] Status start_attempt(int64_t id);  // attempts + 1, started_at
-    // Back to queued for another try (retry command); chunks are kept.
+    // Back to queued to resume where it was (recovery after a restart).
     [[nodiscard]] Status requeue(int64_t id);
+    // Back to queued for another run of an ended job (retry command): rerun is set.
+    [[nodiscard]] Status retry(int64_t id);
+    // This run's queue job is open (JobRow::rerun).
+    [[nodiscard]] Status clear_rerun(int64_t id);
     // Counts one more run cut short by the daemon dying; returns the new count.
     [[nodiscard]] Result<int> add_interruption(int64_t id);
 

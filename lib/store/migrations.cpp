@@ -6,7 +6,7 @@ namespace rr::store {
 namespace {
 
 // Append only: a migration that shipped is never edited.
-constexpr std::array<const char*, 4> kMigrations = {
+constexpr std::array<const char*, 5> kMigrations = {
     // 1: jobs, chunks, events.
     R"sql(
 CREATE TABLE jobs (
@@ -119,6 +119,13 @@ ALTER TABLE jobs ADD COLUMN interruptions INTEGER NOT NULL DEFAULT 0;
     // 4: the cluster node that produced each chunk (`renderrushctl jobs` lists them).
     R"sql(
 ALTER TABLE chunks ADD COLUMN node TEXT;
+)sql",
+    // 5: a run asked for (retry, reprocess) makes a new queue job when this file's has ended;
+    // the flag is cleared once that run's queue job is open, so a restart after it resumes the
+    // run (and a restart while an ended job is being disposed of finishes that) instead of
+    // running the file again.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN rerun INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

@@ -113,8 +113,9 @@ Result<OpenedJob> PgQueue::open_job(const std::string& source_path, const std::s
         out.created = retry && out.owner == o_.node_id && out.state == "preparing";
         const bool ended = queue_job_ended(out.state);
         if ((out.state != "preparing" && !ended) || out.owner == o_.node_id) return out;
-        RR_ASSIGN(auto adopted, conn_.run(Q::adopt_job, {pg_param(out.id), out.owner, o_.node_id,
-                                                         payload, pg_param(priority)}));
+        RR_ASSIGN(auto adopted,
+                  conn_.run(Q::adopt_job, {pg_param(out.id), out.owner, o_.node_id, payload,
+                                           pg_param(priority), pg_param(o_.max_attempts)}));
         if (adopted.rows() == 1) {
             // An ended job is adopted for its disposition only: there is nothing to prepare.
             const std::string state = adopted.text(0, 2);
@@ -527,6 +528,7 @@ Result<JobView> PgQueue::job(int64_t job_id) {
         j.joiner_state = r.optional_text(0, 14);
         j.disposed_by = r.optional_text(0, 15);
         j.priority = static_cast<int>(r.integer(0, 16));
+        j.prepare_attempt = static_cast<int>(r.integer(0, 17));
         return j;
     });
 }

@@ -180,7 +180,7 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
      // The joiner's node state lets the owner see that its joiner is lost.
      R"sql(SELECT j.id, j.source_path, j.profile, j.state, j.chunks_total, j.chunks_remaining,
                   j.error, j.joiner, j.owner, j.source_key, j.payload, j.result, j.output_size,
-                  j.output_checksum, n.state, j.disposed_by, j.priority
+                  j.output_checksum, n.state, j.disposed_by, j.priority, j.prepare_attempt
            FROM jobs j LEFT JOIN nodes n ON n.node_id = j.joiner
            WHERE j.id = $1::bigint)sql"},
     {Q::task_attempts, "rr_task_attempts", 2,
@@ -275,16 +275,36 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
     {Q::list_tasks, "rr_list_tasks", 1,
      R"sql(SELECT id, idx, state, attempt, node, lease_owner, payload, result, priority, frames_done
            FROM tasks WHERE job_id = $1::bigint ORDER BY idx)sql"},
-    {Q::adopt_job, "rr_adopt_job", 5,
+    {Q::adopt_job, "rr_adopt_job", 6,
      // A job whose owner is lost (or has no node row, pruned) gets this node as owner while
      // it is still being prepared, or once it ended with its source not yet disposed of. The
      // row lock and the owner condition let one node through when several try at once (the
      // others re-read the row and find the new owner); a node that is back from 'lost' keeps
      // its job, and its start_job and claim_disposal no longer match once it was adopted.
      // The adopter prepares with its own priority; an ended job's stays what its tasks had.
+     // Taking a preparation over is its next attempt; after $6 attempts the job fails instead,
+     // with every owner that was lost preparing it, and the adopter disposes of the source.
+     // (Every SET expression reads the row as it was.)
      R"sql(UPDATE jobs j SET owner = $3::text, payload = $4::text, updated_at = now(),
                             priority = CASE WHEN j.state = 'preparing' THEN $5::int
-                                            ELSE j.priority END
+                                            ELSE j.priority END,
+                            prepare_attempt = j.prepare_attempt +
+                                CASE WHEN j.state = 'preparing' AND j.prepare_attempt < $6::int
+                                     THEN 1 ELSE 0 END,
+                            prepare_lost = CASE WHEN j.state = 'preparing'
+                                THEN coalesce(j.prepare_lost || ', ', '') || $2::text
+                                ELSE j.prepare_lost END,
+                            state = CASE WHEN j.state = 'preparing' AND j.prepare_attempt >= $6::int
+                                THEN 'failed' ELSE j.state END,
+                            error = CASE WHEN j.state = 'preparing' AND j.prepare_attempt >= $6::int
+                                THEN 'preparing was interrupted ' || j.prepare_attempt ||
+                                     CASE WHEN j.prepare_attempt = 1 THEN ' time' ELSE ' times' END ||
+                                     ', each time by its node being lost (' ||
+                                     coalesce(j.prepare_lost || ', ', '') || $2::text || ')'
+                                ELSE j.error END,
+                            finished_at = CASE WHEN j.state = 'preparing'
+                                                    AND j.prepare_attempt >= $6::int
+                                THEN now() ELSE j.finished_at END
            WHERE j.id = $1::bigint AND j.owner = $2::text
              AND (j.state = 'preparing' OR )sql" RR_PG_UNDISPOSED R"sql()
              AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = $2::text AND n.state <> 'lost')

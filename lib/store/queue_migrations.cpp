@@ -374,6 +374,22 @@ CREATE UNIQUE INDEX jobs_content ON jobs (content_checksum, profile)
     WHERE content_checksum IS NOT NULL
       AND state IN ('preparing', 'running', 'joining', 'done') AND instr(source_key, '#') = 0;
 )sql"},
+    // 10: preparing counts its attempts as a task does. The owner prepares its job; when it is
+    // lost while preparing, another node adopts the job and prepares it again (open_job). A
+    // file whose preparation keeps taking its nodes down would otherwise go from node to node
+    // for ever: each adoption counts an attempt and names the owner that was lost, and the
+    // adoption after the adopter's max_attempts ends the job failed with every lost owner
+    // listed (the adopter then disposes of the source).
+    QueueMigration{10, "prepare attempts",
+                   R"sql(
+ALTER TABLE jobs
+    ADD COLUMN prepare_attempt integer NOT NULL DEFAULT 1,  -- the creator's is the first
+    ADD COLUMN prepare_lost    text;  -- owners lost while preparing, in order, comma-separated
+)sql",
+                   R"sql(
+ALTER TABLE jobs ADD COLUMN prepare_attempt INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE jobs ADD COLUMN prepare_lost TEXT;
+)sql"},
 };
 
 constexpr bool numbered_from_one() {

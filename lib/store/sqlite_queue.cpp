@@ -146,7 +146,8 @@ Result<OpenedJob> SqliteQueue::open_job(const std::string& source_path,
             .bind(2, found->owner)
             .bind(3, o_.node_id)
             .bind(4, payload)
-            .bind(5, priority);
+            .bind(5, priority)
+            .bind(6, o_.max_attempts);
         RR_ASSIGN(bool row, adopt.step());
         if (!row) return *found;  // the owner is alive, or the disposition was claimed
         // An ended job is adopted for its disposition only: there is nothing to prepare.
@@ -697,6 +698,7 @@ Result<JobView> SqliteQueue::job(int64_t job_id) {
     j.joiner_state = s.optional_text(14);
     j.disposed_by = s.optional_text(15);
     j.priority = static_cast<int>(s.integer(16));
+    j.prepare_attempt = static_cast<int>(s.integer(17));
     return j;
 }
 

@@ -160,7 +160,7 @@ inline constexpr const char* kFinishJob =
 inline constexpr const char* kJob =
     "SELECT j.id, j.source_path, j.profile, j.state, j.chunks_total, j.chunks_remaining, "
     "j.error, j.joiner, j.owner, j.source_key, j.payload, j.result, j.output_size, "
-    "j.output_checksum, n.state, j.disposed_by, j.priority FROM jobs j "
+    "j.output_checksum, n.state, j.disposed_by, j.priority, j.prepare_attempt FROM jobs j "
     "LEFT JOIN nodes n ON n.node_id = j.joiner "
     "WHERE j.id = ?1";
 inline constexpr const char* kTaskAttempts =
@@ -193,9 +193,26 @@ inline constexpr const char* kOpenJob =
 // A job whose owner is lost (or has no node row) gets this node as owner while it is still
 // being prepared, or once it ended with its disposition unclaimed. The adopter prepares with
 // its own priority; an ended job's stays what its tasks had.
+// Taking a preparation over is its next attempt; after ?6 the job fails instead, with every
+// owner that was lost preparing it (the adopter disposes of the source). Every SET expression
+// reads the row as it was.
 inline constexpr const char* kAdoptJob =
     "UPDATE jobs SET owner = ?3, payload = ?4, "
-    "priority = CASE WHEN state = 'preparing' THEN ?5 ELSE priority END, updated_at = " RR_SQ_NOW
+    "priority = CASE WHEN state = 'preparing' THEN ?5 ELSE priority END, "
+    "prepare_attempt = prepare_attempt + "
+    "  CASE WHEN state = 'preparing' AND prepare_attempt < ?6 THEN 1 ELSE 0 END, "
+    "prepare_lost = CASE WHEN state = 'preparing' "
+    "  THEN coalesce(prepare_lost || ', ', '') || ?2 ELSE prepare_lost END, "
+    "state = CASE WHEN state = 'preparing' AND prepare_attempt >= ?6 THEN 'failed' ELSE state END, "
+    "error = CASE WHEN state = 'preparing' AND prepare_attempt >= ?6 "
+    "  THEN 'preparing was interrupted ' || prepare_attempt || "
+    "       CASE WHEN prepare_attempt = 1 THEN ' time' ELSE ' times' END || "
+    "       ', each time by its node being lost (' || "
+    "       coalesce(prepare_lost || ', ', '') || ?2 || ')' ELSE error END, "
+    "finished_at = CASE WHEN state = 'preparing' AND prepare_attempt >= ?6 "
+    "  THEN " RR_SQ_NOW
+    " ELSE finished_at END, "
+    "updated_at = " RR_SQ_NOW
     " WHERE id = ?1 AND owner = ?2 "
     "  AND (state = 'preparing' OR " RR_SQ_UNDISPOSED
     ") "

@@ -98,6 +98,9 @@ struct JobView {
     // The node that claimed the disposition of the source (claim_disposal); none before.
     std::optional<std::string> disposed_by;
     int priority = 0;  // what its tasks are claimed by (higher first)
+    // Which preparation of the job this is: 1 for its creator's, one more for each node that
+    // took it over after its owner was lost while preparing it (open_job).
+    int prepare_attempt = 1;
 };
 
 struct OpenedJob {
@@ -182,6 +185,10 @@ class TaskQueue {
     // lost owner); of several nodes trying at once one gets it, the others see its owner. An
     // ended row whose disposition nobody claimed and whose owner is lost is taken over the
     // same way, with created = false: this node owns it for claim_disposal only.
+    // Each take-over of a preparation is its next attempt (JobView::prepare_attempt): one
+    // that would exceed max_attempts ends the job 'failed' instead, its error naming every
+    // owner lost while preparing it, and this node owns it for claim_disposal (created =
+    // false, state 'failed', adopted_from the last lost owner).
     // The job's priority (its watch's; see claim()) is the creator's, or the adopter's when
     // a 'preparing' job is taken over: whoever queues the tasks decides it.
     [[nodiscard]] virtual Result<OpenedJob> open_job(const std::string& source_path,

@@ -533,6 +533,57 @@ BOOST_AUTO_TEST_CASE(the_owner_killed_while_preparing_another_node_takes_the_job
     BOOST_TEST(outputs == 1);
 }
 
+// Taking a preparation over is an attempt (queue migration 10): a node whose max_attempts
+// is used up by the owners lost preparing a file fails its job instead of preparing it again,
+// names the lost owner, and disposes of the source as a failure.
+BOOST_AUTO_TEST_CASE(a_preparation_whose_owners_were_lost_max_attempts_times_fails_its_job) {
+    Farm f("giveup", 1, {}, {}, {}, "0.2", 0, "hang:prepare");
+    const fs::path source = f.share.inbox() / "clip.mp4";
+    fs::copy_file(clip(), source);
+    BOOST_REQUIRE_MESSAGE(t::wait_until(
+                              [&] {
+                                  for (const auto& j : f.nodes[0]->jobs())
+                                      if (j.state == rr::store::JobState::probing) return true;
+                                  return false;
+                              },
+                              60s),
+                          f.logs());
+    f.nodes[0]->kill9();
+    // node-1 starts after node-0 was killed: one attempt was all it allows.
+    std::string config = node_config(f.share, "node-1");
+    const auto at = config.find("max_attempts: 3");
+    BOOST_REQUIRE(at != std::string::npos);
+    config.replace(at, 15, "max_attempts: 1");
+    f.nodes.push_back(std::make_unique<t::Daemon>(""));
+    auto& last = *f.nodes.back();
+    last.write_config(config);
+    last.start();
+    const fs::path failed = f.share.root() / "failed" / "clip.mp4";
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return fs::exists(failed) && !fs::exists(source); }, 90s), f.logs());
+    const std::string why =
+        "preparing was interrupted 1 time, each time by its node being lost (node-0)";
+    std::string error;
+    for (const auto& j : last.jobs())
+        if (j.state == rr::store::JobState::failed) error = j.error.value_or("");
+    BOOST_TEST(error.find(why) != std::string::npos, error);
+    BOOST_TEST(fs::exists(failed.string() + ".error.txt"));
+    BOOST_TEST(t::read_file(failed.string() + ".error.txt").find(why) != std::string::npos);
+    BOOST_TEST(!fs::exists(f.output()));
+    auto conn = rr::store::PgConn::connect(f.share.conninfo);
+    BOOST_REQUIRE(conn.ok());
+    auto row = conn->query("SELECT state, owner, disposed_by, prepare_attempt FROM jobs");
+    BOOST_REQUIRE(row.ok());
+    BOOST_REQUIRE(row->rows() == 1);
+    BOOST_TEST(row->text(0, 0) == "failed");
+    BOOST_TEST(row->text(0, 1) == "node-1");
+    BOOST_TEST(row->text(0, 2) == "node-1");
+    BOOST_TEST(row->text(0, 3) == "1");
+    auto tasks = conn->query("SELECT count(*) FROM tasks");
+    BOOST_REQUIRE(tasks.ok());
+    BOOST_TEST(tasks->text(0, 0) == "0");  // nothing was queued
+}
+
 BOOST_AUTO_TEST_CASE(a_joiner_restarted_before_anyone_found_it_lost_joins_its_job_again) {
     // One node: owner and joiner. Its join worker hangs, it is killed mid-join and started
     // again (the normal binary) before any node marked it lost: active again, nobody would take

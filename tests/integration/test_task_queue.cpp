@@ -1007,6 +1007,51 @@ BOOST_DATA_TEST_CASE(an_ended_jobs_source_is_disposed_of_once_even_when_its_owne
     BOOST_TEST(!must(back->claim_disposal(failed)));
 }
 
+// A file whose preparation takes its node down each time does not go round the farm for ever:
+// each take-over is an attempt, and the one after max_attempts fails the job, naming the
+// lost owners; the node that found it so disposes of the source.
+BOOST_DATA_TEST_CASE(a_preparation_lost_max_attempts_times_fails_its_job_naming_every_lost_owner,
+                     bdata::make(backends()), backend) {
+    Backend be(backend);
+    auto first = be.node("n1");
+    const int64_t id = must(first->open_job("in/p.mkv", "5:5", "web", "{}", 0)).id;
+    BOOST_TEST(must(first->job(id)).prepare_attempt == 1);
+    must(first->leave());
+    // Attempts 2 and 3: each adopter prepares it and is lost in turn.
+    for (const std::string node : {"n2", "n3"}) {
+        auto q = be.node(node);
+        const OpenedJob o = must(q->open_job("in/p.mkv", "5:5", "web", "{}", 0));
+        BOOST_TEST_CONTEXT(node) {
+            BOOST_TEST(o.created);
+            BOOST_TEST(o.state == "preparing");
+            BOOST_TEST(must(q->job(id)).prepare_attempt == (node == "n2" ? 2 : 3));
+        }
+        must(q->leave());
+    }
+    // A node with a higher max_attempts would prepare it again; this one's is 3.
+    auto last = be.node("n4");
+    const OpenedJob o = must(last->open_job("in/p.mkv", "5:5", "web", "{}", 0));
+    BOOST_TEST(!o.created);
+    BOOST_TEST(o.id == id);
+    BOOST_TEST(o.owner == "n4");
+    BOOST_TEST(o.state == "failed");
+    BOOST_TEST(o.adopted_from == "n3");
+    const JobView j = must(last->job(id));
+    BOOST_TEST(j.state == "failed");
+    BOOST_TEST(j.prepare_attempt == 3);
+    BOOST_TEST(j.error.value_or("") ==
+               "preparing was interrupted 3 times, each time by its node being lost (n1, n2, n3)");
+    BOOST_TEST(must(last->tasks(id)).empty());
+    // Its source waits for n4 alone; nobody else adopts it, and n4 disposes of it once.
+    BOOST_TEST(must(be.node("n5")->orphaned_jobs()).empty());
+    BOOST_TEST(must(last->claim_disposal(id)));
+    // Opening it again finds the failed job; nothing is prepared a fourth time.
+    const OpenedJob again = must(be.node("n6")->open_job("in/p.mkv", "5:5", "web", "{}", 0));
+    BOOST_TEST(!again.created);
+    BOOST_TEST(again.owner == "n4");
+    BOOST_TEST(must(last->job(id)).prepare_attempt == 3);
+}
+
 BOOST_DATA_TEST_CASE(a_job_run_again_on_request_gets_a_new_job_and_the_ended_one_keeps_its_history,
                      bdata::make(backends()), backend) {
     Backend be(backend);

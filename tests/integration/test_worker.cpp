@@ -12,9 +12,11 @@
 #include <sstream>
 #include <thread>
 
+#include "store/db.h"
 #include "store/job_store.h"
 #include "support/daemon.h"
 #include "support/media.h"
+#include "support/must.h"
 #include "support/process.h"
 #include "support/sandbox.h"
 
@@ -348,6 +350,65 @@ BOOST_AUTO_TEST_CASE(a_dry_run_reads_the_input_in_a_confined_worker) {
     BOOST_TEST(plan.exit_code == 0, plan.err);
     BOOST_TEST(plan.out.find("100 frames") != std::string::npos);
     BOOST_TEST(box.list().empty());
+}
+
+// The daemon dies after claiming a cancelled job's disposition in the queue but before it
+// recorded the ending (RENDERRUSH_DAEMON_FAULT=hang:dispose holds it there). After the restart
+// the job is still cancelled: its disposition is finished, and the file is not run again.
+BOOST_AUTO_TEST_CASE(a_job_cancelled_just_before_the_daemon_died_stays_cancelled) {
+    t::Daemon d{""};
+    d.set_binary(faults_binary());
+    d.write_config(
+        "chunk_seconds: 2\nworkers: 2\nlimits: {worker_seconds_per_chunk: 300}\n"
+        "watches:\n  - {path: " +
+        d.dir("inbox").string() + ", profile: by-folder, output: " + d.dir("outbox").string() +
+        ", settle_seconds: 1}\n" + kProfiles);
+    d.start({{"RENDERRUSH_FAULT", "hang"}, {"RENDERRUSH_DAEMON_FAULT", "hang:dispose"}});
+    const auto source = d.dir("inbox") / "plain" / "wanted.mp4";
+    drop(source, silent_clip());
+    BOOST_REQUIRE_MESSAGE(t::wait_until(
+                              [&] {
+                                  return !workers_of(d.pid()).empty() &&
+                                         in_state(d, "wanted.mp4", JobState::running);
+                              },
+                              60s),
+                          d.log());
+    const int64_t id = job_for(d, "wanted.mp4")->id;
+    auto cancel = t::run({t::renderrushctl().string(), "--socket",
+                          (d.dir("run") / "control.sock").string(), "cancel", std::to_string(id)},
+                         10s);
+    BOOST_REQUIRE_MESSAGE(cancel.exit_code == 0, cancel.out + cancel.err);
+    BOOST_REQUIRE_MESSAGE(t::wait_until(
+                              [&] {
+                                  return d.log().find("hanging after claiming the disposition") !=
+                                         std::string::npos;
+                              },
+                              30s),
+                          d.log());
+    d.kill9();
+    d.set_binary(t::renderrushd());
+    d.start();
+    BOOST_REQUIRE_MESSAGE(t::wait_until(
+                              [&] {
+                                  auto j = job_for(d, "wanted.mp4");
+                                  return j && rr::store::is_final(j->state);
+                              },
+                              60s),
+                          d.log());
+    const auto j = *job_for(d, "wanted.mp4");
+    BOOST_TEST(j.state == JobState::cancelled, d.log());
+    BOOST_TEST(d.jobs().size() == 1u);
+    BOOST_TEST(std::filesystem::exists(source));  // a cancelled job's source stays put
+    BOOST_TEST(std::filesystem::is_empty(d.dir("outbox")));
+    // One queue job, the cancelled one: nothing was queued for the file again.
+    auto queue = rr::store::Db::open(d.dir("state") / "local-queue.db");
+    BOOST_REQUIRE(queue.ok());
+    auto rows = rr::store::Stmt::prepare(*queue, "SELECT state FROM jobs");
+    BOOST_REQUIRE(rows.ok());
+    std::vector<std::string> states;
+    while (rr::test::must(rows->step())) states.push_back(rows->text(0));
+    BOOST_TEST((states == std::vector<std::string>{"cancelled"}));
+    BOOST_TEST(status_answers(d));
 }
 
 BOOST_AUTO_TEST_CASE(a_job_that_keeps_killing_the_daemon_fails_after_max_attempts) {

@@ -33,8 +33,8 @@ struct FakeJob : JobEffects {
         ++prepares;
         queue.push_back({Kind::prepare});
     }
-    void follow_cluster_job() override { ++follows; }
-    void end_cluster_job(JobState s, const std::string& e) override {
+    void follow_queue_job() override { ++follows; }
+    void end_queue_job(JobState s, const std::string& e) override {
         cluster_ends.push_back(std::string(store::to_string(s)) + ": " + e);
     }
     void cancel_tasks() override { ++cancels; }
@@ -91,16 +91,16 @@ BOOST_AUTO_TEST_CASE(a_job_is_prepared_followed_in_the_queue_published_disposed_
     JobLifecycle job(fx, 3, clock.fn());
     job.start();
     fx.take(FakeJob::Kind::prepare);
-    BOOST_TEST(!job.following_cluster());
+    BOOST_TEST(!job.following_queue());
     job.planned();
     BOOST_TEST(fx.follows == 1);  // the queue's nodes run the tasks, this one among them
-    BOOST_TEST(job.following_cluster());
+    BOOST_TEST(job.following_queue());
     BOOST_TEST(!job.wants_join_result());
     job.joined();  // not before the queue moved the job to joining
     BOOST_TEST(fx.disposals.empty());
-    job.cluster_joining();
+    job.queue_joining();
     BOOST_TEST(job.state() == JobState::assembling);
-    job.cluster_joining();  // every later poll says so again
+    job.queue_joining();  // every later poll says so again
     clock.advance(42);
     BOOST_TEST(job.elapsed() == 42.0);
     job.joined();
@@ -108,7 +108,7 @@ BOOST_AUTO_TEST_CASE(a_job_is_prepared_followed_in_the_queue_published_disposed_
     BOOST_REQUIRE(fx.disposals.size() == 1u);
     BOOST_TEST(fx.disposals[0].state == JobState::done);
     BOOST_TEST(fx.disposals[0].here);
-    BOOST_TEST(!job.following_cluster());
+    BOOST_TEST(!job.following_queue());
     job.disposed(std::nullopt);
     BOOST_TEST(fx.hook_runs == 1);
     BOOST_TEST(fx.finishes == 0);
@@ -128,7 +128,7 @@ BOOST_AUTO_TEST_CASE(a_job_the_queue_failed_ends_failed_with_the_queues_reason) 
     JobLifecycle job(fx, 3);
     job.start();
     job.planned();
-    job.cluster_ended(media_error("chunk 0 failed after 3 attempts: attempt 1 on local: no"));
+    job.queue_failed(media_error("chunk 0 failed after 3 attempts: attempt 1 on local: no"));
     BOOST_REQUIRE(fx.disposals.size() == 1u);
     BOOST_TEST(fx.disposals[0].state == JobState::failed);
     BOOST_TEST(fx.disposals[0].message ==
@@ -136,7 +136,7 @@ BOOST_AUTO_TEST_CASE(a_job_the_queue_failed_ends_failed_with_the_queues_reason) 
     BOOST_TEST(!fx.disposals[0].no_space);
     BOOST_TEST(fx.cancels == 1);
     BOOST_TEST(fx.cluster_ends.size() == 1u);  // ending an ended queue job is a no-op there
-    job.cluster_ended(media_error("again"));
+    job.queue_failed(media_error("again"));
     job.joined();
     BOOST_TEST(fx.disposals.size() == 1u);
     job.disposed(std::nullopt);
@@ -148,8 +148,8 @@ BOOST_AUTO_TEST_CASE(a_job_the_queue_failed_ends_failed_with_the_queues_reason) 
     late.start();
     late.attached();  // planned before a restart
     BOOST_TEST(joining.follows == 1);
-    late.cluster_joining();
-    late.cluster_ended(media_error("join failed after 3 attempts"));  // the joiner gave up
+    late.queue_joining();
+    late.queue_failed(media_error("join failed after 3 attempts"));  // the joiner gave up
     BOOST_REQUIRE(joining.disposals.size() == 1u);
     BOOST_TEST(joining.disposals[0].state == JobState::failed);
 }
@@ -174,11 +174,11 @@ BOOST_AUTO_TEST_CASE(a_cancel_ends_the_queue_job_and_late_updates_change_nothing
     BOOST_TEST(fx.cancels == 1);
     BOOST_TEST(fx.cluster_ends == std::vector<std::string>{"cancelled: cancelled by the operator"},
                boost::test_tools::per_element());
-    BOOST_TEST(!job.following_cluster());
+    BOOST_TEST(!job.following_queue());
     // The queue's view arrives afterwards: joining, published, failed.
-    job.cluster_joining();
+    job.queue_joining();
     job.joined();
-    job.cluster_ended(media_error("cancelled"));
+    job.queue_failed(media_error("cancelled"));
     job.cancel("again");
     job.fail(media_error("late failure"));
     BOOST_TEST(fx.disposals.size() == 1u);
@@ -282,7 +282,7 @@ BOOST_AUTO_TEST_CASE(a_disposition_taken_over_by_another_node_ends_done_without_
     JobLifecycle job(fx, 3);
     job.start();
     job.attached();
-    job.cluster_joining();
+    job.queue_joining();
     job.joined();
     BOOST_REQUIRE(fx.disposals.size() == 1u);
     BOOST_TEST(fx.disposals[0].here);
@@ -341,13 +341,13 @@ BOOST_AUTO_TEST_CASE(random_event_orders_dispose_once_finish_once_and_submit_not
                         job.elsewhere("e");
                     break;
                 case 3:
-                    job.cluster_joining();
+                    job.queue_joining();
                     break;
                 case 4:
                     job.joined();
                     break;
                 case 5:
-                    job.cluster_ended(media_error("q"));
+                    job.queue_failed(media_error("q"));
                     break;
                 case 6:
                     job.cancel("c");

@@ -206,6 +206,34 @@ BOOST_AUTO_TEST_CASE(only_a_video_chunk_resets_the_interruption_count) {
     BOOST_TEST(s->job(id).value()->interruptions == 0);
 }
 
+// A run asked for (retry, reprocess) is marked until its queue job is open; recovery's requeue
+// leaves the mark as it was, so a restart resumes a run instead of starting the file again.
+BOOST_AUTO_TEST_CASE(a_run_asked_for_is_marked_until_its_queue_job_is_open) {
+    t::Sandbox box;
+    auto s = JobStore::open(box / "db");
+    const int64_t watched = s->insert_job(job("/watched")).value();
+    BOOST_TEST(!s->job(watched).value()->rerun);
+    BOOST_REQUIRE(s->set_state(watched, JobState::running).ok());
+    BOOST_REQUIRE(s->requeue(watched).ok());  // recovery
+    BOOST_TEST(s->job(watched).value()->state == JobState::queued);
+    BOOST_TEST(!s->job(watched).value()->rerun);
+    BOOST_REQUIRE(s->set_state(watched, JobState::cancelled, std::string("by hand")).ok());
+    BOOST_REQUIRE(s->retry(watched).ok());
+    const auto retried = *s->job(watched).value();
+    BOOST_TEST(retried.state == JobState::queued);
+    BOOST_TEST(!retried.error.has_value());
+    BOOST_TEST(retried.rerun);
+    BOOST_REQUIRE(s->requeue(watched).ok());  // a restart before its queue job was open
+    BOOST_TEST(s->job(watched).value()->rerun);
+    BOOST_REQUIRE(s->clear_rerun(watched).ok());
+    BOOST_TEST(!s->job(watched).value()->rerun);
+
+    NewJob again = job("/watched");
+    again.reprocess_of = watched;
+    const int64_t reprocess = s->insert_job(again).value();
+    BOOST_TEST(s->job(reprocess).value()->rerun);
+}
+
 // Cluster mode: each chunk row keeps the node whose completion the queue accepted, so
 // `renderrushctl jobs` can list a job's nodes (its video chunks', as the sidecar does).
 BOOST_AUTO_TEST_CASE(chunk_rows_record_the_node_that_produced_them) {
