@@ -604,9 +604,11 @@ void JobRunner::dispose(const JobEnding& ending) {
         "renderrush job " + std::to_string(row_.id) + " failed\nfile: " + row_.input_path +
         "\nprofile: " + row_.profile + "\nreason: " + ending.message + "\n";
     ctx_.scheduler->add_job(row_.id, row_.priority);  // a cancelled job still needs this one task
-    // A cluster job's disposition is claimed in the queue first: when this node was lost, a
+    // A queue job's disposition is claimed in the queue first: when this node was lost, a
     // node that adopted the job may have disposed of the source (and run the hooks) already.
-    const int64_t claim_in = from ? queue_job_ : int64_t{0};
+    // A submitted file's too, though it stays where it is: the claim is what tells `retry` and
+    // `reprocess` that the ended job may be retired for a new run.
+    const int64_t claim_in = ending.here ? queue_job_ : int64_t{0};
     // A job that will not publish ends its queue job here, before the claim (which needs it
     // ended): a failure or cancel was also sent through the claimer's thread, which may not have
     // run yet; a duplicate's queue job, still 'preparing', would otherwise be adopted as an

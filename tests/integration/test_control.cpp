@@ -209,6 +209,43 @@ BOOST_AUTO_TEST_CASE(status_reports_workers_jobs_watches_and_hardware) {
     BOOST_TEST(nlohmann::json::parse(json.out)["hardware"]["tier"].get<std::string>() == tier);
 }
 
+// A submitted file has no watch and its source is kept, but its queue job's disposition is
+// still claimed: `reprocess` then gets a queue job of its own and makes the file again,
+// instead of finding the published one and reporting its output.
+BOOST_AUTO_TEST_CASE(a_submitted_file_is_made_again_by_reprocess) {
+    t::Daemon d("");
+    d.write_config(config_for(d));
+    std::filesystem::create_directories(d.dir("uploads"));
+    std::filesystem::copy_file(clip(), d.dir("uploads") / "clip.mp4");
+    d.start();
+    (void)connect(d);
+    auto ok = ctl(
+        d, {"submit", (d.dir("uploads") / "clip.mp4").string(), "--profile", "plain", "--wait"});
+    BOOST_REQUIRE_MESSAGE(ok.exit_code == 0, ok.out << ok.err << d.log());
+    BOOST_REQUIRE_EQUAL(d.jobs().size(), 1u);
+    const auto first = d.jobs()[0];
+    BOOST_REQUIRE(first.output_path.has_value());
+    auto again = ctl(d, {"reprocess", std::to_string(first.id)});
+    BOOST_REQUIRE_MESSAGE(again.exit_code == 0, again.out << again.err);
+    std::optional<rr::store::JobRow> second;
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until(
+            [&] {
+                for (const auto& j : d.jobs())
+                    if (j.reprocess_of == first.id && rr::store::is_final(j.state)) second = j;
+                return second.has_value();
+            },
+            120s),
+        d.log());
+    BOOST_TEST(second->state == JobState::done, second->error.value_or(""));
+    BOOST_REQUIRE(second->output_path.has_value());
+    BOOST_TEST(*second->output_path != *first.output_path);
+    BOOST_TEST(std::filesystem::exists(*first.output_path));
+    BOOST_REQUIRE_MESSAGE(std::filesystem::exists(*second->output_path), d.log());
+    BOOST_TEST(t::count_frames(*second->output_path) == 100);
+    BOOST_TEST(std::filesystem::exists(d.dir("uploads") / "clip.mp4"));  // still kept
+}
+
 BOOST_AUTO_TEST_CASE(submit_checks_paths_and_wait_follows_the_job) {
     t::Daemon d("");
     d.write_config(config_for(d));
