@@ -566,11 +566,9 @@ void JobRunner::on_queue_update(Result<ClusterJobUpdate> u) {
         on_published(std::move(sidecar));
     } else if (job.state == "cancelled") {
         // Cancelled stays cancelled (its source stays put), also when this node learns it
-        // again after a restart.
-        ctx_.cluster->unwatch(queue_job_);
+        // again after a restart. Both endings stop following through end_queue_job.
         life_.cancel(job.error.value_or("cancelled"));
     } else if (job.state == "failed") {
-        ctx_.cluster->unwatch(queue_job_);
         life_.queue_failed(make_error(Errc::media, job.error.value_or("cluster job failed")));
     }
 }

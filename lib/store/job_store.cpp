@@ -367,21 +367,22 @@ Status JobStore::start_attempt(int64_t id) {
     return s.run();
 }
 
-Status JobStore::requeue(int64_t id) {
-    RR_ASSIGN(Stmt s,
-              Stmt::prepare(db_,
-                            "UPDATE jobs SET state = 'queued', error = NULL, finished_at = NULL, "
-                            "updated_at = ? WHERE id = ?"));
-    s.bind(1, now_seconds()).bind(2, id);
+Status JobStore::queue_again(int64_t id, bool rerun) {
+    // rerun: set by a retry; a requeue leaves the mark as it was.
+    RR_ASSIGN(Stmt s, Stmt::prepare(db_,
+                                    "UPDATE jobs SET state = 'queued', error = NULL, "
+                                    "finished_at = NULL, rerun = max(rerun, ?), updated_at = ? "
+                                    "WHERE id = ?"));
+    s.bind(1, int64_t{rerun ? 1 : 0}).bind(2, now_seconds()).bind(3, id);
     return s.run();
 }
 
+Status JobStore::requeue(int64_t id) {
+    return queue_again(id, false);
+}
+
 Status JobStore::retry(int64_t id) {
-    RR_ASSIGN(Stmt s, Stmt::prepare(db_,
-                                    "UPDATE jobs SET state = 'queued', error = NULL, "
-                                    "finished_at = NULL, rerun = 1, updated_at = ? WHERE id = ?"));
-    s.bind(1, now_seconds()).bind(2, id);
-    return s.run();
+    return queue_again(id, true);
 }
 
 Status JobStore::clear_rerun(int64_t id) {

@@ -176,6 +176,8 @@ class JobStore {
 
   private:
     explicit JobStore(Db db) : db_(std::move(db)) {}
+    // requeue and retry: back to queued, with the rerun mark set or left as it was.
+    [[nodiscard]] Status queue_again(int64_t id, bool rerun);
     Db db_;
 };
 

@@ -8,6 +8,7 @@
 
 #include <boost/test/unit_test.hpp>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -56,16 +57,19 @@ void drop(const std::filesystem::path& to, const std::filesystem::path& from = c
     std::filesystem::rename(tmp, to);
 }
 
-// A daemon running renderrushd-faults with `fault`, watching inbox/plain.
+// A daemon running renderrushd-faults with `fault`, watching inbox/plain; `env`: more of its
+// environment (RENDERRUSH_DAEMON_FAULT).
 struct FaultyDaemon {
     t::Daemon d{""};
-    FaultyDaemon(const std::string& fault, const std::string& extra) {
+    FaultyDaemon(const std::string& fault, const std::string& extra,
+                 std::map<std::string, std::string> env = {}) {
         d.set_binary(faults_binary());
         d.write_config("chunk_seconds: 2\nworkers: 2\n" + extra +
                        "watches:\n  - {path: " + d.dir("inbox").string() +
                        ", profile: by-folder, output: " + d.dir("outbox").string() +
                        ", settle_seconds: 1}\n" + kProfiles);
-        d.start({{"RENDERRUSH_FAULT", fault}});
+        env["RENDERRUSH_FAULT"] = fault;
+        d.start(env);
         BOOST_REQUIRE(t::wait_until(
             [&] { return std::filesystem::exists(d.dir("run") / "control.sock"); }, 20s));
     }
@@ -116,6 +120,11 @@ std::vector<pid_t> children_of(pid_t parent, const std::string& marker) {
 
 std::vector<pid_t> workers_of(pid_t parent) {
     return children_of(parent, std::string("worker\0--fd", 11));
+}
+
+// The job of `name` is running and the daemon has worker processes for it.
+bool running_on_workers(const t::Daemon& d, const std::string& name) {
+    return !workers_of(d.pid()).empty() && in_state(d, name, JobState::running);
 }
 
 // The job's stored events, as `renderrushctl events` shows them.
@@ -356,22 +365,12 @@ BOOST_AUTO_TEST_CASE(a_dry_run_reads_the_input_in_a_confined_worker) {
 // recorded the ending (RENDERRUSH_DAEMON_FAULT=hang:dispose holds it there). After the restart
 // the job is still cancelled: its disposition is finished, and the file is not run again.
 BOOST_AUTO_TEST_CASE(a_job_cancelled_just_before_the_daemon_died_stays_cancelled) {
-    t::Daemon d{""};
-    d.set_binary(faults_binary());
-    d.write_config(
-        "chunk_seconds: 2\nworkers: 2\nlimits: {worker_seconds_per_chunk: 300}\n"
-        "watches:\n  - {path: " +
-        d.dir("inbox").string() + ", profile: by-folder, output: " + d.dir("outbox").string() +
-        ", settle_seconds: 1}\n" + kProfiles);
-    d.start({{"RENDERRUSH_FAULT", "hang"}, {"RENDERRUSH_DAEMON_FAULT", "hang:dispose"}});
+    FaultyDaemon f("hang", "limits: {worker_seconds_per_chunk: 300}\n",
+                   {{"RENDERRUSH_DAEMON_FAULT", "hang:dispose"}});
+    auto& d = f.d;
     const auto source = d.dir("inbox") / "plain" / "wanted.mp4";
     drop(source, silent_clip());
-    BOOST_REQUIRE_MESSAGE(t::wait_until(
-                              [&] {
-                                  return !workers_of(d.pid()).empty() &&
-                                         in_state(d, "wanted.mp4", JobState::running);
-                              },
-                              60s),
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return running_on_workers(d, "wanted.mp4"); }, 60s),
                           d.log());
     const int64_t id = job_for(d, "wanted.mp4")->id;
     auto cancel = t::run({t::renderrushctl().string(), "--socket",
@@ -419,13 +418,8 @@ BOOST_AUTO_TEST_CASE(a_job_that_keeps_killing_the_daemon_fails_after_max_attempt
     auto& d = f.d;
     drop(d.dir("inbox") / "plain" / "poison.mp4", silent_clip());
     for (int round = 0; round < 2; ++round) {
-        BOOST_REQUIRE_MESSAGE(t::wait_until(
-                                  [&] {
-                                      return !workers_of(d.pid()).empty() &&
-                                             in_state(d, "poison.mp4", JobState::running);
-                                  },
-                                  60s),
-                              d.log());
+        BOOST_REQUIRE_MESSAGE(
+            t::wait_until([&] { return running_on_workers(d, "poison.mp4"); }, 60s), d.log());
         d.kill9();
         d.start({{"RENDERRUSH_FAULT", "hang"}});
     }
