@@ -456,12 +456,14 @@ Status ClusterWork::settle_disposal(const store::OrphanedJob& o) {
         RR_ASSIGN(const store::OpenedJob opened,
                   q.open_job(o.source_path, o.source_key, o.profile, j.payload, j.priority));
         if (opened.created) {
-            // The row was pruned meanwhile and this made a new one: nothing will prepare it.
-            return q.end_job(opened.id, "cancelled", "its source is gone");
+            // The row was pruned meanwhile and this made a new one: nothing will prepare it,
+            // and there is nothing to dispose of either.
+            RR_TRY(q.end_job(opened.id, "cancelled", "its source is gone"));
+        } else if (opened.owner != node_id_) {
+            return {};  // another node settles it
         }
-        if (opened.owner != node_id_) return {};  // another node settles it
-        RR_ASSIGN(const bool claimed, q.claim_disposal(o.id));
-        if (claimed) RR_TRY(q.finish_disposal(o.id));
+        RR_ASSIGN(const bool claimed, q.claim_disposal(opened.id));
+        if (claimed) RR_TRY(q.finish_disposal(opened.id));
         return {};
     });
 }
