@@ -159,6 +159,12 @@ Result<bool> ClusterWork::claim_disposal(int64_t job_id, std::stop_token stop) {
         "the disposition of job " + std::to_string(job_id), stop);
 }
 
+Result<bool> ClusterWork::finish_disposal(int64_t job_id, std::stop_token stop) {
+    return until_answered(
+        [&] { return locked([&](store::TaskQueue& q) { return q.finish_disposal(job_id); }); },
+        "the disposition of job " + std::to_string(job_id), stop);
+}
+
 Result<std::optional<SameContent>> ClusterWork::record_content(int64_t job_id,
                                                                const std::string& checksum) {
     int64_t gone = 0;
@@ -421,8 +427,14 @@ void ClusterWork::adopt_orphans() {
                             preparing ? "preparing" : "disposing of", orphan.input.string(),
                             key ? "no longer the version it was opened for" : "gone");
             if (!preparing) {
-                // Nothing is left to dispose of here: someone moved or replaced the file.
-                logger_->info("cluster: job {}: {}; nothing to dispose of", o.id, why);
+                // Nothing is left to dispose of here: someone moved or replaced the file (the
+                // lost owner itself, when it was lost before recording its move).
+                if (Status settled = settle_disposal(o); !settled) {
+                    logger_->warn("cluster: job {}: {}; cannot record its disposition: {}", o.id,
+                                  why, settled.error().message);
+                } else {
+                    logger_->info("cluster: job {}: {}; nothing to dispose of", o.id, why);
+                }
                 continue;
             }
             // Nobody can prepare this version any more; a newer one is a job of its own.
@@ -435,6 +447,25 @@ void ClusterWork::adopt_orphans() {
                       orphan.input.string());
         handler(std::move(orphan));
     }
+}
+
+Status ClusterWork::settle_disposal(const store::OrphanedJob& o) {
+    return locked([&](store::TaskQueue& q) -> Status {
+        // The adopter's payload replaces the job's: this one keeps where its output went.
+        RR_ASSIGN(const store::JobView j, q.job(o.id));
+        RR_ASSIGN(const store::OpenedJob opened,
+                  q.open_job(o.source_path, o.source_key, o.profile, j.payload, j.priority));
+        if (opened.created) {
+            // The row was pruned meanwhile and this made a new one: nothing will prepare it,
+            // and there is nothing to dispose of either.
+            RR_TRY(q.end_job(opened.id, "cancelled", "its source is gone"));
+        } else if (opened.owner != node_id_) {
+            return {};  // another node settles it
+        }
+        RR_ASSIGN(const bool claimed, q.claim_disposal(opened.id));
+        if (claimed) RR_TRY(q.finish_disposal(opened.id));
+        return {};
+    });
 }
 
 void ClusterWork::claim_some() {

@@ -94,6 +94,9 @@ class ClusterWork {
     // The owner claims the disposition of an ended job's source (TaskQueue::claim_disposal),
     // retried while the database is away; false: another node took it over.
     [[nodiscard]] Result<bool> claim_disposal(int64_t job_id, std::stop_token stop);
+    // The claimer records the disposition done (TaskQueue::finish_disposal), retried while the
+    // database is away; false: the job was adopted meanwhile, its adopter disposes of it too.
+    [[nodiscard]] Result<bool> finish_disposal(int64_t job_id, std::stop_token stop);
     // TaskQueue::retire_job, for a job this node runs again on request.
     [[nodiscard]] Result<bool> retire_job(int64_t job_id);
     // Dedupe across the farm (TaskQueue::record_content): records the content of this node's
@@ -161,6 +164,9 @@ class ClusterWork {
     void claim_some();
     void poll_watched();
     void adopt_orphans();
+    // An orphaned disposition with nothing left to do (its source gone or replaced): this
+    // node adopts it and records it done, so that no node looks at it again.
+    [[nodiscard]] Status settle_disposal(const store::OrphanedJob& o);
     void resume_joins();
     // `slot`: the scheduler worker running it, recorded in the result.
     void run_lease(const store::Lease& lease, int slot, std::stop_token stop);

@@ -37,7 +37,8 @@ struct Context {
     // Test-only: makes the daemon stop at one point so a test can kill it there. Set from
     // RENDERRUSH_DAEMON_FAULT by the test build (renderrushd-faults) alone; always empty in the
     // shipped binary. `hang:dispose`: a job's disposition hangs once claimed in the queue,
-    // before the source is moved and the ending recorded.
+    // before the source is moved and the ending recorded; `hang:disposed`: once the source is
+    // moved, before the disposition is recorded done in the queue.
     std::string daemon_fault;
     // Every job and chunk state change and progress snapshot (control subscribers, metrics).
     std::function<void(const control::Event&)> emit = [](const control::Event&) {};

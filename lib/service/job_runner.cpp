@@ -621,7 +621,7 @@ void JobRunner::dispose(const JobEnding& ending) {
                                      input = row_.input_path, plan, error_text,
                                      cluster = ctx_.cluster, claim_in, end_in, end_state,
                                      end_error = ending.message, logger = ctx_.logger,
-                                     hang = ctx_.daemon_fault == "hang:dispose",
+                                     fault = ctx_.daemon_fault,
                                      id = row_.id](int, std::stop_token stop) {
         if (end_in && !end_state.empty()) {
             if (Status ended = cluster->end_job_now(end_in, end_state, end_error, stop); !ended) {
@@ -648,12 +648,16 @@ void JobRunner::dispose(const JobEnding& ending) {
                 return;
             }
         }
-        if (hang) {
-            logger->warn("job {}: fault hook: hanging after claiming the disposition", id);
+        // Test builds only (Context::daemon_fault): hold the daemon at a point of the
+        // disposition, so that a test can kill it there.
+        auto held = [&](std::string_view point, std::string_view after) {
+            if (fault != point) return false;
+            logger->warn("job {}: fault hook: hanging after {}", id, after);
             while (!stop.stop_requested())
                 std::this_thread::sleep_for(std::chrono::milliseconds(50));
-            return;
-        }
+            return true;
+        };
+        if (held("hang:dispose", "claiming the disposition")) return;
         auto act = [&]() -> Result<std::string> {
             std::error_code ec;
             if (!std::filesystem::exists(input, ec)) {
@@ -672,6 +676,21 @@ void JobRunner::dispose(const JobEnding& ending) {
             return now.string();
         };
         Result<std::string> r = act();
+        if (r && held("hang:disposed", "disposing of the source")) return;
+        // Done: no node takes this disposition over from here on. Until then a node that
+        // finds this one lost does it again (a move done already is found done).
+        if (r && claim_in) {
+            auto finished = cluster->finish_disposal(claim_in, stop);
+            if (!finished) {
+                logger->warn("job {}: cannot record the disposition of cluster job {} as done: {}",
+                             id, claim_in, finished.error().message);
+            } else if (!*finished) {
+                logger->info(
+                    "job {}: cluster job {} was adopted while this node was lost; its new owner "
+                    "disposes of it too",
+                    id, claim_in);
+            }
+        }
         poster->post([this_, r = std::move(r)]() mutable {
             if (auto self = this_.lock()) self->on_disposed(std::move(r));
         });

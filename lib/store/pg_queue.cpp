@@ -263,6 +263,13 @@ Result<bool> PgQueue::claim_disposal(int64_t job_id) {
     });
 }
 
+Result<bool> PgQueue::finish_disposal(int64_t job_id) {
+    return retrying([&]() -> Result<bool> {
+        RR_ASSIGN(auto r, conn_.run(Q::finish_disposal, {pg_param(job_id), o_.node_id}));
+        return r.rows() == 1;
+    });
+}
+
 Result<bool> PgQueue::retire_job(int64_t job_id) {
     return retrying([&]() -> Result<bool> {
         RR_ASSIGN(auto r, conn_.run(Q::retire_job, {pg_param(job_id)}));
@@ -529,6 +536,7 @@ Result<JobView> PgQueue::job(int64_t job_id) {
         j.disposed_by = r.optional_text(0, 15);
         j.priority = static_cast<int>(r.integer(0, 16));
         j.prepare_attempt = static_cast<int>(r.integer(0, 17));
+        j.disposed = r.integer(0, 18) != 0;
         return j;
     });
 }

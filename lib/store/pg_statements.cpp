@@ -9,11 +9,11 @@ namespace {
 // nodes with skewed clocks agree on when a lease expires.
 // Back-off after a failed or expired attempt: base · 2^(attempt−1) seconds, at most max.
 
-// A job that ended (done, failed or cancelled) and whose source nobody has claimed to dispose
-// of yet: its owner's to dispose of, or an adopter's once the owner is lost. It is the
-// predicate of the partial index jobs_undisposed (queue migration 5), so a statement that
+// A job that ended (done, failed or cancelled) and whose source's disposition has not finished
+// (claimed or not): its owner's to dispose of, or an adopter's once the owner is lost. It is
+// the predicate of the partial index jobs_undisposed (queue migration 11), so a statement that
 // says it can use the index. Unqualified: it reads the jobs row of the statement it is in.
-#define RR_PG_UNDISPOSED "(state IN ('done', 'failed', 'cancelled') AND disposed_by IS NULL)"
+#define RR_PG_UNDISPOSED "(state IN ('done', 'failed', 'cancelled') AND disposed_at IS NULL)"
 
 constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatements = {{
     {Q::insert_job, "rr_insert_job", 4,
@@ -180,7 +180,8 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
      // The joiner's node state lets the owner see that its joiner is lost.
      R"sql(SELECT j.id, j.source_path, j.profile, j.state, j.chunks_total, j.chunks_remaining,
                   j.error, j.joiner, j.owner, j.source_key, j.payload, j.result, j.output_size,
-                  j.output_checksum, n.state, j.disposed_by, j.priority, j.prepare_attempt
+                  j.output_checksum, n.state, j.disposed_by, j.priority, j.prepare_attempt,
+                  (j.disposed_at IS NOT NULL)::int
            FROM jobs j LEFT JOIN nodes n ON n.node_id = j.joiner
            WHERE j.id = $1::bigint)sql"},
     {Q::task_attempts, "rr_task_attempts", 2,
@@ -282,10 +283,12 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
      // others re-read the row and find the new owner); a node that is back from 'lost' keeps
      // its job, and its start_job and claim_disposal no longer match once it was adopted.
      // The adopter prepares with its own priority; an ended job's stays what its tasks had.
+     // A disposition the lost owner claimed and never finished is let go of for the adopter's.
      // Taking a preparation over is its next attempt; after $6 attempts the job fails instead,
      // with every owner that was lost preparing it, and the adopter disposes of the source.
      // (Every SET expression reads the row as it was.)
      R"sql(UPDATE jobs j SET owner = $3::text, payload = $4::text, updated_at = now(),
+                            disposed_by = NULL,
                             priority = CASE WHEN j.state = 'preparing' THEN $5::int
                                             ELSE j.priority END,
                             prepare_attempt = j.prepare_attempt +
@@ -311,7 +314,7 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
            RETURNING id, owner, state)sql"},
     {Q::orphaned_jobs, "rr_orphaned_jobs", 2,
      // Jobs nobody will prepare or dispose of: their owner is lost (or gone) before it queued
-     // their tasks, or after they ended but before it claimed their disposition. The two
+     // their tasks, or after they ended but before it finished their disposition. The two
      // partial indexes (jobs_preparing, jobs_undisposed) keep this off the finished jobs.
      R"sql(SELECT j.id, j.source_path, j.source_key, j.profile, j.owner, j.state FROM jobs j
            WHERE (j.state = 'preparing' OR )sql" RR_PG_UNDISPOSED R"sql()
@@ -322,9 +325,15 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
      // The owner claims the disposition of an ended job's source before it moves it: one node
      // disposes of a source, and an owner whose job was adopted while it was lost finds it
      // claimed. The retry after a lost reply finds its own claim.
-     R"sql(UPDATE jobs SET disposed_by = $2::text, disposed_at = now(), updated_at = now()
+     R"sql(UPDATE jobs SET disposed_by = $2::text, updated_at = now()
            WHERE id = $1::bigint AND owner = $2::text AND state IN ('done', 'failed', 'cancelled')
              AND (disposed_by IS NULL OR disposed_by = $2::text)
+           RETURNING id)sql"},
+    {Q::finish_disposal, "rr_finish_disposal", 2,
+     // Only the claimer, while the job is still its own (an adopter let go of its claim). A
+     // second call keeps the first time.
+     R"sql(UPDATE jobs SET disposed_at = coalesce(disposed_at, now()), updated_at = now()
+           WHERE id = $1::bigint AND owner = $2::text AND disposed_by = $2::text
            RETURNING id)sql"},
     {Q::retire_job, "rr_retire_job", 1,
      // The '#' marks a retired key: a version key (size:mtime_ns) never holds one.

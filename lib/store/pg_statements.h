@@ -45,6 +45,7 @@ enum class Q : std::size_t {
     adopt_job,
     orphaned_jobs,
     claim_disposal,
+    finish_disposal,
     retire_job,
     unfinished_joins,
     report_progress,

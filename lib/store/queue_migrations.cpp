@@ -390,6 +390,23 @@ ALTER TABLE jobs
 ALTER TABLE jobs ADD COLUMN prepare_attempt INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE jobs ADD COLUMN prepare_lost TEXT;
 )sql"},
+    // 11: a disposition is finished, not only claimed. disposed_at was the claim's time; from
+    // now on the claim sets disposed_by alone and finish_disposal sets disposed_at once the
+    // source is where it goes. An owner lost between the two left its source in the inbox for
+    // ever: nobody else could take a claimed disposition over. Now a disposition not finished
+    // is an orphan's like an unclaimed one (jobs_undisposed follows). Rows of before keep
+    // their disposed_at: claimed then counted as done.
+    QueueMigration{11, "disposition finished",
+                   R"sql(
+DROP INDEX jobs_undisposed;
+CREATE INDEX jobs_undisposed ON jobs (id)
+    WHERE state IN ('done', 'failed', 'cancelled') AND disposed_at IS NULL;
+)sql",
+                   R"sql(
+DROP INDEX jobs_undisposed;
+CREATE INDEX jobs_undisposed ON jobs (id)
+    WHERE state IN ('done', 'failed', 'cancelled') AND disposed_at IS NULL;
+)sql"},
 };
 
 constexpr bool numbered_from_one() {

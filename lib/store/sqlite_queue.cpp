@@ -149,7 +149,7 @@ Result<OpenedJob> SqliteQueue::open_job(const std::string& source_path,
             .bind(5, priority)
             .bind(6, o_.max_attempts);
         RR_ASSIGN(bool row, adopt.step());
-        if (!row) return *found;  // the owner is alive, or the disposition was claimed
+        if (!row) return *found;  // the owner is alive, or the disposition has finished
         // An ended job is adopted for its disposition only: there is nothing to prepare.
         const std::string state = adopt.text(2);
         found =
@@ -314,6 +314,18 @@ Result<bool> SqliteQueue::claim_disposal(int64_t job_id) {
     }
     RR_TRY(tx.commit());
     return claimed;
+}
+
+Result<bool> SqliteQueue::finish_disposal(int64_t job_id) {
+    RR_ASSIGN(auto tx, Transaction::begin(db_));
+    bool finished = false;
+    {
+        RR_ASSIGN(Stmt s, Stmt::prepare(db_, sq::kFinishDisposal));
+        s.bind(1, job_id).bind(2, o_.node_id);
+        RR_ASSIGN(finished, s.step());
+    }
+    RR_TRY(tx.commit());
+    return finished;
 }
 
 Result<bool> SqliteQueue::retire_job(int64_t job_id) {
@@ -699,6 +711,7 @@ Result<JobView> SqliteQueue::job(int64_t job_id) {
     j.disposed_by = s.optional_text(15);
     j.priority = static_cast<int>(s.integer(16));
     j.prepare_attempt = static_cast<int>(s.integer(17));
+    j.disposed = s.integer(18) != 0;
     return j;
 }
 

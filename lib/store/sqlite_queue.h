@@ -52,6 +52,7 @@ class SqliteQueue final : public TaskQueue {
                                               const std::string& dead_joiner) override;
     [[nodiscard]] Result<std::vector<OrphanedJob>> orphaned_jobs(int limit = 100) override;
     [[nodiscard]] Result<bool> claim_disposal(int64_t job_id) override;
+    [[nodiscard]] Result<bool> finish_disposal(int64_t job_id) override;
     [[nodiscard]] Result<bool> retire_job(int64_t job_id) override;
     [[nodiscard]] Result<std::optional<ContentHolder>> record_content(
         int64_t job_id, const std::string& checksum, int64_t output_gone = 0) override;

@@ -8,11 +8,11 @@
 namespace rr::store::sq {
 
 #define RR_SQ_NOW "((julianday('now') - 2440587.5) * 86400.0)"
-// A job that ended (done, failed or cancelled) and whose source nobody has claimed to dispose
-// of yet: its owner's to dispose of, or an adopter's once the owner is lost (the predicate of
-// the partial index jobs_undisposed, queue migration 5). Unqualified: it reads the jobs row of
-// the statement it is in.
-#define RR_SQ_UNDISPOSED "(state IN ('done', 'failed', 'cancelled') AND disposed_by IS NULL)"
+// A job that ended (done, failed or cancelled) and whose source's disposition has not finished
+// (claimed or not): its owner's to dispose of, or an adopter's once the owner is lost (the
+// predicate of the partial index jobs_undisposed, queue migration 11). Unqualified: it reads
+// the jobs row of the statement it is in.
+#define RR_SQ_UNDISPOSED "(state IN ('done', 'failed', 'cancelled') AND disposed_at IS NULL)"
 
 inline constexpr const char* kInsertJob =
     "INSERT INTO jobs (source_path, profile, state, chunks_total, chunks_remaining, priority) "
@@ -160,7 +160,8 @@ inline constexpr const char* kFinishJob =
 inline constexpr const char* kJob =
     "SELECT j.id, j.source_path, j.profile, j.state, j.chunks_total, j.chunks_remaining, "
     "j.error, j.joiner, j.owner, j.source_key, j.payload, j.result, j.output_size, "
-    "j.output_checksum, n.state, j.disposed_by, j.priority, j.prepare_attempt FROM jobs j "
+    "j.output_checksum, n.state, j.disposed_by, j.priority, j.prepare_attempt, "
+    "(j.disposed_at IS NOT NULL) FROM jobs j "
     "LEFT JOIN nodes n ON n.node_id = j.joiner "
     "WHERE j.id = ?1";
 inline constexpr const char* kTaskAttempts =
@@ -191,13 +192,14 @@ inline constexpr const char* kOpenJob =
     "chunks_remaining, priority) VALUES (?1, ?2, ?3, ?4, ?5, 'preparing', 0, 0, ?6) "
     "RETURNING id, owner, state";
 // A job whose owner is lost (or has no node row) gets this node as owner while it is still
-// being prepared, or once it ended with its disposition unclaimed. The adopter prepares with
-// its own priority; an ended job's stays what its tasks had.
+// being prepared, or once it ended with its disposition not finished (a claim the lost owner
+// left is let go of for the adopter's). The adopter prepares with its own priority; an ended
+// job's stays what its tasks had.
 // Taking a preparation over is its next attempt; after ?6 the job fails instead, with every
 // owner that was lost preparing it (the adopter disposes of the source). Every SET expression
 // reads the row as it was.
 inline constexpr const char* kAdoptJob =
-    "UPDATE jobs SET owner = ?3, payload = ?4, "
+    "UPDATE jobs SET owner = ?3, payload = ?4, disposed_by = NULL, "
     "priority = CASE WHEN state = 'preparing' THEN ?5 ELSE priority END, "
     "prepare_attempt = prepare_attempt + "
     "  CASE WHEN state = 'preparing' AND prepare_attempt < ?6 THEN 1 ELSE 0 END, "
@@ -222,9 +224,14 @@ inline constexpr const char* kUnfinishedJoins =
     "SELECT id FROM jobs WHERE state = 'joining' AND joiner = ?1 ORDER BY id";
 // The owner claims an ended job's disposition; the retry after a lost reply finds its own.
 inline constexpr const char* kClaimDisposal =
-    "UPDATE jobs SET disposed_by = ?2, disposed_at = " RR_SQ_NOW ", updated_at = " RR_SQ_NOW
+    "UPDATE jobs SET disposed_by = ?2, updated_at = " RR_SQ_NOW
     " WHERE id = ?1 AND owner = ?2 AND state IN ('done', 'failed', 'cancelled') "
     "  AND (disposed_by IS NULL OR disposed_by = ?2) "
+    "RETURNING id";
+// Only the claimer, while the job is still its own; a second call keeps the first time.
+inline constexpr const char* kFinishDisposal =
+    "UPDATE jobs SET disposed_at = coalesce(disposed_at, " RR_SQ_NOW "), updated_at = " RR_SQ_NOW
+    " WHERE id = ?1 AND owner = ?2 AND disposed_by = ?2 "
     "RETURNING id";
 // The '#' marks a retired key: a version key (size:mtime_ns) never holds one.
 inline constexpr const char* kRetireJob =
@@ -263,7 +270,8 @@ inline constexpr const char* kListTasks =
 inline constexpr const char* kReportProgress =
     "UPDATE tasks SET frames_done = ?4 WHERE id = ?2 AND state = 'leased' AND lease_owner = ?1 "
     "AND lease_epoch = ?3 AND frames_done <> ?4";
-// Jobs nobody is preparing: their owner is lost (or gone) before it queued their tasks.
+// Jobs nobody will prepare or dispose of: their owner is lost (or gone) before it queued
+// their tasks, or after they ended but before it finished their disposition.
 inline constexpr const char* kOrphanedJobs =
     "SELECT j.id, j.source_path, j.source_key, j.profile, j.owner, j.state FROM jobs j "
     "WHERE (j.state = 'preparing' OR " RR_SQ_UNDISPOSED

@@ -97,6 +97,8 @@ struct JobView {
     std::optional<std::string> joiner_state;
     // The node that claimed the disposition of the source (claim_disposal); none before.
     std::optional<std::string> disposed_by;
+    // The disposition finished (finish_disposal): nobody will dispose of the source again.
+    bool disposed = false;
     int priority = 0;  // what its tasks are claimed by (higher first)
     // Which preparation of the job this is: 1 for its creator's, one more for each node that
     // took it over after its owner was lost while preparing it (open_job).
@@ -113,7 +115,8 @@ struct OpenedJob {
 };
 
 // A job left by an owner that is lost: still 'preparing' (nobody will queue its tasks), or
-// ended with its source not disposed of (nobody will move it to done/ or failed/).
+// ended with its disposition not finished, claimed or not (nobody will move its source to
+// done/ or failed/).
 struct OrphanedJob {
     int64_t id = 0;
     std::string source_path, source_key, profile, owner;
@@ -184,7 +187,10 @@ class TaskQueue {
     // node becomes its owner, with this payload, and created = true (adopted_from names the
     // lost owner); of several nodes trying at once one gets it, the others see its owner. An
     // ended row whose disposition nobody claimed and whose owner is lost is taken over the
-    // same way, with created = false: this node owns it for claim_disposal only.
+    // same way, with created = false: this node owns it for claim_disposal only. So is an
+    // ended row whose lost owner claimed the disposition and never finished it: the claim is
+    // let go of, and the adopter disposes of the source (again: a move done before the loss
+    // is found done).
     // Each take-over of a preparation is its next attempt (JobView::prepare_attempt): one
     // that would exceed max_attempts ends the job 'failed' instead, its error naming every
     // owner lost while preparing it, and this node owns it for claim_disposal (created =
@@ -231,13 +237,17 @@ class TaskQueue {
     [[nodiscard]] virtual Result<bool> take_over_join(int64_t job_id,
                                                       const std::string& dead_joiner) = 0;
     // Jobs whose owner is lost or gone (never this node's), oldest first: still 'preparing',
-    // or ended with their disposition unclaimed. Whoever opens one of them again with
+    // or ended with their disposition not finished. Whoever opens one of them again with
     // open_job takes its preparation or its disposition over.
     [[nodiscard]] virtual Result<std::vector<OrphanedJob>> orphaned_jobs(int limit = 100) = 0;
     // The owner of an ended job claims the disposition of its source before moving it: true
     // when this node may dispose of it (also on a second call), false when the job is not
     // this node's any more (adopted while it was lost) or has not ended.
     [[nodiscard]] virtual Result<bool> claim_disposal(int64_t job_id) = 0;
+    // The claimer records that the disposition is done (source moved, error file written):
+    // from then on no node takes it over. True also on a second call; false when this node's
+    // claim was let go of (the job was adopted while this node was lost).
+    [[nodiscard]] virtual Result<bool> finish_disposal(int64_t job_id) = 0;
     // A job run again on request (retry of a failed or cancelled job, reprocess): when it has
     // ended and its source's disposition was claimed, its row stays (history, attempts) under
     // the version key `<key>#<id>`, so the next open_job of this version makes a new job.

@@ -584,6 +584,64 @@ BOOST_AUTO_TEST_CASE(a_preparation_whose_owners_were_lost_max_attempts_times_fai
     BOOST_TEST(tasks->text(0, 0) == "0");  // nothing was queued
 }
 
+// A disposition is done once recorded done, not once claimed (queue migration 11): the owner
+// killed after claiming it (`hang:dispose`: its source still in the inbox), or after moving
+// the source but before recording that (`hang:disposed`), leaves it to the next node, which
+// moves the source or finds it moved, and records it. Before, the claim alone counted, and
+// such a source stayed in the inbox for good. The file is not processed again.
+void expect_disposition_finished_by_the_next_node(const std::string& db, const std::string& fault) {
+    Farm f(db, 1, {{"RENDERRUSH_DAEMON_FAULT", fault}}, t::bin_dir() / "renderrushd-faults", {},
+           "0.2", -1, "hang:chunk", "move");
+    const fs::path source = f.share.inbox() / "clip.mp4";
+    const fs::path moved = f.share.root() / "done" / "clip.mp4";
+    fs::copy_file(clip(), source);
+    BOOST_REQUIRE_MESSAGE(t::wait_until(
+                              [&] {
+                                  return f.nodes[0]->log().find("fault hook: hanging after") !=
+                                         std::string::npos;
+                              },
+                              180s),
+                          f.logs());
+    f.nodes[0]->kill9();
+    BOOST_REQUIRE(published(f));
+    BOOST_REQUIRE(fs::exists(source) == (fault == "hang:dispose"));
+    auto conn = rr::store::PgConn::connect(f.share.conninfo);
+    BOOST_REQUIRE(conn.ok());
+    auto disposed = [&] {
+        auto r = conn->query("SELECT disposed_at IS NOT NULL FROM jobs");
+        return r.ok() && r->rows() == 1 && r->text(0, 0) == "t";
+    };
+    BOOST_TEST(!disposed());
+    f.nodes.push_back(std::make_unique<t::Daemon>(""));
+    auto& next = *f.nodes.back();
+    next.write_config(node_config(f.share, "node-1", {}, "0.2", "move"));
+    next.start();
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return disposed() && fs::exists(moved) && !fs::exists(source); }, 90s),
+        f.logs());
+    auto row = conn->query("SELECT state, owner, disposed_by FROM jobs");
+    BOOST_REQUIRE(row.ok());
+    BOOST_REQUIRE(row->rows() == 1);  // one job: the file was not made again
+    BOOST_TEST(row->text(0, 0) == "done");
+    BOOST_TEST(row->text(0, 1) == "node-1");
+    BOOST_TEST(row->text(0, 2) == "node-1");
+    auto redone = conn->query("SELECT count(*) FROM tasks WHERE attempt <> 1");
+    BOOST_REQUIRE(redone.ok());
+    BOOST_TEST(redone->text(0, 0) == "0");
+    BOOST_TEST(t::count_frames(f.output()) == kFrames);
+    const std::string said =
+        fault == "hang:dispose" ? "takes over the disposition" : "nothing to dispose of";
+    BOOST_TEST(next.log().find(said) != std::string::npos, next.log());
+}
+
+BOOST_AUTO_TEST_CASE(an_owner_lost_after_claiming_a_disposition_leaves_it_to_the_next_node) {
+    expect_disposition_finished_by_the_next_node("dispclaimed", "hang:dispose");
+}
+
+BOOST_AUTO_TEST_CASE(an_owner_lost_after_moving_its_source_leaves_the_record_to_the_next_node) {
+    expect_disposition_finished_by_the_next_node("dispmoved", "hang:disposed");
+}
+
 BOOST_AUTO_TEST_CASE(a_joiner_restarted_before_anyone_found_it_lost_joins_its_job_again) {
     // One node: owner and joiner. Its join worker hangs, it is killed mid-join and started
     // again (the normal binary) before any node marked it lost: active again, nobody would take

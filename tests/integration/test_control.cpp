@@ -246,6 +246,40 @@ BOOST_AUTO_TEST_CASE(a_submitted_file_is_made_again_by_reprocess) {
     BOOST_TEST(std::filesystem::exists(d.dir("uploads") / "clip.mp4"));  // still kept
 }
 
+// The same claim lets `retry` run a cancelled submitted file again: its ended queue job is
+// retired and the retry gets one of its own, instead of following the cancelled one and
+// ending cancelled again without running.
+BOOST_AUTO_TEST_CASE(a_cancelled_submitted_file_is_made_by_retry) {
+    t::Daemon d("");
+    d.write_config(config_for(d));
+    const auto in = t::fixture("control_clip_10s.mp4",
+                               "-f lavfi -i testsrc2=size=640x360:rate=25:duration=10 -c:v libx264 "
+                               "-preset veryfast -g 25");
+    std::filesystem::create_directories(d.dir("uploads"));
+    const auto source = d.dir("uploads") / "clip10.mp4";
+    std::filesystem::copy_file(in, source);
+    d.start();
+    (void)connect(d);
+    auto sub = ctl(d, {"submit", source.string(), "--profile", "plain"});
+    BOOST_REQUIRE_MESSAGE(sub.exit_code == 0, sub.out << sub.err << d.log());
+    BOOST_REQUIRE(t::wait_until(
+        [&] { return !d.jobs().empty() && d.jobs()[0].state == JobState::running; }, 60s));
+    const int64_t id = d.jobs()[0].id;
+    BOOST_TEST(ctl(d, {"cancel", std::to_string(id)}).exit_code == 0);
+    BOOST_REQUIRE(t::wait_until([&] { return d.jobs()[0].state == JobState::cancelled; }, 30s));
+    auto retried = ctl(d, {"retry", std::to_string(id)});
+    BOOST_REQUIRE_MESSAGE(retried.exit_code == 0, retried.out << retried.err);
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return rr::store::is_final(d.jobs()[0].state); }, 120s), d.log());
+    const auto job = d.jobs()[0];
+    BOOST_TEST(job.state == JobState::done, job.error.value_or(""));
+    BOOST_REQUIRE(job.output_path.has_value());
+    BOOST_REQUIRE_MESSAGE(std::filesystem::exists(*job.output_path), d.log());
+    BOOST_TEST(t::count_frames(*job.output_path) == 250);
+    BOOST_TEST(std::filesystem::exists(source));  // a submitted source is kept
+    BOOST_TEST(d.jobs().size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(submit_checks_paths_and_wait_follows_the_job) {
     t::Daemon d("");
     d.write_config(config_for(d));

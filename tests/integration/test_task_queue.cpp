@@ -941,6 +941,11 @@ BOOST_DATA_TEST_CASE(an_ended_jobs_source_is_disposed_of_once_even_when_its_owne
     BOOST_TEST(must(owner->claim_disposal(kept)));
     BOOST_TEST(must(owner->claim_disposal(kept)));  // the retry after a lost reply
     BOOST_TEST(must(a->job(kept)).disposed_by.value_or("") == "owner");
+    BOOST_TEST(!must(a->job(kept)).disposed);
+    BOOST_TEST(!must(a->finish_disposal(kept)));  // only the claimer records it done
+    BOOST_TEST(must(owner->finish_disposal(kept)));
+    BOOST_TEST(must(owner->finish_disposal(kept)));  // the retry after a lost reply
+    BOOST_TEST(must(a->job(kept)).disposed);
     // Not ended yet: nothing to dispose of.
     const int64_t going = must(owner->open_job("in/going.mkv", "2:2", "web", "{}", 0)).id;
     must(owner->start_tasks(going, payloads(1)));
@@ -1005,6 +1010,56 @@ BOOST_DATA_TEST_CASE(an_ended_jobs_source_is_disposed_of_once_even_when_its_owne
     auto back = be.node("owner");
     BOOST_TEST(!must(back->claim_disposal(done)));
     BOOST_TEST(!must(back->claim_disposal(failed)));
+}
+
+// A claim is not a disposition: an owner lost after claiming it and before finishing it (the
+// source maybe moved, maybe not) leaves it to another node, which claims it afresh; the old
+// owner, back, can record nothing. A finished one is nobody's orphan.
+BOOST_DATA_TEST_CASE(a_disposition_claimed_but_not_finished_by_a_lost_owner_is_taken_over,
+                     bdata::make(backends()), backend) {
+    Backend be(backend);
+    auto owner = be.node("owner");
+    auto a = be.node("a");
+    const int64_t half = must(owner->open_job("in/half.mkv", "1:1", "web", "{\"out\":1}", 0)).id;
+    must(owner->start_tasks(half, {}));
+    must(owner->finish_job(half, "{}"));
+    BOOST_REQUIRE(must(owner->claim_disposal(half)));
+    const int64_t whole = must(owner->open_job("in/whole.mkv", "2:2", "web", "{}", 0)).id;
+    must(owner->end_job(whole, "failed", "not media"));
+    BOOST_REQUIRE(must(owner->claim_disposal(whole)));
+    BOOST_REQUIRE(must(owner->finish_disposal(whole)));
+    BOOST_TEST(must(a->orphaned_jobs()).empty());  // its owner is alive
+    must(owner->leave());
+
+    const auto listed = must(a->orphaned_jobs());
+    BOOST_REQUIRE(listed.size() == 1u);
+    BOOST_TEST(listed[0].id == half);
+    BOOST_TEST(listed[0].state == "done");
+    BOOST_TEST(listed[0].owner == "owner");
+    const OpenedJob opened = must(a->open_job("in/half.mkv", "1:1", "web", "{\"out\":1}", 0));
+    BOOST_TEST(opened.id == half);
+    BOOST_TEST(!opened.created);  // nothing to prepare: the disposition only
+    BOOST_TEST(opened.owner == "a");
+    BOOST_TEST(opened.adopted_from == "owner");
+    BOOST_TEST(!must(a->job(half)).disposed_by.has_value());  // the lost owner's claim let go
+    BOOST_TEST(must(a->claim_disposal(half)));
+    // The old owner, back, can neither claim again nor record its old claim done.
+    auto back = be.node("owner");
+    BOOST_TEST(!must(back->claim_disposal(half)));
+    BOOST_TEST(!must(back->finish_disposal(half)));
+    BOOST_TEST(!must(a->job(half)).disposed);
+    BOOST_TEST(must(a->finish_disposal(half)));
+    const JobView j = must(a->job(half));
+    BOOST_TEST(j.disposed);
+    BOOST_TEST(j.disposed_by.value_or("") == "a");
+    BOOST_TEST(j.state == "done");
+    must(back->leave());
+    auto b = be.node("b");
+    BOOST_TEST(must(b->orphaned_jobs()).empty());
+    // The finished one stays the lost owner's: nobody opens it for a disposition again.
+    const OpenedJob kept = must(b->open_job("in/whole.mkv", "2:2", "web", "{}", 0));
+    BOOST_TEST(kept.owner == "owner");
+    BOOST_TEST(kept.adopted_from.empty());
 }
 
 // A file whose preparation takes its node down each time does not go round the farm for ever:
