@@ -559,13 +559,23 @@ BOOST_AUTO_TEST_CASE(a_preparation_whose_owners_were_lost_max_attempts_times_fai
     last.write_config(config);
     last.start();
     const fs::path failed = f.share.root() / "failed" / "clip.mp4";
+    // The node records its job failed once the move is done and recorded in the queue: the
+    // moved file shows up a moment before the job's state does.
+    std::string error;
+    auto failed_job = [&] {
+        for (const auto& j : last.jobs())
+            if (j.state == rr::store::JobState::failed) {
+                error = j.error.value_or("");
+                return true;
+            }
+        return false;
+    };
     BOOST_REQUIRE_MESSAGE(
-        t::wait_until([&] { return fs::exists(failed) && !fs::exists(source); }, 90s), f.logs());
+        t::wait_until([&] { return fs::exists(failed) && !fs::exists(source) && failed_job(); },
+                      90s),
+        f.logs());
     const std::string why =
         "preparing was interrupted 1 time, each time by its node being lost (node-0)";
-    std::string error;
-    for (const auto& j : last.jobs())
-        if (j.state == rr::store::JobState::failed) error = j.error.value_or("");
     BOOST_TEST(error.find(why) != std::string::npos, error);
     BOOST_TEST(fs::exists(failed.string() + ".error.txt"));
     BOOST_TEST(t::read_file(failed.string() + ".error.txt").find(why) != std::string::npos);
