@@ -48,8 +48,12 @@ struct ChunkOutcome {
 struct PreparedJob {
     std::filesystem::path input;
     JobSettings settings;
-    int workers = 1;
+    int workers = 1;  // this node's
     int threads_per_worker = 1;
+    // The workers its chunks were cut for: the farm's in cluster mode (settings.plan_workers).
+    [[nodiscard]] int plan_workers() const {
+        return settings.plan_workers > 0 ? settings.plan_workers : workers;
+    }
     media::MappedFile file;
     media::MediaInfo info;
     int video_stream = -1;

@@ -9,6 +9,9 @@ namespace rr::pipeline {
 struct JobSettings {
     Profile profile;
     int workers = 0;  // 0: one per core
+    // The workers the chunks are cut for: in cluster mode those of every active node, which
+    // all take this job's chunks; 0: this process's `workers`.
+    int plan_workers = 0;
     double chunk_seconds = 10.0;
     Limits limits;
     std::filesystem::path models_dir;

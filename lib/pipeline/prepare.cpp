@@ -65,9 +65,10 @@ std::string pixel_count_text(int64_t n) {
 }
 
 // chunk_seconds is an upper target. A job of only a few rounds of chunks is cut into a
-// multiple of `workers` chunks of even length, so no worker is left with a long last chunk
-// while the others idle; those cuts favour even lengths over keyframes. Chunks never get
-// shorter than kMinChunkSeconds, where per-chunk start-up would dominate.
+// multiple of the workers that take its chunks (the farm's in cluster mode) of even length, so
+// no worker is left with a long last chunk while the others idle; those cuts favour even
+// lengths over keyframes. Chunks never get shorter than kMinChunkSeconds, where per-chunk
+// start-up would dominate.
 constexpr double kMinChunkSeconds = 2.0;
 constexpr double kEvenKeyframeWindow = 0.1;
 
@@ -76,11 +77,12 @@ media::PlanOptions plan_options(const PreparedJob& job, std::span<const int64_t>
     o.chunk_seconds = job.settings.chunk_seconds;
     o.preferred_cuts = cuts;
     o.preroll_frames = job.preroll();
-    if (job.index.frames() == 0 || job.workers <= 1 || o.chunk_seconds <= 0) return o;
+    const int workers = job.plan_workers();
+    if (job.index.frames() == 0 || workers <= 1 || o.chunk_seconds <= 0) return o;
     const double duration = job.index.seconds(job.index.pts.back());
     const auto count = static_cast<int>(std::ceil(duration / o.chunk_seconds));
-    if (count >= 2 * job.workers) return o;
-    const int even = ((count + job.workers - 1) / job.workers) * job.workers;
+    if (count >= 2 * workers) return o;
+    const int even = ((count + workers - 1) / workers) * workers;
     o.chunk_seconds = std::max(kMinChunkSeconds, duration / even);
     o.keyframe_window = kEvenKeyframeWindow;
     return o;
@@ -110,8 +112,8 @@ void plan_job_chunks(PreparedJob& job, std::span<const int64_t> cuts) {
         c.index = static_cast<int>(job.chunks.size());
         job.chunks.push_back(c);
     }
-    // `workers` is the job's core budget: that many chunks run at once, and when there are
-    // fewer chunks than workers the spare share goes to each chunk's codec threads.
+    // `workers` is this node's core budget: that many chunks run at once here, and when there
+    // are fewer chunks than workers the spare share goes to each chunk's codec threads.
     const int parallel =
         std::max(1, std::min<int>(job.workers, static_cast<int>(job.chunks.size())));
     job.threads_per_worker = std::max(1, job.workers / parallel);

@@ -105,6 +105,7 @@ nlohmann::json make_sidecar(const SidecarParts& parts) {
             {"decode_errors", {{"count", lost.size()}, {"budget", decode_error_budget(job)}}},
             {"chunks", chunks},
             {"workers", job.workers},
+            {"plan_workers", job.plan_workers()},
             {"threads_per_worker", job.threads_per_worker},
             {"timings", timings}};
 }

@@ -134,6 +134,15 @@ fs::path ClusterWork::work_dir(const ClusterJobFiles& f) const {
     return config_.cluster->work_dir / f.work;
 }
 
+int ClusterWork::farm_workers() const {
+    // Draining and lost nodes claim nothing; a node whose share is missing says active but
+    // claims nothing either: its chunks go to the others, a round later at most.
+    int workers = 0;
+    for (const auto& n : node_->snapshot().nodes)
+        if (n.state == "active") workers += n.workers;
+    return workers;
+}
+
 Result<store::OpenedJob> ClusterWork::open_job(const ClusterJobFiles& f,
                                                const std::string& source_key,
                                                const std::string& profile, int priority) {

@@ -82,6 +82,9 @@ class ClusterWork {
                                                     const std::filesystem::path& output,
                                                     int64_t local_id) const;
     [[nodiscard]] std::filesystem::path work_dir(const ClusterJobFiles& f) const;
+    // The workers of every active node as of the last heartbeat: those that take a job's
+    // chunks, so its plan is cut for them. 0 when the node list is not known yet.
+    [[nodiscard]] int farm_workers() const;
 
     // Blocking calls for a job's owner (scheduler threads). priority: the job's (its watch's);
     // every node claims its tasks before those of lower-priority jobs.

@@ -96,6 +96,8 @@ void JobRunner::start() {
     files_ = std::move(*files);
     work_dir_ = ctx_.cluster->work_dir(*files_);
     settings_.work_dir = work_dir_;
+    // Every active node takes this job's chunks: a short file is cut for all of them.
+    settings_.plan_workers = ctx_.cluster->farm_workers();
     auto spec = std::make_shared<worker::JobSpec>();
     spec->input = row_.input_path;
     spec->settings = settings_;

@@ -85,16 +85,21 @@ nlohmann::json plan_summary(const pipeline::PreparedJob& job) {
 }
 
 Status write_plan(const pipeline::PreparedJob& job) {
-    const nlohmann::json plan = {{"checksum", job.info.checksum},
-                                 {"index", index_to_json(job.index)},
-                                 {"encoder",
-                                  {{"name", job.encoder.name},
-                                   {"hwaccel", to_string(job.encoder.hwaccel)},
-                                   {"attempts", job.encoder.attempts}}},
-                                 {"interlace", detection_to_json(job.interlace.detected)},
-                                 {"analysis", job.analysis},
-                                 {"timings", job.timings},
-                                 {"chunks", spans_to_json(job.chunks)}};
+    const nlohmann::json plan = {
+        {"checksum", job.info.checksum},
+        {"index", index_to_json(job.index)},
+        {"encoder",
+         {{"name", job.encoder.name},
+          {"hwaccel", to_string(job.encoder.hwaccel)},
+          {"attempts", job.encoder.attempts}}},
+        {"interlace", detection_to_json(job.interlace.detected)},
+        {"analysis", job.analysis},
+        {"timings", job.timings},
+        {"chunks", spans_to_json(job.chunks)},
+        // What the chunks were cut for: a node restoring the plan cuts the same, whatever its
+        // own workers and chunk_seconds (or this node's, changed since).
+        {"cut_for",
+         {{"chunk_seconds", job.settings.chunk_seconds}, {"workers", job.plan_workers()}}}};
     const auto bytes = nlohmann::json::to_cbor(plan);
     return write_file_atomic(
         plan_file(job.work_dir),
@@ -119,12 +124,18 @@ Result<std::unique_ptr<pipeline::PreparedJob>> restore_job(const std::filesystem
         const auto hw = parse_choice<HwAccel>(plan.at("encoder").at("hwaccel").get<std::string>());
         if (!hw) return make_error(Errc::internal, "the job's plan names an unknown encoder");
         pinned.profile.video.hwaccel = *hw;
+        if (plan.contains("cut_for")) {  // absent from plans written before it was recorded
+            pinned.chunk_seconds = plan["cut_for"].at("chunk_seconds").get<double>();
+            pinned.plan_workers = plan["cut_for"].at("workers").get<int>();
+        }
         // Opening it again is no news: only warnings from here, once per task is enough.
         auto quiet = logger->clone(logger->name());
         quiet->set_level(std::max(logger->level(), spdlog::level::warn));
         RR_ASSIGN(auto job, pipeline::prepare_job(input, pinned, quiet, &hints));
         job->logger = logger;
         job->settings = settings;
+        job->settings.chunk_seconds = pinned.chunk_seconds;
+        job->settings.plan_workers = pinned.plan_workers;
         job->work_dir = settings.work_dir;
         job->encoder.attempts = plan.at("encoder").at("attempts");
         job->encoder.settings.hwaccel = settings.profile.video.hwaccel;  // as the user asked

@@ -33,6 +33,7 @@ nlohmann::json settings_to_json(const pipeline::JobSettings& s) {
               {"audio", {{"codec", to_string(a.codec)}, {"bitrate", a.bitrate}}},
               {"container", to_string(s.profile.container)}}},
             {"workers", s.workers},
+            {"plan_workers", s.plan_workers},
             {"chunk_seconds", s.chunk_seconds},
             {"limits",
              {{"max_pixels", l.max_pixels},
@@ -63,6 +64,7 @@ Result<pipeline::JobSettings> settings_from_json(const nlohmann::json& j) {
         s.profile.audio.bitrate = p.at("audio").at("bitrate").get<std::string>();
         s.profile.container = choice<Container>(p.at("container"));
         s.workers = j.at("workers").get<int>();
+        s.plan_workers = j.value("plan_workers", 0);  // absent from an older node's payload
         s.chunk_seconds = j.at("chunk_seconds").get<double>();
         const auto& l = j.at("limits");
         s.limits.max_pixels = l.at("max_pixels").get<int64_t>();

@@ -381,6 +381,80 @@ BOOST_AUTO_TEST_CASE(three_nodes_share_one_files_chunks_and_publish_it_once) {
     BOOST_TEST(t::wait_until([&] { return fs::is_empty(f.share.work()); }, 10s));
 }
 
+// Every node lists every node of the farm as active: each has seen the others' heartbeats.
+bool all_active(const Farm& f) {
+    for (const auto& d : f.nodes) {
+        const auto listing = t::ctl_json(*d, {"nodes"});
+        for (size_t i = 0; i < f.nodes.size(); ++i) {
+            const auto n = t::node_of(listing, "node-" + std::to_string(i));
+            if (!n.is_object() || n.value("state", "") != "active") return false;
+        }
+    }
+    return true;
+}
+
+// A file shorter than two chunks for the whole farm is cut for every active node's workers,
+// not only the owner's: with 10 s chunks a node of one worker alone would run the 8 s clip as
+// one chunk while the other two nodes idle.
+BOOST_AUTO_TEST_CASE(a_short_file_is_cut_for_every_node_of_the_farm) {
+    std::string work = slow_work();
+    work.replace(work.find("chunk_seconds: 2"), 16, "chunk_seconds: 10");
+    Farm f("farmplan", 3, {}, {}, {}, "0.2", -1, "hang:chunk", "keep", work);
+    // Whichever node owns the file counts every node's workers.
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return all_active(f); }, 30s), f.logs());
+    fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f) && all_settled(f); }, 120s),
+                          f.logs());
+    const auto sidecar = read_json(f.sidecar());
+    BOOST_REQUIRE(sidecar.is_object());
+    BOOST_TEST(sidecar["plan_workers"] == 3);
+    BOOST_TEST(sidecar["workers"] == 1);
+    BOOST_REQUIRE(sidecar["chunks"].size() == 3u);
+    for (const auto& c : sidecar["chunks"]) {
+        const auto frames = c["frames"].get<int64_t>();
+        BOOST_TEST((frames >= 56 && frames <= 76), c.dump());  // about even: 192 in three
+    }
+    BOOST_TEST(sidecar["frames"]["output"] == kFrames);
+    BOOST_TEST(t::count_frames(f.output()) == kFrames);
+    const auto nodes = chunk_nodes(sidecar);
+    BOOST_TEST_MESSAGE("3 chunks ran on " << nodes.size() << " nodes");
+    BOOST_TEST(nodes.size() >= 2u, sidecar["chunks"].dump());
+}
+
+// Nodes need not be configured alike: a node with other `workers` and `chunk_seconds` than the
+// owner runs the owner's chunks as the owner cut them (the plan records what it was cut for).
+// Before, it cut the file its own way and refused each chunk it took ("the input no longer
+// gives the job's recorded plan").
+BOOST_AUTO_TEST_CASE(a_node_configured_unlike_the_owner_runs_the_owners_plan) {
+    Farm f("unlike", 2, {}, {}, {}, "0.2", -1, "hang:chunk", "keep", default_work(), true);
+    auto& other = *f.nodes[1];
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return all_active(f); }, 30s), f.logs());
+    other.signal(SIGTERM);  // started alike; it comes back configured otherwise
+    BOOST_REQUIRE(other.wait_exit(30s) == 0);
+    std::string config = node_config(f.share, "node-1", {}, "0.2", "keep",
+                                     std::string("chunk_seconds: 3\n") + kProfile, "inbox-1");
+    config.replace(config.find("workers: 1"), 10, "workers: 2");
+    other.write_config(config);
+    other.start();
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return all_active(f); }, 30s), f.logs());
+    // node-0 owns it: 0.5 s chunks.
+    fs::copy_file(clip(), f.share.root() / "inbox-0" / "clip.mp4");
+    BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f) && all_settled(f); }, 120s),
+                          f.logs());
+    const auto sidecar = read_json(f.sidecar());
+    BOOST_REQUIRE(sidecar.is_object());
+    BOOST_TEST(sidecar["chunks"].size() == 16u);
+    BOOST_TEST(sidecar["frames"]["output"] == kFrames);
+    BOOST_TEST(t::count_frames(f.output()) == kFrames);
+    BOOST_TEST(frame_hashes(f.output()) == reference_hashes());
+    BOOST_TEST(chunk_nodes(sidecar).count("node-1") == 1u, sidecar["chunks"].dump());
+    auto conn = rr::store::PgConn::connect(f.share.conninfo);
+    BOOST_REQUIRE(conn.ok());
+    auto retried = conn->query("SELECT count(*) FROM tasks WHERE attempt <> 1");
+    BOOST_REQUIRE(retried.ok());
+    BOOST_TEST(retried->text(0, 0) == "0");  // no chunk was refused anywhere
+}
+
 BOOST_AUTO_TEST_CASE(a_node_killed_mid_chunk_costs_only_its_lease) {
     // node-2's chunk workers hang, so it holds a lease when it is killed.
     Farm f("kill9", 3, {}, {}, {}, "0.2", 2);
