@@ -191,6 +191,12 @@ BOOST_AUTO_TEST_CASE(kill_9_at_any_point_loses_nothing_and_redoes_no_finished_ch
     for (size_t at : {2u, 5u, 8u}) {
         BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return done_chunks() >= at; }, 120s), d.log());
         d.kill9();
+        // The last start comes with other settings: the job keeps the cuts it was planned with
+        // (plan.cbor's cut_for) instead of refusing its chunks as no longer the recorded plan.
+        if (at == 8u)
+            d.write_config("chunk_seconds: 5\nworkers: 1\n" + watch_yaml(d) +
+                           "profiles:\n  slow:\n    stages: [grayscale, blur]\n    video: {codec: "
+                           "h264, preset: medium, hwaccel: none}\n");
         d.start();
     }
     BOOST_REQUIRE_MESSAGE(
@@ -202,6 +208,9 @@ BOOST_AUTO_TEST_CASE(kill_9_at_any_point_loses_nothing_and_redoes_no_finished_ch
             BOOST_TEST(c.finished_at.value_or(-1) == first->second, c.task.name() << " was redone");
     }
     BOOST_TEST(finished.size() >= 8u);
+    size_t video_chunks = 0;
+    for (const auto& c : d.chunks(jobs[0].id)) video_chunks += c.task.is_audio() ? 0 : 1;
+    BOOST_TEST(video_chunks == 12u);  // 24 s in 2 s chunks, as first planned
     BOOST_TEST(d.log().find("kept from before") != std::string::npos);
     t::Sandbox scratch;
     BOOST_TEST(t::count_frames(d.dir("outbox") / "slow" / "long.mp4") == 600);
