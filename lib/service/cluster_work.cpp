@@ -135,8 +135,9 @@ fs::path ClusterWork::work_dir(const ClusterJobFiles& f) const {
 }
 
 int ClusterWork::farm_workers() const {
-    // Draining and lost nodes claim nothing; a node whose share is missing says active but
-    // claims nothing either: its chunks go to the others, a round later at most.
+    // Draining and lost nodes claim nothing. A node whose share is missing says active but
+    // claims nothing either: it is counted, and the others take its share of the chunks when
+    // their workers are free again.
     int workers = 0;
     for (const auto& n : node_->snapshot().nodes)
         if (n.state == "active") workers += n.workers;

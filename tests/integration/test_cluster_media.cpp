@@ -60,9 +60,10 @@ fs::path slow_clip() {
                       "veryfast -g 48 -keyint_min 48 -sc_threshold 0 -pix_fmt yuv420p");
 }
 
-// Profile "farm" denoising with nlmeans, 2 s chunks.
-std::string slow_work() {
-    return "chunk_seconds: 2\nprofiles:\n  farm:\n"
+// Profile "farm" denoising with nlmeans, 2 s chunks unless told.
+std::string slow_work(const std::string& chunk_seconds = "2") {
+    return "chunk_seconds: " + chunk_seconds +
+           "\nprofiles:\n  farm:\n"
            "    stages: [{denoise: {method: nlmeans, strength: high}}]\n"
            "    video: {codec: h264, preset: ultrafast, crf: 23, hwaccel: none}\n";
 }
@@ -397,9 +398,7 @@ bool all_active(const Farm& f) {
 // not only the owner's: with 10 s chunks a node of one worker alone would run the 8 s clip as
 // one chunk while the other two nodes idle.
 BOOST_AUTO_TEST_CASE(a_short_file_is_cut_for_every_node_of_the_farm) {
-    std::string work = slow_work();
-    work.replace(work.find("chunk_seconds: 2"), 16, "chunk_seconds: 10");
-    Farm f("farmplan", 3, {}, {}, {}, "0.2", -1, "hang:chunk", "keep", work);
+    Farm f("farmplan", 3, {}, {}, {}, "0.2", -1, "hang:chunk", "keep", slow_work("10"));
     // Whichever node owns the file counts every node's workers.
     BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return all_active(f); }, 30s), f.logs());
     fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
