@@ -71,12 +71,7 @@ std::string node_config(const Cluster& c, const std::string& node_id, const fs::
 // Waits until `node` shows `id` in `state`.
 bool wait_state(const t::Daemon& node, const std::string& id, const std::string& state,
                 std::chrono::seconds timeout) {
-    return t::wait_until(
-        [&] {
-            auto n = node_of(ctl_json(node, {"nodes"}), id);
-            return n.is_object() && n.value("state", "") == state;
-        },
-        timeout);
+    return t::wait_until([&] { return t::node_state(node, id) == state; }, timeout);
 }
 
 t::CommandResult renderrushd(const std::vector<std::string>& args) {
@@ -188,11 +183,11 @@ BOOST_AUTO_TEST_CASE(a_missing_storage_marker_stops_claiming_until_it_is_back) {
     b.write_config(node_config(c, "node-b", c.root()));
     b.start();
     BOOST_REQUIRE_MESSAGE(wait_state(b, "node-m", "active", 20s), b.log());
-    const auto seen = node_of(ctl_json(b, {"nodes"}), "node-m");
+    const auto seen = t::listed_node(b, "node-m");
     BOOST_TEST(
         seen["storage_problem"].get<std::string>().find("storage marker") != std::string::npos,
         seen.dump());
-    BOOST_TEST(node_of(ctl_json(b, {"nodes"}), "node-b")["storage_problem"].is_null());
+    BOOST_TEST(t::listed_node(b, "node-b")["storage_problem"].is_null());
     auto listed = ctl(b, {"nodes"});
     BOOST_TEST(listed.out.find("node-m is not claiming: storage marker") != std::string::npos,
                listed.out);
@@ -207,8 +202,7 @@ BOOST_AUTO_TEST_CASE(a_missing_storage_marker_stops_claiming_until_it_is_back) {
     BOOST_TEST(
         t::wait_until([&] { return ctl_json(a, {"status"})["cluster"]["claiming"] == true; }, 5s));
     BOOST_TEST(t::wait_until(
-        [&] { return node_of(ctl_json(b, {"nodes"}), "node-m")["storage_problem"].is_null(); },
-        5s));
+        [&] { return t::listed_node(b, "node-m")["storage_problem"].is_null(); }, 5s));
 }
 
 BOOST_AUTO_TEST_CASE(the_node_reconnects_after_the_database_goes_away) {
@@ -224,7 +218,7 @@ BOOST_AUTO_TEST_CASE(the_node_reconnects_after_the_database_goes_away) {
                  "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
                      c.db_name + "'");
     std::this_thread::sleep_for(1500ms);
-    auto n = node_of(ctl_json(a, {"nodes"}), "node-r");
+    auto n = t::listed_node(a, "node-r");
     BOOST_TEST(n["heartbeat_age_s"].get<double>() < 1.5);
     BOOST_TEST(ctl_json(a, {"status"})["cluster"]["connected"] == true);
 
@@ -241,7 +235,7 @@ BOOST_AUTO_TEST_CASE(the_node_reconnects_after_the_database_goes_away) {
     BOOST_TEST(t::wait_until(
         [&] {
             auto s = ctl_json(a, {"status"});
-            auto node = node_of(ctl_json(a, {"nodes"}), "node-r");
+            auto node = t::listed_node(a, "node-r");
             return s["cluster"]["connected"] == true && node.is_object() &&
                    node["heartbeat_age_s"].get<double>() < 1.5;
         },
