@@ -130,6 +130,13 @@ async function refreshJobs() {
   } catch (e) { showError(e); }
 }
 
+// A cluster node's state, and why it claims nothing when its storage keeps it from it (it
+// still says active); a single daemon is running or paused.
+function nodeState(n) {
+  const state = n.state ?? (n.paused ? 'paused' : 'active');
+  return n.storage_problem ? `${state}, not claiming: ${n.storage_problem}` : state;
+}
+
 // Hidden where the daemon has no nodes endpoint.
 async function refreshNodes() {
   const section = document.getElementById('nodes-section');
@@ -137,8 +144,9 @@ async function refreshNodes() {
     const { nodes } = await api('/api/nodes');
     section.hidden = !nodes || !nodes.length;
     document.querySelector('#nodes tbody').replaceChildren(...nodes.map((n) =>
-      el('tr', {}, el('td', {}, n.name + (n.self ? ' (this)' : '')),
-         el('td', {}, `${n.workers.busy} / ${n.workers.total}`), el('td', {}, String(n.running)),
+      el('tr', { 'data-node': n.name }, el('td', {}, n.name + (n.self ? ' (this)' : '')),
+         el('td', { class: 'node-state' + (n.storage_problem ? ' warn' : '') }, nodeState(n)),
+         el('td', {}, `${n.workers.busy} / ${n.workers.total}`), el('td', {}, String(n.running ?? '–')),
          el('td', {}, String((n.hardware || {}).tier ?? '–')), el('td', { class: 'wide' }, n.version))));
   } catch (e) { section.hidden = true; }
 }

@@ -155,6 +155,11 @@ void print_nodes(const nlohmann::json& d) {
                              "CHUNKS", "LEASES"},
                             rows)
                           .c_str());
+    // An active node that claims nothing because of its storage must not pass for a working one.
+    for (const auto& n : d["nodes"])
+        if (n.contains("storage_problem") && n["storage_problem"].is_string())
+            std::printf("%s is not claiming: %s\n", s(n, "node_id").c_str(),
+                        n["storage_problem"].get<std::string>().c_str());
 }
 
 void print_jobs(const nlohmann::json& d) {

@@ -30,10 +30,18 @@ Reply set_state(ClusterNode* cluster, const CommandContext& ctx, const std::stri
 nlohmann::json node_json(const store::NodeView& n, const ClusterSnapshot& snap) {
     const double age = n.heartbeat_age_s +
                        (snap.taken == SteadyClock::time_point{} ? 0.0 : seconds_since(snap.taken));
-    return {{"node_id", n.node_id}, {"host", n.host},   {"pid", n.pid},
-            {"version", n.version}, {"state", n.state}, {"heartbeat_age_s", age},
-            {"workers", n.workers}, {"busy", n.busy},   {"chunks_done", n.chunks_done},
-            {"leases", n.leases}};
+    return {{"node_id", n.node_id},
+            {"host", n.host},
+            {"pid", n.pid},
+            {"version", n.version},
+            {"state", n.state},
+            {"heartbeat_age_s", age},
+            {"workers", n.workers},
+            {"busy", n.busy},
+            {"chunks_done", n.chunks_done},
+            {"leases", n.leases},
+            {"storage_problem",
+             n.storage_problem ? nlohmann::json(*n.storage_problem) : nlohmann::json()}};
 }
 
 nlohmann::json cluster_status_json(const ClusterSnapshot& snap) {
@@ -65,7 +73,7 @@ Status register_cluster_commands(control::Registry& registry, ClusterNode* clust
     RR_TRY(registry.add(
         "nodes",
         "Every node of the cluster: node_id, host, pid, version, state, heartbeat_age_s, "
-        "workers, busy, chunks_done, leases.",
+        "workers, busy, chunks_done, leases, storage_problem.",
         false, [cluster](const CommandContext&) {
             if (!cluster) return cluster_off();
             const auto snap = cluster->snapshot();

@@ -176,20 +176,32 @@ void ClusterNode::tick() {
     s.node_id = before.node_id;
     s.database = before.database;
     s.taken = SteadyClock::now();
+    s.storage_problem = before.storage_problem;  // until checked again
     auto fail = [&](const Error& e) {
         s.connected = false;
         s.db_error = e.message;
         s.state = before.state;
         s.nodes = before.nodes;
         s.depth = before.depth;
-        s.storage_problem = before.storage_problem;
         if (before.connected)
             logger_->warn("cluster: database unreachable, not claiming: {}", e.message);
         std::lock_guard lock(mutex_);
         snap_ = std::move(s);
     };
     apply_requests();
-    auto state = queue_->node_heartbeat(busy_ ? busy_() : 0);
+    if (!cluster_id_) {
+        auto id = queue_->cluster_id();
+        if (!id) return fail(id.error());
+        cluster_id_ = *id;
+    }
+    // Checked before the heartbeat, which tells the others: an owner cuts its plans for the
+    // nodes that can claim (ClusterWork::farm_workers).
+    if (!cluster_of_one_) s.storage_problem = storage_problem(storage_.root, cluster_id_);
+    if (s.storage_problem && s.storage_problem != before.storage_problem)
+        logger_->warn("cluster: not claiming: {}", *s.storage_problem);
+    else if (!s.storage_problem && before.storage_problem)
+        logger_->info("cluster: storage marker found; claiming again");
+    auto state = queue_->node_heartbeat(busy_ ? busy_() : 0, s.storage_problem);
     if (!state) {
         if (state.error().code == Errc::conflict) {
             // Another process registered this id after ours went silent: it owns the id now.
@@ -240,14 +252,6 @@ void ClusterNode::tick() {
     auto nodes = queue_->nodes();
     if (!nodes) return fail(nodes.error());
     s.nodes = std::move(*nodes);
-    if (!cluster_id_) {
-        if (auto id = queue_->cluster_id()) cluster_id_ = *id;
-    }
-    if (!cluster_of_one_) s.storage_problem = storage_problem(storage_.root, cluster_id_);
-    if (s.storage_problem && s.storage_problem != before.storage_problem)
-        logger_->warn("cluster: not claiming: {}", *s.storage_problem);
-    else if (!s.storage_problem && before.storage_problem)
-        logger_->info("cluster: storage marker found; claiming again");
     if (settings_.retention_days > 0 && (last_prune_ == SteadyClock::time_point{} ||
                                          seconds_since(last_prune_) > kPruneEverySeconds)) {
         last_prune_ = SteadyClock::now();

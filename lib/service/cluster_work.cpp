@@ -135,12 +135,11 @@ fs::path ClusterWork::work_dir(const ClusterJobFiles& f) const {
 }
 
 int ClusterWork::farm_workers() const {
-    // Draining and lost nodes claim nothing. A node whose share is missing says active but
-    // claims nothing either: it is counted, and the others take its share of the chunks when
-    // their workers are free again.
+    // Draining and lost nodes claim nothing, nor does one whose storage is not the cluster's
+    // (it says so at every heartbeat).
     int workers = 0;
     for (const auto& n : node_->snapshot().nodes)
-        if (n.state == "active") workers += n.workers;
+        if (n.state == "active" && !n.storage_problem) workers += n.workers;
     return workers;
 }
 

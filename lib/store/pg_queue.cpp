@@ -444,10 +444,11 @@ Status PgQueue::register_node(const NodeRegistration& reg) {
     });
 }
 
-Result<std::string> PgQueue::node_heartbeat(int busy) {
+Result<std::string> PgQueue::node_heartbeat(int busy,
+                                            const std::optional<std::string>& storage_problem) {
     return retrying([&]() -> Result<std::string> {
-        RR_ASSIGN(auto r, conn_.run(Q::node_heartbeat,
-                                    {o_.node_id, pg_param(incarnation_), pg_param(busy)}));
+        RR_ASSIGN(auto r, conn_.run(Q::node_heartbeat, {o_.node_id, pg_param(incarnation_),
+                                                        pg_param(busy), storage_problem}));
         if (r.rows() == 0) {
             return make_error(Errc::conflict, "cluster: node id '" + o_.node_id +
                                                   "' was taken over by another process");
@@ -492,6 +493,7 @@ Result<std::vector<NodeView>> PgQueue::nodes() {
             n.busy = static_cast<int>(r.integer(i, 7));
             n.chunks_done = r.integer(i, 8);
             n.leases = r.integer(i, 9);
+            n.storage_problem = r.optional_text(i, 10);
             out.push_back(std::move(n));
         }
         return out;

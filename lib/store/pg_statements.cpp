@@ -151,10 +151,10 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
      // Leases still held under this id belong to a dead incarnation: let the reaper count them.
      R"sql(UPDATE tasks SET lease_expires_at = now() - interval '1 millisecond'
            WHERE state = 'leased' AND lease_owner = $1::text)sql"},
-    {Q::node_heartbeat, "rr_node_heartbeat", 3,
+    {Q::node_heartbeat, "rr_node_heartbeat", 4,
      // No row back: another incarnation took this id over; this process must stop.
      R"sql(UPDATE nodes
-           SET heartbeat_at = now(), busy = $3::int,
+           SET heartbeat_at = now(), busy = $3::int, storage_problem = $4::text,
                state = CASE WHEN state = 'lost' THEN 'active' ELSE state END
            WHERE node_id = $1::text AND incarnation = $2::bigint
            RETURNING state)sql"},
@@ -170,7 +170,8 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
      R"sql(SELECT n.node_id, n.host, n.pid, n.version, n.state,
                   extract(epoch FROM now() - n.heartbeat_at)::float8, n.workers, n.busy,
                   n.chunks_done,
-                  (SELECT count(*) FROM tasks t WHERE t.state = 'leased' AND t.lease_owner = n.node_id)
+                  (SELECT count(*) FROM tasks t WHERE t.state = 'leased' AND t.lease_owner = n.node_id),
+                  n.storage_problem
            FROM nodes n ORDER BY n.node_id)sql"},
     {Q::finish_job, "rr_finish_job", 3,
      R"sql(UPDATE jobs SET state = 'done', result = $3::text, finished_at = now(), updated_at = now()

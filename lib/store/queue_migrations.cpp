@@ -407,6 +407,17 @@ DROP INDEX jobs_undisposed;
 CREATE INDEX jobs_undisposed ON jobs (id)
     WHERE state IN ('done', 'failed', 'cancelled') AND disposed_at IS NULL;
 )sql"},
+    // 12: a node says why its storage keeps it from claiming. A node whose share is not mounted
+    // (or is another cluster's) stays active and claims nothing; every heartbeat now writes
+    // the reason (NULL when the storage is the cluster's), so `renderrushctl nodes` on any
+    // node shows it and an owner cuts its plan only for nodes that can run chunks.
+    QueueMigration{12, "node storage",
+                   R"sql(
+ALTER TABLE nodes ADD COLUMN storage_problem text;
+)sql",
+                   R"sql(
+ALTER TABLE nodes ADD COLUMN storage_problem TEXT;
+)sql"},
 };
 
 constexpr bool numbered_from_one() {

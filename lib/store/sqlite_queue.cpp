@@ -605,12 +605,13 @@ Status SqliteQueue::register_node(const NodeRegistration& reg) {
     return tx.commit();
 }
 
-Result<std::string> SqliteQueue::node_heartbeat(int busy) {
+Result<std::string> SqliteQueue::node_heartbeat(int busy,
+                                                const std::optional<std::string>& storage_problem) {
     RR_ASSIGN(auto tx, Transaction::begin(db_));
     std::string state;
     {
         RR_ASSIGN(Stmt s, Stmt::prepare(db_, sq::kNodeHeartbeat));
-        s.bind(1, o_.node_id).bind(2, incarnation_).bind(3, busy);
+        s.bind(1, o_.node_id).bind(2, incarnation_).bind(3, busy).bind(4, storage_problem);
         RR_ASSIGN(bool row, s.step());
         if (!row) {
             return make_error(Errc::conflict, "cluster: node id '" + o_.node_id +
@@ -669,6 +670,7 @@ Result<std::vector<NodeView>> SqliteQueue::nodes() {
         n.busy = static_cast<int>(s.integer(7));
         n.chunks_done = s.integer(8);
         n.leases = s.integer(9);
+        n.storage_problem = s.optional_text(10);
         out.push_back(std::move(n));
     }
 }

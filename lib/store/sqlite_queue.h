@@ -75,7 +75,8 @@ class SqliteQueue final : public TaskQueue {
     [[nodiscard]] Result<std::string> init_cluster_id(const std::string& id) override;
 
     [[nodiscard]] Status register_node(const NodeRegistration& r) override;
-    [[nodiscard]] Result<std::string> node_heartbeat(int busy) override;
+    [[nodiscard]] Result<std::string> node_heartbeat(
+        int busy, const std::optional<std::string>& storage_problem) override;
     [[nodiscard]] Status set_node_state(const std::string& node_id,
                                         const std::string& state) override;
     [[nodiscard]] Result<std::vector<std::string>> mark_lost(double stale_seconds) override;

@@ -134,7 +134,7 @@ inline constexpr const char* kExpireNodeLeases =
     " - 0.001 WHERE state = 'leased' AND lease_owner = ?1";
 inline constexpr const char* kNodeHeartbeat =
     "UPDATE nodes SET heartbeat_at = " RR_SQ_NOW
-    ", busy = ?3, "
+    ", busy = ?3, storage_problem = ?4, "
     "state = CASE WHEN state = 'lost' THEN 'active' ELSE state END "
     "WHERE node_id = ?1 AND incarnation = ?2 RETURNING state";
 inline constexpr const char* kSetNodeState =
@@ -147,8 +147,8 @@ inline constexpr const char* kListNodes =
     "SELECT n.node_id, n.host, n.pid, n.version, n.state, " RR_SQ_NOW
     " - n.heartbeat_at, "
     "n.workers, n.busy, n.chunks_done, "
-    "(SELECT count(*) FROM tasks t WHERE t.state = 'leased' AND t.lease_owner = n.node_id) "
-    "FROM nodes n ORDER BY n.node_id";
+    "(SELECT count(*) FROM tasks t WHERE t.state = 'leased' AND t.lease_owner = n.node_id), "
+    "n.storage_problem FROM nodes n ORDER BY n.node_id";
 inline constexpr const char* kNodeGone =
     "UPDATE nodes SET state = 'lost', busy = 0 WHERE node_id = ?1 AND incarnation = ?2";
 

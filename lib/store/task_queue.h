@@ -80,6 +80,9 @@ struct NodeView {
     double heartbeat_age_s = 0;
     int workers = 0, busy = 0;
     int64_t chunks_done = 0, leases = 0;
+    // Why the node's storage keeps it from claiming (its share not mounted, another
+    // cluster's marker); nullopt when it can claim as far as its storage goes.
+    std::optional<std::string> storage_problem;
 };
 
 struct JobView {
@@ -302,8 +305,10 @@ class TaskQueue {
 
     // Registers this process as node_id; Errc::conflict while another live node has the id.
     [[nodiscard]] virtual Status register_node(const NodeRegistration& r) = 0;
-    // Heartbeat of the node row; returns its state. Errc::conflict: the id was taken over.
-    [[nodiscard]] virtual Result<std::string> node_heartbeat(int busy) = 0;
+    // Heartbeat of the node row, with why its storage keeps it from claiming (nullopt: it
+    // does not); returns its state. Errc::conflict: the id was taken over.
+    [[nodiscard]] virtual Result<std::string> node_heartbeat(
+        int busy, const std::optional<std::string>& storage_problem) = 0;
     // draining or active; Errc::not_found for an unknown or lost node.
     [[nodiscard]] virtual Status set_node_state(const std::string& node_id,
                                                 const std::string& state) = 0;

@@ -71,12 +71,7 @@ std::string node_config(const Cluster& c, const std::string& node_id, const fs::
 // Waits until `node` shows `id` in `state`.
 bool wait_state(const t::Daemon& node, const std::string& id, const std::string& state,
                 std::chrono::seconds timeout) {
-    return t::wait_until(
-        [&] {
-            auto n = node_of(ctl_json(node, {"nodes"}), id);
-            return n.is_object() && n.value("state", "") == state;
-        },
-        timeout);
+    return t::wait_until([&] { return t::node_state(node, id) == state; }, timeout);
 }
 
 t::CommandResult renderrushd(const std::vector<std::string>& args) {
@@ -113,7 +108,8 @@ BOOST_AUTO_TEST_CASE(nodes_see_each_other_drain_duplicate_ids_and_a_killed_node)
     for (const auto& [k, v] : na.items()) keys.insert(k);
     BOOST_TEST((keys == std::set<std::string>{"node_id", "host", "pid", "version", "state",
                                               "heartbeat_age_s", "workers", "busy", "chunks_done",
-                                              "leases"}));
+                                              "leases", "storage_problem"}));
+    BOOST_TEST(na["storage_problem"].is_null());
     BOOST_TEST(na["workers"] == 1);
     BOOST_TEST(na["heartbeat_age_s"].get<double>() < 2.0);
     BOOST_TEST(nodes["nodes"].size() == 2u);
@@ -141,8 +137,8 @@ BOOST_AUTO_TEST_CASE(nodes_see_each_other_drain_duplicate_ids_and_a_killed_node)
     BOOST_TEST(drained.exit_code == 0, drained.err);
     BOOST_TEST(wait_state(b, "node-b", "draining", 5s));
     // The drained node learns it at its next heartbeat (0.5 s here), not at once.
-    BOOST_TEST(t::wait_until(
-        [&] { return ctl_json(b, {"status"})["cluster"]["claiming"] == false; }, 5s));
+    BOOST_TEST(
+        t::wait_until([&] { return ctl_json(b, {"status"})["cluster"]["claiming"] == false; }, 5s));
     BOOST_TEST(ctl(b, {"undrain"}).exit_code == 0);
     BOOST_TEST(wait_state(a, "node-b", "active", 5s));
     BOOST_TEST(ctl(a, {"drain", "nobody"}).exit_code != 0);
@@ -182,6 +178,19 @@ BOOST_AUTO_TEST_CASE(a_missing_storage_marker_stops_claiming_until_it_is_back) {
     BOOST_TEST(a.log().find("not claiming") != std::string::npos, a.log());
     auto human = ctl(a, {"status"});
     BOOST_TEST(human.out.find("NOT CLAIMING") != std::string::npos, human.out);
+    // The others learn it from the node's heartbeat, not only the node itself.
+    t::Daemon b("");
+    b.write_config(node_config(c, "node-b", c.root()));
+    b.start();
+    BOOST_REQUIRE_MESSAGE(wait_state(b, "node-m", "active", 20s), b.log());
+    const auto seen = t::listed_node(b, "node-m");
+    BOOST_TEST(
+        seen["storage_problem"].get<std::string>().find("storage marker") != std::string::npos,
+        seen.dump());
+    BOOST_TEST(t::listed_node(b, "node-b")["storage_problem"].is_null());
+    auto listed = ctl(b, {"nodes"});
+    BOOST_TEST(listed.out.find("node-m is not claiming: storage marker") != std::string::npos,
+               listed.out);
     // Another cluster's marker is no better.
     t::write_file(unmounted / ".renderrush-cluster", "0123456789abcdef\n");
     std::this_thread::sleep_for(1500ms);
@@ -192,6 +201,8 @@ BOOST_AUTO_TEST_CASE(a_missing_storage_marker_stops_claiming_until_it_is_back) {
                   fs::copy_options::overwrite_existing);
     BOOST_TEST(
         t::wait_until([&] { return ctl_json(a, {"status"})["cluster"]["claiming"] == true; }, 5s));
+    BOOST_TEST(t::wait_until(
+        [&] { return t::listed_node(b, "node-m")["storage_problem"].is_null(); }, 5s));
 }
 
 BOOST_AUTO_TEST_CASE(the_node_reconnects_after_the_database_goes_away) {
@@ -207,7 +218,7 @@ BOOST_AUTO_TEST_CASE(the_node_reconnects_after_the_database_goes_away) {
                  "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
                      c.db_name + "'");
     std::this_thread::sleep_for(1500ms);
-    auto n = node_of(ctl_json(a, {"nodes"}), "node-r");
+    auto n = t::listed_node(a, "node-r");
     BOOST_TEST(n["heartbeat_age_s"].get<double>() < 1.5);
     BOOST_TEST(ctl_json(a, {"status"})["cluster"]["connected"] == true);
 
@@ -224,7 +235,7 @@ BOOST_AUTO_TEST_CASE(the_node_reconnects_after_the_database_goes_away) {
     BOOST_TEST(t::wait_until(
         [&] {
             auto s = ctl_json(a, {"status"});
-            auto node = node_of(ctl_json(a, {"nodes"}), "node-r");
+            auto node = t::listed_node(a, "node-r");
             return s["cluster"]["connected"] == true && node.is_object() &&
                    node["heartbeat_age_s"].get<double>() < 1.5;
         },

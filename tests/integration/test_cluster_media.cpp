@@ -97,57 +97,69 @@ struct Share {
     [[nodiscard]] fs::path work() const { return root() / ".renderrush-work"; }
 };
 
-// `root`: where this node mounts the share (empty: the share itself). work_dir is always on
-// the share: a node without the share claims nothing, so it never writes there. The watch's
-// priority is not the default, so a test can see it reach the queue. `inbox`: the folder under
-// the root that the node watches.
-std::string node_config(const Share& s, const std::string& node_id, fs::path root = {},
-                        const std::string& poll_seconds = "0.2",
-                        const std::string& on_success = "keep",
-                        const std::string& work = default_work(),
-                        const std::string& inbox = "inbox") {
-    if (root.empty()) root = s.root();
-    fs::create_directories(root / inbox);
-    return std::string("workers: 1\nmax_attempts: 3\n") +
-           "watches:\n  - {path: " + (root / inbox).string() +
-           ", profile: farm, priority: 3, output: " + (root / "outbox").string() +
-           ", on_success: " + on_success + "}\n" + work + "storage:\n  root: " + root.string() +
-           "\ncluster:\n  database: \"" + s.conninfo + "\"\n  node_id: " + node_id +
-           "\n  lease_seconds: 2\n  heartbeat_seconds: 0.5\n  poll_seconds: " + poll_seconds +
+// How a test node is configured; the defaults are every farm node's.
+struct NodeOptions {
+    // Where this node mounts the share (empty: the share itself). work_dir is always on the
+    // share: a node without the share claims nothing, so it never writes there.
+    fs::path root{};
+    std::string poll_seconds = "0.2";
+    std::string on_success = "keep";
+    std::string work = default_work();  // chunk_seconds and the profile
+    std::string inbox = "inbox";        // the folder under the root that the node watches
+    int workers = 1;
+    int max_attempts = 3;
+};
+
+// The watch's priority is not the default, so a test can see it reach the queue.
+std::string node_config(const Share& s, const std::string& node_id, NodeOptions o = {}) {
+    if (o.root.empty()) o.root = s.root();
+    fs::create_directories(o.root / o.inbox);
+    return "workers: " + std::to_string(o.workers) +
+           "\nmax_attempts: " + std::to_string(o.max_attempts) +
+           "\nwatches:\n  - {path: " + (o.root / o.inbox).string() +
+           ", profile: farm, priority: 3, output: " + (o.root / "outbox").string() +
+           ", on_success: " + o.on_success + "}\n" + o.work +
+           "storage:\n  root: " + o.root.string() + "\ncluster:\n  database: \"" + s.conninfo +
+           "\"\n  node_id: " + node_id +
+           "\n  lease_seconds: 2\n  heartbeat_seconds: 0.5\n  poll_seconds: " + o.poll_seconds +
            "\n  work_dir: " + s.work().string() + "\n";
 }
+
+struct FarmOptions {
+    NodeOptions node{};  // every node's; root and inbox are set per node
+    // Every node's extra environment (with `binary`, the fault hooks).
+    std::map<std::string, std::string> env{};
+    fs::path binary{};
+    std::map<int, fs::path> roots{};  // node i's storage root instead of the share
+    // Node `hanging`, if any, runs the fault hooks' build and every chunk worker it starts
+    // hangs (`hang`: another task's): it holds its lease until it dies or loses it, so a test
+    // can stop or kill it while it surely holds one.
+    int hanging = -1;
+    std::string hang = "hang:chunk";
+    bool own_inboxes = false;  // node i watches inbox-i instead of the shared inbox
+};
 
 struct Farm {
     Share share;
     std::vector<std::unique_ptr<t::Daemon>> nodes;
-    // `roots[i]`, where given, is node i's storage root instead of the share; `env` is every
-    // node's extra environment (with `binary`, the fault hooks). Node `hanging`, if any, runs
-    // the fault hooks' build and every chunk worker it starts hangs (`hang`: another task's):
-    // it holds its lease until it dies or loses it, so a test can stop or kill it while it
-    // surely holds one. With `own_inboxes`, node i watches inbox-i instead of the shared inbox.
-    Farm(const std::string& db, int n, const std::map<std::string, std::string>& env = {},
-         const fs::path& binary = {}, const std::map<int, fs::path>& roots = {},
-         const std::string& poll_seconds = "0.2", int hanging = -1,
-         const std::string& hang = "hang:chunk", const std::string& on_success = "keep",
-         const std::string& work = default_work(), bool own_inboxes = false)
-        : share(db) {
+    Farm(const std::string& db, int n, const FarmOptions& o = {}) : share(db) {
         for (int i = 0; i < n; ++i) {
             nodes.push_back(std::make_unique<t::Daemon>(""));
-            auto root = roots.count(i) ? roots.at(i) : fs::path();
-            const std::string inbox = own_inboxes ? "inbox-" + std::to_string(i) : "inbox";
-            nodes.back()->write_config(node_config(share, "node-" + std::to_string(i), root,
-                                                   poll_seconds, on_success, work, inbox));
-            if (!binary.empty()) nodes.back()->set_binary(binary);
+            NodeOptions node = o.node;
+            node.root = o.roots.count(i) ? o.roots.at(i) : fs::path();
+            node.inbox = o.own_inboxes ? "inbox-" + std::to_string(i) : "inbox";
+            nodes.back()->write_config(node_config(share, "node-" + std::to_string(i), node));
+            if (!o.binary.empty()) nodes.back()->set_binary(o.binary);
         }
         auto r = t::run({t::renderrushd().string(), "cluster", "init", "--config",
                          nodes.front()->config_path().string()},
                         60s);
         BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out + r.err);
         for (int i = 0; i < n; ++i) {
-            auto e = env;
-            if (i == hanging) {
+            auto e = o.env;
+            if (i == o.hanging) {
                 nodes[static_cast<size_t>(i)]->set_binary(t::bin_dir() / "renderrushd-faults");
-                e["RENDERRUSH_FAULT"] = hang;
+                e["RENDERRUSH_FAULT"] = o.hang;
             }
             nodes[static_cast<size_t>(i)]->start(e);
         }
@@ -175,7 +187,7 @@ std::optional<size_t> owner_of(const Farm& f) {
 }
 
 int64_t leases_of(const t::Daemon& any, const std::string& id) {
-    const auto n = t::node_of(t::ctl_json(any, {"nodes"}), id);
+    const auto n = t::listed_node(any, id);
     return n.is_object() ? n.value("leases", int64_t{0}) : 0;
 }
 
@@ -262,7 +274,7 @@ std::set<std::string> expect_published_once_by_the_farm(const Farm& f) {
 // folders is processed once, whichever node records it first; the other ends as its
 // duplicate, naming the cluster job and node. `db`: the queue (PostgreSQL or SQLite).
 void expect_one_of_two_copies_processed(const std::string& db) {
-    Farm f(db, 2, {}, {}, {}, "0.2", -1, "hang:chunk", "move", default_work(), true);
+    Farm f(db, 2, {.node = {.on_success = "move"}, .own_inboxes = true});
     const std::array<std::string, 2> names{"clip.mp4", "copy.mp4"};
     for (size_t i = 0; i < 2; ++i)
         fs::copy_file(clip(), f.share.root() / ("inbox-" + std::to_string(i)) / names[i]);
@@ -326,7 +338,7 @@ BOOST_AUTO_TEST_SUITE(cluster_media, *utf::precondition(t::have_postgres))
 BOOST_AUTO_TEST_CASE(three_nodes_share_one_files_chunks_and_publish_it_once) {
     // Polling every 30 s: idle nodes can only join in this soon because LISTEN wakes them
     // when the owner queues the tasks.
-    Farm f("media3", 3, {}, {}, {}, "30");
+    Farm f("media3", 3, {.node = {.poll_seconds = "30"}});
     fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
     BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f) && all_settled(f); }, 25s),
                           f.logs());
@@ -384,13 +396,9 @@ BOOST_AUTO_TEST_CASE(three_nodes_share_one_files_chunks_and_publish_it_once) {
 
 // Every node lists every node of the farm as active: each has seen the others' heartbeats.
 bool all_active(const Farm& f) {
-    for (const auto& d : f.nodes) {
-        const auto listing = t::ctl_json(*d, {"nodes"});
-        for (size_t i = 0; i < f.nodes.size(); ++i) {
-            const auto n = t::node_of(listing, "node-" + std::to_string(i));
-            if (!n.is_object() || n.value("state", "") != "active") return false;
-        }
-    }
+    for (const auto& d : f.nodes)
+        for (size_t i = 0; i < f.nodes.size(); ++i)
+            if (t::node_state(*d, "node-" + std::to_string(i)) != "active") return false;
     return true;
 }
 
@@ -398,7 +406,7 @@ bool all_active(const Farm& f) {
 // not only the owner's: with 10 s chunks a node of one worker alone would run the 8 s clip as
 // one chunk while the other two nodes idle.
 BOOST_AUTO_TEST_CASE(a_short_file_is_cut_for_every_node_of_the_farm) {
-    Farm f("farmplan", 3, {}, {}, {}, "0.2", -1, "hang:chunk", "keep", slow_work("10"));
+    Farm f("farmplan", 3, {.node = {.work = slow_work("10")}});
     // Whichever node owns the file counts every node's workers.
     BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return all_active(f); }, 30s), f.logs());
     fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
@@ -425,15 +433,14 @@ BOOST_AUTO_TEST_CASE(a_short_file_is_cut_for_every_node_of_the_farm) {
 // Before, it cut the file its own way and refused each chunk it took ("the input no longer
 // gives the job's recorded plan").
 BOOST_AUTO_TEST_CASE(a_node_configured_unlike_the_owner_runs_the_owners_plan) {
-    Farm f("unlike", 2, {}, {}, {}, "0.2", -1, "hang:chunk", "keep", default_work(), true);
+    Farm f("unlike", 2, {.own_inboxes = true});
     auto& other = *f.nodes[1];
     BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return all_active(f); }, 30s), f.logs());
     other.signal(SIGTERM);  // started alike; it comes back configured otherwise
     BOOST_REQUIRE(other.wait_exit(30s) == 0);
-    std::string config = node_config(f.share, "node-1", {}, "0.2", "keep",
-                                     std::string("chunk_seconds: 3\n") + kProfile, "inbox-1");
-    config.replace(config.find("workers: 1"), 10, "workers: 2");
-    other.write_config(config);
+    other.write_config(node_config(
+        f.share, "node-1",
+        {.work = std::string("chunk_seconds: 3\n") + kProfile, .inbox = "inbox-1", .workers = 2}));
     other.start();
     BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return all_active(f); }, 30s), f.logs());
     // node-0 owns it: 0.5 s chunks.
@@ -456,7 +463,7 @@ BOOST_AUTO_TEST_CASE(a_node_configured_unlike_the_owner_runs_the_owners_plan) {
 
 BOOST_AUTO_TEST_CASE(a_node_killed_mid_chunk_costs_only_its_lease) {
     // node-2's chunk workers hang, so it holds a lease when it is killed.
-    Farm f("kill9", 3, {}, {}, {}, "0.2", 2);
+    Farm f("kill9", 3, {.hanging = 2});
     fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
     BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return leases_of(*f.nodes[0], "node-2") > 0; }, 120s),
                           f.logs());
@@ -474,7 +481,7 @@ BOOST_AUTO_TEST_CASE(a_node_killed_mid_chunk_costs_only_its_lease) {
 
 BOOST_AUTO_TEST_CASE(a_stopped_node_cannot_complete_after_its_lease_was_taken_over) {
     // node-1's chunk workers hang: stopped, it surely holds a lease that node-0 takes over.
-    Farm f("sigstop", 2, {}, {}, {}, "0.2", 1);
+    Farm f("sigstop", 2, {.hanging = 1});
     fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
     BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return leases_of(*f.nodes[0], "node-1") > 0; }, 120s),
                           f.logs());
@@ -511,7 +518,7 @@ BOOST_AUTO_TEST_CASE(a_stopped_node_cannot_complete_after_its_lease_was_taken_ov
 }
 
 BOOST_AUTO_TEST_CASE(the_owner_killed_mid_job_the_others_publish_it_and_dispose_of_its_source) {
-    Farm f("owner", 3, {}, {}, {}, "0.2", -1, "hang:chunk", "move");
+    Farm f("owner", 3, {.node = {.on_success = "move"}});
     const fs::path source = f.share.inbox() / "clip.mp4";
     const fs::path moved = f.share.root() / "done" / "clip.mp4";
     fs::copy_file(clip(), source);
@@ -564,7 +571,7 @@ BOOST_AUTO_TEST_CASE(the_owner_killed_mid_job_the_others_publish_it_and_dispose_
 
 BOOST_AUTO_TEST_CASE(the_owner_killed_while_preparing_another_node_takes_the_job_over) {
     // node-0's prepare worker hangs: it owns the job, still 'preparing', when it is killed.
-    Farm f("adopt", 1, {}, {}, {}, "0.2", 0, "hang:prepare");
+    Farm f("adopt", 1, {.hanging = 0, .hang = "hang:prepare"});
     fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
     auto has_job_in = [](const t::Daemon& d, rr::store::JobState state) {
         for (const auto& j : d.jobs())
@@ -610,7 +617,7 @@ BOOST_AUTO_TEST_CASE(the_owner_killed_while_preparing_another_node_takes_the_job
 // is used up by the owners lost preparing a file fails its job instead of preparing it again,
 // names the lost owner, and disposes of the source as a failure.
 BOOST_AUTO_TEST_CASE(a_preparation_whose_owners_were_lost_max_attempts_times_fails_its_job) {
-    Farm f("giveup", 1, {}, {}, {}, "0.2", 0, "hang:prepare");
+    Farm f("giveup", 1, {.hanging = 0, .hang = "hang:prepare"});
     const fs::path source = f.share.inbox() / "clip.mp4";
     fs::copy_file(clip(), source);
     BOOST_REQUIRE_MESSAGE(t::wait_until(
@@ -623,13 +630,9 @@ BOOST_AUTO_TEST_CASE(a_preparation_whose_owners_were_lost_max_attempts_times_fai
                           f.logs());
     f.nodes[0]->kill9();
     // node-1 starts after node-0 was killed: one attempt was all it allows.
-    std::string config = node_config(f.share, "node-1");
-    const auto at = config.find("max_attempts: 3");
-    BOOST_REQUIRE(at != std::string::npos);
-    config.replace(at, 15, "max_attempts: 1");
     f.nodes.push_back(std::make_unique<t::Daemon>(""));
     auto& last = *f.nodes.back();
-    last.write_config(config);
+    last.write_config(node_config(f.share, "node-1", {.max_attempts = 1}));
     last.start();
     const fs::path failed = f.share.root() / "failed" / "clip.mp4";
     // The node records its job failed once the move is done and recorded in the queue: the
@@ -673,8 +676,10 @@ BOOST_AUTO_TEST_CASE(a_preparation_whose_owners_were_lost_max_attempts_times_fai
 // moves the source or finds it moved, and records it. Before, the claim alone counted, and
 // such a source stayed in the inbox for good. The file is not processed again.
 void expect_disposition_finished_by_the_next_node(const std::string& db, const std::string& fault) {
-    Farm f(db, 1, {{"RENDERRUSH_DAEMON_FAULT", fault}}, t::bin_dir() / "renderrushd-faults", {},
-           "0.2", -1, "hang:chunk", "move");
+    Farm f(db, 1,
+           {.node = {.on_success = "move"},
+            .env = {{"RENDERRUSH_DAEMON_FAULT", fault}},
+            .binary = t::bin_dir() / "renderrushd-faults"});
     const fs::path source = f.share.inbox() / "clip.mp4";
     const fs::path moved = f.share.root() / "done" / "clip.mp4";
     fs::copy_file(clip(), source);
@@ -697,7 +702,7 @@ void expect_disposition_finished_by_the_next_node(const std::string& db, const s
     BOOST_TEST(!disposed());
     f.nodes.push_back(std::make_unique<t::Daemon>(""));
     auto& next = *f.nodes.back();
-    next.write_config(node_config(f.share, "node-1", {}, "0.2", "move"));
+    next.write_config(node_config(f.share, "node-1", {.on_success = "move"}));
     next.start();
     BOOST_REQUIRE_MESSAGE(
         t::wait_until([&] { return disposed() && fs::exists(moved) && !fs::exists(source); }, 90s),
@@ -729,7 +734,7 @@ BOOST_AUTO_TEST_CASE(a_joiner_restarted_before_anyone_found_it_lost_joins_its_jo
     // One node: owner and joiner. Its join worker hangs, it is killed mid-join and started
     // again (the normal binary) before any node marked it lost: active again, nobody would take
     // the join over, so the new process must finish it.
-    Farm f("rejoin", 1, {}, {}, {}, "0.2", 0, "hang:publish");
+    Farm f("rejoin", 1, {.hanging = 0, .hang = "hang:publish"});
     fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
     auto conn = rr::store::PgConn::connect(f.share.conninfo);
     BOOST_REQUIRE(conn.ok());
@@ -757,8 +762,9 @@ BOOST_AUTO_TEST_CASE(a_joiner_restarted_before_anyone_found_it_lost_joins_its_jo
 
 BOOST_AUTO_TEST_CASE(a_poison_file_fails_its_job_after_max_attempts_on_every_node) {
     // Every chunk worker crashes on this file, on every node.
-    Farm f("poison", 2, {{"RENDERRUSH_FAULT", "crash:chunk:poison"}},
-           t::bin_dir() / "renderrushd-faults");
+    Farm f("poison", 2,
+           {.env = {{"RENDERRUSH_FAULT", "crash:chunk:poison"}},
+            .binary = t::bin_dir() / "renderrushd-faults"});
     fs::copy_file(clip(), f.share.inbox() / "poison.mp4");
     std::optional<rr::store::JobRow> failed;
     const t::Daemon* owner = nullptr;
@@ -843,7 +849,7 @@ BOOST_AUTO_TEST_CASE(a_file_that_cannot_be_prepared_ends_its_queue_job) {
 
 BOOST_AUTO_TEST_CASE(a_drained_node_and_one_without_the_share_claim_nothing) {
     t::Sandbox unmounted;  // node-2's mount point, empty: no storage marker
-    Farm f("drain", 3, {}, {}, {{2, unmounted.path()}});
+    Farm f("drain", 3, {.roots = {{2, unmounted.path()}}});
     BOOST_REQUIRE(t::wait_until(
         [&] {
             auto j = t::ctl_json(*f.nodes[0], {"nodes"});
@@ -858,11 +864,23 @@ BOOST_AUTO_TEST_CASE(a_drained_node_and_one_without_the_share_claim_nothing) {
             return j.is_object() && j["cluster"]["claiming"] == false;
         },
         10s));
+    // Either node that may own the file (node-0 and node-1 watch the share's inbox) knows why
+    // node-2 claims nothing.
+    BOOST_REQUIRE(t::wait_until(
+        [&] {
+            for (int i : {0, 1})
+                if (!t::listed_node(*f.nodes[i], "node-2")["storage_problem"].is_string())
+                    return false;
+            return true;
+        },
+        10s));
     fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
     BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f) && all_settled(f); }, 240s),
                           f.logs());
     const auto sidecar = read_json(f.sidecar());
     BOOST_TEST(sidecar["frames"]["output"] == kFrames);
+    // The plan is cut for the one node that can claim, not for three.
+    BOOST_TEST(sidecar["plan_workers"] == 1);
     BOOST_TEST((chunk_nodes(sidecar) == std::set<std::string>{"node-0"}), sidecar["chunks"].dump());
 }
 
@@ -931,7 +949,7 @@ BOOST_AUTO_TEST_CASE(the_owner_shows_frames_progress_before_the_first_chunk_is_d
     // 4 s at 640x480, a keyframe every 2 s, denoised with nlmeans: 2 chunks of 48 frames that
     // take seconds each, one on each node. The owner learns of frames only through the queue
     // (what the nodes report at each heartbeat), its own chunk's as much as the other's.
-    Farm f("sqlite:progress", 2, {}, {}, {}, "0.2", -1, "hang:chunk", "keep", slow_work());
+    Farm f("sqlite:progress", 2, {.node = {.work = slow_work()}});
     fs::copy_file(slow_clip(), f.share.inbox() / "clip.mp4");
     std::set<int64_t> shown;  // frames the owner's status showed while no chunk was done
     int64_t listed = 0;       // the most `jobs --json` showed meanwhile
@@ -975,7 +993,7 @@ BOOST_AUTO_TEST_CASE(the_owner_shows_frames_progress_before_the_first_chunk_is_d
 // file again as a new queue job (the cancelled one keeps its history) and publishes it whole;
 // `reprocess` of the published job makes it once more.
 BOOST_AUTO_TEST_CASE(a_cancelled_cluster_job_can_be_retried_and_a_published_one_reprocessed) {
-    Farm f("sqlite:retry", 2, {}, {}, {}, "0.2", -1, "hang:chunk", "keep", slow_work());
+    Farm f("sqlite:retry", 2, {.node = {.work = slow_work()}});
     fs::copy_file(slow_clip(), f.share.inbox() / "clip.mp4");
     std::optional<size_t> owner;
     BOOST_REQUIRE_MESSAGE(t::wait_until(
@@ -1038,7 +1056,7 @@ BOOST_AUTO_TEST_CASE(a_cancelled_cluster_job_can_be_retried_and_a_published_one_
 // job ends without a task (the farm does not transcode it again), no second output appears,
 // and its source moves to the done folder like the first one.
 BOOST_AUTO_TEST_CASE(the_same_content_again_is_a_duplicate_and_queues_no_tasks) {
-    Farm f("sqlite:dedupe", 1, {}, {}, {}, "0.2", -1, "hang:chunk", "move");
+    Farm f("sqlite:dedupe", 1, {.node = {.on_success = "move"}});
     fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
     BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f) && all_settled(f); }, 120s),
                           f.logs());
@@ -1100,7 +1118,7 @@ BOOST_AUTO_TEST_CASE(the_same_content_in_two_nodes_own_folders_is_processed_once
 }
 
 BOOST_AUTO_TEST_CASE(a_node_killed_mid_chunk_on_a_sqlite_queue_costs_only_its_lease) {
-    Farm f("sqlite:kill9", 3, {}, {}, {}, "0.2", 2);
+    Farm f("sqlite:kill9", 3, {.hanging = 2});
     fs::copy_file(clip(), f.share.inbox() / "clip.mp4");
     BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return leases_of(*f.nodes[0], "node-2") > 0; }, 120s),
                           f.logs());

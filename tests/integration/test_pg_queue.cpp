@@ -140,7 +140,7 @@ BOOST_AUTO_TEST_CASE(a_draining_node_claims_nothing_until_undrained) {
     must(worker.add_job("in/a.mkv", "web", payloads(3), 0));
     const Lease held = must(worker.claim(1)).at(0);
     must(operator_.set_node_state("worker", "draining"));
-    BOOST_TEST(must(worker.node_heartbeat(1)) == "draining");
+    BOOST_TEST(must(worker.node_heartbeat(1, std::nullopt)) == "draining");
     BOOST_TEST(must(worker.claim(2)).empty());
     BOOST_TEST(must(worker.complete(held, "ok")).accepted);  // it finishes what it has
     BOOST_TEST(!operator_.set_node_state("nobody", "draining").ok());
@@ -400,8 +400,8 @@ BOOST_AUTO_TEST_CASE(a_lost_owners_preparation_is_taken_over_by_one_node) {
     std::this_thread::sleep_for(600ms);  // no heartbeat from anyone for longer than 0.5 s
     const auto lost = must(a.mark_lost(0.5));
     BOOST_TEST(std::count(lost.begin(), lost.end(), "owner") == 1);
-    must(a.node_heartbeat(0));  // a and b are alive again
-    must(b.node_heartbeat(0));
+    must(a.node_heartbeat(0, std::nullopt));  // a and b are alive again
+    must(b.node_heartbeat(0, std::nullopt));
     const auto orphans = must(b.orphaned_jobs());
     BOOST_REQUIRE(orphans.size() == static_cast<size_t>(rounds));  // not the started one
     BOOST_TEST(orphans[0].id == jobs[0]);
@@ -452,7 +452,7 @@ BOOST_AUTO_TEST_CASE(a_lost_owners_preparation_is_taken_over_by_one_node) {
     PgQueue& adopter = must(a.job(jobs[0])).owner == "a" ? a : b;
     must(adopter.start_tasks(jobs[0], payloads(3)));
     BOOST_TEST(owner.start_tasks(jobs[0], payloads(3)).error().code == rr::Errc::conflict);
-    BOOST_TEST(must(owner.node_heartbeat(0)) == "active");
+    BOOST_TEST(must(owner.node_heartbeat(0, std::nullopt)) == "active");
     const OpenedJob back = must(owner.open_job("in/p1.mkv", "5:5", "web", "{}", 0));
     BOOST_TEST(!back.created);
     BOOST_TEST(back.owner != "owner");

@@ -274,10 +274,10 @@ BOOST_DATA_TEST_CASE(a_node_that_is_not_active_claims_nothing, bdata::make(backe
     BOOST_TEST(must(be.open("stranger")->claim(5)).empty());  // never registered
 
     must(ctl->set_node_state("worker", "draining"));
-    BOOST_TEST(must(worker->node_heartbeat(0)) == "draining");
+    BOOST_TEST(must(worker->node_heartbeat(0, std::nullopt)) == "draining");
     BOOST_TEST(must(worker->claim(5)).empty());
     must(ctl->set_node_state("worker", "active"));
-    BOOST_TEST(must(worker->node_heartbeat(0)) == "active");
+    BOOST_TEST(must(worker->node_heartbeat(0, std::nullopt)) == "active");
     BOOST_TEST(must(worker->claim(1)).size() == 1u);
 
     BOOST_TEST(must(worker->leave()) == 1);  // its lease goes back at once
@@ -285,6 +285,26 @@ BOOST_DATA_TEST_CASE(a_node_that_is_not_active_claims_nothing, bdata::make(backe
     const auto taken = must(ctl->claim(5));
     BOOST_TEST(taken.size() == 3u);
     for (const Lease& l : taken) BOOST_TEST(l.attempt == 1);
+}
+
+// A node whose share is not mounted tells the others why at each heartbeat, and stops saying
+// so once its storage is the cluster's again.
+BOOST_DATA_TEST_CASE(a_node_tells_the_others_why_its_storage_keeps_it_from_claiming,
+                     bdata::make(backends()), backend) {
+    Backend be(backend);
+    auto worker = be.node("worker");
+    auto other = be.node("other");
+    BOOST_TEST(!find_node(must(other->nodes()), "worker")->storage_problem);
+    const std::string why = "storage marker /srv/renderrush/.renderrush-cluster is missing";
+    BOOST_TEST(must(worker->node_heartbeat(0, why)) == "active");
+    const auto nodes = must(other->nodes());
+    const NodeView* seen = find_node(nodes, "worker");
+    BOOST_REQUIRE(seen->storage_problem.has_value());
+    BOOST_TEST(*seen->storage_problem == why);
+    BOOST_TEST(seen->state == "active");  // still alive, not drained: it only claims nothing
+    BOOST_TEST(!find_node(must(other->nodes()), "other")->storage_problem);
+    must(worker->node_heartbeat(0, std::nullopt));
+    BOOST_TEST(!find_node(must(other->nodes()), "worker")->storage_problem);
 }
 
 BOOST_DATA_TEST_CASE(the_tasks_of_an_ended_job_are_not_claimed, bdata::make(backends()), backend) {
@@ -637,11 +657,11 @@ BOOST_DATA_TEST_CASE(nodes_register_once_heartbeat_drain_and_are_found_lost,
     BOOST_REQUIRE(!refused.ok());
     BOOST_TEST(refused.error().code == rr::Errc::conflict);
     BOOST_TEST(refused.error().message.find("render-07") != std::string::npos);  // says which
-    BOOST_TEST(must(first->node_heartbeat(1)) == "active");
+    BOOST_TEST(must(first->node_heartbeat(1, std::nullopt)) == "active");
 
     BOOST_TEST(must(first->leave()) == 0);  // a clean stop frees the id at once
     must(twin->register_node(r));
-    const auto taken_over = first->node_heartbeat(0);
+    const auto taken_over = first->node_heartbeat(0, std::nullopt);
     BOOST_REQUIRE(!taken_over.ok());
     BOOST_TEST(taken_over.error().code == rr::Errc::conflict);
     auto nodes = must(twin->nodes());
@@ -655,10 +675,10 @@ BOOST_DATA_TEST_CASE(nodes_register_once_heartbeat_drain_and_are_found_lost,
 
     auto ctl = be.node("ctl");
     must(ctl->set_node_state("render-07", "draining"));
-    BOOST_TEST(must(twin->node_heartbeat(0)) == "draining");
+    BOOST_TEST(must(twin->node_heartbeat(0, std::nullopt)) == "draining");
     BOOST_TEST(find_node(must(ctl->nodes()), "render-07")->state == "draining");
     must(ctl->set_node_state("render-07", "active"));
-    BOOST_TEST(must(twin->node_heartbeat(0)) == "active");
+    BOOST_TEST(must(twin->node_heartbeat(0, std::nullopt)) == "active");
     BOOST_TEST(ctl->set_node_state("nobody", "draining").error().code == rr::Errc::not_found);
     BOOST_TEST(ctl->set_node_state("ctl", "lost").error().code == rr::Errc::invalid_argument);
 
@@ -668,7 +688,7 @@ BOOST_DATA_TEST_CASE(nodes_register_once_heartbeat_drain_and_are_found_lost,
     BOOST_REQUIRE_EQUAL(mine.size(), 2u);
     BOOST_TEST(must(twin->complete(mine[0], "ok")).accepted);
     BOOST_TEST(must(ctl->claim(5)).size() == 1u);
-    BOOST_TEST(must(twin->node_heartbeat(1)) == "active");
+    BOOST_TEST(must(twin->node_heartbeat(1, std::nullopt)) == "active");
     nodes = must(ctl->nodes());
     BOOST_REQUIRE_EQUAL(nodes.size(), 2u);
     BOOST_TEST(nodes[0].node_id == "ctl");  // ordered by id
@@ -682,7 +702,7 @@ BOOST_DATA_TEST_CASE(nodes_register_once_heartbeat_drain_and_are_found_lost,
 
     // Silence: the silent node is lost, the one that spoke is not.
     std::this_thread::sleep_for(800ms);
-    must(ctl->node_heartbeat(0));
+    must(ctl->node_heartbeat(0, std::nullopt));
     nodes = must(ctl->nodes());
     BOOST_TEST(find_node(nodes, "render-07")->heartbeat_age_s >= 0.7);
     BOOST_TEST(find_node(nodes, "ctl")->heartbeat_age_s < 0.5);
@@ -692,8 +712,8 @@ BOOST_DATA_TEST_CASE(nodes_register_once_heartbeat_drain_and_are_found_lost,
     BOOST_TEST(find_node(must(ctl->nodes()), "ctl")->state == "active");
     BOOST_TEST(ctl->set_node_state("render-07", "draining").error().code == rr::Errc::not_found);
     must(ctl->add_job("in/b.mkv", "web", payloads(1), 0));
-    BOOST_TEST(must(twin->claim(1)).empty());               // a lost node claims nothing
-    BOOST_TEST(must(twin->node_heartbeat(0)) == "active");  // until it speaks again
+    BOOST_TEST(must(twin->claim(1)).empty());  // a lost node claims nothing
+    BOOST_TEST(must(twin->node_heartbeat(0, std::nullopt)) == "active");  // until it speaks again
     BOOST_TEST(must(twin->claim(1)).size() == 1u);
 }
 
@@ -714,7 +734,7 @@ BOOST_DATA_TEST_CASE(a_silent_nodes_id_is_taken_over_and_its_leases_are_reaped,
     BOOST_TEST(fresh->register_node(NodeRegistration{"new-host", 7, "test", 2, 60}).error().code ==
                rr::Errc::conflict);  // not silent for 60 s
     must(fresh->register_node(NodeRegistration{"new-host", 7, "test", 2, 0.3}));
-    BOOST_TEST(old->node_heartbeat(0).error().code == rr::Errc::conflict);
+    BOOST_TEST(old->node_heartbeat(0, std::nullopt).error().code == rr::Errc::conflict);
     const auto reaped = must(other->reap());
     BOOST_REQUIRE_EQUAL(reaped.size(), 2u);
     for (const Reaped& r : reaped) {

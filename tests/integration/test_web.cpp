@@ -534,6 +534,7 @@ BOOST_AUTO_TEST_CASE(a_browser_shows_the_overview_and_a_jobs_chunk_timeline) {
     const std::string overview = browse(w.base() + "/?" + login, "--dump-dom");
     BOOST_TEST(overview.find("browser-clip.mp4") != std::string::npos);
     BOOST_TEST(progress_after(overview, "data-job=\"" + std::to_string(id) + "\"") >= 0);
+    BOOST_TEST(overview.find("class=\"node-state\">active<") != std::string::npos);
 
     const std::string page = w.base() + "/job?id=" + std::to_string(id) + "&" + login;
     const std::string first = browse(page, "--dump-dom");
@@ -684,6 +685,29 @@ BOOST_AUTO_TEST_CASE(a_cluster_jobs_page_draws_its_chunks_per_node,
     const auto shots = t::bin_dir().parent_path() / "web-screenshots";
     std::filesystem::create_directories(shots);
     (void)browse(page, "--screenshot=" + (shots / "job-cluster.png").string());
+
+    // The share gone from under both nodes: the overview says each node claims nothing, and why.
+    std::filesystem::rename(root / ".renderrush-cluster", share / "marker-aside");
+    BOOST_REQUIRE(t::wait_until(
+        [&] {
+            const auto listed = get(*owner, "/api/nodes").json();
+            size_t without = 0;
+            for (const auto& n : listed.value("nodes", nlohmann::json::array()))
+                without += n.value("storage_problem", nlohmann::json()).is_string();
+            return without == 2u;
+        },
+        10s));
+    const std::string overview = browse(owner->base() + "/?token=" + owner->token, "--dump-dom");
+    for (const char* node : {"node-0", "node-1"}) {
+        const size_t at = overview.find(std::string("<tr data-node=\"") + node + "\"");
+        BOOST_REQUIRE_MESSAGE(at != std::string::npos, node);
+        const std::string row = overview.substr(at, overview.find("</tr>", at) - at);
+        BOOST_TEST(row.find("class=\"node-state warn\">active, not claiming: storage marker") !=
+                       std::string::npos,
+                   row);
+    }
+    (void)browse(owner->base() + "/?token=" + owner->token,
+                 "--screenshot=" + (shots / "overview-cluster.png").string());
 }
 
 namespace {

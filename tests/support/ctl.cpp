@@ -22,4 +22,13 @@ nlohmann::json node_of(const nlohmann::json& nodes, const std::string& node_id) 
     return nullptr;
 }
 
+nlohmann::json listed_node(const Daemon& d, const std::string& node_id) {
+    return node_of(ctl_json(d, {"nodes"}), node_id);
+}
+
+std::string node_state(const Daemon& d, const std::string& node_id) {
+    const auto n = listed_node(d, node_id);
+    return n.is_object() ? n.value("state", "") : "";
+}
+
 }  // namespace rr::test

@@ -21,5 +21,9 @@ namespace rr::test {
 
 // The entry for `node_id` in a `nodes` reply; null when it is not listed.
 [[nodiscard]] nlohmann::json node_of(const nlohmann::json& nodes, const std::string& node_id);
+// The entry for `node_id` in `d`'s `nodes` listing, asked now; null when it is not listed.
+[[nodiscard]] nlohmann::json listed_node(const Daemon& d, const std::string& node_id);
+// That entry's state (active, draining, lost); empty when it is not listed.
+[[nodiscard]] std::string node_state(const Daemon& d, const std::string& node_id);
 
 }  // namespace rr::test

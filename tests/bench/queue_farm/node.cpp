@@ -127,7 +127,7 @@ class Node {
         do {
             std::lock_guard lock(s.mutex);
             if (auto r = s.queue.renew(); !r) error("renew", r.error().message);
-            if (auto r = s.queue.node_heartbeat(busy_.load()); !r)
+            if (auto r = s.queue.node_heartbeat(busy_.load(), std::nullopt); !r)
                 error("node_heartbeat", r.error().message);
             if (auto r = s.queue.reap(); !r) {
                 error("reap", r.error().message);
