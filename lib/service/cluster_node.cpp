@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "service/layout.h"
+#include "service/share_space.h"
 #include "service/storage_marker.h"
 
 namespace rr::service {
@@ -45,6 +46,7 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::start(const Config& config, No
     n->settings_ = settings;
     n->storage_ = config.storage;
     n->cluster_of_one_ = cluster_of_one(config);
+    n->min_free_mb_.store(config.min_free_mb);
     n->busy_ = std::move(busy);
     n->logger_ = std::move(logger);
     store::QueueOptions o;
@@ -196,11 +198,21 @@ void ClusterNode::tick() {
     }
     // Checked before the heartbeat, which tells the others: an owner cuts its plans for the
     // nodes that can claim (ClusterWork::farm_workers).
-    if (!cluster_of_one_) s.storage_problem = storage_problem(storage_.root, cluster_id_);
-    if (s.storage_problem && s.storage_problem != before.storage_problem)
+    if (!cluster_of_one_) {
+        s.storage_problem = storage_problem(storage_.root, cluster_id_);
+        if (!s.storage_problem)
+            s.storage_problem = share_space_problem(settings_.work_dir, min_free_mb_.load());
+    }
+    // Free space changes by the megabyte: logged when the kind of problem changes, not its
+    // figures.
+    const auto kind = [](const std::optional<std::string>& p) {
+        return p ? p->substr(0, p->find(" has ")) : std::string();
+    };
+    if (s.storage_problem && kind(s.storage_problem) != kind(before.storage_problem))
         logger_->warn("cluster: not claiming: {}", *s.storage_problem);
     else if (!s.storage_problem && before.storage_problem)
-        logger_->info("cluster: storage marker found; claiming again");
+        logger_->info("cluster: the storage is fit again ({} before); claiming again",
+                      *before.storage_problem);
     auto state = queue_->node_heartbeat(busy_ ? busy_() : 0, s.storage_problem);
     if (!state) {
         if (state.error().code == Errc::conflict) {

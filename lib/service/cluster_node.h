@@ -4,6 +4,7 @@
 // nodes lost and checks the storage marker. libpq blocks, so none of it runs on the loop
 // thread: the loop reads the latest snapshot and hands over drain/undrain requests.
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -27,7 +28,8 @@ struct ClusterSnapshot {
     bool connected = false;
     std::string db_error;  // why the database is unreachable (when not connected)
     std::string state;     // this node's: active | draining
-    std::optional<std::string> storage_problem;  // set: not claiming because of the storage
+    // set: not claiming because of the storage (no marker, another cluster's, share full)
+    std::optional<std::string> storage_problem;
     std::vector<store::NodeView> nodes;
     store::QueueDepth depth;
     int64_t leases = 0;  // held by this node
@@ -76,6 +78,9 @@ class ClusterNode {
     // sees them within a heartbeat.
     using ProgressSource = std::function<std::vector<store::TaskProgress>()>;
     void set_progress_source(ProgressSource source);
+    // Below this much free space in cluster.work_dir the node claims nothing (min_free_mb;
+    // set at start and again on reload).
+    void set_min_free_mb(int64_t mb) { min_free_mb_.store(mb); }
 
   private:
     ClusterNode() = default;
@@ -86,6 +91,7 @@ class ClusterNode {
     ClusterSettings settings_;
     StorageSettings storage_;
     bool cluster_of_one_ = false;  // cluster_of_one() of the config it started with
+    std::atomic<int64_t> min_free_mb_{0};
     std::function<int()> busy_;
     LoggerPtr logger_;
     std::unique_ptr<store::TaskQueue> queue_;  // only the thread touches it after start()

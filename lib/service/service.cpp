@@ -276,6 +276,8 @@ std::map<std::string, int64_t> Service::disk_free() {
     std::map<std::string, int64_t> free;
     std::vector<std::filesystem::path> dirs = {ctx_.config.paths.state_dir};
     for (const auto& w : ctx_.config.watches) dirs.push_back(w.output);
+    // Every node's chunk intermediates (the node thread also stops claiming below the mark).
+    if (ctx_.config.cluster) dirs.push_back(ctx_.config.cluster->work_dir);
     for (const auto& d : dirs) {
         struct statvfs st {};
         if (::statvfs(d.c_str(), &st) == 0)
@@ -415,6 +417,8 @@ Status Service::reload() {
         ctx_.logger->warn("reload: a new worker count applies after a restart");
     }
     ctx_.config = std::move(cfg).value();
+    if (cluster_) cluster_->set_min_free_mb(ctx_.config.min_free_mb);
+    check_disk();  // against the new min_free_mb at once
     apply_disabled_profiles();
     if (Status st = intake_->configure(); !st) ctx_.logger->error("reload: {}", st.error().message);
     ctx_.logger->info("configuration reloaded: {} watches, {} profiles", ctx_.config.watches.size(),

@@ -205,6 +205,47 @@ BOOST_AUTO_TEST_CASE(a_missing_storage_marker_stops_claiming_until_it_is_back) {
         [&] { return t::listed_node(b, "node-m")["storage_problem"].is_null(); }, 5s));
 }
 
+// A share nearly full would fail every chunk claimed (ENOSPC) until the farm's queue had spent
+// all its attempts; below min_free_mb in work_dir a node claims nothing instead, says why
+// (to the others too), and claims again once there is space (here: min_free_mb reloaded).
+BOOST_AUTO_TEST_CASE(a_node_whose_share_is_nearly_full_claims_nothing_until_there_is_space) {
+    Cluster c("space");
+    t::Daemon a(""), b("");
+    // More than any disk holds: the share is "full" for node-f.
+    const std::string full = "min_free_mb: 1099511627776\n";
+    a.write_config(full + node_config(c, "node-f", c.root()));
+    b.write_config(node_config(c, "node-b", c.root()));
+    cluster_init(a);
+    a.start();
+    b.start();
+    BOOST_REQUIRE_MESSAGE(wait_state(b, "node-f", "active", 20s), a.log() + b.log());
+    BOOST_REQUIRE_MESSAGE(
+        t::wait_until([&] { return t::listed_node(b, "node-f")["storage_problem"].is_string(); },
+                      5s),
+        a.log());
+    const auto seen = t::listed_node(b, "node-f")["storage_problem"].get<std::string>();
+    BOOST_TEST(seen.find("work_dir " + (c.root() / ".renderrush-work").string() + " has ") == 0u,
+               seen);
+    BOOST_TEST(seen.find("below min_free_mb 1099511627776") != std::string::npos, seen);
+    const auto status = ctl_json(a, {"status"});
+    BOOST_TEST(status["cluster"]["claiming"] == false);
+    BOOST_TEST(status["cluster"]["not_claiming"] == seen);
+    BOOST_TEST(status["intake"]["low_disk"] == true);  // the local disk guard, as before
+    BOOST_TEST(t::listed_node(b, "node-b")["storage_problem"].is_null());
+    BOOST_TEST(ctl_json(b, {"status"})["cluster"]["claiming"] == true);
+    BOOST_TEST(a.log().find("not claiming: work_dir") != std::string::npos, a.log());
+
+    a.write_config("min_free_mb: 0\n" + node_config(c, "node-f", c.root()));
+    a.signal(SIGHUP);
+    BOOST_TEST(
+        t::wait_until([&] { return ctl_json(a, {"status"})["cluster"]["claiming"] == true; }, 5s));
+    BOOST_TEST(t::wait_until(
+        [&] { return t::listed_node(b, "node-f")["storage_problem"].is_null(); }, 5s));
+    BOOST_TEST(a.log().find("claiming again") != std::string::npos, a.log());
+    BOOST_TEST(t::wait_until(
+        [&] { return ctl_json(a, {"status"})["intake"]["low_disk"] == false; }, 10s));
+}
+
 BOOST_AUTO_TEST_CASE(the_node_reconnects_after_the_database_goes_away) {
     Cluster c("restart");
     t::Daemon a("");
