@@ -376,6 +376,7 @@ Result<Config> parse_config_text(const std::string& text, const std::filesystem:
         if (!profiles.IsMap()) {
             issues.add(profiles, "profiles", "expected a mapping of profile names");
         } else {
+            report_duplicate_keys(profiles, "profiles", issues);
             for (const auto& kv : profiles) {
                 auto pname = kv.first.as<std::string>();
                 if (pname == "by-folder") {

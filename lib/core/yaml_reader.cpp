@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <map>
 
 namespace rr {
 
@@ -41,6 +42,19 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
     }
 }
 
+void report_duplicate_keys(const YAML::Node& node, const std::string& path, ConfigIssues& issues) {
+    std::map<std::string, SourceMark> first;
+    for (const auto& kv : node) {
+        if (!kv.first.IsScalar()) continue;  // a complex key is another issue's to report
+        const auto key = kv.first.Scalar();
+        const auto [it, fresh] = first.emplace(key, mark_of(kv.first));
+        if (fresh) continue;
+        issues.add(kv.first, path.empty() ? key : path + "." + key,
+                   "given twice (first on line " + std::to_string(it->second.line) +
+                       "; YAML would keep one and ignore the other)");
+    }
+}
+
 MapReader::MapReader(const YAML::Node& node, std::string path, ConfigIssues& issues)
     : node_(node), path_(std::move(path)), issues_(issues) {
     if (!node_ || node_.IsNull()) {
@@ -53,6 +67,7 @@ MapReader::MapReader(const YAML::Node& node, std::string path, ConfigIssues& iss
         return;
     }
     valid_ = true;
+    report_duplicate_keys(node_, path_, issues_);
 }
 
 MapReader::~MapReader() {

@@ -32,6 +32,10 @@ class ConfigIssues {
 // Converts a YAML subtree into JSON (scalars typed as int, real, bool or string).
 [[nodiscard]] nlohmann::json yaml_to_json(const YAML::Node& node);
 
+// Reports every key of the map `node` (at `path`) given again after its first time. YAML
+// parsers keep one of the two silently, so a setting written twice was half ignored.
+void report_duplicate_keys(const YAML::Node& node, const std::string& path, ConfigIssues& issues);
+
 class MapReader {
   public:
     // Reports an issue if `node` is present but not a map; then every getter is a no-op.

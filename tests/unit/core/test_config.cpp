@@ -78,6 +78,32 @@ profiles:
     BOOST_TEST(m.find("bad.yaml:6:5: profiles.web.colour: unknown key") != std::string::npos);
 }
 
+// YAML keeps one of two equal keys and drops the other without a word: a setting written
+// twice (a pasted block, an edit below an old line) was half ignored. It is an error, with
+// both places.
+BOOST_AUTO_TEST_CASE(a_key_given_twice_is_an_error_naming_both_lines) {
+    auto cfg = parse_config_text(R"(workers: 2
+min_free_mb: 10
+min_free_mb: 5000
+profiles:
+  web:
+    video: {codec: h264, crf: 20, crf: 30}
+  web:
+    video: {codec: h264}
+)",
+                                 "twice.yaml");
+    BOOST_REQUIRE(!cfg.ok());
+    const std::string& m = cfg.error().message;
+    BOOST_TEST_MESSAGE(m);
+    BOOST_TEST(m.find("twice.yaml:3:1: min_free_mb: given twice (first on line 2") !=
+               std::string::npos);
+    BOOST_TEST(m.find("twice.yaml:7:3: profiles.web: given twice (first on line 5") !=
+               std::string::npos);
+    BOOST_TEST(m.find("profiles.web.video.crf: given twice") != std::string::npos);
+    // Once each is fine.
+    BOOST_TEST(parse_config_text("workers: 2\nmin_free_mb: 10\n", "once.yaml").ok());
+}
+
 BOOST_AUTO_TEST_CASE(choices_name_their_allowed_values_where_they_are_wrong) {
     auto cfg = parse_config_text(R"(watches:
   - {path: /in, output: /out, profile: web, on_failure: delete, on_success: shred}
