@@ -164,9 +164,22 @@ struct Farm {
             nodes[static_cast<size_t>(i)]->start(e);
         }
     }
+    // Each node's log, headed by its process's state and where the kernel has it waiting: a
+    // node that wrote nothing was either gone or blocked (e.g. reading a database socket).
     [[nodiscard]] std::string logs() const {
         std::string all;
-        for (const auto& d : nodes) all += "---- node\n" + d->log();
+        for (const auto& d : nodes) {
+            std::string head = "not running";
+            if (d->running()) {
+                const std::string proc = "/proc/" + std::to_string(d->pid());
+                const std::string stat = t::read_file(proc + "/stat");
+                const auto state = stat.find(") ");
+                head = "pid " + std::to_string(d->pid()) + ", state " +
+                       (state == std::string::npos ? "?" : stat.substr(state + 2, 1)) +
+                       ", waiting in " + t::read_file(proc + "/wchan");
+            }
+            all += "---- node (" + head + ")\n" + d->log();
+        }
         return all;
     }
     // The sidecar of the published output, once every node's job for it ended.
