@@ -8,6 +8,7 @@
 #include "app/exit_codes.h"
 #include "core/errno_error.h"
 #include "service/cluster_node.h"
+#include "service/share_space.h"
 #include "service/storage_marker.h"
 #include "store/task_queue.h"
 
@@ -64,6 +65,12 @@ bool check_cluster(const Config& cfg) {
         ok = false;
     } else {
         std::printf("cluster: work_dir %s is writable\n", cl.work_dir.c_str());
+        // As the node would find at its first heartbeat: a warning, since space can be freed
+        // while the node runs.
+        if (auto full = service::share_space_problem(cl.work_dir, cfg.min_free_mb))
+            std::printf(
+                "cluster: warning: %s: this node will not claim work until there is space\n",
+                full->c_str());
     }
     auto marker = service::read_storage_marker(cfg.storage.root);
     if (!marker || !*marker) {

@@ -216,6 +216,14 @@ BOOST_AUTO_TEST_CASE(a_node_whose_share_is_nearly_full_claims_nothing_until_ther
     a.write_config(full + node_config(c, "node-f", c.root()));
     b.write_config(node_config(c, "node-b", c.root()));
     cluster_init(a);
+    // --check-config warns before the node starts; free space is no config error.
+    const auto checked = renderrushd({"--check-config", "--config", a.config_path().string()});
+    BOOST_TEST(checked.exit_code == 0, checked.out + checked.err);
+    BOOST_TEST(checked.out.find("cluster: warning: work_dir ") != std::string::npos, checked.out);
+    BOOST_TEST(checked.out.find("below min_free_mb 1099511627776") != std::string::npos,
+               checked.out);
+    BOOST_TEST(renderrushd({"--check-config", "--config", b.config_path().string()})
+                   .out.find("min_free_mb") == std::string::npos);
     a.start();
     b.start();
     BOOST_REQUIRE_MESSAGE(wait_state(b, "node-f", "active", 20s), a.log() + b.log());
@@ -242,8 +250,8 @@ BOOST_AUTO_TEST_CASE(a_node_whose_share_is_nearly_full_claims_nothing_until_ther
     BOOST_TEST(t::wait_until(
         [&] { return t::listed_node(b, "node-f")["storage_problem"].is_null(); }, 5s));
     BOOST_TEST(a.log().find("claiming again") != std::string::npos, a.log());
-    BOOST_TEST(t::wait_until(
-        [&] { return ctl_json(a, {"status"})["intake"]["low_disk"] == false; }, 10s));
+    BOOST_TEST(
+        t::wait_until([&] { return ctl_json(a, {"status"})["intake"]["low_disk"] == false; }, 10s));
 }
 
 BOOST_AUTO_TEST_CASE(the_node_reconnects_after_the_database_goes_away) {
