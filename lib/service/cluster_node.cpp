@@ -1,5 +1,7 @@
 #include "service/cluster_node.h"
 
+#include <fmt/format.h>
+
 #include <regex>
 
 #include "service/layout.h"
@@ -76,6 +78,7 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::start(const Config& config, No
     n->snap_.connected = true;
     n->snap_.state = "active";
     n->tick();  // a first snapshot before the loop asks for one
+    n->answered_ = SteadyClock::now();
     n->thread_ = std::thread([raw = n.get()] { raw->run(); });
     n->logger_->info("cluster: node {} registered in {} (lease {} s, heartbeat {} s)",
                      settings.node_id, n->snap_.database, settings.lease_seconds,
@@ -89,7 +92,14 @@ ClusterNode::~ClusterNode() {
 
 ClusterSnapshot ClusterNode::snapshot() const {
     std::lock_guard lock(mutex_);
-    return snap_;
+    ClusterSnapshot s = snap_;
+    const double silent = answered_ == SteadyClock::time_point{} ? 0.0 : seconds_since(answered_);
+    if (s.connected && silent > settings_.lease_seconds) {
+        s.connected = false;
+        s.silent = true;
+        s.db_error = fmt::format("no answer from the database for {:.0f} s", silent);
+    }
+    return s;
 }
 
 Result<std::string> ClusterNode::request_state(std::string node_id, const std::string& state) {
@@ -141,6 +151,9 @@ void ClusterNode::run() {
         lock.unlock();
         tick();
         lock.lock();
+        if (const double silent = seconds_since(answered_); silent > settings_.lease_seconds)
+            logger_->info("cluster: the database answered again after {:.0f} s", silent);
+        answered_ = SteadyClock::now();
     }
 }
 

@@ -27,6 +27,7 @@ struct ClusterSnapshot {
     std::string database;  // without its password
     bool connected = false;
     std::string db_error;  // why the database is unreachable (when not connected)
+    bool silent = false;   // not connected because no call has come back for over a lease
     std::string state;     // this node's: active | draining
     // set: not claiming because of the storage (no marker, another cluster's, share full)
     std::optional<std::string> storage_problem;
@@ -62,6 +63,9 @@ class ClusterNode {
     ClusterNode(const ClusterNode&) = delete;
     ClusterNode& operator=(const ClusterNode&) = delete;
 
+    // The latest snapshot; not connected when the node's thread has had no answer from the
+    // database for longer than a lease (a partition or a hung server blocks its calls
+    // without an error, and the last snapshot would otherwise say connected all along).
     [[nodiscard]] ClusterSnapshot snapshot() const;
     // drain or undrain a node (this one when empty): checked against the latest snapshot,
     // written by the node's thread at once. Errc::not_found for an unknown or lost node.
@@ -106,6 +110,7 @@ class ClusterNode {
     LeaseListener lease_listener_;
     ProgressSource progress_source_;
     ClusterSnapshot snap_;
+    SteadyClock::time_point answered_{};  // when the thread's last tick ended
     std::thread thread_;
 };
 

@@ -255,6 +255,12 @@ void Service::on_event(const control::Event& event) {
 
 void Service::update_status() {
     if (stopping_) return;
+    if (auto* cluster = shown_cluster()) {
+        const auto snap = cluster->snapshot();
+        if (snap.silent && !silence_logged_)
+            ctx_.logger->warn("cluster: {}; not claiming", snap.db_error);
+        silence_logged_ = snap.silent;
+    }
     notifier_.status(status_text());
 }
 

@@ -105,6 +105,9 @@ class Service {
     SteadyClock::time_point started_ = SteadyClock::now();
     bool stopping_ = false;
     bool processing_paused_ = false;
+    // Whether the node thread's silence (a database that stopped answering) was logged: the
+    // thread cannot say so itself while a call blocks it.
+    bool silence_logged_ = false;
 };
 
 }  // namespace rr::service

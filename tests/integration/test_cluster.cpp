@@ -10,7 +10,9 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
+#include <vector>
 
 #include "core/atomic_file.h"
 #include "support/ctl.h"
@@ -292,6 +294,52 @@ BOOST_AUTO_TEST_CASE(the_node_reconnects_after_the_database_goes_away) {
     BOOST_TEST(a.log().find("database reachable again") != std::string::npos, a.log());
     a.signal(SIGTERM);
     BOOST_TEST(a.wait_exit(30s) == 0);
+}
+
+// A partition or a hung server gives no error: a call just does not come back. The node's
+// backends are stopped (SIGSTOP) as if the network between them went silent; the node must
+// stop claiming and say so once a lease has passed, not keep showing its last good snapshot.
+BOOST_AUTO_TEST_CASE(a_database_that_stops_answering_stops_the_node_claiming_after_a_lease) {
+    Cluster c("silent");
+    t::Daemon a("");
+    a.write_config(node_config(c, "node-s", c.root()));
+    cluster_init(a);
+    a.start();
+    BOOST_REQUIRE_MESSAGE(wait_state(a, "node-s", "active", 20s), a.log());
+    std::vector<pid_t> backends;
+    {
+        std::istringstream pids(server().sql(
+            "postgres",
+            "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE datname = '" +
+                c.db_name + "'"));
+        for (pid_t pid = 0; pids >> pid;) backends.push_back(pid);
+    }
+    BOOST_REQUIRE(!backends.empty());
+    for (pid_t pid : backends) ::kill(pid, SIGSTOP);
+    const auto stopped = std::chrono::steady_clock::now();
+    nlohmann::json cluster;
+    const bool said = t::wait_until(
+        [&] {
+            cluster = ctl_json(a, {"status"})["cluster"];
+            return cluster["claiming"] == false;
+        },
+        10s);
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped).count();
+    std::this_thread::sleep_for(1500ms);  // the status timer (1 s) logs it meanwhile
+    for (pid_t pid : backends) ::kill(pid, SIGCONT);
+    BOOST_REQUIRE_MESSAGE(said, a.log());
+    BOOST_TEST_MESSAGE("not claiming " << took << " s after the database went silent (lease 2 s)");
+    BOOST_TEST(took >= 1.5);  // a lease, not at the first slow answer
+    BOOST_TEST(cluster["connected"] == false);
+    BOOST_TEST(cluster["not_claiming"].get<std::string>().find("no answer from the database") !=
+                   std::string::npos,
+               cluster.dump());
+    BOOST_TEST(
+        t::wait_until([&] { return ctl_json(a, {"status"})["cluster"]["claiming"] == true; }, 10s),
+        a.log());
+    BOOST_TEST(a.log().find("no answer from the database for") != std::string::npos, a.log());
+    BOOST_TEST(a.log().find("the database answered again after") != std::string::npos, a.log());
 }
 
 BOOST_AUTO_TEST_CASE(check_config_names_the_unreachable_database_and_an_unwritable_work_dir) {
