@@ -78,7 +78,7 @@ Result<std::unique_ptr<ClusterWork>> ClusterWork::start(const Config& config,
     if (store::is_sqlite_database(c.database)) {
         w->logger_->info("cluster: SQLite queue {}; polling for new tasks every {} s", c.database,
                          c.poll_seconds);
-    } else if (auto l = store::PgListener::open(c.database)) {
+    } else if (auto l = store::PgListener::open(c.database, c.lease_seconds)) {
         w->listener_.emplace(std::move(*l));
         w->listen_thread_ = std::thread([p = w.get()] { p->listen(); });
     } else {

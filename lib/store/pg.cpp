@@ -1,7 +1,11 @@
 #include "store/pg.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
+#include <utility>
+#include <vector>
 
 namespace rr::store {
 namespace {
@@ -48,15 +52,44 @@ int64_t PgResult::affected() const {
     return *n ? std::strtoll(n, nullptr, 10) : 0;
 }
 
-Result<PgConn> PgConn::connect(const std::string& conninfo) {
+Result<PgConn> PgConn::connect(const std::string& conninfo, double silent_seconds) {
     PgConn c;
     c.conninfo_ = conninfo;
+    c.silent_seconds_ = silent_seconds;
     RR_TRY(c.reconnect());
     return c;
 }
 
+namespace {
+
+// libpq reads its parameter arrays in order and keeps the last value of a key: defaults put
+// before the expanded conninfo ("dbname") are overridden by anything the conninfo sets.
+PGconn* connect_with_defaults(const std::string& conninfo, double silent_seconds) {
+    std::vector<std::pair<std::string, std::string>> params;
+    if (silent_seconds > 0) {
+        const auto whole = [](double s) { return std::to_string(std::max(1L, std::lround(s))); };
+        params = {{"connect_timeout", whole(std::max(2.0, silent_seconds))},
+                  {"keepalives", "1"},
+                  {"keepalives_idle", whole(silent_seconds / 2)},
+                  {"keepalives_interval", "1"},
+                  {"keepalives_count", "3"},
+                  {"tcp_user_timeout", std::to_string(std::lround(silent_seconds * 1000))}};
+    }
+    params.emplace_back("dbname", conninfo);
+    std::vector<const char*> keys, values;
+    for (const auto& [k, v] : params) {
+        keys.push_back(k.c_str());
+        values.push_back(v.c_str());
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    return PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
+}
+
+}  // namespace
+
 Status PgConn::reconnect() {
-    conn_.reset(PQconnectdb(conninfo_.c_str()));
+    conn_.reset(connect_with_defaults(conninfo_, silent_seconds_));
     if (!conn_) return make_error(Errc::io, "postgresql: out of memory");
     if (PQstatus(conn_.get()) != CONNECTION_OK) {
         return make_error(Errc::io, "postgresql: cannot connect: " + message(conn_.get(), nullptr));

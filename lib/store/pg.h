@@ -69,7 +69,14 @@ class PgConn {
   public:
     // Connects (any libpq conninfo or URI). Statements are prepared by prepare_statements(),
     // once the schema they name exists, and again after every reconnect().
-    [[nodiscard]] static Result<PgConn> connect(const std::string& conninfo);
+    // `silent_seconds` (> 0) bounds how long a TCP connection may stay silent: connecting
+    // (connect_timeout), data not acknowledged (tcp_user_timeout) and a peer that stopped
+    // answering keepalives all end the call with an error then, so a partition or a database
+    // host that went away ends in a reconnect instead of a call blocked for the kernel's
+    // hours. They are defaults: a conninfo that sets one keeps its own; Unix sockets ignore
+    // them.
+    [[nodiscard]] static Result<PgConn> connect(const std::string& conninfo,
+                                                double silent_seconds = 0);
     [[nodiscard]] Status prepare_statements();
 
     // Runs one named statement. A broken connection comes back as Errc::io with
@@ -92,6 +99,7 @@ class PgConn {
   private:
     [[nodiscard]] Result<PgResult> check(PGresult* raw, std::string_view what);
     std::string conninfo_;
+    double silent_seconds_ = 0;
     bool prepared_ = false;
     std::unique_ptr<PGconn, PgConnDeleter> conn_;
 };

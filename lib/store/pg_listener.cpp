@@ -6,8 +6,9 @@
 
 namespace rr::store {
 
-Result<PgListener> PgListener::open(const std::string& conninfo, const std::string& channel) {
-    RR_ASSIGN(auto conn, PgConn::connect(conninfo));
+Result<PgListener> PgListener::open(const std::string& conninfo, double silent_seconds,
+                                    const std::string& channel) {
+    RR_ASSIGN(auto conn, PgConn::connect(conninfo, silent_seconds));
     PgListener l(std::move(conn), channel);
     RR_TRY(l.listen());
     return l;

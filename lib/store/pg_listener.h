@@ -16,7 +16,9 @@ inline constexpr const char* kTasksChannel = "renderrush_tasks";
 
 class PgListener {
   public:
+    // `silent_seconds`: PgConn::connect's.
     [[nodiscard]] static Result<PgListener> open(const std::string& conninfo,
+                                                 double silent_seconds = 0,
                                                  const std::string& channel = kTasksChannel);
     // Waits up to `timeout` for a notification; true when at least one came (all pending ones
     // are consumed). A broken connection is re-established, and LISTEN issued again, on the

@@ -51,7 +51,8 @@ std::string int_array(const std::vector<T>& items, F field) {
 
 Result<PgQueue> PgQueue::open(QueueOptions options) {
     if (options.node_id.empty()) return make_error(Errc::config, "cluster: node_id is empty");
-    RR_ASSIGN(auto conn, PgConn::connect(options.database));
+    // A call silent for a lease is as good as lost: its lease is another node's by then.
+    RR_ASSIGN(auto conn, PgConn::connect(options.database, options.lease_seconds));
     RR_TRY(pg_migrate(conn));
     RR_TRY(conn.prepare_statements());
     PgQueue q(std::move(options), std::move(conn));

@@ -9,6 +9,11 @@
 #include "store/sqlite_queue.h"
 
 namespace rr::store {
+namespace {
+
+constexpr double kCheckSilentSeconds = 10;
+
+}  // namespace
 
 bool is_sqlite_database(std::string_view database) {
     return database.starts_with("sqlite:");
@@ -31,7 +36,8 @@ Result<int> queue_schema_version(const std::string& database) {
         RR_ASSIGN(Db db, Db::open(path, /*read_only=*/true));
         return sqlite_queue_schema_version(db);
     }
-    RR_ASSIGN(auto conn, PgConn::connect(database));
+    // --check-config says "does not answer" within seconds, not after the kernel's TCP timeout.
+    RR_ASSIGN(auto conn, PgConn::connect(database, kCheckSilentSeconds));
     return pg_schema_version(conn);
 }
 

@@ -3,6 +3,9 @@
 // case on both backends): reconnecting after pg_terminate_backend, the row-lock races repeated
 // more often than the contract repeats them (SQLite has one writer, so they are PostgreSQL's to
 // get right), and cases whose outcomes the contract does not check.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -171,6 +174,40 @@ BOOST_AUTO_TEST_CASE(a_terminated_connection_is_reopened_and_the_call_succeeds) 
 // With the statistics saying "few tasks", a plain claim statement was planned to read every
 // available task of every running job and sort them, for each claim; on a 50-node farm that
 // was most of the server's CPU (queue migration 8). A claim must read the next tasks only.
+// A database host that takes the connection and never answers (a hung server; over a real
+// network, a partition) must fail the connect in bounded time: libpq alone waits for ever.
+// The port listens but nobody accepts, so the kernel completes the handshake and the startup
+// packet gets no reply. A conninfo that sets connect_timeout itself keeps its own.
+BOOST_AUTO_TEST_CASE(a_server_that_never_answers_fails_the_connect_within_the_silence_bound) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    BOOST_REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    BOOST_REQUIRE(::listen(fd, 8) == 0);
+    BOOST_REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    const std::string silent = "host=127.0.0.1 port=" + std::to_string(ntohs(addr.sin_port)) +
+                               " dbname=renderrush user=renderrush sslmode=disable";
+    auto timed = [](const std::string& conninfo, double bound) {
+        const auto start = std::chrono::steady_clock::now();
+        auto c = PgConn::connect(conninfo, bound);
+        BOOST_TEST(!c.ok());
+        if (!c.ok()) BOOST_TEST_MESSAGE(c.error().message);
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    const double bounded = timed(silent, 2);
+    BOOST_TEST_MESSAGE("gave up after " << bounded << " s (bound 2 s)");
+    BOOST_TEST(bounded >= 1.5);
+    BOOST_TEST(bounded < 10);
+    const double own = timed(silent + " connect_timeout=4", 2);
+    BOOST_TEST_MESSAGE("with connect_timeout=4: gave up after " << own << " s");
+    BOOST_TEST(own >= 3.5);
+    BOOST_TEST(own < 12);
+    ::close(fd);
+}
+
 BOOST_AUTO_TEST_CASE(a_claim_reads_the_next_tasks_not_the_whole_queue_before_any_analyze) {
     Db db;
     const int tasks = 2000, claims = 20;
