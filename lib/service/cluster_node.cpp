@@ -192,6 +192,7 @@ void ClusterNode::tick() {
     s.database = before.database;
     s.taken = SteadyClock::now();
     s.storage_problem = before.storage_problem;  // until checked again
+    s.share_full = before.share_full;
     auto fail = [&](const Error& e) {
         s.connected = false;
         s.db_error = e.message;
@@ -213,15 +214,16 @@ void ClusterNode::tick() {
     // nodes that can claim (ClusterWork::farm_workers).
     if (!cluster_of_one_) {
         s.storage_problem = storage_problem(storage_.root, cluster_id_);
-        if (!s.storage_problem)
+        s.share_full = false;
+        if (!s.storage_problem) {
             s.storage_problem = share_space_problem(settings_.work_dir, min_free_mb_.load());
+            s.share_full = s.storage_problem.has_value();
+        }
     }
-    // Free space changes by the megabyte: logged when the kind of problem changes, not its
-    // figures.
-    const auto kind = [](const std::optional<std::string>& p) {
-        return p ? p->substr(0, p->find(" has ")) : std::string();
-    };
-    if (s.storage_problem && kind(s.storage_problem) != kind(before.storage_problem))
+    // A full share's message carries its free megabytes, which change at every heartbeat:
+    // logged when it starts, not each time its figure moves.
+    if (s.storage_problem && s.storage_problem != before.storage_problem &&
+        !(s.share_full && before.share_full))
         logger_->warn("cluster: not claiming: {}", *s.storage_problem);
     else if (!s.storage_problem && before.storage_problem)
         logger_->info("cluster: the storage is fit again ({} before); claiming again",

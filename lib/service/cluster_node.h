@@ -31,6 +31,7 @@ struct ClusterSnapshot {
     std::string state;     // this node's: active | draining
     // set: not claiming because of the storage (no marker, another cluster's, share full)
     std::optional<std::string> storage_problem;
+    bool share_full = false;  // storage_problem is work_dir below min_free_mb
     std::vector<store::NodeView> nodes;
     store::QueueDepth depth;
     int64_t leases = 0;  // held by this node

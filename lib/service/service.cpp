@@ -2,12 +2,12 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstring>
 
+#include "core/free_space.h"
 #include "core/version.h"
 #include "hw/probe.h"
 #include "media/container.h"
@@ -284,11 +284,8 @@ std::map<std::string, int64_t> Service::disk_free() {
     for (const auto& w : ctx_.config.watches) dirs.push_back(w.output);
     // Every node's chunk intermediates (the node thread also stops claiming below the mark).
     if (ctx_.config.cluster) dirs.push_back(ctx_.config.cluster->work_dir);
-    for (const auto& d : dirs) {
-        struct statvfs st {};
-        if (::statvfs(d.c_str(), &st) == 0)
-            free[d.string()] = static_cast<int64_t>(st.f_bavail * st.f_frsize);
-    }
+    for (const auto& d : dirs)
+        if (auto bytes = free_bytes(d)) free[d.string()] = *bytes;
     return free;
 }
 

@@ -87,6 +87,20 @@ void cluster_init(const t::Daemon& d) {
     BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out + r.err);
 }
 
+// Starts `d` as node `id`, alone on the share, once the cluster is initialised; waits until
+// it lists itself active.
+void start_alone(const Cluster& c, t::Daemon& d, const std::string& id) {
+    d.write_config(node_config(c, id, c.root()));
+    cluster_init(d);
+    d.start();
+    BOOST_REQUIRE_MESSAGE(wait_state(d, id, "active", 20s), d.log());
+}
+
+// Whether `node`'s status says it claims work now.
+bool claiming(const t::Daemon& node) {
+    return ctl_json(node, {"status"})["cluster"]["claiming"] == true;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(cluster, *utf::precondition(t::have_postgres))
@@ -201,8 +215,7 @@ BOOST_AUTO_TEST_CASE(a_missing_storage_marker_stops_claiming_until_it_is_back) {
     // The share mounted: the node claims again, with no restart.
     fs::copy_file(c.root() / ".renderrush-cluster", unmounted / ".renderrush-cluster",
                   fs::copy_options::overwrite_existing);
-    BOOST_TEST(
-        t::wait_until([&] { return ctl_json(a, {"status"})["cluster"]["claiming"] == true; }, 5s));
+    BOOST_TEST(t::wait_until([&] { return claiming(a); }, 5s));
     BOOST_TEST(t::wait_until(
         [&] { return t::listed_node(b, "node-m")["storage_problem"].is_null(); }, 5s));
 }
@@ -242,13 +255,12 @@ BOOST_AUTO_TEST_CASE(a_node_whose_share_is_nearly_full_claims_nothing_until_ther
     BOOST_TEST(status["cluster"]["not_claiming"] == seen);
     BOOST_TEST(status["intake"]["low_disk"] == true);  // the local disk guard, as before
     BOOST_TEST(t::listed_node(b, "node-b")["storage_problem"].is_null());
-    BOOST_TEST(ctl_json(b, {"status"})["cluster"]["claiming"] == true);
+    BOOST_TEST(claiming(b));
     BOOST_TEST(a.log().find("not claiming: work_dir") != std::string::npos, a.log());
 
     a.write_config("min_free_mb: 0\n" + node_config(c, "node-f", c.root()));
     a.signal(SIGHUP);
-    BOOST_TEST(
-        t::wait_until([&] { return ctl_json(a, {"status"})["cluster"]["claiming"] == true; }, 5s));
+    BOOST_TEST(t::wait_until([&] { return claiming(a); }, 5s));
     BOOST_TEST(t::wait_until(
         [&] { return t::listed_node(b, "node-f")["storage_problem"].is_null(); }, 5s));
     BOOST_TEST(a.log().find("claiming again") != std::string::npos, a.log());
@@ -259,10 +271,7 @@ BOOST_AUTO_TEST_CASE(a_node_whose_share_is_nearly_full_claims_nothing_until_ther
 BOOST_AUTO_TEST_CASE(the_node_reconnects_after_the_database_goes_away) {
     Cluster c("restart");
     t::Daemon a("");
-    a.write_config(node_config(c, "node-r", c.root()));
-    cluster_init(a);
-    a.start();
-    BOOST_REQUIRE_MESSAGE(wait_state(a, "node-r", "active", 20s), a.log());
+    start_alone(c, a, "node-r");
 
     // Its backend terminated: the next heartbeat reconnects.
     server().sql("postgres",
@@ -302,10 +311,7 @@ BOOST_AUTO_TEST_CASE(the_node_reconnects_after_the_database_goes_away) {
 BOOST_AUTO_TEST_CASE(a_database_that_stops_answering_stops_the_node_claiming_after_a_lease) {
     Cluster c("silent");
     t::Daemon a("");
-    a.write_config(node_config(c, "node-s", c.root()));
-    cluster_init(a);
-    a.start();
-    BOOST_REQUIRE_MESSAGE(wait_state(a, "node-s", "active", 20s), a.log());
+    start_alone(c, a, "node-s");
     std::vector<pid_t> backends;
     {
         std::istringstream pids(server().sql(
@@ -335,9 +341,7 @@ BOOST_AUTO_TEST_CASE(a_database_that_stops_answering_stops_the_node_claiming_aft
     BOOST_TEST(cluster["not_claiming"].get<std::string>().find("no answer from the database") !=
                    std::string::npos,
                cluster.dump());
-    BOOST_TEST(
-        t::wait_until([&] { return ctl_json(a, {"status"})["cluster"]["claiming"] == true; }, 10s),
-        a.log());
+    BOOST_TEST(t::wait_until([&] { return claiming(a); }, 10s), a.log());
     BOOST_TEST(a.log().find("no answer from the database for") != std::string::npos, a.log());
     BOOST_TEST(a.log().find("the database answered again after") != std::string::npos, a.log());
 }
