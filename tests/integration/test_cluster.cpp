@@ -18,6 +18,7 @@
 #include "support/ctl.h"
 #include "support/daemon.h"
 #include "support/pg_fixture.h"
+#include "support/private_network.h"
 #include "support/process.h"
 #include "support/sandbox.h"
 
@@ -344,6 +345,77 @@ BOOST_AUTO_TEST_CASE(a_database_that_stops_answering_stops_the_node_claiming_aft
     BOOST_TEST(t::wait_until([&] { return claiming(a); }, 10s), a.log());
     BOOST_TEST(a.log().find("no answer from the database for") != std::string::npos, a.log());
     BOOST_TEST(a.log().find("the database answered again after") != std::string::npos, a.log());
+}
+
+// A real partition between a node and its database: the node reaches the server over TCP
+// through a network the test cuts (tests/support/private_network), so nothing fails at once —
+// calls go silent, as over a real network. After about a lease the node says it is not
+// claiming; its connections then fail on the TCP silence bounds (tcp_user_timeout, keepalives,
+// connect_timeout: about a lease each) and it says the database is unreachable, instead of its
+// thread waiting for the kernel's retransmissions (about 15 minutes); once the network is
+// back it reconnects, heartbeats and claims again.
+BOOST_AUTO_TEST_CASE(a_partitioned_node_says_so_and_reconnects_when_the_network_is_back,
+                     *utf::precondition(t::can_make_private_network)) {
+    Cluster c("partition");
+    t::Daemon a("");
+    double silent_after = -1, unreachable_after = -1, back_after = -1;
+    std::string silent_reason, unreachable_reason;
+    int exit_code = -2;
+    // The node runs inside the network: processes forked from its thread are in it.
+    t::in_private_network([&](t::PrivateNetwork& net) {
+        const int port = net.forward_to(server().socket_path());
+        a.write_config(node_config(c, "node-p", c.root(),
+                                   "host=127.0.0.1 port=" + std::to_string(port) +
+                                       " dbname=" + c.db_name +
+                                       " user=postgres sslmode=disable gssencmode=disable"));
+        cluster_init(a);
+        a.start();
+        if (!wait_state(a, "node-p", "active", 20s) || !claiming(a)) return;
+        const auto since = [](std::chrono::steady_clock::time_point t0) {
+            return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        };
+        auto reason = [&] {
+            const auto cluster = ctl_json(a, {"status"})["cluster"];
+            return cluster["claiming"] == true ? std::string()
+                                               : cluster["not_claiming"].get<std::string>();
+        };
+        net.cut();
+        const auto cut = std::chrono::steady_clock::now();
+        if (t::wait_until([&] { return !(silent_reason = reason()).empty(); }, 20s))
+            silent_after = since(cut);
+        // A call that fails, not one that waits: the node thread logs the connection's error.
+        const std::string failed = "cluster: database unreachable, not claiming: ";
+        if (t::wait_until([&] { return a.log().find(failed) != std::string::npos; }, 20s)) {
+            unreachable_after = since(cut);
+            const std::string log = a.log();
+            const auto at = log.find(failed) + failed.size();
+            unreachable_reason = log.substr(at, log.find('\n', at) - at);
+        }
+        std::this_thread::sleep_for(1s);  // cut for a while longer: reconnecting fails too
+        net.restore();
+        const auto restored = std::chrono::steady_clock::now();
+        if (t::wait_until(
+                [&] {
+                    const auto n = t::listed_node(a, "node-p");
+                    return claiming(a) && n.is_object() && n["heartbeat_age_s"].get<double>() < 1;
+                },
+                20s))
+            back_after = since(restored);
+        a.signal(SIGTERM);
+        exit_code = a.wait_exit(30s);
+    });
+    BOOST_TEST_MESSAGE("cut: not claiming after "
+                       << silent_after << " s (" << silent_reason << "); a call failed after "
+                       << unreachable_after << " s (" << unreachable_reason
+                       << "); restored: claiming after " << back_after << " s");
+    BOOST_REQUIRE_MESSAGE(silent_after >= 0, a.log());
+    BOOST_TEST(silent_after < 6);
+    BOOST_TEST(unreachable_after >= 0, a.log());
+    BOOST_TEST(unreachable_after < 10, a.log());  // lease 2 s: the kernel alone waits minutes
+    BOOST_TEST(back_after >= 0, a.log());
+    BOOST_TEST(back_after < 10, a.log());
+    BOOST_TEST(a.log().find("database reachable again") != std::string::npos, a.log());
+    BOOST_TEST(exit_code == 0, a.log());
 }
 
 BOOST_AUTO_TEST_CASE(check_config_names_the_unreachable_database_and_an_unwritable_work_dir) {

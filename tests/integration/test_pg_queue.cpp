@@ -13,12 +13,15 @@
 #include <barrier>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <set>
 #include <thread>
 
 #include "store/pg_queue.h"
 #include "support/must.h"
 #include "support/pg_fixture.h"
+#include "support/private_network.h"
 
 using namespace rr::store;
 namespace t = rr::test;
@@ -206,6 +209,68 @@ BOOST_AUTO_TEST_CASE(a_server_that_never_answers_fails_the_connect_within_the_si
     BOOST_TEST(own >= 3.5);
     BOOST_TEST(own < 12);
     ::close(fd);
+}
+
+// A partition in the middle of a call: the query went out and was acknowledged, then the
+// network dropped every packet (a private network's loopback taken down). The connection
+// stays open and silent, so only TCP keepalives can end the wait; with the silence bound the
+// call fails after about the bound. Without keepalives (the conninfo turns them off) the same
+// call waits for the network to come back, however long that takes.
+BOOST_AUTO_TEST_CASE(a_partition_mid_call_fails_the_call_within_the_silence_bound,
+                     *utf::precondition(t::can_make_private_network)) {
+    Db db;
+    struct Call {
+        bool connected = false, answered = false;
+        double seconds = 0;
+        std::string error;
+    };
+    // Connects through the network, starts a 6 s query and cuts the network under it;
+    // `heal_after` brings it back that long after the cut.
+    auto partitioned_call = [&](const std::string& extra, std::chrono::milliseconds heal_after) {
+        Call call;
+        t::in_private_network([&](t::PrivateNetwork& net) {
+            const int port = net.forward_to(db.cluster.socket_path());
+            auto c = PgConn::connect(
+                "host=127.0.0.1 port=" + std::to_string(port) + " dbname=" + db.name +
+                    " user=postgres sslmode=disable gssencmode=disable" + extra,
+                2);
+            if (!c.ok()) {
+                call.error = c.error().message;
+                return;
+            }
+            call.connected = c->query("SELECT 1").ok();
+            std::jthread cutter([&](std::stop_token stop) {
+                std::this_thread::sleep_for(500ms);
+                net.cut();
+                std::mutex m;
+                std::condition_variable_any healed;
+                std::unique_lock lock(m);
+                healed.wait_for(lock, stop, heal_after, [] { return false; });
+                net.restore();
+            });
+            const auto start = std::chrono::steady_clock::now();
+            auto r = c->query("SELECT pg_sleep(6)");
+            call.seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            call.answered = r.ok();
+            if (!r.ok()) call.error = r.error().message;
+        });
+        return call;
+    };
+    // The network stays cut far longer than the call and the bound.
+    const Call bounded = partitioned_call("", 15s);
+    BOOST_TEST_MESSAGE("bounded: failed after " << bounded.seconds << " s: " << bounded.error);
+    BOOST_REQUIRE_MESSAGE(bounded.connected, bounded.error);
+    BOOST_TEST(!bounded.answered);
+    BOOST_TEST(bounded.seconds < 6);  // the query alone takes 6 s
+    BOOST_TEST(bounded.seconds >= 1.5);
+    // Without keepalives nothing notices the silence: the call ends when the network is back
+    // (cut at 0.5 s, healed 8 s later), with the query's answer.
+    const Call unbounded = partitioned_call(" keepalives=0", 8s);
+    BOOST_TEST_MESSAGE("keepalives=0: answered after " << unbounded.seconds << " s");
+    BOOST_REQUIRE_MESSAGE(unbounded.connected, unbounded.error);
+    BOOST_TEST(unbounded.answered, unbounded.error);
+    BOOST_TEST(unbounded.seconds >= 8);
 }
 
 BOOST_AUTO_TEST_CASE(a_claim_reads_the_next_tasks_not_the_whole_queue_before_any_analyze) {

@@ -25,6 +25,10 @@ class PgCluster {
     // A fresh database; returns its libpq conninfo.
     [[nodiscard]] std::string create_database(const std::string& name);
     [[nodiscard]] std::string conninfo(const std::string& database = "postgres") const;
+    // The server's one socket (a Unix socket: it listens on no TCP port).
+    [[nodiscard]] std::filesystem::path socket_path() const {
+        return root_ / "sock" / ".s.PGSQL.5432";
+    }
     // Stops the server at once (no clean shutdown, like a crash) / starts it again, for
     // tests of what nodes do while the database is away.
     void stop() const { pg_ctl("stop"); }
