@@ -1,6 +1,7 @@
 #include "store/sqlite_queue.h"
 
 #include <algorithm>
+#include <map>
 #include <random>
 
 #include "core/filesystem_kind.h"
@@ -9,6 +10,31 @@
 
 namespace rr::store {
 namespace {
+
+// One row of RR_SQ_JOB_COLUMNS (kJob, kFarmJobs).
+JobView read_job_row(const Stmt& s) {
+    JobView j;
+    j.id = s.integer(0);
+    j.source_path = s.text(1);
+    j.profile = s.text(2);
+    j.state = s.text(3);
+    j.chunks_total = static_cast<int>(s.integer(4));
+    j.chunks_remaining = static_cast<int>(s.integer(5));
+    j.error = s.optional_text(6);
+    j.joiner = s.optional_text(7);
+    j.owner = s.optional_text(8).value_or("");
+    j.source_key = s.text(9);
+    j.payload = s.text(10);
+    j.result = s.optional_text(11);
+    j.output_size = s.optional_integer(12);
+    j.output_checksum = s.optional_text(13);
+    j.joiner_state = s.optional_text(14);
+    j.disposed_by = s.optional_text(15);
+    j.priority = static_cast<int>(s.integer(16));
+    j.prepare_attempt = static_cast<int>(s.integer(17));
+    j.disposed = s.integer(18) != 0;
+    return j;
+}
 
 // Lease rows from a RETURNING clause (id, job_id, idx, attempt, lease_epoch, payload,
 // priority), in the order the claim picks them (RETURNING has no order of its own).
@@ -694,27 +720,29 @@ Result<JobView> SqliteQueue::job(int64_t job_id) {
     s.bind(1, job_id);
     RR_ASSIGN(bool row, s.step());
     if (!row) return make_error(Errc::not_found, "no job " + std::to_string(job_id));
-    JobView j;
-    j.id = s.integer(0);
-    j.source_path = s.text(1);
-    j.profile = s.text(2);
-    j.state = s.text(3);
-    j.chunks_total = static_cast<int>(s.integer(4));
-    j.chunks_remaining = static_cast<int>(s.integer(5));
-    j.error = s.optional_text(6);
-    j.joiner = s.optional_text(7);
-    j.owner = s.optional_text(8).value_or("");
-    j.source_key = s.text(9);
-    j.payload = s.text(10);
-    j.result = s.optional_text(11);
-    j.output_size = s.optional_integer(12);
-    j.output_checksum = s.optional_text(13);
-    j.joiner_state = s.optional_text(14);
-    j.disposed_by = s.optional_text(15);
-    j.priority = static_cast<int>(s.integer(16));
-    j.prepare_attempt = static_cast<int>(s.integer(17));
-    j.disposed = s.integer(18) != 0;
-    return j;
+    return read_job_row(s);
+}
+
+Result<std::vector<FarmJob>> SqliteQueue::farm_jobs(int limit) {
+    // Two reads, as on PostgreSQL: for display, a lease taken between them does not matter.
+    RR_ASSIGN(Stmt jobs, Stmt::prepare(db_, sq::kFarmJobs));
+    jobs.bind(1, limit);
+    std::vector<FarmJob> out;
+    std::map<int64_t, size_t> at;
+    for (;;) {
+        RR_ASSIGN(bool row, jobs.step());
+        if (!row) break;
+        at[jobs.integer(0)] = out.size();
+        out.push_back({read_job_row(jobs), {}});
+    }
+    RR_ASSIGN(Stmt leases, Stmt::prepare(db_, sq::kFarmLeases));
+    for (;;) {
+        RR_ASSIGN(bool row, leases.step());
+        if (!row) break;
+        if (auto it = at.find(leases.integer(0)); it != at.end())
+            out[it->second].leases[leases.text(1)] = static_cast<int>(leases.integer(2));
+    }
+    return out;
 }
 
 Result<std::vector<AttemptView>> SqliteQueue::attempts(int64_t job_id, int idx) {
