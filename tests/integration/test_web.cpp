@@ -686,6 +686,14 @@ BOOST_AUTO_TEST_CASE(a_cluster_jobs_page_draws_its_chunks_per_node,
     std::filesystem::create_directories(shots);
     (void)browse(page, "--screenshot=" + (shots / "job-cluster.png").string());
 
+    // What the farm has in hand, over HTTP as `cluster-jobs`: nothing once the job is disposed
+    // of.
+    BOOST_TEST(t::wait_until(
+        [&] {
+            const auto in_hand = get(*owner, "/api/cluster-jobs").json();
+            return in_hand.contains("jobs") && in_hand["jobs"].empty();
+        },
+        10s));
     // The share gone from under both nodes: the overview says each node claims nothing, and why.
     std::filesystem::rename(root / ".renderrush-cluster", share / "marker-aside");
     BOOST_REQUIRE(t::wait_until(
