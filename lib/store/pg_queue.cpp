@@ -5,34 +5,10 @@
 #include <random>
 
 #include "store/pg_migrations.h"
+#include "store/row_readers.h"
 
 namespace rr::store {
 namespace {
-
-// One row of RR_PG_JOB_COLUMNS (Q::job, Q::farm_jobs).
-JobView read_job_row(const PgResult& r, int i) {
-    JobView j;
-    j.id = r.integer(i, 0);
-    j.source_path = r.text(i, 1);
-    j.profile = r.text(i, 2);
-    j.state = r.text(i, 3);
-    j.chunks_total = static_cast<int>(r.integer(i, 4));
-    j.chunks_remaining = static_cast<int>(r.integer(i, 5));
-    j.error = r.optional_text(i, 6);
-    j.joiner = r.optional_text(i, 7);
-    j.owner = r.optional_text(i, 8).value_or("");
-    j.source_key = r.text(i, 9);
-    j.payload = r.text(i, 10);
-    j.result = r.optional_text(i, 11);
-    if (!r.is_null(i, 12)) j.output_size = r.integer(i, 12);
-    j.output_checksum = r.optional_text(i, 13);
-    j.joiner_state = r.optional_text(i, 14);
-    j.disposed_by = r.optional_text(i, 15);
-    j.priority = static_cast<int>(r.integer(i, 16));
-    j.prepare_attempt = static_cast<int>(r.integer(i, 17));
-    j.disposed = r.integer(i, 18) != 0;
-    return j;
-}
 
 std::vector<Lease> leases(const PgResult& r) {
     std::vector<Lease> out;
@@ -509,19 +485,7 @@ Result<std::vector<NodeView>> PgQueue::nodes() {
         RR_ASSIGN(auto r, conn_.run(Q::list_nodes, std::initializer_list<PgParam>{}));
         std::vector<NodeView> out;
         for (int i = 0; i < r.rows(); ++i) {
-            NodeView n;
-            n.node_id = r.text(i, 0);
-            n.host = r.text(i, 1);
-            n.pid = static_cast<int>(r.integer(i, 2));
-            n.version = r.text(i, 3);
-            n.state = r.text(i, 4);
-            n.heartbeat_age_s = r.real(i, 5);
-            n.workers = static_cast<int>(r.integer(i, 6));
-            n.busy = static_cast<int>(r.integer(i, 7));
-            n.chunks_done = r.integer(i, 8);
-            n.leases = r.integer(i, 9);
-            n.storage_problem = r.optional_text(i, 10);
-            out.push_back(std::move(n));
+            out.push_back(read_node_row(PgRow(r, i)));
         }
         return out;
     });
@@ -546,7 +510,7 @@ Result<JobView> PgQueue::job(int64_t job_id) {
     return retrying([&]() -> Result<JobView> {
         RR_ASSIGN(auto r, conn_.run(Q::job, {pg_param(job_id)}));
         if (r.rows() == 0) return make_error(Errc::not_found, "no job " + std::to_string(job_id));
-        return read_job_row(r, 0);
+        return read_job_row(PgRow(r, 0));
     });
 }
 
@@ -559,7 +523,7 @@ Result<std::vector<FarmJob>> PgQueue::farm_jobs(int limit) {
         std::map<int64_t, size_t> at;
         for (int i = 0; i < jobs.rows(); ++i) {
             at[jobs.integer(i, 0)] = out.size();
-            out.push_back({read_job_row(jobs, i), {}});
+            out.push_back({read_job_row(PgRow(jobs, i)), {}});
         }
         for (int i = 0; i < leases.rows(); ++i) {
             if (auto it = at.find(leases.integer(i, 0)); it != at.end())

@@ -5,36 +5,12 @@
 #include <random>
 
 #include "core/filesystem_kind.h"
+#include "store/row_readers.h"
 #include "store/sqlite_migrations.h"
 #include "store/sqlite_statements.h"
 
 namespace rr::store {
 namespace {
-
-// One row of RR_SQ_JOB_COLUMNS (kJob, kFarmJobs).
-JobView read_job_row(const Stmt& s) {
-    JobView j;
-    j.id = s.integer(0);
-    j.source_path = s.text(1);
-    j.profile = s.text(2);
-    j.state = s.text(3);
-    j.chunks_total = static_cast<int>(s.integer(4));
-    j.chunks_remaining = static_cast<int>(s.integer(5));
-    j.error = s.optional_text(6);
-    j.joiner = s.optional_text(7);
-    j.owner = s.optional_text(8).value_or("");
-    j.source_key = s.text(9);
-    j.payload = s.text(10);
-    j.result = s.optional_text(11);
-    j.output_size = s.optional_integer(12);
-    j.output_checksum = s.optional_text(13);
-    j.joiner_state = s.optional_text(14);
-    j.disposed_by = s.optional_text(15);
-    j.priority = static_cast<int>(s.integer(16));
-    j.prepare_attempt = static_cast<int>(s.integer(17));
-    j.disposed = s.integer(18) != 0;
-    return j;
-}
 
 // Lease rows from a RETURNING clause (id, job_id, idx, attempt, lease_epoch, payload,
 // priority), in the order the claim picks them (RETURNING has no order of its own).
@@ -685,19 +661,7 @@ Result<std::vector<NodeView>> SqliteQueue::nodes() {
     for (;;) {
         RR_ASSIGN(bool row, s.step());
         if (!row) return out;
-        NodeView n;
-        n.node_id = s.text(0);
-        n.host = s.text(1);
-        n.pid = static_cast<int>(s.integer(2));
-        n.version = s.text(3);
-        n.state = s.text(4);
-        n.heartbeat_age_s = s.real(5);
-        n.workers = static_cast<int>(s.integer(6));
-        n.busy = static_cast<int>(s.integer(7));
-        n.chunks_done = s.integer(8);
-        n.leases = s.integer(9);
-        n.storage_problem = s.optional_text(10);
-        out.push_back(std::move(n));
+        out.push_back(read_node_row(s));
     }
 }
 
