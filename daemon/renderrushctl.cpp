@@ -73,6 +73,9 @@ int main(int argc, char** argv) {
     app.add_subcommand("watch", "Live progress of running jobs");
     app.add_subcommand("health", "Whether the daemon answers");
     app.add_subcommand("nodes", "The cluster's nodes (cluster mode)");
+    app.add_subcommand("cluster-jobs",
+                       "What the farm is working on: every node's jobs, the chunks each node "
+                       "runs now (cluster mode)");
     std::string node;
     auto* drain = app.add_subcommand("drain", "Stop a node claiming new chunks (cluster mode)");
     drain->add_option("NODE", node, "Node id (default: this daemon's)");

@@ -1,5 +1,5 @@
 // The overview: workers, queue, jobs by state, disk guard, hardware, the jobs table with live
-// progress, watches with pause/resume, and the nodes.
+// progress, watches with pause/resume, the nodes and, in cluster mode, the farm's jobs.
 import { api, post, liveEvents, debounce, el, svg, baseName, duration, when, progressBar,
          showError, connectionBadge } from './common.js';
 
@@ -151,6 +151,27 @@ async function refreshNodes() {
   } catch (e) { section.hidden = true; }
 }
 
+// What every node of the farm has in hand, from any node (`cluster-jobs`): hidden on a single
+// daemon, whose /api/cluster-jobs answers 404. IDs are the queue's; the owner's own job id
+// is what its dashboard shows.
+async function refreshFarm() {
+  const section = document.getElementById('farm-section');
+  try {
+    const { jobs: inHand } = await api('/api/cluster-jobs');
+    section.hidden = false;
+    const ended = ['done', 'failed', 'cancelled'];
+    const rows = inHand.map((j) => el('tr', { 'data-farm-job': String(j.id) },
+      el('td', {}, String(j.id)), el('td', {}, j.source),
+      el('td', {}, ended.includes(j.state) ? `${j.state}, disposing` : j.state),
+      el('td', {}, `${j.chunks_done} / ${j.chunks_total}`),
+      el('td', {}, j.owner ? j.owner + (j.owner_job ? ` (job ${j.owner_job})` : '') : '–'),
+      el('td', {}, Object.entries(j.leases).map(([node, n]) => `${node}: ${n}`).join(', ') || '–'),
+      el('td', { class: 'wide' }, j.profile)));
+    document.querySelector('#farm tbody').replaceChildren(...(rows.length ? rows
+      : [el('tr', {}, el('td', { colspan: '7' }, 'The farm has no jobs in hand.'))]));
+  } catch (e) { section.hidden = true; }
+}
+
 // A progress event changes one row in place; anything else refreshes what it affects.
 function onEvent(ev) {
   if (ev.event === 'progress') {
@@ -172,7 +193,7 @@ function onEvent(ev) {
 }
 
 const refreshJobsSoon = debounce(refreshJobs, 500);
-const refreshStatusSoon = debounce(() => { refreshStatus(); refreshNodes(); }, 500);
+const refreshStatusSoon = debounce(() => { refreshStatus(); refreshNodes(); refreshFarm(); }, 500);
 
 document.getElementById('state-filter').addEventListener('change', refreshJobs);
 document.getElementById('watch-filter').addEventListener('change', renderJobs);
@@ -180,6 +201,7 @@ document.getElementById('watch-filter').addEventListener('change', renderJobs);
 refreshStatus();
 refreshJobs();
 refreshNodes();
+refreshFarm();
 liveEvents(onEvent, connectionBadge);
 // Uptime, settling files and the like change without events.
-setInterval(() => { refreshStatus(); refreshNodes(); }, 10000);
+setInterval(() => { refreshStatus(); refreshNodes(); refreshFarm(); }, 10000);

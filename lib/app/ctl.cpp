@@ -162,6 +162,34 @@ void print_nodes(const nlohmann::json& d) {
                         n["storage_problem"].get<std::string>().c_str());
 }
 
+void print_cluster_jobs(const nlohmann::json& d) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& j : d["jobs"]) {
+        std::string running;
+        const nlohmann::json leases = j.value("leases", nlohmann::json::object());
+        for (const auto& [node, n] : leases.items())
+            running += (running.empty() ? "" : ",") + node + ":" + n.dump();
+        std::string state = s(j, "state");
+        // Ended, its source not yet moved: the owner (or its adopter) still has to.
+        if (state == "done" || state == "failed" || state == "cancelled") state += ", disposing";
+        rows.push_back({s(j, "id"), state, s(j, "profile"),
+                        s(j, "chunks_done") + "/" + s(j, "chunks_total"),
+                        s(j, "owner") + (j.contains("owner_job") && !j["owner_job"].is_null()
+                                             ? " (job " + s(j, "owner_job") + ")"
+                                             : ""),
+                        running.empty() ? "-" : running, s(j, "priority"),
+                        ellipsize_left(s(j, "source"), 60)});
+    }
+    if (rows.empty()) {
+        std::printf("the farm has no jobs in hand\n");
+        return;
+    }
+    std::printf("%s", table({"ID", "STATE", "PROFILE", "CHUNKS", "OWNER", "RUNNING ON", "PRIORITY",
+                             "SOURCE"},
+                            rows)
+                          .c_str());
+}
+
 void print_jobs(const nlohmann::json& d) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& j : d["jobs"]) {
@@ -241,6 +269,8 @@ void print_human(const std::string& cmd, const nlohmann::json& d) {
         print_jobs(d);
     else if (cmd == "nodes")
         print_nodes(d);
+    else if (cmd == "cluster-jobs")
+        print_cluster_jobs(d);
     else if (cmd == "drain" || cmd == "undrain")
         std::printf("node %s is %s\n", s(d, "node").c_str(), s(d, "state").c_str());
     else if (cmd == "job")

@@ -44,6 +44,31 @@ nlohmann::json node_json(const store::NodeView& n, const ClusterSnapshot& snap) 
              n.storage_problem ? nlohmann::json(*n.storage_problem) : nlohmann::json()}};
 }
 
+nlohmann::json farm_job_json(const store::FarmJob& f) {
+    const auto& j = f.job;
+    // The owner's own job id is in the payload its node wrote (ClusterWork::open_job); jobs
+    // made by add_job (the queue benchmark) have none.
+    const auto payload = nlohmann::json::parse(j.payload, nullptr, false);
+    const int64_t owner_job = payload.is_object() ? payload.value("owner_job", int64_t{0}) : 0;
+    auto optional = [](const std::optional<std::string>& v) {
+        return v ? nlohmann::json(*v) : nlohmann::json();
+    };
+    return {{"id", j.id},
+            {"source", j.source_path},
+            {"profile", j.profile},
+            {"state", j.state},
+            {"owner", j.owner.empty() ? nlohmann::json() : nlohmann::json(j.owner)},
+            {"owner_job", owner_job ? nlohmann::json(owner_job) : nlohmann::json()},
+            {"priority", j.priority},
+            {"chunks_total", j.chunks_total},
+            {"chunks_done", j.chunks_total - j.chunks_remaining},
+            {"leases", f.leases},
+            {"joiner", optional(j.joiner)},
+            {"prepare_attempt", j.prepare_attempt},
+            {"disposed_by", optional(j.disposed_by)},
+            {"error", optional(j.error)}};
+}
+
 nlohmann::json cluster_status_json(const ClusterSnapshot& snap) {
     int active = 0, draining = 0, lost = 0;
     nlohmann::json nodes = nlohmann::json::array();
@@ -80,6 +105,19 @@ Status register_cluster_commands(control::Registry& registry, ClusterNode* clust
             nlohmann::json nodes = nlohmann::json::array();
             for (const auto& n : snap.nodes) nodes.push_back(node_json(n, snap));
             return Reply::success({{"nodes", nodes}, {"self", snap.node_id}});
+        }));
+    RR_TRY(registry.add(
+        "cluster-jobs",
+        "What the farm is working on, every node's jobs: being prepared, run or joined, or "
+        "waiting for their source's disposition; with the chunks each node runs now.",
+        false, [cluster](const CommandContext&) {
+            if (!cluster) return cluster_off();
+            const auto snap = cluster->snapshot();
+            nlohmann::json jobs = nlohmann::json::array();
+            for (const auto& f : snap.jobs) jobs.push_back(farm_job_json(f));
+            const double age =
+                snap.taken == SteadyClock::time_point{} ? 0.0 : seconds_since(snap.taken);
+            return Reply::success({{"jobs", jobs}, {"self", snap.node_id}, {"age_s", age}});
         }));
     RR_TRY(registry.add("drain",
                         "Stop a node claiming new chunks (it finishes what it has); args: node "

@@ -1,5 +1,5 @@
 #pragma once
-// The cluster's control commands (nodes, drain, undrain) and the `cluster` object of
+// The cluster's control commands (nodes, cluster-jobs, drain, undrain) and the `cluster` object of
 // `status`. They read the node's latest snapshot, so no command waits on the database.
 
 #include <nlohmann/json.hpp>
@@ -11,6 +11,8 @@ namespace rr::service {
 
 // One node as `nodes` lists it; heartbeat_age_s counts on from when the snapshot was taken.
 [[nodiscard]] nlohmann::json node_json(const store::NodeView& n, const ClusterSnapshot& snap);
+// One job as `cluster-jobs` lists it.
+[[nodiscard]] nlohmann::json farm_job_json(const store::FarmJob& f);
 // status.cluster: database (no password), node id, nodes active/lost, queue depth, claiming.
 [[nodiscard]] nlohmann::json cluster_status_json(const ClusterSnapshot& snap);
 

@@ -12,6 +12,9 @@ namespace rr::service {
 namespace {
 
 constexpr double kPruneEverySeconds = 3600;
+// The farm's jobs each heartbeat reads for `cluster-jobs` and the dashboard: the highest
+// priorities first, enough for a screen, bounded so a queue of thousands costs one page.
+constexpr int kFarmJobsShown = 200;
 
 std::chrono::milliseconds millis(double seconds) {
     return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
@@ -199,6 +202,7 @@ void ClusterNode::tick() {
         s.state = before.state;
         s.nodes = before.nodes;
         s.depth = before.depth;
+        s.jobs = before.jobs;
         if (before.connected)
             logger_->warn("cluster: database unreachable, not claiming: {}", e.message);
         std::lock_guard lock(mutex_);
@@ -279,6 +283,11 @@ void ClusterNode::tick() {
     auto nodes = queue_->nodes();
     if (!nodes) return fail(nodes.error());
     s.nodes = std::move(*nodes);
+    if (!cluster_of_one_) {
+        auto jobs = queue_->farm_jobs(kFarmJobsShown);
+        if (!jobs) return fail(jobs.error());
+        s.jobs = std::move(*jobs);
+    }
     if (settings_.retention_days > 0 && (last_prune_ == SteadyClock::time_point{} ||
                                          seconds_since(last_prune_) > kPruneEverySeconds)) {
         last_prune_ = SteadyClock::now();

@@ -34,6 +34,9 @@ struct ClusterSnapshot {
     bool share_full = false;  // storage_problem is work_dir below min_free_mb
     std::vector<store::NodeView> nodes;
     store::QueueDepth depth;
+    // What the farm is working on (TaskQueue::farm_jobs), as of this snapshot; empty in a
+    // cluster of one, which shows no cluster.
+    std::vector<store::FarmJob> jobs;
     int64_t leases = 0;  // held by this node
     SteadyClock::time_point taken;
     // Whether this node may claim chunks now: reachable, active, its storage the cluster's.

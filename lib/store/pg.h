@@ -65,6 +65,26 @@ class PgResult {
     std::unique_ptr<PGresult, PgResultDeleter> r_;
 };
 
+// One row of a result, read by column like a SQLite statement's current row, so one reader
+// serves both backends (store/row_readers.h).
+class PgRow {
+  public:
+    PgRow(const PgResult& r, int row) : r_(r), row_(row) {}
+    [[nodiscard]] std::string text(int col) const { return r_.text(row_, col); }
+    [[nodiscard]] std::optional<std::string> optional_text(int col) const {
+        return r_.optional_text(row_, col);
+    }
+    [[nodiscard]] int64_t integer(int col) const { return r_.integer(row_, col); }
+    [[nodiscard]] std::optional<int64_t> optional_integer(int col) const {
+        return r_.is_null(row_, col) ? std::nullopt : std::optional<int64_t>(integer(col));
+    }
+    [[nodiscard]] double real(int col) const { return r_.real(row_, col); }
+
+  private:
+    const PgResult& r_;
+    int row_;
+};
+
 class PgConn {
   public:
     // Connects (any libpq conninfo or URI). Statements are prepared by prepare_statements(),

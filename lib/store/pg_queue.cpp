@@ -1,9 +1,11 @@
 #include "store/pg_queue.h"
 
 #include <algorithm>
+#include <map>
 #include <random>
 
 #include "store/pg_migrations.h"
+#include "store/row_readers.h"
 
 namespace rr::store {
 namespace {
@@ -483,19 +485,7 @@ Result<std::vector<NodeView>> PgQueue::nodes() {
         RR_ASSIGN(auto r, conn_.run(Q::list_nodes, std::initializer_list<PgParam>{}));
         std::vector<NodeView> out;
         for (int i = 0; i < r.rows(); ++i) {
-            NodeView n;
-            n.node_id = r.text(i, 0);
-            n.host = r.text(i, 1);
-            n.pid = static_cast<int>(r.integer(i, 2));
-            n.version = r.text(i, 3);
-            n.state = r.text(i, 4);
-            n.heartbeat_age_s = r.real(i, 5);
-            n.workers = static_cast<int>(r.integer(i, 6));
-            n.busy = static_cast<int>(r.integer(i, 7));
-            n.chunks_done = r.integer(i, 8);
-            n.leases = r.integer(i, 9);
-            n.storage_problem = r.optional_text(i, 10);
-            out.push_back(std::move(n));
+            out.push_back(read_node_row(PgRow(r, i)));
         }
         return out;
     });
@@ -520,27 +510,26 @@ Result<JobView> PgQueue::job(int64_t job_id) {
     return retrying([&]() -> Result<JobView> {
         RR_ASSIGN(auto r, conn_.run(Q::job, {pg_param(job_id)}));
         if (r.rows() == 0) return make_error(Errc::not_found, "no job " + std::to_string(job_id));
-        JobView j;
-        j.id = r.integer(0, 0);
-        j.source_path = r.text(0, 1);
-        j.profile = r.text(0, 2);
-        j.state = r.text(0, 3);
-        j.chunks_total = static_cast<int>(r.integer(0, 4));
-        j.chunks_remaining = static_cast<int>(r.integer(0, 5));
-        j.error = r.optional_text(0, 6);
-        j.joiner = r.optional_text(0, 7);
-        j.owner = r.optional_text(0, 8).value_or("");
-        j.source_key = r.text(0, 9);
-        j.payload = r.text(0, 10);
-        j.result = r.optional_text(0, 11);
-        if (!r.is_null(0, 12)) j.output_size = r.integer(0, 12);
-        j.output_checksum = r.optional_text(0, 13);
-        j.joiner_state = r.optional_text(0, 14);
-        j.disposed_by = r.optional_text(0, 15);
-        j.priority = static_cast<int>(r.integer(0, 16));
-        j.prepare_attempt = static_cast<int>(r.integer(0, 17));
-        j.disposed = r.integer(0, 18) != 0;
-        return j;
+        return read_job_row(PgRow(r, 0));
+    });
+}
+
+Result<std::vector<FarmJob>> PgQueue::farm_jobs(int limit) {
+    return retrying([&]() -> Result<std::vector<FarmJob>> {
+        // Two reads: for display, a lease taken between them does not matter.
+        RR_ASSIGN(auto jobs, conn_.run(Q::farm_jobs, {pg_param(limit)}));
+        RR_ASSIGN(auto leases, conn_.run(Q::farm_leases, {}));
+        std::vector<FarmJob> out;
+        std::map<int64_t, size_t> at;
+        for (int i = 0; i < jobs.rows(); ++i) {
+            at[jobs.integer(i, 0)] = out.size();
+            out.push_back({read_job_row(PgRow(jobs, i)), {}});
+        }
+        for (int i = 0; i < leases.rows(); ++i) {
+            if (auto it = at.find(leases.integer(i, 0)); it != at.end())
+                out[it->second].leases[leases.text(i, 1)] = static_cast<int>(leases.integer(i, 2));
+        }
+        return out;
     });
 }
 

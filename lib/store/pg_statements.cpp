@@ -15,6 +15,13 @@ namespace {
 // says it can use the index. Unqualified: it reads the jobs row of the statement it is in.
 #define RR_PG_UNDISPOSED "(state IN ('done', 'failed', 'cancelled') AND disposed_at IS NULL)"
 
+// A jobs row as JobView reads it (read_job_row), with its joiner's node state: FROM jobs j
+// LEFT JOIN nodes n ON n.node_id = j.joiner.
+#define RR_PG_JOB_COLUMNS                                                                      \
+    "j.id, j.source_path, j.profile, j.state, j.chunks_total, j.chunks_remaining, j.error, "   \
+    "j.joiner, j.owner, j.source_key, j.payload, j.result, j.output_size, j.output_checksum, " \
+    "n.state, j.disposed_by, j.priority, j.prepare_attempt, (j.disposed_at IS NOT NULL)::int"
+
 constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatements = {{
     {Q::insert_job, "rr_insert_job", 4,
      // NOTIFY is delivered on commit: idle nodes waiting in LISTEN wake up at once.
@@ -179,12 +186,19 @@ constexpr std::array<PgStatement, static_cast<std::size_t>(Q::count_)> kStatemen
            RETURNING id)sql"},
     {Q::job, "rr_job", 1,
      // The joiner's node state lets the owner see that its joiner is lost.
-     R"sql(SELECT j.id, j.source_path, j.profile, j.state, j.chunks_total, j.chunks_remaining,
-                  j.error, j.joiner, j.owner, j.source_key, j.payload, j.result, j.output_size,
-                  j.output_checksum, n.state, j.disposed_by, j.priority, j.prepare_attempt,
-                  (j.disposed_at IS NOT NULL)::int
-           FROM jobs j LEFT JOIN nodes n ON n.node_id = j.joiner
+     "SELECT " RR_PG_JOB_COLUMNS R"sql( FROM jobs j LEFT JOIN nodes n ON n.node_id = j.joiner
            WHERE j.id = $1::bigint)sql"},
+    {Q::farm_jobs, "rr_farm_jobs", 1,
+     // Each branch of the OR is a partial index's predicate (jobs_live, jobs_undisposed, the
+     // latter qualified: nodes has a state too), so finished jobs waiting for pruning are not
+     // read.
+     "SELECT " RR_PG_JOB_COLUMNS R"sql( FROM jobs j LEFT JOIN nodes n ON n.node_id = j.joiner
+           WHERE j.state IN ('preparing', 'running', 'joining')
+              OR (j.state IN ('done', 'failed', 'cancelled') AND j.disposed_at IS NULL)
+           ORDER BY j.priority DESC, j.id LIMIT $1::int)sql"},
+    {Q::farm_leases, "rr_farm_leases", 0,
+     R"sql(SELECT job_id, lease_owner, count(*) FROM tasks WHERE state = 'leased'
+           GROUP BY job_id, lease_owner)sql"},
     {Q::task_attempts, "rr_task_attempts", 2,
      R"sql(SELECT a.attempt, a.epoch, a.node, a.error
            FROM task_attempts a JOIN tasks t ON t.id = a.task_id
@@ -389,6 +403,7 @@ constexpr bool in_index_order() {
 static_assert(in_index_order(), "kStatements must list every Q in enum order");
 
 #undef RR_PG_UNDISPOSED
+#undef RR_PG_JOB_COLUMNS
 
 }  // namespace
 

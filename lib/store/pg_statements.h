@@ -28,6 +28,8 @@ enum class Q : std::size_t {
     list_nodes,
     finish_job,
     job,
+    farm_jobs,
+    farm_leases,
     task_attempts,
     prune_jobs,
     prune_nodes,

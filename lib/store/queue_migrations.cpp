@@ -418,6 +418,17 @@ ALTER TABLE nodes ADD COLUMN storage_problem text;
                    R"sql(
 ALTER TABLE nodes ADD COLUMN storage_problem TEXT;
 )sql"},
+    // 13: every node lists what the farm is working on at each heartbeat (`cluster-jobs`):
+    // the jobs being prepared, run or joined. A partial index keeps that read as small as the
+    // live jobs, however many finished ones wait for pruning (preparing and undisposed jobs
+    // have theirs already).
+    QueueMigration{13, "live jobs",
+                   R"sql(
+CREATE INDEX jobs_live ON jobs (id) WHERE state IN ('preparing', 'running', 'joining');
+)sql",
+                   R"sql(
+CREATE INDEX jobs_live ON jobs (id) WHERE state IN ('preparing', 'running', 'joining');
+)sql"},
 };
 
 constexpr bool numbered_from_one() {

@@ -1,9 +1,11 @@
 #include "store/sqlite_queue.h"
 
 #include <algorithm>
+#include <map>
 #include <random>
 
 #include "core/filesystem_kind.h"
+#include "store/row_readers.h"
 #include "store/sqlite_migrations.h"
 #include "store/sqlite_statements.h"
 
@@ -659,19 +661,7 @@ Result<std::vector<NodeView>> SqliteQueue::nodes() {
     for (;;) {
         RR_ASSIGN(bool row, s.step());
         if (!row) return out;
-        NodeView n;
-        n.node_id = s.text(0);
-        n.host = s.text(1);
-        n.pid = static_cast<int>(s.integer(2));
-        n.version = s.text(3);
-        n.state = s.text(4);
-        n.heartbeat_age_s = s.real(5);
-        n.workers = static_cast<int>(s.integer(6));
-        n.busy = static_cast<int>(s.integer(7));
-        n.chunks_done = s.integer(8);
-        n.leases = s.integer(9);
-        n.storage_problem = s.optional_text(10);
-        out.push_back(std::move(n));
+        out.push_back(read_node_row(s));
     }
 }
 
@@ -694,27 +684,29 @@ Result<JobView> SqliteQueue::job(int64_t job_id) {
     s.bind(1, job_id);
     RR_ASSIGN(bool row, s.step());
     if (!row) return make_error(Errc::not_found, "no job " + std::to_string(job_id));
-    JobView j;
-    j.id = s.integer(0);
-    j.source_path = s.text(1);
-    j.profile = s.text(2);
-    j.state = s.text(3);
-    j.chunks_total = static_cast<int>(s.integer(4));
-    j.chunks_remaining = static_cast<int>(s.integer(5));
-    j.error = s.optional_text(6);
-    j.joiner = s.optional_text(7);
-    j.owner = s.optional_text(8).value_or("");
-    j.source_key = s.text(9);
-    j.payload = s.text(10);
-    j.result = s.optional_text(11);
-    j.output_size = s.optional_integer(12);
-    j.output_checksum = s.optional_text(13);
-    j.joiner_state = s.optional_text(14);
-    j.disposed_by = s.optional_text(15);
-    j.priority = static_cast<int>(s.integer(16));
-    j.prepare_attempt = static_cast<int>(s.integer(17));
-    j.disposed = s.integer(18) != 0;
-    return j;
+    return read_job_row(s);
+}
+
+Result<std::vector<FarmJob>> SqliteQueue::farm_jobs(int limit) {
+    // Two reads, as on PostgreSQL: for display, a lease taken between them does not matter.
+    RR_ASSIGN(Stmt jobs, Stmt::prepare(db_, sq::kFarmJobs));
+    jobs.bind(1, limit);
+    std::vector<FarmJob> out;
+    std::map<int64_t, size_t> at;
+    for (;;) {
+        RR_ASSIGN(bool row, jobs.step());
+        if (!row) break;
+        at[jobs.integer(0)] = out.size();
+        out.push_back({read_job_row(jobs), {}});
+    }
+    RR_ASSIGN(Stmt leases, Stmt::prepare(db_, sq::kFarmLeases));
+    for (;;) {
+        RR_ASSIGN(bool row, leases.step());
+        if (!row) break;
+        if (auto it = at.find(leases.integer(0)); it != at.end())
+            out[it->second].leases[leases.text(1)] = static_cast<int>(leases.integer(2));
+    }
+    return out;
 }
 
 Result<std::vector<AttemptView>> SqliteQueue::attempts(int64_t job_id, int idx) {

@@ -84,6 +84,7 @@ class SqliteQueue final : public TaskQueue {
 
     [[nodiscard]] Status finish_job(int64_t job_id, const std::string& result) override;
     [[nodiscard]] Result<JobView> job(int64_t job_id) override;
+    [[nodiscard]] Result<std::vector<FarmJob>> farm_jobs(int limit) override;
     [[nodiscard]] Result<std::vector<AttemptView>> attempts(int64_t job_id, int idx) override;
     [[nodiscard]] Result<int64_t> prune(double retention_days) override;
 

@@ -157,13 +157,22 @@ inline constexpr const char* kFinishJob =
     ", updated_at = " RR_SQ_NOW
     " WHERE id = ?1 AND state = 'joining' AND joiner = ?2 "
     "RETURNING id";
-inline constexpr const char* kJob =
-    "SELECT j.id, j.source_path, j.profile, j.state, j.chunks_total, j.chunks_remaining, "
-    "j.error, j.joiner, j.owner, j.source_key, j.payload, j.result, j.output_size, "
-    "j.output_checksum, n.state, j.disposed_by, j.priority, j.prepare_attempt, "
-    "(j.disposed_at IS NOT NULL) FROM jobs j "
-    "LEFT JOIN nodes n ON n.node_id = j.joiner "
-    "WHERE j.id = ?1";
+// A jobs row as JobView reads it (read_job_row), with its joiner's node state.
+#define RR_SQ_JOB_COLUMNS                                                                      \
+    "j.id, j.source_path, j.profile, j.state, j.chunks_total, j.chunks_remaining, j.error, "   \
+    "j.joiner, j.owner, j.source_key, j.payload, j.result, j.output_size, j.output_checksum, " \
+    "n.state, j.disposed_by, j.priority, j.prepare_attempt, (j.disposed_at IS NOT NULL) "      \
+    "FROM jobs j LEFT JOIN nodes n ON n.node_id = j.joiner "
+inline constexpr const char* kJob = "SELECT " RR_SQ_JOB_COLUMNS "WHERE j.id = ?1";
+// Each branch of the OR is a partial index's predicate (jobs_live, jobs_undisposed).
+inline constexpr const char* kFarmJobs =
+    "SELECT " RR_SQ_JOB_COLUMNS
+    "WHERE j.state IN ('preparing', 'running', 'joining') "
+    "   OR (j.state IN ('done', 'failed', 'cancelled') AND j.disposed_at IS NULL) "
+    "ORDER BY j.priority DESC, j.id LIMIT ?1";
+inline constexpr const char* kFarmLeases =
+    "SELECT job_id, lease_owner, count(*) FROM tasks WHERE state = 'leased' "
+    "GROUP BY job_id, lease_owner";
 inline constexpr const char* kTaskAttempts =
     "SELECT a.attempt, a.epoch, a.node, a.error FROM task_attempts a "
     "JOIN tasks t ON t.id = a.task_id WHERE t.job_id = ?1 AND t.idx = ?2 ORDER BY a.attempt";
@@ -295,6 +304,7 @@ inline constexpr const char* kReleaseContent =
     "UPDATE jobs SET content_checksum = NULL, updated_at = " RR_SQ_NOW
     " WHERE id = ?1 AND state = 'done' AND content_checksum = ?2";
 
+#undef RR_SQ_JOB_COLUMNS
 #undef RR_SQ_UNDISPOSED
 #undef RR_SQ_NOW
 

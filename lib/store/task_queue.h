@@ -2,6 +2,7 @@
 // The cluster's chunk queue as one interface with two backends (PgQueue, SqliteQueue).
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -106,6 +107,13 @@ struct JobView {
     // Which preparation of the job this is: 1 for its creator's, one more for each node that
     // took it over after its owner was lost while preparing it (open_job).
     int prepare_attempt = 1;
+};
+
+// A job the farm is working on (TaskQueue::farm_jobs): preparing, running, joining, or ended
+// with its source not yet disposed of; with the tasks each node holds leases on now.
+struct FarmJob {
+    JobView job;
+    std::map<std::string, int> leases;  // node id → its leased tasks of this job
 };
 
 struct OpenedJob {
@@ -320,6 +328,10 @@ class TaskQueue {
     // Errc::conflict when this node is not the job's joiner (any more).
     [[nodiscard]] virtual Status finish_job(int64_t job_id, const std::string& result) = 0;
     [[nodiscard]] virtual Result<JobView> job(int64_t job_id) = 0;
+    // What the farm is working on, for its operators: the jobs of every node that are being
+    // prepared, run or joined, or wait for their source's disposition, highest priority
+    // first, then oldest; at most `limit`.
+    [[nodiscard]] virtual Result<std::vector<FarmJob>> farm_jobs(int limit = 100) = 0;
     [[nodiscard]] virtual Result<std::vector<AttemptView>> attempts(int64_t job_id, int idx) = 0;
     // Finished jobs (with their tasks and attempts) and lost nodes older than this go.
     [[nodiscard]] virtual Result<int64_t> prune(double retention_days) = 0;

@@ -43,6 +43,7 @@ std::variant<ApiCall, HttpError> route(Method method, std::string_view path,
 
     if (path == "status") return only(Method::get, method, {"status"});
     if (path == "nodes") return only(Method::get, method, {"status", {}, ApiCall::Shape::nodes});
+    if (path == "cluster-jobs") return only(Method::get, method, {"cluster-jobs"});
     if (path == "pause" || path == "resume") {
         ApiCall call{std::string(path)};
         if (auto w = query("watch"); w && !w->empty()) call.args["watch"] = *w;

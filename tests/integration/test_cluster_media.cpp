@@ -967,11 +967,20 @@ BOOST_AUTO_TEST_CASE(the_owner_shows_frames_progress_before_the_first_chunk_is_d
     std::set<int64_t> shown;  // frames the owner's status showed while no chunk was done
     int64_t listed = 0;       // the most `jobs --json` showed meanwhile
     bool chunk_done = false;
+    std::optional<size_t> owner;
+    nlohmann::json farm;     // the job in the other node's `cluster-jobs` while both ran a chunk
+    std::string farm_table;  // the same, for people
     const bool watched = t::wait_until(
         [&] {
-            const auto owner = owner_of(f);
+            owner = owner_of(f);
             if (!owner) return false;
             const auto& d = *f.nodes[*owner];
+            const auto in_hand = t::ctl_json(*f.nodes[1 - *owner], {"cluster-jobs"});
+            for (const auto& j : in_hand.value("jobs", nlohmann::json::array())) {
+                if (j.value("leases", nlohmann::json::object()).size() != 2) continue;
+                farm = j;
+                farm_table = t::ctl(*f.nodes[1 - *owner], {"cluster-jobs"}).out;
+            }
             for (const auto& j :
                  t::ctl_json(d, {"status"}).value("running", nlohmann::json::array())) {
                 if (j.value("chunks_done", 0) > 0) chunk_done = true;
@@ -997,9 +1006,33 @@ BOOST_AUTO_TEST_CASE(the_owner_shows_frames_progress_before_the_first_chunk_is_d
     BOOST_TEST(shown.size() >= 2u, f.logs());
     if (!shown.empty()) BOOST_TEST(*shown.rbegin() < 96);
     BOOST_TEST(listed > 0);
+    // What the farm is working on, seen from the node that does not own the job: the job,
+    // its owner and the owner's own job id, a chunk leased on each node.
+    BOOST_TEST_MESSAGE("cluster-jobs on the other node: " << farm.dump());
+    BOOST_REQUIRE_MESSAGE(farm.is_object(), f.logs());
+    const std::string owner_id = "node-" + std::to_string(*owner);
+    BOOST_TEST(farm["state"] == "running");
+    BOOST_TEST(farm["owner"] == owner_id);
+    BOOST_TEST(farm["owner_job"] == f.nodes[*owner]->jobs().front().id);
+    BOOST_TEST(farm["chunks_total"] == 2);
+    BOOST_TEST(farm["leases"] == (nlohmann::json{{"node-0", 1}, {"node-1", 1}}));
+    BOOST_TEST(farm["source"].get<std::string>().ends_with("clip.mp4"));
+    BOOST_TEST_MESSAGE(farm_table);
+    BOOST_TEST(farm_table.find("RUNNING ON") != std::string::npos, farm_table);
+    BOOST_TEST(farm_table.find(owner_id + " (job ") != std::string::npos, farm_table);
     BOOST_REQUIRE_MESSAGE(t::wait_until([&] { return published(f) && all_settled(f); }, 120s),
                           f.logs());
     BOOST_TEST(t::count_frames(f.output()) == 96);
+    // Published and its source disposed of: no node has it in hand any more.
+    BOOST_TEST(t::wait_until(
+        [&] {
+            for (const auto& d : f.nodes)
+                if (!t::ctl_json(*d, {"cluster-jobs"})["jobs"].empty()) return false;
+            return true;
+        },
+        10s));
+    const auto table = t::ctl(*f.nodes[0], {"cluster-jobs"});
+    BOOST_TEST(table.out.find("the farm has no jobs in hand") != std::string::npos, table.out);
 }
 
 // An operator cancels a cluster job while its chunks run, then retries it: the retry runs the

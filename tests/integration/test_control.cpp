@@ -122,11 +122,12 @@ BOOST_AUTO_TEST_CASE(protocol_replies_codes_and_survives_bad_requests) {
     for (const auto& e : list->data["commands"]) names.insert(e["name"].get<std::string>());
     for (const char* cmd : {"version", "list-commands", "health", "status", "jobs", "job", "submit",
                             "cancel", "retry", "pause", "resume", "reload", "metrics", "subscribe",
-                            "nodes", "drain", "undrain"}) {
+                            "nodes", "cluster-jobs", "drain", "undrain"}) {
         BOOST_TEST(names.count(cmd) == 1u, cmd);
     }
     // Single node: the cluster commands say cluster mode is off; status has no cluster.
     BOOST_TEST(static_cast<int>(c.call("nodes")->code) == 2);
+    BOOST_TEST(static_cast<int>(c.call("cluster-jobs")->code) == 2);
     BOOST_TEST(!c.call("status")->data.contains("cluster"));
 
     RawConnection raw(socket_of(d));

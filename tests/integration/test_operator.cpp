@@ -5,6 +5,8 @@
 
 #include <boost/test/unit_test.hpp>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "support/ctl.h"
@@ -209,6 +211,40 @@ BOOST_AUTO_TEST_CASE(renderrushctl_takes_global_options_anywhere_and_names_unkno
     BOOST_TEST(contains(bogus.err, "unknown command 'bogus'"), bogus.err);
     BOOST_TEST(contains(bogus.err, "status"), bogus.err);
     BOOST_TEST(contains(bogus.err, "reprocess"), bogus.err);
+    // The shipped bash completion and man page know every command renderrushctl has.
+    const auto at = bogus.err.find("commands: ");
+    BOOST_REQUIRE(at != std::string::npos);
+    std::string known = bogus.err.substr(at + 10);
+    known.erase(known.find_last_not_of(" \n") + 1);
+    const std::string completion =
+        t::read_file(t::source_dir() / "packaging/completion/renderrushctl");
+    const auto listed = completion.substr(completion.find("local commands=\""));
+    const std::string completed = " " + listed.substr(16, listed.find('"', 16) - 16) + " ";
+    // The words of the man page's .B/.BI/.BR lines, where commands are named (a hyphen is
+    // written \- there, fonts \fB, \fI, \fR).
+    std::set<std::string> man_words;
+    std::istringstream man(t::read_file(t::source_dir() / "packaging/man/renderrushctl.1"));
+    for (std::string line; std::getline(man, line);) {
+        if (line.rfind(".B", 0) != 0) continue;
+        std::string plain;
+        for (size_t i = line.find(' '); i != std::string::npos && i < line.size(); ++i) {
+            if (line[i] == '\\' && i + 1 < line.size()) {
+                if (line[i + 1] == '-') plain += '-';
+                i += line[i + 1] == 'f' ? 2 : 1;
+                continue;
+            }
+            plain +=
+                std::isalnum(static_cast<unsigned char>(line[i])) || line[i] == '-' ? line[i] : ' ';
+        }
+        std::istringstream words(plain);
+        for (std::string w; words >> w;) man_words.insert(w);
+    }
+    std::istringstream names(known);
+    for (std::string name; std::getline(names, name, ',');) {
+        name.erase(0, name.find_first_not_of(' '));
+        BOOST_TEST(contains(completed, " " + name + " "), name << " is not in the completion");
+        BOOST_TEST(man_words.count(name) == 1u, name << " is not in the man page");
+    }
 }
 
 BOOST_AUTO_TEST_CASE(a_duplicate_can_be_reprocessed_and_a_deleted_output_is_made_again) {

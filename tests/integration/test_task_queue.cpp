@@ -307,6 +307,73 @@ BOOST_DATA_TEST_CASE(a_node_tells_the_others_why_its_storage_keeps_it_from_claim
     BOOST_TEST(!find_node(must(other->nodes()), "worker")->storage_problem);
 }
 
+// What the farm is working on, as every node lists it (`cluster-jobs`): the jobs being
+// prepared, run or joined and those that ended with their source not yet disposed of,
+// highest priority first, each with the tasks every node holds leases on; a job whose
+// disposition is finished is no longer in hand.
+BOOST_DATA_TEST_CASE(every_node_lists_the_farms_jobs_in_hand_with_the_leases_per_node,
+                     bdata::make(backends()), backend) {
+    Backend be(backend);
+    auto owner = be.node("owner");
+    auto a = be.node("a");
+    auto b = be.node("b");
+    const int64_t preparing =
+        must(owner->open_job("in/preparing.mkv", "1:1", "web", R"({"owner_job":7})", 0)).id;
+    const int64_t running = must(owner->open_job("in/running.mkv", "2:2", "web", "{}", 5)).id;
+    must(owner->start_tasks(running, payloads(4)));
+    const int64_t ended = must(owner->open_job("in/ended.mkv", "3:3", "web", "{}", 0)).id;
+    must(owner->end_job(ended, "failed", "not a readable media file"));
+    const int64_t disposed = must(owner->open_job("in/disposed.mkv", "4:4", "web", "{}", 0)).id;
+    must(owner->end_job(disposed, "cancelled", "cancelled by the operator"));
+    BOOST_REQUIRE(must(owner->claim_disposal(disposed)));
+    BOOST_REQUIRE(must(owner->finish_disposal(disposed)));
+    const auto by_a = must(a->claim(2));
+    const auto by_b = must(b->claim(1));
+    BOOST_REQUIRE_EQUAL(by_a.size(), 2u);
+    BOOST_REQUIRE_EQUAL(by_b.size(), 1u);
+    BOOST_REQUIRE(must(a->complete(by_a[0], "{}")).accepted);
+
+    const auto jobs = must(b->farm_jobs(100));
+    std::vector<int64_t> ids;
+    for (const auto& f : jobs) ids.push_back(f.job.id);
+    // Priority 5 first, then the oldest; the finished disposition is gone.
+    BOOST_TEST(ids == (std::vector<int64_t>{running, preparing, ended}),
+               boost::test_tools::per_element());
+    const FarmJob& r = jobs[0];
+    BOOST_TEST(r.job.state == "running");
+    BOOST_TEST(r.job.owner == "owner");
+    BOOST_TEST(r.job.chunks_total == 4);
+    BOOST_TEST(r.job.chunks_total - r.job.chunks_remaining == 1);
+    BOOST_TEST(r.leases.size() == 2u);
+    BOOST_TEST(r.leases.at("a") == 1);  // one completed, one still leased
+    BOOST_TEST(r.leases.at("b") == 1);
+    BOOST_TEST(jobs[1].job.state == "preparing");
+    BOOST_TEST(jobs[1].job.payload == R"({"owner_job":7})");
+    BOOST_TEST(jobs[1].leases.empty());
+    BOOST_TEST(jobs[2].job.state == "failed");
+    BOOST_TEST(jobs[2].job.error.value_or("") == "not a readable media file");
+    BOOST_TEST(must(b->farm_jobs(1)).size() == 1u);  // the limit holds
+
+    // Its last tasks done, the job is joining; published and disposed of, it is gone.
+    must(a->complete(by_a[1], "{}"));
+    must(b->complete(by_b[0], "{}"));
+    const auto rest = must(owner->claim(5));
+    BOOST_REQUIRE_EQUAL(rest.size(), 1u);
+    const Completion last = must(owner->complete(rest[0], "{}"));
+    BOOST_REQUIRE(last.job_ready);
+    auto state_of = [&](int64_t id) {
+        for (const auto& f : must(a->farm_jobs(100)))
+            if (f.job.id == id) return f.job.state;
+        return std::string("(not listed)");
+    };
+    BOOST_TEST(state_of(running) == "joining");
+    must(owner->finish_job(running, "{}"));
+    BOOST_TEST(state_of(running) == "done");  // published; its source still to move
+    BOOST_REQUIRE(must(owner->claim_disposal(running)));
+    BOOST_REQUIRE(must(owner->finish_disposal(running)));
+    BOOST_TEST(state_of(running) == "(not listed)");
+}
+
 BOOST_DATA_TEST_CASE(the_tasks_of_an_ended_job_are_not_claimed, bdata::make(backends()), backend) {
     Backend be(backend);
     auto owner = be.node("owner");

@@ -535,6 +535,9 @@ BOOST_AUTO_TEST_CASE(a_browser_shows_the_overview_and_a_jobs_chunk_timeline) {
     BOOST_TEST(overview.find("browser-clip.mp4") != std::string::npos);
     BOOST_TEST(progress_after(overview, "data-job=\"" + std::to_string(id) + "\"") >= 0);
     BOOST_TEST(overview.find("class=\"node-state\">active<") != std::string::npos);
+    // A single daemon has no farm: its farm section stays hidden.
+    BOOST_TEST(overview.find("<section id=\"farm-section\" hidden=\"\">") != std::string::npos,
+               overview.substr(overview.find("farm-section") - 20, 80));
 
     const std::string page = w.base() + "/job?id=" + std::to_string(id) + "&" + login;
     const std::string first = browse(page, "--dump-dom");
@@ -614,7 +617,46 @@ BOOST_AUTO_TEST_CASE(a_cluster_jobs_page_draws_its_chunks_per_node,
                        60s);
     BOOST_REQUIRE_MESSAGE(init.exit_code == 0, init.out + init.err);
     for (auto& w : nodes) w->start();
+    // Both nodes drained: the owner prepares and queues the job, nobody claims its chunks, so
+    // the overview's farm table shows it waiting; undrained, the farm runs it.
+    // (Asked until node-0 has seen node-1's first heartbeat.)
+    for (int i = 0; i < 2; ++i)
+        BOOST_REQUIRE(t::wait_until(
+            [&] {
+                return nodes[0]
+                           ->control("drain", {{"node", "node-" + std::to_string(i)}})
+                           .value("state", "") == "draining";
+            },
+            30s));
     std::filesystem::copy_file(clip("web_clip_8s.mp4", 8, "320x240"), root / "inbox" / "farm.mp4");
+    nlohmann::json queued;
+    BOOST_REQUIRE(t::wait_until(
+        [&] {
+            const auto in_hand = get(*nodes[1], "/api/cluster-jobs").json();
+            for (const auto& j : in_hand.value("jobs", nlohmann::json::array()))
+                if (j["state"] == "running") queued = j;
+            return queued.is_object();
+        },
+        120s));
+    const std::string waiting =
+        browse(nodes[1]->base() + "/?token=" + nodes[1]->token, "--dump-dom");
+    {
+        const auto at = waiting.find("<tr data-farm-job=\"" + queued["id"].dump() + "\">");
+        BOOST_REQUIRE_MESSAGE(at != std::string::npos, waiting);
+        const std::string row = waiting.substr(at, waiting.find("</tr>", at) - at);
+        BOOST_TEST(row.find("<td>farm.mp4</td>") == std::string::npos, row);  // relative path
+        BOOST_TEST(row.find("inbox/farm.mp4") != std::string::npos, row);
+        BOOST_TEST(row.find("<td>running</td><td>0 / " + queued["chunks_total"].dump() + "</td>") !=
+                       std::string::npos,
+                   row);
+        BOOST_TEST(
+            row.find("<td>" + queued["owner"].get<std::string>() + " (job ") != std::string::npos,
+            row);
+        BOOST_TEST(row.find("<td>–</td>") != std::string::npos, row);  // nobody runs it yet
+    }
+    for (int i = 0; i < 2; ++i)
+        BOOST_REQUIRE(nodes[1]->control(
+                          "undrain", {{"node", "node-" + std::to_string(i)}})["state"] == "active");
 
     // The owner is the node whose job for the file is not a duplicate.
     WebDaemon* owner = nullptr;
@@ -686,6 +728,14 @@ BOOST_AUTO_TEST_CASE(a_cluster_jobs_page_draws_its_chunks_per_node,
     std::filesystem::create_directories(shots);
     (void)browse(page, "--screenshot=" + (shots / "job-cluster.png").string());
 
+    // What the farm has in hand, over HTTP as `cluster-jobs`: nothing once the job is disposed
+    // of.
+    BOOST_TEST(t::wait_until(
+        [&] {
+            const auto in_hand = get(*owner, "/api/cluster-jobs").json();
+            return in_hand.contains("jobs") && in_hand["jobs"].empty();
+        },
+        10s));
     // The share gone from under both nodes: the overview says each node claims nothing, and why.
     std::filesystem::rename(root / ".renderrush-cluster", share / "marker-aside");
     BOOST_REQUIRE(t::wait_until(

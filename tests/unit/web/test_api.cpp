@@ -45,6 +45,7 @@ BOOST_AUTO_TEST_CASE(each_path_names_a_control_command_and_its_arguments) {
     BOOST_TEST(job.args["id"] == 42);
     BOOST_TEST((call(Method::get, "/api/jobs/42/sidecar").shape == ApiCall::Shape::sidecar));
     BOOST_TEST((call(Method::get, "/api/nodes").shape == ApiCall::Shape::nodes));
+    BOOST_TEST(call(Method::get, "/api/cluster-jobs").cmd == "cluster-jobs");
     BOOST_TEST(call(Method::post, "/api/jobs/7/cancel").cmd == "cancel");
     BOOST_TEST(call(Method::post, "/api/jobs/7/retry").cmd == "retry");
     auto pause = call(Method::post, "/api/pause", {{"watch", "/srv/in"}});
@@ -56,6 +57,7 @@ BOOST_AUTO_TEST_CASE(each_path_names_a_control_command_and_its_arguments) {
 BOOST_AUTO_TEST_CASE(wrong_methods_paths_and_ids_are_refused) {
     BOOST_TEST(refused(Method::get, "/api/pause") == 405u);
     BOOST_TEST(refused(Method::post, "/api/status") == 405u);
+    BOOST_TEST(refused(Method::post, "/api/cluster-jobs") == 405u);
     BOOST_TEST(refused(Method::get, "/api/jobs/7/cancel") == 405u);
     BOOST_TEST(refused(Method::get, "/api/jobs/abc") == 404u);
     BOOST_TEST(refused(Method::get, "/api/jobs/-1") == 404u);
