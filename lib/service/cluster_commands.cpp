@@ -112,12 +112,13 @@ Status register_cluster_commands(control::Registry& registry, ClusterNode* clust
         "waiting for their source's disposition; with the chunks each node runs now.",
         false, [cluster](const CommandContext&) {
             if (!cluster) return cluster_off();
-            const auto snap = cluster->snapshot();
+            const auto farm = cluster->farm_jobs();
             nlohmann::json jobs = nlohmann::json::array();
-            for (const auto& f : snap.jobs) jobs.push_back(farm_job_json(f));
+            for (const auto& f : farm.jobs) jobs.push_back(farm_job_json(f));
             const double age =
-                snap.taken == SteadyClock::time_point{} ? 0.0 : seconds_since(snap.taken);
-            return Reply::success({{"jobs", jobs}, {"self", snap.node_id}, {"age_s", age}});
+                farm.taken == SteadyClock::time_point{} ? 0.0 : seconds_since(farm.taken);
+            return Reply::success(
+                {{"jobs", jobs}, {"self", cluster->snapshot().node_id}, {"age_s", age}});
         }));
     RR_TRY(registry.add("drain",
                         "Stop a node claiming new chunks (it finishes what it has); args: node "

@@ -202,7 +202,6 @@ void ClusterNode::tick() {
         s.state = before.state;
         s.nodes = before.nodes;
         s.depth = before.depth;
-        s.jobs = before.jobs;
         if (before.connected)
             logger_->warn("cluster: database unreachable, not claiming: {}", e.message);
         std::lock_guard lock(mutex_);
@@ -283,10 +282,13 @@ void ClusterNode::tick() {
     auto nodes = queue_->nodes();
     if (!nodes) return fail(nodes.error());
     s.nodes = std::move(*nodes);
+    std::optional<FarmJobs> farm;
     if (!cluster_of_one_) {
         auto jobs = queue_->farm_jobs(kFarmJobsShown);
         if (!jobs) return fail(jobs.error());
-        s.jobs = std::move(*jobs);
+        // The sidecar of a published job waiting for its disposition is not shown.
+        for (auto& f : *jobs) f.job.result.reset();
+        farm = FarmJobs{std::move(*jobs), SteadyClock::now()};
     }
     if (settings_.retention_days > 0 && (last_prune_ == SteadyClock::time_point{} ||
                                          seconds_since(last_prune_) > kPruneEverySeconds)) {
@@ -304,7 +306,13 @@ void ClusterNode::tick() {
             if (id == s.node_id) s.state = st;
         }
         snap_ = std::move(s);
+        if (farm) farm_jobs_ = std::move(*farm);
     }
+}
+
+ClusterNode::FarmJobs ClusterNode::farm_jobs() const {
+    std::lock_guard lock(mutex_);
+    return farm_jobs_;
 }
 
 }  // namespace rr::service

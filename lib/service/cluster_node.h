@@ -34,9 +34,6 @@ struct ClusterSnapshot {
     bool share_full = false;  // storage_problem is work_dir below min_free_mb
     std::vector<store::NodeView> nodes;
     store::QueueDepth depth;
-    // What the farm is working on (TaskQueue::farm_jobs), as of this snapshot; empty in a
-    // cluster of one, which shows no cluster.
-    std::vector<store::FarmJob> jobs;
     int64_t leases = 0;  // held by this node
     SteadyClock::time_point taken;
     // Whether this node may claim chunks now: reachable, active, its storage the cluster's.
@@ -71,6 +68,14 @@ class ClusterNode {
     // database for longer than a lease (a partition or a hung server blocks its calls
     // without an error, and the last snapshot would otherwise say connected all along).
     [[nodiscard]] ClusterSnapshot snapshot() const;
+    // What the farm is working on (TaskQueue::farm_jobs) as of the last heartbeat that read it
+    // (`taken`); none in a cluster of one, which shows no cluster. Kept apart from the
+    // snapshot, which the claimer copies at every claim: these rows are hundreds.
+    struct FarmJobs {
+        std::vector<store::FarmJob> jobs;
+        SteadyClock::time_point taken;
+    };
+    [[nodiscard]] FarmJobs farm_jobs() const;
     // drain or undrain a node (this one when empty): checked against the latest snapshot,
     // written by the node's thread at once. Errc::not_found for an unknown or lost node.
     [[nodiscard]] Result<std::string> request_state(std::string node_id, const std::string& state);
@@ -114,6 +119,7 @@ class ClusterNode {
     LeaseListener lease_listener_;
     ProgressSource progress_source_;
     ClusterSnapshot snap_;
+    FarmJobs farm_jobs_;
     SteadyClock::time_point answered_{};  // when the thread's last tick ended
     std::thread thread_;
 };
