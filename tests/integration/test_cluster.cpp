@@ -253,7 +253,14 @@ BOOST_AUTO_TEST_CASE(a_node_whose_share_is_nearly_full_claims_nothing_until_ther
     BOOST_TEST(seen.find("below min_free_mb 1099511627776") != std::string::npos, seen);
     const auto status = ctl_json(a, {"status"});
     BOOST_TEST(status["cluster"]["claiming"] == false);
-    BOOST_TEST(status["cluster"]["not_claiming"] == seen);
+    // The same reason; the free megabytes move between the two readings (other processes
+    // write to this disk), so the figure is left out of the comparison.
+    const auto figure_out = [](std::string why) {
+        const auto at = why.find(" has ") + 5;
+        return why.erase(at, why.find(" MB free") - at);
+    };
+    BOOST_TEST(figure_out(status["cluster"]["not_claiming"].get<std::string>()) ==
+               figure_out(seen));
     BOOST_TEST(status["intake"]["low_disk"] == true);  // the local disk guard, as before
     BOOST_TEST(t::listed_node(b, "node-b")["storage_problem"].is_null());
     BOOST_TEST(claiming(b));
