@@ -14,6 +14,7 @@
 #include "control/client.h"
 #include "control/events.h"
 #include "store/job_store.h"
+#include "store/task_queue.h"
 
 namespace rr::app {
 
@@ -171,7 +172,7 @@ void print_cluster_jobs(const nlohmann::json& d) {
             running += (running.empty() ? "" : ",") + node + ":" + n.dump();
         std::string state = s(j, "state");
         // Ended, its source not yet moved: the owner (or its adopter) still has to.
-        if (state == "done" || state == "failed" || state == "cancelled") state += ", disposing";
+        if (store::queue_job_ended(state)) state += ", disposing";
         rows.push_back({s(j, "id"), state, s(j, "profile"),
                         s(j, "chunks_done") + "/" + s(j, "chunks_total"),
                         s(j, "owner") + (j.contains("owner_job") && !j["owner_job"].is_null()

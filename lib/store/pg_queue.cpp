@@ -1,7 +1,6 @@
 #include "store/pg_queue.h"
 
 #include <algorithm>
-#include <map>
 #include <random>
 
 #include "store/pg_migrations.h"
@@ -520,15 +519,8 @@ Result<std::vector<FarmJob>> PgQueue::farm_jobs(int limit) {
         RR_ASSIGN(auto jobs, conn_.run(Q::farm_jobs, {pg_param(limit)}));
         RR_ASSIGN(auto leases, conn_.run(Q::farm_leases, {}));
         std::vector<FarmJob> out;
-        std::map<int64_t, size_t> at;
-        for (int i = 0; i < jobs.rows(); ++i) {
-            at[jobs.integer(i, 0)] = out.size();
-            out.push_back({read_job_row(PgRow(jobs, i)), {}});
-        }
-        for (int i = 0; i < leases.rows(); ++i) {
-            if (auto it = at.find(leases.integer(i, 0)); it != at.end())
-                out[it->second].leases[leases.text(i, 1)] = static_cast<int>(leases.integer(i, 2));
-        }
+        for (int i = 0; i < jobs.rows(); ++i) out.push_back({read_job_row(PgRow(jobs, i)), {}});
+        for (int i = 0; i < leases.rows(); ++i) add_farm_leases(out, PgRow(leases, i));
         return out;
     });
 }

@@ -50,4 +50,12 @@ template <class Row>
     return n;
 }
 
+// One row of the leased-task count (job_id, lease_owner, count), added to its job among
+// farm_jobs' rows; a job past farm_jobs' limit is not there and its row is skipped.
+template <class Row>
+void add_farm_leases(std::vector<FarmJob>& jobs, const Row& r) {
+    for (auto& f : jobs)
+        if (f.job.id == r.integer(0)) f.leases[r.text(1)] = static_cast<int>(r.integer(2));
+}
+
 }  // namespace rr::store

@@ -1,7 +1,6 @@
 #include "store/sqlite_queue.h"
 
 #include <algorithm>
-#include <map>
 #include <random>
 
 #include "core/filesystem_kind.h"
@@ -692,21 +691,17 @@ Result<std::vector<FarmJob>> SqliteQueue::farm_jobs(int limit) {
     RR_ASSIGN(Stmt jobs, Stmt::prepare(db_, sq::kFarmJobs));
     jobs.bind(1, limit);
     std::vector<FarmJob> out;
-    std::map<int64_t, size_t> at;
     for (;;) {
         RR_ASSIGN(bool row, jobs.step());
         if (!row) break;
-        at[jobs.integer(0)] = out.size();
         out.push_back({read_job_row(jobs), {}});
     }
     RR_ASSIGN(Stmt leases, Stmt::prepare(db_, sq::kFarmLeases));
     for (;;) {
         RR_ASSIGN(bool row, leases.step());
-        if (!row) break;
-        if (auto it = at.find(leases.integer(0)); it != at.end())
-            out[it->second].leases[leases.text(1)] = static_cast<int>(leases.integer(2));
+        if (!row) return out;
+        add_farm_leases(out, leases);
     }
-    return out;
 }
 
 Result<std::vector<AttemptView>> SqliteQueue::attempts(int64_t job_id, int idx) {
